@@ -1,3 +1,74 @@
 // Package suppression keeps per-account suppression lists: addresses a mail
-// server stops sending to because they will not accept mail.
+// server stops sending to because they will not accept mail. Retrying them
+// hurts the server's reputation; suppressing too eagerly silently drops mail
+// to people who would have received it. This package tries to do the first
+// without the second.
+//
+// It has three parts: a Policy that decides, a Normalizer that maps an
+// address to the base address entries are keyed on, and a Store that keeps
+// Entry records in the host's bstore database, inside the host's
+// transaction. It imports nothing else from bouncekit; package queue calls
+// it with plain values (Check, Failure, Outcome).
+//
+// # Policy
+//
+// Policy.Decide is a pure function of the failure and the recipient's recent
+// history. The zero Policy:
+//
+//   - suppresses at once, without expiry, when a permanent failure says the
+//     address is gone: userunknown (5.1.1), hostunknown (5.1.2), hasmoved
+//     (5.1.6), notaccept (521/556, null MX, RFC 7504 and RFC 7505) and
+//     suspend (mailbox disabled, 5.2.1);
+//   - suppresses at once, without expiry, on a complaint (reason "feedback",
+//     or Source arf: an RFC 5965 feedback report);
+//   - never suppresses for reputation and policy blocks (blocked,
+//     spamdetected, policyviolation, badreputation, toomanyconn, speeding,
+//     and any x.7.x status without a reason): they say "not from you, not
+//     now" and suppressing would punish the recipient for the sender's
+//     reputation. mox suppresses on any 550 and on 5.7.1; this package does
+//     not;
+//   - soft suppresses for 30 days (like Postal) after 3 consecutive failed
+//     messages (like mox) to the same base address. Reputation blocks in the
+//     history are skipped, a delivered message resets the count.
+//
+// Every threshold and reason list is a Policy field.
+//
+// # Normalization
+//
+// The zero Normalizer lowercases the domain and encodes it to its IDNA
+// A-label (RFC 5890, RFC 3492), writes IP literals canonically, lowercases
+// the localpart, cuts it at the first "+" and removes dots only for gmail.com
+// and googlemail.com. It never cuts at "-" unless configured: mox cuts every
+// localpart at "+" and "-" and removes dots everywhere, which merges
+// john-doe@ and john-smith@ into one entry. Quoted localparts (RFC 5321
+// section 4.1.2), address literals (section 4.1.3) and UTF-8 localparts (RFC
+// 6531) work; malformed addresses give ErrAddress.
+//
+// The go.mod of this module does not carry golang.org/x/text, which
+// golang.org/x/net/idna needs, so the IDNA step is this package's own: it
+// lowercases U-labels and encodes them with Punycode, and checks A-labels for
+// canonical form, but does not apply NFC or the UTS #46 mapping (full-width
+// characters, ideographic full stop). Names in a different Unicode
+// normalization form get different base addresses.
+//
+// # Store
+//
+// Entry has a unique index on Account+BaseAddress. Adding an address that is
+// already listed refreshes the entry (LastSeen, Reason, expiry) instead of
+// failing, inside the same write transaction, so concurrent adds never
+// duplicate. Lookups use that index; an expired entry is ignored by lookups
+// at once and deleted by Cleanup. A successful delivery (DeliveredTx) removes
+// a soft suppression. StopTx is the lookup that stops a send and counts a
+// hit. List pages by ID with a cursor that stays stable while entries are
+// added; Import and Export use CSV (RFC 4180) with a header row, and a bad
+// import row is reported with its line number before anything is written.
+//
+// Every method that touches the database comes in two forms: one that opens
+// its own transaction on Store.DB, and one with a Tx suffix that takes the
+// caller's *bstore.Tx, so that the queue's failure handling, its DSN and its
+// suppression entry commit or roll back together.
+//
+// # Performance
+//
+// BENCHMARKS
 package suppression

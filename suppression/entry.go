@@ -1,0 +1,72 @@
+package suppression
+
+import "time"
+
+// Entry is one suppressed address of one account, stored with bstore.
+// Account and BaseAddress are unique together.
+type Entry struct {
+	ID int64
+
+	// Account is the host's account (sender) the entry belongs to.
+	Account string `bstore:"unique Account+BaseAddress,index"`
+
+	// BaseAddress is the normalized address (Normalizer.Normalize) that
+	// sends are matched against.
+	BaseAddress string `bstore:"nonzero"`
+
+	// OriginalAddress is the address as it was first seen, for people.
+	OriginalAddress string
+
+	// Reason is free text for people: why the address is suppressed.
+	Reason string
+
+	Category Category `bstore:"nonzero"`
+	Source   Source   `bstore:"nonzero"`
+
+	// Code and EnhancedCode are the SMTP reply code and RFC 3463 status
+	// code of the failure that caused the entry; zero and empty otherwise.
+	Code         int64
+	EnhancedCode string
+
+	// Created is when the entry was added; LastSeen when the failure was
+	// last seen (an add of an existing entry updates it).
+	Created  time.Time `bstore:"default now"`
+	LastSeen time.Time
+
+	// Hits is how often a send was stopped by this entry (Store.StopTx),
+	// LastHit when that last happened.
+	Hits    int64
+	LastHit time.Time
+
+	// ExpiresAt, when not zero, is when the entry stops being in effect.
+	// Lookups ignore it from then on; Cleanup deletes it.
+	ExpiresAt time.Time `bstore:"index"`
+}
+
+// Field names of Entry, for bstore queries and filters.
+const (
+	FieldID              = "ID"
+	FieldAccount         = "Account"
+	FieldBaseAddress     = "BaseAddress"
+	FieldOriginalAddress = "OriginalAddress"
+	FieldCategory        = "Category"
+	FieldSource          = "Source"
+	FieldCreated         = "Created"
+	FieldLastSeen        = "LastSeen"
+	FieldHits            = "Hits"
+	FieldExpiresAt       = "ExpiresAt"
+)
+
+// DBTypes returns the types of this package that a host passes to
+// bstore.Open, e.g. bstore.Open(ctx, path, opts, suppression.DBTypes()...).
+// It is a function, not a variable, so no package-level state can be
+// modified.
+func DBTypes() []any {
+	return []any{Entry{}}
+}
+
+// Active reports whether e is in effect at now: it has no expiry or
+// expires after now.
+func (e Entry) Active(now time.Time) bool {
+	return e.ExpiresAt.IsZero() || now.Before(e.ExpiresAt)
+}

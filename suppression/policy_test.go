@@ -1,0 +1,118 @@
+package suppression
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDecide(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	never := time.Time{}
+
+	userUnknown := Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "userunknown"}
+	mailboxFull := Failure{Permanent: false, Code: 452, EnhancedCode: "4.2.2", Reason: "mailboxfull"}
+	expired := Failure{Reason: "expired"}
+	// Gmail's reputation rejections, as classified by queue.Classify.
+	gmailBlocked := Failure{Permanent: true, Code: 550, EnhancedCode: "5.7.1", Reason: "blocked"}
+	gmailRate := Failure{Permanent: true, Code: 550, EnhancedCode: "5.7.1", Reason: "spamdetected"}
+	failed := func(f Failure, ago time.Duration) Outcome { return Outcome{Time: now.Add(-ago), Failure: f} }
+	success := func(ago time.Duration) Outcome { return Outcome{Time: now.Add(-ago), Success: true} }
+
+	tests := []struct {
+		name     string
+		policy   Policy
+		failure  Failure
+		source   Source
+		history  []Outcome
+		suppress bool
+		category Category
+		expires  time.Time
+	}{
+		{name: "user unknown", failure: userUnknown, suppress: true, category: CategoryHardBounce, expires: never},
+		{name: "host unknown nxdomain", failure: Failure{Permanent: true, Reason: "hostunknown"}, suppress: true, category: CategoryHardBounce},
+		{name: "has moved", failure: Failure{Permanent: true, Code: 551, EnhancedCode: "5.1.6", Reason: "hasmoved"}, suppress: true, category: CategoryHardBounce},
+		{name: "null mx", failure: Failure{Permanent: true, Code: 556, EnhancedCode: "5.1.10", Reason: "notaccept"}, suppress: true, category: CategoryHardBounce},
+		{name: "mailbox disabled", failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.2.1", Reason: "suspend"}, suppress: true, category: CategoryHardBounce},
+		{name: "unclassified 5.1.1 by code", failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1"}, suppress: true, category: CategoryHardBounce},
+		{name: "undefined reason 521 by code", failure: Failure{Permanent: true, Code: 521, Reason: "undefined"}, suppress: true, category: CategoryHardBounce},
+		{name: "hard reason but temporary counts only", failure: Failure{Permanent: false, Code: 450, EnhancedCode: "4.1.1", Reason: "userunknown"}, suppress: false},
+		{name: "hard bounce with configured expiry", policy: Policy{HardExpiry: 90 * day}, failure: userUnknown, suppress: true, category: CategoryHardBounce, expires: now.Add(90 * day)},
+		{name: "hard reasons configurable", policy: Policy{HardReasons: []string{"hostunknown"}}, failure: userUnknown, suppress: false},
+
+		{name: "gmail 5.7.1 blocked using", failure: gmailBlocked, suppress: false},
+		{name: "gmail 5.7.1 unusual rate of unsolicited mail", failure: gmailRate, suppress: false},
+		{name: "gmail 5.7.1 unclassified", failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.7.1"}, suppress: false},
+		{name: "gmail 5.7.1 after many blocks", failure: gmailBlocked, history: []Outcome{failed(gmailBlocked, day), failed(gmailBlocked, 2*day), failed(gmailBlocked, 3*day)}, suppress: false},
+		{name: "policy violation", failure: Failure{Permanent: true, Code: 554, EnhancedCode: "5.7.1", Reason: "policyviolation"}, suppress: false},
+		{name: "bad reputation", failure: Failure{Permanent: true, Code: 554, Reason: "badreputation"}, suppress: false},
+		{name: "too many connections", failure: Failure{Code: 421, Reason: "toomanyconn"}, suppress: false},
+		{name: "speeding", failure: Failure{Code: 450, EnhancedCode: "4.2.1", Reason: "speeding"}, suppress: false},
+		{name: "plain 550 without reason counts only", failure: Failure{Permanent: true, Code: 550}, suppress: false},
+
+		{name: "complaint", failure: Failure{Reason: "feedback"}, source: SourceARF, suppress: true, category: CategoryComplaint},
+		{name: "complaint by source", failure: Failure{}, source: SourceARF, suppress: true, category: CategoryComplaint},
+		{name: "complaint by reason", failure: Failure{Reason: "feedback"}, source: SourceDSN, suppress: true, category: CategoryComplaint},
+		{name: "complaint with expiry", policy: Policy{ComplaintExpiry: day}, failure: Failure{Reason: "feedback"}, suppress: true, category: CategoryComplaint, expires: now.Add(day)},
+		{name: "complaints ignored", policy: Policy{IgnoreComplaints: true}, failure: Failure{Reason: "feedback"}, source: SourceARF, suppress: false},
+
+		{name: "first soft failure", failure: mailboxFull, suppress: false},
+		{name: "second soft failure", failure: mailboxFull, history: []Outcome{failed(expired, day)}, suppress: false},
+		{name: "third soft failure", failure: mailboxFull, history: []Outcome{failed(expired, day), failed(mailboxFull, 2*day)},
+			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
+		{name: "third soft failure, history unordered", failure: mailboxFull, history: []Outcome{success(3 * day), failed(expired, day), failed(mailboxFull, 2*day)},
+			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
+		{name: "success resets", failure: mailboxFull, history: []Outcome{failed(expired, day), success(2 * day), failed(mailboxFull, 3*day)}, suppress: false},
+		{name: "success resets, unordered", failure: mailboxFull, history: []Outcome{failed(mailboxFull, 3*day), failed(expired, day), success(2 * day)}, suppress: false},
+		{name: "reputation blocks skipped in history", failure: mailboxFull, history: []Outcome{failed(gmailBlocked, day), failed(mailboxFull, 2*day), failed(gmailRate, 3*day), failed(expired, 4*day)},
+			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
+		{name: "permanent non-hard failures count", failure: Failure{Permanent: true, Code: 550}, history: []Outcome{failed(Failure{Permanent: true, Code: 550}, day), failed(mailboxFull, 2*day)},
+			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
+		{name: "threshold configurable", policy: Policy{SoftFailures: 2, SoftExpiry: 7 * day}, failure: mailboxFull, history: []Outcome{failed(expired, day)},
+			suppress: true, category: CategorySoftBounce, expires: now.Add(7 * day)},
+		{name: "threshold one", policy: Policy{SoftFailures: 1}, failure: expired, suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
+		{name: "soft off", policy: Policy{SoftFailures: -1}, failure: mailboxFull, history: []Outcome{failed(expired, day), failed(expired, 2*day)}, suppress: false},
+		{name: "soft never expires", policy: Policy{SoftExpiry: -1}, failure: mailboxFull, history: []Outcome{failed(expired, day), failed(expired, 2*day)},
+			suppress: true, category: CategorySoftBounce, expires: never},
+		{name: "exempt reasons configurable", policy: Policy{ExemptReasons: []string{}}, failure: gmailBlocked, history: []Outcome{failed(gmailBlocked, day), failed(gmailBlocked, 2*day)},
+			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Check{Account: "acc", Recipient: "john@example.com", Failure: tc.failure, History: tc.history, Source: tc.source, Now: now}
+			history := append([]Outcome(nil), tc.history...)
+			d := tc.policy.Decide(c)
+			if d.Suppress != tc.suppress {
+				t.Fatalf("suppress %v, expected %v (decision %+v)", d.Suppress, tc.suppress, d)
+			}
+			if !tc.suppress {
+				if d != (Decision{}) {
+					t.Fatalf("decision not to suppress is not zero: %+v", d)
+				}
+				return
+			}
+			if d.Category != tc.category {
+				t.Fatalf("category %q, expected %q", d.Category, tc.category)
+			}
+			if !d.ExpiresAt.Equal(tc.expires) {
+				t.Fatalf("expires %v, expected %v", d.ExpiresAt, tc.expires)
+			}
+			if d.Reason == "" {
+				t.Fatalf("empty reason text")
+			}
+			for i := range history {
+				if history[i] != c.History[i] {
+					t.Fatalf("Decide modified the history")
+				}
+			}
+		})
+	}
+}
+
+func TestDecideReasonText(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	d := Policy{}.Decide(Check{Failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "userunknown"}, Now: now})
+	if got, exp := d.Reason, "hard bounce: userunknown (550 5.1.1)"; got != exp {
+		t.Fatalf("reason %q, expected %q", got, exp)
+	}
+}
