@@ -1,0 +1,127 @@
+package ndr
+
+import (
+	"strings"
+)
+
+// parseDeliveryStatus reads the per-recipient field groups of a
+// message/delivery-status part (RFC 3464 section 2). It is lenient: groups are
+// separated by blank lines, lines that are not fields are skipped, and
+// folded lines are unfolded. It also works on DSN fields pasted into a text
+// body. Groups without a recipient field (such as the per-message fields) are
+// ignored.
+func parseDeliveryStatus(b []byte) []Recipient {
+	s := string(b)
+	if !strings.Contains(strings.ToLower(s), "recipient:") {
+		return nil
+	}
+	var rcpts []Recipient
+	for _, group := range fieldGroups(s) {
+		if len(rcpts) > MaxRecipients {
+			break
+		}
+		r, ok := recipientFromFields(group)
+		if ok {
+			rcpts = append(rcpts, r)
+		}
+	}
+	return rcpts
+}
+
+// field is one "Name: value" line, unfolded.
+type field struct {
+	name  string // Lower case.
+	value string
+}
+
+// fieldGroups splits s into groups of fields at blank lines.
+func fieldGroups(s string) [][]field {
+	var groups [][]field
+	var cur []field
+	for _, line := range strings.Split(s, "\n") {
+		if strings.TrimSpace(line) == "" {
+			if len(cur) > 0 {
+				groups = append(groups, cur)
+				cur = nil
+			}
+			continue
+		}
+		// RFC 5322 folding: a continuation line starts with white space.
+		if (line[0] == ' ' || line[0] == '\t') && len(cur) > 0 {
+			cur[len(cur)-1].value += " " + strings.TrimSpace(line)
+			continue
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			continue
+		}
+		cur = append(cur, field{strings.ToLower(name), strings.TrimSpace(value)})
+	}
+	if len(cur) > 0 {
+		groups = append(groups, cur)
+	}
+	return groups
+}
+
+// recipientFromFields builds a Recipient from a per-recipient field group
+// (RFC 3464 section 2.3).
+func recipientFromFields(group []field) (Recipient, bool) {
+	var r Recipient
+	var final, orig string
+	var diagType, diag string
+	for _, f := range group {
+		switch f.name {
+		case "final-recipient": // RFC 3464 section 2.3.2
+			final = typedValue(f.value)
+		case "original-recipient": // RFC 3464 section 2.3.1
+			orig = typedValue(f.value)
+		case "action": // RFC 3464 section 2.3.3
+			r.Action = strings.ToLower(strings.TrimSpace(f.value))
+			if i := strings.IndexAny(r.Action, " \t("); i >= 0 {
+				r.Action = r.Action[:i]
+			}
+		case "status": // RFC 3464 section 2.3.4
+			if m := statRe.FindStringSubmatch(f.value); m != nil {
+				r.Status = m[1]
+			}
+		case "diagnostic-code": // RFC 3464 section 2.3.6
+			t, v, ok := strings.Cut(f.value, ";")
+			if ok && !strings.ContainsAny(strings.TrimSpace(t), " \t") {
+				diagType, diag = strings.ToLower(strings.TrimSpace(t)), strings.TrimSpace(v)
+			} else {
+				diag = f.value
+			}
+		}
+	}
+	r.Address = final
+	if r.Address == "" {
+		r.Address = orig
+	}
+	r.OriginalRecipient = orig
+	if r.Address == "" {
+		return r, false
+	}
+	r.Diagnostic = strings.Join(strings.Fields(diag), " ")
+	if r.Diagnostic != "" {
+		code, status := codes(r.Diagnostic)
+		if diagType == "smtp" || diagType == "" || code != 0 {
+			r.Code = code
+		}
+		if r.Status == "" {
+			r.Status = status
+		}
+	}
+	return r, true
+}
+
+// typedValue strips the address type of a recipient field, "rfc822;x@y",
+// and angle brackets.
+func typedValue(v string) string {
+	if t, a, ok := strings.Cut(v, ";"); ok && !strings.Contains(t, "@") {
+		v = a
+	}
+	v = strings.TrimSpace(v)
+	v = strings.TrimPrefix(v, "<")
+	v = strings.TrimSuffix(v, ">")
+	return strings.TrimSpace(v)
+}

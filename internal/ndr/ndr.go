@@ -1,0 +1,243 @@
+package ndr
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/textproto"
+	"strings"
+)
+
+// MaxSize is the largest message Parse accepts, in bytes. Bounces carry the
+// returned message, so this is generous; larger input is refused with an error
+// instead of being read.
+const MaxSize = 30 << 20
+
+// MaxRecipients bounds the number of recipients in a Report. Further
+// recipients are dropped and Report.Truncated is set.
+const MaxRecipients = 1000
+
+// ErrNotBounce is returned by Parse for a message that does not look like a
+// bounce: ordinary mail, or a feedback report (RFC 5965 ARF), which is about a
+// complaint rather than a failed delivery.
+var ErrNotBounce = errors.New("ndr: not a bounce")
+
+// ErrTooLarge is returned by Parse for input larger than MaxSize.
+var ErrTooLarge = errors.New("ndr: message too large")
+
+// Report is what Parse found in a bounce.
+type Report struct {
+	// Format names the software or service whose bounce layout was
+	// recognised: "qmail", "exim", "sendmail", "postfix", "exchange",
+	// "office365", "gmail", "yahoo", "amazonses", "courier", "opensmtpd",
+	// "rfc3464" (a standard DSN from unnamed software), "generic" (none
+	// recognised, found by the generic rules), or "autoreply".
+	Format string
+
+	// Recipients holds the failed (or, in a DSN, delayed or delivered)
+	// recipients in the order they appear in the bounce. It is empty for an
+	// auto-reply, and may be empty when a bounce names no address we could
+	// find.
+	Recipients []Recipient
+
+	// OriginalMessageID is the Message-ID of the message the bounce is about,
+	// without angle brackets, taken from the returned message or returned
+	// header block. Empty if the bounce does not include it.
+	OriginalMessageID string
+
+	// AutoReply is set for an automatic reply such as a vacation or
+	// out-of-office message (RFC 3834). Such a message is not a bounce and
+	// must not count as a delivery failure; Recipients is empty.
+	AutoReply bool
+
+	// DSN is set when the message has a message/delivery-status part (RFC
+	// 3464); the recipients were then taken from it, and the text was only
+	// used to fill in missing fields.
+	DSN bool
+
+	// Truncated is set when the bounce named more than MaxRecipients
+	// recipients and the rest were dropped.
+	Truncated bool
+}
+
+// Recipient is one recipient of the original message that a bounce reports on.
+type Recipient struct {
+	// Address is the recipient's email address as the bounce gives it. In a
+	// DSN it is the Final-Recipient (RFC 3464 section 2.3.2); for a recipient
+	// of a non-Internet mail system it may not contain an "@".
+	Address string
+
+	// OriginalRecipient is the Original-Recipient of a DSN (RFC 3464 section
+	// 2.3.1), the address as the sender gave it, if the DSN has it.
+	OriginalRecipient string
+
+	// Action is "failed", "delayed", "delivered", "relayed" or "expanded" (RFC
+	// 3464 section 2.3.3). Without a DSN part it is "failed" or "delayed",
+	// judged from the codes and wording of the bounce.
+	Action string
+
+	// Status is the enhanced status code (RFC 3463), such as "5.1.1", or empty
+	// when the bounce has none.
+	Status string
+
+	// Code is the SMTP reply code (RFC 5321), such as 550, or 0 when the bounce
+	// has none.
+	Code int
+
+	// Diagnostic is the remote server's reply or the bounce's error sentence
+	// for this recipient, with line breaks replaced by spaces. It is what a
+	// classifier should search for phrases such as "user unknown".
+	Diagnostic string
+}
+
+// Permanent reports whether the failure is permanent (a 5.x.x status or 5xx
+// reply), as opposed to temporary or a success. Without codes it follows
+// Action.
+func (r Recipient) Permanent() bool {
+	return r.Class() == 5
+}
+
+// Class returns the class of the outcome: 2 (success), 4 (temporary failure)
+// or 5 (permanent failure). The enhanced status code wins over the reply code,
+// which wins over Action.
+func (r Recipient) Class() int {
+	if r.Status != "" {
+		return int(r.Status[0] - '0')
+	}
+	if r.Code != 0 {
+		return r.Code / 100
+	}
+	switch r.Action {
+	case "delayed":
+		return 4
+	case "delivered", "relayed", "expanded":
+		return 2
+	}
+	return 5
+}
+
+// Parse extracts the failed recipients, their SMTP replies and status codes
+// from a bounce message. It understands RFC 3464 DSNs and the plain-text
+// layouts of common mail software (see the package documentation).
+//
+// Parse returns ErrNotBounce for a message that is not a bounce, and a Report
+// with AutoReply set for an automatic reply. Line endings may be CRLF, LF or
+// CR. Input over MaxSize is refused with ErrTooLarge.
+func Parse(msg []byte) (*Report, error) {
+	if len(msg) > MaxSize {
+		return nil, fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(msg), MaxSize)
+	}
+	msg = normalizeNewlines(msg)
+	m, err := mail.ReadMessage(bytes.NewReader(msg))
+	if err != nil {
+		return nil, fmt.Errorf("ndr: reading message header: %w", err)
+	}
+	parts := walkMessage(m.Header, m.Body)
+	if parts.feedback {
+		return nil, ErrNotBounce
+	}
+
+	text, tail := bounceText(parts.texts)
+	if r, err := parseSES(text); r != nil || err != nil {
+		return r, err
+	}
+	evidence := bounceEvidence(m.Header, parts, text)
+	if !evidence {
+		if IsAutoReply(m.Header) {
+			return &Report{Format: "autoreply", AutoReply: true}, nil
+		}
+		return nil, ErrNotBounce
+	}
+
+	original := parts.original
+	if h := headerBlock(tail); h != nil {
+		original = append(original, h)
+	}
+	r := &Report{Format: detectFormat(m.Header, text)}
+	x := newExtractor(m.Header, text)
+	if rcpts := parseDeliveryStatus(parts.dsn); len(rcpts) > 0 {
+		r.DSN = true
+		r.Recipients = rcpts
+		if r.Format == "generic" {
+			r.Format = "rfc3464"
+		}
+		x.complete(r.Recipients)
+	} else if rcpts := parseDeliveryStatus([]byte(text)); len(rcpts) > 0 {
+		// Some software writes the DSN fields into the text body.
+		r.Recipients = rcpts
+		x.complete(r.Recipients)
+	} else {
+		r.Recipients = x.recipients(original)
+	}
+	if len(r.Recipients) > MaxRecipients {
+		r.Recipients = r.Recipients[:MaxRecipients]
+		r.Truncated = true
+	}
+	r.OriginalMessageID = originalMessageID(original)
+	return r, nil
+}
+
+// normalizeNewlines turns CRLF and lone CR line endings into LF, so the rest
+// of the package deals with one form.
+func normalizeNewlines(b []byte) []byte {
+	if bytes.IndexByte(b, '\r') < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '\r' {
+			if i+1 < len(b) && b[i+1] == '\n' {
+				continue
+			}
+			c = '\n'
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// originalMessageID returns the Message-ID of the returned message, from a
+// returned message or header part, or from the header block that bounces
+// without MIME append after their text.
+func originalMessageID(original []mail.Header) string {
+	for _, h := range original {
+		if id := cleanMessageID(h.Get("Message-Id")); id != "" {
+			return id
+		}
+	}
+	return ""
+}
+
+// headerBlock reads the returned message's header block from the text after
+// a bounce's separator line, or returns nil if there is none. It is lenient:
+// lines that are not header fields are skipped.
+func headerBlock(tail string) mail.Header {
+	if len(tail) > maxHeadLen {
+		tail = tail[:maxHeadLen]
+	}
+	groups := fieldGroups(strings.TrimLeft(tail, "\n"))
+	if len(groups) == 0 {
+		return nil
+	}
+	h := mail.Header{}
+	for _, f := range groups[0] {
+		k := textproto.CanonicalMIMEHeaderKey(f.name)
+		h[k] = append(h[k], f.value)
+	}
+	return h
+}
+
+func cleanMessageID(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '<'); i >= 0 {
+		if j := strings.IndexByte(s[i:], '>'); j > 0 {
+			return s[i+1 : i+j]
+		}
+	}
+	if strings.ContainsAny(s, " \t") {
+		return ""
+	}
+	return s
+}

@@ -1,0 +1,81 @@
+package ndr
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// sesNotification is the part of an Amazon SES event notification (as sent by
+// SNS to an email endpoint) that matters here.
+type sesNotification struct {
+	NotificationType string `json:"notificationType"`
+	Bounce           struct {
+		BounceType        string `json:"bounceType"` // "Permanent", "Transient", "Undetermined".
+		BouncedRecipients []struct {
+			EmailAddress   string `json:"emailAddress"`
+			Action         string `json:"action"`
+			Status         string `json:"status"`
+			DiagnosticCode string `json:"diagnosticCode"`
+		} `json:"bouncedRecipients"`
+	} `json:"bounce"`
+	Delivery struct {
+		Recipients   []string `json:"recipients"`
+		SMTPResponse string   `json:"smtpResponse"`
+	} `json:"delivery"`
+	Mail struct {
+		Headers []struct {
+			Name  string `json:"name"`
+			Value string `json:"value"`
+		} `json:"headers"`
+	} `json:"mail"`
+}
+
+// parseSES reads an Amazon SES notification in JSON from the text. It returns
+// nil if there is none, and ErrNotBounce for a complaint notification.
+func parseSES(text string) (*Report, error) {
+	i := strings.Index(text, `{"notificationType"`)
+	if i < 0 {
+		return nil, nil
+	}
+	if strings.HasPrefix(text[i:], `{"notificationType":"Complaint"`) {
+		return nil, ErrNotBounce
+	}
+	var n sesNotification
+	if err := json.NewDecoder(strings.NewReader(text[i:])).Decode(&n); err != nil {
+		return nil, nil
+	}
+	r := &Report{Format: "amazonses"}
+	for _, h := range n.Mail.Headers {
+		if strings.EqualFold(h.Name, "Message-Id") {
+			r.OriginalMessageID = cleanMessageID(h.Value)
+		}
+	}
+	switch n.NotificationType {
+	case "Bounce":
+		for _, b := range n.Bounce.BouncedRecipients {
+			rc := Recipient{Address: b.EmailAddress, Action: strings.ToLower(b.Action), Diagnostic: strings.Join(strings.Fields(b.DiagnosticCode), " ")}
+			rc.Code, rc.Status = codes(rc.Diagnostic)
+			if m := statRe.FindStringSubmatch(b.Status); m != nil {
+				rc.Status = m[1]
+			}
+			if rc.Action == "" {
+				rc.Action = "failed"
+				if n.Bounce.BounceType == "Transient" {
+					rc.Action = "delayed"
+				}
+			}
+			r.Recipients = append(r.Recipients, rc)
+		}
+	case "Delivery":
+		diag := strings.Join(strings.Fields(n.Delivery.SMTPResponse), " ")
+		code, status := codes(diag)
+		for _, a := range n.Delivery.Recipients {
+			r.Recipients = append(r.Recipients, Recipient{Address: a, Action: "delivered", Code: code, Status: status, Diagnostic: diag})
+		}
+	case "Complaint":
+		return nil, ErrNotBounce
+	default:
+		return nil, nil
+	}
+	return r, nil
+}

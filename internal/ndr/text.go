@@ -1,0 +1,510 @@
+package ndr
+
+import (
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Limits on the text searched, so a huge text part costs bounded work.
+const (
+	maxHeadLen   = 128 << 10 // Bounce text searched for recipients and replies.
+	maxBlockLine = 12        // Lines after a recipient taken as its diagnostic.
+)
+
+// bounceText joins the text parts and splits off the returned message that
+// many bounces append to their explanation. It returns the explanation.
+func bounceText(texts []string) (head, tail string) {
+	all := strings.Join(texts, "\n")
+	off := 0
+	for off < len(all) {
+		end := strings.IndexByte(all[off:], '\n')
+		if end < 0 {
+			end = len(all)
+		} else {
+			end += off
+		}
+		if off > 0 && isSeparator(all[off:end]) {
+			head, tail = all[:off], all[end:]
+			break
+		}
+		off = end + 1
+	}
+	if head == "" && tail == "" {
+		head = all
+	}
+	if len(head) > maxHeadLen {
+		head = head[:maxHeadLen]
+	}
+	return head, tail
+}
+
+// separators are phrases of lines that start the returned copy of the
+// original message, lower case.
+var separators = []string{
+	"below this line is a copy of the message",
+	"this is a copy of the message",
+	"copy of the original message",
+	"copy of your message",
+	"original message follows",
+	"unsent message follows",
+	"returned message follows",
+	"message header follows",
+	"header of the original message",
+	"headers of the original message",
+	"original message header",
+	"message headers follow",
+	"headers follow",
+	"returned message",
+	"content-type: message/rfc822",
+	"content-type: text/rfc822-headers",
+	"original message",
+}
+
+func isSeparator(line string) bool {
+	l := strings.ToLower(strings.TrimSpace(line))
+	if l == "" {
+		return false
+	}
+	for _, s := range separators {
+		if !strings.Contains(l, s) {
+			continue
+		}
+		// A bare "original message" only counts in a decorated line such as
+		// "----- Original message -----", not inside a sentence.
+		if (s == "original message" || s == "returned message") && !strings.ContainsAny(l[:1], "-=*_[<") {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+var (
+	addrRe = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+`)
+	// A labelled recipient, e.g. "Recipient address: x@y", "RCPT TO:<x@y>",
+	// "Original-Recipient: rfc822;x@y".
+	labelRe = regexp.MustCompile(`(?i)(?:recipient|rcpt to|address|addressee|user|mailbox|to)(?:\s+address)?\s*[:=]\s*(?:rfc822;\s*)?<?([A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9.-]+)`)
+	replyRe = regexp.MustCompile(`(?:^|[^\w.\-/:#])#?([245][0-5][0-9])(?:[ -]|$)`)
+	statRe  = regexp.MustCompile(`(?:^|[^\w.])([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:[^\w.]|\.(?:[^0-9]|$)|$)`)
+)
+
+// extractor finds recipients and their diagnostics in a bounce's text.
+type extractor struct {
+	header  mail.Header
+	head    string
+	lines   []string
+	exclude map[string]bool // Lower-case addresses that are not failed recipients.
+	strict  bool            // Also exclude postmaster and similar local parts, and the bounce's own addresses.
+	sender  map[string]bool // Lower-case addresses named as the sender in a transcript.
+}
+
+func newExtractor(h mail.Header, head string) *extractor {
+	x := &extractor{header: h, head: head, lines: strings.Split(head, "\n"), exclude: map[string]bool{}, sender: map[string]bool{}, strict: true}
+	for _, k := range []string{"From", "To", "Cc", "Reply-To", "Return-Path", "Sender", "Errors-To"} {
+		for _, v := range h[k] {
+			for _, a := range addrRe.FindAllString(v, 10) {
+				x.exclude[strings.ToLower(a)] = true
+			}
+		}
+	}
+	// The sender, where the transcript names it.
+	for _, l := range x.lines {
+		ll := strings.ToLower(l)
+		if i := strings.Index(ll, "mail from:"); i >= 0 {
+			if a := addrRe.FindString(l[i:]); a != "" {
+				x.sender[strings.ToLower(a)] = true
+			}
+		}
+	}
+	return x
+}
+
+// excluded reports whether a is not a plausible failed recipient.
+func (x *extractor) excluded(a string) bool {
+	la := strings.ToLower(a)
+	if x.sender[la] {
+		return true
+	}
+	if !x.strict {
+		return false
+	}
+	if x.exclude[la] {
+		return true
+	}
+	lp, _, _ := strings.Cut(la, "@")
+	switch lp {
+	case "mailer-daemon", "postmaster", "mail-daemon", "maildaemon", "mailerdaemon", "no-reply", "noreply":
+		return true
+	}
+	return false
+}
+
+// leadingAddress returns the address a line starts with, e.g. "<x@y>:",
+// "  x@y", "x@y on <date>", "<x@y>... User unknown".
+func leadingAddress(line string) (addr, rest string) {
+	s := strings.TrimLeft(line, " \t>*-•")
+	// Sendmail transcripts: "554 <x@y>... reason"; the code is part of the
+	// reason.
+	code := ""
+	if len(s) > 5 && isDigits(s[:3]) && s[3] == ' ' && s[4] == '<' {
+		code, s = s[:3], s[4:]
+	}
+	s = strings.TrimPrefix(s, "<")
+	s = strings.TrimPrefix(s, `"`)
+	loc := addrRe.FindStringIndex(s)
+	if loc == nil || loc[0] != 0 {
+		return "", ""
+	}
+	addr = s[:loc[1]]
+	rest = s[loc[1]:]
+	rest = strings.TrimLeft(rest, `>":;,.`)
+	// "x@y is not a valid ..." counts too, but "x@y wrote:" is quoting.
+	if strings.HasPrefix(strings.TrimSpace(strings.ToLower(rest)), "wrote") {
+		return "", ""
+	}
+	rest = strings.TrimSpace(rest)
+	if code != "" {
+		rest = strings.TrimSpace(code + " " + rest)
+	}
+	return addr, rest
+}
+
+// candidate is a recipient address and where the text names it.
+type candidate struct {
+	addr       string
+	line       int
+	rest       string // Text after the address on its line.
+	positional bool   // The line starts with the address; the lines after it are about it.
+}
+
+// findRecipients returns the failed recipient addresses named in the text,
+// in order, each with its line. If the strict rules find none, it tries again
+// allowing the bounce's own addresses and postmaster-like local parts, which
+// some bounces really are about.
+func (x *extractor) findRecipients(original []mail.Header) []candidate {
+	x.strict = true
+	if c := x.findRecipients1(original); len(c) > 0 {
+		return c
+	}
+	x.strict = false
+	return x.findRecipients1(original)
+}
+
+func (x *extractor) findRecipients1(original []mail.Header) []candidate {
+	var c []candidate
+	seen := map[string]bool{}
+	add := func(a string, line int, rest string, positional bool) {
+		la := strings.ToLower(a)
+		if seen[la] || x.excluded(a) {
+			return
+		}
+		seen[la] = true
+		c = append(c, candidate{a, line, rest, positional})
+	}
+	// Exim names them in a header.
+	for _, v := range x.header["X-Failed-Recipients"] {
+		for _, a := range addrRe.FindAllString(v, MaxRecipients) {
+			line, rest, positional := x.leadingLineOf(a)
+			add(a, line, rest, positional)
+		}
+	}
+	if len(c) > 0 {
+		return c
+	}
+	for i, l := range x.lines {
+		if a, rest := leadingAddress(l); a != "" {
+			add(a, i, rest, true)
+		}
+	}
+	if len(c) > 0 {
+		return c
+	}
+	for i, l := range x.lines {
+		for _, m := range labelRe.FindAllStringSubmatch(l, 10) {
+			if strings.Contains(strings.ToLower(l), "from") && !strings.Contains(strings.ToLower(l), "to") {
+				continue
+			}
+			add(strings.TrimRight(m[1], "."), i, "", false)
+		}
+	}
+	if len(c) > 0 {
+		return c
+	}
+	for i, l := range x.lines {
+		for _, a := range addrRe.FindAllString(l, 10) {
+			add(a, i, "", false)
+		}
+	}
+	if len(c) > 0 {
+		return c
+	}
+	// Last resort: the recipients of the returned message.
+	for _, h := range original {
+		for _, k := range []string{"To", "Cc"} {
+			for _, v := range h[k] {
+				for _, a := range addrRe.FindAllString(v, 10) {
+					add(a, -1, "", false)
+				}
+			}
+		}
+	}
+	return c
+}
+
+// isAddress reports whether s is a plain addr-spec.
+func isAddress(s string) bool {
+	loc := addrRe.FindStringIndex(s)
+	return loc != nil && loc[0] == 0 && loc[1] == len(s)
+}
+
+// generatedBy returns the address in Exim's "generated by x@y" line, which
+// names the address a pipe or file delivery was made for.
+func (x *extractor) generatedBy() string {
+	for _, l := range x.lines {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "generated by ") {
+			if a := addrRe.FindString(t); a != "" {
+				return a
+			}
+		}
+	}
+	return ""
+}
+
+// leadingLineOf returns the first line that starts with address a, and the
+// rest of that line, or else the first line naming it.
+func (x *extractor) leadingLineOf(a string) (line int, rest string, positional bool) {
+	for i, l := range x.lines {
+		if b, r := leadingAddress(l); b != "" && strings.EqualFold(a, b) {
+			return i, r, true
+		}
+	}
+	return x.lineOf(a), "", false
+}
+
+// lineOf returns the first line naming address a, or -1.
+func (x *extractor) lineOf(a string) int {
+	la := strings.ToLower(a)
+	for i, l := range x.lines {
+		if strings.Contains(strings.ToLower(l), la) {
+			return i
+		}
+	}
+	return -1
+}
+
+// recipients finds the failed recipients and their diagnostics in the text.
+func (x *extractor) recipients(original []mail.Header) []Recipient {
+	cands := x.findRecipients(original)
+	if len(cands) > MaxRecipients+1 {
+		cands = cands[:MaxRecipients+1]
+	}
+	starts := map[int]bool{}
+	for _, c := range cands {
+		starts[c.line] = true
+	}
+	global := x.globalReply()
+	var rcpts []Recipient
+	for _, c := range cands {
+		diag := x.block(c, starts)
+		if !hasCode(diag) && global != "" && !strings.Contains(diag, global) {
+			diag = strings.TrimSpace(diag + " " + global)
+		}
+		if diag == "" {
+			diag = x.sentence()
+		}
+		r := Recipient{Address: c.addr, Diagnostic: diag}
+		r.Code, r.Status = codes(diag)
+		r.Action = x.action(r)
+		rcpts = append(rcpts, r)
+	}
+	return rcpts
+}
+
+// complete fills in what a DSN part left out from the text.
+func (x *extractor) complete(rcpts []Recipient) {
+	global := ""
+	var cands []candidate
+	for i := range rcpts {
+		r := &rcpts[i]
+		if !isAddress(r.Address) && (strings.Contains(r.Address, "@") || strings.HasPrefix(r.Address, "/") || strings.HasPrefix(r.Address, "|")) {
+			// A pipe or file recipient, or a mangled one: Exim names the
+			// address it came from; else take the text's recipient at the same
+			// position.
+			if cands == nil {
+				cands = x.findRecipients(nil)
+			}
+			if a := x.generatedBy(); a != "" {
+				r.Address = a
+			} else if isAddress(r.OriginalRecipient) {
+				r.Address = r.OriginalRecipient
+			} else if i < len(cands) {
+				r.Address = cands[i].addr
+			}
+		}
+		if r.Diagnostic == "" {
+			line := x.lineOf(r.Address)
+			if line >= 0 {
+				_, rest := leadingAddress(x.lines[line])
+				r.Diagnostic = x.block(candidate{r.Address, line, rest, true}, map[int]bool{line: true})
+			}
+			if !hasCode(r.Diagnostic) {
+				if global == "" {
+					global = x.globalReply()
+				}
+				r.Diagnostic = strings.TrimSpace(r.Diagnostic + " " + global)
+			}
+		}
+		code, status := codes(r.Diagnostic)
+		if r.Code == 0 {
+			r.Code = code
+		}
+		if r.Status == "" {
+			r.Status = status
+		}
+		if r.Action == "" {
+			r.Action = x.action(*r)
+		}
+	}
+}
+
+// block returns the text about candidate c: the rest of its line and the
+// following lines up to a blank line or the next recipient.
+func (x *extractor) block(c candidate, starts map[int]bool) string {
+	var parts []string
+	if c.line > 0 && c.positional {
+		// Sendmail transcripts give the remote reply just before the
+		// address line: "<<< 550 ...".
+		if prev := strings.TrimSpace(x.lines[c.line-1]); strings.HasPrefix(prev, "<<< ") {
+			parts = append(parts, strings.TrimSpace(prev[4:]))
+		}
+	}
+	if c.rest != "" {
+		parts = append(parts, c.rest)
+	}
+	if c.line < 0 || !c.positional {
+		return strings.Join(parts, " ")
+	}
+	for i := c.line + 1; i < len(x.lines) && i <= c.line+maxBlockLine; i++ {
+		if starts[i] {
+			break
+		}
+		l := strings.TrimSpace(x.lines[i])
+		if l == "" {
+			if len(parts) > 0 {
+				break
+			}
+			continue
+		}
+		parts = append(parts, stripContinuation(l))
+	}
+	return strings.Join(parts, " ")
+}
+
+// hasCode reports whether s holds an SMTP reply code or enhanced status code.
+func hasCode(s string) bool {
+	c, st := codes(s)
+	return c != 0 || st != ""
+}
+
+// codes returns the first SMTP reply code and enhanced status code in s.
+func codes(s string) (code int, status string) {
+	if m := replyRe.FindStringSubmatch(s); m != nil {
+		code, _ = strconv.Atoi(m[1])
+	}
+	if m := statRe.FindStringSubmatch(s); m != nil {
+		status = m[1]
+	}
+	return code, status
+}
+
+// globalReply returns the first SMTP reply in the text with its continuation
+// lines, for bounces that give the reply apart from the recipient.
+func (x *extractor) globalReply() string {
+	for i, l := range x.lines {
+		if !hasCode(l) {
+			continue
+		}
+		parts := []string{strings.TrimSpace(l)}
+		for j := i + 1; j < len(x.lines) && j < i+maxBlockLine; j++ {
+			n := x.lines[j]
+			t := strings.TrimSpace(n)
+			if t == "" {
+				break
+			}
+			// Continuation: indented, or the same code again (multi-line reply).
+			if n[0] == ' ' || n[0] == '\t' || len(t) > 4 && t[:3] == strings.TrimSpace(l)[:min(3, len(strings.TrimSpace(l)))] {
+				parts = append(parts, stripContinuation(t))
+				continue
+			}
+			break
+		}
+		return strings.Join(parts, " ")
+	}
+	return ""
+}
+
+// stripContinuation removes the code prefix of a multi-line reply line, such
+// as "550-5.1.1 ", so the text reads as one sentence.
+func stripContinuation(l string) string {
+	if len(l) > 4 && l[3] == '-' && l[0] >= '2' && l[0] <= '5' && isDigits(l[:3]) {
+		l = l[4:]
+		if m := statRe.FindStringSubmatchIndex(l); m != nil && m[2] == 0 {
+			l = strings.TrimSpace(l[m[3]:])
+		}
+	}
+	return l
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// sentence returns the first paragraph of the text that reads like an error,
+// for bounces that give no reply at all.
+func (x *extractor) sentence() string {
+	for _, p := range strings.Split(x.head, "\n\n") {
+		l := strings.ToLower(p)
+		for _, w := range errorWords {
+			if strings.Contains(l, w) {
+				return strings.Join(strings.Fields(p), " ")
+			}
+		}
+	}
+	return ""
+}
+
+var errorWords = []string{"unknown", "not exist", "no such", "invalid", "full", "quota", "rejected", "refused", "denied", "blocked", "failed", "not found", "unable", "could not", "couldn't", "undeliverable", "expired", "timed out", "too large"}
+
+// temporaryWords in a bounce without codes mean delivery is still attempted.
+var temporaryWords = []string{"temporary", "temporarily", "will be retried", "will retry", "will continue", "still trying", "delayed", "deferred", "has not yet been delivered", "not yet been delivered", "will keep trying", "retry", "warning:"}
+
+// action judges "failed" or "delayed" from the codes, else from the wording.
+func (x *extractor) action(r Recipient) string {
+	switch r.Class() {
+	case 4:
+		return "delayed"
+	case 2:
+		return "delivered"
+	}
+	if r.Status != "" || r.Code != 0 {
+		return "failed"
+	}
+	l := strings.ToLower(x.head)
+	if strings.Contains(l, "permanent") || strings.Contains(l, "given up") || strings.Contains(l, "giving up") {
+		return "failed"
+	}
+	for _, w := range temporaryWords {
+		if strings.Contains(l, w) {
+			return "delayed"
+		}
+	}
+	return "failed"
+}
