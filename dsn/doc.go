@@ -1,3 +1,67 @@
-// Package dsn composes and parses delivery status notifications (RFC 3464,
-// RFC 6522 multipart/report, RFC 6533 internationalized DSNs).
+// Package dsn composes and parses delivery status notifications (DSNs): the
+// messages an MTA sends back to tell a sender that mail failed, is delayed,
+// or was delivered, and that remote MTAs send to us.
+//
+// A host composes a DSN with [Message.Compose] when a delivery fails or is
+// delayed, and reads incoming DSNs with [Parse] (a whole message) or [Decode]
+// (a delivery-status body) to match them to the original message, by
+// OriginalMessageID, OriginalEnvelopeID or recipient.
+//
+// The package is a leaf: it uses only the standard library.
+//
+// Standards:
+//
+//   - RFC 3464, An Extensible Message Format for Delivery Status Notifications
+//   - RFC 6522, The Multipart/Report Media Type
+//   - RFC 6533, Internationalized Delivery Status and Disposition Notifications
+//   - RFC 3461, SMTP Service Extension for DSNs (RET, ENVID, ORCPT)
+//   - RFC 3463, Enhanced Mail System Status Codes
+//   - RFC 3834, Recommendations for Automatic Responses (Auto-Submitted)
+//   - RFC 4865, SMTP Submission Service Extension for Future Message Release
+//   - RFC 2045, RFC 2046, RFC 2047 (MIME), RFC 5322 (message format)
+//
+// # Composing
+//
+// Compose is deterministic: the Date, Message-ID and the MIME boundary come
+// from the Message, never from a clock or random source, so output can be
+// compared with golden files. It streams the returned original message to
+// the writer without copying it. See [Message.Compose] for the encodings
+// chosen with and without SMTPUTF8.
+//
+// # Parsing
+//
+// Parse accepts what real MTAs send: see [Parse] and [Decode] for the
+// tolerances. Parse reads the input once, line by line through a small
+// buffer, and keeps only the fields it reports, so memory does not grow with
+// the size of the returned original; the limits (MaxParts, MaxDepth,
+// MaxFieldSize, MaxStatusSize, MaxRecipients) bound it on hostile input. A
+// message without a delivery-status part gives [ErrNotDSN]; a
+// delivery-status part without recipients gives [ErrNoRecipients] together
+// with the per-message fields; other malformed fields give a [*FieldError]
+// naming the field.
+//
+// Decisions where the standards leave room:
+//
+//   - Only the first delivery-status part of a message is read; a second
+//     one (for example inside a returned message) is ignored.
+//   - Action values "expired" and "failure" are read as failed, "deliverable"
+//     and "success" as delivered; a missing Action is derived from the
+//     status class. A missing Final-Recipient is taken from
+//     Original-Recipient.
+//   - Dates that cannot be read are kept as text in Extra instead of
+//     failing the DSN.
+//   - A top-level message without Content-Type whose body looks like a
+//     multipart is parsed as one.
+//   - Message-IDs are reported with angle brackets.
+//
+// # Fuzzing
+//
+// FuzzParse and FuzzDecode are seeded from the golden files and the corpus in
+// testdata. Run them for a while with, from the repository root:
+//
+//	go test -run='^$' -fuzz=FuzzParse -fuzztime=5m ./dsn/
+//	go test -run='^$' -fuzz=FuzzDecode -fuzztime=5m ./dsn/
+//
+// New failing inputs are written to testdata/fuzz and then run by plain go
+// test; commit them with the fix.
 package dsn

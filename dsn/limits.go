@@ -1,0 +1,14 @@
+package dsn
+
+// Limits that bound the memory Parse and Decode use on hostile input. Input
+// that exceeds one gets an error, not a truncated result, except for the
+// human-readable text, which is cut at MaxTextBody.
+const (
+	MaxRecipients = 1000      // Per-recipient groups in one delivery-status part.
+	MaxFieldSize  = 64 * 1024 // One unfolded header or delivery-status field.
+	MaxStatusSize = 4 << 20   // Bytes of delivery-status read by Decode.
+	MaxParts      = 1000      // MIME entities in one message.
+	MaxDepth      = 16        // Nesting of multiparts and message/rfc822.
+	MaxTextBody   = 64 * 1024 // Bytes of decoded human-readable text kept by Parse.
+	MaxHeaderSize = 1 << 20   // Bytes read from the returned header to find its Message-ID.
+)
