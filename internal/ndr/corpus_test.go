@@ -58,6 +58,7 @@ func readExpected(t *testing.T) map[string][]expectedRow {
 // and order of recipients, plausible addresses and the status class. It
 // returns what is wrong, or "" if nothing.
 func checkBounce(msg []byte, r *Report, rows []expectedRow) string {
+	path := rows[0].path
 	if len(r.Recipients) != len(rows) {
 		return fmt.Sprintf("got %d recipients, expected %d", len(r.Recipients), len(rows))
 	}
@@ -69,6 +70,9 @@ func checkBounce(msg []byte, r *Report, rows []expectedRow) string {
 		if r.DSN {
 			// The DSN part names it; anonymised samples may reuse the
 			// sender's address.
+			continue
+		}
+		if _, ok := sameAsBounceTo[path]; ok {
 			continue
 		}
 		for _, k := range []string{"From", "To"} {
@@ -98,6 +102,13 @@ func bounceHeader(msg []byte) (mail.Header, string) {
 	}
 	p := walkMessage(m.Header, m.Body)
 	return m.Header, strings.ToLower(string(msg) + strings.Join(p.texts, "\n"))
+}
+
+// sameAsBounceTo lists corpus files whose failed recipient is also the
+// bounce's own To address, which the check above otherwise takes as picking
+// the sender by mistake.
+var sameAsBounceTo = map[string]string{
+	"sisimai/bsd/lhost-einsundeins-03.eml": "anonymised: the failed recipient and the bounce's To were both rewritten to xxxx@xxxx.fr",
 }
 
 // disagreements are corpus files where the parser's answer differs from

@@ -68,7 +68,7 @@ func fieldGroups(s string) [][]field {
 func recipientFromFields(group []field) (Recipient, bool) {
 	var r Recipient
 	var final, orig string
-	var diagType, diag string
+	var diagType, diag, statusComment string
 	for _, f := range group {
 		switch f.name {
 		case "final-recipient": // RFC 3464 section 2.3.2
@@ -83,6 +83,10 @@ func recipientFromFields(group []field) (Recipient, bool) {
 		case "status": // RFC 3464 section 2.3.4
 			if m := statRe.FindStringSubmatch(f.value); m != nil {
 				r.Status = m[1]
+			}
+			// Some software explains the code: "5.4.4 (Illegal host/domain name found)".
+			if i, j := strings.IndexByte(f.value, '('), strings.LastIndexByte(f.value, ')'); i >= 0 && j > i {
+				statusComment = strings.TrimSpace(f.value[i+1 : j])
 			}
 		case "diagnostic-code": // RFC 3464 section 2.3.6
 			t, v, ok := strings.Cut(f.value, ";")
@@ -102,6 +106,9 @@ func recipientFromFields(group []field) (Recipient, bool) {
 		return r, false
 	}
 	r.Diagnostic = strings.Join(strings.Fields(diag), " ")
+	if r.Diagnostic == "" && !genericStatusComment(statusComment) {
+		r.Diagnostic = statusComment
+	}
 	if r.Diagnostic != "" {
 		code, status := codes(r.Diagnostic)
 		if diagType == "smtp" || diagType == "" || code != 0 {
@@ -124,4 +131,15 @@ func typedValue(v string) string {
 	v = strings.TrimPrefix(v, "<")
 	v = strings.TrimSuffix(v, ">")
 	return strings.TrimSpace(v)
+}
+
+// genericStatusComment reports whether a Status comment only repeats the
+// class, as in "5.0.0 (permanent failure)", and says nothing a classifier
+// could use.
+func genericStatusComment(s string) bool {
+	switch strings.ToLower(s) {
+	case "", "permanent failure", "unknown permanent failure", "temporary failure", "persistent transient failure", "unknown transient failure", "success", "delayed":
+		return true
+	}
+	return false
 }

@@ -47,6 +47,7 @@ var separators = []string{
 	"this is a copy of the message",
 	"copy of the original message",
 	"copy of your message",
+	"copy of the message",
 	"original message follows",
 	"unsent message follows",
 	"returned message follows",
@@ -85,7 +86,7 @@ var (
 	addrRe = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+`)
 	// A labelled recipient, e.g. "Recipient address: x@y", "RCPT TO:<x@y>",
 	// "Original-Recipient: rfc822;x@y".
-	labelRe = regexp.MustCompile(`(?i)(?:recipient|rcpt to|address|addressee|user|mailbox|to)(?:\s+address)?\s*[:=]\s*(?:rfc822;\s*)?<?([A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9.-]+)`)
+	labelRe = regexp.MustCompile(`(?i)(?:recipient|rcpt to|address|addressee|user|mailbox|delivered to|deliver to)(?:\s+address)?\s*[:=]\s*(?:rfc822;\s*)?<?([A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9.-]+)`)
 	replyRe = regexp.MustCompile(`(?:^|[^\w.\-/:#])#?([245][0-5][0-9])(?:[ -]|$)`)
 	statRe  = regexp.MustCompile(`(?:^|[^\w.])([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:[^\w.]|\.(?:[^0-9]|$)|$)`)
 )
@@ -133,7 +134,13 @@ func (x *extractor) excluded(a string) bool {
 	if x.exclude[la] {
 		return true
 	}
-	lp, _, _ := strings.Cut(la, "@")
+	return isBounceSender(la)
+}
+
+// isBounceSender reports whether a is an address that bounces come from
+// rather than go to.
+func isBounceSender(a string) bool {
+	lp, _, _ := strings.Cut(strings.ToLower(a), "@")
 	switch lp {
 	case "mailer-daemon", "postmaster", "mail-daemon", "maildaemon", "mailerdaemon", "no-reply", "noreply":
 		return true
@@ -159,6 +166,10 @@ func leadingAddress(line string) (addr, rest string) {
 	}
 	addr = s[:loc[1]]
 	rest = s[loc[1]:]
+	// "(envelope-from\n <x@y>);" is a folded header field, not a recipient.
+	if strings.HasPrefix(rest, ">)") || strings.HasPrefix(rest, ")") {
+		return "", ""
+	}
 	rest = strings.TrimLeft(rest, `>":;,.`)
 	// "x@y is not a valid ..." counts too, but "x@y wrote:" is quoting.
 	if strings.HasPrefix(strings.TrimSpace(strings.ToLower(rest)), "wrote") {
@@ -213,11 +224,16 @@ func (x *extractor) findRecipients1(original []mail.Header) []candidate {
 	if len(c) > 0 {
 		return c
 	}
+	// A line that starts with an address names a recipient even if it is
+	// the bounce's own To: a message can bounce back to its sender.
+	strict := x.strict
+	x.strict = false
 	for i, l := range x.lines {
-		if a, rest := leadingAddress(l); a != "" {
+		if a, rest := leadingAddress(l); a != "" && !(strict && isBounceSender(a)) {
 			add(a, i, rest, true)
 		}
 	}
+	x.strict = strict
 	if len(c) > 0 {
 		return c
 	}
@@ -281,6 +297,13 @@ func (x *extractor) leadingLineOf(a string) (line int, rest string, positional b
 			return i, r, true
 		}
 	}
+	for i, l := range x.lines {
+		for _, m := range labelRe.FindAllStringSubmatch(l, 10) {
+			if strings.EqualFold(strings.TrimRight(m[1], "."), a) {
+				return i, "", true
+			}
+		}
+	}
 	return x.lineOf(a), "", false
 }
 
@@ -288,7 +311,12 @@ func (x *extractor) leadingLineOf(a string) (line int, rest string, positional b
 func (x *extractor) lineOf(a string) int {
 	la := strings.ToLower(a)
 	for i, l := range x.lines {
-		if strings.Contains(strings.ToLower(l), la) {
+		ll := strings.ToLower(strings.TrimSpace(l))
+		// Skip a quoted header summary ("To: x@y") of the original message.
+		if strings.HasPrefix(ll, "to:") || strings.HasPrefix(ll, "from:") || strings.HasPrefix(ll, "cc:") {
+			continue
+		}
+		if strings.Contains(ll, la) {
 			return i
 		}
 	}
@@ -311,6 +339,10 @@ func (x *extractor) recipients(original []mail.Header) []Recipient {
 		diag := x.block(c, starts)
 		if !hasCode(diag) && global != "" && !strings.Contains(diag, global) {
 			diag = strings.TrimSpace(diag + " " + global)
+		}
+		if diag == "" && c.line >= 0 && !c.positional && !isLabelLine(x.lines[c.line]) {
+			// "User mailbox exceeds allowed size: x@y": the line is the reason.
+			diag = strings.TrimSpace(x.lines[c.line])
 		}
 		if diag == "" {
 			diag = x.sentence()
@@ -345,9 +377,8 @@ func (x *extractor) complete(rcpts []Recipient) {
 			}
 		}
 		if r.Diagnostic == "" {
-			line := x.lineOf(r.Address)
+			line, rest, _ := x.leadingLineOf(r.Address)
 			if line >= 0 {
-				_, rest := leadingAddress(x.lines[line])
 				r.Diagnostic = x.block(candidate{r.Address, line, rest, true}, map[int]bool{line: true})
 			}
 			if !hasCode(r.Diagnostic) {
@@ -374,12 +405,18 @@ func (x *extractor) complete(rcpts []Recipient) {
 // following lines up to a blank line or the next recipient.
 func (x *extractor) block(c candidate, starts map[int]bool) string {
 	var parts []string
+	transcript := c.positional && c.line >= 0 && isTranscriptLine(x.lines[c.line])
 	if c.line > 0 && c.positional {
 		// Sendmail transcripts give the remote reply just before the
 		// address line: "<<< 550 ...".
 		if prev := strings.TrimSpace(x.lines[c.line-1]); strings.HasPrefix(prev, "<<< ") {
 			parts = append(parts, strings.TrimSpace(prev[4:]))
 		}
+	}
+	if transcript {
+		// "554 <x@y>... reason" is complete; the next line is about the
+		// next recipient.
+		return strings.Join(append(parts, c.rest), " ")
 	}
 	if c.rest != "" {
 		parts = append(parts, c.rest)
@@ -401,6 +438,26 @@ func (x *extractor) block(c candidate, starts map[int]bool) string {
 		parts = append(parts, stripContinuation(l))
 	}
 	return strings.Join(parts, " ")
+}
+
+// isLabelLine reports whether line only labels an address, as "To: x@y" or
+// "RCPT TO: x@y" in a summary of the original message, and so says nothing
+// about the failure.
+func isLabelLine(line string) bool {
+	l := strings.ToLower(strings.TrimSpace(line))
+	for _, p := range []string{"to:", "from:", "cc:", "rcpt to", "mail from", "recipient", "original-recipient", "final-recipient"} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// isTranscriptLine reports whether line is a Sendmail transcript line such
+// as "554 <x@y>... Host unknown".
+func isTranscriptLine(line string) bool {
+	s := strings.TrimSpace(line)
+	return len(s) > 5 && isDigits(s[:3]) && s[3] == ' ' && s[4] == '<'
 }
 
 // hasCode reports whether s holds an SMTP reply code or enhanced status code.
