@@ -213,10 +213,12 @@ func (d *decoder) field(name, v string) error {
 		r.Action, err = parseAction(v)
 	case hasStatus:
 		r.Status, r.StatusComment, err = parseStatus(v)
+		r.StatusComment = unescapeText(r.StatusComment)
 	case hasRemote:
 		r.RemoteMTA = parseMTA(v)
 	case hasDiag:
 		r.DiagnosticType, r.DiagnosticCode = parseTyped(v)
+		r.DiagnosticCode = unescapeText(r.DiagnosticCode)
 	case hasLast:
 		if r.LastAttemptDate, err = parseDate(v); err != nil {
 			d.extra(&r.Extra, name, v)

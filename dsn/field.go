@@ -268,6 +268,16 @@ func decodeEmbeddedUnicode(s string) (string, error) {
 	}
 }
 
+// unescapeText decodes \x{HEX} escapes in free text, as Compose writes
+// non-ASCII text into a 7-bit delivery-status; text with a malformed escape
+// is returned unchanged.
+func unescapeText(s string) string {
+	if u, err := decodeEmbeddedUnicode(s); err == nil {
+		return u
+	}
+	return s
+}
+
 // parseMTA parses an MTA-name field (Reporting-MTA, Remote-MTA, ...,
 // RFC 3464 section 2.2.2) and returns only the name.
 func parseMTA(v string) string {

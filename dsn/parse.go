@@ -19,7 +19,8 @@ import (
 //
 // It returns the decoded DSN, with the header fields of the message that
 // holds the report (From, To, Subject, MessageID, Date), TextBody, the
-// OriginalMessageID from the returned message or header part, and Ret set by
+// OriginalMessageID from the returned message or header part (else from the
+// In-Reply-To field), and Ret set by
 // that part's type. The returned Part is the top-level MIME entity; its Parts
 // tree gives the byte offsets of every part in r.
 //
@@ -66,11 +67,12 @@ func Parse(r io.ReaderAt) (*Message, *Part, error) {
 	}
 
 	// Header of the message that holds the report.
-	for i := len(path) - 1; i >= 0; i-- {
-		if h := path[i].hdr; h != nil {
-			h.apply(m)
-			break
-		}
+	var hdr *entityHeader
+	for i := len(path) - 1; i >= 0 && hdr == nil; i-- {
+		hdr = path[i].hdr
+	}
+	if hdr != nil {
+		hdr.apply(m)
 	}
 
 	if len(path) > 0 {
@@ -100,6 +102,11 @@ func Parse(r io.ReaderAt) (*Message, *Part, error) {
 			m.OriginalMessageID = originalMessageID(br, p, r)
 			break
 		}
+	}
+	if m.OriginalMessageID == "" && hdr != nil && hdr.inReplyTo != "" {
+		// Without a returned message, In-Reply-To (as Compose writes it) is
+		// the next best reference to the original.
+		m.OriginalMessageID = normalizeMsgID(hdr.inReplyTo)
 	}
 	return m, top, derr
 }
@@ -170,7 +177,8 @@ func (c crReaderAt) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // readText returns the decoded human-readable text, at most MaxTextBody
-// bytes, converted to UTF-8 from ISO-8859-1 where declared.
+// bytes, with lines ending in "\n", converted to UTF-8 from ISO-8859-1
+// where declared.
 func readText(br *bufio.Reader, p *Part, r io.ReaderAt) string {
 	br.Reset(p.Body(r))
 	var b strings.Builder
@@ -182,12 +190,16 @@ func readText(br *bufio.Reader, p *Part, r io.ReaderAt) string {
 			}
 			continue
 		}
-		if p.Charset == "iso-8859-1" || p.Charset == "latin1" {
-			for _, c := range chunk {
+		latin1 := p.Charset == "iso-8859-1" || p.Charset == "latin1"
+		for i, c := range chunk {
+			switch {
+			case c == '\r' && (i+1 < len(chunk) && chunk[i+1] == '\n'):
+				// Lines end in "\n" in TextBody.
+			case latin1 && c >= 0x80:
 				b.WriteRune(rune(c))
+			default:
+				b.WriteByte(c)
 			}
-		} else {
-			b.Write(chunk)
 		}
 		br.Discard(len(chunk))
 	}
@@ -230,7 +242,7 @@ func normalizeMsgID(v string) string {
 
 // entityHeader holds the message header fields Parse reports.
 type entityHeader struct {
-	from, to, subject, messageID, date string
+	from, to, subject, messageID, date, inReplyTo string
 }
 
 func (h *entityHeader) apply(m *Message) {
@@ -351,6 +363,8 @@ func (w *walker) entity(p *Part, depth int, message bool) (term, error) {
 				h.messageID = string(v)
 			case "date":
 				h.date = string(v)
+			case "in-reply-to":
+				h.inReplyTo = string(v)
 			}
 		}
 	}
