@@ -105,7 +105,7 @@ func recipientFromFields(group []field) (Recipient, bool) {
 	if r.Address == "" {
 		return r, false
 	}
-	r.Diagnostic = strings.Join(strings.Fields(diag), " ")
+	r.Diagnostic = dropRepeatedCodes(strings.Join(strings.Fields(diag), " "))
 	if r.Diagnostic == "" && !genericStatusComment(statusComment) {
 		r.Diagnostic = statusComment
 	}
@@ -142,4 +142,40 @@ func genericStatusComment(s string) bool {
 		return true
 	}
 	return false
+}
+
+// dropRepeatedCodes removes the code prefixes of the continuation lines of a
+// multi-line reply that a DSN's Diagnostic-Code carries folded into one line,
+// as in "550-5.7.1 Messages with multiple 550-5.7.1 addresses in From:". The
+// first code stays.
+func dropRepeatedCodes(s string) string {
+	if len(s) < 4 || !isDigits(s[:3]) || s[3] != '-' && s[3] != ' ' {
+		return s
+	}
+	code := s[:3]
+	w := strings.Fields(s[4:])
+	status := ""
+	if len(w) > 0 && statRe.MatchString(w[0]) && statRe.FindStringSubmatch(w[0])[1] == w[0] {
+		status = w[0]
+	}
+	out := []string{s[:3]}
+	if s[3] == '-' {
+		out[0] += "-"
+	}
+	for i := 0; i < len(w); i++ {
+		if i > 0 {
+			switch {
+			case w[i] == code+"-"+status, status == "" && w[i] == code+"-":
+				continue
+			case w[i] == code && status != "" && i+1 < len(w) && w[i+1] == status:
+				i++
+				continue
+			}
+		}
+		out = append(out, w[i])
+	}
+	if s[3] == '-' && len(out) > 1 {
+		return out[0] + strings.Join(out[1:], " ")
+	}
+	return strings.Join(out, " ")
 }

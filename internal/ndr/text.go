@@ -435,9 +435,9 @@ func (x *extractor) block(c candidate, starts map[int]bool) string {
 			}
 			continue
 		}
-		parts = append(parts, stripContinuation(l))
+		parts = append(parts, l)
 	}
-	return strings.Join(parts, " ")
+	return joinReply(parts)
 }
 
 // isLabelLine reports whether line only labels an address, as "To: x@y" or
@@ -493,26 +493,45 @@ func (x *extractor) globalReply() string {
 			}
 			// Continuation: indented, or the same code again (multi-line reply).
 			if n[0] == ' ' || n[0] == '\t' || len(t) > 4 && t[:3] == strings.TrimSpace(l)[:min(3, len(strings.TrimSpace(l)))] {
-				parts = append(parts, stripContinuation(t))
+				parts = append(parts, t)
 				continue
 			}
 			break
 		}
-		return strings.Join(parts, " ")
+		return joinReply(parts)
 	}
 	return ""
 }
 
-// stripContinuation removes the code prefix of a multi-line reply line, such
-// as "550-5.1.1 ", so the text reads as one sentence.
-func stripContinuation(l string) string {
-	if len(l) > 4 && l[3] == '-' && l[0] >= '2' && l[0] <= '5' && isDigits(l[:3]) {
-		l = l[4:]
-		if m := statRe.FindStringSubmatchIndex(l); m != nil && m[2] == 0 {
-			l = strings.TrimSpace(l[m[3]:])
+// multiRe finds the start of a multi-line SMTP reply: a code followed by
+// "-" (RFC 5321 section 4.2.1), with an optional enhanced status code.
+var multiRe = regexp.MustCompile(`(?:^|[^\w.])([245][0-9][0-9])-`)
+
+// joinReply joins lines into one line. The code prefix of the continuation
+// lines of a multi-line reply ("550-5.1.1 ", "550 5.1.1 ") is removed, so
+// the reply reads as one sentence: phrases a classifier searches for are not
+// split by codes.
+func joinReply(lines []string) string {
+	open := ""
+	for i, l := range lines {
+		if open != "" && len(l) > 4 && l[:3] == open && (l[3] == '-' || l[3] == ' ') {
+			last := l[3] == ' '
+			l = strings.TrimSpace(l[4:])
+			if m := statRe.FindStringSubmatchIndex(l); m != nil && m[2] == 0 {
+				l = strings.TrimSpace(l[m[3]:])
+			}
+			lines[i] = l
+			if last {
+				open = ""
+			}
+			continue
+		}
+		open = ""
+		if m := multiRe.FindStringSubmatch(l); m != nil {
+			open = m[1]
 		}
 	}
-	return l
+	return strings.Join(lines, " ")
 }
 
 func isDigits(s string) bool {
