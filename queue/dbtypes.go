@@ -1,8 +1,17 @@
 package queue
 
-// DBTypes returns the bstore types of package queue, to pass to bstore.Open
-// (or Register) on the host's database. Once the Handler exists this also
-// lists the suppression and webhook types it stores.
+import (
+	"github.com/bouncekit/bouncekit/suppression"
+	"github.com/bouncekit/bouncekit/webhook"
+)
+
+// DBTypes returns the bstore types a host passes to bstore.Open (or
+// Register) on its database for a Handler with the bstore-backed
+// suppression.Store and webhook.Queue: those of package queue (Msg,
+// MsgRetired, HoldRule, OutboxDSN), suppression.DBTypes and
+// webhook.DBTypes.
 func DBTypes() []any {
-	return []any{Msg{}, MsgRetired{}, HoldRule{}}
+	l := []any{Msg{}, MsgRetired{}, HoldRule{}, OutboxDSN{}}
+	l = append(l, suppression.DBTypes()...)
+	return append(l, webhook.DBTypes...)
 }

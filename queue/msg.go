@@ -60,6 +60,18 @@ type Msg struct {
 	ORcpt  string // ORCPT, e.g. "rfc822;user@example.org", returned as Original-Recipient.
 
 	Extra map[string]string // Host data passed through to webhooks unchanged.
+
+	// Attempt describes the delivery attempt being reported. The caller
+	// sets it before FailMsgs or DeliveredMsgs; it is not stored.
+	Attempt Attempt `bstore:"-"`
+}
+
+// Attempt describes one delivery attempt, for the MsgResult that FailMsgs
+// and DeliveredMsgs record.
+type Attempt struct {
+	Start     time.Time     // When the attempt started; zero means Handler.Now at the call.
+	Duration  time.Duration // How long it took.
+	RemoteMTA string        // Host name or IP of the remote MTA, if a connection was made.
 }
 
 // MsgResult is the outcome of one delivery attempt, or of a DSN that told us
@@ -222,3 +234,11 @@ func (m Msg) Notifies(kind string) bool {
 	}
 	return false
 }
+
+// Field names for bstore queries.
+const (
+	fieldID           = "ID"
+	fieldNextAttempt  = "NextAttempt"
+	fieldLastActivity = "LastActivity"
+	fieldKeepUntil    = "KeepUntil"
+)

@@ -1,0 +1,204 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/mjl-/bstore"
+)
+
+// Handler carries out the queue's lifecycle decisions in the caller's
+// transaction: Add, FailMsgs, DeliveredMsgs, CancelMsgs. Run does the work
+// that must wait for a commit (delivering queued DSNs, removing expired
+// history).
+//
+// Every field is optional; the zero value of each is documented and useful.
+// A Handler must not be copied after first use. Two Handlers with different
+// databases work side by side: there is no package-level state.
+type Handler struct {
+	// DB is the host's database, used only by Run for work outside a
+	// caller's transaction. Nil: Run returns an error.
+	DB *bstore.DB
+
+	// RetryPolicy decides when to retry and when to give up. The zero
+	// value means DefaultPolicy().
+	RetryPolicy RetryPolicy
+
+	// DSN composes delivery status notifications. Nil: the default composer
+	// (package dsn, English text, From the Postmaster address at Hostname).
+	DSN DSNComposer
+
+	// DSNDeliverer receives composed DSNs from Run after commit. Nil: DSNs
+	// stay in the outbox until a Handler with a deliverer runs.
+	DSNDeliverer DSNDeliverer
+
+	// Suppressions is the per-account suppression list. Nil: no
+	// suppression checks or entries.
+	Suppressions SuppressionStore
+
+	// Hooks queues webhooks. Nil: no webhooks.
+	Hooks HookQueue
+
+	// Accounts looks up per-account settings. Nil: every account is known,
+	// with zero settings (no webhooks, retired messages not kept).
+	Accounts Accounts
+
+	// MessageOpener reads the original message for the DSN's returned
+	// headers or content. Nil: DSNs are sent without the original.
+	MessageOpener MessageOpener
+
+	// Hostname is the host name of this MTA, used as Reporting-MTA and in
+	// DSN Message-IDs. Empty: "localhost".
+	Hostname string
+
+	// Postmaster is the address DSNs come from. Empty: "postmaster@"
+	// followed by Hostname.
+	Postmaster string
+
+	// PostmasterAccount receives DSNs for messages of unknown accounts and
+	// the DSNs about failed DMARC and TLS reports. Empty: "postmaster".
+	PostmasterAccount string
+
+	// GenerateFromIDs makes Add give each message without a FromID a random
+	// one (22 URL-safe characters, 16 random bytes), for matching DSNs that
+	// come back later.
+	GenerateFromIDs bool
+
+	// Logger receives the Handler's logs. Nil: discard.
+	Logger *slog.Logger
+
+	// Metrics, if set, counts what the Handler does (see NewMetrics).
+	Metrics *Metrics
+
+	// Now returns the current time. Nil: time.Now.
+	Now func() time.Time
+
+	// After waits like time.After; Run uses it for its timers, so tests can
+	// drive Run with a fake clock. Nil: time.After.
+	After func(d time.Duration) <-chan time.Time
+
+	// Rand is the source of randomness for FromIDs, DSN Message-IDs and
+	// retry jitter. Nil: crypto/rand.Reader.
+	Rand io.Reader
+
+	// CleanupInterval is how often Run removes retired messages past their
+	// KeepUntil. Zero: one hour.
+	CleanupInterval time.Duration
+
+	kickOnce sync.Once
+	kickc    chan struct{}
+}
+
+// Errors returned by Handler methods for bad input. They are returned before
+// anything is changed.
+var (
+	ErrEmptyBatch    = errors.New("queue: empty batch of messages")
+	ErrNilError      = errors.New("queue: nil delivery error")
+	ErrMixedAccounts = errors.New("queue: messages of different sender accounts in one batch")
+	ErrMsgNotFound   = errors.New("queue: message not in queue")
+	ErrNoDB          = errors.New("queue: handler has no database")
+)
+
+// Kick wakes Run, e.g. after the caller committed a transaction in which
+// FailMsgs queued a DSN. It never blocks.
+func (h *Handler) Kick() {
+	select {
+	case h.kick() <- struct{}{}:
+	default:
+	}
+}
+
+func (h *Handler) kick() chan struct{} {
+	h.kickOnce.Do(func() { h.kickc = make(chan struct{}, 1) })
+	return h.kickc
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) after(d time.Duration) <-chan time.Time {
+	if h.After != nil {
+		return h.After(d)
+	}
+	return time.After(d)
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.New(discardHandler{})
+}
+
+// discardHandler drops all records (slog.DiscardHandler needs Go 1.24).
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discardHandler) WithGroup(string) slog.Handler           { return d }
+
+func (h *Handler) hostname() string {
+	if h.Hostname != "" {
+		return h.Hostname
+	}
+	return "localhost"
+}
+
+func (h *Handler) postmaster() string {
+	if h.Postmaster != "" {
+		return h.Postmaster
+	}
+	return "postmaster@" + h.hostname()
+}
+
+func (h *Handler) postmasterAccount() string {
+	if h.PostmasterAccount != "" {
+		return h.PostmasterAccount
+	}
+	return "postmaster"
+}
+
+func (h *Handler) rand() io.Reader {
+	if h.Rand != nil {
+		return h.Rand
+	}
+	return rand.Reader
+}
+
+// account returns the settings for name, and whether the account is known.
+func (h *Handler) account(name string) (AccountSettings, bool) {
+	if h.Accounts == nil {
+		return AccountSettings{}, true
+	}
+	return h.Accounts.Account(name)
+}
+
+// randomID returns n random bytes as unpadded URL-safe base64.
+func (h *Handler) randomID(n int) (string, error) {
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(h.rand(), buf); err != nil {
+		return "", fmt.Errorf("queue: reading random bytes: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(buf), nil
+}
+
+func (h *Handler) policy() RetryPolicy {
+	return h.RetryPolicy
+}
+
+// jitter returns the JitterSource for the RetryPolicy, from Rand.
+func (h *Handler) jitter() JitterSource {
+	return ReaderJitter{R: h.rand()}
+}

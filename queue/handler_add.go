@@ -1,0 +1,143 @@
+package queue
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mjl-/bstore"
+)
+
+// ErrBadMsg is wrapped by Add's errors for messages that cannot be queued.
+var ErrBadMsg = errors.New("queue: invalid message")
+
+// fromIDBytes is the entropy of a generated FromID.
+const fromIDBytes = 16
+
+// Add queues msgs, in the caller's transaction, and sets their IDs. The
+// messages of one call are one submission: those without a BaseID get the
+// ID of the first message as BaseID, so Due can group them into one SMTP
+// transaction per recipient domain.
+//
+// Add fills in Queued and NextAttempt (now, unless set), RecipientDomain
+// (from RecipientAddress), a random FromID when GenerateFromIDs is set, and
+// Hold when a hold rule matches. A message whose recipient is on the
+// account's suppression list is not queued: it is retired at once with the
+// "suppressed" event and webhook, without a delivery attempt or DSN (the
+// sender learns it from the outcome). Invalid messages return an error
+// wrapping ErrBadMsg before anything is stored.
+func (h *Handler) Add(tx *bstore.Tx, msgs ...*Msg) ([]Outcome, error) {
+	if len(msgs) == 0 {
+		return nil, ErrEmptyBatch
+	}
+	for _, m := range msgs {
+		if m.ID != 0 {
+			return nil, fmt.Errorf("%w: message already has id %d", ErrBadMsg, m.ID)
+		}
+		if m.SenderAccount != msgs[0].SenderAccount {
+			return nil, fmt.Errorf("%w: %q and %q", ErrMixedAccounts, msgs[0].SenderAccount, m.SenderAccount)
+		}
+		dom := addressDomain(m.RecipientAddress)
+		if dom == "" || strings.LastIndexByte(m.RecipientAddress, '@') == 0 {
+			return nil, fmt.Errorf("%w: recipient address %q has no localpart or domain", ErrBadMsg, m.RecipientAddress)
+		}
+	}
+	rules, err := ListHoldRules(tx)
+	if err != nil {
+		return nil, err
+	}
+	now := h.now()
+	account := msgs[0].SenderAccount
+	settings, _ := h.account(account)
+	outcomes := make([]Outcome, len(msgs))
+	var hooks hookBatch
+	var baseID int64
+	for i, m := range msgs {
+		if m.Queued.IsZero() {
+			m.Queued = now
+		}
+		if m.NextAttempt.IsZero() {
+			m.NextAttempt = now
+		}
+		if m.RecipientDomain == "" {
+			m.RecipientDomain = strings.ToLower(addressDomain(m.RecipientAddress))
+		}
+		if m.FromID == "" && h.GenerateFromIDs {
+			if m.FromID, err = h.newFromID(tx); err != nil {
+				return nil, err
+			}
+		}
+		for _, r := range rules {
+			if r.Matches(*m) {
+				m.Hold = true
+				break
+			}
+		}
+		if m.BaseID == 0 {
+			m.BaseID = baseID
+		}
+		if err := tx.Insert(m); err != nil {
+			return nil, fmt.Errorf("queue: inserting message: %w", err)
+		}
+		if m.BaseID == 0 {
+			m.BaseID = m.ID
+			if err := tx.Update(m); err != nil {
+				return nil, fmt.Errorf("queue: setting base id: %w", err)
+			}
+		}
+		if baseID == 0 {
+			baseID = m.BaseID
+		}
+		o := &outcomes[i]
+		o.MsgID = m.ID
+		o.Recipient = m.RecipientAddress
+		o.Result = ResultQueued
+		o.NextAttempt = m.NextAttempt
+
+		suppressed, err := h.isSuppressed(tx, account, m.RecipientAddress, now)
+		if err != nil {
+			return nil, err
+		} else if !suppressed {
+			continue
+		}
+		f := Failure{Reason: ReasonSuppressed, Err: ErrSuppressed}
+		m.Results = append(m.Results, MsgResult{Start: now, Reason: ReasonSuppressed, Error: ErrSuppressed.Error()})
+		o.Result = ResultSuppressed
+		o.GiveUp = GiveUpSuppressed
+		o.NextAttempt = m.NextAttempt
+		o.Failure = f
+		if o.Retired, err = h.retire(tx, *m, false, eventSuppressed, now, settings); err != nil {
+			return nil, err
+		}
+		if settings.subscribes(eventSuppressed) {
+			hooks.add(*m, eventSuppressed, f, false)
+			o.Hook = eventSuppressed
+		}
+	}
+	if err := h.enqueueHooks(tx, &hooks, account, settings, now); err != nil {
+		return nil, err
+	}
+	return outcomes, nil
+}
+
+// newFromID returns a random FromID that no queued or retired message has.
+func (h *Handler) newFromID(tx *bstore.Tx) (string, error) {
+	for range 10 {
+		id, err := h.randomID(fromIDBytes)
+		if err != nil {
+			return "", err
+		}
+		n1, err := bstore.QueryTx[Msg](tx).FilterNonzero(Msg{FromID: id}).Count()
+		if err != nil {
+			return "", fmt.Errorf("queue: checking fromid: %w", err)
+		}
+		n2, err := bstore.QueryTx[MsgRetired](tx).FilterNonzero(MsgRetired{FromID: id}).Count()
+		if err != nil {
+			return "", fmt.Errorf("queue: checking fromid: %w", err)
+		}
+		if n1+n2 == 0 {
+			return id, nil
+		}
+	}
+	return "", errors.New("queue: no unique fromid after 10 tries, is Handler.Rand random?")
+}

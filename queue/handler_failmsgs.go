@@ -1,0 +1,224 @@
+package queue
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mjl-/bstore"
+)
+
+// ErrSuppressed may be passed to FailMsgs by a delivery loop that found the
+// recipient on the suppression list before trying: the messages are failed
+// at once with the "suppressed" event.
+var ErrSuppressed = errors.New("queue: recipient is suppressed")
+
+// FailMsgs handles a failed delivery attempt of msgs, in the caller's
+// transaction tx. The messages were tried together (one SMTP transaction,
+// one recipient domain) and must belong to one sender account. err is the
+// error of the attempt; Classify turns it into a Failure.
+//
+// Before calling, the caller may set DialedIPs and Attempt on each message;
+// everything else is read from the database. Per message, FailMsgs records a
+// MsgResult and asks the RetryPolicy:
+//
+//   - retry: Attempts, LastAttempt and NextAttempt are updated; the delayed
+//     DSN is queued once when the policy says it is time and NOTIFY allows;
+//     the "delayed" webhook is queued.
+//   - give up (permanent, attempts exhausted, expired, or the recipient is
+//     suppressed): the failure DSN is queued unless NOTIFY forbids, the
+//     SuppressionStore decides whether to suppress the recipient, the
+//     message is retired (or removed, if the account keeps no history) and
+//     the "failed" or "suppressed" webhook is queued.
+//
+// Bad input (an empty batch, a nil err, mixed accounts, a message not in the
+// queue) returns an error before anything is changed. An error from a
+// store or the composer is returned as is; the caller must roll back.
+// After commit, the caller calls Kick so Run delivers queued DSNs.
+func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, error) {
+	if len(msgs) == 0 {
+		return nil, ErrEmptyBatch
+	}
+	if err == nil {
+		return nil, ErrNilError
+	}
+	cur, xerr := loadBatch(tx, msgs)
+	if xerr != nil {
+		return nil, xerr
+	}
+
+	now := h.now()
+	f := Classify(err)
+	errText := err.Error()
+	account := cur[0].SenderAccount
+	settings, known := h.account(account)
+	policy := h.policy()
+	log := h.log().With(
+		slog.String("account", account),
+		slog.Bool("permanent", f.Permanent),
+		slog.Int("code", f.Code),
+		slog.String("enhancedcode", f.EnhancedCode),
+		slog.String("reason", string(f.Reason)),
+	)
+	h.Metrics.failure(f)
+
+	outcomes := make([]Outcome, len(cur))
+	var dsns dsnBatch
+	var hooks hookBatch
+	var giveUps []int
+	for i := range cur {
+		m := &cur[i]
+		if msgs[i].DialedIPs != nil {
+			m.DialedIPs = msgs[i].DialedIPs
+		}
+		m.Attempt = msgs[i].Attempt
+		start := m.Attempt.Start
+		if start.IsZero() {
+			start = now
+		}
+		m.Results = append(m.Results, MsgResult{
+			Start:        start,
+			Duration:     m.Attempt.Duration,
+			Permanent:    f.Permanent,
+			Code:         f.Code,
+			EnhancedCode: f.EnhancedCode,
+			Reason:       f.Reason,
+			Error:        errText,
+			RemoteMTA:    m.Attempt.RemoteMTA,
+		})
+		o := &outcomes[i]
+		o.MsgID = m.ID
+		o.Recipient = m.RecipientAddress
+		o.Failure = f
+
+		suppressed := errors.Is(err, ErrSuppressed)
+		if !suppressed {
+			var serr error
+			suppressed, serr = h.isSuppressed(tx, account, m.RecipientAddress, now)
+			if serr != nil {
+				return nil, serr
+			}
+		}
+
+		d := policy.Decide(*m, f, now, h.jitter())
+		m.Attempts = d.Attempts
+		m.LastAttempt = start
+		if suppressed {
+			o.Result = ResultSuppressed
+			o.GiveUp = GiveUpSuppressed
+			giveUps = append(giveUps, i)
+			continue
+		}
+		if !d.Retry {
+			o.Result = ResultFailed
+			o.GiveUp = d.GiveUp
+			giveUps = append(giveUps, i)
+			continue
+		}
+
+		o.Result = ResultRetry
+		o.NextAttempt = d.NextAttempt
+		m.NextAttempt = d.NextAttempt
+		if d.SendDelayedDSN && h.wantsDSN(*m, NotifyDelay) && !m.DelayedDSNSent && !m.isReport() {
+			m.DelayedDSNSent = true
+			dsns.add(DSNDelayed, *m, f, d.LastAttemptAt)
+			o.DSN = DSNDelayed
+		}
+		if err := tx.Update(m); err != nil {
+			return nil, fmt.Errorf("queue: updating message %d after failed attempt: %w", m.ID, err)
+		}
+		if settings.subscribes(eventDelayed) {
+			hooks.add(*m, eventDelayed, f, false)
+			o.Hook = eventDelayed
+		}
+		log.Info("temporary delivery failure, will retry",
+			slog.Int64("msgid", m.ID),
+			slog.String("recipient", m.RecipientAddress),
+			slog.Int64("attempts", m.Attempts),
+			slog.Time("nextattempt", m.NextAttempt),
+			slog.String("error", errText))
+	}
+
+	if len(giveUps) > 0 {
+		var history historyCache
+		for _, i := range giveUps {
+			m := &cur[i]
+			o := &outcomes[i]
+			if h.wantsDSN(*m, NotifyFailure) {
+				dsns.add(DSNFailed, *m, f, time.Time{})
+				o.DSN = DSNFailed
+			}
+			event := eventFailed
+			if o.Result == ResultSuppressed {
+				event = eventSuppressed
+			} else {
+				added, err := h.processSuppression(tx, &history, *m, f, now)
+				if err != nil {
+					return nil, err
+				}
+				o.Suppressing = added
+			}
+			retired, err := h.retire(tx, *m, false, event, now, settings)
+			if err != nil {
+				return nil, err
+			}
+			o.Retired = retired
+			if settings.subscribes(event) {
+				hooks.add(*m, event, f, o.Suppressing)
+				o.Hook = event
+			}
+			log.Info("delivery failed, giving up",
+				slog.Int64("msgid", m.ID),
+				slog.String("recipient", m.RecipientAddress),
+				slog.String("giveup", string(o.GiveUp)),
+				slog.Bool("suppressing", o.Suppressing),
+				slog.String("error", errText))
+		}
+	}
+
+	if err := h.queueDSNs(tx, &dsns, account, known, now); err != nil {
+		return nil, err
+	}
+	if err := h.enqueueHooks(tx, &hooks, account, settings, now); err != nil {
+		return nil, err
+	}
+	return outcomes, nil
+}
+
+// loadBatch reads the current version of each message from the database,
+// checking that the batch is valid: all present, no duplicates, one
+// account.
+func loadBatch(tx *bstore.Tx, msgs []Msg) ([]Msg, error) {
+	cur := make([]Msg, len(msgs))
+	seen := make(map[int64]bool, len(msgs))
+	for i, m := range msgs {
+		if seen[m.ID] {
+			return nil, fmt.Errorf("queue: message %d twice in batch", m.ID)
+		}
+		seen[m.ID] = true
+		cur[i] = Msg{ID: m.ID}
+		if err := tx.Get(&cur[i]); errors.Is(err, bstore.ErrAbsent) {
+			return nil, fmt.Errorf("%w: id %d", ErrMsgNotFound, m.ID)
+		} else if err != nil {
+			return nil, fmt.Errorf("queue: reading message %d: %w", m.ID, err)
+		}
+		if cur[i].SenderAccount != cur[0].SenderAccount {
+			return nil, fmt.Errorf("%w: %q and %q", ErrMixedAccounts, cur[0].SenderAccount, cur[i].SenderAccount)
+		}
+	}
+	return cur, nil
+}
+
+// wantsDSN reports whether a DSN of kind (NotifyFailure, NotifyDelay) goes
+// to the sender of m. Never for the null sender or a message that is itself
+// a DSN (RFC 3461 section 6.2, RFC 5321 section 4.5.5).
+func (h *Handler) wantsDSN(m Msg, kind string) bool {
+	return m.SenderAddress != "" && !m.IsDSN && m.Notifies(kind)
+}
+
+// isReport reports whether m is an outgoing DMARC or TLS report, whose
+// failures go to the postmaster.
+func (m Msg) isReport() bool {
+	return m.IsDMARCReport || m.IsTLSReport
+}

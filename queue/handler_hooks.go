@@ -1,0 +1,100 @@
+package queue
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/webhook"
+)
+
+// HookQueue queues webhooks in the caller's transaction. *webhook.Queue
+// implements it.
+type HookQueue interface {
+	Enqueue(tx *bstore.Tx, hooks ...webhook.Hook) error
+}
+
+var _ HookQueue = (*webhook.Queue)(nil)
+
+// hookBatch collects the webhooks of one Handler call, queued together at
+// the end.
+type hookBatch struct {
+	items []hookItem
+}
+
+type hookItem struct {
+	m           Msg
+	event       string
+	f           Failure
+	suppressing bool
+}
+
+func (b *hookBatch) add(m Msg, event string, f Failure, suppressing bool) {
+	b.items = append(b.items, hookItem{m, event, f, suppressing})
+}
+
+// enqueueHooks composes the batch's webhooks with the account's settings
+// and queues them.
+func (h *Handler) enqueueHooks(tx *bstore.Tx, b *hookBatch, account string, settings AccountSettings, now time.Time) error {
+	if h.Hooks == nil || len(b.items) == 0 {
+		return nil
+	}
+	hooks := make([]webhook.Hook, len(b.items))
+	for i, it := range b.items {
+		hooks[i] = composeHook(it, account, settings, now)
+	}
+	if err := h.Hooks.Enqueue(tx, hooks...); err != nil {
+		return fmt.Errorf("queue: queueing webhooks: %w", err)
+	}
+	h.Metrics.hooksQueued(len(hooks))
+	return nil
+}
+
+// composeHook builds the webhook for one message event. The payload is
+// wire-compatible with mox's outgoing webhooks.
+func composeHook(it hookItem, account string, settings AccountSettings, now time.Time) webhook.Hook {
+	m := it.m
+	var messageID string
+	if m.MessageID != "" {
+		messageID = "<" + m.MessageID + ">"
+	}
+	var errText string
+	if r, ok := m.LastResult(); ok && !r.Success {
+		errText = r.Error
+	}
+	keep := settings.KeepHooks
+	if keep <= 0 {
+		keep = -1 // Not kept.
+	}
+	payload := webhook.Outgoing{
+		Version:          0,
+		Event:            webhook.OutgoingEvent(it.event),
+		Suppressing:      it.suppressing,
+		QueueMsgID:       m.ID,
+		FromID:           m.FromID,
+		MessageID:        messageID,
+		Subject:          m.Subject,
+		WebhookQueued:    now,
+		SMTPCode:         int64(it.f.Code),
+		SMTPEnhancedCode: it.f.EnhancedCode,
+		Error:            errText,
+		Extra:            m.Extra,
+		Reason:           string(it.f.Reason),
+		Recipient:        m.RecipientAddress,
+	}
+	if payload.Extra == nil {
+		payload.Extra = map[string]string{}
+	}
+	return webhook.Hook{
+		Account:       account,
+		URL:           settings.WebhookURL,
+		Authorization: settings.WebhookAuthorization,
+		Secrets:       settings.WebhookSecrets,
+		Event:         payload.Event,
+		QueueMsgID:    m.ID,
+		Payload:       payload,
+		KeepFor:       keep,
+		NextAttempt:   now,
+	}
+}

@@ -1,0 +1,121 @@
+package queue
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/suppression"
+)
+
+// SuppressionStore is the per-account suppression list, used in the
+// caller's transaction. *suppression.Store implements it.
+type SuppressionStore interface {
+	// StopTx returns the entry in effect at now for address in account, if
+	// any, and counts a hit on it: the message will not be sent.
+	StopTx(tx *bstore.Tx, account, address string, now time.Time) (suppression.Entry, bool, error)
+
+	// ProcessTx applies the suppression policy to a message that failed for
+	// good, and adds or refreshes the entry when the policy says so. added
+	// is true when a new entry came into effect.
+	ProcessTx(tx *bstore.Tx, c suppression.Check) (d suppression.Decision, added bool, err error)
+
+	// DeliveredTx records a successful delivery: a soft suppression of the
+	// address is removed.
+	DeliveredTx(tx *bstore.Tx, account, address string) (removed bool, err error)
+}
+
+var _ SuppressionStore = (*suppression.Store)(nil)
+
+// historyLimit is how many earlier outcomes for one recipient are handed to
+// the suppression policy; it looks at fewer (its SoftFailures).
+const historyLimit = 10
+
+// historyCache avoids reading a recipient's history twice in one batch.
+type historyCache map[string][]suppression.Outcome
+
+func (h *Handler) isSuppressed(tx *bstore.Tx, account, address string, now time.Time) (bool, error) {
+	if h.Suppressions == nil {
+		return false, nil
+	}
+	_, ok, err := h.Suppressions.StopTx(tx, account, address, now)
+	if errors.Is(err, suppression.ErrAddress) {
+		// Cannot be on the list; the delivery attempt will tell.
+		h.log().Debug("recipient address not normalizable for suppression", slog.String("recipient", address), slog.Any("err", err))
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("queue: looking up suppression of %s: %w", address, err)
+	}
+	return ok, nil
+}
+
+// processSuppression passes a final failure of m to the suppression store,
+// with the recipient's history from MsgRetired. It returns whether a new
+// entry was added.
+func (h *Handler) processSuppression(tx *bstore.Tx, cache *historyCache, m Msg, f Failure, now time.Time) (bool, error) {
+	if h.Suppressions == nil {
+		return false, nil
+	}
+	hist, err := h.recipientHistory(tx, cache, m.SenderAccount, m.RecipientAddress)
+	if err != nil {
+		return false, err
+	}
+	c := suppression.Check{
+		Account:   m.SenderAccount,
+		Recipient: m.RecipientAddress,
+		Failure:   suppressionFailure(f),
+		History:   hist,
+		Source:    suppression.SourceQueue,
+		Now:       now,
+	}
+	d, added, err := h.Suppressions.ProcessTx(tx, c)
+	if errors.Is(err, suppression.ErrAddress) {
+		h.log().Debug("recipient address not normalizable for suppression", slog.String("recipient", m.RecipientAddress), slog.Any("err", err))
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("queue: processing suppression of %s: %w", m.RecipientAddress, err)
+	}
+	if d.Suppress {
+		h.Metrics.suppressed(added)
+	}
+	return added, nil
+}
+
+func suppressionFailure(f Failure) suppression.Failure {
+	return suppression.Failure{Permanent: f.Permanent, Code: f.Code, EnhancedCode: f.EnhancedCode, Reason: string(f.Reason)}
+}
+
+// recipientHistory returns the outcomes of the most recent retired messages
+// of account to address, newest first, using the RecipientAddress+
+// LastActivity index. Canceled messages are no delivery outcome and are
+// skipped.
+func (h *Handler) recipientHistory(tx *bstore.Tx, cache *historyCache, account, address string) ([]suppression.Outcome, error) {
+	key := account + "\x00" + address
+	if *cache == nil {
+		*cache = historyCache{}
+	} else if hist, ok := (*cache)[key]; ok {
+		return hist, nil
+	}
+	q := bstore.QueryTx[MsgRetired](tx)
+	q.FilterNonzero(MsgRetired{RecipientAddress: address})
+	q.FilterFn(func(r MsgRetired) bool { return r.SenderAccount == account && r.Event != eventCanceled })
+	q.SortDesc(fieldLastActivity)
+	q.Limit(historyLimit)
+	var hist []suppression.Outcome
+	err := q.ForEach(func(r MsgRetired) error {
+		o := suppression.Outcome{Time: r.LastActivity, Success: r.Success}
+		if lr, ok := (Msg{Results: r.Results}).LastResult(); ok && !r.Success {
+			o.Failure = suppression.Failure{Permanent: lr.Permanent, Code: lr.Code, EnhancedCode: lr.EnhancedCode, Reason: string(lr.Reason)}
+		}
+		hist = append(hist, o)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: reading history of %s: %w", address, err)
+	}
+	(*cache)[key] = hist
+	return hist, nil
+}

@@ -1,0 +1,106 @@
+package queue
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/mjl-/bstore"
+)
+
+// DSNComposer writes the DSN message for a request. The Handler's default,
+// used when Handler.DSN is nil, composes an RFC 3464 multipart/report with
+// package dsn and English text.
+type DSNComposer interface {
+	ComposeDSN(req DSNRequest) ([]byte, error)
+}
+
+// DSNComposerFunc adapts a function to DSNComposer.
+type DSNComposerFunc func(req DSNRequest) ([]byte, error)
+
+// ComposeDSN calls f.
+func (f DSNComposerFunc) ComposeDSN(req DSNRequest) ([]byte, error) { return f(req) }
+
+// DSNDeliverer takes a composed DSN out of the outbox after the transaction
+// that queued it was committed: into a local mailbox, a Maildir, or back into
+// the queue with a null sender. Handler.Run calls it, and retries with
+// backoff when it returns an error. It may be called more than once for the
+// same DSN (after a crash between delivery and the outbox update); the
+// DSN's MessageID stays the same, so receivers can deduplicate.
+type DSNDeliverer interface {
+	DeliverDSN(ctx context.Context, d OutboxDSN) error
+}
+
+// DSNDelivererFunc adapts a function to DSNDeliverer.
+type DSNDelivererFunc func(ctx context.Context, d OutboxDSN) error
+
+// DeliverDSN calls f.
+func (f DSNDelivererFunc) DeliverDSN(ctx context.Context, d OutboxDSN) error { return f(ctx, d) }
+
+// MessageOpener opens the stored message data of a queued message, so a DSN
+// can return its headers (RET=HDRS, the default) or all of it (RET=FULL).
+type MessageOpener interface {
+	OpenMessage(tx *bstore.Tx, m Msg) (io.ReadCloser, error)
+}
+
+// MessageOpenerFunc adapts a function to MessageOpener.
+type MessageOpenerFunc func(tx *bstore.Tx, m Msg) (io.ReadCloser, error)
+
+// OpenMessage calls f.
+func (f MessageOpenerFunc) OpenMessage(tx *bstore.Tx, m Msg) (io.ReadCloser, error) { return f(tx, m) }
+
+// Accounts looks up the settings of a local account. ok is false for an
+// unknown account: DSNs for its messages then go to the postmaster account.
+type Accounts interface {
+	Account(name string) (settings AccountSettings, ok bool)
+}
+
+// AccountsFunc adapts a function to Accounts.
+type AccountsFunc func(name string) (AccountSettings, bool)
+
+// Account calls f.
+func (f AccountsFunc) Account(name string) (AccountSettings, bool) { return f(name) }
+
+// AccountSettings are the per-account settings the Handler needs.
+type AccountSettings struct {
+	// WebhookURL receives the account's outgoing-delivery webhooks. Empty:
+	// no webhooks for this account.
+	WebhookURL string
+
+	// WebhookEvents lists the events the account subscribes to, e.g.
+	// "delayed", "failed". Empty means all events (as in mox).
+	WebhookEvents []string
+
+	// WebhookAuthorization is sent as the Authorization header, if set.
+	WebhookAuthorization string
+
+	// WebhookSecrets are Standard Webhooks signing secrets ("whsec_...").
+	// Several at once support key rotation.
+	WebhookSecrets []string
+
+	// KeepRetired is how long messages that left the queue are kept as
+	// MsgRetired, for matching later DSNs, history and the suppression
+	// policy's count of consecutive failures. Zero: retired messages are
+	// deleted at once (as mox's default).
+	KeepRetired time.Duration
+
+	// KeepHooks is how long delivered webhooks are kept in the webhook
+	// history.
+	KeepHooks time.Duration
+}
+
+// subscribes reports whether the account wants webhooks for event.
+func (s AccountSettings) subscribes(event string) bool {
+	if s.WebhookURL == "" {
+		return false
+	}
+	if len(s.WebhookEvents) == 0 {
+		return true
+	}
+	for _, e := range s.WebhookEvents {
+		if e == event {
+			return true
+		}
+	}
+	return false
+}

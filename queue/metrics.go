@@ -1,0 +1,121 @@
+package queue
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the Handler's Prometheus collectors. A nil *Metrics counts
+// nothing.
+type Metrics struct {
+	failures      *prometheus.CounterVec // By reason and permanence.
+	dsnQueue      *prometheus.CounterVec // DSNs queued, by kind.
+	dsnDelivery   *prometheus.CounterVec // Outbox deliveries, by result.
+	retiredMsgs   *prometheus.CounterVec // Messages retired, by event.
+	suppressions  *prometheus.CounterVec // Failures that suppressed, by new/existing entry.
+	reportFails   *prometheus.CounterVec // Failed DMARC/TLS reports, by kind (as mox's mox_queue_dmarcreport_failure_total).
+	hooks         prometheus.Counter     // Webhooks queued.
+	retiredRemove prometheus.Counter     // Retired messages removed by cleanup.
+}
+
+// NewMetrics creates the collectors and registers them with reg (nil: not
+// registered, e.g. for tests). Nothing is registered on the default
+// registry unless passed as reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bouncekit_queue_failures_total",
+			Help: "Failed delivery attempts reported to FailMsgs, per message, by reason and permanence.",
+		}, []string{"reason", "permanent"}),
+		dsnQueue: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bouncekit_queue_dsn_queued_total",
+			Help: "DSNs composed and stored in the outbox, by kind (delayed, failed).",
+		}, []string{"kind"}),
+		dsnDelivery: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bouncekit_queue_dsn_delivery_total",
+			Help: "Attempts to hand outbox DSNs to the DSNDeliverer, by result (ok, error, dropped).",
+		}, []string{"result"}),
+		retiredMsgs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bouncekit_queue_retired_total",
+			Help: "Messages that left the queue, by event (delivered, failed, suppressed, canceled, ...).",
+		}, []string{"event"}),
+		suppressions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bouncekit_queue_suppressing_total",
+			Help: "Final failures the suppression policy suppressed, by whether the entry was new.",
+		}, []string{"new"}),
+		reportFails: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bouncekit_queue_report_failure_total",
+			Help: "Permanent failures to deliver an outgoing DMARC or TLS report, by kind.",
+		}, []string{"kind"}),
+		hooks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bouncekit_queue_hooks_queued_total",
+			Help: "Webhooks queued by the Handler.",
+		}),
+		retiredRemove: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bouncekit_queue_retired_cleanup_total",
+			Help: "Retired messages removed by cleanup after their keep period.",
+		}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.failures, m.dsnQueue, m.dsnDelivery, m.retiredMsgs, m.suppressions, m.reportFails, m.hooks, m.retiredRemove} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("queue: registering metrics: %w", err)
+			}
+		}
+	}
+	return m, nil
+}
+
+func (m *Metrics) failure(f Failure) {
+	if m != nil {
+		m.failures.WithLabelValues(string(f.Reason), fmt.Sprint(f.Permanent)).Inc()
+	}
+}
+
+func (m *Metrics) dsnQueued(kind DSNKind) {
+	if m != nil {
+		m.dsnQueue.WithLabelValues(string(kind)).Inc()
+	}
+}
+
+func (m *Metrics) dsnDelivered(result string) {
+	if m != nil {
+		m.dsnDelivery.WithLabelValues(result).Inc()
+	}
+}
+
+func (m *Metrics) retired(event string) {
+	if m != nil {
+		m.retiredMsgs.WithLabelValues(event).Inc()
+	}
+}
+
+func (m *Metrics) suppressed(added bool) {
+	if m != nil {
+		m.suppressions.WithLabelValues(fmt.Sprint(added)).Inc()
+	}
+}
+
+func (m *Metrics) reportFailure(msg Msg) {
+	if m == nil {
+		return
+	}
+	kind := "tls"
+	if msg.IsDMARCReport {
+		kind = "dmarc"
+	}
+	m.reportFails.WithLabelValues(kind).Inc()
+}
+
+func (m *Metrics) hooksQueued(n int) {
+	if m != nil {
+		m.hooks.Add(float64(n))
+	}
+}
+
+func (m *Metrics) cleanedUp(n int) {
+	if m != nil {
+		m.retiredRemove.Add(float64(n))
+	}
+}
