@@ -8,7 +8,7 @@ type Entry struct {
 	ID int64
 
 	// Account is the host's account (sender) the entry belongs to.
-	Account string `bstore:"unique Account+BaseAddress,index"`
+	Account string `bstore:"unique Account+BaseAddress"`
 
 	// BaseAddress is the normalized address (Normalizer.Normalize) that
 	// sends are matched against.

@@ -1,0 +1,169 @@
+package suppression
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mjl-/bstore"
+)
+
+// Size of the database of BenchmarkLookup.
+const (
+	benchAccounts           = 1000
+	benchEntriesPerAccount  = 1000
+	benchBatch              = 1000 // Adds per transaction.
+	benchEntriesDescription = "1M entries, 1000 accounts"
+)
+
+// benchDB is the large database of the lookup benchmarks, built once per
+// test binary run because building it takes a while. TestMain removes it.
+var benchDB struct {
+	once sync.Once
+	dir  string
+	db   *bstore.DB
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDB.db != nil {
+		benchDB.db.Close()
+	}
+	if benchDB.dir != "" {
+		os.RemoveAll(benchDB.dir)
+	}
+	os.Exit(code)
+}
+
+func benchAccount(i int) string { return fmt.Sprintf("account%04d", i) }
+
+func benchAddress(i int) string { return fmt.Sprintf("User.%06d+tag@Domain%d.example", i, i%97) }
+
+func largeDB(b *testing.B) *bstore.DB {
+	benchDB.once.Do(func() {
+		benchDB.dir, benchDB.err = os.MkdirTemp("", "suppression-bench")
+		if benchDB.err != nil {
+			return
+		}
+		ctx := context.Background()
+		db, err := bstore.Open(ctx, filepath.Join(benchDB.dir, "large.db"), nil, DBTypes()...)
+		if err != nil {
+			benchDB.err = err
+			return
+		}
+		benchDB.db = db
+		s := &Store{DB: db}
+		now := time.Now()
+		start := time.Now()
+		for a := range benchAccounts {
+			err := db.Write(ctx, func(tx *bstore.Tx) error {
+				for i := range benchEntriesPerAccount {
+					e := Entry{Account: benchAccount(a), OriginalAddress: benchAddress(i), Category: CategoryHardBounce, Source: SourceQueue}
+					if _, _, err := s.AddTx(tx, e, now); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				benchDB.err = err
+				return
+			}
+		}
+		b.Logf("built database of %s in %s", benchEntriesDescription, time.Since(start))
+	})
+	if benchDB.err != nil {
+		b.Fatalf("building database: %v", benchDB.err)
+	}
+	return benchDB.db
+}
+
+// BenchmarkLookup: one read transaction and one unique-index lookup per
+// operation, on a database of 1M entries; every lookup finds an entry.
+func BenchmarkLookup(b *testing.B) {
+	s := &Store{DB: largeDB(b)}
+	ctx := context.Background()
+	accounts := make([]string, benchAccounts)
+	for i := range accounts {
+		accounts[i] = benchAccount(i)
+	}
+	addresses := make([]string, benchEntriesPerAccount)
+	for i := range addresses {
+		addresses[i] = benchAddress(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		// Spread over accounts and addresses, not sequential in the index.
+		k := i * 7919
+		_, ok, err := s.Lookup(ctx, accounts[k%benchAccounts], addresses[(k/benchAccounts)%benchEntriesPerAccount])
+		if err != nil || !ok {
+			b.Fatalf("lookup: %v, found %v", err, ok)
+		}
+	}
+}
+
+// BenchmarkLookupMiss is BenchmarkLookup for addresses not on the list, the
+// common case on the send path.
+func BenchmarkLookupMiss(b *testing.B) {
+	s := &Store{DB: largeDB(b)}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		_, ok, err := s.Lookup(ctx, benchAccount(i%benchAccounts), "nobody@example.org")
+		if err != nil || ok {
+			b.Fatalf("lookup: %v, found %v", err, ok)
+		}
+	}
+}
+
+// BenchmarkAdd adds new entries to an on-disk database in batches of 1000
+// per write transaction, and reports adds per second.
+func BenchmarkAdd(b *testing.B) {
+	db := openDB(b)
+	s := &Store{DB: db}
+	ctx := context.Background()
+	now := time.Now()
+	addresses := make([]string, b.N)
+	for i := range addresses {
+		addresses[i] = fmt.Sprintf("user%d@domain%d.example", i, i%1000)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for start := 0; start < b.N; start += benchBatch {
+		err := db.Write(ctx, func(tx *bstore.Tx) error {
+			for i := start; i < min(start+benchBatch, b.N); i++ {
+				e := Entry{Account: benchAccount(i % 100), OriginalAddress: addresses[i], Category: CategoryHardBounce, Source: SourceQueue}
+				if _, added, err := s.AddTx(tx, e, now); err != nil || !added {
+					return fmt.Errorf("add: %v, added %v", err, added)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "adds/s")
+}
+
+// BenchmarkListAccount lists the first page of 100 entries of one account
+// (1000 entries) in the 1M-entry database.
+func BenchmarkListAccount(b *testing.B) {
+	s := &Store{DB: largeDB(b)}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		p, err := s.List(ctx, Filter{Account: benchAccount(i % benchAccounts), Limit: 100})
+		if err != nil || len(p.Entries) != 100 || p.Next == 0 {
+			b.Fatalf("list: %v, %d entries", err, len(p.Entries))
+		}
+	}
+}
