@@ -34,6 +34,8 @@ var signatures = []signature{
 	{"courier", 'b', "this is a delivery status notification from"},
 	{"opensmtpd", 'b', "this is the mailer-daemon at"},
 	{"opensmtpd", 'b', "an error has occurred while attempting to deliver a message"},
+	{"dragonfly", 'b', "this is the dragonfly mail agent"},
+	{"notes", 'b', "lotus smtp mta"},
 	{"amazonses", 'h', "amazonses.com"},
 	{"gmail", 'f', "googlemail.com"},
 	{"gmail", 'f', "google.com"},

@@ -80,6 +80,14 @@ func (p *parts) walk(h textproto.MIMEHeader, body io.Reader, depth int) {
 		}
 		b := readAll(decodeBody(h, body), maxTextLen-p.textLen)
 		s := string(b)
+		// A text part after the first that holds a header block is the
+		// returned message's header, attached as text by some software.
+		if len(p.texts) > 0 && looksLikeHeader(s) {
+			if hb := headerBlock(s); hb != nil {
+				p.original = append(p.original, hb)
+				return
+			}
+		}
 		if mt == "text/html" {
 			s = htmlToText(s)
 		}
@@ -209,4 +217,19 @@ func htmlToText(s string) string {
 	}
 	r := strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "&nbsp;", " ", "&quot;", `"`, "&#39;", "'")
 	return r.Replace(b.String())
+}
+
+// looksLikeHeader reports whether s starts with a message header: a header
+// field first, and a Received, Message-ID or Return-Path field in the first
+// block.
+func looksLikeHeader(s string) bool {
+	s = strings.TrimLeft(s, "\n")
+	first, _, _ := strings.Cut(s, "\n")
+	name, _, ok := strings.Cut(first, ":")
+	if !ok || name == "" || strings.ContainsAny(name, " \t") {
+		return false
+	}
+	block, _, _ := strings.Cut(strings.ToLower(s), "\n\n")
+	block = "\n" + block
+	return strings.Contains(block, "\nreceived:") || strings.Contains(block, "\nmessage-id:") || strings.Contains(block, "\nreturn-path:")
 }

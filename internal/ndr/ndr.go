@@ -31,7 +31,8 @@ type Report struct {
 	// Format names the software or service whose bounce layout was
 	// recognised: "qmail", "exim", "sendmail", "postfix", "exchange",
 	// "office365", "gmail", "yahoo", "amazonses", "courier", "opensmtpd",
-	// "rfc3464" (a standard DSN from unnamed software), "generic" (none
+	// "dragonfly", "notes", "rfc3464" (a standard DSN from unnamed
+	// software), "generic" (none
 	// recognised, found by the generic rules), or "autoreply".
 	Format string
 

@@ -11,6 +11,9 @@ import (
 const (
 	maxHeadLen   = 128 << 10 // Bounce text searched for recipients and replies.
 	maxBlockLine = 12        // Lines after a recipient taken as its diagnostic.
+	// DSN recipients whose missing diagnostic is searched for in the text;
+	// each search reads the whole text.
+	maxTextSearches = 50
 )
 
 // bounceText joins the text parts and splits off the returned message that
@@ -376,7 +379,7 @@ func (x *extractor) complete(rcpts []Recipient) {
 				r.Address = cands[i].addr
 			}
 		}
-		if r.Diagnostic == "" {
+		if r.Diagnostic == "" && i < maxTextSearches {
 			line, rest, _ := x.leadingLineOf(r.Address)
 			if line >= 0 {
 				r.Diagnostic = x.block(candidate{r.Address, line, rest, true}, map[int]bool{line: true})
