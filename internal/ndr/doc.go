@@ -72,8 +72,13 @@
 //
 // On the shared corpus of 294 real bounces (sisimai's set-of-emails, see
 // testdata/corpus/README.md), the corpus test checks the number and order of
-// recipients, that each is a plausible address, and that the class (2, 4 or
-// 5) of each matches sisimai's status; it logs a table per format.
+// recipients, that each is a plausible address found in the bounce, and that
+// the class (2, 4 or 5) of each matches sisimai's status; it logs a table per
+// format and asserts floors. At the time of writing: 286 of 294 files right
+// (97.3%), 117 of 122 answered without a delivery-status part (95.9%); the 8
+// others are disagreements with sisimai's labels, each argued in the test.
+// testdata/corpus.golden holds the full output (addresses, codes,
+// diagnostics) for every corpus file, reviewed by hand, as a regression test.
 //
 // RFCs: RFC 3464 (DSN), RFC 3463 (enhanced status codes), RFC 5321 (reply
 // codes), RFC 3834 (auto-replies), RFC 5965 (ARF, recognised to be refused),
