@@ -30,7 +30,7 @@ type Entry struct {
 
 	// Created is when the entry was added; LastSeen when the failure was
 	// last seen (an add of an existing entry updates it).
-	Created  time.Time `bstore:"default now"`
+	Created  time.Time
 	LastSeen time.Time
 
 	// Hits is how often a send was stopped by this entry (Store.StopTx),
