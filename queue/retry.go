@@ -1,0 +1,637 @@
+package queue
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+)
+
+// RetryPolicy decides, after a failed delivery attempt, whether and when to
+// try again, when to give up, and when to send the delayed DSN. Its Decide
+// method is a pure function of the message, the failure and the time.
+//
+// The zero RetryPolicy is DefaultPolicy. In a policy with any field set, a
+// zero field means what its comment says; Validate rejects policies that
+// cannot work (negative durations, a factor below 1, no limit at all).
+type RetryPolicy struct {
+	// Schedule lists the delay after each failed attempt: Schedule[0] after
+	// the first, Schedule[1] after the second, and so on; the last delay
+	// repeats. Empty: exponential back-off from Initial, Factor and Cap,
+	// which must then be zero.
+	Schedule []time.Duration
+
+	// Initial is the exponential back-off's delay after the first failed
+	// attempt. Zero: 7.5 minutes.
+	Initial time.Duration
+
+	// Factor multiplies the delay after each further failed attempt. Zero:
+	// 2. A factor of 1 gives a constant delay.
+	Factor float64
+
+	// Cap is the longest exponential delay, before jitter. Zero: 8 hours.
+	Cap time.Duration
+
+	// MaxAttempts is the number of attempts after which the policy gives up
+	// (GiveUpAttempts). A message's own MaxAttempts, if above zero,
+	// overrides it. Zero: no limit on the count (MaxAge must be set).
+	MaxAttempts int64
+
+	// MaxAge gives up on a message once its next attempt would come more
+	// than MaxAge after it was queued (GiveUpExpired), even with attempts
+	// left, like Postfix's maximal_queue_lifetime. Zero: no age limit
+	// (MaxAttempts must be set).
+	MaxAge time.Duration
+
+	// DelayedDSNAfterAttempts sends the delayed DSN after this many failed
+	// attempts (mox: 5). Zero: not by count.
+	DelayedDSNAfterAttempts int64
+
+	// DelayedDSNAfterAge sends the delayed DSN at the first failure after
+	// which the message will have waited at least this long, counted from
+	// Queued, when it is next tried, like Postfix's delay_warning_time.
+	// Because the decision is made at a failure, the DSN goes out at the
+	// failure before that age is reached rather than hours after it. Zero:
+	// not by age.
+	DelayedDSNAfterAge time.Duration
+
+	// GreylistRetry is the delay after a greylisting reply (a temporary
+	// reply whose text says greylisted, see Decide), used instead of a
+	// longer scheduled delay, once per message: a server that greylists
+	// accepts a retry after a few minutes, so waiting hours is a needless
+	// delay. Zero: greylisting replies follow the schedule.
+	GreylistRetry time.Duration
+
+	// Jitter spreads retries so messages that failed together (say, during
+	// a remote outage) do not all come back at the same moment: each delay
+	// is multiplied by a factor drawn uniformly from [1-Jitter, 1+Jitter)
+	// with the JitterSource passed to Decide. It must be below 1. Zero: no
+	// jitter.
+	Jitter float64
+}
+
+// Defaults of the exponential back-off: RFC 5321 section 4.5.4.1 asks for
+// at least 30 minutes between retries of a message to one destination; mox
+// and many MTAs start shorter and double, which helps greylisted and
+// briefly unreachable recipients without hammering a host that stays down.
+const (
+	retryDefaultInitial = 7*time.Minute + 30*time.Second
+	retryDefaultFactor  = 2.0
+	retryDefaultCap     = 8 * time.Hour
+)
+
+// retryMaxPlanned bounds the attempts Plan lists.
+const retryMaxPlanned = 10000
+
+// retryMaxSteps bounds the attempts lastAttempt steps through one by one; a
+// steady delay is skipped arithmetically, so only a schedule longer than
+// this, or a factor very close to 1, reaches it.
+const retryMaxSteps = 1000
+
+// DefaultPolicy returns the policy of RFC 5321 section 4.5.4.1: retry for
+// about 5 days (the RFC asks for at least 4-5), with delays of 7.5 minutes
+// doubling to a cap of 8 hours, and a delayed DSN when the message will be
+// 4 hours old (RFC 3464; Postfix's delay_warning_time is similar). A
+// greylisting reply is retried after 5 minutes, and delays get ±10% jitter.
+//
+// Without jitter a message that never gets through is tried at 0, 7.5m,
+// 22.5m, 52.5m, 1h52.5m, 3h52.5m, 7h52.5m and then every 8 hours up to
+// 119h52.5m: 21 attempts. The delayed DSN follows the failure at 3h52.5m,
+// whose next attempt is at 7h52.5m; its Will-Retry-Until is the 5 day
+// deadline (see RetryDecision.LastAttemptAt).
+func DefaultPolicy() RetryPolicy {
+	return RetryPolicy{
+		Initial:            retryDefaultInitial,
+		Factor:             retryDefaultFactor,
+		Cap:                retryDefaultCap,
+		MaxAge:             5 * 24 * time.Hour,
+		DelayedDSNAfterAge: 4 * time.Hour,
+		GreylistRetry:      5 * time.Minute,
+		Jitter:             0.1,
+	}
+}
+
+// MoxPolicy returns the policy of the mox mail server, for hosts migrating
+// from it: delays of 7.5m, 15m, 30m, 1h, 2h, 4h and 8h, so attempts at 0,
+// 7.5m, 22.5m, 52.5m, 1h52.5m, 3h52.5m, 7h52.5m and 15h52.5m; give up after
+// 8 attempts; the delayed DSN after the 5th failed attempt. mox has no age
+// limit and no greylisting shortcut, and neither has this policy.
+//
+// Two differences, both documented in mox's terms: mox doubles without a cap,
+// which matters only for messages with a MaxAttempts above 9 (here the delay
+// stops at 16 hours); and mox writes Will-Retry-Until as the 5th attempt plus
+// 28 hours, about 14 hours past its real last attempt, while Decide reports
+// the real one. mox's jitter of -5 to +4 seconds on the 7.5 minute base,
+// doubled with it, is a Jitter of 1/90.
+func MoxPolicy() RetryPolicy {
+	return RetryPolicy{
+		Initial:                 retryDefaultInitial,
+		Factor:                  2,
+		Cap:                     16 * time.Hour,
+		MaxAttempts:             8,
+		DelayedDSNAfterAttempts: 5,
+		Jitter:                  1.0 / 90,
+	}
+}
+
+// ErrInvalidRetryPolicy is wrapped by the errors of RetryPolicy.Validate.
+var ErrInvalidRetryPolicy = errors.New("queue: invalid retry policy")
+
+// Validate returns an error wrapping ErrInvalidRetryPolicy that lists every
+// problem of p, or nil if p is usable. Decide does not call it: check a
+// policy once, when it is configured. Decide on an invalid policy returns a
+// decision without panicking, but which one is unspecified.
+func (p RetryPolicy) Validate() error {
+	if p.isZero() {
+		return nil
+	}
+	var problems []string
+	bad := func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf(format, args...))
+	}
+	for i, d := range p.Schedule {
+		if d <= 0 {
+			bad("Schedule[%d] is %v, must be positive", i, d)
+		}
+	}
+	if len(p.Schedule) > 0 && (p.Initial != 0 || p.Factor != 0 || p.Cap != 0) {
+		bad("Schedule replaces Initial, Factor and Cap, which must be zero with it")
+	}
+	if p.Initial < 0 {
+		bad("negative Initial %v", p.Initial)
+	}
+	if p.Cap < 0 {
+		bad("negative Cap %v", p.Cap)
+	}
+	if math.IsNaN(p.Factor) || math.IsInf(p.Factor, 0) || p.Factor < 0 || p.Factor > 0 && p.Factor < 1 {
+		bad("Factor %v is below 1 or not a number", p.Factor)
+	}
+	if e := p.effective(); len(p.Schedule) == 0 && p.Initial >= 0 && p.Cap >= 0 && e.Initial > e.Cap {
+		bad("Initial %v exceeds Cap %v", e.Initial, e.Cap)
+	}
+	if p.MaxAttempts < 0 {
+		bad("negative MaxAttempts %d", p.MaxAttempts)
+	}
+	if p.MaxAge < 0 {
+		bad("negative MaxAge %v", p.MaxAge)
+	}
+	if p.MaxAttempts == 0 && p.MaxAge == 0 {
+		bad("no limit: set MaxAttempts, MaxAge or both")
+	}
+	if p.DelayedDSNAfterAttempts < 0 {
+		bad("negative DelayedDSNAfterAttempts %d", p.DelayedDSNAfterAttempts)
+	}
+	if p.DelayedDSNAfterAge < 0 {
+		bad("negative DelayedDSNAfterAge %v", p.DelayedDSNAfterAge)
+	}
+	if p.GreylistRetry < 0 {
+		bad("negative GreylistRetry %v", p.GreylistRetry)
+	}
+	if !(p.Jitter >= 0 && p.Jitter < 1) {
+		bad("Jitter %v outside [0, 1)", p.Jitter)
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrInvalidRetryPolicy, strings.Join(problems, "; "))
+}
+
+// JitterSource supplies the randomness for jitter: Float64 returns a number
+// in [0, 1). *rand.Rand of math/rand/v2 and of math/rand satisfy it; seed one
+// in tests for exact results. ReaderJitter adapts an io.Reader.
+type JitterSource interface {
+	Float64() float64
+}
+
+// ReaderJitter is a JitterSource reading random bytes from R, such as
+// crypto/rand.Reader. When R fails, Float64 returns 0.5, which means no
+// jitter.
+type ReaderJitter struct {
+	R io.Reader
+}
+
+// Float64 returns a number in [0, 1) made from 8 bytes of R.
+func (r ReaderJitter) Float64() float64 {
+	var b [8]byte
+	if r.R == nil {
+		return 0.5
+	}
+	if _, err := io.ReadFull(r.R, b[:]); err != nil {
+		return 0.5
+	}
+	return float64(binary.BigEndian.Uint64(b[:])>>11) / (1 << 53)
+}
+
+// GiveUpReason says why a message is no longer retried.
+type GiveUpReason string
+
+// Reasons to give up. RetryPolicy.Decide returns the first three; the
+// Handler adds GiveUpSuppressed.
+const (
+	GiveUpPermanent GiveUpReason = "permanent" // The failure was permanent.
+	GiveUpAttempts  GiveUpReason = "attempts"  // MaxAttempts attempts were made.
+	GiveUpExpired   GiveUpReason = "expired"   // The next attempt would come after MaxAge.
+)
+
+// RetryDecision is what RetryPolicy.Decide decided about a failed attempt.
+type RetryDecision struct {
+	// Retry is true when the message stays queued until NextAttempt; false
+	// when the policy gives up for the reason in GiveUp.
+	Retry bool
+
+	// GiveUp says why the policy gives up; empty when Retry is true.
+	GiveUp GiveUpReason
+
+	// Attempts is the message's new attempt count, including the failed
+	// attempt: store it in Msg.Attempts.
+	Attempts int64
+
+	// NextAttempt is when to try again; zero when giving up.
+	NextAttempt time.Time
+
+	// Greylisted is true when NextAttempt comes from GreylistRetry instead
+	// of the schedule.
+	Greylisted bool
+
+	// SendDelayedDSN is true when this is the moment for the message's one
+	// delayed DSN (RFC 3464 Action: delayed). The caller sends it and sets
+	// Msg.DelayedDSNSent. Never true when giving up: then a failure DSN is
+	// due instead.
+	SendDelayedDSN bool
+
+	// LastAttemptAt is the time of the last attempt the policy will make if
+	// every attempt fails: the RFC 3464 Will-Retry-Until of a delayed DSN,
+	// never earlier than the real last attempt. It is exact when no
+	// JitterSource is given and either MaxAge is zero or no greylisting
+	// shortcut is left (GreylistRetry zero, or already used). Otherwise
+	// jitter or a later shortcut may fit more attempts before the deadline,
+	// so it is an upper bound: the earlier of Queued+MaxAge and the last
+	// attempt with every delay at its longest. When giving up it is the time
+	// of the failed attempt.
+	LastAttemptAt time.Time
+}
+
+// Decide decides what follows a failed delivery attempt of m that ended at
+// now with failure f, in this order:
+//
+//   - A permanent failure gives up (GiveUpPermanent).
+//   - Reaching MaxAttempts (m.MaxAttempts if above zero) gives up
+//     (GiveUpAttempts).
+//   - Otherwise the next attempt is now plus the delay for this attempt
+//     number, or GreylistRetry for a greylisting reply, with jitter from
+//     rnd. If that is more than MaxAge after m.Queued, the policy gives up
+//     now (GiveUpExpired) instead of waiting for an attempt it will not make.
+//   - A delayed DSN is due, once, when DelayedDSNAfterAttempts or
+//     DelayedDSNAfterAge is reached, m.DelayedDSNSent is false, the sender
+//     can get DSNs (not the null sender, not a DSN, DMARC or TLS report, RFC
+//     5321 section 4.5.5) and asked for them: NOTIFY includes DELAY or was
+//     not given (RFC 3461 section 4.1).
+//
+// m is the message as it was before the failed attempt: m.Attempts does not
+// count it yet. m.Results may or may not hold the attempt's result already:
+// only the first m.Attempts attempt results count as earlier ones. A zero
+// m.Queued is taken as now.
+//
+// A greylisting reply is a temporary failure with Detail DetailGreylisted,
+// as Classify sets it. A Failure without Detail (made by hand, or an older
+// result) is recognised from its reply: a 4xx code or a 4.x.x enhanced
+// code, with text that says greylist or graylist (in any spelling), or one with
+// enhanced code 4.2.0, 4.7.0 or 4.7.1 or a bare 450 or 451 code whose text
+// says try again later or come back later (Postgrey, rspamd,
+// milter-greylist, OpenBSD spamd). Its shortcut is taken only if no earlier
+// result in m.Results was a greylisting reply, so a server that keeps
+// greylisting does not get an attempt every few minutes. Rate limits (reason
+// speeding or toomanyconn) follow the schedule unless they say greylisted:
+// coming back in minutes tends to prolong them.
+//
+// rnd may be nil: no jitter.
+func (p RetryPolicy) Decide(m Msg, f Failure, now time.Time, rnd JitterSource) RetryDecision {
+	p = p.effective()
+	d := RetryDecision{Attempts: retryIncrement(max(m.Attempts, 0)), LastAttemptAt: now}
+
+	queued := m.Queued
+	if queued.IsZero() {
+		queued = now
+	}
+	limit := p.MaxAttempts
+	if m.MaxAttempts > 0 {
+		limit = m.MaxAttempts
+	}
+	var deadline time.Time
+	if p.MaxAge > 0 {
+		deadline = queued.Add(p.MaxAge)
+	}
+
+	if f.Permanent {
+		d.GiveUp = GiveUpPermanent
+		return d
+	}
+	if limit > 0 && d.Attempts >= limit {
+		d.GiveUp = GiveUpAttempts
+		return d
+	}
+
+	delay := p.delay(d.Attempts)
+	shortcut := p.GreylistRetry > 0 && !greylistedBefore(m.Results, m.Attempts)
+	if shortcut && p.GreylistRetry < delay && f.greylisting() {
+		delay = p.GreylistRetry
+		d.Greylisted = true
+		shortcut = false
+	}
+	jitter := p.Jitter
+	if rnd == nil {
+		jitter = 0
+	} else if jitter > 0 {
+		r := rnd.Float64()
+		if !(r >= 0 && r < 1) {
+			r = 0.5
+		}
+		delay = retryScale(delay, 1+jitter*(2*r-1))
+	}
+	next := now.Add(max(delay, time.Nanosecond))
+	// RFC 5321 section 4.5.4.1: give up after a period, with a failure DSN.
+	if !deadline.IsZero() && next.After(deadline) {
+		d.GiveUp = GiveUpExpired
+		return d
+	}
+
+	d.Retry = true
+	d.NextAttempt = next
+	// Jitter, or a greylisting shortcut still to come, can fit more attempts
+	// before the deadline than the plain schedule: then only the deadline
+	// bounds the last one.
+	k := retryIncrement(d.Attempts)
+	d.LastAttemptAt = p.lastAttempt(next, k, limit, time.Time{}, jitter)
+	if !deadline.IsZero() {
+		if jitter > 0 || shortcut {
+			d.LastAttemptAt = retryEarlier(d.LastAttemptAt, deadline)
+		} else {
+			d.LastAttemptAt = p.lastAttempt(next, k, limit, deadline, 0)
+		}
+	}
+	due := p.DelayedDSNAfterAttempts > 0 && d.Attempts >= p.DelayedDSNAfterAttempts ||
+		p.DelayedDSNAfterAge > 0 && !next.Before(queued.Add(p.DelayedDSNAfterAge))
+	d.SendDelayedDSN = due && !m.DelayedDSNSent && delayedDSNWanted(m)
+	return d
+}
+
+// delayedDSNWanted reports whether m's sender may and wants to get a delayed
+// DSN.
+func delayedDSNWanted(m Msg) bool {
+	// RFC 5321 section 4.5.5: no notifications to the null reverse-path.
+	// DMARC and TLS reports: failures of automated reports go to the
+	// postmaster, who needs no delay notices.
+	if m.SenderAddress == "" || m.IsDSN || m.IsDMARCReport || m.IsTLSReport {
+		return false
+	}
+	return m.Notifies(NotifyDelay) // RFC 3461 section 4.1.
+}
+
+// PlannedAttempt is one attempt of a message that fails every time, as
+// listed by RetryPolicy.Plan.
+type PlannedAttempt struct {
+	At time.Time // When the attempt starts.
+
+	// DelayedDSN is true when a failure of this attempt sends the delayed
+	// DSN.
+	DelayedDSN bool
+
+	// GiveUp is set on the last attempt: why none follows.
+	GiveUp GiveUpReason
+}
+
+// Plan lists the attempts of a message queued at queued, with the given
+// per-message MaxAttempts (zero: the policy's), if every attempt fails
+// temporarily and immediately, without greylisting or jitter: the policy's
+// schedule, as Decide would make it. It lists at most 10000 attempts.
+func (p RetryPolicy) Plan(queued time.Time, maxAttempts int64) []PlannedAttempt {
+	m := Msg{Queued: queued, MaxAttempts: maxAttempts, SenderAddress: "sender@example.org"}
+	now := queued
+	var plan []PlannedAttempt
+	for range retryMaxPlanned {
+		d := p.Decide(m, Failure{Reason: ReasonUndefined}, now, nil)
+		plan = append(plan, PlannedAttempt{At: now, DelayedDSN: d.SendDelayedDSN, GiveUp: d.GiveUp})
+		if !d.Retry {
+			break
+		}
+		m.Attempts = d.Attempts
+		m.LastAttempt = now
+		m.DelayedDSNSent = m.DelayedDSNSent || d.SendDelayedDSN
+		now = d.NextAttempt
+	}
+	return plan
+}
+
+// retryEarlier returns the earlier of a and b.
+func retryEarlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// retryIncrement returns n+1, or n at the largest int64.
+func retryIncrement(n int64) int64 {
+	if n == math.MaxInt64 {
+		return n
+	}
+	return n + 1
+}
+
+// isZero reports whether p is the zero RetryPolicy, which means
+// DefaultPolicy.
+func (p RetryPolicy) isZero() bool {
+	return len(p.Schedule) == 0 && p.Initial == 0 && p.Factor == 0 && p.Cap == 0 &&
+		p.MaxAttempts == 0 && p.MaxAge == 0 && p.DelayedDSNAfterAttempts == 0 &&
+		p.DelayedDSNAfterAge == 0 && p.GreylistRetry == 0 && p.Jitter == 0
+}
+
+// effective returns p with its defaults filled in.
+func (p RetryPolicy) effective() RetryPolicy {
+	if p.isZero() {
+		return DefaultPolicy()
+	}
+	if p.Initial == 0 {
+		p.Initial = retryDefaultInitial
+	}
+	if p.Factor == 0 {
+		p.Factor = retryDefaultFactor
+	}
+	if p.Cap == 0 {
+		p.Cap = retryDefaultCap
+	}
+	return p
+}
+
+// delay returns the scheduled delay after failed attempt n (from 1), before
+// jitter. p must be effective.
+func (p RetryPolicy) delay(n int64) time.Duration {
+	if len(p.Schedule) > 0 {
+		i := min(max(n-1, 0), int64(len(p.Schedule)-1))
+		return p.Schedule[i]
+	}
+	d := float64(p.Initial) * math.Pow(p.Factor, float64(n-1))
+	if !(d < float64(p.Cap)) { // Also NaN.
+		return p.Cap
+	}
+	return time.Duration(d)
+}
+
+// steady reports whether every delay after failed attempt n equals delay(n).
+func (p RetryPolicy) steady(n int64) bool {
+	if len(p.Schedule) > 0 {
+		return n >= int64(len(p.Schedule))
+	}
+	return p.Factor == 1 || p.delay(n) >= p.Cap
+}
+
+// lastAttempt returns the time of the last attempt if attempt k (from 1),
+// at t, and all later attempts fail, each delay taken at its longest jitter.
+func (p RetryPolicy) lastAttempt(t time.Time, k, limit int64, deadline time.Time, jitter float64) time.Time {
+	for range retryMaxSteps {
+		if limit > 0 && k >= limit {
+			return t
+		}
+		d := retryScale(p.delay(k), 1+jitter)
+		if d <= 0 {
+			return t // Invalid policy; do not loop.
+		}
+		if p.steady(k) {
+			return retryRepeat(t, d, k, limit, deadline)
+		}
+		next := t.Add(d)
+		if !deadline.IsZero() && next.After(deadline) {
+			return t
+		}
+		t = next
+		k = retryIncrement(k)
+	}
+	// Too many steps: an upper bound, the deadline or the remaining attempts
+	// at the longest delay.
+	if !deadline.IsZero() {
+		return deadline
+	}
+	longest := p.Cap
+	if len(p.Schedule) > 0 {
+		longest = 0
+		for _, d := range p.Schedule {
+			longest = max(longest, d)
+		}
+	}
+	if d := retryScale(longest, 1+jitter); d > 0 {
+		return retryRepeat(t, d, k, limit, deadline)
+	}
+	return t
+}
+
+// retryRepeat returns the last of the attempts after attempt k at t made
+// every d, until the limit or the deadline.
+func retryRepeat(t time.Time, d time.Duration, k, limit int64, deadline time.Time) time.Time {
+	n := int64(math.MaxInt64 / d)
+	if limit > 0 {
+		n = min(n, max(limit-k, 0))
+	}
+	if !deadline.IsZero() {
+		n = min(n, max(int64(deadline.Sub(t)/d), 0))
+	}
+	return t.Add(d * time.Duration(n))
+}
+
+// retryScale returns d times f, saturated at the longest Duration, and 0
+// for a negative or undefined product.
+func retryScale(d time.Duration, f float64) time.Duration {
+	x := float64(d) * f
+	switch {
+	case !(x > 0):
+		return 0
+	case x >= math.MaxInt64:
+		return math.MaxInt64
+	}
+	return time.Duration(x)
+}
+
+// greylisting reports whether f is a greylisting reply, see Decide.
+func (f Failure) greylisting() bool {
+	if f.Permanent {
+		return false
+	}
+	if f.Detail != "" {
+		return f.Detail == DetailGreylisted
+	}
+	return isGreylisting(f.Permanent, f.Code, f.EnhancedCode, f.Reason, f.Lines...)
+}
+
+// greylistedBefore reports whether the result of one of the first
+// attempts delivery attempts (DSN results do not count) was a greylisting
+// reply. Counting only the
+// earlier attempts makes the answer the same whether or not the caller
+// already appended the result of the attempt being decided.
+func greylistedBefore(results []MsgResult, attempts int64) bool {
+	var n int64
+	for _, r := range results {
+		if r.DSN {
+			continue
+		}
+		if n >= attempts {
+			break
+		}
+		n++
+		if !r.Success && isGreylisting(r.Permanent, r.Code, r.EnhancedCode, r.Reason, r.Error) {
+			return true
+		}
+	}
+	return false
+}
+
+func isGreylisting(permanent bool, code int, enhanced string, reason Reason, text ...string) bool {
+	if permanent || !(code >= 400 && code < 500 || strings.HasPrefix(enhanced, "4.")) {
+		return false
+	}
+	for _, s := range text {
+		for _, w := range []string{"greylist", "graylist", "grey-list", "gray-list", "grey list", "gray list"} {
+			if containsFoldASCII(s, w) {
+				return true
+			}
+		}
+	}
+	if reason == ReasonSpeeding || reason == ReasonTooManyConn {
+		return false
+	}
+	switch {
+	case enhanced == "4.2.0", enhanced == "4.7.0", enhanced == "4.7.1":
+	case enhanced == "" && (code == 450 || code == 451):
+	default:
+		return false
+	}
+	for _, s := range text {
+		if containsFoldASCII(s, "try again later") || containsFoldASCII(s, "come back later") {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFoldASCII reports whether s contains lower, which is lower case
+// ASCII, ignoring ASCII case in s. It does not allocate.
+func containsFoldASCII(s, lower string) bool {
+	n := len(lower)
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != lower[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}

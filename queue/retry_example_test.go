@@ -1,0 +1,75 @@
+package queue_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/bouncekit/bouncekit/queue"
+)
+
+// A delivery loop asks the policy what to do after each failed attempt.
+func ExampleRetryPolicy_Decide() {
+	policy := queue.MoxPolicy()
+	if err := policy.Validate(); err != nil {
+		panic(err)
+	}
+
+	queued := time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
+	m := queue.Msg{
+		Queued:           queued,
+		SenderAddress:    "alice@example.org",
+		RecipientAddress: "bob@example.com",
+		Attempts:         4, // Four attempts failed before this one.
+	}
+	failure := queue.Failure{Code: 451, EnhancedCode: "4.3.0", Reason: queue.ReasonSystemError}
+	now := queued.Add(time.Hour + 52*time.Minute + 30*time.Second)
+
+	// No jitter source: the exact schedule.
+	d := policy.Decide(m, failure, now, nil)
+	fmt.Println("retry:", d.Retry, "attempts:", d.Attempts)
+	fmt.Println("next attempt:", d.NextAttempt.Format(time.DateTime))
+	fmt.Println("send delayed DSN:", d.SendDelayedDSN)
+	fmt.Println("will retry until:", d.LastAttemptAt.Format(time.DateTime))
+
+	// With jitter (a seeded source here, crypto/rand through
+	// queue.ReaderJitter in production) the delay varies by up to 1/90.
+	d = policy.Decide(m, failure, now, rand.New(rand.NewPCG(1, 1)))
+	fmt.Println("next attempt in about", d.NextAttempt.Sub(now).Round(time.Minute))
+
+	// After the 8th failure, mox's policy gives up.
+	m.Attempts = 7
+	d = policy.Decide(m, failure, queued.Add(16*time.Hour), nil)
+	fmt.Println("retry:", d.Retry, "give up:", d.GiveUp)
+	// Output:
+	// retry: true attempts: 5
+	// next attempt: 2025-03-04 12:52:30
+	// send delayed DSN: true
+	// will retry until: 2025-03-05 00:52:30
+	// next attempt in about 2h0m0s
+	// retry: false give up: attempts
+}
+
+// Plan shows a policy's schedule for a message that never gets through.
+func ExampleRetryPolicy_Plan() {
+	queued := time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
+	for i, a := range queue.MoxPolicy().Plan(queued, 0) {
+		fmt.Printf("attempt %d at +%v", i+1, a.At.Sub(queued))
+		if a.DelayedDSN {
+			fmt.Print(", then a delayed DSN")
+		}
+		if a.GiveUp != "" {
+			fmt.Print(", then give up: ", a.GiveUp)
+		}
+		fmt.Println()
+	}
+	// Output:
+	// attempt 1 at +0s
+	// attempt 2 at +7m30s
+	// attempt 3 at +22m30s
+	// attempt 4 at +52m30s
+	// attempt 5 at +1h52m30s, then a delayed DSN
+	// attempt 6 at +3h52m30s
+	// attempt 7 at +7h52m30s
+	// attempt 8 at +15h52m30s, then give up: attempts
+}
