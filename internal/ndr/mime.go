@@ -135,7 +135,7 @@ func (p *parts) addRaw(r io.Reader) {
 // boundaryOf finds a boundary parameter in a Content-Type value that
 // mime.ParseMediaType rejected.
 func boundaryOf(ct string) string {
-	i := strings.Index(strings.ToLower(ct), "boundary=")
+	i := indexFold(ct, "boundary=")
 	if i < 0 {
 		return ""
 	}
@@ -232,4 +232,16 @@ func looksLikeHeader(s string) bool {
 	block, _, _ := strings.Cut(strings.ToLower(s), "\n\n")
 	block = "\n" + block
 	return strings.Contains(block, "\nreceived:") || strings.Contains(block, "\nmessage-id:") || strings.Contains(block, "\nreturn-path:")
+}
+
+// indexFold returns the index of the ASCII string sub in s, ignoring ASCII
+// case, or -1. Unlike searching strings.ToLower(s), the index is valid in s
+// even if s is not valid UTF-8.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
 }

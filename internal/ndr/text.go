@@ -115,8 +115,7 @@ func newExtractor(h mail.Header, head string) *extractor {
 	}
 	// The sender, where the transcript names it.
 	for _, l := range x.lines {
-		ll := strings.ToLower(l)
-		if i := strings.Index(ll, "mail from:"); i >= 0 {
+		if i := indexFold(l, "mail from:"); i >= 0 {
 			if a := addrRe.FindString(l[i:]); a != "" {
 				x.sender[strings.ToLower(a)] = true
 			}
