@@ -5,12 +5,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"mime"
 	"mime/quotedprintable"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -64,7 +64,7 @@ func (m *Message) Compose(w io.Writer) error {
 	c.field("From", "<"+m.From+">")
 	c.field("To", "<"+m.To+">")
 	c.field("Subject", c.encodeWords(m.subject()))
-	c.field("Date", m.Date.Format(dateLayout))
+	c.date("Date", m.Date)
 	c.field("Message-ID", msgID(m.MessageID))
 	if m.OriginalMessageID != "" {
 		id := msgID(m.OriginalMessageID)
@@ -138,7 +138,7 @@ func (m *Message) writeStatus(c *composer) {
 		c.field("Received-From-MTA", "dns; "+m.ReceivedFromMTA)
 	}
 	if !m.ArrivalDate.IsZero() {
-		c.field("Arrival-Date", m.ArrivalDate.Format(dateLayout))
+		c.date("Arrival-Date", m.ArrivalDate)
 	}
 	if m.FutureReleaseRequest != "" {
 		c.field("Future-Release-Request", m.FutureReleaseRequest) // RFC 4865 section 5.
@@ -178,13 +178,13 @@ func (m *Message) writeStatus(c *composer) {
 			c.field("Diagnostic-Code", typ+"; "+c.text7(r.DiagnosticCode))
 		}
 		if !r.LastAttemptDate.IsZero() {
-			c.field("Last-Attempt-Date", r.LastAttemptDate.Format(dateLayout))
+			c.date("Last-Attempt-Date", r.LastAttemptDate)
 		}
 		if r.FinalLogID != "" {
 			c.field("Final-Log-ID", c.text7(r.FinalLogID))
 		}
 		if !r.WillRetryUntil.IsZero() {
-			c.field("Will-Retry-Until", r.WillRetryUntil.Format(dateLayout))
+			c.date("Will-Retry-Until", r.WillRetryUntil)
 		}
 	}
 }
@@ -392,9 +392,13 @@ func headerOf(msg []byte) []byte {
 // collides reports false. It contains "=_", which quoted-printable and base64
 // content cannot contain.
 func makeBoundary(messageID string, collides func(string) bool) string {
-	h := fnv.New64a()
-	h.Write([]byte(messageID))
-	base := "=_dsn_" + strconv.FormatUint(h.Sum64(), 36)
+	// FNV-1a, inline to avoid allocating a hash.Hash.
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(messageID); i++ {
+		h ^= uint64(messageID[i])
+		h *= 1099511628211
+	}
+	base := "=_dsn_" + strconv.FormatUint(h, 36)
 	b := base
 	for i := 1; collides(b); i++ {
 		b = base + "_" + strconv.Itoa(i)
@@ -436,6 +440,14 @@ func (c *composer) bytes(b []byte) {
 	if len(c.buf) >= 4096 {
 		c.flush()
 	}
+}
+
+// date writes a date-time field, RFC 5322 section 3.3.
+func (c *composer) date(name string, t time.Time) {
+	c.str(name)
+	c.str(": ")
+	c.buf = t.AppendFormat(c.buf, dateLayout)
+	c.str("\r\n")
 }
 
 func (c *composer) delimiter(boundary string, closing bool) {

@@ -126,10 +126,10 @@ func (d *decoder) decode() error {
 }
 
 // field handles one field; name is lower-case.
-func (d *decoder) field(name, v string) error {
+func (d *decoder) field(name []byte, v string) error {
 	m := d.m
 	// Per-message fields, RFC 3464 section 2.2, and RFC 4865 section 5.
-	switch name {
+	switch string(name) {
 	case "original-envelope-id":
 		m.OriginalEnvelopeID = v
 		return nil
@@ -155,7 +155,7 @@ func (d *decoder) field(name, v string) error {
 	}
 
 	var bit int
-	switch name {
+	switch string(name) {
 	case "original-recipient":
 		bit = hasOriginal
 	case "final-recipient":
@@ -201,7 +201,7 @@ func (d *decoder) field(name, v string) error {
 	d.rbits |= bit
 	r := d.r
 	fe := func(err error) error {
-		return &FieldError{Recipient: len(m.Recipients) + 1, Field: name, Err: err}
+		return &FieldError{Recipient: len(m.Recipients) + 1, Field: string(name), Err: err}
 	}
 	var err error
 	switch bit {
@@ -238,7 +238,7 @@ func (d *decoder) field(name, v string) error {
 	return nil
 }
 
-func (d *decoder) extra(h *map[string][]string, name, v string) {
+func (d *decoder) extra(h *map[string][]string, name []byte, v string) {
 	if *h == nil {
 		*h = map[string][]string{}
 	}
@@ -267,7 +267,7 @@ func (d *decoder) endRecipient() error {
 		// Only extension fields: keep them with the message.
 		for k, v := range r.Extra {
 			for _, s := range v {
-				d.extra(&d.m.Extra, k, s)
+				d.extra(&d.m.Extra, []byte(k), s)
 			}
 		}
 		return nil

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -115,16 +113,17 @@ func isBlank(b []byte) bool {
 	return true
 }
 
-// splitField splits "Name: value" into its lower-cased name (in dst) and
-// the value without surrounding white space.
-func splitField(line []byte, dst *[64]byte) (name string, value []byte, ok bool) {
+// splitField splits "Name: value" into its lower-cased name (in dst, to
+// switch on without allocating) and the value without surrounding white
+// space.
+func splitField(line []byte, dst *[64]byte) (name []byte, value []byte, ok bool) {
 	i := 0
 	for i < len(line) && line[i] != ':' {
 		c := line[i]
 		if c <= ' ' || c >= 0x7f || i >= len(dst) {
 			// Not a field (RFC 5322 section 3.6.8 field names are printable
 			// ASCII without colon), or a name too long to be one we know.
-			return "", nil, false
+			return nil, nil, false
 		}
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
@@ -133,9 +132,9 @@ func splitField(line []byte, dst *[64]byte) (name string, value []byte, ok bool)
 		i++
 	}
 	if i == 0 || i == len(line) {
-		return "", nil, false
+		return nil, nil, false
 	}
-	return string(dst[:i]), trimSpace(line[i+1:]), true
+	return dst[:i], trimSpace(line[i+1:]), true
 }
 
 func trimSpace(b []byte) []byte {
@@ -149,8 +148,8 @@ func trimSpace(b []byte) []byte {
 }
 
 // canonicalName returns the name as RFC 822 style "Xxx-Yyy", for Extra keys.
-func canonicalName(lower string) string {
-	b := []byte(lower)
+func canonicalName(lower []byte) string {
+	b := []byte(string(lower))
 	up := true
 	for i, c := range b {
 		if up && 'a' <= c && c <= 'z' {
@@ -346,19 +345,4 @@ func parseAction(v string) (Action, error) {
 		return ActionDelivered, nil
 	}
 	return "", fmt.Errorf("unknown action %q", v)
-}
-
-// parseDate parses an RFC 5322 date-time, tolerating the obsolete forms of
-// RFC 5322 section 4.3 (two-digit years, zone names) and comments.
-func parseDate(v string) (time.Time, error) {
-	t, err := mail.ParseDate(v)
-	if err == nil {
-		return t, nil
-	}
-	if rest, _ := removeComments(v); rest != v {
-		if t, err2 := mail.ParseDate(rest); err2 == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, err
 }

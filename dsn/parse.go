@@ -220,7 +220,7 @@ func originalMessageID(br *bufio.Reader, p *Part, r io.ReaderAt) string {
 		if err != nil || len(line) == 0 {
 			return ""
 		}
-		if k, v, ok := splitField(line, &name); ok && k == "message-id" {
+		if k, v, ok := splitField(line, &name); ok && string(k) == "message-id" {
 			return normalizeMsgID(string(v))
 		}
 	}
@@ -345,14 +345,14 @@ func (w *walker) entity(p *Part, depth int, message bool) (term, error) {
 		if !ok {
 			continue
 		}
-		switch k {
+		switch string(k) {
 		case "content-type":
 			ctype = string(v)
 		case "content-transfer-encoding":
 			cte = string(v)
 		}
 		if message {
-			switch k {
+			switch string(k) {
 			case "from":
 				h.from = string(v)
 			case "to":
