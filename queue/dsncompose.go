@@ -1,13 +1,149 @@
 package queue
 
-import "errors"
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
 
-// defaultComposer composes DSNs with package dsn, in English.
-type defaultComposer struct {
-	h *Handler
-}
+	"github.com/bouncekit/bouncekit/dsn"
+)
+
+// defaultComposer composes DSNs with package dsn, with English text. It is
+// used when Handler.DSN is nil.
+type defaultComposer struct{}
 
 // ComposeDSN implements DSNComposer.
-func (c defaultComposer) ComposeDSN(req DSNRequest) ([]byte, error) {
-	return nil, errors.New("queue: default dsn composer not yet available")
+func (defaultComposer) ComposeDSN(req DSNRequest) ([]byte, error) {
+	m := req.Msg
+	msg := dsn.Message{
+		From:                 req.From,
+		To:                   req.To,
+		Subject:              dsnSubject(req.Kind),
+		MessageID:            req.MessageID,
+		Date:                 req.Date,
+		SMTPUTF8:             m.SMTPUTF8,
+		TextBody:             dsnText(req),
+		OriginalEnvelopeID:   m.EnvID, // RFC 3464 section 2.2.1.
+		ReportingMTA:         req.Hostname,
+		ArrivalDate:          m.Queued,
+		FutureReleaseRequest: m.FutureReleaseRequest,
+		Original:             req.Original,
+		Ret:                  dsn.RetFull,
+	}
+	if m.MessageID != "" {
+		msg.OriginalMessageID = "<" + m.MessageID + ">"
+	}
+	if req.HeadersOnly {
+		msg.Ret = dsn.RetHeaders // RFC 3461 section 4.3.
+	}
+	for _, r := range req.Recipients {
+		msg.Recipients = append(msg.Recipients, dsnRecipient(req.Kind, r))
+	}
+	var buf bytes.Buffer
+	if err := msg.Compose(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func dsnSubject(kind DSNKind) string {
+	if kind == DSNDelayed {
+		return "Mail delivery delayed"
+	}
+	return "Mail delivery failed"
+}
+
+// dsnRecipient returns the per-recipient fields, RFC 3464 section 2.3.
+func dsnRecipient(kind DSNKind, r DSNRecipient) dsn.Recipient {
+	m, f := r.Msg, r.Failure
+	rcpt := dsn.Recipient{
+		FinalRecipient:  m.RecipientAddress,
+		Action:          dsn.ActionFailed,
+		Status:          dsnStatus(kind, f.EnhancedCode),
+		RemoteMTA:       m.Attempt.RemoteMTA,
+		LastAttemptDate: m.LastAttempt,
+	}
+	if kind == DSNDelayed {
+		rcpt.Action = dsn.ActionDelayed
+		rcpt.WillRetryUntil = r.WillRetryUntil
+	}
+	if typ, addr, ok := strings.Cut(m.ORcpt, ";"); ok { // RFC 3464 section 2.3.1.
+		rcpt.OriginalRecipientType = strings.ToLower(strings.TrimSpace(typ))
+		rcpt.OriginalRecipient = strings.TrimSpace(addr)
+	}
+	if f.Code != 0 {
+		rcpt.DiagnosticCode = smtpDiagnostic(f)
+	} else if f.Err != nil {
+		rcpt.StatusComment = f.Err.Error()
+	}
+	return rcpt
+}
+
+// dsnStatus returns the Status field: the failure's enhanced code with its
+// class set to 5 for failed and 4 for delayed (a temporary failure that
+// exhausted its attempts is a failure now), or the generic 5.0.0 and 4.0.0.
+func dsnStatus(kind DSNKind, enhanced string) string {
+	class := "5"
+	if kind == DSNDelayed {
+		class = "4"
+	}
+	if _, rest, ok := strings.Cut(enhanced, "."); ok && rest != "" {
+		return class + "." + rest
+	}
+	return class + ".0.0"
+}
+
+// smtpDiagnostic returns the remote reply as a diagnostic code of type
+// smtp: the code, enhanced code and text lines.
+func smtpDiagnostic(f Failure) string {
+	lines := f.Lines
+	if len(lines) == 0 {
+		lines = []string{""}
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "%d", f.Code)
+		if f.EnhancedCode != "" {
+			b.WriteString(" " + f.EnhancedCode)
+		}
+		if l != "" {
+			b.WriteString(" " + l)
+		}
+	}
+	return b.String()
+}
+
+// dsnText is the human-readable part.
+func dsnText(req DSNRequest) string {
+	var b strings.Builder
+	if req.Kind == DSNDelayed {
+		b.WriteString("Delivery of your message has been delayed for these recipients:\n\n")
+	} else {
+		b.WriteString("Delivery of your message has failed permanently for these recipients:\n\n")
+	}
+	for _, r := range req.Recipients {
+		fmt.Fprintf(&b, "\t%s\n", r.Msg.RecipientAddress)
+	}
+	if req.Kind == DSNDelayed {
+		until := req.Recipients[0].WillRetryUntil
+		b.WriteString("\nWe will keep trying to deliver it")
+		if !until.IsZero() {
+			fmt.Fprintf(&b, " until %s", until.UTC().Format(time.RFC1123))
+		}
+		b.WriteString(". You do not need to send it again. If all attempts fail, you will receive a notice.\n")
+	} else {
+		b.WriteString("\nNo further attempts will be made.\n")
+	}
+	f := req.Recipients[0].Failure
+	if f.Err != nil {
+		fmt.Fprintf(&b, "\nError during the last delivery attempt:\n\n\t%s\n", f.Err.Error())
+	}
+	if len(f.Lines) > 1 {
+		b.WriteString("\nFull SMTP response:\n\n\t" + strings.Join(f.Lines, "\n\t") + "\n")
+	}
+	return b.String()
 }

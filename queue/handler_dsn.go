@@ -172,5 +172,5 @@ func (h *Handler) composer() DSNComposer {
 	if h.DSN != nil {
 		return h.DSN
 	}
-	return defaultComposer{h}
+	return defaultComposer{}
 }

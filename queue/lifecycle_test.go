@@ -1,0 +1,228 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/queue"
+	"github.com/bouncekit/bouncekit/suppression"
+)
+
+func TestDueGroupingAndHold(t *testing.T) {
+	e := newEnv(t, queue.RetryPolicy{})
+	a := e.add(nil, "a1@example.com", "a2@example.com", "x@other.example")
+	b := e.add(nil, "b1@example.com")
+	var rule queue.HoldRule
+	var batches []queue.Batch
+	err := e.write(func(tx *bstore.Tx) error {
+		var err error
+		batches, err = queue.Due(tx, t0, 0)
+		if err != nil {
+			return err
+		}
+		tcompare(t, len(batches), 3, "batches")
+		tcompare(t, batches[0].Domain, "example.com", "domain")
+		tcompare(t, []int64{batches[0].Msgs[0].ID, batches[0].Msgs[1].ID}, []int64{a[0].ID, a[1].ID}, "first batch")
+		tcompare(t, batches[1].Msgs[0].ID, a[2].ID, "second batch")
+		tcompare(t, batches[2].Msgs[0].ID, b[0].ID, "third batch")
+
+		// Not due before its time.
+		l, err := queue.Due(tx, t0.Add(-time.Second), 0)
+		if err != nil {
+			return err
+		}
+		tcompare(t, len(l), 0, "due before time")
+
+		// A hold rule holds queued and new messages of a domain.
+		rule = queue.HoldRule{RecipientDomain: "Example.com"}
+		n, err := queue.AddHoldRule(tx, &rule)
+		if err != nil {
+			return err
+		}
+		tcompare(t, n, 3, "held")
+		if _, err := e.h.Add(tx, &queue.Msg{SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: "new@example.com"}); err != nil {
+			return err
+		}
+		l, err = queue.Due(tx, t0, 0)
+		if err != nil {
+			return err
+		}
+		tcompare(t, len(l), 1, "due with hold")
+		tcompare(t, l[0].Msgs[0].ID, a[2].ID, "unheld message")
+		rules, err := queue.ListHoldRules(tx)
+		if err != nil {
+			return err
+		}
+		tcompare(t, rules, []queue.HoldRule{{ID: rule.ID, RecipientDomain: "example.com"}}, "rules")
+
+		if err := queue.RemoveHoldRule(tx, rule.ID); err != nil {
+			return err
+		}
+		if err := queue.RemoveHoldRule(tx, rule.ID); !errors.Is(err, queue.ErrHoldRuleNotFound) {
+			t.Fatalf("remove twice: %v", err)
+		}
+		n, err = queue.SetHold(tx, queue.MsgFilter{RecipientDomain: "example.com"}, false)
+		if err != nil {
+			return err
+		}
+		tcompare(t, n, 4, "released")
+		l, err = queue.Due(tx, t0, 2)
+		if err != nil {
+			return err
+		}
+		tcompare(t, len(l), 1, "limited")
+		tcompare(t, len(l[0].Msgs), 2, "limited batch")
+		return nil
+	})
+	tcheck(t, err, "tx")
+}
+
+func TestFromIDs(t *testing.T) {
+	e := newEnv(t, queue.RetryPolicy{})
+	e.h.GenerateFromIDs = true
+	msgs := e.add(nil, "a@example.com", "b@example.com")
+	if len(msgs[0].FromID) != 22 || msgs[0].FromID == msgs[1].FromID {
+		t.Fatalf("bad fromids %q %q", msgs[0].FromID, msgs[1].FromID)
+	}
+	// A source that repeats itself cannot give a unique FromID.
+	e.h.Rand = zeroReader{}
+	e.add(nil, "c@example.com")
+	err := e.write(func(tx *bstore.Tx) error {
+		_, err := e.h.Add(tx, &queue.Msg{SenderAccount: "alice", RecipientAddress: "d@example.com"})
+		return err
+	})
+	if err == nil {
+		t.Fatalf("duplicate fromid accepted")
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+func TestDeliveredMsgs(t *testing.T) {
+	e := newEnv(t, queue.RetryPolicy{})
+	msgs := e.add(nil, "a@example.com", "b@example.com")
+	e.supp.Add(suppression.Entry{Account: "alice", OriginalAddress: "a@example.com", Category: suppression.CategorySoftBounce, ExpiresAt: t0.Add(-time.Hour)})
+	var out []queue.Outcome
+	err := e.write(func(tx *bstore.Tx) error {
+		var err error
+		out, err = e.h.DeliveredMsgs(tx, msgs, queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "ok queued"})
+		return err
+	})
+	tcheck(t, err, "delivered")
+	tcompare(t, out[0].Result, queue.ResultDelivered, "result")
+	tcompare(t, e.hooks.Events(), []string{"delivered:a@example.com", "delivered:b@example.com"}, "hooks")
+	tcompare(t, len(e.supp.Entries), 0, "soft suppression cleared")
+	r, ok := e.retired(msgs[0].ID)
+	if !ok || !r.Success || r.Event != "delivered" || r.Results[0].Code != 250 {
+		t.Fatalf("retired record: %v %#v", ok, r)
+	}
+	if _, ok := e.get(msgs[0].ID); ok {
+		t.Fatalf("still queued")
+	}
+	err = e.write(func(tx *bstore.Tx) error {
+		_, err := e.h.DeliveredMsgs(tx, msgs, queue.Delivery{})
+		return err
+	})
+	if !errors.Is(err, queue.ErrMsgNotFound) {
+		t.Fatalf("delivered twice: %v", err)
+	}
+}
+
+func TestCancelAndListRetired(t *testing.T) {
+	e := newEnv(t, queue.RetryPolicy{})
+	var ids []int64
+	for range 5 {
+		ids = append(ids, e.add(nil, "a@example.com")[0].ID)
+	}
+	other := e.add(func(m *queue.Msg) { m.SenderAccount = "nohistory" }, "z@example.com")[0]
+	var out []queue.Outcome
+	err := e.write(func(tx *bstore.Tx) error {
+		var err error
+		out, err = e.h.CancelMsgs(tx, queue.MsgFilter{Account: "alice"})
+		return err
+	})
+	tcheck(t, err, "cancel")
+	tcompare(t, len(out), 5, "canceled")
+	tcompare(t, len(e.hooks.Queued), 5, "hooks")
+	if _, ok := e.get(other.ID); !ok {
+		t.Fatalf("other account's message canceled")
+	}
+
+	var pages [][]int64
+	err = e.db.Read(context.Background(), func(tx *bstore.Tx) error {
+		var cursor int64
+		for {
+			l, next, err := queue.ListRetired(tx, queue.RetiredFilter{Account: "alice", Event: "canceled"}, cursor, 2)
+			if err != nil {
+				return err
+			}
+			var page []int64
+			for _, r := range l {
+				page = append(page, r.ID)
+			}
+			pages = append(pages, page)
+			if next == 0 {
+				return nil
+			}
+			cursor = next
+		}
+	})
+	tcheck(t, err, "list retired")
+	tcompare(t, pages, [][]int64{{ids[4], ids[3]}, {ids[2], ids[1]}, {ids[0]}}, "pages")
+}
+
+func TestRunDeliversOutboxAndCleansUp(t *testing.T) {
+	e := newEnv(t, queue.RetryPolicy{})
+	e.dl.C = make(chan queue.OutboxDSN)
+	attempted := make(chan error)
+	fail := true
+	e.dl.Err = func(d queue.OutboxDSN) error {
+		if fail {
+			fail = false
+			err := errors.New("mailbox locked")
+			attempted <- err
+			return err
+		}
+		return nil
+	}
+	m := e.add(nil, "bob@example.com")[0]
+	e.fail([]queue.Msg{m}, permErr())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- e.h.Run(ctx) }()
+	defer func() {
+		cancel()
+		tcheck(t, <-done, "run")
+	}()
+
+	// The first delivery fails; after the backoff (1 minute) and a kick, the
+	// next round delivers it.
+	<-attempted
+	e.clock.Advance(time.Minute)
+	e.h.Kick()
+	got := <-e.dl.C
+	tcompare(t, got.Kind, queue.DSNFailed, "kind")
+	tcompare(t, got.Attempts, int64(1), "attempts before success")
+
+	// Cleanup after the keep period (30 days).
+	if _, ok := e.retired(m.ID); !ok {
+		t.Fatalf("not retired")
+	}
+	e.clock.Advance(31 * 24 * time.Hour)
+	err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
+		n, err := queue.CleanupRetired(tx, e.clock.Now())
+		tcompare(t, n, 1, "cleaned up")
+		return err
+	})
+	tcheck(t, err, "cleanup")
+}
