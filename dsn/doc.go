@@ -31,9 +31,10 @@
 // # Parsing
 //
 // Parse accepts what real MTAs send: see [Parse] and [Decode] for the
-// tolerances. Parse reads the input once, line by line through a small
-// buffer, and keeps only the fields it reports, so memory does not grow with
-// the size of the returned original; the limits (MaxParts, MaxDepth,
+// tolerances. Parse reads the input line by line through a small buffer
+// (one pass over the MIME structure, then the few parts it needs), and keeps
+// only the fields it reports, so memory does not grow with the size of the
+// returned original; the limits (MaxParts, MaxDepth,
 // MaxFieldSize, MaxStatusSize, MaxRecipients) bound it on hostile input. A
 // message without a delivery-status part gives [ErrNotDSN]; a
 // delivery-status part without recipients gives [ErrNoRecipients] together

@@ -35,7 +35,8 @@ type Part struct {
 }
 
 // Body returns a reader for the part's body from r (the input given to
-// Parse), with the content transfer encoding undone.
+// Parse), with the content transfer encoding undone. For input with bare CR
+// line endings, which Parse reads as LF, the line endings are as in r.
 func (p *Part) Body(r io.ReaderAt) io.Reader {
 	sr := io.NewSectionReader(r, p.BodyOffset, p.EndOffset-p.BodyOffset)
 	switch p.TransferEncoding {
