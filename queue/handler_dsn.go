@@ -143,7 +143,7 @@ func (h *Handler) readOriginal(tx *bstore.Tx, m Msg) (data []byte, headersOnly b
 	if full {
 		data, err = io.ReadAll(r)
 	} else {
-		data, err = readHeader(r)
+		data, err = readHeaderSection(r)
 	}
 	if err != nil {
 		h.log().Error("reading original message for dsn", slog.Int64("msgid", m.ID), slog.Any("err", err))
@@ -152,9 +152,9 @@ func (h *Handler) readOriginal(tx *bstore.Tx, m Msg) (data []byte, headersOnly b
 	return data, !full
 }
 
-// readHeader reads up to and including the empty line that ends the header
+// readHeaderSection reads up to and including the empty line that ends the header
 // section.
-func readHeader(r io.Reader) ([]byte, error) {
+func readHeaderSection(r io.Reader) ([]byte, error) {
 	br := bufio.NewReader(r)
 	var buf bytes.Buffer
 	for {
