@@ -63,10 +63,7 @@ func composeHook(it hookItem, account string, settings AccountSettings, now time
 	if r, ok := m.LastResult(); ok && !r.Success {
 		errText = r.Error
 	}
-	keep := settings.KeepHooks
-	if keep <= 0 {
-		keep = -1 // Not kept.
-	}
+	keep := settings.KeepHooks // Zero: the webhook queue's default.
 	payload := webhook.Outgoing{
 		Version:          0,
 		Event:            webhook.OutgoingEvent(it.event),

@@ -85,7 +85,8 @@ type AccountSettings struct {
 	KeepRetired time.Duration
 
 	// KeepHooks is how long delivered webhooks are kept in the webhook
-	// history.
+	// history (webhook.Hook.KeepFor). Zero: the webhook queue's default;
+	// negative: not kept.
 	KeepHooks time.Duration
 }
 
