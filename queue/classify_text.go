@@ -1,0 +1,500 @@
+package queue
+
+// Text heuristics: phrases real MTAs put in their replies, in priority order.
+// The first rule in this list that matches anywhere in the reply wins, so
+// specific phrases come before general ones ("spamhaus" before "spam",
+// "connection rate limit" before "rate limit", "sender address rejected"
+// before "domain not found", "domain does not exist" before "does not
+// exist").
+//
+// A phrase matches case-insensitively (ASCII), only at the start of a word
+// (so "locked" does not match inside "blocked"), and a space in a phrase
+// matches any run of spaces and tabs. Matching does not allocate and uses no
+// regular expressions: one pass over the text, trying only the phrases that
+// start with the byte at hand.
+//
+// Strong rules are distinctive enough to override a specific enhanced code
+// (see Classify); weak rules only decide when the enhanced code is absent or
+// generic.
+
+type textRule struct {
+	phrase string // Lower case ASCII.
+	reason Reason
+	strong bool
+	detail Detail
+}
+
+// textRules is read-only.
+var textRules = [...]textRule{
+	// Strong. Message format: Gmail "not RFC 5322 compliant", Microsoft 5.7.512.
+	{"rfc 5322", ReasonNotCompliantRFC, true, ""},
+	{"rfc5322", ReasonNotCompliantRFC, true, ""},
+	{"rfc 2822", ReasonNotCompliantRFC, true, ""},
+	{"rfc2822", ReasonNotCompliantRFC, true, ""},
+	{"multiple addresses in from", ReasonNotCompliantRFC, true, ""},
+
+	// Sender authentication, before spam: Gmail's SPF and DMARC texts go on
+	// about protecting users from spam.
+	{"dmarc", ReasonAuthFailure, true, ""},
+	{"spf", ReasonAuthFailure, true, ""},
+	{"dkim", ReasonAuthFailure, true, ""},
+	{"sender policy framework", ReasonAuthFailure, true, ""},
+	{"unauthenticated email", ReasonAuthFailure, true, ""},
+	{"authentication checks", ReasonAuthFailure, true, ""},
+
+	// Reverse DNS of the sending IP.
+	{"ptr record", ReasonRequirePTR, true, ""},
+	{"ptr resource record", ReasonRequirePTR, true, ""},
+	{"dns ptr", ReasonRequirePTR, true, ""},
+	{"missing ptr", ReasonRequirePTR, true, ""},
+	{"no ptr", ReasonRequirePTR, true, ""},
+	{"reverse dns", ReasonRequirePTR, true, ""},
+	{"rdns", ReasonRequirePTR, true, ""},
+	{"reverse lookup", ReasonRequirePTR, true, ""},
+	{"reverse hostname", ReasonRequirePTR, true, ""}, // Postfix reject_unknown_reverse_client_hostname.
+	{"cannot find your hostname", ReasonRequirePTR, true, ""},
+	{"ip name lookup failed", ReasonRequirePTR, true, ""}, // Sendmail.
+	{"mismatches client ip", ReasonRequirePTR, true, ""},
+
+	// Block lists, before reputation ("blocked using Barracuda Reputation")
+	// and spam ("spamhaus").
+	{"spamhaus", ReasonBlocked, true, ""},
+	{"spamcop", ReasonBlocked, true, ""},
+	{"sorbs", ReasonBlocked, true, ""},
+	{"barracudacentral", ReasonBlocked, true, ""},
+	{"uceprotect", ReasonBlocked, true, ""},
+	{"abuseat", ReasonBlocked, true, ""},
+	{"blocked using", ReasonBlocked, true, ""},
+	{"dnsbl", ReasonBlocked, true, ""},
+	{"rbl", ReasonBlocked, true, ""},
+	{"blacklist", ReasonBlocked, true, ""},
+	{"black list", ReasonBlocked, true, ""},
+	{"blocklist", ReasonBlocked, true, ""},
+	{"block list", ReasonBlocked, true, ""},
+	{"listed at", ReasonBlocked, true, ""},
+	{"listed in", ReasonBlocked, true, ""},
+	{"listed on", ReasonBlocked, true, ""},
+	{"banned sending ip", ReasonBlocked, true, ""}, // Microsoft 5.7.606.
+	{"banned sender", ReasonBlocked, true, ""},
+	{"not authorized to send email directly", ReasonBlocked, true, ""}, // Gmail: dynamic IPs.
+	{"traffic not accepted", ReasonBlocked, true, ""},                  // Microsoft 5.7.708.
+	{"host network not allowed", ReasonBlocked, true, ""},              // Mimecast.
+
+	{"reputation", ReasonBadReputation, true, ""},
+	{"complaints", ReasonBadReputation, true, ""}, // Yahoo TSS04.
+
+	{"virus", ReasonVirusDetected, true, ""},
+	{"malware", ReasonVirusDetected, true, ""},
+	{"infected", ReasonVirusDetected, true, ""},
+	{"trojan", ReasonVirusDetected, true, ""},
+	{"potential security issue", ReasonVirusDetected, true, ""}, // Gmail 5.7.0 attachments.
+
+	{"spam", ReasonSpamDetected, true, ""},
+	{"unsolicited", ReasonSpamDetected, true, ""},
+	{"ube", ReasonSpamDetected, true, ""},
+	{"bulk mail", ReasonSpamDetected, true, ""},
+	{"junk mail", ReasonSpamDetected, true, ""},
+	{"mail flood", ReasonSpamDetected, true, ""},
+	{"message content rejected", ReasonSpamDetected, true, ""},
+
+	// Rate limits. "recipients this hour" before "too many recipients",
+	// "connection rate limit" before "rate limit".
+	{"recipients this hour", ReasonSpeeding, true, ""}, // GoDaddy, under 5.1.1.
+	{"connection rate limit", ReasonTooManyConn, true, ""},
+	{"too many connections", ReasonTooManyConn, true, ""},
+	{"too many concurrent", ReasonTooManyConn, true, ""},
+	{"too many simultaneous", ReasonTooManyConn, true, ""},
+	{"connection limit", ReasonTooManyConn, true, ""},
+	{"frequency limited", ReasonTooManyConn, true, ""}, // Tencent QQ.
+	{"too many recipients", ReasonTooManyConn, true, DetailTooManyRecipients},
+	{"too many rcpt", ReasonTooManyConn, true, DetailTooManyRecipients},
+	{"rate limit", ReasonSpeeding, true, ""},
+	{"receiving mail too quickly", ReasonSpeeding, true, ""}, // Gmail 4.2.1.
+	{"receiving mail at a rate", ReasonSpeeding, true, ""},   // Gmail 4.2.1 and 5.2.1.
+	{"too many messages", ReasonSpeeding, true, ""},
+	{"sending rate", ReasonSpeeding, true, ""},
+	{"sending limit", ReasonSpeeding, true, ""},
+	{"sending quota", ReasonSpeeding, true, ""},
+	{"message quota", ReasonSpeeding, true, ""}, // Amazon SES "Daily message quota exceeded".
+	{"relay limit", ReasonSpeeding, true, ""},
+	{"daily limit", ReasonSpeeding, true, ""},
+	{"throttl", ReasonSpeeding, true, ""},
+	{"too fast", ReasonSpeeding, true, ""},
+
+	// Greylisting: the receiver has not decided yet; retry in minutes.
+	{"greylist", ReasonOnHold, true, DetailGreylisted},
+	{"graylist", ReasonOnHold, true, DetailGreylisted},
+	{"grey-list", ReasonOnHold, true, DetailGreylisted},
+	{"gray-list", ReasonOnHold, true, DetailGreylisted},
+	{"grey list", ReasonOnHold, true, DetailGreylisted},
+	{"gray list", ReasonOnHold, true, DetailGreylisted},
+	{"postgrey", ReasonOnHold, true, DetailGreylisted},
+	{"not yet authorized", ReasonOnHold, true, DetailGreylisted}, // greylistd.
+
+	{"recipient preferences", ReasonFiltered, true, ""}, // Facebook, under 5.1.1.
+
+	// Microsoft uses 5.1.10 (null MX in the registry) for unknown recipients,
+	// and 5.4.1 with AS(201806281) for directory based edge blocking of
+	// unknown recipients.
+	{"recipientnotfound", ReasonUserUnknown, true, ""},
+	{"recipient not found", ReasonUserUnknown, true, ""},
+	{"as(201806281)", ReasonUserUnknown, true, ""},
+
+	{"policy reasons", ReasonPolicyViolation, true, ""}, // Yahoo, under 5.7.9.
+	{"policy violation", ReasonPolicyViolation, true, ""},
+	{"policy rejection", ReasonPolicyViolation, true, ""},
+	{"policy restrictions", ReasonPolicyViolation, true, ""},
+	{"local policy", ReasonPolicyViolation, true, ""},
+	{"organization policy", ReasonPolicyViolation, true, ""},
+	{"email policy", ReasonPolicyViolation, true, ""},
+	{"security policies", ReasonPolicyViolation, true, ""},
+	{"policy that prohibited", ReasonPolicyViolation, true, ""},
+	{"violates", ReasonPolicyViolation, true, ""},
+	{"administrative prohibition", ReasonPolicyViolation, true, ""}, // Exim, Mimecast.
+	{"anti-spoofing", ReasonPolicyViolation, true, ""},
+	{"illegal attachment", ReasonPolicyViolation, true, ""},
+
+	// Weak. Our HELO name or IP, before "host not found" which would
+	// otherwise make a rejected HELO a hard bounce.
+	{"helo command rejected", ReasonBlocked, false, ""},
+	{"invalid helo", ReasonBlocked, false, ""},
+	{"bad helo", ReasonBlocked, false, ""},
+	{"client host rejected", ReasonBlocked, false, ""},
+
+	{"account is blocked", ReasonSuspend, false, ""}, // Orange, before "blocked".
+	{"disabled", ReasonSuspend, false, ""},
+	{"suspended", ReasonSuspend, false, ""},
+	{"inactive", ReasonSuspend, false, ""},
+	{"deactivated", ReasonSuspend, false, ""},
+	{"locked", ReasonSuspend, false, ""},
+	{"frozen", ReasonSuspend, false, ""},
+
+	{"no longer on server", ReasonHasMoved, false, ""},
+	{"has moved", ReasonHasMoved, false, ""},
+
+	{"mailbox full", ReasonMailboxFull, false, ""},
+	{"mailbox is full", ReasonMailboxFull, false, ""},
+	{"full mailbox", ReasonMailboxFull, false, ""},
+	{"over quota", ReasonMailboxFull, false, ""},
+	{"quota", ReasonMailboxFull, false, ""},
+	{"storage allocation", ReasonMailboxFull, false, ""},
+	{"exceeded storage", ReasonMailboxFull, false, ""},
+	{"mailbox size limit", ReasonMailboxFull, false, ""},
+	{"out of storage", ReasonMailboxFull, false, ""},
+
+	// The envelope sender, before "domain not found" and "user unknown":
+	// Postfix "Sender address rejected: Domain not found".
+	{"sender address rejected", ReasonRejected, false, ""},
+	{"sender rejected", ReasonRejected, false, ""},
+	{"sender was rejected", ReasonRejected, false, ""},
+	{"sender verify", ReasonRejected, false, ""},
+	{"sender domain", ReasonRejected, false, ""},
+	{"domain of sender address", ReasonRejected, false, ""},
+	{"purported responsible address", ReasonRejected, false, ""},
+	{"envelope sender", ReasonRejected, false, ""},
+	{"badmailfrom", ReasonRejected, false, ""}, // qmail.
+	{"invalid sender", ReasonRejected, false, ""},
+	{"address is not verified", ReasonRejected, false, ""}, // Amazon SES.
+
+	{"relay access denied", ReasonNoRelaying, false, ""},
+	{"relaying", ReasonNoRelaying, false, ""},
+	{"relay denied", ReasonNoRelaying, false, ""},
+	{"relay not permitted", ReasonNoRelaying, false, ""},
+	{"relay not allowed", ReasonNoRelaying, false, ""},
+	{"not permitted to relay", ReasonNoRelaying, false, ""},
+	{"unable to relay", ReasonNoRelaying, false, ""},
+	{"not configured to relay", ReasonNoRelaying, false, ""},
+	{"we do not relay", ReasonNoRelaying, false, ""},
+	{"open relay", ReasonNoRelaying, false, ""},
+	{"allowed rcpthosts", ReasonNoRelaying, false, ""}, // qmail.
+
+	{"host not found", ReasonHostUnknown, false, ""},
+	{"dns domain", ReasonHostUnknown, false, ""}, // Microsoft 5.4.310.
+	{"host unknown", ReasonHostUnknown, false, ""},
+	{"domain not found", ReasonHostUnknown, false, ""},
+	{"domain name not found", ReasonHostUnknown, false, ""},
+	{"no such domain", ReasonHostUnknown, false, ""},
+	{"domain does not exist", ReasonHostUnknown, false, ""},
+	{"unknown domain", ReasonHostUnknown, false, ""},
+	{"domain unknown", ReasonHostUnknown, false, ""},
+	{"invalid domain", ReasonHostUnknown, false, ""},
+	{"unrouteable address", ReasonHostUnknown, false, ""}, // Exim.
+	{"domain is not reachable", ReasonHostUnknown, false, ""},
+	{"name or service not known", ReasonHostUnknown, false, ""},
+	{"nxdomain", ReasonHostUnknown, false, ""},
+	{"couldn't find any host", ReasonHostUnknown, false, ""}, // qmail.
+	{"non-existent host", ReasonHostUnknown, false, ""},
+
+	{"user unknown", ReasonUserUnknown, false, ""},
+	{"unknown user", ReasonUserUnknown, false, ""},
+	{"no such user", ReasonUserUnknown, false, ""},
+	{"no such recipient", ReasonUserUnknown, false, ""},
+	{"no such mailbox", ReasonUserUnknown, false, ""},
+	{"no such address", ReasonUserUnknown, false, ""},
+	{"unknown recipient", ReasonUserUnknown, false, ""},
+	{"recipient unknown", ReasonUserUnknown, false, ""},
+	{"invalid recipient", ReasonUserUnknown, false, ""},
+	{"no valid recipients", ReasonUserUnknown, false, ""},
+	{"user not found", ReasonUserUnknown, false, ""},
+	{"user does not exist", ReasonUserUnknown, false, ""},
+	{"mailbox not found", ReasonUserUnknown, false, ""},
+	{"mailbox unavailable", ReasonUserUnknown, false, ""}, // RFC 5321's 550 text; Outlook.com.
+	{"mailbox does not exist", ReasonUserUnknown, false, ""},
+	{"mailbox unknown", ReasonUserUnknown, false, ""},
+	{"unknown mailbox", ReasonUserUnknown, false, ""},
+	{"invalid mailbox", ReasonUserUnknown, false, ""},
+	{"no mailbox", ReasonUserUnknown, false, ""},
+	{"does not exist", ReasonUserUnknown, false, ""},
+	{"doesn't have a", ReasonUserUnknown, false, ""}, // Yahoo "This user doesn't have a yahoo.com account".
+	{"address unknown", ReasonUserUnknown, false, ""},
+	{"addressee unknown", ReasonUserUnknown, false, ""},
+	{"recipnotfound", ReasonUserUnknown, false, ""}, // Exchange RESOLVER.ADR.RecipNotFound.
+	{"not our customer", ReasonUserUnknown, false, ""},
+	{"validrcptto", ReasonUserUnknown, false, ""}, // qmail.
+
+	{"does not accept mail", ReasonNotAccept, false, ""},
+	{"not accepting mail", ReasonNotAccept, false, ""},
+	{"accepts no mail", ReasonNotAccept, false, ""},
+	{"null mx", ReasonNotAccept, false, ""},
+
+	{"too large", ReasonMesgTooBig, false, ""},
+	{"too big", ReasonMesgTooBig, false, ""},
+	{"size exceeds", ReasonMesgTooBig, false, ""},
+	{"message size", ReasonMesgTooBig, false, ""},
+	{"exceeds the maximum size", ReasonMesgTooBig, false, ""},
+	{"databytes", ReasonMesgTooBig, false, ""}, // qmail.
+
+	{"insufficient system storage", ReasonSystemFull, false, ""},
+	{"system storage", ReasonSystemFull, false, ""},
+	{"insufficient storage", ReasonSystemFull, false, ""},
+	{"disk space", ReasonSystemFull, false, ""},
+	{"disk full", ReasonSystemFull, false, ""},
+	{"disk is full", ReasonSystemFull, false, ""},
+
+	{"message expired", ReasonExpired, false, ""},
+	{"queue.expired", ReasonExpired, false, ""}, // Exchange.
+	{"delivery time expired", ReasonExpired, false, ""},
+	{"retry timeout exceeded", ReasonExpired, false, ""}, // Exim.
+
+	{"timed out", ReasonNetworkError, false, ""},
+	{"timeout", ReasonNetworkError, false, ""},
+	{"connection refused", ReasonNetworkError, false, ""},
+	{"connection reset", ReasonNetworkError, false, ""},
+	{"connection closed", ReasonNetworkError, false, ""},
+	{"lost connection", ReasonNetworkError, false, ""},
+	{"no route to host", ReasonNetworkError, false, ""},
+	{"network is unreachable", ReasonNetworkError, false, ""},
+	{"routing loop", ReasonNetworkError, false, ""},
+	{"hop count exceeded", ReasonNetworkError, false, ""},
+	{"too many hops", ReasonNetworkError, false, ""},
+	{"mail loop", ReasonNetworkError, false, ""},
+	{"loop detected", ReasonNetworkError, false, ""},
+	{"name server reply", ReasonNetworkError, false, ""}, // Postfix "Malformed or unexpected name server reply".
+	{"establish an smtp connection", ReasonNetworkError, false, ""},
+	{"read error", ReasonNetworkError, false, ""},
+	{"unable to connect", ReasonNetworkError, false, ""},
+
+	// Protocol errors, before "starttls": Gmail "protocol violation, no
+	// commands allowed to pipeline after STARTTLS" is our client's error.
+	{"syntax error", ReasonSyntaxError, false, ""},
+	{"command unrecognized", ReasonSyntaxError, false, ""},
+	{"unrecognized command", ReasonSyntaxError, false, ""},
+	{"command not recognized", ReasonSyntaxError, false, ""},
+	{"bad sequence", ReasonSyntaxError, false, ""},
+	{"improper sequence", ReasonSyntaxError, false, ""},
+	{"out of sequence", ReasonSyntaxError, false, ""},
+	{"not implemented", ReasonSyntaxError, false, ""},
+	{"protocol violation", ReasonSyntaxError, false, ""},
+	{"line too long", ReasonSyntaxError, false, ""},
+
+	{"starttls", ReasonFailedSTARTTLS, false, ""},
+	{"tls required", ReasonFailedSTARTTLS, false, ""},
+	{"tls is required", ReasonFailedSTARTTLS, false, ""},
+	{"must use tls", ReasonFailedSTARTTLS, false, ""},
+	{"encryption required", ReasonFailedSTARTTLS, false, ""},
+
+	{"authentication required", ReasonSecurityError, false, ""},
+	{"authentication is required", ReasonSecurityError, false, ""},
+	{"not authenticated", ReasonSecurityError, false, ""},
+	{"unauthenticated senders", ReasonSecurityError, false, ""},
+	{"smtp authentication", ReasonSecurityError, false, ""},
+	{"access denied", ReasonSecurityError, false, ""},
+	{"not authorized", ReasonSecurityError, false, ""},
+	{"certificate", ReasonSecurityError, false, ""},
+
+	{"8-bit", ReasonContentError, false, ""},
+	{"8bit", ReasonContentError, false, ""},
+	{"malformed", ReasonContentError, false, ""},
+	{"invalid message content", ReasonContentError, false, ""},
+	{"media not supported", ReasonContentError, false, ""},
+
+	{"blocked", ReasonBlocked, false, ""},
+	{"banned", ReasonBlocked, false, ""},
+	{"not in whitelist", ReasonBlocked, false, ""}, // Gmail "IP not in whitelist for RCPT domain".
+	{"permanently deferred", ReasonBlocked, false, ""},
+
+	{"filter", ReasonFiltered, false, ""},
+
+	// The most generic texts last.
+	{"internal error", ReasonSystemError, false, ""},
+	{"system error", ReasonSystemError, false, ""},
+	{"local error", ReasonSystemError, false, ""},
+	{"local problem", ReasonSystemError, false, ""},
+	{"temporary problem", ReasonSystemError, false, ""},
+	{"system problem", ReasonSystemError, false, ""},
+	{"configuration problem", ReasonSystemError, false, ""},
+	{"config error", ReasonSystemError, false, ""},
+	{"service unavailable", ReasonSystemError, false, ""},
+	{"service not available", ReasonSystemError, false, ""},
+	{"service currently unavailable", ReasonSystemError, false, ""},
+	{"server busy", ReasonSystemError, false, ""},
+	{"temporarily unavailable", ReasonSystemError, false, ""},
+	{"lookup failure", ReasonSystemError, false, ""},
+}
+
+// textRuleIndex finds the rules that can match at a position from the
+// text's first bytes there. Read-only after init.
+var textRuleIndex = buildTextRuleIndex()
+
+// firstWeakRule is the index of the first weak rule: strong rules come first.
+var firstWeakRule = func() int {
+	for i, r := range textRules {
+		if !r.strong {
+			return i
+		}
+	}
+	return len(textRules)
+}()
+
+const textRuleBuckets = 1024
+
+type textRuleRef struct {
+	index uint16
+	key   uint32 // The phrase's first three bytes, see key3.
+}
+
+type textRuleIndexes struct {
+	byPair  [textRuleBuckets][]textRuleRef // By the first two bytes, see pairBucket.
+	byFirst [256][]uint16                  // By the first byte, near a line's end.
+}
+
+func buildTextRuleIndex() *textRuleIndexes {
+	x := &textRuleIndexes{}
+	for i, r := range textRules {
+		p := r.phrase
+		b := pairBucket(p[0], p[1])
+		x.byPair[b] = append(x.byPair[b], textRuleRef{uint16(i), key3(p[0], p[1], p[2])})
+		x.byFirst[p[0]] = append(x.byFirst[p[0]], uint16(i))
+	}
+	return x
+}
+
+func pairBucket(b0, b1 byte) int {
+	return (int(b0)*37 + int(b1)) & (textRuleBuckets - 1)
+}
+
+func key3(b0, b1, b2 byte) uint32 {
+	return uint32(b0) | uint32(b1)<<8 | uint32(b2)<<16
+}
+
+// fold lowers ASCII letters and turns a tab into a space.
+func fold(c byte) byte {
+	if c == '\t' {
+		return ' '
+	}
+	return lower(c)
+}
+
+// matchText returns the index in textRules of the first rule below limit
+// that matches the reply, or -1. A phrase may continue on the next line:
+// replies are wrapped at spaces, and a line end matches a space in a phrase.
+func matchText(first string, more []string, limit int) int {
+	best := limit
+	for li := 0; li <= len(more) && best > 0; li++ {
+		s := first
+		if li > 0 {
+			s = more[li-1]
+		}
+		next := more[min(li, len(more)):]
+		for i := 0; i < len(s); i++ {
+			if i > 0 && isLetter(s[i-1]) {
+				continue
+			}
+			if i+2 < len(s) {
+				b0, b1 := fold(s[i]), fold(s[i+1])
+				key := key3(b0, b1, fold(s[i+2]))
+				for _, ref := range textRuleIndex.byPair[pairBucket(b0, b1)] {
+					if int(ref.index) >= best {
+						break
+					}
+					if ref.key == key && hasPrefixFold(s[i:], next, textRules[ref.index].phrase) {
+						best = int(ref.index)
+						break
+					}
+				}
+				continue
+			}
+			// The last bytes of a line: a phrase may go on in the next.
+			for _, ri := range textRuleIndex.byFirst[fold(s[i])] {
+				if int(ri) >= best {
+					break
+				}
+				if hasPrefixFold(s[i:], next, textRules[ri].phrase) {
+					best = int(ri)
+					break
+				}
+			}
+		}
+	}
+	if best == limit {
+		return -1
+	}
+	return best
+}
+
+// hasPrefixFold reports whether s starts with the lower-case phrase, ignoring
+// ASCII case. A space in phrase matches one or more spaces or tabs in s, or
+// the end of s, after which matching goes on in the next lines.
+func hasPrefixFold(s string, next []string, phrase string) bool {
+	j := 0
+	for k := 0; k < len(phrase); k++ {
+		p := phrase[k]
+		if p != ' ' {
+			if j >= len(s) || lower(s[j]) != p {
+				return false
+			}
+			j++
+			continue
+		}
+		n := 0
+		for {
+			for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+				j++
+				n++
+			}
+			if j < len(s) {
+				break
+			}
+			if len(next) == 0 {
+				return false
+			}
+			s, next, j = next[0], next[1:], 0
+			n++
+		}
+		if n == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func isLetter(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}

@@ -1,0 +1,222 @@
+package queue
+
+import (
+	"strconv"
+	"strings"
+)
+
+// SMTPError is a failed SMTP exchange, for hosts whose SMTP client does not
+// return go-smtp's or net/smtp's error types, and for replies read from DSNs
+// (see ParseReply). It has the shape of mox's smtpclient.Error.
+type SMTPError struct {
+	// Permanent is the client's own verdict. Classify uses it only when there
+	// was no reply (Code 0); with a reply, permanence follows the code.
+	Permanent bool
+
+	// Code is the SMTP reply code, e.g. 550. Zero if no reply was received,
+	// e.g. when the connection failed; then Err says why.
+	Code int
+
+	// EnhancedCode is the RFC 3463 enhanced status code with its class digit,
+	// e.g. "5.1.1". Empty if the reply had none.
+	EnhancedCode string
+
+	// Command is the SMTP command the reply answered, e.g. "rcpt", "data" or
+	// "starttls", in any case. Empty if unknown. A TLS error with Command
+	// "starttls" is classified as failedstarttls.
+	Command string
+
+	// Line is the first reply line, without the reply code and enhanced code.
+	Line string
+
+	// MoreLines are the further lines of a multi-line reply, without codes.
+	MoreLines []string
+
+	// Err is the underlying error, e.g. a network error when no reply came.
+	Err error
+}
+
+var _ error = (*SMTPError)(nil)
+
+// Error returns e.g. "queue: smtp rcpt: 550 5.1.1 user unknown".
+func (e *SMTPError) Error() string {
+	if e == nil {
+		return "queue: smtp: <nil>"
+	}
+	var b strings.Builder
+	b.WriteString("queue: smtp")
+	if e.Command != "" {
+		b.WriteString(" ")
+		b.WriteString(strings.ToLower(e.Command))
+	}
+	b.WriteString(":")
+	if e.Code != 0 {
+		b.WriteString(" ")
+		b.WriteString(strconv.Itoa(e.Code))
+	}
+	if e.EnhancedCode != "" {
+		b.WriteString(" ")
+		b.WriteString(e.EnhancedCode)
+	}
+	if e.Line != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Line)
+	}
+	for _, l := range e.MoreLines {
+		b.WriteString("; ")
+		b.WriteString(l)
+	}
+	if e.Err != nil {
+		if e.Code != 0 || e.Line != "" {
+			b.WriteString(":")
+		}
+		b.WriteString(" ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns Err.
+func (e *SMTPError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
+
+// ParseReply parses raw SMTP reply text into an *SMTPError. It accepts a
+// single line ("550 5.1.1 User unknown"), a multi-line reply with CRLF or LF
+// line ends ("550-5.7.1 first\r\n550 5.7.1 last"), and a DSN Diagnostic-Code
+// value with its type ("smtp; 550 5.1.1 ..."). Reply codes and repeated
+// enhanced codes are removed from each line. Text without a leading reply
+// code gives Code 0; text is never rejected. The result is never nil.
+//
+// Permanent is set from the reply code class (or from the enhanced code's
+// class when there is no reply code), without Classify's exceptions.
+func ParseReply(text string) *SMTPError {
+	text = trimDiagnosticType(text)
+	e := &SMTPError{}
+
+	n := 1 + strings.Count(text, "\n")
+	lines := make([]string, 0, n)
+	var prefix string // The reply code as written, e.g. "550".
+	for i := 0; len(text) > 0 || i == 0; i++ {
+		var line string
+		if j := strings.IndexByte(text, '\n'); j >= 0 {
+			line, text = text[:j], text[j+1:]
+		} else {
+			line, text = text, ""
+		}
+		line = strings.TrimSuffix(line, "\r")
+		if i == 0 {
+			if c, ok := parseReplyCode(line); ok {
+				e.Code = c
+				prefix = line[:3]
+				line = line[min(4, len(line)):]
+			}
+		} else if prefix != "" && len(line) >= 3 && line[:3] == prefix && (len(line) == 3 || line[3] == ' ' || line[3] == '-') {
+			line = line[min(4, len(line)):]
+		}
+		lines = append(lines, line)
+	}
+	// Drop the empty line after a final line end.
+	for len(lines) > 1 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	// The enhanced code starts the first line (RFC 2034 section 4), or only
+	// the last, as go-smtp's server writes multi-line replies.
+	if enh, rest, ok := cutEnhancedCode(lines[0]); ok {
+		e.EnhancedCode, lines[0] = enh, rest
+	} else if enh, _, ok := cutEnhancedCode(lines[len(lines)-1]); ok && len(lines) > 1 {
+		e.EnhancedCode = enh
+	}
+	if e.EnhancedCode != "" {
+		for i := 1; i < len(lines); i++ {
+			if enh, rest, ok := cutEnhancedCode(lines[i]); ok && enh == e.EnhancedCode {
+				lines[i] = rest
+			}
+		}
+	}
+	// A DSN's Diagnostic-Code often holds a multi-line reply folded into one
+	// line: "550-5.7.1 first 550-5.7.1 second 550 5.7.1 last". Split it.
+	if e.Code != 0 && e.EnhancedCode != "" {
+		lines = splitEmbeddedReplyLines(lines, " "+prefix+"-"+e.EnhancedCode+" ", " "+prefix+" "+e.EnhancedCode+" ")
+	}
+	e.Line = lines[0]
+	if len(lines) > 1 {
+		e.MoreLines = lines[1:]
+	}
+	switch {
+	case e.Code != 0:
+		e.Permanent = e.Code/100 == 5
+	case e.EnhancedCode != "":
+		e.Permanent = e.EnhancedCode[0] == '5'
+	}
+	return e
+}
+
+// splitEmbeddedReplyLines splits lines at the markers m1 and m2 (of equal
+// length) where a folded multi-line reply continues.
+func splitEmbeddedReplyLines(lines []string, m1, m2 string) []string {
+	var out []string
+	for i, l := range lines {
+		if !strings.Contains(l, m1) && !strings.Contains(l, m2) {
+			if out != nil {
+				out = append(out, l)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]string, 0, len(lines)+4), lines[:i]...)
+		}
+		for {
+			j := strings.Index(l, m1)
+			if k := strings.Index(l, m2); k >= 0 && (j < 0 || k < j) {
+				j = k
+			}
+			if j < 0 {
+				break
+			}
+			out = append(out, l[:j])
+			l = strings.TrimLeft(l[j+len(m1):], " ")
+		}
+		out = append(out, l)
+	}
+	if out == nil {
+		return lines
+	}
+	return out
+}
+
+// trimDiagnosticType removes a DSN diagnostic-type such as "smtp;" (RFC 3464
+// section 2.3.6) and the spaces around the text.
+func trimDiagnosticType(s string) string {
+	s = strings.TrimLeft(s, " \t\r\n")
+	i := strings.IndexByte(s, ';')
+	if i <= 0 || i > 32 {
+		return s
+	}
+	for j := 0; j < i; j++ {
+		c := s[j]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return s
+		}
+	}
+	return strings.TrimLeft(s[i+1:], " \t")
+}
+
+// parseReplyCode parses a reply code at the start of line: three digits, the
+// first 2 to 5 (RFC 5321 section 4.2), followed by the end, a space or "-".
+func parseReplyCode(line string) (int, bool) {
+	if len(line) < 3 || line[0] < '2' || line[0] > '5' || !isDigit(line[1]) || !isDigit(line[2]) {
+		return 0, false
+	}
+	if len(line) > 3 && line[3] != ' ' && line[3] != '-' && line[3] != '\t' {
+		return 0, false
+	}
+	return int(line[0]-'0')*100 + int(line[1]-'0')*10 + int(line[2]-'0'), true
+}
+
+func isDigit(c byte) bool {
+	return c >= '0' && c <= '9'
+}
