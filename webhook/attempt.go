@@ -1,0 +1,217 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// drainLimit is how much of a response body beyond responseKeep is read so
+// the connection can be reused. A longer body closes the connection instead.
+const drainLimit = 64 * 1024
+
+// verdict is what an attempt means for the hook.
+type verdict int
+
+const (
+	verdictRetry     verdict = iota // Temporary failure: retry per schedule.
+	verdictDelivered                // 2xx.
+	verdictGone                     // 410: stop, report.
+	verdictRefused                  // Bad URL or forbidden address: stop.
+	verdictAbandoned                // Canceled at shutdown: leave due.
+)
+
+// attempt is the result of one request, passed from the request goroutine
+// to the worker.
+type attempt struct {
+	hook    Hook
+	result  HookResult
+	verdict verdict
+}
+
+// newClient returns the HTTP client used by Run, and a function to release
+// its idle connections.
+func (q *Queue) newClient() (*http.Client, func()) {
+	rt := q.Transport
+	var closeIdle func()
+	if rt == nil {
+		per := orDefault(q.Concurrency, DefaultConcurrency)
+		t := &http.Transport{
+			Proxy:                 nil, // A proxy would connect for us, past the guard.
+			DialContext:           NewDialer(q.AllowNetworks).DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          orDefault(q.MaxConcurrency, DefaultMaxConcurrency),
+			MaxIdleConnsPerHost:   per,
+			MaxConnsPerHost:       per,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		}
+		rt = t
+		closeIdle = t.CloseIdleConnections
+	} else if ci, ok := rt.(interface{ CloseIdleConnections() }); ok {
+		closeIdle = ci.CloseIdleConnections
+	} else {
+		closeIdle = func() {}
+	}
+	c := &http.Client{
+		Transport: rt,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+	return c, closeIdle
+}
+
+// deliver makes one attempt to deliver h. ctx is canceled only at shutdown.
+func (q *Queue) deliver(ctx context.Context, client *http.Client, h Hook) attempt {
+	start := q.now()
+	realStart := time.Now()
+	a := attempt{hook: h, verdict: verdictRetry}
+	a.result = HookResult{Start: start, URL: h.URL}
+	err := q.request(ctx, client, h, &a)
+	a.result.Duration = time.Since(realStart)
+	if err != nil {
+		a.result.Error = err.Error()
+		switch {
+		case errors.Is(err, ErrForbiddenAddress), errors.Is(err, errBadURL):
+			a.verdict = verdictRefused
+		case ctx.Err() != nil:
+			a.verdict = verdictAbandoned
+			a.result.Interrupted = true
+		}
+	}
+	return a
+}
+
+var errBadURL = errors.New("webhook: bad url")
+
+func (q *Queue) request(ctx context.Context, client *http.Client, h Hook, a *attempt) error {
+	p := h.Payload
+	p.Attempt = h.Attempts + 1
+	if p.Extra == nil {
+		p.Extra = map[string]string{} // mox sends {}, receivers may iterate it.
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("webhook: encoding payload: %w", err)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, orDefault(q.Timeout, DefaultTimeout))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%w: %w", errBadURL, err)
+	}
+	id := webhookID(h.ID)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", orString(q.UserAgent, DefaultUserAgent))
+	req.Header.Set("Idempotency-Key", id)
+	req.Header.Set(headerWebhookID, id)
+	// mox's headers, for receivers written for mox.
+	req.Header.Set("X-Mox-Webhook-ID", strconv.FormatInt(h.ID, 10))
+	req.Header.Set("X-Mox-Webhook-Attempt", strconv.FormatInt(p.Attempt, 10))
+	if h.Authorization != "" {
+		req.Header.Set("Authorization", h.Authorization)
+	}
+	if len(h.Secrets) > 0 {
+		ts := q.now()
+		sig, err := signature(h.Secrets, id, ts, body)
+		if err != nil {
+			return err
+		}
+		req.Header.Set(headerWebhookTimestamp, strconv.FormatInt(ts.Unix(), 10))
+		req.Header.Set(headerWebhookSignature, sig)
+	}
+
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	a.result.Code = int64(resp.StatusCode)
+
+	// Keep the start of the body; read a little more so the connection can
+	// be reused, but never a whole large body.
+	var keep [responseKeep]byte
+	n, rerr := readFull(resp.Body, keep[:])
+	a.result.Response = string(keep[:n])
+	if rerr == nil {
+		_, rerr = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+	} else if rerr == io.EOF {
+		rerr = nil // Short body, all read.
+	}
+	if rerr != nil {
+		// The response was cut off: the receiver may not have finished.
+		return fmt.Errorf("webhook: reading response: %w", rerr)
+	}
+
+	switch code := resp.StatusCode; {
+	case code >= 200 && code < 300:
+		a.result.Success = true
+		a.verdict = verdictDelivered
+		return nil
+	case code == http.StatusGone:
+		a.verdict = verdictGone
+		return fmt.Errorf("webhook: endpoint answered 410 gone, not retrying")
+	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+		a.result.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), q.now(), orDefault(q.MaxRetryAfter, DefaultMaxRetryAfter))
+		return fmt.Errorf("webhook: http status %d", code)
+	case code >= 300 && code < 400:
+		return fmt.Errorf("webhook: http status %d, redirect to %q not followed", code, resp.Header.Get("Location"))
+	default:
+		return fmt.Errorf("webhook: http status %d", code)
+	}
+}
+
+// parseRetryAfter parses a Retry-After header (RFC 9110 section 10.2.3):
+// delay-seconds or an HTTP-date. It returns 0 if absent or invalid, and at
+// most max.
+func parseRetryAfter(s string, now time.Time, max time.Duration) time.Duration {
+	if s == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		if secs > int64(max/time.Second) {
+			return max
+		}
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(s); err == nil {
+		d = t.Sub(now)
+	}
+	if d <= 0 {
+		return 0
+	}
+	return min(d, max)
+}
+
+func orString(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}
+
+// readFull is io.ReadFull, but it returns io.EOF when the body ends early,
+// so a truncated body (io.ErrUnexpectedEOF from net/http) is told apart.
+func readFull(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,124 @@
+package webhook
+
+import "time"
+
+// DBTypes lists the types a host passes to bstore.Open (or DB.Register)
+// for the webhook queue.
+var DBTypes = []any{Hook{}, HookRetired{}}
+
+// Field names used in bstore queries.
+const (
+	fieldNextAttempt = "NextAttempt"
+	fieldSubmitted   = "Submitted"
+	fieldKeepUntil   = "KeepUntil"
+)
+
+// Hook is a pending webhook: an event waiting for (another) delivery
+// attempt. Enqueue inserts it; the worker deletes it and inserts a
+// HookRetired once it is delivered or given up.
+type Hook struct {
+	ID int64 // Assigned by Enqueue. The webhook-id sent is derived from it, so it is stable across retries.
+
+	Account       string        `bstore:"nonzero,index Account+QueueMsgID"` // Account whose mail the event is about.
+	URL           string        `bstore:"nonzero"`                          // http or https URL to POST to.
+	Authorization string        // Optional Authorization header value, e.g. "Basic ...". Not kept in HookRetired.
+	Secrets       []string      // Optional Standard Webhooks signing secrets, "whsec_" + base64; each signs. Not kept in HookRetired.
+	Event         OutgoingEvent `bstore:"index"` // Copy of Payload.Event, for filtering.
+	QueueMsgID    int64         // Copy of Payload.QueueMsgID, for filtering and supersession.
+	Payload       Outgoing      // Sent as JSON, with Attempt set per attempt.
+	KeepFor       time.Duration // How long to keep the HookRetired record; 0: Queue.KeepRetired; negative: not kept.
+
+	Submitted   time.Time    `bstore:"index"` // Set by Enqueue.
+	Attempts    int64        // Completed delivery attempts.
+	NextAttempt time.Time    `bstore:"nonzero,index"` // When the next attempt is due. Enqueue sets it to now if zero.
+	Results     []HookResult // One per attempt, oldest first.
+}
+
+// HookResult is the outcome of one delivery attempt.
+type HookResult struct {
+	Start       time.Time
+	Duration    time.Duration
+	URL         string
+	Success     bool          // Response status was 2xx.
+	Code        int64         // HTTP status code, 0 if no response was received.
+	Error       string        // Why the attempt failed, empty on success.
+	Response    string        // First 512 bytes of the response body.
+	RetryAfter  time.Duration `json:",omitempty"` // From a Retry-After header on 429 or 503.
+	Interrupted bool          `json:",omitempty"` // Abandoned at shutdown; not counted in Attempts.
+}
+
+// Outcome says why a hook was retired.
+type Outcome string
+
+// Outcomes of retired hooks.
+const (
+	OutcomeDelivered  Outcome = "delivered"  // A 2xx response.
+	OutcomeFailed     Outcome = "failed"     // Every attempt of the schedule failed.
+	OutcomeGone       Outcome = "gone"       // 410 Gone: the endpoint asked us to stop.
+	OutcomeRefused    Outcome = "refused"    // The URL is invalid or points to a forbidden address.
+	OutcomeCanceled   Outcome = "canceled"   // Removed by Queue.Cancel.
+	OutcomeSuperseded Outcome = "superseded" // Replaced by a newer event for the same message (Queue.Supersede).
+)
+
+// HookRetired is the history record of a hook that was delivered, given up
+// or canceled. It keeps everything but the credentials, until KeepUntil.
+type HookRetired struct {
+	ID int64 // Same as the Hook's ID.
+
+	Account       string        `bstore:"nonzero,index Account+LastActivity"`
+	URL           string        `bstore:"nonzero"`
+	Authorization bool          // Whether an Authorization header was sent.
+	Signed        bool          // Whether requests were signed.
+	Event         OutgoingEvent `bstore:"index"`
+	QueueMsgID    int64
+	Payload       Outgoing
+
+	Submitted      time.Time
+	Attempts       int64
+	Results        []HookResult
+	Outcome        Outcome
+	Success        bool  // Outcome is OutcomeDelivered.
+	SupersededByID int64 // For OutcomeSuperseded: ID of the newer Hook.
+
+	LastActivity time.Time `bstore:"index"`
+	KeepUntil    time.Time `bstore:"index"`
+}
+
+// LastResult returns the result of the most recent attempt, or a zero
+// HookResult if there was none.
+func (h Hook) LastResult() HookResult {
+	if len(h.Results) == 0 {
+		return HookResult{}
+	}
+	return h.Results[len(h.Results)-1]
+}
+
+// LastResult returns the result of the most recent attempt, or a zero
+// HookResult if there was none.
+func (h HookRetired) LastResult() HookResult {
+	if len(h.Results) == 0 {
+		return HookResult{}
+	}
+	return h.Results[len(h.Results)-1]
+}
+
+// retire returns the history record for h.
+func (h Hook) retire(outcome Outcome, now time.Time, keep time.Duration) HookRetired {
+	return HookRetired{
+		ID:            h.ID,
+		Account:       h.Account,
+		URL:           h.URL,
+		Authorization: h.Authorization != "",
+		Signed:        len(h.Secrets) > 0,
+		Event:         h.Event,
+		QueueMsgID:    h.QueueMsgID,
+		Payload:       h.Payload,
+		Submitted:     h.Submitted,
+		Attempts:      h.Attempts,
+		Results:       h.Results,
+		Outcome:       outcome,
+		Success:       outcome == OutcomeDelivered,
+		LastActivity:  now,
+		KeepUntil:     now.Add(keep),
+	}
+}

@@ -1,0 +1,155 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mjl-/bstore"
+)
+
+// Filter selects hooks for List, ListRetired and Cancel. Zero fields match
+// everything; a zero Filter matches all hooks.
+type Filter struct {
+	IDs             []int64
+	Account         string
+	URL             string
+	Event           OutgoingEvent
+	QueueMsgID      int64
+	SubmittedAfter  time.Time // Inclusive.
+	SubmittedBefore time.Time // Exclusive.
+	Outcome         Outcome   // ListRetired only.
+}
+
+// Page selects a window of a listing. Results are ordered by ID: oldest
+// first, or newest first with Desc. Pass the returned cursor as Cursor to
+// get the next page.
+type Page struct {
+	Cursor int64 // Return hooks after (Desc: before) this ID; 0 starts at the beginning.
+	Limit  int   // At most this many; 0 means 100.
+	Desc   bool
+}
+
+const defaultPageLimit = 100
+
+// List returns pending hooks matching f, and the cursor for the next page,
+// 0 when there are no more.
+func (q *Queue) List(ctx context.Context, f Filter, p Page) ([]Hook, int64, error) {
+	if f.Outcome != "" {
+		return nil, 0, errors.New("webhook: pending hooks have no outcome")
+	}
+	query := bstore.QueryDB[Hook](ctx, q.DB)
+	applyFilter(query, f, func(h Hook) (OutgoingEvent, string, Outcome) { return h.Event, h.URL, "" })
+	return page(query, p, func(h Hook) int64 { return h.ID })
+}
+
+// ListRetired returns retired hooks matching f, and the cursor for the next
+// page, 0 when there are no more.
+func (q *Queue) ListRetired(ctx context.Context, f Filter, p Page) ([]HookRetired, int64, error) {
+	query := bstore.QueryDB[HookRetired](ctx, q.DB)
+	applyFilter(query, f, func(h HookRetired) (OutgoingEvent, string, Outcome) { return h.Event, h.URL, h.Outcome })
+	return page(query, p, func(h HookRetired) int64 { return h.ID })
+}
+
+// applyFilter adds f to query. Account and QueueMsgID go through
+// FilterEqual (indexed); the rest is checked per record.
+func applyFilter[T any](query *bstore.Query[T], f Filter, get func(T) (OutgoingEvent, string, Outcome)) {
+	if len(f.IDs) > 0 {
+		query.FilterIDs(f.IDs)
+	}
+	if f.Account != "" {
+		query.FilterEqual("Account", f.Account)
+	}
+	if f.QueueMsgID != 0 {
+		query.FilterEqual("QueueMsgID", f.QueueMsgID)
+	}
+	if !f.SubmittedAfter.IsZero() {
+		query.FilterGreaterEqual(fieldSubmitted, f.SubmittedAfter)
+	}
+	if !f.SubmittedBefore.IsZero() {
+		query.FilterLess(fieldSubmitted, f.SubmittedBefore)
+	}
+	if f.Event != "" || f.URL != "" || f.Outcome != "" {
+		query.FilterFn(func(v T) bool {
+			event, url, outcome := get(v)
+			return (f.Event == "" || event == f.Event) &&
+				(f.URL == "" || url == f.URL) &&
+				(f.Outcome == "" || outcome == f.Outcome)
+		})
+	}
+}
+
+func page[T any](query *bstore.Query[T], p Page, id func(T) int64) ([]T, int64, error) {
+	limit := p.Limit
+	if limit <= 0 {
+		limit = defaultPageLimit
+	}
+	if p.Desc {
+		if p.Cursor > 0 {
+			query.FilterLess("ID", p.Cursor)
+		}
+		query.SortDesc("ID")
+	} else {
+		if p.Cursor > 0 {
+			query.FilterGreater("ID", p.Cursor)
+		}
+		query.SortAsc("ID")
+	}
+	// One extra tells whether there is a next page.
+	l, err := query.Limit(limit + 1).List()
+	if err != nil {
+		return nil, 0, fmt.Errorf("webhook: listing: %w", err)
+	}
+	if len(l) <= limit {
+		return l, 0, nil
+	}
+	l = l[:limit]
+	return l, id(l[limit-1]), nil
+}
+
+// Cancel removes pending hooks matching f and retires them with
+// OutcomeCanceled. It returns how many were canceled. A hook whose request
+// is in flight may still reach the endpoint; its result is then not
+// recorded.
+func (q *Queue) Cancel(ctx context.Context, f Filter) (int, error) {
+	if f.Outcome != "" {
+		return 0, errors.New("webhook: pending hooks have no outcome")
+	}
+	now := q.now()
+	var n int
+	err := q.DB.Write(ctx, func(tx *bstore.Tx) error {
+		var hooks []Hook
+		query := bstore.QueryTx[Hook](tx)
+		applyFilter(query, f, func(h Hook) (OutgoingEvent, string, Outcome) { return h.Event, h.URL, "" })
+		if _, err := query.Gather(&hooks).Delete(); err != nil {
+			return fmt.Errorf("webhook: removing hooks: %w", err)
+		}
+		for _, h := range hooks {
+			keep := q.keepFor(h)
+			if err := insertRetired(tx, h.retire(OutcomeCanceled, now, keep), keep); err != nil {
+				return err
+			}
+		}
+		n = len(hooks)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		q.markFlush()
+		q.Kick()
+	}
+	return n, nil
+}
+
+// Cleanup removes retired hooks whose KeepUntil has passed and returns how
+// many. Run calls it every CleanupInterval.
+func (q *Queue) Cleanup(ctx context.Context) (int, error) {
+	n, err := bstore.QueryDB[HookRetired](ctx, q.DB).FilterLess(fieldKeepUntil, q.now()).Delete()
+	if err != nil {
+		return 0, fmt.Errorf("webhook: removing expired retired hooks: %w", err)
+	}
+	return n, nil
+}

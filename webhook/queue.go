@@ -1,0 +1,305 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/mjl-/bstore"
+)
+
+// DefaultSchedule is the delay before each retry after a failed attempt,
+// the same as mox: 12 attempts in about 32 hours.
+func DefaultSchedule() []time.Duration {
+	return []time.Duration{
+		time.Minute, 2 * time.Minute, 4 * time.Minute, 7*time.Minute + 30*time.Second,
+		15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour,
+		8 * time.Hour, 16 * time.Hour,
+	}
+}
+
+// Defaults for zero Queue fields.
+const (
+	DefaultConcurrency     = 4
+	DefaultMaxConcurrency  = 64
+	DefaultTimeout         = 30 * time.Second
+	DefaultShutdownTimeout = 10 * time.Second
+	DefaultKeepRetired     = 7 * 24 * time.Hour
+	DefaultCleanupInterval = time.Hour
+	DefaultStatsInterval   = 15 * time.Second
+	DefaultUserAgent       = "bouncekit-webhook/0"
+	DefaultMaxRetryAfter   = 24 * time.Hour
+)
+
+// responseKeep is how much of a response body is stored in HookResult.
+const responseKeep = 512
+
+// Queue is the durable webhook queue and its delivery worker. Configure it
+// with a struct literal; a zero field means the documented default. Fields
+// must not be changed while Run is active.
+type Queue struct {
+	DB *bstore.DB // Opened with DBTypes registered. Required.
+
+	// Transport makes the HTTP requests. Nil: an http.Transport without
+	// proxy, dialing with NewDialer(AllowNetworks), at most Concurrency
+	// connections per host. A custom Transport bypasses the SSRF guard
+	// unless it dials with NewDialer. Redirects are never followed.
+	Transport http.RoundTripper
+	UserAgent string // Default DefaultUserAgent.
+
+	// Schedule is the delay before retry n after failed attempt n. A hook
+	// is given up after len(Schedule)+1 failed attempts. Nil:
+	// DefaultSchedule(). Delays get +-10% jitter.
+	Schedule []time.Duration
+
+	Concurrency     int           // Requests in flight per URL. Default 4.
+	MaxConcurrency  int           // Requests in flight in total. Default 64.
+	Timeout         time.Duration // Per request, including reading the capped body. Default 30s.
+	ShutdownTimeout time.Duration // How long Run waits for in-flight requests after ctx is canceled. Default 10s.
+	MaxRetryAfter   time.Duration // Cap on honoured Retry-After delays. Default 24h.
+
+	// AllowNetworks are exempt from the SSRF guard, e.g. 10.0.0.0/8 for an
+	// internal application, or 127.0.0.1/32 in tests.
+	AllowNetworks []netip.Prefix
+
+	// KeepRetired is how long HookRetired records are kept when the
+	// Hook's KeepFor is zero. Default 7 days.
+	KeepRetired     time.Duration
+	CleanupInterval time.Duration // How often Run removes expired HookRetired. Default 1h.
+	StatsInterval   time.Duration // How often Run refreshes the queue gauges. Default 15s.
+
+	// Supersede makes Enqueue retire pending hooks for the same account,
+	// URL and QueueMsgID as superseded, as mox does, so only the latest
+	// event is delivered. Off by default: every event is delivered.
+	Supersede bool
+
+	// Now and After are the clock. Nil: time.Now and time.After. Tests
+	// inject a fake clock; after advancing it they call Kick. The
+	// per-request Timeout and ShutdownTimeout always use the real clock.
+	Now   func() time.Time
+	After func(d time.Duration) <-chan time.Time
+
+	// Rand returns a number in [0, 1) for retry jitter. Nil: math/rand/v2.
+	// Called from one goroutine at a time.
+	Rand func() float64
+
+	Logger  *slog.Logger // Nil: discard.
+	Metrics *Metrics     // Nil: no metrics.
+
+	// OnResult, if set, is called after an attempt's result is committed,
+	// with the hook as stored (Results includes the attempt) and whether
+	// it was retired. It runs on the worker's goroutine: keep it short.
+	OnResult func(h Hook, retired bool)
+
+	mu      sync.Mutex
+	kick    chan struct{} // Buffered, one pending wakeup.
+	flush   bool          // Drop buffered hooks at the next wakeup (supersession, cancel).
+	running bool
+}
+
+// Kick wakes the worker to look for due hooks. Call it after committing the
+// transaction that called Enqueue.
+func (q *Queue) Kick() {
+	select {
+	case q.kickChan() <- struct{}{}:
+	default:
+	}
+}
+
+func (q *Queue) kickChan() chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.kick == nil {
+		q.kick = make(chan struct{}, 1)
+	}
+	return q.kick
+}
+
+// markFlush asks the worker to reload its buffer at the next wakeup.
+func (q *Queue) markFlush() {
+	q.mu.Lock()
+	q.flush = true
+	q.mu.Unlock()
+}
+
+func (q *Queue) takeFlush() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	f := q.flush
+	q.flush = false
+	return f
+}
+
+func (q *Queue) now() time.Time {
+	if q.Now != nil {
+		return q.Now()
+	}
+	return time.Now()
+}
+
+func (q *Queue) after(d time.Duration) <-chan time.Time {
+	if q.After != nil {
+		return q.After(d)
+	}
+	return time.After(d)
+}
+
+func (q *Queue) log() *slog.Logger {
+	if q.Logger != nil {
+		return q.Logger
+	}
+	return slog.New(discardHandler{})
+}
+
+func (q *Queue) schedule() []time.Duration {
+	if q.Schedule != nil {
+		return q.Schedule
+	}
+	return DefaultSchedule()
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+func (q *Queue) keepFor(h Hook) time.Duration {
+	if h.KeepFor != 0 {
+		return h.KeepFor
+	}
+	return orDefault(q.KeepRetired, DefaultKeepRetired)
+}
+
+// jitter spreads d by +-10%.
+func (q *Queue) jitter(d time.Duration) time.Duration {
+	r := rand.Float64
+	if q.Rand != nil {
+		r = q.Rand
+	}
+	return time.Duration(float64(d) * (0.9 + 0.2*r()))
+}
+
+// Enqueue adds hooks to the queue in the caller's transaction tx, so an
+// event exists exactly when the state change that caused it is committed.
+// Call Kick after the commit. For each hook, Account, URL and an event (in
+// Event or Payload.Event) are required; Secrets must be valid whsec_
+// secrets. Enqueue sets ID, Submitted, Payload.WebhookQueued (if zero),
+// NextAttempt (to now if zero) and clears Attempts and Results. The IDs are
+// set in the hooks slice.
+func (q *Queue) Enqueue(tx *bstore.Tx, hooks ...Hook) error {
+	now := q.now()
+	for i := range hooks {
+		h := &hooks[i]
+		if err := prepare(h, now); err != nil {
+			return err
+		}
+		if err := tx.Insert(h); err != nil {
+			return fmt.Errorf("webhook: inserting hook: %w", err)
+		}
+		if q.Supersede && h.QueueMsgID != 0 {
+			if err := q.supersede(tx, *h, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// prepare validates h and fills the fields Enqueue sets.
+func prepare(h *Hook, now time.Time) error {
+	if h.Account == "" {
+		return errors.New("webhook: hook without account")
+	}
+	u, err := url.Parse(h.URL)
+	if err != nil {
+		return fmt.Errorf("webhook: parsing url: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("webhook: url %q: need http or https with a host", h.URL)
+	}
+	for _, s := range h.Secrets {
+		if _, err := parseSecret(s); err != nil {
+			return err
+		}
+	}
+	switch {
+	case h.Payload.Event == "":
+		h.Payload.Event = h.Event
+	case h.Event != "" && h.Event != h.Payload.Event:
+		return fmt.Errorf("webhook: event %q differs from payload event %q", h.Event, h.Payload.Event)
+	}
+	if h.Payload.Event == "" {
+		return errors.New("webhook: hook without event")
+	}
+	h.Event = h.Payload.Event
+	switch {
+	case h.Payload.QueueMsgID == 0:
+		h.Payload.QueueMsgID = h.QueueMsgID
+	case h.QueueMsgID != 0 && h.QueueMsgID != h.Payload.QueueMsgID:
+		return fmt.Errorf("webhook: queue message id %d differs from payload's %d", h.QueueMsgID, h.Payload.QueueMsgID)
+	}
+	h.QueueMsgID = h.Payload.QueueMsgID
+	if h.Payload.WebhookQueued.IsZero() {
+		h.Payload.WebhookQueued = now
+	}
+	h.ID = 0
+	h.Submitted = now
+	if h.NextAttempt.IsZero() {
+		h.NextAttempt = now
+	}
+	h.Attempts = 0
+	h.Results = nil
+	return nil
+}
+
+// supersede retires older pending hooks for the same message and URL.
+func (q *Queue) supersede(tx *bstore.Tx, h Hook, now time.Time) error {
+	var old []Hook
+	_, err := bstore.QueryTx[Hook](tx).
+		FilterNonzero(Hook{Account: h.Account, QueueMsgID: h.QueueMsgID, URL: h.URL}).
+		FilterNotEqual("ID", h.ID).
+		Gather(&old).
+		Delete()
+	if err != nil {
+		return fmt.Errorf("webhook: removing superseded hooks: %w", err)
+	}
+	for _, o := range old {
+		r := o.retire(OutcomeSuperseded, now, q.keepFor(o))
+		r.SupersededByID = h.ID
+		if err := insertRetired(tx, r, q.keepFor(o)); err != nil {
+			return err
+		}
+	}
+	if len(old) > 0 {
+		q.markFlush()
+	}
+	return nil
+}
+
+// insertRetired stores r unless its retention is negative.
+func insertRetired(tx *bstore.Tx, r HookRetired, keep time.Duration) error {
+	if keep < 0 {
+		return nil
+	}
+	if err := tx.Insert(&r); err != nil {
+		return fmt.Errorf("webhook: inserting retired hook: %w", err)
+	}
+	return nil
+}
+
+// discardHandler is a slog.Handler that drops everything.
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discardHandler) WithGroup(string) slog.Handler           { return d }
