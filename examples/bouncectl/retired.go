@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/queue"
+)
+
+func retiredGroup() group {
+	return group{
+		name:  "retired",
+		short: "Inspect messages that left the queue: delivered, failed, suppressed or canceled.",
+		cmds: []command{
+			{name: "list", short: "list retired messages, newest first, a page at a time", run: retiredList},
+			{name: "show", args: "ID", short: "show one retired message with its delivery attempts", run: retiredShow},
+		},
+	}
+}
+
+func retiredList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
+	var f queue.RetiredFilter
+	fs.StringVar(&f.Account, "account", "", "sender account")
+	fs.StringVar(&f.Recipient, "recipient", "", "recipient address, exact")
+	fs.StringVar(&f.Event, "event", "", "event that retired the message: delivered, failed, suppressed, canceled, relayed, expanded")
+	fs.Var(timeFlag{c, &f.Since}, "since", "retired at or after this time")
+	fs.Var(timeFlag{c, &f.Before}, "before", "retired before this time")
+	limit := fs.Int("limit", 100, "page size, at most 1000")
+	cursor := fs.Int64("cursor", 0, "continue after this cursor, printed by the previous page")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if *limit < 0 || *cursor < 0 {
+		return usageErrorf("retired list: -limit and -cursor must not be negative")
+	}
+	var msgs []queue.MsgRetired
+	var next int64
+	err := c.withDB(ctx, func(db *bstore.DB) error {
+		return db.Read(ctx, func(tx *bstore.Tx) error {
+			var err error
+			msgs, next, err = listRetired(tx, f, *cursor, *limit)
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if msgs == nil {
+		msgs = []queue.MsgRetired{}
+	}
+	if c.json {
+		return c.writeJSON(pageJSON[queue.MsgRetired]{msgs, next})
+	}
+	if len(msgs) == 0 {
+		c.note("no retired messages match")
+		return nil
+	}
+	t := c.table("ID", "ACCOUNT", "FROM", "TO", "EVENT", "ATTEMPTS", "RETIRED", "LAST RESULT")
+	for _, m := range msgs {
+		t.row(fmtInt(m.ID), m.SenderAccount, m.SenderAddress, m.RecipientAddress, m.Event, fmtInt(m.Attempts), c.fmtTime(m.LastActivity), truncate(lastError(m.Results), 60))
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if next != 0 {
+		c.note("more results: -cursor %d", next)
+	}
+	return nil
+}
+
+func retiredShow(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	ids, err := parseIDArgs("retired show", fs.Args())
+	if err != nil {
+		return err
+	}
+	if len(ids) != 1 {
+		return usageErrorf("retired show: one ID")
+	}
+	m := queue.MsgRetired{ID: ids[0]}
+	err = c.withDB(ctx, func(db *bstore.DB) error {
+		return db.Read(ctx, func(tx *bstore.Tx) error { return tx.Get(&m) })
+	})
+	if errors.Is(err, bstore.ErrAbsent) {
+		return notFoundf("retired show: no retired message %d (see queue show)", ids[0])
+	} else if err != nil {
+		return err
+	}
+	if c.json {
+		return c.writeJSON(m)
+	}
+	c.fields(
+		"ID", fmtInt(m.ID),
+		"BaseID", fmtInt(m.BaseID),
+		"Event", m.Event,
+		"Success", yesNo(m.Success),
+		"Queued", c.fmtTime(m.Queued),
+		"Retired", c.fmtTime(m.LastActivity),
+		"Kept until", c.fmtWhen(m.KeepUntil),
+		"Account", m.SenderAccount,
+		"From", m.SenderAddress,
+		"To", m.RecipientAddress,
+		"FromID", m.FromID,
+		"Message-ID", m.MessageID,
+		"Subject", m.Subject,
+		"Size", fmtInt(m.Size),
+		"Attempts", fmtInt(m.Attempts),
+		"Last attempt", c.fmtTime(m.LastAttempt),
+		"Notify", m.Notify,
+		"Ret", m.Ret,
+		"EnvID", m.EnvID,
+		"ORcpt", m.ORcpt,
+		"Flags", msgFlags(m.Has8bit, m.SMTPUTF8, m.IsDMARCReport, m.IsTLSReport, m.IsDSN, false),
+		"Extra", fmtMap(m.Extra),
+	)
+	return c.results(m.Results)
+}
+
+// listRetired is queue.ListRetired, which fails without an Account,
+// Recipient or Event filter (bstore's FilterNonzero needs a nonzero
+// field); then the same query is made here.
+func listRetired(tx *bstore.Tx, f queue.RetiredFilter, cursor int64, limit int) ([]queue.MsgRetired, int64, error) {
+	if f.Account != "" || f.Recipient != "" || f.Event != "" {
+		return queue.ListRetired(tx, f, cursor, limit)
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	q := bstore.QueryTx[queue.MsgRetired](tx)
+	if cursor > 0 {
+		q.FilterLess("ID", cursor)
+	}
+	if !f.Since.IsZero() {
+		q.FilterGreaterEqual("LastActivity", f.Since)
+	}
+	if !f.Before.IsZero() {
+		q.FilterLess("LastActivity", f.Before)
+	}
+	msgs, err := q.SortDesc("ID").Limit(limit + 1).List()
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing retired messages: %w", err)
+	}
+	var next int64
+	if len(msgs) > limit {
+		msgs = msgs[:limit]
+		next = msgs[limit-1].ID
+	}
+	return msgs, next, nil
+}
