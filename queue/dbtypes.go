@@ -11,7 +11,7 @@ import (
 // MsgRetired, HoldRule, OutboxDSN), suppression.DBTypes and
 // webhook.DBTypes.
 func DBTypes() []any {
-	l := []any{Msg{}, MsgRetired{}, HoldRule{}, OutboxDSN{}}
+	l := append([]any{Msg{}, MsgRetired{}, HoldRule{}, OutboxDSN{}}, incomingDBTypes()...)
 	l = append(l, suppression.DBTypes()...)
 	return append(l, webhook.DBTypes...)
 }

@@ -92,6 +92,11 @@ type Handler struct {
 	// KeepUntil. Zero: one hour.
 	CleanupInterval time.Duration
 
+	// CatchallSeparator separates the localpart from the FromID in MAIL
+	// FROM addresses made by Msg.MailFrom; ProcessIncoming finds FromIDs
+	// after it in the address a report arrived for. Empty: "+".
+	CatchallSeparator string
+
 	kickOnce sync.Once
 	kickc    chan struct{}
 }

@@ -1,0 +1,160 @@
+package queue
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// incomingCorpus is the shared corpus of real bounces (sisimai's
+// set-of-emails and KumoMTA's samples), kept once in the repository by
+// package internal/ndr, with its README, licenses and sisimai's labels in
+// expected.tsv.
+const incomingCorpus = "../internal/ndr/testdata/corpus"
+
+// Floors for the corpus measurement, just below what is achieved, so a
+// regression fails the test. See TestIncomingCorpus.
+const (
+	minCorpusVerdict = 0.83 // Failed recipient and sisimai's hard/soft verdict right, per row: 257/306.
+	minCorpusReason  = 0.60 // Reason equal to sisimai's, per row: 188/306.
+)
+
+type corpusRow struct {
+	path, index, status, code, reason, engine string
+	hard                                      bool
+}
+
+func readCorpusRows(t testing.TB) (map[string][]corpusRow, []string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(incomingCorpus, "expected.tsv"))
+	if err != nil {
+		t.Fatalf("open expected.tsv: %v", err)
+	}
+	defer f.Close()
+	rows := map[string][]corpusRow{}
+	var paths []string
+	s := bufio.NewScanner(f)
+	s.Scan() // Column names.
+	for s.Scan() {
+		c := strings.Split(s.Text(), "\t")
+		if len(c) < 8 {
+			t.Fatalf("bad expected.tsv line %q", s.Text())
+		}
+		if _, ok := rows[c[0]]; !ok {
+			paths = append(paths, c[0])
+		}
+		rows[c[0]] = append(rows[c[0]], corpusRow{path: c[0], index: c[1], status: c[2], code: c[3], reason: c[4], hard: c[5] == "true", engine: c[7]})
+	}
+	if err := s.Err(); err != nil {
+		t.Fatalf("read expected.tsv: %v", err)
+	}
+	sort.Strings(paths)
+	return rows, paths
+}
+
+// corpusVerdict holds, per expected row, whether the recipient and
+// hard/soft verdict are right and whether the reason is right, with what we
+// found for the log.
+type corpusVerdict struct {
+	rcptOK, reasonOK bool
+	got              string
+}
+
+// judgeCorpusFile compares what parseIncoming and classifyRcpt make of msg
+// with sisimai's rows for the file.
+func judgeCorpusFile(msg []byte, rows []corpusRow) []corpusVerdict {
+	rep := parseIncoming(msg)
+	out := make([]corpusVerdict, len(rows))
+	lmsg := strings.ToLower(string(msg))
+	for i, row := range rows {
+		v := &out[i]
+		switch {
+		case row.index == "0": // Not a bounce.
+			ok := rep.kind == IncomingOther
+			v.rcptOK, v.reasonOK, v.got = ok, ok, string(rep.kind)
+		case row.reason == "vacation":
+			ok := rep.kind == IncomingAutoReply
+			v.rcptOK, v.reasonOK, v.got = ok, ok, string(rep.kind)
+		case row.reason == "feedback":
+			ok := rep.kind == IncomingFeedback
+			v.rcptOK, v.reasonOK, v.got = ok, ok, string(rep.kind)
+		case len(rep.rcpts) != len(rows):
+			v.got = fmt.Sprintf("%s: %d recipients, want %d", rep.kind, len(rep.rcpts), len(rows))
+		default:
+			r := rep.rcpts[i]
+			f := classifyRcpt(r)
+			addrOK := strings.Contains(r.address, "@") && strings.Contains(lmsg, strings.ToLower(r.address))
+			v.rcptOK = addrOK && f.HardBounce() == row.hard
+			v.reasonOK = string(f.Reason) == row.reason
+			v.got = fmt.Sprintf("%s %s code %d status %q -> %s/%s permanent %v hard %v diag %.160q", rep.format, r.address, r.code, r.status, f.EnhancedCode, f.Reason, f.Permanent, f.HardBounce(), r.diagnostic)
+		}
+	}
+	return out
+}
+
+// TestIncomingCorpus measures, over the shared corpus, how often the
+// incoming path (package dsn, internal/ndr, ClassifyReply) gets sisimai's
+// answer: the failed recipient with the right hard/soft verdict, and the
+// reason. It logs a table per format (sisimai's engine) and asserts floors.
+func TestIncomingCorpus(t *testing.T) {
+	rows, paths := readCorpusRows(t)
+	type tally struct{ rows, rcpt, reason int }
+	per := map[string]*tally{}
+	var all tally
+	for _, p := range paths {
+		msg, err := os.ReadFile(filepath.Join(incomingCorpus, p))
+		if err != nil {
+			t.Fatalf("read %s: %v", p, err)
+		}
+		rs := rows[p]
+		engine := rs[0].engine
+		if engine == "" {
+			engine = "(not a bounce)"
+		}
+		tl := per[engine]
+		if tl == nil {
+			tl = &tally{}
+			per[engine] = tl
+		}
+		for i, v := range judgeCorpusFile(msg, rs) {
+			tl.rows++
+			all.rows++
+			if v.rcptOK {
+				tl.rcpt++
+				all.rcpt++
+			}
+			if v.reasonOK {
+				tl.reason++
+				all.reason++
+			}
+			if !v.rcptOK || !v.reasonOK {
+				t.Logf("%s #%d (%s): want %s %s hard %v; got %s", p, i+1, engine, rs[i].status, rs[i].reason, rs[i].hard, v.got)
+			}
+		}
+	}
+	engines := make([]string, 0, len(per))
+	for e := range per {
+		engines = append(engines, e)
+	}
+	sort.Strings(engines)
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-16s %5s %12s %12s", "format", "rows", "rcpt+verdict", "reason")
+	for _, e := range engines {
+		tl := per[e]
+		fmt.Fprintf(&b, "\n%-16s %5d %12d %12d", e, tl.rows, tl.rcpt, tl.reason)
+	}
+	verdict := float64(all.rcpt) / float64(all.rows)
+	reason := float64(all.reason) / float64(all.rows)
+	fmt.Fprintf(&b, "\n%-16s %5d %12d %12d", "total", all.rows, all.rcpt, all.reason)
+	t.Logf("corpus, per format:%s\nrecipient and hard/soft verdict right: %.1f%%, reason right: %.1f%%", b.String(), 100*verdict, 100*reason)
+	if verdict < minCorpusVerdict {
+		t.Errorf("recipient and verdict right for %.3f of rows, floor %.3f", verdict, minCorpusVerdict)
+	}
+	if reason < minCorpusReason {
+		t.Errorf("reason right for %.3f of rows, floor %.3f", reason, minCorpusReason)
+	}
+}

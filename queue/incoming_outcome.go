@@ -1,0 +1,425 @@
+package queue
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/suppression"
+)
+
+// Webhook events only ProcessIncoming queues.
+const (
+	eventUnrecognized = "unrecognized"
+	eventComplained   = "complained"
+)
+
+// maxDetail bounds the text of a report kept in a MsgResult or webhook.
+const maxDetail = 2000
+
+// applyBounce records the outcome of one DSN or bounce recipient: on the
+// matched message, the suppression list and as a webhook.
+func (p *incomingRun) applyBounce(c *candidate, rr reportRcpt, o *IncomingOutcome) error {
+	f := o.Failure
+	o.Event = actionEvent(rr.action)
+	if c == nil {
+		o.Event = eventUnrecognized
+		o.Detail = "no message found for this recipient" + p.searched()
+		p.unmatchedHook(p.account, rr, o)
+		return nil
+	}
+	if o.Event == eventUnrecognized {
+		o.Detail = fmt.Sprintf("unknown action %q", rr.action)
+		return p.matchedHook(c, o, true)
+	}
+
+	success := rr.action == dsn.ActionDelivered || rr.action == dsn.ActionRelayed || rr.action == dsn.ActionExpanded
+	result := MsgResult{
+		Start:        p.now,
+		Success:      success,
+		Permanent:    f.Permanent,
+		Code:         f.Code,
+		EnhancedCode: f.EnhancedCode,
+		Reason:       f.Reason,
+		Error:        truncate(strings.TrimSpace(rr.diagnostic), maxDetail),
+		RemoteMTA:    rr.remoteMTA,
+		DSN:          true,
+	}
+	if err := p.record(c, result, o.Event); err != nil {
+		return err
+	}
+
+	switch o.Event {
+	case eventFailed:
+		added, err := p.suppressFailure(c.r, f)
+		if err != nil {
+			return err
+		}
+		o.Suppressing = added
+	case eventDelivered, eventRelayed, eventExpanded:
+		if s := p.h.Suppressions; s != nil {
+			if _, err := s.DeliveredTx(p.tx, c.r.SenderAccount, c.r.RecipientAddress); err != nil && !errors.Is(err, suppression.ErrAddress) {
+				return fmt.Errorf("queue: clearing suppression of %s: %w", c.r.RecipientAddress, err)
+			}
+		}
+	}
+	return p.matchedHook(c, o, true)
+}
+
+// record adds result to the matched message's history. A retired message
+// that failed becomes failed, one delivered, relayed or expanded becomes
+// that; a delayed one keeps its state. Its keep period is extended, so a
+// later DSN about it still finds it. A message still in the queue only
+// gets the result: its delivery state belongs to the delivery loop.
+func (p *incomingRun) record(c *candidate, result MsgResult, event string) error {
+	if c.queued {
+		m := Msg{ID: c.r.ID}
+		if err := p.tx.Get(&m); err != nil {
+			return fmt.Errorf("queue: reading message %d: %w", m.ID, err)
+		}
+		m.Results = append(m.Results, result)
+		if err := p.tx.Update(&m); err != nil {
+			return fmt.Errorf("queue: updating message %d: %w", m.ID, err)
+		}
+		c.r.Results = m.Results
+		return nil
+	}
+	r := &c.r
+	r.Results = append(r.Results, result)
+	switch event {
+	case eventFailed:
+		r.Success = false
+		r.Event = eventFailed
+	case eventDelivered, eventRelayed, eventExpanded:
+		r.Success = true
+		r.Event = event
+	}
+	r.LastActivity = p.now
+	if s, _ := p.h.account(r.SenderAccount); s.KeepRetired > 0 && r.KeepUntil.Before(p.now.Add(s.KeepRetired)) {
+		r.KeepUntil = p.now.Add(s.KeepRetired)
+	}
+	if err := p.tx.Update(r); err != nil {
+		return fmt.Errorf("queue: updating retired message %d: %w", r.ID, err)
+	}
+	return nil
+}
+
+// suppressFailure asks the SuppressionStore about a failure a DSN
+// reported, as FailMsgs does for its own, with source "dsn". The history
+// leaves out the message itself.
+func (p *incomingRun) suppressFailure(r MsgRetired, f Failure) (bool, error) {
+	s := p.h.Suppressions
+	if s == nil {
+		return false, nil
+	}
+	hist, err := p.history(r)
+	if err != nil {
+		return false, err
+	}
+	c := suppression.Check{
+		Account:   r.SenderAccount,
+		Recipient: r.RecipientAddress,
+		Failure:   suppressionFailure(f),
+		History:   hist,
+		Source:    suppression.SourceDSN,
+		Now:       p.now,
+	}
+	d, added, err := s.ProcessTx(p.tx, c)
+	if errors.Is(err, suppression.ErrAddress) {
+		p.h.log().Debug("recipient address not normalizable for suppression", slog.String("recipient", r.RecipientAddress), slog.Any("err", err))
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("queue: processing suppression of %s: %w", r.RecipientAddress, err)
+	}
+	if d.Suppress {
+		p.h.Metrics.suppressed(added)
+	}
+	return added, nil
+}
+
+// history returns the outcomes of the account's other recent messages to
+// the recipient, newest first, as recipientHistory does.
+func (p *incomingRun) history(r MsgRetired) ([]suppression.Outcome, error) {
+	q := bstore.QueryTx[MsgRetired](p.tx)
+	q.FilterNonzero(MsgRetired{RecipientAddress: r.RecipientAddress})
+	q.FilterFn(func(x MsgRetired) bool {
+		return x.ID != r.ID && x.SenderAccount == r.SenderAccount && x.Event != eventCanceled
+	})
+	q.SortDesc(fieldLastActivity)
+	q.Limit(historyLimit)
+	var hist []suppression.Outcome
+	err := q.ForEach(func(x MsgRetired) error {
+		o := suppression.Outcome{Time: x.LastActivity, Success: x.Success}
+		if lr, ok := (Msg{Results: x.Results}).LastResult(); ok && !x.Success {
+			o.Failure = suppression.Failure{Permanent: lr.Permanent, Code: lr.Code, EnhancedCode: lr.EnhancedCode, Reason: string(lr.Reason)}
+		}
+		hist = append(hist, o)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: reading history of %s: %w", r.RecipientAddress, err)
+	}
+	return hist, nil
+}
+
+// runFeedback handles an RFC 5965 feedback report: a complaint suppression
+// and the complained webhook per complained-about recipient.
+func (p *incomingRun) runFeedback(res *IncomingResult) error {
+	fb := p.rep.feedback
+	if fb.messageID != "" {
+		var err error
+		if p.byMsgID, err = p.loadBy(MsgRetired{MessageID: fb.messageID}, Msg{MessageID: fb.messageID}); err != nil {
+			return err
+		}
+	}
+	rcpts := fb.originalRcptTo
+	if len(rcpts) > MaxIncomingRecipients {
+		rcpts = rcpts[:MaxIncomingRecipients]
+		res.Truncated = true
+	}
+	if len(rcpts) == 0 {
+		// Most reports redact the recipient: the message says who.
+		rcpts = []string{""}
+	}
+	for _, addr := range rcpts {
+		c, match, err := p.matchFeedback(addr)
+		if err != nil {
+			return err
+		}
+		o := IncomingOutcome{Recipient: addr, Match: match, Failure: Failure{Permanent: true, Reason: ReasonFeedback}}
+		account := p.account
+		if c != nil {
+			o.MsgID = c.r.ID
+			o.Queued = c.queued
+			o.Recipient = c.r.RecipientAddress
+			account = c.r.SenderAccount
+		}
+		dup, err := p.once("arf:"+o.Recipient, c, &o)
+		if err != nil {
+			return err
+		}
+		if dup {
+			o.Event = eventComplained
+			res.Recipients = append(res.Recipients, o)
+			continue
+		}
+		switch {
+		case !fb.complaint():
+			o.Event = eventUnrecognized
+			o.Detail = fmt.Sprintf("feedback report of type %q, not a complaint", fb.feedbackType)
+		case o.Recipient == "" || account == "":
+			o.Event = eventUnrecognized
+			o.Detail = "feedback report names no recipient and matches no message" + p.searched()
+		default:
+			o.Event = eventComplained
+			if err := p.complain(account, o.Recipient, &o); err != nil {
+				return err
+			}
+		}
+		if c != nil {
+			if err := p.matchedHook(c, &o, false); err != nil {
+				return err
+			}
+		} else {
+			p.unmatchedHook(account, reportRcpt{address: o.Recipient}, &o)
+		}
+		res.Recipients = append(res.Recipients, o)
+	}
+	return nil
+}
+
+// matchFeedback finds the message a complaint is about: by FromID, by the
+// returned Message-ID (with the recipient, if the report names one), or
+// the newest message to the recipient.
+func (p *incomingRun) matchFeedback(addr string) (*candidate, Match, error) {
+	rr := reportRcpt{address: addr}
+	for _, s := range []struct {
+		cands []*candidate
+		m     Match
+	}{{p.byFromID, MatchFromID}, {p.byMsgID, MatchMessageID}} {
+		for _, c := range s.cands {
+			if !c.used && (addr == "" && len(s.cands) == 1 || addr != "" && rcptMatches(c.r, rr)) {
+				c.used = true
+				return c, s.m, nil
+			}
+		}
+	}
+	if addr == "" {
+		return nil, MatchNone, nil
+	}
+	q := bstore.QueryTx[MsgRetired](p.tx)
+	q.FilterNonzero(MsgRetired{RecipientAddress: addr, SenderAccount: p.account})
+	q.SortDesc(fieldLastActivity)
+	q.Limit(1)
+	r, err := q.Get()
+	if errors.Is(err, bstore.ErrAbsent) {
+		return nil, MatchNone, nil
+	} else if err != nil {
+		return nil, MatchNone, fmt.Errorf("queue: looking up messages to %s: %w", addr, err)
+	}
+	return &candidate{r: r}, MatchRecipient, nil
+}
+
+// complain adds the complaint suppression for recipient.
+func (p *incomingRun) complain(account, recipient string, o *IncomingOutcome) error {
+	s := p.h.Suppressions
+	if s == nil {
+		return nil
+	}
+	c := suppression.Check{
+		Account:   account,
+		Recipient: recipient,
+		Failure:   suppression.Failure{Permanent: true, Reason: string(ReasonFeedback)},
+		Source:    suppression.SourceARF,
+		Now:       p.now,
+	}
+	d, added, err := s.ProcessTx(p.tx, c)
+	if errors.Is(err, suppression.ErrAddress) {
+		o.Detail = "recipient address cannot be suppressed: " + err.Error()
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("queue: processing complaint about %s: %w", recipient, err)
+	}
+	if d.Suppress {
+		p.h.Metrics.suppressed(added)
+	}
+	o.Suppressing = added
+	return nil
+}
+
+// runOther handles an auto-reply, a bounce without recipients or any other
+// message: if it came to a FromID address, the message gets the
+// unrecognized event (reason "vacation" for an auto-reply); otherwise
+// nothing happens.
+func (p *incomingRun) runOther(res *IncomingResult) error {
+	if len(p.byFromID) == 0 {
+		return nil
+	}
+	c := p.byFromID[0]
+	o := IncomingOutcome{Recipient: c.r.RecipientAddress, Event: eventUnrecognized, Match: MatchFromID, MsgID: c.r.ID, Queued: c.queued}
+	switch p.rep.kind {
+	case IncomingAutoReply:
+		o.Failure = Failure{Reason: ReasonVacation}
+		o.Detail = "automatic reply"
+	case IncomingDSN, IncomingBounce:
+		o.Detail = "bounce without a recipient that could be read"
+	default:
+		o.Failure = Failure{Reason: ReasonUndefined}
+		o.Detail = "not a delivery status notification"
+		if p.rep.parseErr != "" {
+			o.Detail += ": " + p.rep.parseErr
+		}
+	}
+	if p.rep.subject != "" {
+		o.Detail += fmt.Sprintf(", subject %q", truncate(p.rep.subject, 200))
+	}
+	dup, err := p.once("fromid:"+p.fromID, c, &o)
+	if err != nil {
+		return err
+	}
+	if !dup {
+		if err := p.matchedHook(c, &o, p.rep.kind == IncomingDSN || p.rep.kind == IncomingBounce); err != nil {
+			return err
+		}
+	}
+	res.Recipients = append(res.Recipients, o)
+	return nil
+}
+
+// searched describes what a report offered for matching, for an
+// unrecognized outcome.
+func (p *incomingRun) searched() string {
+	var l []string
+	if p.fromID != "" {
+		l = append(l, "fromid "+p.fromID)
+	}
+	if p.rep.envID != "" {
+		l = append(l, fmt.Sprintf("envid %q", truncate(p.rep.envID, 100)))
+	}
+	if id := p.rep.origMessageID; id != "" {
+		l = append(l, fmt.Sprintf("message-id <%s>", truncate(id, 200)))
+	}
+	if len(l) == 0 {
+		return " (the report has no fromid address, envid or message-id)"
+	}
+	return " (searched " + strings.Join(l, ", ") + ")"
+}
+
+// matchedHook queues the webhook of o.Event for the matched message, if its
+// account subscribes.
+func (p *incomingRun) matchedHook(c *candidate, o *IncomingOutcome, isDSN bool) error {
+	account := c.r.SenderAccount
+	settings, _ := p.h.account(account)
+	if p.h.Hooks == nil || !settings.subscribes(o.Event) {
+		return nil
+	}
+	m := retiredAsMsg(c.r)
+	hk := composeHook(hookItem{m: m, event: o.Event, f: o.Failure, suppressing: o.Suppressing}, account, settings, p.now)
+	hk.Payload.DSN = isDSN
+	if o.Event == eventUnrecognized || o.Event == eventComplained {
+		hk.Payload.Error = o.Detail
+	}
+	p.hooks = append(p.hooks, hk)
+	o.Hook = o.Event
+	return nil
+}
+
+// unmatchedHook queues the webhook of o.Event for a report recipient
+// without a message, to account, if it subscribes.
+func (p *incomingRun) unmatchedHook(account string, rr reportRcpt, o *IncomingOutcome) {
+	if account == "" || p.h.Hooks == nil {
+		return
+	}
+	settings, _ := p.h.account(account)
+	if !settings.subscribes(o.Event) {
+		return
+	}
+	var messageID string
+	if id := p.rep.origMessageID; id != "" {
+		messageID = "<" + id + ">"
+	}
+	text := o.Detail
+	if d := strings.TrimSpace(rr.diagnostic); d != "" {
+		text = truncate(d, maxDetail) + "; " + text
+	}
+	m := Msg{RecipientAddress: rr.address, MessageID: strings.Trim(messageID, "<>"), FromID: p.fromID}
+	hk := composeHook(hookItem{m: m, event: o.Event, f: o.Failure, suppressing: o.Suppressing}, account, settings, p.now)
+	hk.Payload.DSN = p.rep.kind == IncomingDSN || p.rep.kind == IncomingBounce
+	hk.Payload.Error = text
+	p.hooks = append(p.hooks, hk)
+	o.Hook = o.Event
+}
+
+// retiredAsMsg returns the fields of r that webhooks use, as a Msg.
+func retiredAsMsg(r MsgRetired) Msg {
+	return Msg{
+		ID:               r.ID,
+		BaseID:           r.BaseID,
+		SenderAccount:    r.SenderAccount,
+		SenderAddress:    r.SenderAddress,
+		FromID:           r.FromID,
+		RecipientAddress: r.RecipientAddress,
+		RecipientDomain:  r.RecipientDomain,
+		Results:          r.Results,
+		MessageID:        r.MessageID,
+		Subject:          r.Subject,
+		EnvID:            r.EnvID,
+		ORcpt:            r.ORcpt,
+		Extra:            r.Extra,
+	}
+}
+
+// truncate cuts s to at most n bytes, at a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xc0 == 0x80 {
+		n--
+	}
+	return s[:n] + "..."
+}

@@ -1,0 +1,291 @@
+package queue
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"mime"
+	"net/mail"
+	"strings"
+
+	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/internal/ndr"
+)
+
+// MaxIncomingRecipients bounds the recipients ProcessIncoming handles from
+// one report; further recipients are ignored (and logged). It equals the
+// limits of package dsn and of the bounce text parser.
+const MaxIncomingRecipients = 1000
+
+// maxIncomingHeader is how much of an incoming message's header is read for
+// its Message-ID, Subject and auto-reply fields.
+const maxIncomingHeader = 256 * 1024
+
+// incomingReport is what parseIncoming found in an incoming message.
+type incomingReport struct {
+	kind   IncomingKind
+	format string // Software that wrote a bounce (internal/ndr's names), "rfc3464" or "arf".
+
+	messageID string // Message-ID of the incoming message, without <>.
+	subject   string
+
+	envID         string // RFC 3464 Original-Envelope-Id.
+	origMessageID string // Message-ID of the message the report is about, without <>.
+
+	rcpts     []reportRcpt
+	truncated bool // More recipients than MaxIncomingRecipients.
+
+	feedback *arfReport // For IncomingFeedback.
+
+	// parseErr says why a message that looked like a DSN could not be read
+	// as one, for the unrecognized event.
+	parseErr string
+}
+
+// reportRcpt is one recipient of a DSN or bounce.
+type reportRcpt struct {
+	address    string // Final-Recipient, or the address a bounce names.
+	original   string // Original-Recipient, if given.
+	action     dsn.Action
+	status     string // RFC 3463 enhanced status code.
+	code       int    // SMTP reply code.
+	diagnostic string // Diagnostic-Code text or the bounce's sentence.
+	remoteMTA  string
+	afterData  bool // The reply was to the message data, not to RCPT TO.
+}
+
+// parseIncoming reads msg: an RFC 3464 DSN (package dsn), an RFC 5965
+// feedback report, a bounce in another format or an auto-reply (package
+// internal/ndr), or something else. It never fails: what it cannot read is
+// IncomingOther.
+func parseIncoming(msg []byte) *incomingReport {
+	rep := &incomingReport{kind: IncomingOther}
+	hdr := readHeader(msg)
+	rep.messageID = trimMsgID(hdr.Get("Message-Id"))
+	rep.subject = decodeSubject(hdr.Get("Subject"))
+
+	m, _, err := dsn.Parse(bytes.NewReader(msg))
+	if m != nil {
+		rep.envID = strings.TrimSpace(m.OriginalEnvelopeID)
+		rep.origMessageID = trimMsgID(m.OriginalMessageID)
+	}
+	if err == nil && len(m.Recipients) > 0 {
+		rep.kind = IncomingDSN
+		rep.format = "rfc3464"
+		rcpts := m.Recipients
+		if len(rcpts) > MaxIncomingRecipients {
+			rcpts = rcpts[:MaxIncomingRecipients]
+			rep.truncated = true
+		}
+		var nr *ndr.Report // Parsed once, when a recipient lacks a diagnostic.
+		for _, r := range rcpts {
+			rr := reportRcpt{
+				address:    strings.TrimSpace(r.FinalRecipient),
+				original:   strings.TrimSpace(r.OriginalRecipient),
+				action:     r.Action,
+				status:     r.Status,
+				diagnostic: r.DiagnosticCode,
+				remoteMTA:  r.RemoteMTA,
+			}
+			rr.afterData = mentionsData(rr.diagnostic)
+			if rr.diagnostic == "" && (rr.action == dsn.ActionFailed || rr.action == dsn.ActionDelayed) || !rr.afterData && classifyRcpt(rr).Reason == ReasonUserUnknown {
+				// Some MTAs put the reply, or the command it answered,
+				// only in the text part.
+				if nr == nil {
+					nr = parseBounce(msg)
+				}
+				fillFromText(&rr, nr)
+			}
+			rep.rcpts = append(rep.rcpts, rr)
+		}
+		if nr != nil && nr.Format != "" && nr.Format != "generic" {
+			rep.format = nr.Format
+		}
+		return rep
+	}
+	if err != nil && !errors.Is(err, dsn.ErrNotDSN) && !errors.Is(err, dsn.ErrNoRecipients) {
+		rep.parseErr = err.Error()
+	}
+
+	if fb := parseARF(msg); fb != nil {
+		rep.kind = IncomingFeedback
+		rep.format = "arf"
+		rep.feedback = fb
+		if rep.origMessageID == "" {
+			rep.origMessageID = fb.messageID
+		}
+		return rep
+	}
+
+	nr := parseBounce(msg)
+	if nr == nil {
+		if ndr.IsAutoReply(hdr) {
+			rep.kind = IncomingAutoReply
+			rep.format = "autoreply"
+		}
+		return rep
+	}
+	if nr.AutoReply {
+		rep.kind = IncomingAutoReply
+		rep.format = nr.Format
+		return rep
+	}
+	if len(nr.Recipients) == 0 {
+		// Bounce wording, but nobody named: nothing to match per recipient.
+		rep.kind = IncomingBounce
+		rep.format = nr.Format
+		if rep.origMessageID == "" {
+			rep.origMessageID = trimMsgID(nr.OriginalMessageID)
+		}
+		return rep
+	}
+	rep.kind = IncomingBounce
+	if nr.DSN {
+		rep.kind = IncomingDSN
+	}
+	rep.format = nr.Format
+	rep.truncated = nr.Truncated
+	if rep.origMessageID == "" {
+		rep.origMessageID = trimMsgID(nr.OriginalMessageID)
+	}
+	for _, r := range nr.Recipients {
+		rep.rcpts = append(rep.rcpts, reportRcpt{
+			address:    strings.TrimSpace(r.Address),
+			original:   strings.TrimSpace(r.OriginalRecipient),
+			action:     dsn.Action(r.Action),
+			status:     r.Status,
+			code:       r.Code,
+			diagnostic: r.Diagnostic,
+			afterData:  mentionsData(r.Diagnostic),
+		})
+	}
+	if len(rep.rcpts) > MaxIncomingRecipients {
+		rep.rcpts = rep.rcpts[:MaxIncomingRecipients]
+		rep.truncated = true
+	}
+	return rep
+}
+
+// parseBounce runs the bounce text parser on at most its size limit of msg
+// (the text that names recipients comes first), nil if msg is no bounce.
+func parseBounce(msg []byte) *ndr.Report {
+	if len(msg) > ndr.MaxSize {
+		msg = msg[:ndr.MaxSize]
+	}
+	r, err := ndr.Parse(msg)
+	if err != nil {
+		return nil
+	}
+	return r
+}
+
+// fillFromText completes a DSN recipient without a diagnostic from the
+// bounce text parser's recipient of the same address.
+func fillFromText(rr *reportRcpt, nr *ndr.Report) {
+	if nr == nil {
+		return
+	}
+	for _, r := range nr.Recipients {
+		if !strings.EqualFold(r.Address, rr.address) {
+			continue
+		}
+		if rr.diagnostic == "" {
+			rr.diagnostic = r.Diagnostic
+		}
+		rr.afterData = rr.afterData || mentionsData(r.Diagnostic)
+		if rr.code == 0 {
+			rr.code = r.Code
+		}
+		if rr.status == "" {
+			rr.status = r.Status
+		}
+		return
+	}
+}
+
+// readHeader reads the header of msg, empty if it is unreadable. Only the
+// first maxIncomingHeader bytes are looked at.
+func readHeader(msg []byte) mail.Header {
+	b := msg[:min(len(msg), maxIncomingHeader)]
+	if bytes.IndexByte(b, '\n') < 0 && bytes.IndexByte(b, '\r') >= 0 {
+		b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
+	}
+	m, err := mail.ReadMessage(bufio.NewReader(bytes.NewReader(b)))
+	if err != nil {
+		return mail.Header{}
+	}
+	return m.Header
+}
+
+// trimMsgID returns a Message-ID without spaces and angle brackets, as
+// stored in Msg.MessageID.
+func trimMsgID(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '<'); i >= 0 {
+		if j := strings.IndexByte(s[i:], '>'); j > 0 {
+			s = s[i+1 : i+j]
+		}
+	}
+	return strings.TrimSpace(s)
+}
+
+// decodeSubject decodes RFC 2047 encoded-words, leaving the text as is when
+// it cannot.
+func decodeSubject(s string) string {
+	var d mime.WordDecoder
+	if t, err := d.DecodeHeader(s); err == nil {
+		return t
+	}
+	return s
+}
+
+// classifyRcpt classifies one recipient's result from its Status,
+// reply code and Diagnostic-Code, with Classify's rules.
+func classifyRcpt(r reportRcpt) Failure {
+	switch r.action {
+	case dsn.ActionDelivered, dsn.ActionRelayed, dsn.ActionExpanded:
+		return Failure{Code: r.code, EnhancedCode: r.status, Reason: ReasonDelivered}
+	}
+	if r.code == 0 && r.status == "" && strings.TrimSpace(r.diagnostic) == "" {
+		return Failure{Permanent: r.action == dsn.ActionFailed, Reason: ReasonUndefined}
+	}
+	status := r.status
+	if isGenericStatus(status) {
+		// "Status: 5.0.0" with "Diagnostic-Code: smtp; 550 5.1.1 ...": the
+		// remote server's own code says more.
+		if e := ParseReply(r.diagnostic); e.EnhancedCode != "" {
+			status = ""
+		}
+	}
+	f := ClassifyReply(r.code, status, r.diagnostic)
+	if f.Code == 0 && f.EnhancedCode == "" {
+		f.Permanent = r.action == dsn.ActionFailed
+	}
+	if f.Reason == ReasonUserUnknown && r.afterData {
+		// The server accepted the recipient at RCPT TO, so the mailbox
+		// exists; "user unknown" after the data is a filter's answer. As
+		// sisimai judges it, and it keeps such replies from suppressing
+		// the address as a hard bounce.
+		f.Reason = ReasonFiltered
+	}
+	return f
+}
+
+// mentionsData reports whether a diagnostic says the reply came after the
+// message data: Postfix's "(in reply to end of DATA command)", Exim's
+// "after end of data", Sendmail's ">>> DATA".
+func mentionsData(s string) bool {
+	s = strings.ToLower(s)
+	for _, p := range []string{"end of data", ">>> data", "after data", "in reply to data"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// isGenericStatus reports whether an enhanced status code says nothing but
+// its class: X.0.0.
+func isGenericStatus(s string) bool {
+	return len(s) == 5 && s[1:] == ".0.0"
+}

@@ -1,0 +1,605 @@
+package queue_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/queue"
+	"github.com/bouncekit/bouncekit/queue/queuetest"
+	"github.com/bouncekit/bouncekit/suppression"
+	"github.com/bouncekit/bouncekit/webhook"
+)
+
+// inEnv is a Handler with the real suppression.Store and webhook.Queue on a
+// fresh database, for ProcessIncoming scenarios.
+type inEnv struct {
+	t     *testing.T
+	db    *bstore.DB
+	h     *queue.Handler
+	clock *queuetest.Clock
+}
+
+var inT0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+func newInEnv(t *testing.T) *inEnv {
+	t.Helper()
+	db, err := bstore.Open(context.Background(), filepath.Join(t.TempDir(), "in.db"), &bstore.Options{Timeout: time.Second}, queue.DBTypes()...)
+	icheck(t, err, "open db")
+	t.Cleanup(func() { db.Close() })
+	clock := queuetest.NewClock(inT0)
+	e := &inEnv{t: t, db: db, clock: clock}
+	e.h = &queue.Handler{
+		DB:                db,
+		DSN:               &queuetest.Composer{},
+		Suppressions:      &suppression.Store{DB: db, Now: clock.Now},
+		Hooks:             &webhook.Queue{DB: db, Now: clock.Now},
+		Hostname:          "mail.example.org",
+		GenerateFromIDs:   true,
+		CatchallSeparator: "+",
+		Accounts: queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) {
+			switch name {
+			case "alice", "bobs":
+				return queue.AccountSettings{WebhookURL: "https://app.example.org/hook", KeepRetired: 30 * 24 * time.Hour}, true
+			case "quiet":
+				return queue.AccountSettings{KeepRetired: 30 * 24 * time.Hour}, true
+			}
+			return queue.AccountSettings{}, false
+		}),
+		Now:   clock.Now,
+		After: clock.After,
+	}
+	return e
+}
+
+func icheck(t testing.TB, err error, msg string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", msg, err)
+	}
+}
+
+func icompare(t testing.TB, got, want any, msg string) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\ngot  %#v\nwant %#v", msg, got, want)
+	}
+}
+
+// send queues messages from account to the recipients as one submission
+// and reports them delivered, so they are retired and kept.
+func (e *inEnv) send(account string, mod func(m *queue.Msg), rcpts ...string) []queue.Msg {
+	e.t.Helper()
+	var ptrs []*queue.Msg
+	for _, r := range rcpts {
+		m := &queue.Msg{SenderAccount: account, SenderAddress: account + "@example.org", RecipientAddress: r, MessageID: "m1@example.org", Subject: "hi"}
+		if mod != nil {
+			mod(m)
+		}
+		ptrs = append(ptrs, m)
+	}
+	err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
+		if _, err := e.h.Add(tx, ptrs...); err != nil {
+			return err
+		}
+		msgs := make([]queue.Msg, len(ptrs))
+		for i, p := range ptrs {
+			msgs[i] = *p
+		}
+		_, err := e.h.DeliveredMsgs(tx, msgs, queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "ok"})
+		return err
+	})
+	icheck(e.t, err, "send")
+	l := make([]queue.Msg, len(ptrs))
+	for i, p := range ptrs {
+		l[i] = *p
+	}
+	return l
+}
+
+func (e *inEnv) incoming(account, rcptTo string, msg []byte) queue.IncomingResult {
+	e.t.Helper()
+	var res queue.IncomingResult
+	err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
+		var err error
+		res, err = e.h.ProcessIncoming(tx, account, rcptTo, msg)
+		return err
+	})
+	icheck(e.t, err, "process incoming")
+	return res
+}
+
+func (e *inEnv) hooks() []webhook.Hook {
+	e.t.Helper()
+	var l []webhook.Hook
+	err := e.db.Read(context.Background(), func(tx *bstore.Tx) error {
+		var err error
+		l, err = bstore.QueryTx[webhook.Hook](tx).SortAsc("ID").List()
+		return err
+	})
+	icheck(e.t, err, "list hooks")
+	return l
+}
+
+// incomingHooks returns the hooks queued after the deliveries: those not
+// for the delivered event.
+func (e *inEnv) incomingHooks() []webhook.Hook {
+	var l []webhook.Hook
+	for _, h := range e.hooks() {
+		if !(h.Event == webhook.EventDelivered && !h.Payload.DSN) {
+			l = append(l, h)
+		}
+	}
+	return l
+}
+
+func (e *inEnv) retired(id int64) queue.MsgRetired {
+	e.t.Helper()
+	r := queue.MsgRetired{ID: id}
+	err := e.db.Read(context.Background(), func(tx *bstore.Tx) error { return tx.Get(&r) })
+	icheck(e.t, err, "get retired")
+	return r
+}
+
+func (e *inEnv) entries() []suppression.Entry {
+	e.t.Helper()
+	var l []suppression.Entry
+	err := e.db.Read(context.Background(), func(tx *bstore.Tx) error {
+		var err error
+		l, err = bstore.QueryTx[suppression.Entry](tx).List()
+		return err
+	})
+	icheck(e.t, err, "list suppressions")
+	return l
+}
+
+// composeDSN writes a DSN as a remote MTA would, with package dsn.
+func composeDSN(t testing.TB, id, envID string, original []byte, rcpts ...dsn.Recipient) []byte {
+	t.Helper()
+	m := dsn.Message{
+		From:               "MAILER-DAEMON@mx.example.com",
+		To:                 "alice@example.org",
+		Subject:            "Undelivered Mail Returned to Sender",
+		MessageID:          id,
+		Date:               inT0.Add(time.Hour),
+		TextBody:           "Your message could not be delivered.\n",
+		OriginalEnvelopeID: envID,
+		ReportingMTA:       "mx.example.com",
+		Recipients:         rcpts,
+		Original:           original,
+		Ret:                dsn.RetHeaders,
+	}
+	var b bytes.Buffer
+	icheck(t, m.Compose(&b), "compose dsn")
+	return b.Bytes()
+}
+
+const origHeader = "From: alice@example.org\r\nTo: bob@example.com\r\nSubject: hi\r\nMessage-ID: <m1@example.org>\r\n\r\n"
+
+func failedRcpt(addr, status, diag string) dsn.Recipient {
+	return dsn.Recipient{FinalRecipient: addr, Action: dsn.ActionFailed, Status: status, RemoteMTA: "mx.example.com", DiagnosticCode: diag}
+}
+
+func TestIncomingFromID(t *testing.T) {
+	e := newInEnv(t)
+	msgs := e.send("alice", nil, "bob@example.com")
+	m := msgs[0]
+	if m.FromID == "" {
+		t.Fatalf("no fromid generated")
+	}
+	rcptTo := m.MailFrom("+")
+	icompare(t, rcptTo, "alice+"+m.FromID+"@example.org", "mail from")
+
+	// A DSN that names the recipient differently (after a forward) and has
+	// neither ENVID nor the original: only the FromID can match it.
+	d := composeDSN(t, "<dsn1@mx.example.com>", "", nil, failedRcpt("robert@forward.example", "5.1.1", "550 5.1.1 <robert@forward.example>: user unknown"))
+	res := e.incoming("alice", rcptTo, d)
+	icompare(t, res.Kind, queue.IncomingDSN, "kind")
+	icompare(t, res.FromID, m.FromID, "fromid")
+	icompare(t, len(res.Recipients), 1, "outcomes")
+	o := res.Recipients[0]
+	icompare(t, o.Match, queue.MatchFromID, "match")
+	icompare(t, o.MsgID, m.ID, "msgid")
+	icompare(t, o.Event, "failed", "event")
+	icompare(t, o.Failure.Reason, queue.ReasonUserUnknown, "reason")
+	icompare(t, o.Suppressing, true, "suppressing")
+	icompare(t, o.Hook, "failed", "hook")
+
+	r := e.retired(m.ID)
+	icompare(t, r.Event, "failed", "retired event")
+	icompare(t, r.Success, false, "retired success")
+	icompare(t, len(r.Results), 2, "results")
+	lr := r.Results[1]
+	icompare(t, lr.DSN, true, "result dsn")
+	icompare(t, lr.Code, 550, "result code")
+	icompare(t, lr.EnhancedCode, "5.1.1", "result enhanced code")
+	icompare(t, lr.RemoteMTA, "mx.example.com", "result remote mta")
+	icompare(t, r.LastActivity.Equal(inT0), true, "last activity")
+
+	ents := e.entries()
+	icompare(t, len(ents), 1, "suppression entries")
+	icompare(t, ents[0].Source, suppression.SourceDSN, "source")
+	icompare(t, ents[0].Category, suppression.CategoryHardBounce, "category")
+	icompare(t, ents[0].OriginalAddress, "bob@example.com", "suppressed address")
+
+	hooks := e.incomingHooks()
+	icompare(t, len(hooks), 1, "hooks")
+	p := hooks[0].Payload
+	icompare(t, p.Event, webhook.EventFailed, "hook event")
+	icompare(t, p.DSN, true, "hook dsn")
+	icompare(t, p.Suppressing, true, "hook suppressing")
+	icompare(t, p.QueueMsgID, m.ID, "hook msgid")
+	icompare(t, p.FromID, m.FromID, "hook fromid")
+	icompare(t, p.SMTPCode, int64(550), "hook code")
+	icompare(t, p.Reason, "userunknown", "hook reason")
+	icompare(t, p.Recipient, "bob@example.com", "hook recipient")
+	icompare(t, p.MessageID, "<m1@example.org>", "hook message-id")
+}
+
+func TestIncomingEnvIDMultiRecipient(t *testing.T) {
+	e := newInEnv(t)
+	e.h.GenerateFromIDs = false
+	msgs := e.send("alice", func(m *queue.Msg) { m.EnvID = "env-42"; m.MessageID = "" }, "bob@example.com", "carol@example.com", "dave@example.com")
+
+	d := composeDSN(t, "<dsn2@mx.example.com>", "env-42", nil,
+		failedRcpt("bob@example.com", "5.2.2", "552 5.2.2 mailbox full"),
+		dsn.Recipient{FinalRecipient: "carol@example.com", Action: dsn.ActionDelayed, Status: "4.4.1", DiagnosticCode: "421 4.4.1 connection timed out"},
+		dsn.Recipient{FinalRecipient: "dave@example.com", Action: dsn.ActionRelayed, Status: "2.0.0"},
+	)
+	res := e.incoming("alice", "alice@example.org", d)
+	icompare(t, len(res.Recipients), 3, "outcomes")
+	want := []struct {
+		event  string
+		reason queue.Reason
+	}{{"failed", queue.ReasonMailboxFull}, {"delayed", queue.ReasonNetworkError}, {"relayed", queue.ReasonDelivered}}
+	for i, o := range res.Recipients {
+		icompare(t, o.Match, queue.MatchEnvID, "match")
+		icompare(t, o.MsgID, msgs[i].ID, "msgid")
+		icompare(t, o.Event, want[i].event, "event")
+		icompare(t, o.Failure.Reason, want[i].reason, "reason")
+		icompare(t, o.Suppressing, false, "suppressing")
+	}
+	// A mailbox full once is no reason to suppress.
+	icompare(t, len(e.entries()), 0, "suppressions")
+
+	icompare(t, e.retired(msgs[0].ID).Event, "failed", "bob")
+	carol := e.retired(msgs[1].ID)
+	icompare(t, carol.Event, "delivered", "carol stays delivered while delayed")
+	icompare(t, len(carol.Results), 2, "carol results")
+	icompare(t, carol.Results[1].Success, false, "carol delayed result")
+	dave := e.retired(msgs[2].ID)
+	icompare(t, dave.Event, "relayed", "dave")
+	icompare(t, dave.Success, true, "dave success")
+
+	var events []string
+	for _, h := range e.incomingHooks() {
+		events = append(events, fmt.Sprintf("%s:%s:%v", h.Payload.Event, h.Payload.Recipient, h.Payload.DSN))
+	}
+	icompare(t, events, []string{"failed:bob@example.com:true", "delayed:carol@example.com:true", "relayed:dave@example.com:true"}, "hooks")
+}
+
+func TestIncomingMessageIDAndUnmatched(t *testing.T) {
+	e := newInEnv(t)
+	e.h.GenerateFromIDs = false
+	msgs := e.send("alice", nil, "bob@example.com", "carol@example.com")
+	// Another account's message with the same Message-ID must not match.
+	e.send("bobs", nil, "zed@example.com")
+
+	d := composeDSN(t, "<dsn3@mx.example.com>", "", []byte(origHeader),
+		failedRcpt("carol@example.com", "5.7.1", "550 5.7.1 message rejected as spam"),
+		failedRcpt("zed@example.com", "5.1.1", "550 5.1.1 no such user"),
+	)
+	res := e.incoming("alice", "alice@example.org", d)
+	icompare(t, len(res.Recipients), 2, "outcomes")
+	o := res.Recipients[0]
+	icompare(t, o.Match, queue.MatchMessageID, "match")
+	icompare(t, o.MsgID, msgs[1].ID, "msgid")
+	icompare(t, o.Event, "failed", "event")
+	icompare(t, o.Failure.Reason, queue.ReasonSpamDetected, "reason")
+
+	u := res.Recipients[1]
+	icompare(t, u.Match, queue.MatchNone, "unmatched")
+	icompare(t, u.MsgID, int64(0), "unmatched msgid")
+	icompare(t, u.Event, "unrecognized", "unmatched event")
+	if !strings.Contains(u.Detail, "message-id <m1@example.org>") {
+		t.Fatalf("detail %q does not say what was searched", u.Detail)
+	}
+	// No suppression for zed: the report is not about alice's message to zed.
+	for _, en := range e.entries() {
+		if en.OriginalAddress == "zed@example.com" {
+			t.Fatalf("unmatched recipient suppressed: %+v", en)
+		}
+	}
+	hooks := e.incomingHooks()
+	icompare(t, len(hooks), 2, "hooks")
+	icompare(t, hooks[1].Account, "alice", "unrecognized hook account")
+	p := hooks[1].Payload
+	icompare(t, p.Event, webhook.EventUnrecognized, "unrecognized event")
+	icompare(t, p.QueueMsgID, int64(0), "unrecognized msgid")
+	icompare(t, p.Recipient, "zed@example.com", "unrecognized recipient")
+	icompare(t, p.SMTPCode, int64(550), "unrecognized code")
+	icompare(t, p.MessageID, "<m1@example.org>", "unrecognized message-id")
+	icompare(t, p.DSN, true, "unrecognized dsn")
+	if !strings.Contains(p.Error, "no such user") {
+		t.Fatalf("unrecognized error %q lacks the diagnostic", p.Error)
+	}
+}
+
+func TestIncomingDuplicate(t *testing.T) {
+	e := newInEnv(t)
+	msgs := e.send("alice", nil, "bob@example.com")
+	d := composeDSN(t, "<dsn4@mx.example.com>", "", []byte(origHeader), failedRcpt("bob@example.com", "5.1.1", "550 5.1.1 user unknown"))
+	res := e.incoming("alice", msgs[0].MailFrom("+"), d)
+	icompare(t, res.Recipients[0].Duplicate, false, "first")
+	nhooks := len(e.hooks())
+	r1 := e.retired(msgs[0].ID)
+
+	e.clock.Advance(time.Hour)
+	res = e.incoming("alice", msgs[0].MailFrom("+"), d)
+	icompare(t, len(res.Recipients), 1, "outcomes")
+	o := res.Recipients[0]
+	icompare(t, o.Duplicate, true, "duplicate")
+	icompare(t, o.Hook, "", "no hook")
+	icompare(t, len(e.hooks()), nhooks, "hooks after duplicate")
+	r2 := e.retired(msgs[0].ID)
+	icompare(t, len(r2.Results), len(r1.Results), "results after duplicate")
+	icompare(t, r2.LastActivity.Equal(r1.LastActivity), true, "last activity after duplicate")
+	icompare(t, len(e.entries()), 1, "suppressions")
+
+	// The same DSN without a Message-ID is recognized by its content.
+	d2 := bytes.Replace(d, []byte("Message-ID: <dsn4@mx.example.com>\r\n"), nil, 1)
+	if bytes.Equal(d2, d) {
+		t.Fatalf("message-id not removed from dsn")
+	}
+	e.incoming("alice", "alice@example.org", d2)
+	n := len(e.hooks())
+	res = e.incoming("alice", "alice@example.org", d2)
+	icompare(t, res.Recipients[0].Duplicate, true, "duplicate without message-id")
+	icompare(t, len(e.hooks()), n, "hooks")
+}
+
+// arfReport builds an RFC 5965 feedback report (as in its appendix B).
+func arfReport(id, feedbackType, rcptTo, returnedMsgID string) []byte {
+	var fields string
+	if rcptTo != "" {
+		fields = "Original-Rcpt-To: <" + rcptTo + ">\r\n"
+	}
+	return []byte("From: <abusedesk@example.com>\r\n" +
+		"Date: Thu, 26 Nov 2026 10:00:00 +0000\r\n" +
+		"Subject: FW: Earn money\r\n" +
+		"To: <abuse@example.org>\r\n" +
+		"Message-ID: " + id + "\r\n" +
+		"MIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=feedback-report;\r\n\tboundary=\"part1_13d.2e68ed54_boundary\"\r\n" +
+		"\r\n" +
+		"--part1_13d.2e68ed54_boundary\r\n" +
+		"Content-Type: text/plain; charset=\"US-ASCII\"\r\n" +
+		"\r\n" +
+		"This is an email abuse report for an email message received from IP\r\n192.0.2.1 on Thu, 26 Nov 2026 09:00:00 +0000.\r\n" +
+		"\r\n" +
+		"--part1_13d.2e68ed54_boundary\r\n" +
+		"Content-Type: message/feedback-report\r\n" +
+		"\r\n" +
+		"Feedback-Type: " + feedbackType + "\r\n" +
+		"User-Agent: SomeGenerator/1.0\r\n" +
+		"Version: 1\r\n" +
+		"Original-Mail-From: <alice@example.org>\r\n" +
+		fields +
+		"Arrival-Date: Thu, 26 Nov 2026 09:00:00 +0000\r\n" +
+		"Source-IP: 192.0.2.1\r\n" +
+		"\r\n" +
+		"--part1_13d.2e68ed54_boundary\r\n" +
+		"Content-Type: text/rfc822-headers\r\n" +
+		"\r\n" +
+		"From: <alice@example.org>\r\n" +
+		"To: <undisclosed@example.com>\r\n" +
+		"Subject: Earn money\r\n" +
+		"Message-ID: <" + returnedMsgID + ">\r\n" +
+		"\r\n" +
+		"--part1_13d.2e68ed54_boundary--\r\n")
+}
+
+func TestIncomingFeedback(t *testing.T) {
+	e := newInEnv(t)
+	msgs := e.send("alice", nil, "bob@example.com", "carol@example.com")
+
+	// Matched by Message-ID and Original-Rcpt-To.
+	res := e.incoming("", "abuse@example.org", arfReport("<fbl1@example.com>", "abuse", "carol@example.com", "m1@example.org"))
+	icompare(t, res.Kind, queue.IncomingFeedback, "kind")
+	icompare(t, len(res.Recipients), 1, "outcomes")
+	o := res.Recipients[0]
+	icompare(t, o.Event, "complained", "event")
+	icompare(t, o.Match, queue.MatchMessageID, "match")
+	icompare(t, o.MsgID, msgs[1].ID, "msgid")
+	icompare(t, o.Failure.Reason, queue.ReasonFeedback, "reason")
+	icompare(t, o.Suppressing, true, "suppressing")
+	ents := e.entries()
+	icompare(t, len(ents), 1, "entries")
+	icompare(t, ents[0].Category, suppression.CategoryComplaint, "category")
+	icompare(t, ents[0].Source, suppression.SourceARF, "source")
+	icompare(t, ents[0].Account, "alice", "account")
+	icompare(t, ents[0].OriginalAddress, "carol@example.com", "address")
+	hooks := e.incomingHooks()
+	icompare(t, len(hooks), 1, "hooks")
+	icompare(t, hooks[0].Payload.Event, webhook.EventComplained, "hook event")
+	icompare(t, hooks[0].Payload.QueueMsgID, msgs[1].ID, "hook msgid")
+	icompare(t, hooks[0].Payload.DSN, false, "hook dsn")
+	// The message's delivery outcome stays.
+	icompare(t, e.retired(msgs[1].ID).Event, "delivered", "retired event")
+
+	// Redacted recipient: the Message-ID matches two messages, so the
+	// report cannot say whom to suppress.
+	res = e.incoming("alice", "abuse@example.org", arfReport("<fbl2@example.com>", "abuse", "", "m1@example.org"))
+	icompare(t, res.Recipients[0].Event, "unrecognized", "ambiguous")
+	icompare(t, len(e.entries()), 1, "entries after ambiguous")
+
+	// Redacted recipient, unique Message-ID.
+	one := e.send("alice", func(m *queue.Msg) { m.MessageID = "solo@example.org" }, "dan@example.com")
+	res = e.incoming("", "abuse@example.org", arfReport("<fbl3@example.com>", "fraud", "", "solo@example.org"))
+	o = res.Recipients[0]
+	icompare(t, o.Event, "complained", "unique message-id")
+	icompare(t, o.MsgID, one[0].ID, "unique msgid")
+	icompare(t, o.Recipient, "dan@example.com", "recipient from message")
+
+	// Original-Rcpt-To only: the newest message to the recipient.
+	res = e.incoming("alice", "abuse@example.org", arfReport("<fbl4@example.com>", "abuse", "bob@example.com", "unknown@elsewhere"))
+	o = res.Recipients[0]
+	icompare(t, o.Match, queue.MatchRecipient, "match by recipient")
+	icompare(t, o.MsgID, msgs[0].ID, "msgid by recipient")
+
+	// not-spam is no complaint.
+	res = e.incoming("alice", "abuse@example.org", arfReport("<fbl5@example.com>", "not-spam", "eve@example.com", "x@y"))
+	icompare(t, res.Recipients[0].Event, "unrecognized", "not-spam")
+	icompare(t, len(e.entries()), 3, "entries")
+
+	// Duplicate report.
+	n := len(e.hooks())
+	res = e.incoming("", "abuse@example.org", arfReport("<fbl1@example.com>", "abuse", "carol@example.com", "m1@example.org"))
+	icompare(t, res.Recipients[0].Duplicate, true, "duplicate")
+	icompare(t, len(e.hooks()), n, "hooks after duplicate")
+}
+
+func TestIncomingAutoReplyAndOther(t *testing.T) {
+	e := newInEnv(t)
+	msgs := e.send("alice", nil, "bob@example.com")
+	rcptTo := msgs[0].MailFrom("+")
+
+	vacation := []byte("From: Bob <bob@example.com>\r\nTo: " + rcptTo + "\r\nSubject: Out of office: hi\r\nAuto-Submitted: auto-replied\r\nMessage-ID: <vac1@example.com>\r\n\r\nI am away until Monday.\r\n")
+	res := e.incoming("alice", rcptTo, vacation)
+	icompare(t, res.Kind, queue.IncomingAutoReply, "kind")
+	icompare(t, len(res.Recipients), 1, "outcomes")
+	o := res.Recipients[0]
+	icompare(t, o.Event, "unrecognized", "event")
+	icompare(t, o.Failure.Reason, queue.ReasonVacation, "reason")
+	icompare(t, o.MsgID, msgs[0].ID, "msgid")
+	r := e.retired(msgs[0].ID)
+	icompare(t, r.Event, "delivered", "still delivered")
+	icompare(t, len(r.Results), 1, "no result added")
+	icompare(t, len(e.entries()), 0, "no suppression")
+	hooks := e.incomingHooks()
+	icompare(t, len(hooks), 1, "hooks")
+	icompare(t, hooks[0].Payload.Reason, "vacation", "hook reason")
+	icompare(t, hooks[0].Payload.Event, webhook.EventUnrecognized, "hook event")
+
+	// Ordinary mail to the FromID address.
+	other := []byte("From: bob@example.com\r\nTo: " + rcptTo + "\r\nSubject: question\r\nMessage-ID: <q1@example.com>\r\n\r\nHow are you?\r\n")
+	res = e.incoming("alice", rcptTo, other)
+	icompare(t, res.Kind, queue.IncomingOther, "kind")
+	icompare(t, res.Recipients[0].Event, "unrecognized", "event")
+	if !strings.Contains(res.Recipients[0].Detail, `subject "question"`) {
+		t.Fatalf("detail %q", res.Recipients[0].Detail)
+	}
+	icompare(t, len(e.incomingHooks()), 2, "hooks")
+
+	// Ordinary mail to a plain address: nothing at all.
+	res = e.incoming("alice", "alice@example.org", other)
+	icompare(t, res.Kind, queue.IncomingOther, "kind")
+	icompare(t, len(res.Recipients), 0, "outcomes")
+	icompare(t, len(e.incomingHooks()), 2, "hooks")
+
+	// An auto-reply to a plain address: recognized, nothing done.
+	res = e.incoming("alice", "alice@example.org", vacation)
+	icompare(t, res.Kind, queue.IncomingAutoReply, "kind")
+	icompare(t, len(res.Recipients), 0, "outcomes")
+}
+
+func TestIncomingQueuedMessage(t *testing.T) {
+	e := newInEnv(t)
+	m := &queue.Msg{SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: "bob@example.com", MessageID: "q@example.org"}
+	err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
+		_, err := e.h.Add(tx, m)
+		return err
+	})
+	icheck(t, err, "add")
+	d := composeDSN(t, "<dsn5@mx.example.com>", "", nil, dsn.Recipient{FinalRecipient: "bob@example.com", Action: dsn.ActionDelayed, Status: "4.2.2", DiagnosticCode: "452 4.2.2 over quota"})
+	res := e.incoming("alice", m.MailFrom("+"), d)
+	o := res.Recipients[0]
+	icompare(t, o.Queued, true, "queued")
+	icompare(t, o.Event, "delayed", "event")
+	var cur queue.Msg
+	err = e.db.Read(context.Background(), func(tx *bstore.Tx) error {
+		cur = queue.Msg{ID: m.ID}
+		return tx.Get(&cur)
+	})
+	icheck(t, err, "get msg")
+	icompare(t, len(cur.Results), 1, "results")
+	icompare(t, cur.Results[0].DSN, true, "dsn result")
+	icompare(t, cur.NextAttempt.Equal(m.NextAttempt), true, "retry state untouched")
+}
+
+func TestIncomingNoHistoryAccountAndQuiet(t *testing.T) {
+	e := newInEnv(t)
+	// An account without webhooks: outcomes and suppression, no hooks.
+	msgs := e.send("quiet", nil, "bob@example.com")
+	d := composeDSN(t, "<dsn6@mx.example.com>", "", nil, failedRcpt("bob@example.com", "5.1.1", "550 5.1.1 unknown"))
+	res := e.incoming("quiet", msgs[0].MailFrom("+"), d)
+	icompare(t, res.Recipients[0].Event, "failed", "event")
+	icompare(t, res.Recipients[0].Hook, "", "hook")
+	icompare(t, len(e.entries()), 1, "suppressed")
+	icompare(t, len(e.incomingHooks()), 0, "hooks")
+
+	// A FromID of another account does not match when account is given.
+	res = e.incoming("alice", msgs[0].MailFrom("+"), composeDSN(t, "<dsn7@mx.example.com>", "", nil, failedRcpt("bob@example.com", "5.1.1", "550 5.1.1 unknown")))
+	icompare(t, res.Recipients[0].Match, queue.MatchNone, "other account")
+}
+
+func TestIncomingBadInput(t *testing.T) {
+	e := newInEnv(t)
+	err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
+		_, err := e.h.ProcessIncoming(tx, "alice", "alice@example.org", nil)
+		return err
+	})
+	if !errors.Is(err, queue.ErrNoMessage) {
+		t.Fatalf("empty message: got %v", err)
+	}
+	_, err = e.h.ProcessIncoming(nil, "alice", "alice@example.org", []byte("x"))
+	if err == nil {
+		t.Fatalf("nil tx: no error")
+	}
+}
+
+func TestIncomingRollback(t *testing.T) {
+	e := newInEnv(t)
+	msgs := e.send("alice", nil, "bob@example.com")
+	d := composeDSN(t, "<dsn8@mx.example.com>", "", nil, failedRcpt("bob@example.com", "5.1.1", "550 5.1.1 unknown"))
+	errAbort := errors.New("abort")
+	n := len(e.hooks())
+	err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
+		if _, err := e.h.ProcessIncoming(tx, "alice", msgs[0].MailFrom("+"), d); err != nil {
+			return err
+		}
+		return errAbort
+	})
+	icompare(t, err, errAbort, "write")
+	icompare(t, len(e.hooks()), n, "hooks after rollback")
+	icompare(t, len(e.entries()), 0, "suppressions after rollback")
+	icompare(t, e.retired(msgs[0].ID).Event, "delivered", "retired after rollback")
+	// Not recorded as seen either: processing again works.
+	res := e.incoming("alice", msgs[0].MailFrom("+"), d)
+	icompare(t, res.Recipients[0].Duplicate, false, "not a duplicate")
+	icompare(t, res.Recipients[0].Event, "failed", "event")
+}
+
+func TestIncomingStoreErrors(t *testing.T) {
+	e := newInEnv(t)
+	msgs := e.send("alice", nil, "bob@example.com")
+	supp := &queuetest.Suppressions{FailAfter: 1}
+	e.h.Suppressions = supp
+	d := composeDSN(t, "<dsn9@mx.example.com>", "", nil, failedRcpt("bob@example.com", "5.1.1", "550 5.1.1 unknown"))
+	err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
+		_, err := e.h.ProcessIncoming(tx, "alice", msgs[0].MailFrom("+"), d)
+		return err
+	})
+	if err == nil {
+		t.Fatalf("no error from failing suppression store")
+	}
+}
