@@ -190,7 +190,7 @@ func (c *cli) flags(g string, cmd command) *flag.FlagSet {
 	fs := flag.NewFlagSet(g+" "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "usage: bouncectl [global flags] %s %s [flags] %s\n\n%s\n", g, cmd.name, cmd.args, cmd.short)
+		fmt.Fprintf(c.stderr, "usage: bouncectl [global flags] %s\n\n%s\n", strings.TrimSpace(g+" "+cmd.name+" [flags] "+cmd.args), cmd.short)
 		if cmd.long != "" {
 			fmt.Fprintf(c.stderr, "\n%s\n", strings.TrimSpace(cmd.long))
 		}

@@ -66,6 +66,7 @@ func truncate(s string, n int) string {
 func (c *cli) writeJSON(v any) error {
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 
@@ -93,7 +94,8 @@ func (c *cli) fmtWhen(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	d := t.Sub(c.now()).Round(time.Second)
+	// Truncated like the time shown, so the two agree.
+	d := t.Truncate(time.Second).Sub(c.now().Truncate(time.Second))
 	switch {
 	case d > 0:
 		return fmt.Sprintf("%s (in %s)", c.fmtTime(t), d)

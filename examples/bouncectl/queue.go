@@ -179,7 +179,8 @@ func queueList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 	return t.flush()
 }
 
-// lastError sums up the last result: "550 5.1.1 userunknown: text".
+// lastError sums up the last result for a table: "550 5.1.1 userunknown"
+// for a reply (queue show has its text), the reason and error otherwise.
 func lastError(results []queue.MsgResult) string {
 	if len(results) == 0 {
 		return ""
@@ -199,7 +200,7 @@ func lastError(results []queue.MsgResult) string {
 		parts = append(parts, string(r.Reason))
 	}
 	s := strings.Join(parts, " ")
-	if r.Error != "" {
+	if r.Code == 0 && r.Error != "" {
 		if s != "" {
 			s += ": "
 		}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +56,11 @@ func TestQueueList(t *testing.T) {
 	if len(msgs) != 4 || msgs[3].ID != f.frank {
 		t.Fatalf("json list: %v", msgIDs(msgs))
 	}
+
+	// -json works as a command flag too.
+	var perCmd []queue.Msg
+	tcheck(t, json.Unmarshal([]byte(f.ok("queue", "list", "-json", "-account", "bob")), &perCmd), "decode")
+	sameIDs(t, "command -json", msgIDs(perCmd), []int64{f.frank})
 
 	// Filters.
 	sameIDs(t, "-account bob", msgIDs(jsonOf[[]queue.Msg](f, "queue", "list", "-account", "bob")), []int64{f.frank})
@@ -207,4 +215,56 @@ func TestQueueCancel(t *testing.T) {
 	f.ok("queue", "cancel", "-id", fmt.Sprint(f.dave), "-keep", "0")
 	f.fails(exitNotFound, "retired", "show", fmt.Sprint(f.dave))
 	f.fails(exitNotFound, "queue", "cancel", "-id", fmt.Sprint(f.dave))
+}
+
+func TestLastError(t *testing.T) {
+	for _, tc := range []struct {
+		results []queue.MsgResult
+		want    string
+	}{
+		{nil, ""},
+		{[]queue.MsgResult{{Success: true, Code: 250}}, "ok"},
+		{[]queue.MsgResult{{Code: 451}, {Code: 550, EnhancedCode: "5.1.1", Reason: queue.ReasonUserUnknown, Error: "550 5.1.1 no such user"}}, "550 5.1.1 userunknown"},
+		{[]queue.MsgResult{{Reason: queue.ReasonNetworkError, Error: "dial tcp: connection refused"}}, "networkerror: dial tcp: connection refused"},
+		{[]queue.MsgResult{{Error: "something odd"}}, "something odd"},
+	} {
+		if got := lastError(tc.results); got != tc.want {
+			t.Errorf("lastError(%+v) = %q, want %q", tc.results, got, tc.want)
+		}
+	}
+}
+
+// BenchmarkQueueList measures a whole "queue list -json" over 1000 queued
+// messages: opening the database, the query and the output.
+func BenchmarkQueueList(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bench.db")
+	ctx := context.Background()
+	db, err := bstore.Open(ctx, path, nil, queue.DBTypes()...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := &queue.Handler{Now: func() time.Time { return t0 }}
+	err = db.Write(ctx, func(tx *bstore.Tx) error {
+		for i := range 1000 {
+			m := &queue.Msg{SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: fmt.Sprintf("r%d@example.com", i)}
+			if _, err := h.Add(tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		b.Fatal(err)
+	}
+	c := &cli{stdout: io.Discard, stderr: io.Discard, now: func() time.Time { return t0 }, loc: time.UTC}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if code := c.run(ctx, []string{"-db", path, "queue", "list", "-json"}); code != exitOK {
+			b.Fatalf("exit %d", code)
+		}
+	}
 }
