@@ -26,6 +26,7 @@ type fixture struct {
 	t     *testing.T
 	path  string
 	now   time.Time
+	loc   *time.Location // Local zone of the commands; nil: UTC.
 	stdin string
 
 	carol, dave, erin, frank int64 // Queued.
@@ -129,12 +130,16 @@ func (f *fixture) run(args ...string) result {
 func (f *fixture) runRaw(args ...string) result {
 	f.t.Helper()
 	var stdout, stderr bytes.Buffer
+	loc := f.loc
+	if loc == nil {
+		loc = time.UTC
+	}
 	c := &cli{
 		stdin:    strings.NewReader(f.stdin),
 		stdout:   &stdout,
 		stderr:   &stderr,
 		now:      func() time.Time { return f.now },
-		loc:      time.UTC,
+		loc:      loc,
 		hostname: "mx.example.org",
 	}
 	code := c.run(context.Background(), args)
@@ -328,4 +333,14 @@ func TestParseTime(t *testing.T) {
 			t.Errorf("parseTime(%q): no error", bad)
 		}
 	}
+}
+
+func TestZone(t *testing.T) {
+	f := newFixture(t)
+	f.loc = time.FixedZone("CET", 3600)
+	contains(t, f.ok("retired", "list"), "2025-03-04 10:00:00")
+	contains(t, f.ok("-utc", "retired", "list"), "2025-03-04 09:00:00")
+	// Times without a zone are read in the local zone, or UTC with -utc.
+	sameIDs(t, "local", msgIDs(jsonOf[[]queue.Msg](f, "queue", "list", "-due-after", "2025-03-04 11:30")), []int64{f.frank})
+	sameIDs(t, "utc", msgIDs(jsonOf[[]queue.Msg](f, "-utc", "queue", "list", "-due-after", "2025-03-04 11:30")), []int64{})
 }
