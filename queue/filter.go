@@ -23,7 +23,10 @@ func (f MsgFilter) query(tx *bstore.Tx) *bstore.Query[Msg] {
 	if len(f.IDs) > 0 {
 		q.FilterIDs(f.IDs)
 	}
-	q.FilterNonzero(Msg{BaseID: f.BaseID, SenderAccount: f.Account, RecipientDomain: strings.ToLower(f.RecipientDomain), RecipientAddress: f.Recipient})
+	if nz := (Msg{BaseID: f.BaseID, SenderAccount: f.Account, RecipientDomain: strings.ToLower(f.RecipientDomain), RecipientAddress: f.Recipient}); nz.BaseID != 0 || nz.SenderAccount != "" || nz.RecipientDomain != "" || nz.RecipientAddress != "" {
+		// bstore refuses FilterNonzero without a nonzero field.
+		q.FilterNonzero(nz)
+	}
 	if f.SenderDomain != "" {
 		q.FilterFn(func(m Msg) bool { return strings.EqualFold(addressDomain(m.SenderAddress), f.SenderDomain) })
 	}

@@ -28,7 +28,10 @@ func ListRetired(tx *bstore.Tx, filter RetiredFilter, cursor int64, limit int) (
 	}
 	limit = min(limit, 1000)
 	q := bstore.QueryTx[MsgRetired](tx)
-	q.FilterNonzero(MsgRetired{SenderAccount: filter.Account, RecipientAddress: filter.Recipient, Event: filter.Event})
+	if filter.Account != "" || filter.Recipient != "" || filter.Event != "" {
+		// bstore refuses FilterNonzero without a nonzero field.
+		q.FilterNonzero(MsgRetired{SenderAccount: filter.Account, RecipientAddress: filter.Recipient, Event: filter.Event})
+	}
 	if cursor > 0 {
 		q.FilterLess(fieldID, cursor)
 	}
