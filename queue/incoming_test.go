@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/internal/ndr"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
@@ -23,7 +25,7 @@ import (
 // inEnv is a Handler with the real suppression.Store and webhook.Queue on a
 // fresh database, for ProcessIncoming scenarios.
 type inEnv struct {
-	t     *testing.T
+	t     testing.TB
 	db    *bstore.DB
 	h     *queue.Handler
 	clock *queuetest.Clock
@@ -31,7 +33,7 @@ type inEnv struct {
 
 var inT0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
-func newInEnv(t *testing.T) *inEnv {
+func newInEnv(t testing.TB) *inEnv {
 	t.Helper()
 	db, err := bstore.Open(context.Background(), filepath.Join(t.TempDir(), "in.db"), &bstore.Options{Timeout: time.Second}, queue.DBTypes()...)
 	icheck(t, err, "open db")
@@ -601,5 +603,181 @@ func TestIncomingStoreErrors(t *testing.T) {
 	})
 	if err == nil {
 		t.Fatalf("no error from failing suppression store")
+	}
+}
+
+func TestIncomingMalformed(t *testing.T) {
+	e := newInEnv(t)
+	msgs := e.send("alice", nil, "bob@example.com")
+	rcptTo := msgs[0].MailFrom("+")
+	d := composeDSN(t, "<dsn10@mx.example.com>", "", []byte(origHeader), failedRcpt("bob@example.com", "5.1.1", "550 5.1.1 unknown"))
+
+	// Truncated at every 97th byte: never an error or panic, and whatever
+	// it is, the FromID still finds the message.
+	for n := 1; n < len(d); n += 97 {
+		res := e.incoming("alice", rcptTo, d[:n])
+		if len(res.Recipients) > 1 {
+			t.Fatalf("truncated at %d: %d outcomes", n, len(res.Recipients))
+		}
+		for _, o := range res.Recipients {
+			if o.MsgID != msgs[0].ID && o.MsgID != 0 {
+				t.Fatalf("truncated at %d: matched message %d", n, o.MsgID)
+			}
+		}
+	}
+
+	// Garbage and header-only input.
+	for _, in := range []string{"\x00\xff\xfe", "Subject: x", "Content-Type: multipart/report; boundary=\"\"\r\n\r\n--\r\n", strings.Repeat("a", 100000)} {
+		res := e.incoming("alice", "alice@example.org", []byte(in))
+		icompare(t, len(res.Recipients), 0, "outcomes for garbage")
+	}
+}
+
+func TestIncomingLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large input")
+	}
+	e := newInEnv(t)
+	msgs := e.send("alice", nil, "bob@example.com")
+
+	// A DSN returning a 30 MB original.
+	body := bytes.Repeat([]byte(strings.Repeat("x", 76)+"\r\n"), 30<<20/78)
+	orig := append([]byte(origHeader), body...)
+	d := composeDSN(t, "<big@mx.example.com>", "", nil, failedRcpt("bob@example.com", "5.1.1", "550 5.1.1 unknown"))
+	d = bytes.Replace(d, []byte("Content-Type: text/rfc822-headers"), []byte("Content-Type: message/rfc822"), 1)
+	i := bytes.LastIndex(d, []byte("\r\n--"))
+	big := append(append(append([]byte{}, d[:i]...), "\r\n"...), orig...)
+	big = append(big, d[i:]...)
+	if len(big) < 30<<20 {
+		t.Fatalf("message only %d bytes", len(big))
+	}
+	res := e.incoming("alice", msgs[0].MailFrom("+"), big)
+	icompare(t, len(res.Recipients), 1, "outcomes")
+	icompare(t, res.Recipients[0].Event, "failed", "event")
+
+	// A DSN with 10,000 recipients: package dsn refuses more than its limit,
+	// the text parser keeps MaxIncomingRecipients, so work is bounded.
+	var rcpts []dsn.Recipient
+	for i := range 10000 {
+		rcpts = append(rcpts, failedRcpt(fmt.Sprintf("r%d@example.com", i), "5.1.1", "550 5.1.1 unknown"))
+	}
+	many := composeDSN(t, "<many@mx.example.com>", "", nil, rcpts...)
+	res = e.incoming("alice", "alice@example.org", many)
+	if len(res.Recipients) > queue.MaxIncomingRecipients {
+		t.Fatalf("%d outcomes, more than %d", len(res.Recipients), queue.MaxIncomingRecipients)
+	}
+	t.Logf("dsn with 10000 recipients: kind %s, %d outcomes, truncated %v", res.Kind, len(res.Recipients), res.Truncated)
+	if len(res.Recipients) > 0 && !res.Truncated {
+		t.Fatalf("%d outcomes, not marked truncated", len(res.Recipients))
+	}
+	for _, o := range res.Recipients {
+		if o.Event != "unrecognized" || o.MsgID != 0 {
+			t.Fatalf("outcome %+v", o)
+		}
+	}
+}
+
+func TestMailFrom(t *testing.T) {
+	cases := []struct {
+		sender, fromID, sep, want string
+	}{
+		{"alice@example.org", "abc", "+", "alice+abc@example.org"},
+		{"alice@example.org", "a-b_c", "-", "alice-a-b_c@example.org"},
+		{"alice@example.org", "", "+", "alice@example.org"},
+		{"alice@example.org", "abc", "", "alice@example.org"},
+		{"", "abc", "+", ""},
+		{`"a b"@example.org`, "abc", "+", `"a b"@example.org`},
+	}
+	for _, c := range cases {
+		got := queue.Msg{SenderAddress: c.sender, FromID: c.fromID}.MailFrom(c.sep)
+		icompare(t, got, c.want, "mailfrom "+c.sender)
+		if got == c.sender {
+			continue
+		}
+		base, id, ok := queue.ParseMailFrom(got, c.sep)
+		icompare(t, []any{base, id, ok}, []any{c.sender, c.fromID, true}, "parse "+got)
+	}
+	_, _, ok := queue.ParseMailFrom("alice@example.org", "+")
+	icompare(t, ok, false, "no separator")
+	_, _, ok = queue.ParseMailFrom("alice+@example.org", "+")
+	icompare(t, ok, false, "empty fromid")
+}
+
+// TestIncomingFromIDSeparatorInLocalpart checks that a FromID is found when
+// the sender's localpart and the FromID contain the separator.
+func TestIncomingFromIDSeparatorInLocalpart(t *testing.T) {
+	e := newInEnv(t)
+	e.h.CatchallSeparator = "-"
+	msgs := e.send("alice", func(m *queue.Msg) {
+		m.SenderAddress = "alice-news@example.org"
+		m.FromID = "x-y_z"
+	}, "bob@example.com")
+	rcptTo := msgs[0].MailFrom("-")
+	icompare(t, rcptTo, "alice-news-x-y_z@example.org", "mail from")
+	res := e.incoming("alice", rcptTo, composeDSN(t, "<sep@mx.example.com>", "", nil, failedRcpt("bob@example.com", "5.1.1", "550 5.1.1 unknown")))
+	icompare(t, res.Recipients[0].Match, queue.MatchFromID, "match")
+	icompare(t, res.FromID, "x-y_z", "fromid")
+}
+
+// TestIncomingCorpusSamples sends a message to the recipient a real bounce
+// names, then feeds the bounce: by FromID, and by the returned Message-ID
+// where the bounce has one.
+func TestIncomingCorpusSamples(t *testing.T) {
+	samples := []struct {
+		file   string
+		reason queue.Reason
+	}{
+		{"sisimai/bsd/lhost-qmail-03.eml", queue.ReasonRejected},
+		{"sisimai/bsd/lhost-exim-05.eml", queue.ReasonUserUnknown},
+		{"sisimai/bsd/lhost-exchange2007-01.eml", queue.ReasonUserUnknown},
+		{"sisimai/bsd/lhost-exchange2003-01.eml", queue.ReasonUserUnknown},
+		{"sisimai/bsd/lhost-gmail-01.eml", queue.ReasonUserUnknown},
+		{"sisimai/bsd/lhost-courier-01.eml", queue.ReasonUserUnknown},
+		{"sisimai/bsd/rhost-microsoft-01.eml", queue.ReasonBlocked},
+	}
+	for _, s := range samples {
+		t.Run(filepath.Base(s.file), func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("../internal/ndr/testdata/corpus", s.file))
+			icheck(t, err, "read")
+			r, err := ndr.Parse(data)
+			icheck(t, err, "ndr parse")
+			if len(r.Recipients) == 0 {
+				t.Fatalf("no recipient in sample")
+			}
+			addr := r.Recipients[0].Address
+
+			for _, byFromID := range []bool{true, false} {
+				if !byFromID && r.OriginalMessageID == "" {
+					continue
+				}
+				e := newInEnv(t)
+				e.h.GenerateFromIDs = byFromID
+				msgs := e.send("alice", func(m *queue.Msg) { m.MessageID = strings.Trim(r.OriginalMessageID, "<>") }, addr)
+				rcptTo := "alice@example.org"
+				want := queue.MatchMessageID
+				if byFromID {
+					rcptTo = msgs[0].MailFrom("+")
+					want = queue.MatchFromID
+				}
+				res := e.incoming("alice", rcptTo, data)
+				if len(res.Recipients) == 0 {
+					t.Fatalf("no outcomes")
+				}
+				o := res.Recipients[0]
+				icompare(t, o.Match, want, "match")
+				icompare(t, o.MsgID, msgs[0].ID, "msgid")
+				icompare(t, o.Event, "failed", "event")
+				if s.reason != "" {
+					icompare(t, o.Failure.Reason, s.reason, "reason")
+				}
+				ret := e.retired(msgs[0].ID)
+				icompare(t, ret.Event, "failed", "retired event")
+				icompare(t, ret.Results[len(ret.Results)-1].DSN, true, "dsn result")
+				hooks := e.incomingHooks()
+				if len(hooks) == 0 || hooks[0].Payload.Event != webhook.EventFailed || !hooks[0].Payload.DSN {
+					t.Fatalf("hooks %+v", hooks)
+				}
+			}
+		})
 	}
 }

@@ -1,0 +1,51 @@
+package queue_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/mjl-/bstore"
+)
+
+// BenchmarkProcessIncomingDSN measures parsing, matching by FromID and
+// recording a one-recipient DSN with the real suppression and webhook
+// stores, one write transaction per DSN.
+func BenchmarkProcessIncomingDSN(b *testing.B) {
+	e := newInEnv(b)
+	benchIncoming(b, e, func(i int) []byte {
+		return composeDSN(b, fmt.Sprintf("<bench%d@mx.example.com>", i), "", []byte(origHeader), failedRcpt("bob@example.com", "4.2.2", "452 4.2.2 mailbox full"))
+	})
+}
+
+// BenchmarkProcessIncomingTextBounce measures a qmail bounce from the
+// corpus, read by internal/ndr; after the first, each is a duplicate.
+func BenchmarkProcessIncomingTextBounce(b *testing.B) {
+	data, err := os.ReadFile("../internal/ndr/testdata/corpus/sisimai/bsd/lhost-qmail-03.eml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := newInEnv(b)
+	benchIncoming(b, e, func(int) []byte { return data })
+}
+
+func benchIncoming(b *testing.B, e *inEnv, msg func(i int) []byte) {
+	msgs := e.send("alice", nil, "bob@example.com")
+	rcptTo := msgs[0].MailFrom("+")
+	inputs := make([][]byte, b.N)
+	for i := range inputs {
+		inputs[i] = msg(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
+			_, err := e.h.ProcessIncoming(tx, "alice", rcptTo, inputs[i])
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
