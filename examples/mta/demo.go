@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -528,14 +527,4 @@ func (d *demo) sendAgain(ctx context.Context) error {
 // tempDir makes the demo's working directory when -dir is not given.
 func tempDir() (string, error) {
 	return os.MkdirTemp("", "bouncekit-demo-")
-}
-
-// sortedKeys returns the map's keys in order.
-func sortedKeys[V any](m map[int64]V) []int64 {
-	keys := make([]int64, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	return keys
 }
