@@ -206,3 +206,5 @@ func checkNoLeak(t *testing.T, before int) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+var allowLoopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}

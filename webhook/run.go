@@ -31,7 +31,8 @@ type worker struct {
 	busy      map[int64]struct{} // Buffered, in flight, or result not yet committed.
 	ready     map[string][]Hook  // Due hooks per URL, oldest first.
 	readyN    int
-	full      map[string]bool // URLs that had due hooks left out of the buffer.
+	full      map[string]bool  // URLs that had due hooks left out of the buffer.
+	skipped   map[int64]string // Due hooks left out because their URL's buffer was full, by ID.
 	inflight  map[string]int
 	inflightN int
 
@@ -100,6 +101,7 @@ func (q *Queue) Run(ctx context.Context) error {
 		busy:       map[int64]struct{}{},
 		ready:      map[string][]Hook{},
 		full:       map[string]bool{},
+		skipped:    map[int64]string{},
 		inflight:   map[string]int{},
 		needLoad:   true,
 		commitC:    make(chan []attempt, 1),
@@ -173,7 +175,8 @@ func (w *worker) step() {
 }
 
 // load fills the buffer with due hooks, oldest first, and learns when the
-// next hook is due.
+// next hook is due. It walks the NextAttempt index by ID only, so hooks
+// already buffered or in flight cost an index step, not a record decode.
 func (w *worker) load() {
 	q := w.q
 	now := q.now()
@@ -181,28 +184,57 @@ func (w *worker) load() {
 	w.nextDue = time.Time{}
 	room := bufferTotal - w.readyN
 	clear(w.full)
-	err := bstore.QueryDB[Hook](w.ctx, q.DB).SortAsc(fieldNextAttempt).ForEach(func(h Hook) error {
-		if _, ok := w.busy[h.ID]; ok {
-			return nil
+	skipped := map[int64]string{}
+	err := q.DB.Read(w.ctx, func(tx *bstore.Tx) error {
+		due := bstore.QueryTx[Hook](tx).FilterLessEqual(fieldNextAttempt, now).SortAsc(fieldNextAttempt)
+		defer due.Close()
+		for {
+			var id int64
+			if err := due.NextID(&id); errors.Is(err, bstore.ErrAbsent) {
+				break
+			} else if err != nil {
+				return err
+			}
+			if _, ok := w.busy[id]; ok {
+				continue
+			}
+			if room == 0 {
+				w.needLoad = true // More are due; load again when the buffer drains.
+				for id, url := range w.skipped {
+					skipped[id] = url // Not seen this time; keep for the next load.
+				}
+				return nil
+			}
+			// Hooks for a URL with a full buffer are remembered, so a
+			// burst for one slow endpoint is decoded once, not per load.
+			if url, ok := w.skipped[id]; ok && len(w.ready[url]) >= bufferPerURL {
+				skipped[id] = url
+				w.full[url] = true
+				continue
+			}
+			h := Hook{ID: id}
+			if err := tx.Get(&h); err != nil {
+				return err
+			}
+			if len(w.ready[h.URL]) >= bufferPerURL {
+				skipped[id] = h.URL
+				w.full[h.URL] = true
+				continue
+			}
+			w.ready[h.URL] = append(w.ready[h.URL], h)
+			w.busy[h.ID] = struct{}{}
+			w.readyN++
+			room--
 		}
-		if h.NextAttempt.After(now) {
-			w.nextDue = h.NextAttempt
-			return bstore.StopForEach
+		next, err := bstore.QueryTx[Hook](tx).FilterGreater(fieldNextAttempt, now).SortAsc(fieldNextAttempt).Limit(1).Get()
+		if err == nil {
+			w.nextDue = next.NextAttempt
+		} else if !errors.Is(err, bstore.ErrAbsent) {
+			return err
 		}
-		if len(w.ready[h.URL]) >= bufferPerURL {
-			w.full[h.URL] = true
-			return nil
-		}
-		if room == 0 {
-			w.needLoad = true // More are due; load again when the buffer drains.
-			return bstore.StopForEach
-		}
-		w.ready[h.URL] = append(w.ready[h.URL], h)
-		w.busy[h.ID] = struct{}{}
-		w.readyN++
-		room--
 		return nil
 	})
+	w.skipped = skipped
 	if err != nil && w.ctx.Err() == nil {
 		w.log.Error("webhook: loading due hooks", slog.Any("err", err))
 		w.nextDue = now.Add(time.Second)

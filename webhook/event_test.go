@@ -1,0 +1,61 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"reflect"
+	"testing"
+)
+
+// Payloads from mox's documentation decode into Outgoing and encode back to
+// the same JSON.
+func TestMoxCompat(t *testing.T) {
+	for _, name := range []string{"mox-delivered.json", "mox-failed.json"} {
+		t.Run(name, func(t *testing.T) {
+			buf, err := os.ReadFile("testdata/" + name)
+			tcheck(t, err, "read")
+			dec := json.NewDecoder(bytes.NewReader(buf))
+			dec.DisallowUnknownFields()
+			var p Outgoing
+			tcheck(t, dec.Decode(&p), "decode")
+			if !p.Event.Known() {
+				t.Fatalf("unknown event %q", p.Event)
+			}
+			out, err := json.Marshal(p)
+			tcheck(t, err, "encode")
+			var orig, again map[string]any
+			tcheck(t, json.Unmarshal(buf, &orig), "decode original")
+			tcheck(t, json.Unmarshal(out, &again), "decode ours")
+			if !reflect.DeepEqual(orig, again) {
+				t.Fatalf("round trip differs:\n%s\n%s", buf, out)
+			}
+		})
+	}
+}
+
+// The additions appear in the JSON only when set.
+func TestOutgoingAdditions(t *testing.T) {
+	p := Outgoing{Event: EventComplained, Reason: "spamcomplaint", Recipient: "rcpt@example.org", Attempt: 2}
+	out, err := json.Marshal(p)
+	tcheck(t, err, "encode")
+	var m map[string]any
+	tcheck(t, json.Unmarshal(out, &m), "decode")
+	tcompare(t, m["Reason"], any("spamcomplaint"), "reason")
+	tcompare(t, m["Recipient"], any("rcpt@example.org"), "recipient")
+	tcompare(t, m["Attempt"], any(float64(2)), "attempt")
+	tcompare(t, m["Event"], any("complained"), "event")
+
+	out, err = json.Marshal(Outgoing{Event: EventDelivered})
+	tcheck(t, err, "encode")
+	m = nil
+	tcheck(t, json.Unmarshal(out, &m), "decode")
+	for _, k := range []string{"Reason", "Recipient", "Attempt"} {
+		if _, ok := m[k]; ok {
+			t.Fatalf("empty %s present in %s", k, out)
+		}
+	}
+	if OutgoingEvent("bounced").Known() {
+		t.Fatalf("unknown event reported known")
+	}
+}
