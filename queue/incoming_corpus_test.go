@@ -3,6 +3,7 @@ package queue
 import (
 	"bufio"
 	"fmt"
+	"github.com/bouncekit/bouncekit/dsn"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,7 +21,8 @@ const incomingCorpus = "../internal/ndr/testdata/corpus"
 // regression fails the test. See TestIncomingCorpus.
 const (
 	minCorpusVerdict = 0.83 // Failed recipient and sisimai's hard/soft verdict right, per row: 257/306.
-	minCorpusReason  = 0.60 // Reason equal to sisimai's, per row: 188/306.
+	minCorpusClass   = 0.93 // Failed recipient and permanent/temporary as sisimai's status class: 288/306.
+	minCorpusReason  = 0.62 // Reason equal to sisimai's, per row: 191/306.
 )
 
 type corpusRow struct {
@@ -61,6 +63,7 @@ func readCorpusRows(t testing.TB) (map[string][]corpusRow, []string) {
 // found for the log.
 type corpusVerdict struct {
 	rcptOK, reasonOK bool
+	classOK          bool // Permanent (5) or temporary (4) as sisimai's status class.
 	got              string
 }
 
@@ -75,22 +78,24 @@ func judgeCorpusFile(msg []byte, rows []corpusRow) []corpusVerdict {
 		switch {
 		case row.index == "0": // Not a bounce.
 			ok := rep.kind == IncomingOther
-			v.rcptOK, v.reasonOK, v.got = ok, ok, string(rep.kind)
+			v.rcptOK, v.reasonOK, v.classOK, v.got = ok, ok, ok, string(rep.kind)
 		case row.reason == "vacation":
 			ok := rep.kind == IncomingAutoReply
-			v.rcptOK, v.reasonOK, v.got = ok, ok, string(rep.kind)
+			v.rcptOK, v.reasonOK, v.classOK, v.got = ok, ok, ok, string(rep.kind)
 		case row.reason == "feedback":
 			ok := rep.kind == IncomingFeedback
-			v.rcptOK, v.reasonOK, v.got = ok, ok, string(rep.kind)
+			v.rcptOK, v.reasonOK, v.classOK, v.got = ok, ok, ok, string(rep.kind)
 		case len(rep.rcpts) != len(rows):
 			v.got = fmt.Sprintf("%s: %d recipients, want %d", rep.kind, len(rep.rcpts), len(rows))
 		default:
-			r := rep.rcpts[i]
-			f := classifyRcpt(r)
-			addrOK := strings.Contains(r.address, "@") && strings.Contains(lmsg, strings.ToLower(r.address))
+			rr := rep.rcpts[i]
+			f := classifyRcpt(rr)
+			addrOK := strings.Contains(rr.address, "@") && strings.Contains(lmsg, strings.ToLower(rr.address))
 			v.rcptOK = addrOK && f.HardBounce() == row.hard
 			v.reasonOK = string(f.Reason) == row.reason
-			v.got = fmt.Sprintf("%s %s code %d status %q -> %s/%s permanent %v hard %v diag %.160q", rep.format, r.address, r.code, r.status, f.EnhancedCode, f.Reason, f.Permanent, f.HardBounce(), r.diagnostic)
+			perm := f.Permanent || rr.action == dsn.ActionFailed && f.Code == 0 && f.EnhancedCode == ""
+			v.classOK = addrOK && (row.status == "" || (row.status[0] == '5') == perm)
+			v.got = fmt.Sprintf("%s %s code %d status %q -> %s/%s permanent %v hard %v diag %.160q", rep.format, rr.address, rr.code, rr.status, f.EnhancedCode, f.Reason, f.Permanent, f.HardBounce(), rr.diagnostic)
 		}
 	}
 	return out
@@ -102,7 +107,7 @@ func judgeCorpusFile(msg []byte, rows []corpusRow) []corpusVerdict {
 // reason. It logs a table per format (sisimai's engine) and asserts floors.
 func TestIncomingCorpus(t *testing.T) {
 	rows, paths := readCorpusRows(t)
-	type tally struct{ rows, rcpt, reason int }
+	type tally struct{ rows, rcpt, reason, class int }
 	per := map[string]*tally{}
 	var all tally
 	for _, p := range paths {
@@ -131,6 +136,10 @@ func TestIncomingCorpus(t *testing.T) {
 				tl.reason++
 				all.reason++
 			}
+			if v.classOK {
+				tl.class++
+				all.class++
+			}
 			if !v.rcptOK || !v.reasonOK {
 				t.Logf("%s #%d (%s): want %s %s hard %v; got %s", p, i+1, engine, rs[i].status, rs[i].reason, rs[i].hard, v.got)
 			}
@@ -142,15 +151,19 @@ func TestIncomingCorpus(t *testing.T) {
 	}
 	sort.Strings(engines)
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%-16s %5s %12s %12s", "format", "rows", "rcpt+verdict", "reason")
+	fmt.Fprintf(&b, "\n%-16s %5s %12s %12s %12s", "format", "rows", "rcpt+verdict", "reason", "rcpt+class")
 	for _, e := range engines {
 		tl := per[e]
-		fmt.Fprintf(&b, "\n%-16s %5d %12d %12d", e, tl.rows, tl.rcpt, tl.reason)
+		fmt.Fprintf(&b, "\n%-16s %5d %12d %12d %12d", e, tl.rows, tl.rcpt, tl.reason, tl.class)
 	}
 	verdict := float64(all.rcpt) / float64(all.rows)
 	reason := float64(all.reason) / float64(all.rows)
-	fmt.Fprintf(&b, "\n%-16s %5d %12d %12d", "total", all.rows, all.rcpt, all.reason)
-	t.Logf("corpus, per format:%s\nrecipient and hard/soft verdict right: %.1f%%, reason right: %.1f%%", b.String(), 100*verdict, 100*reason)
+	class := float64(all.class) / float64(all.rows)
+	fmt.Fprintf(&b, "\n%-16s %5d %12d %12d %12d", "total", all.rows, all.rcpt, all.reason, all.class)
+	t.Logf("corpus, per format:%s\nrecipient and hard/soft verdict (sisimai's hardbounce) right: %.1f%%, reason right: %.1f%%, recipient and permanent/temporary class right: %.1f%%", b.String(), 100*verdict, 100*reason, 100*class)
+	if class < minCorpusClass {
+		t.Errorf("recipient and class right for %.3f of rows, floor %.3f", class, minCorpusClass)
+	}
 	if verdict < minCorpusVerdict {
 		t.Errorf("recipient and verdict right for %.3f of rows, floor %.3f", verdict, minCorpusVerdict)
 	}

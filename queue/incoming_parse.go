@@ -261,6 +261,12 @@ func classifyRcpt(r reportRcpt) Failure {
 	if f.Code == 0 && f.EnhancedCode == "" {
 		f.Permanent = r.action == dsn.ActionFailed
 	}
+	if r.action == dsn.ActionFailed && !f.Permanent && (f.Reason == ReasonNetworkError || f.Reason == ReasonUndefined) {
+		// The reporting MTA gave up after temporary failures, such as
+		// timeouts: its queue lifetime expired (RFC 3464 "failed" with a
+		// 4.x.x status, e.g. 4.4.7).
+		f.Reason = ReasonExpired
+	}
 	if f.Reason == ReasonUserUnknown && r.afterData {
 		// The server accepted the recipient at RCPT TO, so the mailbox
 		// exists; "user unknown" after the data is a filter's answer. As
