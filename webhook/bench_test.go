@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ import (
 // op is one hook enqueued beforehand, POSTed and retired.
 func BenchmarkDeliver(b *testing.B) {
 	for _, conc := range []int{4, 16} {
-		b.Run("concurrency="+itoa(conc), func(b *testing.B) { benchDeliver(b, conc) })
+		b.Run("concurrency="+strconv.Itoa(conc), func(b *testing.B) { benchDeliver(b, conc) })
 	}
 }
 
@@ -71,8 +72,4 @@ func benchDeliver(b *testing.B, concurrency int) {
 	if left != 0 {
 		b.Fatalf("%d hooks left", left)
 	}
-}
-
-func itoa(i int) string {
-	return string(rune('0'+i/10%10)) + string(rune('0'+i%10))
 }

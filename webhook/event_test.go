@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -57,5 +58,37 @@ func TestOutgoingAdditions(t *testing.T) {
 	}
 	if OutgoingEvent("bounced").Known() {
 		t.Fatalf("unknown event reported known")
+	}
+}
+
+// Every example payload in the package documentation decodes, and there is
+// one per event.
+func TestDocExamples(t *testing.T) {
+	buf, err := os.ReadFile("doc.go")
+	tcheck(t, err, "read doc")
+	seen := map[OutgoingEvent]bool{}
+	var block []string
+	for _, line := range strings.Split(string(buf), "\n") {
+		if strings.HasPrefix(line, "\t{") || len(block) > 0 && strings.HasPrefix(line, "\t ") {
+			block = append(block, line)
+			continue
+		}
+		if len(block) == 0 {
+			continue
+		}
+		dec := json.NewDecoder(strings.NewReader(strings.Join(block, "\n")))
+		dec.DisallowUnknownFields()
+		var p Outgoing
+		tcheck(t, dec.Decode(&p), "decode doc example")
+		if !p.Event.Known() || seen[p.Event] {
+			t.Fatalf("doc example with unknown or repeated event %q", p.Event)
+		}
+		seen[p.Event] = true
+		block = nil
+	}
+	for _, e := range []OutgoingEvent{EventDelivered, EventSuppressed, EventDelayed, EventFailed, EventRelayed, EventExpanded, EventCanceled, EventUnrecognized, EventComplained} {
+		if !seen[e] {
+			t.Errorf("no doc example for %q", e)
+		}
 	}
 }
