@@ -26,7 +26,7 @@ func BenchmarkDeliver(b *testing.B) {
 func benchDeliver(b *testing.B, concurrency int) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
-	db, err := bstore.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), nil, DBTypes...)
+	db, err := bstore.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), nil, DBTypes()...)
 	tcheck(b, err, "open db")
 	defer db.Close()
 

@@ -32,7 +32,7 @@ func ExampleQueue() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	db, err := bstore.Open(context.Background(), filepath.Join(dir, "host.db"), nil, webhook.DBTypes...)
+	db, err := bstore.Open(context.Background(), filepath.Join(dir, "host.db"), nil, webhook.DBTypes()...)
 	if err != nil {
 		log.Fatal(err)
 	}

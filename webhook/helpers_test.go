@@ -83,7 +83,7 @@ type harness struct {
 
 func newHarness(t testing.TB, configure func(q *Queue)) *harness {
 	t.Helper()
-	db, err := bstore.Open(context.Background(), filepath.Join(t.TempDir(), "webhook.db"), nil, DBTypes...)
+	db, err := bstore.Open(context.Background(), filepath.Join(t.TempDir(), "webhook.db"), nil, DBTypes()...)
 	tcheck(t, err, "open db")
 	h := &harness{t: t, db: db, clk: newFakeClock(), results: make(chan result, 1000)}
 	h.q = &Queue{

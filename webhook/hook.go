@@ -4,7 +4,7 @@ import "time"
 
 // DBTypes lists the types a host passes to bstore.Open (or DB.Register)
 // for the webhook queue.
-var DBTypes = []any{Hook{}, HookRetired{}}
+func DBTypes() []any { return []any{Hook{}, HookRetired{}} }
 
 // Field names used in bstore queries.
 const (

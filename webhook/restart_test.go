@@ -55,7 +55,7 @@ func TestRestart(t *testing.T) {
 	clk := newFakeClock()
 	results := make(chan result, 100)
 	newQueue := func() (*Queue, *bstore.DB) {
-		db, err := bstore.Open(context.Background(), path, nil, DBTypes...)
+		db, err := bstore.Open(context.Background(), path, nil, DBTypes()...)
 		tcheck(t, err, "open")
 		q := &Queue{
 			DB: db, Now: clk.Now, After: clk.After, Rand: func() float64 { return 0.5 },

@@ -1,0 +1,106 @@
+package queue_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/queue"
+)
+
+// README: begin
+// deliverDue is a host's delivery loop: it sends each due batch with the
+// host's own SMTP client and reports the result to bouncekit.
+func deliverDue(ctx context.Context, db *bstore.DB, h *queue.Handler, send func(queue.Batch) error) error {
+	var batches []queue.Batch
+	err := db.Read(ctx, func(tx *bstore.Tx) (err error) {
+		batches, err = queue.Due(tx, time.Now(), 100)
+		return err
+	})
+	for _, b := range batches {
+		if err != nil {
+			break
+		}
+		sendErr := send(b) // One SMTP transaction, outside any database transaction.
+		err = db.Write(ctx, func(tx *bstore.Tx) error {
+			if sendErr != nil {
+				// Classify, retry or give up, DSN, suppression, webhook: one call.
+				_, err := h.FailMsgs(tx, b.Msgs, sendErr)
+				return err
+			}
+			_, err := h.DeliveredMsgs(tx, b.Msgs, queue.Delivery{Code: 250})
+			return err
+		})
+		h.Kick() // Committed: Run may now deliver the DSNs this queued.
+	}
+	return err
+}
+
+// README: end
+
+// Example_embedding runs the delivery loop of the README against a
+// recipient that does not exist.
+func Example_embedding() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "bouncekit-example")
+	defer os.RemoveAll(dir)
+	db, err := bstore.Open(ctx, filepath.Join(dir, "queue.db"), nil, queue.DBTypes()...)
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+
+	h := &queue.Handler{
+		DB: db,
+		Accounts: queue.AccountsFunc(func(string) (queue.AccountSettings, bool) {
+			return queue.AccountSettings{KeepRetired: 24 * time.Hour}, true
+		}),
+	}
+	err = db.Write(ctx, func(tx *bstore.Tx) error {
+		_, err := h.Add(tx, &queue.Msg{SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: "nobody@example.com"})
+		return err
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	send := func(b queue.Batch) error {
+		return &queue.SMTPError{Code: 550, EnhancedCode: "5.1.1", Line: "<nobody@example.com>: user unknown"}
+	}
+	if err := deliverDue(ctx, db, h, send); err != nil {
+		panic(err)
+	}
+
+	err = db.Read(ctx, func(tx *bstore.Tx) error {
+		l, _, err := queue.ListRetired(tx, queue.RetiredFilter{}, 0, 10)
+		for _, m := range l {
+			r, _ := queue.Msg{Results: m.Results}.LastResult()
+			fmt.Println(m.RecipientAddress, m.Event, r.Reason, r.Permanent)
+		}
+		return err
+	})
+	if err != nil {
+		panic(err)
+	}
+	// Output: nobody@example.com failed userunknown true
+}
+
+// TestREADMEEmbedding checks that the README shows the delivery loop above,
+// so its example always compiles and runs.
+func TestREADMEEmbedding(t *testing.T) {
+	src, err := os.ReadFile("embed_example_test.go")
+	tcheck(t, err, "read example")
+	readme, err := os.ReadFile("../README.md")
+	tcheck(t, err, "read README")
+	s := string(src)
+	code := s[strings.Index(s, "// README: begin\n")+len("// README: begin\n") : strings.Index(s, "\n// README: end")]
+	if !strings.Contains(string(readme), strings.TrimSpace(code)) {
+		t.Fatalf("README.md does not contain the delivery loop of embed_example_test.go:\n%s", code)
+	}
+}
