@@ -41,6 +41,21 @@
 // before anything changes; an error from a store is returned and the caller
 // must roll back.
 //
+// # Feedback that arrives later
+//
+// Handler.ProcessIncoming(tx, account, rcptTo, msg) takes mail that came
+// back: an RFC 3464 DSN (package dsn), a bounce in another format (qmail,
+// Exim, Exchange, ...: internal/ndr), an RFC 5965 feedback report, or an
+// auto-reply. Each recipient it names is matched to a queued or retired
+// message by, in this order, the FromID in rcptTo (see Msg.MailFrom and
+// ParseMailFrom), the DSN's Original-Envelope-Id against Msg.EnvID (RFC
+// 3461), and the returned message's Message-ID with the recipient. A failure
+// records a MsgResult (DSN true), asks the SuppressionStore and queues the
+// "failed" webhook with DSN set; a complaint adds a complaint entry and
+// queues "complained"; an auto-reply or anything unmatched queues
+// "unrecognized", never an error. The same report processed twice changes
+// nothing (IncomingSeen).
+//
 // # Interfaces
 //
 // The Handler calls small interfaces, each with a bstore-backed or default
