@@ -44,12 +44,12 @@
 // section 4.1.2), address literals (section 4.1.3) and UTF-8 localparts (RFC
 // 6531) work; malformed addresses give ErrAddress.
 //
-// The go.mod of this module does not carry golang.org/x/text, which
-// golang.org/x/net/idna needs, so the IDNA step is this package's own: it
-// lowercases U-labels and encodes them with Punycode, and checks A-labels for
-// canonical form, but does not apply NFC or the UTS #46 mapping (full-width
-// characters, ideographic full stop). Names in a different Unicode
-// normalization form get different base addresses.
+// A domain with non-ASCII characters first goes through
+// golang.org/x/net/idna's lookup profile (UTS #46 mapping, NFC, IDNA 2008
+// validation), so full-width forms, ideographic full stops and decomposed
+// characters give the same base address. ASCII A-labels are checked by this
+// package's own Punycode decoder, which accepts only the canonical encoding,
+// so one name has one base form.
 //
 // # Store
 //

@@ -1,6 +1,8 @@
 package suppression
 
 import (
+	"golang.org/x/net/idna"
+
 	"errors"
 	"fmt"
 	"net/netip"
@@ -206,6 +208,17 @@ func normalizeDomain(domain string) (string, error) {
 	if strings.HasPrefix(domain, "[") {
 		return normalizeLiteral(domain)
 	}
+	// UTS #46 mapping (case folding, full-width forms, ideographic full
+	// stops), NFC and IDNA 2008 validation, then our own LDH checks below.
+	// ASCII domains skip it: their A-labels are checked strictly below,
+	// where the lookup profile would quietly decode non-canonical ones.
+	if !isASCII(domain) {
+		mapped, err := idna.Lookup.ToASCII(domain)
+		if err != nil {
+			return "", fmt.Errorf("%w: domain %q: %w", ErrAddress, domain, err)
+		}
+		domain = mapped
+	}
 	labels := strings.Split(domain, ".")
 	for i, label := range labels {
 		l, err := normalizeLabel(label)
@@ -220,6 +233,15 @@ func normalizeDomain(domain string) (string, error) {
 		return "", fmt.Errorf("%w: domain longer than 253 bytes", ErrAddress)
 	}
 	return domain, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // normalizeLabel returns the lowercase A-label of one domain label (RFC 5890
@@ -272,7 +294,7 @@ func normalizeLabel(label string) (string, error) {
 
 // checkULabel checks a lowercased U-label: non-ASCII, letters, marks, digits
 // and hyphens only, already lowercase (so that lowercasing is idempotent).
-// Without golang.org/x/text it cannot apply NFC or the UTS #46 mapping.
+// NFC and the UTS #46 mapping were applied before, by normalizeDomain.
 func checkULabel(u string) (string, error) {
 	nonASCII := false
 	for _, r := range u {
