@@ -19,6 +19,7 @@ import (
 
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/queue"
+	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
 )
@@ -44,7 +45,7 @@ var start = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 type demo struct {
 	cfg      config
 	db       *bstore.DB
-	clock    *simClock
+	clock    *queuetest.Clock
 	handler  *queue.Handler
 	hooks    *webhook.Queue
 	supp     *suppression.Store
@@ -62,7 +63,7 @@ func run(ctx context.Context, cfg config) (s *Summary, rerr error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	d := &demo{cfg: cfg, clock: newSimClock(start), results: make(chan struct{}, 64), progress: cfg.Progress}
+	d := &demo{cfg: cfg, clock: queuetest.NewClock(start), results: make(chan struct{}, 64), progress: cfg.Progress}
 	if d.progress == nil {
 		d.progress = io.Discard
 	}
