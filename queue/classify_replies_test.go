@@ -272,7 +272,7 @@ var replyCases = []replyCase{
 	{"sisimai lhost-sendmail-06", raw("SMTP; 550 5.6.9 improper use of 8-bit data in message header"), true, 550, "5.6.9", ReasonContentError, ""},
 	{"sisimai lhost-sendmail-07", raw("SMTP; 554 5.7.1 <kijitora@example.org>: Relay access denied"), true, 554, "5.7.1", ReasonNoRelaying, ""},
 	{"sisimai lhost-sendmail-08", raw("SMTP; 450 4.7.1 Access denied. IP name lookup failed [192.0.2.222]"), false, 450, "4.7.1", ReasonRequirePTR, ""},
-	{"sisimai lhost-sendmail-09", raw("SMTP; 554 5.7.9 Header error"), true, 554, "5.7.9", ReasonSecurityError, "sisimai says policyviolation from the DSN body; the reply alone says 5.7.9"},
+	{"sisimai lhost-sendmail-09", raw("SMTP; 554 5.7.9 Header error"), true, 554, "5.7.9", ReasonPolicyViolation, "was securityerror from 5.7.9 alone; a header check is the receiver's policy, as sisimai says, so \"header error\" is a strong phrase now"},
 	{"sisimai lhost-sendmail-10", raw("SMTP; 450 4.7.1 <c135.kyoto.example.ne.jp[192.0.2.56]>: Client host rejected: may not be mail exchanger"), false, 450, "4.7.1", ReasonBlocked, ""},
 	{"sisimai lhost-sendmail-17", raw("SMTP; 551 not our user"), true, 551, "", ReasonHasMoved, ""},
 	{"sisimai lhost-sendmail-35", raw("SMTP; 525 5.7.13 Disabled recipient address"), true, 525, "5.7.13", ReasonSuspend, ""},

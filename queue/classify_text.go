@@ -33,6 +33,10 @@ var textRules = [...]textRule{
 	{"rfc2822", ReasonNotCompliantRFC, true, ""},
 	{"multiple addresses in from", ReasonNotCompliantRFC, true, ""},
 
+	// Spam verdicts that go on to mention sender authentication: Google
+	// Groups "rejected due to spam classification" explains DMARC and SPF.
+	{"spam classification", ReasonSpamDetected, true, ""},
+
 	// Sender authentication, before spam: Gmail's SPF and DMARC texts go on
 	// about protecting users from spam.
 	{"dmarc", ReasonAuthFailure, true, ""},
@@ -58,6 +62,8 @@ var textRules = [...]textRule{
 
 	// Block lists, before reputation ("blocked using Barracuda Reputation")
 	// and spam ("spamhaus").
+	{"blacklisted url", ReasonSpamDetected, true, ""}, // URIBL: the content, not our IP.
+	{"blacklisted link", ReasonSpamDetected, true, ""},
 	{"spamhaus", ReasonBlocked, true, ""},
 	{"spamcop", ReasonBlocked, true, ""},
 	{"sorbs", ReasonBlocked, true, ""},
@@ -140,6 +146,15 @@ var textRules = [...]textRule{
 	{"recipient not found", ReasonUserUnknown, true, ""},
 	{"as(201806281)", ReasonUserUnknown, true, ""},
 
+	// The recipient's domain has a null MX or no mail exchanger; under a
+	// specific code (qmail's 5.4.4, Sendmail's 5.7.27 for a null MX).
+	{"couldn't find a mail exchanger", ReasonNotAccept, true, ""}, // qmail.
+	{"host does not accept mail", ReasonNotAccept, true, ""},      // Sendmail.
+	{"no smtp service", ReasonNotAccept, true, ""},                // Exim: "an MX or SRV record indicated no SMTP service".
+	{"no mx found", ReasonNotAccept, true, ""},                    // OpenSMTPD.
+	{"no mx record found", ReasonNotAccept, true, ""},             // Yahoo.
+
+	{"header error", ReasonPolicyViolation, true, ""},   // Sendmail and Exim header checks, under 5.7.9 and 5.7.0.
 	{"policy reasons", ReasonPolicyViolation, true, ""}, // Yahoo, under 5.7.9.
 	{"policy violation", ReasonPolicyViolation, true, ""},
 	{"policy rejection", ReasonPolicyViolation, true, ""},
@@ -159,6 +174,9 @@ var textRules = [...]textRule{
 	{"helo command rejected", ReasonBlocked, false, ""},
 	{"invalid helo", ReasonBlocked, false, ""},
 	{"bad helo", ReasonBlocked, false, ""},
+	{"my name was rejected", ReasonBlocked, false, ""}, // qmail: our HELO name.
+	{"invalid ip for sending", ReasonBlocked, false, ""},
+	{"smtp server of your isp", ReasonBlocked, false, ""}, // "Please use the smtp server of your ISP": dynamic IPs.
 	{"client host rejected", ReasonBlocked, false, ""},
 
 	{"account is blocked", ReasonSuspend, false, ""}, // Orange, before "blocked".
@@ -177,6 +195,9 @@ var textRules = [...]textRule{
 	{"full mailbox", ReasonMailboxFull, false, ""},
 	{"over quota", ReasonMailboxFull, false, ""},
 	{"quota", ReasonMailboxFull, false, ""},
+	{"mailbox exceeded", ReasonMailboxFull, false, ""}, // Biglobe: "messages in recipient's mailbox exceeded the local limit".
+	{"mailbox exceeds", ReasonMailboxFull, false, ""},  // IMail: "User mailbox exceeds allowed size".
+	{"mailfolder is full", ReasonMailboxFull, false, ""},
 	{"storage allocation", ReasonMailboxFull, false, ""},
 	{"exceeded storage", ReasonMailboxFull, false, ""},
 	{"mailbox size limit", ReasonMailboxFull, false, ""},
@@ -196,6 +217,11 @@ var textRules = [...]textRule{
 	{"invalid sender", ReasonRejected, false, ""},
 	{"address is not verified", ReasonRejected, false, ""}, // Amazon SES.
 
+	{"unroutable sender", ReasonRejected, false, ""},             // Exim.
+	{"not a registered gateway user", ReasonRejected, false, ""}, // The sender is not allowed to use the gateway.
+	{"customfromdenied", ReasonRejected, false, ""},              // Google Groups: the sender may not post.
+	{"permission to post", ReasonRejected, false, ""},            // Google Groups.
+
 	{"relay access denied", ReasonNoRelaying, false, ""},
 	{"relaying", ReasonNoRelaying, false, ""},
 	{"relay denied", ReasonNoRelaying, false, ""},
@@ -204,6 +230,7 @@ var textRules = [...]textRule{
 	{"not permitted to relay", ReasonNoRelaying, false, ""},
 	{"unable to relay", ReasonNoRelaying, false, ""},
 	{"not configured to relay", ReasonNoRelaying, false, ""},
+	{"insecure mail relay", ReasonNoRelaying, false, ""},
 	{"we do not relay", ReasonNoRelaying, false, ""},
 	{"open relay", ReasonNoRelaying, false, ""},
 	{"allowed rcpthosts", ReasonNoRelaying, false, ""}, // qmail.
@@ -244,6 +271,7 @@ var textRules = [...]textRule{
 	{"unknown mailbox", ReasonUserUnknown, false, ""},
 	{"invalid mailbox", ReasonUserUnknown, false, ""},
 	{"no mailbox", ReasonUserUnknown, false, ""},
+	{"check if address is correct", ReasonUserUnknown, false, ""}, // InterScan MSS.
 	{"does not exist", ReasonUserUnknown, false, ""},
 	{"doesn't have a", ReasonUserUnknown, false, ""}, // Yahoo "This user doesn't have a yahoo.com account".
 	{"address unknown", ReasonUserUnknown, false, ""},
@@ -271,6 +299,7 @@ var textRules = [...]textRule{
 	{"disk full", ReasonSystemFull, false, ""},
 	{"disk is full", ReasonSystemFull, false, ""},
 
+	{"in the queue too long", ReasonExpired, false, ""}, // qmail, before "timed out".
 	{"message expired", ReasonExpired, false, ""},
 	{"queue.expired", ReasonExpired, false, ""}, // Exchange.
 	{"delivery time expired", ReasonExpired, false, ""},
