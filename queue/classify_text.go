@@ -127,6 +127,11 @@ var textRules = [...]textRule{
 	{"throttl", ReasonSpeeding, true, ""},
 	{"too fast", ReasonSpeeding, true, ""},
 
+	// A full mailbox under a code that says otherwise: "552 sorry, mailbox
+	// ... is over quota temporarily (#5.1.1)". After the rate limits, which
+	// have "sending quota".
+	{"over quota", ReasonMailboxFull, true, ""},
+
 	// Greylisting: the receiver has not decided yet; retry in minutes.
 	{"greylist", ReasonOnHold, true, DetailGreylisted},
 	{"graylist", ReasonOnHold, true, DetailGreylisted},
@@ -193,7 +198,6 @@ var textRules = [...]textRule{
 	{"mailbox full", ReasonMailboxFull, false, ""},
 	{"mailbox is full", ReasonMailboxFull, false, ""},
 	{"full mailbox", ReasonMailboxFull, false, ""},
-	{"over quota", ReasonMailboxFull, false, ""},
 	{"quota", ReasonMailboxFull, false, ""},
 	{"mailbox exceeded", ReasonMailboxFull, false, ""}, // Biglobe: "messages in recipient's mailbox exceeded the local limit".
 	{"mailbox exceeds", ReasonMailboxFull, false, ""},  // IMail: "User mailbox exceeds allowed size".
@@ -318,7 +322,9 @@ var textRules = [...]textRule{
 	{"too many hops", ReasonNetworkError, false, ""},
 	{"mail loop", ReasonNetworkError, false, ""},
 	{"loop detected", ReasonNetworkError, false, ""},
-	{"name server reply", ReasonNetworkError, false, ""}, // Postfix "Malformed or unexpected name server reply".
+	{"host name lookup failure", ReasonNetworkError, false, ""}, // Sendmail, before "lookup failure".
+	{"network error", ReasonNetworkError, false, ""},            // OpenSMTPD "Network error on destination MXs".
+	{"name server reply", ReasonNetworkError, false, ""},        // Postfix "Malformed or unexpected name server reply".
 	{"establish an smtp connection", ReasonNetworkError, false, ""},
 	{"read error", ReasonNetworkError, false, ""},
 	{"unable to connect", ReasonNetworkError, false, ""},
@@ -341,6 +347,7 @@ var textRules = [...]textRule{
 	{"tls is required", ReasonFailedSTARTTLS, false, ""},
 	{"must use tls", ReasonFailedSTARTTLS, false, ""},
 	{"encryption required", ReasonFailedSTARTTLS, false, ""},
+	{"does not support tls", ReasonFailedSTARTTLS, false, ""}, // Gmail relaying "500 Remote server does not support TLS".
 
 	{"authentication required", ReasonSecurityError, false, ""},
 	{"authentication is required", ReasonSecurityError, false, ""},

@@ -20,9 +20,9 @@ const incomingCorpus = "../internal/ndr/testdata/corpus"
 // Floors for the corpus measurement, just below what is achieved, so a
 // regression fails the test. See TestIncomingCorpus.
 const (
-	minCorpusVerdict = 0.84 // Failed recipient and sisimai's hard/soft verdict right, per row: 260/306.
+	minCorpusVerdict = 0.85 // Failed recipient and sisimai's hard/soft verdict right, per row: 261/306.
 	minCorpusClass   = 0.93 // Failed recipient and permanent/temporary as sisimai's status class: 288/306.
-	minCorpusReason  = 0.70 // Reason equal to sisimai's, per row: 215/306.
+	minCorpusReason  = 0.71 // Reason equal to sisimai's, per row: 219/306.
 )
 
 type corpusRow struct {
