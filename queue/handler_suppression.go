@@ -99,9 +99,23 @@ func (h *Handler) recipientHistory(tx *bstore.Tx, cache *historyCache, account, 
 	} else if hist, ok := (*cache)[key]; ok {
 		return hist, nil
 	}
+	hist, err := loadHistory(tx, account, address, 0)
+	if err != nil {
+		return nil, err
+	}
+	(*cache)[key] = hist
+	return hist, nil
+}
+
+// loadHistory returns the outcomes of the account's recent retired messages
+// to address, newest first, leaving out canceled ones and the message with
+// ID exclude.
+func loadHistory(tx *bstore.Tx, account, address string, exclude int64) ([]suppression.Outcome, error) {
 	q := bstore.QueryTx[MsgRetired](tx)
 	q.FilterNonzero(MsgRetired{RecipientAddress: address})
-	q.FilterFn(func(r MsgRetired) bool { return r.SenderAccount == account && r.Event != eventCanceled })
+	q.FilterFn(func(r MsgRetired) bool {
+		return r.ID != exclude && r.SenderAccount == account && r.Event != eventCanceled
+	})
 	q.SortDesc(fieldLastActivity)
 	q.Limit(historyLimit)
 	var hist []suppression.Outcome
@@ -116,6 +130,5 @@ func (h *Handler) recipientHistory(tx *bstore.Tx, cache *historyCache, account, 
 	if err != nil {
 		return nil, fmt.Errorf("queue: reading history of %s: %w", address, err)
 	}
-	(*cache)[key] = hist
 	return hist, nil
 }

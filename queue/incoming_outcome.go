@@ -144,26 +144,7 @@ func (p *incomingRun) suppressFailure(r MsgRetired, f Failure) (bool, error) {
 // history returns the outcomes of the account's other recent messages to
 // the recipient, newest first, as recipientHistory does.
 func (p *incomingRun) history(r MsgRetired) ([]suppression.Outcome, error) {
-	q := bstore.QueryTx[MsgRetired](p.tx)
-	q.FilterNonzero(MsgRetired{RecipientAddress: r.RecipientAddress})
-	q.FilterFn(func(x MsgRetired) bool {
-		return x.ID != r.ID && x.SenderAccount == r.SenderAccount && x.Event != eventCanceled
-	})
-	q.SortDesc(fieldLastActivity)
-	q.Limit(historyLimit)
-	var hist []suppression.Outcome
-	err := q.ForEach(func(x MsgRetired) error {
-		o := suppression.Outcome{Time: x.LastActivity, Success: x.Success}
-		if lr, ok := (Msg{Results: x.Results}).LastResult(); ok && !x.Success {
-			o.Failure = suppression.Failure{Permanent: lr.Permanent, Code: lr.Code, EnhancedCode: lr.EnhancedCode, Reason: string(lr.Reason)}
-		}
-		hist = append(hist, o)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("queue: reading history of %s: %w", r.RecipientAddress, err)
-	}
-	return hist, nil
+	return loadHistory(p.tx, r.SenderAccount, r.RecipientAddress, r.ID)
 }
 
 // runFeedback handles an RFC 5965 feedback report: a complaint suppression
