@@ -210,22 +210,16 @@ func lastError(results []queue.MsgResult) string {
 }
 
 func queueShow(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	ids, err := parseIDArgs("queue show", fs.Args())
+	id, err := c.parseOneID(fs, args, "queue show")
 	if err != nil {
 		return err
 	}
-	if len(ids) != 1 {
-		return usageErrorf("queue show: one ID")
-	}
-	m := queue.Msg{ID: ids[0]}
+	m := queue.Msg{ID: id}
 	err = c.withDB(ctx, func(db *bstore.DB) error {
 		return db.Read(ctx, func(tx *bstore.Tx) error { return tx.Get(&m) })
 	})
 	if errors.Is(err, bstore.ErrAbsent) {
-		return notFoundf("queue show: no queued message %d (see retired show)", ids[0])
+		return notFoundf("queue show: no queued message %d (see retired show)", id)
 	} else if err != nil {
 		return err
 	}

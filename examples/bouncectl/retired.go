@@ -76,22 +76,16 @@ func retiredList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 }
 
 func retiredShow(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	ids, err := parseIDArgs("retired show", fs.Args())
+	id, err := c.parseOneID(fs, args, "retired show")
 	if err != nil {
 		return err
 	}
-	if len(ids) != 1 {
-		return usageErrorf("retired show: one ID")
-	}
-	m := queue.MsgRetired{ID: ids[0]}
+	m := queue.MsgRetired{ID: id}
 	err = c.withDB(ctx, func(db *bstore.DB) error {
 		return db.Read(ctx, func(tx *bstore.Tx) error { return tx.Get(&m) })
 	})
 	if errors.Is(err, bstore.ErrAbsent) {
-		return notFoundf("retired show: no retired message %d (see queue show)", ids[0])
+		return notFoundf("retired show: no retired message %d (see queue show)", id)
 	} else if err != nil {
 		return err
 	}
@@ -156,4 +150,19 @@ func listRetired(tx *bstore.Tx, f queue.RetiredFilter, cursor int64, limit int) 
 		next = msgs[limit-1].ID
 	}
 	return msgs, next, nil
+}
+
+// parseOneID parses a show command's flags and its single ID argument.
+func (c *cli) parseOneID(fs *flag.FlagSet, args []string, cmd string) (int64, error) {
+	if err := c.parse(fs, args); err != nil {
+		return 0, err
+	}
+	ids, err := parseIDArgs(cmd, fs.Args())
+	if err != nil {
+		return 0, err
+	}
+	if len(ids) != 1 {
+		return 0, usageErrorf("%s: one ID", cmd)
+	}
+	return ids[0], nil
 }
