@@ -51,8 +51,18 @@ type reportRcpt struct {
 	code       int    // SMTP reply code.
 	diagnostic string // Diagnostic-Code text or the bounce's sentence.
 	remoteMTA  string
-	afterData  bool // The reply was to the message data, not to RCPT TO.
+	stage      replyStage // The command the reply answered, as far as the text says.
 }
+
+// replyStage is the part of the SMTP transaction a remote reply answered,
+// as far as a bounce's text says.
+type replyStage int
+
+const (
+	stageUnknown replyStage = iota
+	stageRcpt               // RCPT TO: the recipient itself was refused.
+	stageData               // The message data, after the recipient was accepted.
+)
 
 // parseIncoming reads msg: an RFC 3464 DSN (package dsn), an RFC 5965
 // feedback report, a bounce in another format or an auto-reply (package
@@ -87,8 +97,8 @@ func parseIncoming(msg []byte) *incomingReport {
 				diagnostic: r.DiagnosticCode,
 				remoteMTA:  r.RemoteMTA,
 			}
-			rr.afterData = mentionsData(rr.diagnostic)
-			if rr.diagnostic == "" && (rr.action == dsn.ActionFailed || rr.action == dsn.ActionDelayed) || !rr.afterData && classifyRcpt(rr).Reason == ReasonUserUnknown {
+			rr.stage = replyStageOf("", rr.diagnostic)
+			if rr.diagnostic == "" && (rr.action == dsn.ActionFailed || rr.action == dsn.ActionDelayed) || rr.stage == stageUnknown && mentionsUnknownUser(rr) {
 				// Some MTAs put the reply, or the command it answered,
 				// only in the text part.
 				if nr == nil {
@@ -156,7 +166,7 @@ func parseIncoming(msg []byte) *incomingReport {
 			status:     r.Status,
 			code:       r.Code,
 			diagnostic: r.Diagnostic,
-			afterData:  mentionsData(r.Diagnostic),
+			stage:      replyStageOf(r.Command, r.Diagnostic),
 		})
 	}
 	if len(rep.rcpts) > MaxIncomingRecipients {
@@ -192,7 +202,9 @@ func fillFromText(rr *reportRcpt, nr *ndr.Report) {
 		if rr.diagnostic == "" {
 			rr.diagnostic = r.Diagnostic
 		}
-		rr.afterData = rr.afterData || mentionsData(r.Diagnostic)
+		if rr.stage == stageUnknown {
+			rr.stage = replyStageOf(r.Command, r.Diagnostic)
+		}
 		if rr.code == 0 {
 			rr.code = r.Code
 		}
@@ -267,27 +279,56 @@ func classifyRcpt(r reportRcpt) Failure {
 		// 4.x.x status, e.g. 4.4.7).
 		f.Reason = ReasonExpired
 	}
-	if f.Reason == ReasonUserUnknown && r.afterData {
-		// The server accepted the recipient at RCPT TO, so the mailbox
-		// exists; "user unknown" after the data is a filter's answer. As
-		// sisimai judges it, and it keeps such replies from suppressing
-		// the address as a hard bounce.
+	if f.Reason == ReasonUserUnknown && r.stage != stageRcpt && !addressStatus(f.EnhancedCode) {
+		// "User unknown" is a hard bounce only when the recipient itself
+		// was refused: at RCPT TO, or with an X.1.x address status. After
+		// the data the server had accepted the recipient, so the mailbox
+		// exists and the reply is a filter's answer (Japanese mobile
+		// carriers answer so for blocked senders); where the report does
+		// not say, it is not proof enough to suppress the address for
+		// good. sisimai judges the same way.
 		f.Reason = ReasonFiltered
 	}
 	return f
 }
 
-// mentionsData reports whether a diagnostic says the reply came after the
-// message data: Postfix's "(in reply to end of DATA command)", Exim's
-// "after end of data", Sendmail's ">>> DATA".
-func mentionsData(s string) bool {
+// mentionsUnknownUser reports whether r would be classified as an unknown
+// user, which depends on the command the reply answered.
+func mentionsUnknownUser(r reportRcpt) bool {
+	return classifyRcpt(reportRcpt{action: r.action, status: r.status, code: r.code, diagnostic: r.diagnostic, stage: stageRcpt}).Reason == ReasonUserUnknown
+}
+
+// addressStatus reports whether an enhanced status code is in the X.1.x
+// addressing subject (RFC 3463 section 3.2), such as 5.1.1 bad destination
+// mailbox address.
+func addressStatus(s string) bool {
+	return len(s) >= 4 && s[1:3] == ".1" && s[3] == '.'
+}
+
+// replyStageOf returns the stage a reply answered: the command a bounce's
+// transcript shows (package internal/ndr), else what the diagnostic says:
+// Postfix's "(in reply to RCPT TO command)" and "(in reply to end of DATA
+// command)", Exim's "after RCPT TO:<...>" and "after end of data",
+// Sendmail's ">>> RCPT To:" and ">>> DATA".
+func replyStageOf(command, s string) replyStage {
+	switch command {
+	case "RCPT":
+		return stageRcpt
+	case "DATA", "BDAT":
+		return stageData
+	}
 	s = strings.ToLower(s)
 	for _, p := range []string{"end of data", ">>> data", "after data", "in reply to data"} {
 		if strings.Contains(s, p) {
-			return true
+			return stageData
 		}
 	}
-	return false
+	for _, p := range []string{"rcpt to", ">>> rcpt", "in reply to rcpt", "after rcpt"} {
+		if strings.Contains(s, p) {
+			return stageRcpt
+		}
+	}
+	return stageUnknown
 }
 
 // isGenericStatus reports whether an enhanced status code says nothing but

@@ -14,7 +14,7 @@ var update = flag.Bool("update", false, "rewrite testdata/corpus.golden")
 
 // TestCorpusGolden compares what Parse returns for every corpus file with
 // testdata/corpus.golden: format, original Message-ID and, per recipient,
-// address, action, status, code and diagnostic. The golden file was reviewed
+// address, action, status, code, command and diagnostic. The golden file was reviewed
 // by hand against the bounces when written; expected.tsv has no addresses or
 // diagnostics to check them with. Run with -update after an intended change
 // and review the diff.
@@ -44,7 +44,7 @@ func TestCorpusGolden(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "%s\t%s\tautoreply=%v dsn=%v\tmsgid=%s\n", name, r.Format, r.AutoReply, r.DSN, r.OriginalMessageID)
 		for _, rc := range r.Recipients {
-			fmt.Fprintf(&b, "\t%s\t%s\t%s\t%d\t%s\n", rc.Address, rc.Action, rc.Status, rc.Code, rc.Diagnostic)
+			fmt.Fprintf(&b, "\t%s\t%s\t%s\t%d\t%s\t%s\n", rc.Address, rc.Action, rc.Status, rc.Code, rc.Command, rc.Diagnostic)
 		}
 	}
 	golden := filepath.Join("testdata", "corpus.golden")

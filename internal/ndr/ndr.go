@@ -90,6 +90,12 @@ type Recipient struct {
 	// for this recipient, with line breaks replaced by spaces. It is what a
 	// classifier should search for phrases such as "user unknown".
 	Diagnostic string
+
+	// Command is the SMTP command the remote reply answered, upper case
+	// ("RCPT", "DATA", "MAIL", ...), when a Sendmail-style session
+	// transcript shows it (">>> RCPT To:<x@y>" then "<<< 550 ..."); else
+	// empty. Postfix and Exim name the command in Diagnostic itself.
+	Command string
 }
 
 // Permanent reports whether the failure is permanent (a 5.x.x status or 5xx

@@ -349,8 +349,11 @@ func (x *extractor) recipients(original []mail.Header) []Recipient {
 		if diag == "" {
 			diag = x.sentence()
 		}
-		r := Recipient{Address: c.addr, Diagnostic: diag}
+		r := Recipient{Address: c.addr, Diagnostic: diag, Command: x.command(c.addr, c.line)}
 		r.Code, r.Status = codes(diag)
+		if r.Status == "" {
+			r.Status = exchangeStatus(diag)
+		}
 		r.Action = x.action(r)
 		rcpts = append(rcpts, r)
 	}
@@ -389,6 +392,9 @@ func (x *extractor) complete(rcpts []Recipient) {
 				}
 				r.Diagnostic = strings.TrimSpace(r.Diagnostic + " " + global)
 			}
+		}
+		if r.Command == "" && i < maxTextSearches {
+			r.Command = x.command(r.Address, x.lineOf(r.Address))
 		}
 		code, status := codes(r.Diagnostic)
 		if r.Code == 0 {
@@ -440,6 +446,97 @@ func (x *extractor) block(c candidate, starts map[int]bool) string {
 		parts = append(parts, l)
 	}
 	return joinReply(parts)
+}
+
+// command returns the SMTP command that the reply about address a, on
+// line, answered, as a Sendmail session transcript shows it: the ">>> "
+// line before the "<<< " reply that precedes the recipient's line, or a
+// ">>> RCPT" line naming a that a "<<< " error reply follows. Empty when the
+// text has no transcript.
+func (x *extractor) command(a string, line int) string {
+	if line >= 2 && strings.HasPrefix(strings.TrimSpace(x.lines[line-1]), "<<< ") {
+		if v := transcriptVerb(x.lines[line-2]); v != "" {
+			return v
+		}
+	}
+	if a == "" {
+		return ""
+	}
+	for i := 0; i+1 < len(x.lines); i++ {
+		v := transcriptVerb(x.lines[i])
+		if v == "" || !containsFold(x.lines[i], a) {
+			continue
+		}
+		reply := strings.TrimSpace(x.lines[i+1])
+		if strings.HasPrefix(reply, "<<< 4") || strings.HasPrefix(reply, "<<< 5") {
+			return v
+		}
+	}
+	return ""
+}
+
+// transcriptVerb returns the command verb of a transcript line such as
+// ">>> RCPT To:<x@y>", upper case, or empty.
+func transcriptVerb(line string) string {
+	t, ok := strings.CutPrefix(strings.TrimSpace(line), ">>> ")
+	if !ok {
+		return ""
+	}
+	verb, _, _ := strings.Cut(strings.TrimSpace(t), " ")
+	verb = strings.ToUpper(strings.TrimRight(verb, ":"))
+	if len(verb) < 4 || !isLetters(verb) {
+		return ""
+	}
+	return verb
+}
+
+func isLetters(s string) bool {
+	for _, c := range s {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// exchangeCodes maps the diagnostic codes of Exchange 2000/2003's NDRs
+// ("MSEXCH:IMS:... 0 (000C05A6) Unknown Recipient") to the enhanced status
+// code (RFC 3463) that says the same.
+var exchangeCodes = map[string]string{
+	"000C05A6": "5.1.1", // Unknown recipient.
+	"000C0595": "5.1.4", // Ambiguous recipient.
+	"00010256": "5.5.3", // Too many recipients.
+	"000D06B5": "5.1.6", // No proxy address for the recipient.
+	"00120270": "5.4.6", // Too many hops: a routing loop.
+	"00050311": "5.6.3", // Conversion to Internet format failed.
+	"000502CC": "5.6.3", // Conversion to Internet format failed.
+	"000B0981": "5.7.0", // The remote server does not support AUTH.
+}
+
+// exchangeStatus returns the enhanced status code for the Exchange NDR
+// code in diag, or empty.
+func exchangeStatus(diag string) string {
+	i := strings.Index(diag, "MSEXCH:")
+	if i < 0 {
+		return ""
+	}
+	rest := diag[i:]
+	for {
+		j := strings.IndexByte(rest, '(')
+		if j < 0 || j+10 > len(rest) {
+			return ""
+		}
+		if rest[j+9] == ')' {
+			if st, ok := exchangeCodes[strings.ToUpper(rest[j+1:j+9])]; ok {
+				return st
+			}
+		}
+		rest = rest[j+1:]
+	}
 }
 
 // isLabelLine reports whether line only labels an address, as "To: x@y" or
