@@ -254,7 +254,8 @@ func TestHardBounce(t *testing.T) {
 		{Failure{Permanent: true, EnhancedCode: "5.1.10", Reason: ReasonNotAccept}, true},
 		{Failure{Permanent: false, Code: 421, EnhancedCode: "4.3.2", Reason: ReasonNotAccept}, false},
 		{Failure{Permanent: true, Code: 550, EnhancedCode: "4.3.2", Reason: ReasonNotAccept}, true},
-		{Failure{Permanent: true, Reason: ReasonNotAccept}, false}, // No code to say 5xx.
+		{Failure{Permanent: true, Reason: ReasonNotAccept}, true},   // No code, but permanent: a null MX or a bounce's "no MX record".
+		{Failure{Permanent: false, Reason: ReasonNotAccept}, false}, // Temporary: the receiver may change its mind.
 		{Failure{Permanent: false, Code: 450, Reason: ReasonUserUnknown}, false},
 		{Failure{Permanent: true, Code: 550, Reason: ReasonMailboxFull}, false},
 		{Failure{Permanent: true, Code: 550, Reason: ReasonSuspend}, false},

@@ -37,7 +37,8 @@ type Failure struct {
 // HardBounce reports whether the failure says the address will never work:
 // a permanent failure with reason userunknown, hostunknown or hasmoved, or
 // notaccept with a 5xx reply code (or a 5.x.x enhanced code when there was no
-// reply). The suppression policy builds on it. A 4xx "user unknown" (Postfix's
+// reply, or no code at all: a null MX found in DNS, or a bounce that only
+// says the domain accepts no mail). The suppression policy builds on it. A 4xx "user unknown" (Postfix's
 // "450 4.1.1 unverified address") is not a hard bounce: the receiver itself
 // says it may change its mind.
 func (f Failure) HardBounce() bool {
@@ -51,7 +52,10 @@ func (f Failure) HardBounce() bool {
 		if f.Code != 0 {
 			return f.Code/100 == 5
 		}
-		return len(f.EnhancedCode) > 0 && f.EnhancedCode[0] == '5'
+		if f.EnhancedCode != "" {
+			return f.EnhancedCode[0] == '5'
+		}
+		return true
 	}
 	return false
 }
