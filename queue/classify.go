@@ -216,6 +216,7 @@ func classifySMTPError(e *SMTPError, err error) Failure {
 	if e.Code == 0 && enh.class == 0 {
 		f.Permanent = e.Permanent
 	}
+	settleTemporary(&f)
 	if strings.EqualFold(e.Command, "starttls") && e.Code/100 != 2 && f.Reason != ReasonTooManyConn && f.Reason != ReasonSpeeding {
 		// A refused STARTTLS: whatever the reply says, TLS did not start.
 		f.Reason = ReasonFailedSTARTTLS
@@ -253,7 +254,20 @@ func classifyMessage(code int, enhanced, msg string, err error) Failure {
 	}
 	f.Reason, f.Detail = replyReason(code, enh, first, more)
 	f.Permanent = replyPermanent(code, enh, f.Detail)
+	settleTemporary(&f)
 	return f
+}
+
+// settleTemporary corrects a reason that contradicts a temporary reply: a
+// domain that "does not exist" in a 4xx reply (Postfix's "450 4.1.2 Domain
+// not found", Gmail's delayed "DNS Error ... NXDOMAIN") is a DNS lookup
+// that failed for now, a network error, until a permanent answer says so.
+// Without any code the reply says nothing about permanence, and the reason
+// stands.
+func settleTemporary(f *Failure) {
+	if !f.Permanent && f.Reason == ReasonHostUnknown && (f.Code != 0 || f.EnhancedCode != "") {
+		f.Reason = ReasonNetworkError
+	}
 }
 
 // findEnhancedCode finds the enhanced code of a "\n"-joined reply message: at

@@ -159,6 +159,10 @@ var textRules = [...]textRule{
 	{"no mx found", ReasonNotAccept, true, ""},                    // OpenSMTPD.
 	{"no mx record found", ReasonNotAccept, true, ""},             // Yahoo.
 
+	// The DNS server answered badly: a lookup failure, not proof that the
+	// domain does not exist, even under Postfix's 5.4.4 (unable to route).
+	{"malformed or unexpected name server reply", ReasonNetworkError, true, ""},
+
 	{"header error", ReasonPolicyViolation, true, ""},   // Sendmail and Exim header checks, under 5.7.9 and 5.7.0.
 	{"policy reasons", ReasonPolicyViolation, true, ""}, // Yahoo, under 5.7.9.
 	{"policy violation", ReasonPolicyViolation, true, ""},
@@ -324,7 +328,6 @@ var textRules = [...]textRule{
 	{"loop detected", ReasonNetworkError, false, ""},
 	{"host name lookup failure", ReasonNetworkError, false, ""}, // Sendmail, before "lookup failure".
 	{"network error", ReasonNetworkError, false, ""},            // OpenSMTPD "Network error on destination MXs".
-	{"name server reply", ReasonNetworkError, false, ""},        // Postfix "Malformed or unexpected name server reply".
 	{"establish an smtp connection", ReasonNetworkError, false, ""},
 	{"read error", ReasonNetworkError, false, ""},
 	{"unable to connect", ReasonNetworkError, false, ""},

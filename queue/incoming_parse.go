@@ -273,10 +273,12 @@ func classifyRcpt(r reportRcpt) Failure {
 	if f.Code == 0 && f.EnhancedCode == "" {
 		f.Permanent = r.action == dsn.ActionFailed
 	}
-	if r.action == dsn.ActionFailed && !f.Permanent && (f.Reason == ReasonNetworkError || f.Reason == ReasonUndefined) {
+	if r.action == dsn.ActionFailed && !f.Permanent && (f.Reason == ReasonUndefined || f.Reason == ReasonNetworkError && !dnsOrLoop(f.EnhancedCode, r.diagnostic)) {
 		// The reporting MTA gave up after temporary failures, such as
-		// timeouts: its queue lifetime expired (RFC 3464 "failed" with a
-		// 4.x.x status, e.g. 4.4.7).
+		// connection timeouts: its queue lifetime expired (RFC 3464
+		// "failed" with a 4.x.x status, e.g. 4.4.7). A failed DNS lookup or
+		// a mail loop stays a network error: it is the cause, and waiting
+		// did not come into it.
 		f.Reason = ReasonExpired
 	}
 	if f.Reason == ReasonUserUnknown && r.stage != stageRcpt && !addressStatus(f.EnhancedCode) {
@@ -329,6 +331,25 @@ func replyStageOf(command, s string) replyStage {
 		}
 	}
 	return stageUnknown
+}
+
+// dnsOrLoop reports whether a network error is a DNS failure or a mail
+// loop (RFC 3463 X.4.3, X.4.4, X.4.6, or the diagnostic's words) rather
+// than a host that did not answer.
+func dnsOrLoop(status, diag string) bool {
+	if len(status) >= 5 && status[1:4] == ".4." {
+		switch status[4:] {
+		case "3", "4", "6":
+			return true
+		}
+	}
+	d := strings.ToLower(diag)
+	for _, w := range []string{"dns", "name server", "name service", "lookup", "loop", "hops"} {
+		if strings.Contains(d, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // isGenericStatus reports whether an enhanced status code says nothing but
