@@ -6,6 +6,7 @@ import (
 	"github.com/bouncekit/bouncekit/dsn"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -70,7 +71,23 @@ type corpusVerdict struct {
 // judgeCorpusFile compares what parseIncoming and classifyRcpt make of msg
 // with sisimai's rows for the file.
 func judgeCorpusFile(msg []byte, rows []corpusRow) []corpusVerdict {
-	rep := parseIncoming(msg)
+	// Two corpus files are mboxes of two bounces; a host hands each message
+	// to ProcessIncoming on its own.
+	type found struct {
+		rep  *incomingReport
+		rcpt reportRcpt
+	}
+	var rep *incomingReport
+	var rcpts []found
+	for _, m := range splitMbox(msg) {
+		r := parseIncoming(m)
+		if rep == nil {
+			rep = r
+		}
+		for _, rr := range r.rcpts {
+			rcpts = append(rcpts, found{r, rr})
+		}
+	}
 	out := make([]corpusVerdict, len(rows))
 	lmsg := strings.ToLower(string(msg))
 	for i, row := range rows {
@@ -85,10 +102,10 @@ func judgeCorpusFile(msg []byte, rows []corpusRow) []corpusVerdict {
 		case row.reason == "feedback":
 			ok := rep.kind == IncomingFeedback
 			v.rcptOK, v.reasonOK, v.classOK, v.got = ok, ok, ok, string(rep.kind)
-		case len(rep.rcpts) != len(rows):
-			v.got = fmt.Sprintf("%s: %d recipients, want %d", rep.kind, len(rep.rcpts), len(rows))
+		case len(rcpts) != len(rows):
+			v.got = fmt.Sprintf("%s: %d recipients, want %d", rep.kind, len(rcpts), len(rows))
 		default:
-			rr := rep.rcpts[i]
+			rep, rr := rcpts[i].rep, rcpts[i].rcpt
 			f := classifyRcpt(rr)
 			addrOK := strings.Contains(rr.address, "@") && strings.Contains(lmsg, strings.ToLower(rr.address))
 			v.rcptOK = addrOK && f.HardBounce() == row.hard
@@ -99,6 +116,27 @@ func judgeCorpusFile(msg []byte, rows []corpusRow) []corpusVerdict {
 		}
 	}
 	return out
+}
+
+// mboxFromRe matches the "From " line that starts each message of an
+// mbox: "From sender Thu Jul  2 12:05:05 2020".
+var mboxFromRe = regexp.MustCompile(`(?m)^From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) `)
+
+// splitMbox splits an mbox into its messages; other input is one message.
+func splitMbox(b []byte) [][]byte {
+	locs := mboxFromRe.FindAllIndex(b, -1)
+	if len(locs) < 2 || locs[0][0] != 0 {
+		return [][]byte{b}
+	}
+	var msgs [][]byte
+	for i, l := range locs {
+		end := len(b)
+		if i+1 < len(locs) {
+			end = locs[i+1][0]
+		}
+		msgs = append(msgs, b[l[0]:end])
+	}
+	return msgs
 }
 
 // TestIncomingCorpus measures, over the shared corpus, how often the
