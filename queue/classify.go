@@ -530,8 +530,9 @@ func enhancedReason(c enhancedCode) (r Reason, generic bool) {
 		return ReasonSystemFull, false
 	case 4006: // X.4.6 Routing loop detected.
 		return ReasonNetworkError, false
-	case 4007: // X.4.7 Delivery time expired.
-		return ReasonExpired, false
+	case 4007: // X.4.7 Delivery time expired: the queue gave up, and the
+		// text may say on what.
+		return ReasonExpired, true
 
 	case 5000: // X.5.0 Other or undefined protocol status.
 		return ReasonSyntaxError, true

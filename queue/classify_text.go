@@ -327,6 +327,7 @@ var textRules = [...]textRule{
 	{"mail loop", ReasonNetworkError, false, ""},
 	{"loop detected", ReasonNetworkError, false, ""},
 	{"host name lookup failure", ReasonNetworkError, false, ""}, // Sendmail, before "lookup failure".
+	{"dns error", ReasonNetworkError, false, ""},                // Gmail "DNS Error: ... had no relevant answers".
 	{"network error", ReasonNetworkError, false, ""},            // OpenSMTPD "Network error on destination MXs".
 	{"establish an smtp connection", ReasonNetworkError, false, ""},
 	{"read error", ReasonNetworkError, false, ""},

@@ -262,9 +262,10 @@ func classifyRcpt(r reportRcpt) Failure {
 		return Failure{Permanent: r.action == dsn.ActionFailed, Reason: ReasonUndefined}
 	}
 	status := r.status
-	if isGenericStatus(status) {
+	if isGenericStatus(status) || isExpiredStatus(status) {
 		// "Status: 5.0.0" with "Diagnostic-Code: smtp; 550 5.1.1 ...": the
-		// remote server's own code says more.
+		// remote server's own code says more. So it does under "Status:
+		// 4.4.7", which only says that the reporting MTA stopped trying.
 		if e := ParseReply(r.diagnostic); e.EnhancedCode != "" {
 			status = ""
 		}
@@ -350,6 +351,12 @@ func dnsOrLoop(status, diag string) bool {
 		}
 	}
 	return false
+}
+
+// isExpiredStatus reports whether an enhanced status code is X.4.7,
+// delivery time expired (RFC 3463 section 3.5).
+func isExpiredStatus(s string) bool {
+	return len(s) == 5 && s[1:] == ".4.7"
 }
 
 // isGenericStatus reports whether an enhanced status code says nothing but
