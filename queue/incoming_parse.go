@@ -52,6 +52,10 @@ type reportRcpt struct {
 	diagnostic string // Diagnostic-Code text or the bounce's sentence.
 	remoteMTA  string
 	stage      replyStage // The command the reply answered, as far as the text says.
+	// mailer is set when a local delivery program, not an SMTP server,
+	// failed: a pipe recipient ("|/usr/bin/procmail") or a Diagnostic-Code
+	// of type X-Unix (an exit status or the program's message).
+	mailer bool
 }
 
 // replyStage is the part of the SMTP transaction a remote reply answered,
@@ -96,6 +100,7 @@ func parseIncoming(msg []byte) *incomingReport {
 				status:     r.Status,
 				diagnostic: r.DiagnosticCode,
 				remoteMTA:  r.RemoteMTA,
+				mailer:     r.DiagnosticType == "x-unix" || isPipe(r.FinalRecipient) || isPipe(firstValue(r.Extra["X-Actual-Recipient"])),
 			}
 			rr.stage = replyStageOf("", rr.diagnostic)
 			if rr.diagnostic == "" && (rr.action == dsn.ActionFailed || rr.action == dsn.ActionDelayed) || rr.stage == stageUnknown && mentionsUnknownUser(rr) {
@@ -167,6 +172,7 @@ func parseIncoming(msg []byte) *incomingReport {
 			code:       r.Code,
 			diagnostic: r.Diagnostic,
 			stage:      replyStageOf(r.Command, r.Diagnostic),
+			mailer:     isPipe(r.Address),
 		})
 	}
 	if len(rep.rcpts) > MaxIncomingRecipients {
@@ -257,6 +263,9 @@ func classifyRcpt(r reportRcpt) Failure {
 	switch r.action {
 	case dsn.ActionDelivered, dsn.ActionRelayed, dsn.ActionExpanded:
 		return Failure{Code: r.code, EnhancedCode: r.status, Reason: ReasonDelivered}
+	}
+	if r.mailer {
+		return classifyMailer(r)
 	}
 	if r.code == 0 && r.status == "" && strings.TrimSpace(r.diagnostic) == "" {
 		return Failure{Permanent: r.action == dsn.ActionFailed, Reason: ReasonUndefined}
@@ -351,6 +360,49 @@ func dnsOrLoop(status, diag string) bool {
 		}
 	}
 	return false
+}
+
+// classifyMailer classifies the failure of a local delivery program. Its
+// text is not an SMTP reply ("255" is an exit status, not a reply code), so
+// only a full mailbox or disk in it counts; else a mail system status
+// (X.3.x) says the system failed, and otherwise the program did.
+func classifyMailer(r reportRcpt) Failure {
+	f := Failure{EnhancedCode: r.status, Reason: ReasonMailerError}
+	if r.status != "" {
+		f.Permanent = r.status[0] == '5'
+	} else {
+		f.Permanent = r.action == dsn.ActionFailed
+	}
+	if ri := matchText(r.diagnostic, nil, len(textRules)); ri >= 0 {
+		switch rr := textRules[ri].reason; rr {
+		case ReasonMailboxFull, ReasonSystemFull:
+			f.Reason = rr
+			return f
+		}
+	}
+	if len(r.status) >= 3 && r.status[1:3] == ".3" {
+		f.Reason = ReasonSystemError
+	}
+	return f
+}
+
+// isPipe reports whether a recipient is a program that the message was
+// piped to: "|/usr/bin/procmail", "X-Unix; |/home/u/catch.pl", or
+// "rfc822; |..." as some MTAs write it.
+func isPipe(addr string) bool {
+	a := strings.TrimSpace(addr)
+	if i := strings.IndexByte(a, ';'); i >= 0 && !strings.HasPrefix(a, "|") {
+		a = strings.TrimSpace(a[i+1:])
+	}
+	return strings.HasPrefix(a, "|")
+}
+
+// firstValue returns the first of a field's values, or empty.
+func firstValue(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
 }
 
 // isExpiredStatus reports whether an enhanced status code is X.4.7,
