@@ -140,6 +140,17 @@ func parseIncoming(msg []byte) *incomingReport {
 		}
 		return rep
 	}
+	if c := nr.Complaint; c != nil {
+		// A sending service's complaint notification (Amazon SES): the
+		// same outcome as an RFC 5965 report.
+		rep.kind = IncomingFeedback
+		rep.format = nr.Format
+		rep.feedback = &arfReport{feedbackType: c.FeedbackType, userAgent: c.UserAgent, originalRcptTo: c.Recipients, messageID: trimMsgID(nr.OriginalMessageID)}
+		if rep.origMessageID == "" {
+			rep.origMessageID = rep.feedback.messageID
+		}
+		return rep
+	}
 	if nr.AutoReply {
 		rep.kind = IncomingAutoReply
 		rep.format = nr.Format

@@ -470,6 +470,35 @@ func TestIncomingFeedback(t *testing.T) {
 	icompare(t, len(e.hooks()), n, "hooks after duplicate")
 }
 
+// TestIncomingSESComplaint feeds Amazon SES's complaint notification (JSON
+// in a mail from SNS, from the corpus): the same outcome as an ARF report,
+// matched by the complained recipient.
+func TestIncomingSESComplaint(t *testing.T) {
+	e := newInEnv(t)
+	msgs := e.send("alice", nil, "complaint@simulator.amazonses.com")
+	data, err := os.ReadFile("../internal/ndr/testdata/corpus/sisimai/bsd/lhost-amazonses-11.eml")
+	icheck(t, err, "read")
+	res := e.incoming("alice", "ses-notifications@example.org", data)
+	icompare(t, res.Kind, queue.IncomingFeedback, "kind")
+	icompare(t, len(res.Recipients), 1, "outcomes")
+	o := res.Recipients[0]
+	icompare(t, o.Event, "complained", "event")
+	icompare(t, o.Match, queue.MatchRecipient, "match")
+	icompare(t, o.MsgID, msgs[0].ID, "msgid")
+	ents := e.entries()
+	icompare(t, len(ents), 1, "entries")
+	icompare(t, ents[0].Category, suppression.CategoryComplaint, "category")
+	icompare(t, ents[0].OriginalAddress, "complaint@simulator.amazonses.com", "address")
+	hooks := e.incomingHooks()
+	icompare(t, len(hooks), 1, "hooks")
+	icompare(t, hooks[0].Payload.Event, webhook.EventComplained, "hook event")
+
+	// The same notification again changes nothing.
+	res = e.incoming("alice", "ses-notifications@example.org", data)
+	icompare(t, res.Recipients[0].Duplicate, true, "duplicate")
+	icompare(t, len(e.incomingHooks()), 1, "hooks after duplicate")
+}
+
 func TestIncomingAutoReplyAndOther(t *testing.T) {
 	e := newInEnv(t)
 	msgs := e.send("alice", nil, "bob@example.com")

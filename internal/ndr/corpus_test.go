@@ -159,7 +159,9 @@ func TestCorpus(t *testing.T) {
 				problem = fmt.Sprintf("auto-reply, got %v, %+v", err, r)
 			}
 		case rows[0].reason == "feedback":
-			if !errors.Is(err, ErrNotBounce) {
+			// An RFC 5965 report is not a bounce; a sending service's own
+			// complaint notification is returned as a Complaint.
+			if !errors.Is(err, ErrNotBounce) && (err != nil || r.Complaint == nil || len(r.Complaint.Recipients) == 0 || len(r.Recipients) != 0) {
 				problem = fmt.Sprintf("feedback report, got %v, %+v", err, r)
 			}
 		case err != nil:

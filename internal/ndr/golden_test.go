@@ -43,6 +43,9 @@ func TestCorpusGolden(t *testing.T) {
 			continue
 		}
 		fmt.Fprintf(&b, "%s\t%s\tautoreply=%v dsn=%v\tmsgid=%s\n", name, r.Format, r.AutoReply, r.DSN, r.OriginalMessageID)
+		if c := r.Complaint; c != nil {
+			fmt.Fprintf(&b, "\tcomplaint\t%s\t%s\t%s\n", strings.Join(c.Recipients, ","), c.FeedbackType, c.UserAgent)
+		}
 		for _, rc := range r.Recipients {
 			fmt.Fprintf(&b, "\t%s\t%s\t%s\t%d\t%s\t%s\n", rc.Address, rc.Action, rc.Status, rc.Code, rc.Command, rc.Diagnostic)
 		}

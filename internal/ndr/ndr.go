@@ -60,6 +60,25 @@ type Report struct {
 	// Truncated is set when the bounce named more than MaxRecipients
 	// recipients and the rest were dropped.
 	Truncated bool
+
+	// Complaint is set, and Recipients is empty, when the message is a
+	// sending service's complaint notification, not a bounce.
+	Complaint *Complaint
+}
+
+// Complaint is a spam complaint that a sending service relays as its own
+// notification rather than as an RFC 5965 feedback report: Amazon SES's
+// "Complaint" event, sent by SNS to an email endpoint.
+type Complaint struct {
+	// Recipients are the addresses that complained.
+	Recipients []string
+
+	// FeedbackType is the lower-case RFC 5965 feedback type the service
+	// reports, such as "abuse", or empty when it gives none.
+	FeedbackType string
+
+	// UserAgent names the software that reported the complaint.
+	UserAgent string
 }
 
 // Recipient is one recipient of the original message that a bounce reports on.

@@ -18,6 +18,13 @@ type sesNotification struct {
 			DiagnosticCode string `json:"diagnosticCode"`
 		} `json:"bouncedRecipients"`
 	} `json:"bounce"`
+	Complaint struct {
+		ComplainedRecipients []struct {
+			EmailAddress string `json:"emailAddress"`
+		} `json:"complainedRecipients"`
+		UserAgent             string `json:"userAgent"`
+		ComplaintFeedbackType string `json:"complaintFeedbackType"`
+	} `json:"complaint"`
 	Delivery struct {
 		Recipients   []string `json:"recipients"`
 		SMTPResponse string   `json:"smtpResponse"`
@@ -31,17 +38,15 @@ type sesNotification struct {
 }
 
 // parseSES reads an Amazon SES notification in JSON from the text. It returns
-// nil if there is none, and ErrNotBounce for a complaint notification.
+// nil if there is none. A complaint notification is returned as a Report
+// with Complaint set.
 func parseSES(text string) (*Report, error) {
 	i := strings.Index(text, `{"notificationType"`)
 	if i < 0 {
 		return nil, nil
 	}
-	if strings.HasPrefix(text[i:], `{"notificationType":"Complaint"`) {
-		return nil, ErrNotBounce
-	}
 	var n sesNotification
-	if err := json.NewDecoder(strings.NewReader(text[i:])).Decode(&n); err != nil {
+	if err := json.NewDecoder(strings.NewReader(unwrapLongLines(text[i:]))).Decode(&n); err != nil {
 		return nil, nil
 	}
 	r := &Report{Format: "amazonses"}
@@ -73,9 +78,28 @@ func parseSES(text string) (*Report, error) {
 			r.Recipients = append(r.Recipients, Recipient{Address: a, Action: "delivered", Code: code, Status: status, Diagnostic: diag})
 		}
 	case "Complaint":
-		return nil, ErrNotBounce
+		c := &Complaint{FeedbackType: strings.ToLower(n.Complaint.ComplaintFeedbackType), UserAgent: n.Complaint.UserAgent}
+		for _, rc := range n.Complaint.ComplainedRecipients {
+			if len(c.Recipients) < MaxRecipients {
+				c.Recipients = append(c.Recipients, rc.EmailAddress)
+			}
+		}
+		if len(c.Recipients) == 0 {
+			return nil, ErrNotBounce
+		}
+		r.Complaint = c
 	default:
 		return nil, nil
 	}
 	return r, nil
+}
+
+// unwrapLongLines undoes Sendmail's splitting of lines longer than its limit,
+// which ends a line with "!" and continues it on an indented line. Inside
+// JSON a line break cannot occur, so "!\n " there is always such a split.
+func unwrapLongLines(s string) string {
+	if !strings.Contains(s, "!\n ") {
+		return s
+	}
+	return strings.ReplaceAll(s, "!\n ", "")
 }
