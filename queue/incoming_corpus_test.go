@@ -21,9 +21,11 @@ const incomingCorpus = "../internal/ndr/testdata/corpus"
 // Floors for the corpus measurement, just below what is achieved, so a
 // regression fails the test. See TestIncomingCorpus.
 const (
-	minCorpusVerdict = 0.85 // Failed recipient and sisimai's hard/soft verdict right, per row: 261/306.
-	minCorpusClass   = 0.93 // Failed recipient and permanent/temporary as sisimai's status class: 288/306.
-	minCorpusReason  = 0.71 // Reason equal to sisimai's, per row: 219/306.
+	// The targets are 0.90 for the verdict and 0.80 for the reason; the
+	// floors are what was measured, so nothing slips back.
+	minCorpusVerdict = 0.92 // Failed recipient and sisimai's hard/soft verdict right, per row: 282/306.
+	minCorpusClass   = 0.96 // Failed recipient and permanent/temporary as sisimai's status class: 294/306.
+	minCorpusReason  = 0.80 // Reason equal to sisimai's, per row: 246/306.
 )
 
 type corpusRow struct {

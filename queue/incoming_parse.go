@@ -302,14 +302,15 @@ func classifyRcpt(r reportRcpt) Failure {
 		// did not come into it.
 		f.Reason = ReasonExpired
 	}
-	if f.Reason == ReasonUserUnknown && r.stage != stageRcpt && !addressStatus(f.EnhancedCode) {
+	if f.Reason == ReasonUserUnknown && (r.stage == stageData || r.stage == stageUnknown && !addressStatus(f.EnhancedCode)) {
 		// "User unknown" is a hard bounce only when the recipient itself
-		// was refused: at RCPT TO, or with an X.1.x address status. After
-		// the data the server had accepted the recipient, so the mailbox
-		// exists and the reply is a filter's answer (Japanese mobile
-		// carriers answer so for blocked senders); where the report does
-		// not say, it is not proof enough to suppress the address for
-		// good. sisimai judges the same way.
+		// was refused: at RCPT TO, or with an X.1.x address status where
+		// the report does not say when. After the data the server had
+		// accepted the recipient, so the mailbox exists and the reply is a
+		// filter's answer (Japanese mobile carriers answer so for blocked
+		// senders); a bare "user unknown" that could be either is not
+		// proof enough to suppress the address for good. sisimai judges
+		// the same way.
 		f.Reason = ReasonFiltered
 	}
 	return f

@@ -449,26 +449,42 @@ func (x *extractor) block(c candidate, starts map[int]bool) string {
 }
 
 // command returns the SMTP command that the reply about address a, on
-// line, answered, as a Sendmail session transcript shows it: the ">>> "
-// line before the "<<< " reply that precedes the recipient's line, or a
-// ">>> RCPT" line naming a that a "<<< " error reply follows. Empty when the
-// text has no transcript.
+// line, answered, as a Sendmail session transcript shows it: a ">>> "
+// command line, then the "<<< " reply, then a line naming a; or a ">>> RCPT"
+// line naming a that a "<<< " error reply follows. Empty when the text has
+// no transcript.
 func (x *extractor) command(a string, line int) string {
-	if line >= 2 && strings.HasPrefix(strings.TrimSpace(x.lines[line-1]), "<<< ") {
-		if v := transcriptVerb(x.lines[line-2]); v != "" {
-			return v
-		}
-	}
-	if a == "" {
+	if !strings.Contains(x.head, ">>> ") {
 		return ""
 	}
-	for i := 0; i+1 < len(x.lines); i++ {
-		v := transcriptVerb(x.lines[i])
-		if v == "" || !containsFold(x.lines[i], a) {
+	before := func(i int) string {
+		if i < 2 || !strings.HasPrefix(strings.TrimSpace(x.lines[i-1]), "<<< ") {
+			return ""
+		}
+		v := transcriptVerb(x.lines[i-2])
+		if v == "DATA" && (containsFold(x.lines[i-1], a) || i+1 < len(x.lines) && strings.HasPrefix(strings.TrimSpace(x.lines[i+1]), "<<< ")) {
+			// PIPELINING (RFC 2920): the RCPT TO replies arrive after DATA
+			// was sent, and DATA's own reply ("503 need RCPT command",
+			// "554 no valid recipients") follows. A reply that names the
+			// recipient, or that another reply follows, answered RCPT TO.
+			return "RCPT"
+		}
+		return v
+	}
+	if v := before(line); v != "" || a == "" {
+		return v
+	}
+	for i, l := range x.lines {
+		if !containsFold(l, a) {
 			continue
 		}
-		reply := strings.TrimSpace(x.lines[i+1])
-		if strings.HasPrefix(reply, "<<< 4") || strings.HasPrefix(reply, "<<< 5") {
+		if v := transcriptVerb(l); v != "" && i+1 < len(x.lines) {
+			reply := strings.TrimSpace(x.lines[i+1])
+			if strings.HasPrefix(reply, "<<< 4") || strings.HasPrefix(reply, "<<< 5") {
+				return v
+			}
+		}
+		if v := before(i); v != "" {
 			return v
 		}
 	}
