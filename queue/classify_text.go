@@ -297,6 +297,7 @@ var textRules = [...]textRule{
 	{"too big", ReasonMesgTooBig, false, ""},
 	{"size exceeds", ReasonMesgTooBig, false, ""},
 	{"message size", ReasonMesgTooBig, false, ""},
+	{"mail size limit", ReasonMesgTooBig, false, ""}, // 1&1: "Mail size limit exceeded".
 	{"exceeds the maximum size", ReasonMesgTooBig, false, ""},
 	{"databytes", ReasonMesgTooBig, false, ""}, // qmail.
 

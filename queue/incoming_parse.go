@@ -109,7 +109,7 @@ func parseIncoming(msg []byte) *incomingReport {
 				if nr == nil {
 					nr = parseBounce(msg)
 				}
-				fillFromText(&rr, nr)
+				fillFromText(&rr, nr, len(rep.rcpts), len(rcpts))
 			}
 			rep.rcpts = append(rep.rcpts, rr)
 		}
@@ -206,15 +206,21 @@ func parseBounce(msg []byte) *ndr.Report {
 	return r
 }
 
-// fillFromText completes a DSN recipient without a diagnostic from the
-// bounce text parser's recipient of the same address.
-func fillFromText(rr *reportRcpt, nr *ndr.Report) {
+// fillFromText completes DSN recipient i of n, without a diagnostic, from
+// the bounce text parser's recipient of the same address, or of the same
+// position when the text names as many recipients but under other
+// addresses (Exim names the address a file or pipe delivery was for).
+func fillFromText(rr *reportRcpt, nr *ndr.Report, i, n int) {
 	if nr == nil {
 		return
 	}
-	for _, r := range nr.Recipients {
-		if !strings.EqualFold(r.Address, rr.address) {
+	for j, r := range nr.Recipients {
+		if !strings.EqualFold(r.Address, rr.address) && !(j == i && len(nr.Recipients) == n && !strings.Contains(rr.address, "@")) {
 			continue
+		}
+		if !strings.Contains(rr.address, "@") && strings.Contains(r.Address, "@") {
+			// A file or pipe: the text names the address it was for.
+			rr.address = r.Address
 		}
 		if rr.diagnostic == "" {
 			rr.diagnostic = r.Diagnostic

@@ -438,7 +438,7 @@ func (x *extractor) block(c candidate, starts map[int]bool) string {
 		}
 		l := strings.TrimSpace(x.lines[i])
 		if l == "" {
-			if len(parts) > 0 {
+			if len(parts) > 0 && !strings.HasSuffix(parts[len(parts)-1], ":") {
 				break
 			}
 			continue
