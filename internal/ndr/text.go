@@ -244,7 +244,10 @@ func (x *extractor) findRecipients1(original []mail.Header) []candidate {
 			if strings.Contains(strings.ToLower(l), "from") && !strings.Contains(strings.ToLower(l), "to") {
 				continue
 			}
-			add(strings.TrimRight(m[1], "."), i, "", false)
+			// The lines after the label may give the reason: KDDI's
+			// "Could not be delivered to: <x@y>" then "As their mailbox is
+			// full."
+			add(strings.TrimRight(m[1], "."), i, "", strings.Contains(strings.ToLower(l), "delivered to:"))
 		}
 	}
 	if len(c) > 0 {
