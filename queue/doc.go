@@ -56,6 +56,18 @@
 // "unrecognized", never an error. The same report processed twice changes
 // nothing (IncomingSeen).
 //
+// A report names the cause less directly than a live reply, so a few rules
+// apply only there: "user unknown" is a hard bounce only where the recipient
+// itself was refused (at RCPT TO, as Postfix, Exim and Sendmail transcripts
+// say, or under an X.1.x status); after the data, or where the report does
+// not say, it is "filtered". Under Status 4.4.7 the diagnostic names the
+// cause. A local delivery program's failure (X-Unix, a pipe) is mailererror.
+// Amazon SES's complaint notifications count as feedback reports. On the
+// 306 rows of the shared corpus (sisimai's labels), the failed recipient and
+// hard/soft verdict are right for 92.5%, the reason for 81.7%, the
+// permanent/temporary class for 96.4% (TestIncomingCorpus logs the table per
+// format).
+//
 // # Interfaces
 //
 // The Handler calls small interfaces, each with a bstore-backed or default
