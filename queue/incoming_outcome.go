@@ -70,6 +70,33 @@ func (p *incomingRun) applyBounce(c *candidate, rr reportRcpt, o *IncomingOutcom
 	return p.matchedHook(c, o, true)
 }
 
+// MaxDSNResults bounds the results from reports that one message keeps.
+// Each distinct DSN about a message adds one; past the bound the oldest of
+// them is dropped, so a sender of endless reports about one message cannot
+// grow its record (and the work of reading it) without end. The results of
+// delivery attempts are kept.
+const MaxDSNResults = 20
+
+// appendDSNResult appends a result from a report to results, dropping the
+// oldest such result when there are MaxDSNResults already.
+func appendDSNResult(results []MsgResult, r MsgResult) []MsgResult {
+	n := 0
+	for _, x := range results {
+		if x.DSN {
+			n++
+		}
+	}
+	if n >= MaxDSNResults {
+		for i, x := range results {
+			if x.DSN {
+				results = append(results[:i:i], results[i+1:]...)
+				break
+			}
+		}
+	}
+	return append(results, r)
+}
+
 // record adds result to the matched message's history. A retired message
 // that failed becomes failed, one delivered, relayed or expanded becomes
 // that; a delayed one keeps its state. Its keep period is extended, so a
@@ -81,7 +108,7 @@ func (p *incomingRun) record(c *candidate, result MsgResult, event string) error
 		if err := p.tx.Get(&m); err != nil {
 			return fmt.Errorf("queue: reading message %d: %w", m.ID, err)
 		}
-		m.Results = append(m.Results, result)
+		m.Results = appendDSNResult(m.Results, result)
 		if err := p.tx.Update(&m); err != nil {
 			return fmt.Errorf("queue: updating message %d: %w", m.ID, err)
 		}
@@ -89,7 +116,7 @@ func (p *incomingRun) record(c *candidate, result MsgResult, event string) error
 		return nil
 	}
 	r := &c.r
-	r.Results = append(r.Results, result)
+	r.Results = appendDSNResult(r.Results, result)
 	switch event {
 	case eventFailed:
 		r.Success = false

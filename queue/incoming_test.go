@@ -247,6 +247,30 @@ func TestIncomingFromID(t *testing.T) {
 	icompare(t, p.MessageID, "<m1@example.org>", "hook message-id")
 }
 
+// TestIncomingDSNResultsBounded sends more distinct DSNs about one message
+// than it keeps results for: the oldest report results go, the delivery
+// attempt's result stays, and the newest report is last.
+func TestIncomingDSNResultsBounded(t *testing.T) {
+	e := newInEnv(t)
+	m := e.send("alice", nil, "bob@example.com")[0]
+	n := queue.MaxDSNResults + 5
+	for i := range n {
+		diag := fmt.Sprintf("452 4.2.2 mailbox full, report %d", i)
+		d := composeDSN(t, fmt.Sprintf("<many%d@mx.example.com>", i), "", nil, failedRcpt("bob@example.com", "4.2.2", diag))
+		e.incoming("alice", m.MailFrom("+"), d)
+	}
+	r := e.retired(m.ID)
+	icompare(t, len(r.Results), 1+queue.MaxDSNResults, "results")
+	icompare(t, r.Results[0].DSN, false, "first result is the delivery")
+	icompare(t, r.Results[0].Success, true, "delivery result success")
+	for i, res := range r.Results[1:] {
+		want := fmt.Sprintf("report %d", n-queue.MaxDSNResults+i)
+		if !res.DSN || !strings.Contains(res.Error, want) {
+			t.Errorf("result %d: dsn %v, error %q, want DSN result with %q", i+1, res.DSN, res.Error, want)
+		}
+	}
+}
+
 func TestIncomingEnvIDMultiRecipient(t *testing.T) {
 	e := newInEnv(t)
 	e.h.GenerateFromIDs = false
