@@ -398,7 +398,7 @@ func classifyMailer(r reportRcpt) Failure {
 			return f
 		}
 	}
-	if len(r.status) >= 3 && r.status[1:3] == ".3" {
+	if len(r.status) >= 5 && r.status[1:4] == ".3." {
 		f.Reason = ReasonSystemError
 	}
 	return f

@@ -1,8 +1,10 @@
 package ndr
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -28,3 +30,23 @@ func BenchmarkParsePostfixDSN(b *testing.B) { benchmarkFile(b, "sisimai/bsd/lhos
 
 // An Exchange 2007 NDR.
 func BenchmarkParseExchange(b *testing.B) { benchmarkFile(b, "sisimai/bsd/lhost-exchange2007-01.eml") }
+
+// BenchmarkParseTranscriptManyRecipients measures a Sendmail-style text
+// bounce that names 2,000 recipients under a session transcript: the
+// search for the command each reply answered is bounded, so the cost stays
+// linear in the text.
+func BenchmarkParseTranscriptManyRecipients(b *testing.B) {
+	var t strings.Builder
+	t.WriteString("From: MAILER-DAEMON@example.org\nTo: s@example.com\nSubject: Returned mail: see transcript for details\n\n   ----- Transcript of session follows -----\n... while talking to mx.example.net.:\n>>> DATA\n")
+	for i := range 2000 {
+		fmt.Fprintf(&t, "<<< 550 5.1.1 <r%d@example.net>... User unknown\n550 5.1.1 <r%d@example.net>... User unknown\n", i, i)
+	}
+	msg := []byte(t.String())
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := Parse(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

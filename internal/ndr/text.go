@@ -102,6 +102,18 @@ type extractor struct {
 	exclude map[string]bool // Lower-case addresses that are not failed recipients.
 	strict  bool            // Also exclude postmaster and similar local parts, and the bounce's own addresses.
 	sender  map[string]bool // Lower-case addresses named as the sender in a transcript.
+	low     []string        // lines in lower case, made on first use by lower.
+}
+
+// lower returns the lines of the text in lower case.
+func (x *extractor) lower() []string {
+	if x.low == nil {
+		x.low = make([]string, len(x.lines))
+		for i, l := range x.lines {
+			x.low[i] = strings.ToLower(l)
+		}
+	}
+	return x.low
 }
 
 func newExtractor(h mail.Header, head string) *extractor {
@@ -315,8 +327,8 @@ func (x *extractor) leadingLineOf(a string) (line int, rest string, positional b
 // lineOf returns the first line naming address a, or -1.
 func (x *extractor) lineOf(a string) int {
 	la := strings.ToLower(a)
-	for i, l := range x.lines {
-		ll := strings.ToLower(strings.TrimSpace(l))
+	for i, l := range x.lower() {
+		ll := strings.TrimSpace(l)
 		// Skip a quoted header summary ("To: x@y") of the original message.
 		if strings.HasPrefix(ll, "to:") || strings.HasPrefix(ll, "from:") || strings.HasPrefix(ll, "cc:") {
 			continue
@@ -340,7 +352,7 @@ func (x *extractor) recipients(original []mail.Header) []Recipient {
 	}
 	global := x.globalReply()
 	var rcpts []Recipient
-	for _, c := range cands {
+	for i, c := range cands {
 		diag := x.block(c, starts)
 		if !hasCode(diag) && global != "" && !strings.Contains(diag, global) {
 			diag = strings.TrimSpace(diag + " " + global)
@@ -352,7 +364,11 @@ func (x *extractor) recipients(original []mail.Header) []Recipient {
 		if diag == "" {
 			diag = x.sentence()
 		}
-		r := Recipient{Address: c.addr, Diagnostic: diag, Command: x.command(c.addr, c.line)}
+		r := Recipient{Address: c.addr, Diagnostic: diag}
+		if i < maxTextSearches {
+			// Each search may read the whole text.
+			r.Command = x.command(c.addr, c.line)
+		}
 		r.Code, r.Status = codes(diag)
 		if r.Status == "" {
 			r.Status = exchangeStatus(diag)
@@ -460,12 +476,13 @@ func (x *extractor) command(a string, line int) string {
 	if !strings.Contains(x.head, ">>> ") {
 		return ""
 	}
+	la, low := strings.ToLower(a), x.lower()
 	before := func(i int) string {
 		if i < 2 || !strings.HasPrefix(strings.TrimSpace(x.lines[i-1]), "<<< ") {
 			return ""
 		}
 		v := transcriptVerb(x.lines[i-2])
-		if v == "DATA" && (containsFold(x.lines[i-1], a) || i+1 < len(x.lines) && strings.HasPrefix(strings.TrimSpace(x.lines[i+1]), "<<< ")) {
+		if v == "DATA" && (strings.Contains(low[i-1], la) || i+1 < len(x.lines) && strings.HasPrefix(strings.TrimSpace(x.lines[i+1]), "<<< ")) {
 			// PIPELINING (RFC 2920): the RCPT TO replies arrive after DATA
 			// was sent, and DATA's own reply ("503 need RCPT command",
 			// "554 no valid recipients") follows. A reply that names the
@@ -478,7 +495,7 @@ func (x *extractor) command(a string, line int) string {
 		return v
 	}
 	for i, l := range x.lines {
-		if !containsFold(l, a) {
+		if !strings.Contains(low[i], la) {
 			continue
 		}
 		if v := transcriptVerb(l); v != "" && i+1 < len(x.lines) {
@@ -516,10 +533,6 @@ func isLetters(s string) bool {
 		}
 	}
 	return true
-}
-
-func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
 
 // exchangeCodes maps the diagnostic codes of Exchange 2000/2003's NDRs
