@@ -25,7 +25,8 @@
 // Then, in order:
 //
 //   - An Amazon SES notification in JSON (as SNS mails it) is read as such:
-//     bounces and deliveries give recipients, a complaint is not a bounce.
+//     bounces and deliveries give recipients, a complaint gives a Report with
+//     Complaint set and no recipients.
 //   - A message that shows too little sign of being a bounce (sender such as
 //     MAILER-DAEMON, a bounce subject, bounce wording in the text, a DSN part,
 //     an X-Failed-Recipients field) is not parsed further: it is an auto-reply
@@ -50,7 +51,12 @@
 //     the first reply in the text with its continuation lines ("550-5.1.1
 //     ..." lines joined) is added; failing both, the first paragraph with
 //     error wording. The reply code and enhanced status code are the first
-//     ones in the diagnostic.
+//     ones in the diagnostic; an Exchange 2000/2003 NDR code ("MSEXCH:...
+//     (000C05A6)") gives the enhanced status code it stands for.
+//   - Where a Sendmail session transcript shows it, Recipient.Command is the
+//     command the reply answered: ">>> RCPT To:<x@y>" then "<<< 550 ...".
+//     With PIPELINING, a reply read after ">>> DATA" that names the
+//     recipient, or that DATA's own reply follows, answered RCPT TO.
 //   - A recipient is "delayed" when its code is 4xx or 4.x.x, or, without
 //     codes, when the text speaks of a temporary failure or of retrying and
 //     not of a permanent one.
