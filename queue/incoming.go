@@ -175,6 +175,7 @@ func (h *Handler) ProcessIncoming(tx *bstore.Tx, account, rcptTo string, msg []b
 	if err := p.run(rcptTo, &res); err != nil {
 		return IncomingResult{}, err
 	}
+	h.Metrics.incomingReport(res)
 	log := h.log().With(
 		slog.String("account", account),
 		slog.String("kind", string(res.Kind)),

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/internal/ndr"
@@ -269,6 +270,25 @@ func TestIncomingDSNResultsBounded(t *testing.T) {
 			t.Errorf("result %d: dsn %v, error %q, want DSN result with %q", i+1, res.DSN, res.Error, want)
 		}
 	}
+}
+
+// TestIncomingMetrics checks the counters of ProcessIncoming: reports by
+// kind, outcomes by event, a repeated report as a duplicate.
+func TestIncomingMetrics(t *testing.T) {
+	e := newInEnv(t)
+	reg := prometheus.NewRegistry()
+	metrics, err := queue.NewMetrics(reg)
+	icheck(t, err, "metrics")
+	e.h.Metrics = metrics
+	m := e.send("alice", nil, "bob@example.com")[0]
+	d := composeDSN(t, "<metrics1@mx.example.com>", "", nil, failedRcpt("bob@example.com", "5.1.1", "550 5.1.1 user unknown"))
+	e.incoming("alice", m.MailFrom("+"), d)
+	e.incoming("alice", m.MailFrom("+"), d)
+	e.incoming("alice", "alice@example.org", []byte("From: x@example.com\r\nSubject: hello\r\n\r\nhi\r\n"))
+	icompare(t, counter(t, reg, "bouncekit_queue_incoming_total", "dsn"), 2.0, "dsn reports")
+	icompare(t, counter(t, reg, "bouncekit_queue_incoming_total", "other"), 1.0, "other reports")
+	icompare(t, counter(t, reg, "bouncekit_queue_incoming_outcomes_total", "failed"), 1.0, "failed outcomes")
+	icompare(t, counter(t, reg, "bouncekit_queue_incoming_outcomes_total", "duplicate"), 1.0, "duplicate outcomes")
 }
 
 func TestIncomingEnvIDMultiRecipient(t *testing.T) {

@@ -17,6 +17,8 @@ type Metrics struct {
 	reportFails   *prometheus.CounterVec // Failed DMARC/TLS reports, by kind (as mox's mox_queue_dmarcreport_failure_total).
 	hooks         prometheus.Counter     // Webhooks queued.
 	retiredRemove prometheus.Counter     // Retired messages removed by cleanup.
+	incoming      *prometheus.CounterVec // Reports given to ProcessIncoming, by kind.
+	incomingOuts  *prometheus.CounterVec // Their per-recipient outcomes, by event.
 }
 
 // NewMetrics creates the collectors and registers them with reg (nil: not
@@ -56,9 +58,17 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "bouncekit_queue_retired_cleanup_total",
 			Help: "Retired messages removed by cleanup after their keep period.",
 		}),
+		incoming: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bouncekit_queue_incoming_total",
+			Help: "Messages given to ProcessIncoming, by kind (dsn, bounce, feedback, autoreply, other).",
+		}, []string{"kind"}),
+		incomingOuts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bouncekit_queue_incoming_outcomes_total",
+			Help: "Per-recipient outcomes of ProcessIncoming, by event (failed, delayed, delivered, complained, unrecognized, ...; duplicate for a report seen before).",
+		}, []string{"event"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.failures, m.dsnQueue, m.dsnDelivery, m.retiredMsgs, m.suppressions, m.reportFails, m.hooks, m.retiredRemove} {
+		for _, c := range []prometheus.Collector{m.failures, m.dsnQueue, m.dsnDelivery, m.retiredMsgs, m.suppressions, m.reportFails, m.hooks, m.retiredRemove, m.incoming, m.incomingOuts} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("queue: registering metrics: %w", err)
 			}
@@ -117,5 +127,19 @@ func (m *Metrics) hooksQueued(n int) {
 func (m *Metrics) cleanedUp(n int) {
 	if m != nil {
 		m.retiredRemove.Add(float64(n))
+	}
+}
+
+func (m *Metrics) incomingReport(res IncomingResult) {
+	if m == nil {
+		return
+	}
+	m.incoming.WithLabelValues(string(res.Kind)).Inc()
+	for _, o := range res.Recipients {
+		event := o.Event
+		if o.Duplicate {
+			event = "duplicate"
+		}
+		m.incomingOuts.WithLabelValues(event).Inc()
 	}
 }
