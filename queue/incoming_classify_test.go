@@ -45,6 +45,9 @@ func TestClassifyRcpt(t *testing.T) {
 		{"failed after NXDOMAIN", failed("4.0.0", "DNS Error: 80335577 DNS type 'mx' lookup of example.jp responded with code NXDOMAIN Domain name not found: example.jp"), ReasonNetworkError, false, false},
 		{"failed after a loop", failed("4.4.6", ""), ReasonNetworkError, false, false},
 
+		// Google Groups' bounce in any language: the sender may not post.
+		{"google groups", reportRcpt{action: dsn.ActionFailed, groupRefused: true}, ReasonRejected, true, false},
+
 		// Null MX and "no MX" without codes: the domain takes no mail.
 		{"no mx, no code", failed("", "No mx record found for domain=example.org"), ReasonNotAccept, true, true},
 		{"no mx, temporary", reportRcpt{action: dsn.ActionDelayed, status: "4.0.0", diagnostic: "No MX found for domain"}, ReasonNotAccept, false, false},

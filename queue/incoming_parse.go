@@ -56,6 +56,10 @@ type reportRcpt struct {
 	// failed: a pipe recipient ("|/usr/bin/procmail") or a Diagnostic-Code
 	// of type X-Unix (an exit status or the program's message).
 	mailer bool
+	// groupRefused is set for a Google Groups bounce: the group does not
+	// exist or the sender may not post to it, in whatever language it says
+	// so.
+	groupRefused bool
 }
 
 // replyStage is the part of the SMTP transaction a remote reply answered,
@@ -176,14 +180,15 @@ func parseIncoming(msg []byte) *incomingReport {
 	}
 	for _, r := range nr.Recipients {
 		rep.rcpts = append(rep.rcpts, reportRcpt{
-			address:    strings.TrimSpace(r.Address),
-			original:   strings.TrimSpace(r.OriginalRecipient),
-			action:     dsn.Action(r.Action),
-			status:     r.Status,
-			code:       r.Code,
-			diagnostic: r.Diagnostic,
-			stage:      replyStageOf(r.Command, r.Diagnostic),
-			mailer:     isPipe(r.Address),
+			address:      strings.TrimSpace(r.Address),
+			original:     strings.TrimSpace(r.OriginalRecipient),
+			action:       dsn.Action(r.Action),
+			status:       r.Status,
+			code:         r.Code,
+			diagnostic:   r.Diagnostic,
+			stage:        replyStageOf(r.Command, r.Diagnostic),
+			mailer:       isPipe(r.Address),
+			groupRefused: nr.Format == "googlegroups",
 		})
 	}
 	if len(rep.rcpts) > MaxIncomingRecipients {
@@ -283,6 +288,11 @@ func classifyRcpt(r reportRcpt) Failure {
 	}
 	if r.mailer {
 		return classifyMailer(r)
+	}
+	if r.groupRefused && r.code == 0 && r.status == "" {
+		// Google says "may not exist, or you may not have permission to
+		// post": not proof that the address is gone, so not a hard bounce.
+		return Failure{Permanent: r.action == dsn.ActionFailed, Reason: ReasonRejected}
 	}
 	if r.code == 0 && r.status == "" && strings.TrimSpace(r.diagnostic) == "" {
 		return Failure{Permanent: r.action == dsn.ActionFailed, Reason: ReasonUndefined}

@@ -20,6 +20,7 @@ var signatures = []signature{
 	{"exim", 'b', "this message was created automatically by mail delivery software"},
 	{"postfix", 'b', "this is the mail system at host"},
 	{"postfix", 'b', "this is the postfix program"},
+	{"googlegroups", 'b', "groups.google.com/support"}, // In every language of its "you may not post" bounce.
 	{"gmail", 'b', "google tried to deliver your message"},
 	{"gmail", 'b', "delivery to the following recipient failed"},
 	{"gmail", 'b', "delivery to the following recipients failed"},
