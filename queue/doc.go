@@ -99,8 +99,11 @@
 //   - The history given to the suppression policy is the recipient's
 //     retired messages (exact address, RecipientAddress+LastActivity
 //     index), so it is only as long as the account's KeepRetired.
-//   - An account with KeepRetired zero keeps no MsgRetired: messages are
-//     removed when they leave the queue (mox's default).
+//   - An account with KeepRetired zero keeps MsgRetired for
+//     DefaultKeepRetired (or the retry policy's MaxAge plus a week, when
+//     longer), so bounces that arrive after the next MTA gave up still
+//     match; a negative KeepRetired removes messages when they leave the
+//     queue (mox's default).
 //   - MsgRetired stores the sender address itself (mox builds the sender of
 //     a retired message from the recipient's localpart).
 //   - Removing a hold rule does not release the messages it held; SetHold

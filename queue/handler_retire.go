@@ -26,10 +26,11 @@ func (h *Handler) retire(tx *bstore.Tx, m Msg, success bool, event string, now t
 		return false, fmt.Errorf("queue: removing message %d from queue: %w", m.ID, err)
 	}
 	h.Metrics.retired(event)
-	if settings.KeepRetired <= 0 {
+	keep := h.keepRetired(settings)
+	if keep <= 0 {
 		return false, nil
 	}
-	r := m.Retire(success, event, now, now.Add(settings.KeepRetired))
+	r := m.Retire(success, event, now, now.Add(keep))
 	if err := tx.Insert(&r); err != nil {
 		return false, fmt.Errorf("queue: storing retired message %d: %w", m.ID, err)
 	}

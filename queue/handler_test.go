@@ -63,6 +63,8 @@ func newEnv(t *testing.T, policy queue.RetryPolicy) *env {
 			case "alice", "postmaster":
 				return queue.AccountSettings{WebhookURL: "https://app.example.org/hook", KeepRetired: 30 * 24 * time.Hour}, true
 			case "nohistory":
+				return queue.AccountSettings{KeepRetired: -1}, true
+			case "defaults":
 				return queue.AccountSettings{}, true
 			}
 			return queue.AccountSettings{}, false

@@ -129,8 +129,8 @@ func (p *incomingRun) once(recipient string, c *candidate, o *IncomingOutcome) (
 	if c != nil {
 		account = c.r.SenderAccount
 	}
-	if s, _ := p.h.account(account); s.KeepRetired > keep {
-		keep = s.KeepRetired
+	if s, _ := p.h.account(account); p.h.keepRetired(s) > keep {
+		keep = p.h.keepRetired(s)
 	}
 	return false, markSeen(p.tx, key, p.now, p.now.Add(keep))
 }

@@ -126,8 +126,9 @@ func (p *incomingRun) record(c *candidate, result MsgResult, event string) error
 		r.Event = event
 	}
 	r.LastActivity = p.now
-	if s, _ := p.h.account(r.SenderAccount); s.KeepRetired > 0 && r.KeepUntil.Before(p.now.Add(s.KeepRetired)) {
-		r.KeepUntil = p.now.Add(s.KeepRetired)
+	s, _ := p.h.account(r.SenderAccount)
+	if keep := p.h.keepRetired(s); keep > 0 && r.KeepUntil.Before(p.now.Add(keep)) {
+		r.KeepUntil = p.now.Add(keep)
 	}
 	if err := p.tx.Update(r); err != nil {
 		return fmt.Errorf("queue: updating retired message %d: %w", r.ID, err)

@@ -80,14 +80,43 @@ type AccountSettings struct {
 
 	// KeepRetired is how long messages that left the queue are kept as
 	// MsgRetired, for matching later DSNs, history and the suppression
-	// policy's count of consecutive failures. Zero: retired messages are
-	// deleted at once (as mox's default).
+	// policy's count of consecutive failures. Zero: DefaultKeepRetired, or
+	// the retry policy's MaxAge plus a week when that is longer, so a DSN
+	// that arrives after another MTA gave up can still be matched.
+	// Negative: retired messages are deleted at once (mox's default).
 	KeepRetired time.Duration
 
 	// KeepHooks is how long delivered webhooks are kept in the webhook
 	// history (webhook.Hook.KeepFor). Zero: the webhook queue's default;
 	// negative: not kept.
 	KeepHooks time.Duration
+}
+
+// DefaultKeepRetired is how long retired messages are kept for an account
+// whose KeepRetired is zero, unless the retry policy's MaxAge plus a week is
+// longer. A bounce can come back long after our attempt: the next MTA keeps
+// the message in its own queue for up to its queue lifetime (5 days by
+// default in Postfix and Exim) before it reports a failure.
+const DefaultKeepRetired = 14 * 24 * time.Hour
+
+// lateReportMargin is added to the retry policy's MaxAge for the default
+// keep period: a week for a report to arrive after the last attempt.
+const lateReportMargin = 7 * 24 * time.Hour
+
+// keepRetired returns how long a message of an account with settings s is
+// kept after it left the queue; zero means not kept.
+func (h *Handler) keepRetired(s AccountSettings) time.Duration {
+	switch {
+	case s.KeepRetired < 0:
+		return 0
+	case s.KeepRetired > 0:
+		return s.KeepRetired
+	}
+	keep := DefaultKeepRetired
+	if age := h.policy().effective().MaxAge; age > 0 && age+lateReportMargin > keep {
+		keep = age + lateReportMargin
+	}
+	return keep
 }
 
 // subscribes reports whether the account wants webhooks for event.

@@ -378,7 +378,11 @@ func (h *handlerFlags) register(c *cli, fs *flag.FlagSet, fail bool) {
 }
 
 func (h *handlerFlags) handler(c *cli, db *bstore.DB) *queue.Handler {
-	settings := queue.AccountSettings{KeepRetired: h.keep}
+	keep := h.keep
+	if keep == 0 {
+		keep = -1 // Zero in AccountSettings means the default period.
+	}
+	settings := queue.AccountSettings{KeepRetired: keep}
 	return &queue.Handler{
 		DB:       db,
 		Hostname: h.hostname,
