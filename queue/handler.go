@@ -27,8 +27,10 @@ type Handler struct {
 	// caller's transaction. Nil: Run returns an error.
 	DB *bstore.DB
 
-	// RetryPolicy decides when to retry and when to give up. The zero
-	// value means DefaultPolicy().
+	// RetryPolicy decides when to retry and when to give up. Its zero
+	// fields take DefaultPolicy's values (the zero value is
+	// DefaultPolicy()); FailMsgs returns RetryPolicy.Validate's error
+	// before changing anything.
 	RetryPolicy RetryPolicy
 
 	// DSN composes delivery status notifications. Nil: the default composer

@@ -33,7 +33,8 @@ var ErrSuppressed = errors.New("queue: recipient is suppressed")
 //     the "failed" or "suppressed" webhook is queued.
 //
 // Bad input (an empty batch, a nil err, mixed accounts, a message not in the
-// queue) returns an error before anything is changed. An error from a
+// queue) and an invalid RetryPolicy (see RetryPolicy.Validate) return an
+// error before anything is changed. An error from a
 // store or the composer is returned as is; the caller must roll back.
 // After commit, the caller calls Kick so Run delivers queued DSNs.
 func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, error) {
@@ -42,6 +43,9 @@ func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, err
 	}
 	if err == nil {
 		return nil, ErrNilError
+	}
+	if perr := h.RetryPolicy.Validate(); perr != nil {
+		return nil, perr
 	}
 	cur, xerr := loadBatch(tx, msgs)
 	if xerr != nil {

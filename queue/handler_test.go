@@ -282,7 +282,7 @@ func walk(t *testing.T, p queue.RetryPolicy, exactUntil bool) {
 
 func TestWalkMoxPolicy(t *testing.T) {
 	p := queue.MoxPolicy()
-	p.Jitter = 0
+	p.Jitter = -1 // No jitter.
 	if n := len(p.Plan(t0, 0)); n != 8 {
 		t.Fatalf("mox plan has %d attempts, want 8", n)
 	}
@@ -291,7 +291,7 @@ func TestWalkMoxPolicy(t *testing.T) {
 
 func TestWalkDefaultPolicy(t *testing.T) {
 	p := queue.DefaultPolicy()
-	p.Jitter = 0
+	p.Jitter = -1 // No jitter.
 	walk(t, p, false)
 }
 
@@ -360,7 +360,7 @@ func TestBatch(t *testing.T) {
 
 func TestNotify(t *testing.T) {
 	p := queue.MoxPolicy()
-	p.Jitter = 0
+	p.Jitter = -1 // No jitter.
 	plan := p.Plan(t0, 0)
 	for _, tc := range []struct {
 		notify         string
@@ -432,7 +432,7 @@ func TestSuppressedAtFailMsgs(t *testing.T) {
 
 func TestDMARCReport(t *testing.T) {
 	p := queue.MoxPolicy()
-	p.Jitter = 0
+	p.Jitter = -1 // No jitter.
 	e := newEnv(t, p)
 	reg := prometheus.NewRegistry()
 	metrics, err := queue.NewMetrics(reg)
@@ -468,6 +468,23 @@ func TestUnknownAccount(t *testing.T) {
 	tcompare(t, ob[0].Account, "postmaster", "dsn account")
 	tcompare(t, ob[0].Mailbox, "", "mailbox")
 	tcompare(t, len(e.hooks.Queued), 0, "no hooks for unknown account")
+}
+
+// TestInvalidPolicy checks that FailMsgs refuses to decide with a policy
+// Validate rejects, before changing anything.
+func TestInvalidPolicy(t *testing.T) {
+	e := newEnv(t, queue.RetryPolicy{MaxAge: -1})
+	m := e.add(nil, "a@example.com")[0]
+	before := e.dump()
+	err := e.write(func(tx *bstore.Tx) error {
+		_, err := e.h.FailMsgs(tx, []queue.Msg{m}, permErr())
+		return err
+	})
+	if !errors.Is(err, queue.ErrInvalidRetryPolicy) {
+		t.Fatalf("got %v, want ErrInvalidRetryPolicy", err)
+	}
+	tcompare(t, e.dump(), before, "database after refused FailMsgs")
+	tcompare(t, len(e.hooks.Queued), 0, "hooks")
 }
 
 func TestBadInput(t *testing.T) {

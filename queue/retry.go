@@ -14,9 +14,12 @@ import (
 // try again, when to give up, and when to send the delayed DSN. Its Decide
 // method is a pure function of the message, the failure and the time.
 //
-// The zero RetryPolicy is DefaultPolicy. In a policy with any field set, a
-// zero field means what its comment says; Validate rejects policies that
-// cannot work (negative durations, a factor below 1, no limit at all).
+// A zero field takes DefaultPolicy's value, so RetryPolicy{MaxAttempts: 30}
+// is the default policy with at most 30 attempts, keeping its age limit and
+// delayed DSN; the zero RetryPolicy is DefaultPolicy. A negative MaxAge,
+// DelayedDSNAfterAge, GreylistRetry or Jitter turns that feature off.
+// Validate rejects policies that cannot work (a factor below 1, no limit
+// at all, ...); the Handler checks its policy before the first decision.
 type RetryPolicy struct {
 	// Schedule lists the delay after each failed attempt: Schedule[0] after
 	// the first, Schedule[1] after the second, and so on; the last delay
@@ -25,7 +28,7 @@ type RetryPolicy struct {
 	Schedule []time.Duration
 
 	// Initial is the exponential back-off's delay after the first failed
-	// attempt. Zero: 7.5 minutes.
+	// attempt. Zero: 7.5 minutes. Must not be negative.
 	Initial time.Duration
 
 	// Factor multiplies the delay after each further failed attempt. Zero:
@@ -33,21 +36,24 @@ type RetryPolicy struct {
 	Factor float64
 
 	// Cap is the longest exponential delay, before jitter. Zero: 8 hours.
+	// Must not be negative.
 	Cap time.Duration
 
 	// MaxAttempts is the number of attempts after which the policy gives up
 	// (GiveUpAttempts). A message's own MaxAttempts, if above zero,
-	// overrides it. Zero: no limit on the count (MaxAge must be set).
+	// overrides it. Zero: no limit on the count, as in DefaultPolicy (then
+	// MaxAge must not be negative). Must not be negative.
 	MaxAttempts int64
 
 	// MaxAge gives up on a message once its next attempt would come more
 	// than MaxAge after it was queued (GiveUpExpired), even with attempts
-	// left, like Postfix's maximal_queue_lifetime. Zero: no age limit
-	// (MaxAttempts must be set).
+	// left, like Postfix's maximal_queue_lifetime. Zero: 5 days (RFC 5321
+	// section 4.5.4.1). Negative: no age limit (MaxAttempts must be set).
 	MaxAge time.Duration
 
 	// DelayedDSNAfterAttempts sends the delayed DSN after this many failed
-	// attempts (mox: 5). Zero: not by count.
+	// attempts (mox: 5). Zero: not by count, as in DefaultPolicy. Must not be
+	// negative.
 	DelayedDSNAfterAttempts int64
 
 	// DelayedDSNAfterAge sends the delayed DSN at the first failure after
@@ -55,21 +61,22 @@ type RetryPolicy struct {
 	// Queued, when it is next tried, like Postfix's delay_warning_time.
 	// Because the decision is made at a failure, the DSN goes out at the
 	// failure before that age is reached rather than hours after it. Zero:
-	// not by age.
+	// 4 hours. Negative: not by age.
 	DelayedDSNAfterAge time.Duration
 
 	// GreylistRetry is the delay after a greylisting reply (a temporary
 	// reply whose text says greylisted, see Decide), used instead of a
 	// longer scheduled delay, once per message: a server that greylists
 	// accepts a retry after a few minutes, so waiting hours is a needless
-	// delay. Zero: greylisting replies follow the schedule.
+	// delay. Zero: 5 minutes. Negative: greylisting replies follow the
+	// schedule.
 	GreylistRetry time.Duration
 
 	// Jitter spreads retries so messages that failed together (say, during
 	// a remote outage) do not all come back at the same moment: each delay
 	// is multiplied by a factor drawn uniformly from [1-Jitter, 1+Jitter)
-	// with the JitterSource passed to Decide. It must be below 1. Zero: no
-	// jitter.
+	// with the JitterSource passed to Decide. It must be below 1. Zero: 0.1.
+	// Negative: no jitter.
 	Jitter float64
 }
 
@@ -81,6 +88,14 @@ const (
 	retryDefaultInitial = 7*time.Minute + 30*time.Second
 	retryDefaultFactor  = 2.0
 	retryDefaultCap     = 8 * time.Hour
+)
+
+// Defaults of DefaultPolicy's limits, taken by a policy's zero fields.
+const (
+	retryDefaultMaxAge        = 5 * 24 * time.Hour // RFC 5321 section 4.5.4.1: "at least 4-5 days".
+	retryDefaultDelayedDSNAge = 4 * time.Hour
+	retryDefaultGreylist      = 5 * time.Minute
+	retryDefaultJitter        = 0.1
 )
 
 // retryMaxPlanned bounds the attempts Plan lists.
@@ -107,10 +122,10 @@ func DefaultPolicy() RetryPolicy {
 		Initial:            retryDefaultInitial,
 		Factor:             retryDefaultFactor,
 		Cap:                retryDefaultCap,
-		MaxAge:             5 * 24 * time.Hour,
-		DelayedDSNAfterAge: 4 * time.Hour,
-		GreylistRetry:      5 * time.Minute,
-		Jitter:             0.1,
+		MaxAge:             retryDefaultMaxAge,
+		DelayedDSNAfterAge: retryDefaultDelayedDSNAge,
+		GreylistRetry:      retryDefaultGreylist,
+		Jitter:             retryDefaultJitter,
 	}
 }
 
@@ -132,7 +147,10 @@ func MoxPolicy() RetryPolicy {
 		Factor:                  2,
 		Cap:                     16 * time.Hour,
 		MaxAttempts:             8,
+		MaxAge:                  -1, // No age limit.
 		DelayedDSNAfterAttempts: 5,
+		DelayedDSNAfterAge:      -1, // Not by age.
+		GreylistRetry:           -1, // No greylisting shortcut.
 		Jitter:                  1.0 / 90,
 	}
 }
@@ -145,9 +163,6 @@ var ErrInvalidRetryPolicy = errors.New("queue: invalid retry policy")
 // policy once, when it is configured. Decide on an invalid policy returns a
 // decision without panicking, but which one is unspecified.
 func (p RetryPolicy) Validate() error {
-	if p.isZero() {
-		return nil
-	}
 	var problems []string
 	bad := func(format string, args ...any) {
 		problems = append(problems, fmt.Sprintf(format, args...))
@@ -175,23 +190,14 @@ func (p RetryPolicy) Validate() error {
 	if p.MaxAttempts < 0 {
 		bad("negative MaxAttempts %d", p.MaxAttempts)
 	}
-	if p.MaxAge < 0 {
-		bad("negative MaxAge %v", p.MaxAge)
-	}
-	if p.MaxAttempts == 0 && p.MaxAge == 0 {
-		bad("no limit: set MaxAttempts, MaxAge or both")
+	if p.MaxAttempts == 0 && p.MaxAge < 0 {
+		bad("no limit: MaxAge is off and MaxAttempts is zero")
 	}
 	if p.DelayedDSNAfterAttempts < 0 {
 		bad("negative DelayedDSNAfterAttempts %d", p.DelayedDSNAfterAttempts)
 	}
-	if p.DelayedDSNAfterAge < 0 {
-		bad("negative DelayedDSNAfterAge %v", p.DelayedDSNAfterAge)
-	}
-	if p.GreylistRetry < 0 {
-		bad("negative GreylistRetry %v", p.GreylistRetry)
-	}
-	if !(p.Jitter >= 0 && p.Jitter < 1) {
-		bad("Jitter %v outside [0, 1)", p.Jitter)
+	if math.IsNaN(p.Jitter) || p.Jitter >= 1 {
+		bad("Jitter %v is not below 1", p.Jitter)
 	}
 	if len(problems) == 0 {
 		return nil
@@ -441,18 +447,18 @@ func retryIncrement(n int64) int64 {
 	return n + 1
 }
 
-// isZero reports whether p is the zero RetryPolicy, which means
-// DefaultPolicy.
-func (p RetryPolicy) isZero() bool {
-	return len(p.Schedule) == 0 && p.Initial == 0 && p.Factor == 0 && p.Cap == 0 &&
-		p.MaxAttempts == 0 && p.MaxAge == 0 && p.DelayedDSNAfterAttempts == 0 &&
-		p.DelayedDSNAfterAge == 0 && p.GreylistRetry == 0 && p.Jitter == 0
-}
-
-// effective returns p with its defaults filled in.
+// effective returns p with its zero fields set to DefaultPolicy's values
+// and the features turned off with a negative value set to zero, which is
+// "off" inside Decide.
 func (p RetryPolicy) effective() RetryPolicy {
-	if p.isZero() {
-		return DefaultPolicy()
+	p.MaxAge = retryOrDefault(p.MaxAge, retryDefaultMaxAge)
+	p.DelayedDSNAfterAge = retryOrDefault(p.DelayedDSNAfterAge, retryDefaultDelayedDSNAge)
+	p.GreylistRetry = retryOrDefault(p.GreylistRetry, retryDefaultGreylist)
+	switch {
+	case p.Jitter == 0:
+		p.Jitter = retryDefaultJitter
+	case p.Jitter < 0:
+		p.Jitter = 0
 	}
 	if p.Initial == 0 {
 		p.Initial = retryDefaultInitial
@@ -464,6 +470,18 @@ func (p RetryPolicy) effective() RetryPolicy {
 		p.Cap = retryDefaultCap
 	}
 	return p
+}
+
+// retryOrDefault returns def for a zero d, zero (off) for a negative d,
+// and d otherwise.
+func retryOrDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 // delay returns the scheduled delay after failed attempt n (from 1), before

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	crand "crypto/rand"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -139,7 +140,7 @@ func TestRetryDefaultSchedule(t *testing.T) {
 
 	// Without the shortcut, the last attempt is known exactly.
 	p := queue.DefaultPolicy()
-	p.GreylistRetry = 0
+	p.GreylistRetry = -1 // No greylisting shortcut.
 	retryRun(t, p, retryMsg(), retryTemp, retryDefaultSteps, 0)
 
 	// Once the shortcut is used, too.
@@ -272,7 +273,7 @@ func retryFormat(d queue.RetryDecision) string {
 }
 
 func TestRetryOptions(t *testing.T) {
-	list := queue.RetryPolicy{Schedule: []time.Duration{retryM, 10 * retryM, retryH}, MaxAttempts: 10}
+	list := queue.RetryPolicy{Schedule: []time.Duration{retryM, 10 * retryM, retryH}, MaxAttempts: 10, DelayedDSNAfterAge: -1}
 	exp := queue.RetryPolicy{Initial: retryM, Factor: 3, Cap: retryH, MaxAttempts: 6}
 	constant := queue.RetryPolicy{Initial: 10 * retryM, Factor: 1, MaxAge: retryH}
 	age := queue.RetryPolicy{Schedule: []time.Duration{30 * retryM}, MaxAge: retryH}
@@ -615,6 +616,8 @@ func TestRetryValidate(t *testing.T) {
 		"mox":          queue.MoxPolicy(),
 		"list":         {Schedule: []time.Duration{time.Minute}, MaxAttempts: 3},
 		"age only":     {MaxAge: time.Hour},
+		"partial":      {MaxAttempts: 30},
+		"features off": {MaxAttempts: 3, MaxAge: -1, DelayedDSNAfterAge: -1, GreylistRetry: -1, Jitter: -1},
 		"attempts 1":   {MaxAttempts: 1},
 		"factor 1":     {Factor: 1, MaxAttempts: 3},
 		"initial =cap": {Initial: time.Hour, Cap: time.Hour, MaxAttempts: 3},
@@ -630,9 +633,8 @@ func TestRetryValidate(t *testing.T) {
 		policy queue.RetryPolicy
 		want   string
 	}{
-		{"no limit", queue.RetryPolicy{Jitter: 0.1}, "no limit: set MaxAttempts, MaxAge or both"},
+		{"no limit", queue.RetryPolicy{MaxAge: -1, Jitter: 0.1}, "no limit: MaxAge is off and MaxAttempts is zero"},
 		{"negative max attempts", queue.RetryPolicy{MaxAttempts: -1, MaxAge: time.Hour}, "negative MaxAttempts -1"},
-		{"negative max age", queue.RetryPolicy{MaxAttempts: 3, MaxAge: -time.Hour}, "negative MaxAge -1h0m0s"},
 		{"negative initial", queue.RetryPolicy{Initial: -time.Second, MaxAttempts: 3}, "negative Initial -1s"},
 		{"negative cap", queue.RetryPolicy{Cap: -time.Second, MaxAttempts: 3}, "negative Cap -1s"},
 		{"factor below 1", queue.RetryPolicy{Factor: 0.5, MaxAttempts: 3}, "Factor 0.5 is below 1"},
@@ -645,11 +647,9 @@ func TestRetryValidate(t *testing.T) {
 		{"negative schedule delay", queue.RetryPolicy{Schedule: []time.Duration{-time.Minute}, MaxAttempts: 3}, "Schedule[0] is -1m0s, must be positive"},
 		{"schedule and exponential", queue.RetryPolicy{Schedule: []time.Duration{time.Minute}, Initial: time.Minute, MaxAttempts: 3}, "Schedule replaces Initial, Factor and Cap"},
 		{"negative dsn attempts", queue.RetryPolicy{MaxAttempts: 3, DelayedDSNAfterAttempts: -1}, "negative DelayedDSNAfterAttempts -1"},
-		{"negative dsn age", queue.RetryPolicy{MaxAttempts: 3, DelayedDSNAfterAge: -time.Minute}, "negative DelayedDSNAfterAge -1m0s"},
-		{"negative greylist", queue.RetryPolicy{MaxAttempts: 3, GreylistRetry: -time.Minute}, "negative GreylistRetry -1m0s"},
-		{"jitter 1", queue.RetryPolicy{MaxAttempts: 3, Jitter: 1}, "Jitter 1 outside [0, 1)"},
-		{"negative jitter", queue.RetryPolicy{MaxAttempts: 3, Jitter: -0.1}, "Jitter -0.1 outside [0, 1)"},
-		{"jitter nan", queue.RetryPolicy{MaxAttempts: 3, Jitter: math.NaN()}, "Jitter NaN outside [0, 1)"},
+		{"jitter 1", queue.RetryPolicy{MaxAttempts: 3, Jitter: 1}, "Jitter 1 is not below 1"},
+		{"jitter inf", queue.RetryPolicy{MaxAttempts: 3, Jitter: math.Inf(1)}, "Jitter +Inf is not below 1"},
+		{"jitter nan", queue.RetryPolicy{MaxAttempts: 3, Jitter: math.NaN()}, "Jitter NaN is not below 1"},
 	}
 	for _, tc := range invalid {
 		err := tc.policy.Validate()
@@ -663,9 +663,58 @@ func TestRetryValidate(t *testing.T) {
 	}
 
 	// Every problem is listed.
-	err := queue.RetryPolicy{MaxAttempts: -1, MaxAge: -1, Jitter: 2}.Validate()
-	if err == nil || !strings.Contains(err.Error(), "negative MaxAttempts -1; negative MaxAge -1ns; Jitter 2 outside [0, 1)") {
+	err := queue.RetryPolicy{MaxAttempts: -1, Cap: -1, Jitter: 2}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "negative Cap -1ns; negative MaxAttempts -1; Jitter 2 is not below 1") {
 		t.Fatalf("several problems: %v", err)
+	}
+}
+
+// TestRetryPartialPolicy checks that a policy with a few fields set keeps
+// DefaultPolicy's age limit, delayed DSN, greylisting retry and jitter for
+// the fields left zero, and that a negative value turns each off.
+func TestRetryPartialPolicy(t *testing.T) {
+	partial := queue.RetryPolicy{MaxAttempts: 30}
+	def := queue.DefaultPolicy()
+	def.MaxAttempts = 30
+	m := retryMsg()
+	for _, now := range []time.Duration{0, 3*retryH + 52*retryM + 30*time.Second, 119*retryH + 52*retryM + 30*time.Second} {
+		m.Attempts = 0
+		got := partial.Decide(m, retryTemp, retryT0.Add(now), rand.New(rand.NewPCG(1, 2)))
+		want := def.Decide(m, retryTemp, retryT0.Add(now), rand.New(rand.NewPCG(1, 2)))
+		tcompare(t, got, want, fmt.Sprintf("decision at %v", now))
+	}
+
+	// The delayed DSN at about 4 hours and the 5-day limit are kept.
+	plan := partial.Plan(retryT0, 0)
+	var dsns int
+	for _, a := range plan {
+		if a.DelayedDSN {
+			dsns++
+			tcompare(t, a.At, retryT0.Add(3*retryH+52*retryM+30*time.Second), "delayed dsn attempt")
+		}
+	}
+	tcompare(t, dsns, 1, "delayed dsns")
+	last := plan[len(plan)-1]
+	tcompare(t, last.GiveUp, queue.GiveUpExpired, "give up")
+	if last.At.After(retryT0.Add(120 * retryH)) {
+		t.Fatalf("last attempt %v after the 5-day limit", last.At)
+	}
+
+	// Negative values turn the features off.
+	off := queue.RetryPolicy{MaxAttempts: 30, MaxAge: -1, DelayedDSNAfterAge: -1, GreylistRetry: -1, Jitter: -1}
+	plan = off.Plan(retryT0, 0)
+	tcompare(t, len(plan), 30, "attempts without age limit")
+	for _, a := range plan {
+		if a.DelayedDSN {
+			t.Fatalf("delayed dsn with DelayedDSNAfterAge off")
+		}
+	}
+	grey := queue.Failure{Code: 450, EnhancedCode: "4.2.0", Reason: queue.ReasonUndefined, Detail: queue.DetailGreylisted}
+	if d := off.Decide(retryMsg(), grey, retryT0, nil); d.Greylisted {
+		t.Fatalf("greylisting shortcut with GreylistRetry off")
+	}
+	if d := partial.Decide(retryMsg(), grey, retryT0, nil); !d.Greylisted || !d.NextAttempt.Equal(retryT0.Add(5*retryM)) {
+		t.Fatalf("default greylisting shortcut not kept: %+v", d)
 	}
 }
 

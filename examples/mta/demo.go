@@ -131,7 +131,7 @@ func (d *demo) setup() error {
 	default:
 		return fmt.Errorf("unknown policy %q (default, mox)", d.cfg.Policy)
 	}
-	policy.Jitter = 0 // Exact, repeatable times for the summary.
+	policy.Jitter = -1 // No jitter: exact, repeatable times for the summary.
 
 	var qm *queue.Metrics
 	var wm *webhook.Metrics
