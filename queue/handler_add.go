@@ -11,6 +11,11 @@ import (
 // ErrBadMsg is wrapped by Add's errors for messages that cannot be queued.
 var ErrBadMsg = errors.New("queue: invalid message")
 
+// ErrFromIDInUse is returned by Add for a message whose FromID another
+// queued or retired message already has (or another message of the same
+// call): a report that comes back for it could not tell them apart.
+var ErrFromIDInUse = errors.New("queue: fromid already in use")
+
 // fromIDBytes is the entropy of a generated FromID.
 const fromIDBytes = 16
 
@@ -25,7 +30,8 @@ const fromIDBytes = 16
 // account's suppression list is not queued: it is retired at once with the
 // "suppressed" event and webhook, without a delivery attempt or DSN (the
 // sender learns it from the outcome). Invalid messages return an error
-// wrapping ErrBadMsg before anything is stored.
+// wrapping ErrBadMsg, and a FromID that is already used returns
+// ErrFromIDInUse, before anything is stored.
 func (h *Handler) Add(tx *bstore.Tx, msgs ...*Msg) ([]Outcome, error) {
 	if len(msgs) == 0 {
 		return nil, ErrEmptyBatch
@@ -41,6 +47,9 @@ func (h *Handler) Add(tx *bstore.Tx, msgs ...*Msg) ([]Outcome, error) {
 		if dom == "" || strings.LastIndexByte(m.RecipientAddress, '@') == 0 {
 			return nil, fmt.Errorf("%w: recipient address %q has no localpart or domain", ErrBadMsg, m.RecipientAddress)
 		}
+	}
+	if err := checkFromIDs(tx, msgs); err != nil {
+		return nil, err
 	}
 	rules, err := ListHoldRules(tx)
 	if err != nil {
@@ -120,6 +129,42 @@ func (h *Handler) Add(tx *bstore.Tx, msgs ...*Msg) ([]Outcome, error) {
 	return outcomes, nil
 }
 
+// checkFromIDs returns ErrFromIDInUse if a FromID given in msgs is used
+// twice among them or by a queued or retired message.
+func checkFromIDs(tx *bstore.Tx, msgs []*Msg) error {
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if m.FromID == "" {
+			continue
+		}
+		if seen[m.FromID] {
+			return fmt.Errorf("%w: %q twice in one call", ErrFromIDInUse, m.FromID)
+		}
+		seen[m.FromID] = true
+		used, err := fromIDUsed(tx, m.FromID)
+		if err != nil {
+			return err
+		} else if used {
+			return fmt.Errorf("%w: %q", ErrFromIDInUse, m.FromID)
+		}
+	}
+	return nil
+}
+
+// fromIDUsed reports whether a queued or retired message has FromID id.
+func fromIDUsed(tx *bstore.Tx, id string) (bool, error) {
+	queued, err := bstore.QueryTx[Msg](tx).FilterNonzero(Msg{FromID: id}).Exists()
+	if err == nil && !queued {
+		var retired bool
+		retired, err = bstore.QueryTx[MsgRetired](tx).FilterNonzero(MsgRetired{FromID: id}).Exists()
+		queued = retired
+	}
+	if err != nil {
+		return false, fmt.Errorf("queue: checking fromid: %w", err)
+	}
+	return queued, nil
+}
+
 // newFromID returns a random FromID that no queued or retired message has.
 func (h *Handler) newFromID(tx *bstore.Tx) (string, error) {
 	for range 10 {
@@ -127,15 +172,9 @@ func (h *Handler) newFromID(tx *bstore.Tx) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		n1, err := bstore.QueryTx[Msg](tx).FilterNonzero(Msg{FromID: id}).Count()
-		if err != nil {
-			return "", fmt.Errorf("queue: checking fromid: %w", err)
-		}
-		n2, err := bstore.QueryTx[MsgRetired](tx).FilterNonzero(MsgRetired{FromID: id}).Count()
-		if err != nil {
-			return "", fmt.Errorf("queue: checking fromid: %w", err)
-		}
-		if n1+n2 == 0 {
+		if used, err := fromIDUsed(tx, id); err != nil {
+			return "", err
+		} else if !used {
 			return id, nil
 		}
 	}

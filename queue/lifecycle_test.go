@@ -3,6 +3,7 @@ package queue_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -98,6 +99,46 @@ func TestFromIDs(t *testing.T) {
 	if err == nil {
 		t.Fatalf("duplicate fromid accepted")
 	}
+}
+
+// TestFromIDInUse checks that Add refuses a FromID that a queued or
+// retired message, or another message of the call, already has.
+func TestFromIDInUse(t *testing.T) {
+	e := newEnv(t, queue.RetryPolicy{})
+	e.add(func(m *queue.Msg) { m.FromID = "queued1" }, "a@example.com")
+	gone := e.add(func(m *queue.Msg) { m.FromID = "retired1" }, "b@example.com")[0]
+	e.fail([]queue.Msg{gone}, permErr())
+	if _, ok := e.retired(gone.ID); !ok {
+		t.Fatalf("not retired")
+	}
+	before := e.dump()
+	for _, tc := range []struct {
+		name string
+		ids  []string
+	}{
+		{"queued", []string{"queued1"}},
+		{"retired", []string{"retired1"}},
+		{"same call", []string{"new1", "new1"}},
+		{"second of call", []string{"new2", "queued1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := e.write(func(tx *bstore.Tx) error {
+				var msgs []*queue.Msg
+				for i, id := range tc.ids {
+					msgs = append(msgs, &queue.Msg{SenderAccount: "alice", RecipientAddress: fmt.Sprintf("r%d@example.com", i), FromID: id})
+				}
+				_, err := e.h.Add(tx, msgs...)
+				return err
+			})
+			if !errors.Is(err, queue.ErrFromIDInUse) {
+				t.Fatalf("got %v, want ErrFromIDInUse", err)
+			}
+			tcompare(t, e.dump(), before, "database")
+		})
+	}
+	// A fresh one is accepted.
+	m := e.add(func(m *queue.Msg) { m.FromID = "fresh1" }, "c@example.com")[0]
+	tcompare(t, m.FromID, "fresh1", "fromid")
 }
 
 type zeroReader struct{}
