@@ -16,7 +16,7 @@
 // The host owns the database, the SMTP client and the delivery loop:
 //
 //	Handler.Add(tx, msgs...)            queue a submission (one Msg per recipient, shared BaseID)
-//	Due(tx, now, limit)                 batches: one submission, one recipient domain
+//	Handler.Due(tx, now, limit)         batches: one submission, one recipient domain
 //	  deliver with the host's client
 //	  Handler.DeliveredMsgs(tx, msgs, d)   on success
 //	  Handler.FailMsgs(tx, msgs, err)      on failure
@@ -92,10 +92,12 @@
 //     account's "dmarc" mailbox, marked seen, with a counter (as mox). Such
 //     reports, null-sender messages and DSNs get no delayed DSN.
 //   - The suppression list is consulted at Add (a suppressed recipient is
-//     retired at once as "suppressed", without an attempt or DSN) and at
-//     every FailMsgs (a recipient suppressed meanwhile is not retried).
-//     Passing ErrSuppressed to FailMsgs does the same, as in mox. A
-//     successful delivery clears a soft suppression.
+//     retired at once as "suppressed", without an attempt or DSN), at Due
+//     (a recipient suppressed since it was queued gets no further attempt:
+//     it is given up with a failure DSN per NOTIFY) and at every FailMsgs
+//     (a recipient suppressed meanwhile is not retried). Passing
+//     ErrSuppressed to FailMsgs gives up without counting an attempt, as
+//     in mox. A successful delivery clears a soft suppression.
 //   - The history given to the suppression policy is the recipient's
 //     retired messages (exact address, RecipientAddress+LastActivity
 //     index), so it is only as long as the account's KeepRetired.

@@ -2,7 +2,11 @@ package queue_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +16,8 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/queue"
+	"github.com/bouncekit/bouncekit/queue/queuetest"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // README: begin
@@ -19,8 +25,10 @@ import (
 // host's own SMTP client and reports the result to bouncekit.
 func deliverDue(ctx context.Context, db *bstore.DB, h *queue.Handler, send func(queue.Batch) error) error {
 	var batches []queue.Batch
-	err := db.Read(ctx, func(tx *bstore.Tx) (err error) {
-		batches, err = queue.Due(tx, time.Now(), 100)
+	err := db.Write(ctx, func(tx *bstore.Tx) (err error) {
+		// Recipients suppressed since they were queued are given up here,
+		// never returned.
+		batches, err = h.Due(tx, time.Now(), 100)
 		return err
 	})
 	for _, b := range batches {
@@ -37,7 +45,7 @@ func deliverDue(ctx context.Context, db *bstore.DB, h *queue.Handler, send func(
 			_, err := h.DeliveredMsgs(tx, b.Msgs, queue.Delivery{Code: 250})
 			return err
 		})
-		h.Kick() // Committed: Run may now deliver the DSNs this queued.
+		h.Kick() // Committed: wake Run and the webhook worker for what this queued.
 	}
 	return err
 }
@@ -89,6 +97,81 @@ func Example_embedding() {
 		panic(err)
 	}
 	// Output: nobody@example.com failed userunknown true
+}
+
+// TestEmbeddingDeliversWebhooks runs the README's loop with a webhook queue
+// whose worker runs in the background on a clock that never fires: the
+// failure's webhook reaches the endpoint only because Handler.Kick wakes
+// the worker, without further calls.
+func TestEmbeddingDeliversWebhooks(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := bstore.Open(ctx, filepath.Join(t.TempDir(), "queue.db"), nil, queue.DBTypes()...)
+	tcheck(t, err, "open")
+	defer db.Close()
+
+	got := make(chan webhook.Outgoing, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var o webhook.Outgoing
+		if err := json.NewDecoder(r.Body).Decode(&o); err != nil {
+			t.Errorf("decoding webhook: %v", err)
+		}
+		got <- o
+	}))
+	defer srv.Close()
+
+	clock := queuetest.NewClock(time.Now())
+	hooks := &webhook.Queue{
+		DB:            db,
+		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Now:           clock.Now,
+		After:         clock.After,
+	}
+	done := make(chan error, 1)
+	go func() { done <- hooks.Run(ctx) }()
+	defer func() {
+		cancel()
+		tcheck(t, <-done, "webhook worker")
+	}()
+	wait := func(what string) webhook.Outgoing {
+		t.Helper()
+		select {
+		case o := <-got:
+			return o
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no webhook for %s", what)
+		}
+		return webhook.Outgoing{}
+	}
+
+	// A first hook, kicked by hand, shows the worker has started and is
+	// idle before the loop runs.
+	err = db.Write(ctx, func(tx *bstore.Tx) error {
+		return hooks.Enqueue(tx, webhook.Hook{Account: "alice", URL: srv.URL, Event: webhook.EventUnrecognized})
+	})
+	tcheck(t, err, "enqueue")
+	hooks.Kick()
+	tcompare(t, wait("warm-up").Event, webhook.EventUnrecognized, "warm-up event")
+
+	h := &queue.Handler{
+		DB:    db,
+		Now:   clock.Now, // The hooks it queues are due on the worker's clock.
+		Hooks: hooks,
+		Accounts: queue.AccountsFunc(func(string) (queue.AccountSettings, bool) {
+			return queue.AccountSettings{WebhookURL: srv.URL}, true
+		}),
+	}
+	err = db.Write(ctx, func(tx *bstore.Tx) error {
+		_, err := h.Add(tx, &queue.Msg{SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: "nobody@example.com"})
+		return err
+	})
+	tcheck(t, err, "add")
+	send := func(b queue.Batch) error {
+		return &queue.SMTPError{Code: 550, EnhancedCode: "5.1.1", Line: "<nobody@example.com>: user unknown"}
+	}
+	tcheck(t, deliverDue(ctx, db, h, send), "deliver")
+	o := wait("the failure")
+	tcompare(t, o.Event, webhook.EventFailed, "event")
+	tcompare(t, o.Recipient, "nobody@example.com", "recipient")
 }
 
 // TestREADMEEmbedding checks that the README shows the delivery loop above,

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // Handler carries out the queue's lifecycle decisions in the caller's
@@ -113,14 +115,26 @@ var (
 	ErrNoDB          = errors.New("queue: handler has no database")
 )
 
-// Kick wakes Run, e.g. after the caller committed a transaction in which
-// FailMsgs queued a DSN. It never blocks.
+// Kick wakes Run, and the HookQueue's worker when the HookQueue has a Kick
+// method (as *webhook.Queue has), e.g. after the caller committed a
+// transaction in which FailMsgs queued a DSN and a webhook. It never
+// blocks.
 func (h *Handler) Kick() {
 	select {
 	case h.kick() <- struct{}{}:
 	default:
 	}
+	if k, ok := h.Hooks.(kicker); ok {
+		k.Kick()
+	}
 }
+
+// kicker is a HookQueue whose worker can be woken after a commit.
+type kicker interface {
+	Kick()
+}
+
+var _ kicker = (*webhook.Queue)(nil)
 
 func (h *Handler) kick() chan struct{} {
 	h.kickOnce.Do(func() { h.kickc = make(chan struct{}, 1) })

@@ -110,7 +110,7 @@ func (h *Handler) Add(tx *bstore.Tx, msgs ...*Msg) ([]Outcome, error) {
 			continue
 		}
 		f := Failure{Reason: ReasonSuppressed, Err: ErrSuppressed}
-		m.Results = append(m.Results, MsgResult{Start: now, Reason: ReasonSuppressed, Error: ErrSuppressed.Error()})
+		m.Results = append(m.Results, MsgResult{Start: now, Reason: ReasonSuppressed, Error: suppressedText})
 		o.Result = ResultSuppressed
 		o.GiveUp = GiveUpSuppressed
 		o.NextAttempt = m.NextAttempt

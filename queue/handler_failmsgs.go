@@ -10,9 +10,13 @@ import (
 )
 
 // ErrSuppressed may be passed to FailMsgs by a delivery loop that found the
-// recipient on the suppression list before trying: the messages are failed
-// at once with the "suppressed" event.
+// recipient on the suppression list before trying: the messages are given
+// up at once with the "suppressed" event, without counting an attempt.
 var ErrSuppressed = errors.New("queue: recipient is suppressed")
+
+// suppressedText is the error text of the MsgResult, webhook and DSN of a
+// message not sent because its recipient is suppressed.
+const suppressedText = "recipient address is on the sender's suppression list"
 
 // FailMsgs handles a failed delivery attempt of msgs, in the caller's
 // transaction tx. The messages were tried together (one SMTP transaction,
@@ -55,6 +59,11 @@ func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, err
 	now := h.now()
 	f := Classify(err)
 	errText := err.Error()
+	noAttempt := errors.Is(err, ErrSuppressed)
+	if noAttempt {
+		f = Failure{Reason: ReasonSuppressed, Err: err}
+		errText = suppressedText
+	}
 	account := cur[0].SenderAccount
 	settings, known := h.account(account)
 	policy := h.policy()
@@ -96,13 +105,15 @@ func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, err
 		o.Recipient = m.RecipientAddress
 		o.Failure = f
 
-		suppressed := errors.Is(err, ErrSuppressed)
-		if !suppressed {
-			var serr error
-			suppressed, serr = h.isSuppressed(tx, account, m.RecipientAddress, now)
-			if serr != nil {
-				return nil, serr
-			}
+		if noAttempt {
+			o.Result = ResultSuppressed
+			o.GiveUp = GiveUpSuppressed
+			giveUps = append(giveUps, i)
+			continue
+		}
+		suppressed, serr := h.isSuppressed(tx, account, m.RecipientAddress, now)
+		if serr != nil {
+			return nil, serr
 		}
 
 		d := policy.Decide(*m, f, now, h.jitter())

@@ -10,7 +10,8 @@ import (
 )
 
 // HookQueue queues webhooks in the caller's transaction. *webhook.Queue
-// implements it.
+// implements it. A HookQueue that also has a Kick() method is woken by
+// Handler.Kick after the caller's commit.
 type HookQueue interface {
 	Enqueue(tx *bstore.Tx, hooks ...webhook.Hook) error
 }

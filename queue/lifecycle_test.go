@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +23,7 @@ func TestDueGroupingAndHold(t *testing.T) {
 	var batches []queue.Batch
 	err := e.write(func(tx *bstore.Tx) error {
 		var err error
-		batches, err = queue.Due(tx, t0, 0)
+		batches, err = e.h.Due(tx, t0, 0)
 		if err != nil {
 			return err
 		}
@@ -32,7 +34,7 @@ func TestDueGroupingAndHold(t *testing.T) {
 		tcompare(t, batches[2].Msgs[0].ID, b[0].ID, "third batch")
 
 		// Not due before its time.
-		l, err := queue.Due(tx, t0.Add(-time.Second), 0)
+		l, err := e.h.Due(tx, t0.Add(-time.Second), 0)
 		if err != nil {
 			return err
 		}
@@ -48,7 +50,7 @@ func TestDueGroupingAndHold(t *testing.T) {
 		if _, err := e.h.Add(tx, &queue.Msg{SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: "new@example.com"}); err != nil {
 			return err
 		}
-		l, err = queue.Due(tx, t0, 0)
+		l, err = e.h.Due(tx, t0, 0)
 		if err != nil {
 			return err
 		}
@@ -71,7 +73,7 @@ func TestDueGroupingAndHold(t *testing.T) {
 			return err
 		}
 		tcompare(t, n, 4, "released")
-		l, err = queue.Due(tx, t0, 2)
+		l, err = e.h.Due(tx, t0, 2)
 		if err != nil {
 			return err
 		}
@@ -99,6 +101,63 @@ func TestFromIDs(t *testing.T) {
 	if err == nil {
 		t.Fatalf("duplicate fromid accepted")
 	}
+}
+
+// TestDueSkipsSuppressed checks that a recipient put on the suppression
+// list after its message was queued gets no further SMTP attempt: Due
+// leaves it out and gives it up as suppressed, with a failure DSN and
+// webhook, without counting an attempt; its siblings stay due.
+func TestDueSkipsSuppressed(t *testing.T) {
+	e := newEnv(t, queue.RetryPolicy{})
+	msgs := e.add(nil, "stays@example.com", "blocked@example.com", "never@example.com")
+	e.fail(msgs, tempErr())
+	neverDSN := msgs[2]
+	err := e.write(func(tx *bstore.Tx) error {
+		m := neverDSN
+		if err := tx.Get(&m); err != nil {
+			return err
+		}
+		m.Notify = queue.NotifyNever
+		return tx.Update(&m)
+	})
+	tcheck(t, err, "set notify")
+	e.supp.Add(suppression.Entry{Account: "alice", OriginalAddress: "blocked@example.com", Category: suppression.CategoryManual})
+	e.supp.Add(suppression.Entry{Account: "alice", OriginalAddress: "never@example.com", Category: suppression.CategoryManual})
+	e.hooks.Queued = nil
+	before := len(e.outbox())
+
+	var batches []queue.Batch
+	err = e.write(func(tx *bstore.Tx) (err error) {
+		batches, err = e.h.Due(tx, t0.Add(24*time.Hour), 0)
+		return err
+	})
+	tcheck(t, err, "due")
+	tcompare(t, len(batches), 1, "batches")
+	tcompare(t, len(batches[0].Msgs), 1, "messages due")
+	tcompare(t, batches[0].Msgs[0].ID, msgs[0].ID, "due message")
+
+	for _, m := range msgs[1:] {
+		if _, ok := e.get(m.ID); ok {
+			t.Fatalf("suppressed message %d still queued", m.ID)
+		}
+		r, ok := e.retired(m.ID)
+		if !ok {
+			t.Fatalf("suppressed message %d not retired", m.ID)
+		}
+		tcompare(t, r.Event, "suppressed", "event")
+		tcompare(t, r.Attempts, int64(1), "attempts: no attempt counted")
+		last, _ := queue.Msg{Results: r.Results}.LastResult()
+		tcompare(t, last.Reason, queue.ReasonSuppressed, "result reason")
+		if strings.HasPrefix(last.Error, "queue:") {
+			t.Fatalf("result error has a package prefix: %q", last.Error)
+		}
+	}
+	events := e.hooks.Events()
+	slices.Sort(events)
+	tcompare(t, events, []string{"suppressed:blocked@example.com", "suppressed:never@example.com"}, "hooks")
+	ob := e.outbox()
+	tcompare(t, len(ob)-before, 1, "failure dsns: one, none for NOTIFY=NEVER")
+	tcompare(t, ob[len(ob)-1].Kind, queue.DSNFailed, "dsn kind")
 }
 
 // TestFromIDInUse checks that Add refuses a FromID that a queued or
@@ -241,10 +300,15 @@ func TestRunDeliversOutboxAndCleansUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- e.h.Run(ctx) }()
-	defer func() {
-		cancel()
-		tcheck(t, <-done, "run")
-	}()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			tcheck(t, <-done, "run")
+		}
+	}
+	defer stop()
 
 	// The first delivery fails; after the backoff (1 minute) and a kick, the
 	// next round delivers it.
@@ -255,7 +319,9 @@ func TestRunDeliversOutboxAndCleansUp(t *testing.T) {
 	tcompare(t, got.Kind, queue.DSNFailed, "kind")
 	tcompare(t, got.Attempts, int64(1), "attempts before success")
 
-	// Cleanup after the keep period (30 days).
+	// Cleanup after the keep period (30 days). Run is stopped first, so
+	// its own cleanup timer cannot take the record away.
+	stop()
 	if _, ok := e.retired(m.ID); !ok {
 		t.Fatalf("not retired")
 	}

@@ -115,8 +115,8 @@ func TestQueueHoldRelease(t *testing.T) {
 
 	// Held messages are not due for the server.
 	f.withDB(func(db *bstore.DB) {
-		err := db.Read(context.Background(), func(tx *bstore.Tx) error {
-			batches, err := queue.Due(tx, f.now, 0)
+		err := db.Write(context.Background(), func(tx *bstore.Tx) error {
+			batches, err := (&queue.Handler{}).Due(tx, f.now, 0)
 			for _, b := range batches {
 				if b.Domain == "example.net" {
 					t.Errorf("held messages are due: %+v", b)

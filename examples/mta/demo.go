@@ -255,8 +255,8 @@ func (d *demo) enqueue(ctx context.Context) error {
 func (d *demo) loop(ctx context.Context) error {
 	for {
 		var batches []queue.Batch
-		err := d.db.Read(ctx, func(tx *bstore.Tx) (err error) {
-			batches, err = queue.Due(tx, d.clock.Now(), 100)
+		err := d.db.Write(ctx, func(tx *bstore.Tx) (err error) {
+			batches, err = d.handler.Due(tx, d.clock.Now(), 100)
 			return err
 		})
 		if err != nil {
