@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/mjl-/bstore"
@@ -45,10 +46,35 @@ func (h *Handler) enqueueHooks(tx *bstore.Tx, b *hookBatch, account string, sett
 	for i, it := range b.items {
 		hooks[i] = composeHook(it, account, settings, now)
 	}
-	if err := h.Hooks.Enqueue(tx, hooks...); err != nil {
+	return h.queueHooks(tx, hooks)
+}
+
+// queueHooks queues hooks in tx. A hook whose URL or signing secrets cannot
+// be used (see AccountSettings.Validate) is left out with a warning and a
+// count in Metrics: a side channel never blocks the delivery bookkeeping
+// it reports on. An error from the HookQueue is returned.
+func (h *Handler) queueHooks(tx *bstore.Tx, hooks []webhook.Hook) error {
+	valid := hooks[:0:0]
+	for _, hk := range hooks {
+		settings := AccountSettings{WebhookURL: hk.URL, WebhookSecrets: hk.Secrets}
+		if err := settings.Validate(); err != nil {
+			h.log().Warn("webhook not queued: invalid webhook settings of account",
+				slog.String("account", hk.Account),
+				slog.String("event", string(hk.Event)),
+				slog.Int64("msgid", hk.QueueMsgID),
+				slog.Any("err", err))
+			h.Metrics.hookSkipped()
+			continue
+		}
+		valid = append(valid, hk)
+	}
+	if len(valid) == 0 {
+		return nil
+	}
+	if err := h.Hooks.Enqueue(tx, valid...); err != nil {
 		return fmt.Errorf("queue: queueing webhooks: %w", err)
 	}
-	h.Metrics.hooksQueued(len(hooks))
+	h.Metrics.hooksQueued(len(valid))
 	return nil
 }
 

@@ -3,6 +3,7 @@ package queue_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -89,16 +90,17 @@ func TestRealStores(t *testing.T) {
 	tcompare(t, addOut[0].Result, queue.ResultSuppressed, "add result")
 }
 
-// TestRealStoresFaultRollback fails the webhook queue (an invalid secret)
-// after the suppression store wrote, and checks that the rolled-back
-// transaction left every record as it was.
+// TestRealStoresFaultRollback fails the webhook queue (after it wrote its
+// hooks) after the suppression store wrote, and checks that the
+// rolled-back transaction left every record as it was. (Invalid webhook
+// settings no longer fail the call: TestInvalidHookSettingsNeverBlock.)
 func TestRealStoresFaultRollback(t *testing.T) {
 	e := newEnv(t, queue.RetryPolicy{})
 	e.h.DSN = nil
 	e.h.Suppressions = &suppression.Store{}
-	e.h.Hooks = &webhook.Queue{DB: e.db, Now: e.clock.Now}
+	e.h.Hooks = failingHooks{&webhook.Queue{DB: e.db, Now: e.clock.Now}}
 	e.h.Accounts = queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) {
-		return queue.AccountSettings{WebhookURL: "https://app.example.org/hook", WebhookSecrets: []string{"not-a-secret"}, KeepRetired: time.Hour}, true
+		return queue.AccountSettings{WebhookURL: "https://app.example.org/hook", KeepRetired: time.Hour}, true
 	})
 	msgs := e.add(nil, "a@example.com", "b@example.com")
 	before := e.dump()
@@ -106,8 +108,22 @@ func TestRealStoresFaultRollback(t *testing.T) {
 		_, err := e.h.FailMsgs(tx, msgs, permErr())
 		return err
 	})
-	if err == nil {
-		t.Fatalf("no error for invalid webhook secret")
+	if !errors.Is(err, errHooksDown) {
+		t.Fatalf("got %v, want the hook queue's error", err)
 	}
 	tcompare(t, e.dump(), before, "database after rollback")
+}
+
+var errHooksDown = errors.New("hook queue down")
+
+// failingHooks queues the hooks in the transaction, then fails.
+type failingHooks struct {
+	q *webhook.Queue
+}
+
+func (f failingHooks) Enqueue(tx *bstore.Tx, hooks ...webhook.Hook) error {
+	if err := f.q.Enqueue(tx, hooks...); err != nil {
+		return err
+	}
+	return errHooksDown
 }

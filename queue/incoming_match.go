@@ -67,10 +67,7 @@ func (p *incomingRun) run(rcptTo string, res *IncomingResult) error {
 		return err
 	}
 	if p.h.Hooks != nil && len(p.hooks) > 0 {
-		if err := p.h.Hooks.Enqueue(p.tx, p.hooks...); err != nil {
-			return fmt.Errorf("queue: queueing webhooks: %w", err)
-		}
-		p.h.Metrics.hooksQueued(len(p.hooks))
+		return p.h.queueHooks(p.tx, p.hooks)
 	}
 	return nil
 }

@@ -2,10 +2,14 @@ package queue
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // DSNComposer writes the DSN message for a request. The Handler's default,
@@ -117,6 +121,43 @@ func (h *Handler) keepRetired(s AccountSettings) time.Duration {
 		keep = age + lateReportMargin
 	}
 	return keep
+}
+
+// Errors of AccountSettings.Validate, for errors.Is. An error for a bad URL
+// or secret also wraps webhook.ErrInvalidURL or webhook.ErrInvalidSecret.
+var (
+	ErrWebhookURL    = errors.New("queue: invalid webhook url")
+	ErrWebhookSecret = errors.New("queue: invalid webhook secret")
+	ErrWebhookEvent  = errors.New("queue: unknown webhook event")
+)
+
+// Validate returns an error for settings whose webhooks cannot be queued:
+// a WebhookURL that is not an http or https URL with a host
+// (ErrWebhookURL), a malformed signing secret (ErrWebhookSecret), an
+// unknown name in WebhookEvents (ErrWebhookEvent). A host should call it
+// when an account's settings change. The Handler calls it before queueing
+// an account's webhooks: with invalid settings it logs a warning, counts
+// the hooks as skipped in Metrics and queues none, and the delivery
+// bookkeeping goes on, so bad webhook settings never make a delivered
+// message stay queued.
+func (s AccountSettings) Validate() error {
+	if s.WebhookURL == "" {
+		return nil
+	}
+	if err := webhook.CheckURL(s.WebhookURL); err != nil {
+		return fmt.Errorf("%w: %w", ErrWebhookURL, err)
+	}
+	for i, secret := range s.WebhookSecrets {
+		if err := webhook.CheckSecret(secret); err != nil {
+			return fmt.Errorf("%w: secret %d: %w", ErrWebhookSecret, i, err)
+		}
+	}
+	for _, e := range s.WebhookEvents {
+		if !webhook.OutgoingEvent(e).Known() {
+			return fmt.Errorf("%w: %q", ErrWebhookEvent, e)
+		}
+	}
+	return nil
 }
 
 // subscribes reports whether the account wants webhooks for event.

@@ -16,6 +16,7 @@ type Metrics struct {
 	suppressions  *prometheus.CounterVec // Failures that suppressed, by new/existing entry.
 	reportFails   *prometheus.CounterVec // Failed DMARC/TLS reports, by kind (as mox's mox_queue_dmarcreport_failure_total).
 	hooks         prometheus.Counter     // Webhooks queued.
+	hooksSkipped  prometheus.Counter     // Webhooks not queued: invalid account webhook settings.
 	retiredRemove prometheus.Counter     // Retired messages removed by cleanup.
 	incoming      *prometheus.CounterVec // Reports given to ProcessIncoming, by kind.
 	incomingOuts  *prometheus.CounterVec // Their per-recipient outcomes, by event.
@@ -54,6 +55,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "bouncekit_queue_hooks_queued_total",
 			Help: "Webhooks queued by the Handler.",
 		}),
+		hooksSkipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bouncekit_queue_hooks_skipped_total",
+			Help: "Webhooks not queued because the account's webhook URL or signing secret is invalid.",
+		}),
 		retiredRemove: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bouncekit_queue_retired_cleanup_total",
 			Help: "Retired messages removed by cleanup after their keep period.",
@@ -68,7 +73,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"event"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.failures, m.dsnQueue, m.dsnDelivery, m.retiredMsgs, m.suppressions, m.reportFails, m.hooks, m.retiredRemove, m.incoming, m.incomingOuts} {
+		for _, c := range []prometheus.Collector{m.failures, m.dsnQueue, m.dsnDelivery, m.retiredMsgs, m.suppressions, m.reportFails, m.hooks, m.hooksSkipped, m.retiredRemove, m.incoming, m.incomingOuts} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("queue: registering metrics: %w", err)
 			}
@@ -121,6 +126,12 @@ func (m *Metrics) reportFailure(msg Msg) {
 func (m *Metrics) hooksQueued(n int) {
 	if m != nil {
 		m.hooks.Add(float64(n))
+	}
+}
+
+func (m *Metrics) hookSkipped() {
+	if m != nil {
+		m.hooksSkipped.Inc()
 	}
 }
 
