@@ -214,3 +214,32 @@ func TestDefaultHardReasons(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecide measures the policy on a hard bounce with a reply, one
+// without (NXDOMAIN) and a soft failure with a full history.
+func BenchmarkDecide(b *testing.B) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	soft := Failure{Permanent: false, Code: 452, EnhancedCode: "4.2.2", Reason: "mailboxfull"}
+	var history []Outcome
+	for i := 1; i <= 10; i++ {
+		history = append(history, Outcome{Time: now.Add(-time.Duration(i) * time.Hour), Failure: soft})
+	}
+	checks := []struct {
+		name string
+		c    Check
+	}{
+		{"reply", Check{Failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "userunknown"}, Now: now}},
+		{"noreply", Check{Failure: Failure{Permanent: true, Reason: "hostunknown"}, Now: now}},
+		{"soft", Check{Failure: soft, History: history, Now: now}},
+	}
+	for _, bc := range checks {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if d := (Policy{}).Decide(bc.c); !d.Suppress {
+					b.Fatalf("not suppressed: %+v", d)
+				}
+			}
+		})
+	}
+}
