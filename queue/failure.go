@@ -34,30 +34,23 @@ type Failure struct {
 	Err error
 }
 
-// HardBounce reports whether the failure says the address will never work:
-// a permanent failure with reason userunknown, hostunknown or hasmoved, or
-// notaccept with a 5xx reply code (or a 5.x.x enhanced code when there was no
-// reply, or no code at all: a null MX found in DNS, or a bounce that only
-// says the domain accepts no mail). The suppression policy builds on it. A 4xx "user unknown" (Postfix's
-// "450 4.1.1 unverified address") is not a hard bounce: the receiver itself
-// says it may change its mind.
+// HardBounce reports whether the failure says the address will never work.
+// It is suppression.Failure.HardBounce, the one definition the suppression
+// policy uses too: a permanent failure with reason userunknown, hostunknown
+// or hasmoved, or notaccept unless its reply code (or enhanced code, when
+// there is no reply code) is temporary. A 4xx "user unknown" (Postfix's "450
+// 4.1.1 unverified address") is not a hard bounce: the receiver itself says
+// it may change its mind. Nor is suspend (a disabled mailbox, which is
+// enabled again often enough; sisimai calls it soft too).
+//
+// A hard bounce without a reply code (Code 0: an NXDOMAIN, or a DSN about a
+// relay's own DNS lookup) suppresses the recipient only for
+// suppression.Policy.NoReplyExpiry, unless it is a null MX: reason notaccept
+// with status X.1.10 (RFC 7505), which a host reports as
+// &SMTPError{Permanent: true, EnhancedCode: "5.1.10"} when its MX lookup
+// finds one.
 func (f Failure) HardBounce() bool {
-	if !f.Permanent {
-		return false
-	}
-	switch f.Reason {
-	case ReasonUserUnknown, ReasonHostUnknown, ReasonHasMoved:
-		return true
-	case ReasonNotAccept:
-		if f.Code != 0 {
-			return f.Code/100 == 5
-		}
-		if f.EnhancedCode != "" {
-			return f.EnhancedCode[0] == '5'
-		}
-		return true
-	}
-	return false
+	return suppressionFailure(f).HardBounce()
 }
 
 // Detail is a finer-grained cause within a Reason, for logs, metrics and the

@@ -84,6 +84,9 @@ func (h *Handler) processSuppression(tx *bstore.Tx, cache *historyCache, m Msg, 
 	return added, nil
 }
 
+// suppressionFailure is the one conversion of a Failure to the suppression
+// policy's input; HardBounce, FailMsgs, ProcessIncoming and the recipient
+// history all use it, so they decide alike.
 func suppressionFailure(f Failure) suppression.Failure {
 	return suppression.Failure{Permanent: f.Permanent, Code: f.Code, EnhancedCode: f.EnhancedCode, Reason: string(f.Reason)}
 }
@@ -122,7 +125,7 @@ func loadHistory(tx *bstore.Tx, account, address string, exclude int64) ([]suppr
 	err := q.ForEach(func(r MsgRetired) error {
 		o := suppression.Outcome{Time: r.LastActivity, Success: r.Success}
 		if lr, ok := (Msg{Results: r.Results}).LastResult(); ok && !r.Success {
-			o.Failure = suppression.Failure{Permanent: lr.Permanent, Code: lr.Code, EnhancedCode: lr.EnhancedCode, Reason: string(lr.Reason)}
+			o.Failure = suppressionFailure(Failure{Permanent: lr.Permanent, Code: lr.Code, EnhancedCode: lr.EnhancedCode, Reason: lr.Reason})
 		}
 		hist = append(hist, o)
 		return nil

@@ -15,10 +15,27 @@
 // Policy.Decide is a pure function of the failure and the recipient's recent
 // history. The zero Policy:
 //
-//   - suppresses at once, without expiry, when a permanent failure says the
-//     address is gone: userunknown (5.1.1), hostunknown (5.1.2), hasmoved
-//     (5.1.6), notaccept (521/556, null MX, RFC 7504 and RFC 7505) and
-//     suspend (mailbox disabled, 5.2.1);
+//   - suppresses at once, without expiry, on a hard bounce with an SMTP
+//     reply: a permanent failure that says the address is gone,
+//     userunknown (5.1.1), hostunknown (5.1.2), hasmoved (5.1.6) or
+//     notaccept (521/556, RFC 7504), as Failure.HardBounce defines it. That
+//     definition is the only one: queue.Failure.HardBounce calls it;
+//   - suppresses at once for 7 days (DefaultNoReplyExpiry, field
+//     NoReplyExpiry) on a hard bounce without an SMTP reply (Code 0): an
+//     NXDOMAIN, no address records, or a DSN in which a relay reports its
+//     own failed DNS lookup (Postfix's 5.4.4 "Host or domain name not
+//     found"), or any other report whose diagnostic has no reply code. A
+//     DNS answer is a fact about a moment; a provider outage or a domain
+//     registered tomorrow turns it around. mox does not suppress on these
+//     at once. Each new such failure renews the entry. The exception is a
+//     null MX (RFC 7505: notaccept with status X.1.10), the domain's own
+//     statement that it takes no mail, which suppresses without expiry like
+//     a reply;
+//   - treats suspend (a disabled mailbox, 5.2.1, 5.7.13) as an ordinary
+//     failure that counts toward the soft rule below: accounts are disabled
+//     for unpaid bills, inactivity or abuse locks and enabled again, and
+//     sisimai calls it a soft bounce. mox suppresses on 5.2.1 at once; set
+//     HardReasons to do that;
 //   - suppresses at once, without expiry, on a complaint (reason "feedback",
 //     or Source arf: an RFC 5965 feedback report);
 //   - never suppresses for reputation and policy blocks (blocked,

@@ -49,7 +49,9 @@ type Failure struct {
 	// nonexistent domains).
 	Permanent bool
 
-	// Code is the SMTP reply code, 0 when there was no reply.
+	// Code is the SMTP reply code, 0 when there was no reply: a DNS answer,
+	// a failed connection or TLS handshake, or a DSN whose Diagnostic-Code
+	// carries no SMTP reply. See NoReply.
 	Code int
 
 	// EnhancedCode is the RFC 3463 status code, e.g. "5.1.1"; may be empty.
@@ -59,6 +61,77 @@ type Failure struct {
 	// queue.Reason: "userunknown", "blocked", "feedback", ... Empty or
 	// "undefined" makes Decide look at the codes instead.
 	Reason string
+}
+
+// reason returns the lowercased reason, or the reason the codes name when
+// the classifier gave none.
+func (f Failure) reason() string {
+	reason := strings.ToLower(f.Reason)
+	if reason == "" || reason == "undefined" {
+		reason = reasonFromCodes(f)
+	}
+	return reason
+}
+
+// HardBounce reports whether f says the address will never work. It is the
+// one hard-bounce definition of bouncekit: queue.Failure.HardBounce calls it,
+// and the zero Policy suppresses on it. A hard bounce is a permanent failure
+// with reason userunknown (5.1.1), hostunknown (5.1.2, NXDOMAIN), hasmoved
+// (5.1.6), or notaccept (521/556 of RFC 7504, the null MX of RFC 7505) unless
+// its reply code, or its enhanced code when there is no reply code, has the
+// temporary class 4. These are the reasons sisimai calls hard bounces.
+//
+// suspend (5.2.1 mailbox disabled, 5.7.13 account disabled) is not a hard
+// bounce: mailboxes are disabled for unpaid bills, inactivity or abuse locks
+// and are enabled again, and sisimai calls it a soft bounce. It counts toward
+// Policy.SoftFailures. mox suppresses on 5.2.1 at once; a Policy with
+// HardReasons including "suspend" does too.
+//
+// Whether the entry a hard bounce makes lasts forever is a separate
+// question: see NoReply and Policy.NoReplyExpiry.
+func (f Failure) HardBounce() bool {
+	if !f.Permanent {
+		return false
+	}
+	switch f.reason() {
+	case "userunknown", "hostunknown", "hasmoved":
+		return true
+	case "notaccept":
+		// A receiver may say "not now" about accepting mail (421 4.3.2).
+		if f.Code != 0 {
+			return f.Code/100 == 5
+		}
+		if f.EnhancedCode != "" {
+			return f.EnhancedCode[0] == '5'
+		}
+		// No code at all: a bounce that only says the domain takes no mail.
+		return true
+	}
+	return false
+}
+
+// NoReply reports whether f carried no SMTP reply (Code 0): the failure is
+// a DNS answer (NXDOMAIN, no address records), a connection failure, or a
+// report that gives no reply of the recipient's server. A DNS answer is a
+// fact about a moment, which a provider outage or a domain registered
+// tomorrow turns around, so a hard bounce without a reply suppresses only
+// for Policy.NoReplyExpiry, unless it is a null MX (see NullMX).
+func (f Failure) NoReply() bool {
+	return f.Code == 0
+}
+
+// NullMX reports whether f is the recipient domain's null MX (RFC 7505
+// section 3): reason notaccept with enhanced status X.1.10 (RFC 7505 section
+// 4.2). The domain itself publishes that it accepts no mail, so its hard
+// bounce suppresses like one with a reply, also when no SMTP reply was
+// involved. A host whose own MX lookup finds a null MX reports it with
+// status 5.1.10.
+func (f Failure) NullMX() bool {
+	if f.reason() != "notaccept" {
+		return false
+	}
+	_, detail, _ := strings.Cut(f.EnhancedCode, ".")
+	return detail == "1.10"
 }
 
 // String formats the failure for a Decision's reason text.
@@ -122,13 +195,16 @@ type Decision struct {
 
 // Defaults of Policy's zero fields.
 const (
-	DefaultSoftFailures = 3                   // Consecutive failed messages, like mox.
-	DefaultSoftExpiry   = 30 * 24 * time.Hour // Like Postal.
+	DefaultSoftFailures  = 3                   // Consecutive failed messages, like mox.
+	DefaultSoftExpiry    = 30 * 24 * time.Hour // Like Postal.
+	DefaultNoReplyExpiry = 7 * 24 * time.Hour  // A week of DNS answers, not forever.
 )
 
 // Policy decides whether a failure suppresses its recipient. The zero Policy
-// is the documented default: hard bounces and complaints suppress at once
-// and forever, DefaultSoftFailures consecutive failed messages suppress for
+// is the documented default: hard bounces (Failure.HardBounce) with an SMTP
+// reply or a null MX and complaints suppress at once and forever, hard
+// bounces without a reply (a DNS answer) for DefaultNoReplyExpiry,
+// DefaultSoftFailures consecutive failed messages suppress for
 // DefaultSoftExpiry, reputation and policy blocks never suppress.
 type Policy struct {
 	// SoftFailures is the number of consecutive failed messages (counting
@@ -145,6 +221,14 @@ type Policy struct {
 	// means never.
 	HardExpiry time.Duration
 
+	// NoReplyExpiry is how long a hard bounce that carried no SMTP reply
+	// (Failure.NoReply: NXDOMAIN, no address records, a relay's report of
+	// its own DNS lookup) suppresses, or HardExpiry when that is set and
+	// shorter. A null MX (Failure.NullMX) is not limited by it. 0 means
+	// DefaultNoReplyExpiry (7 days); negative means such a failure does not
+	// suppress at once and counts toward SoftFailures instead.
+	NoReplyExpiry time.Duration
+
 	// ComplaintExpiry is how long a complaint suppression lasts. 0 or
 	// negative means never.
 	ComplaintExpiry time.Duration
@@ -153,7 +237,9 @@ type Policy struct {
 	IgnoreComplaints bool
 
 	// HardReasons are the reasons that, with a permanent failure, suppress at
-	// once. Nil means DefaultHardReasons().
+	// once. Nil means Failure.HardBounce, which takes DefaultHardReasons()
+	// and also requires a notaccept failure not to have a temporary code.
+	// NoReplyExpiry applies to either.
 	HardReasons []string
 
 	// ExemptReasons are the reasons that never suppress and do not count
@@ -162,14 +248,15 @@ type Policy struct {
 	ExemptReasons []string
 }
 
-// DefaultHardReasons returns the reasons that mean the address is gone.
+// DefaultHardReasons returns the reasons that mean the address is gone,
+// the reasons Failure.HardBounce accepts. suspend is not one; see
+// Failure.HardBounce.
 func DefaultHardReasons() []string {
 	return []string{
 		"userunknown", // 5.1.1: no such mailbox.
 		"hostunknown", // 5.1.2: no such domain, NXDOMAIN.
 		"hasmoved",    // 5.1.6: the mailbox moved and left no forward.
 		"notaccept",   // 521/556, 5.1.10: the domain accepts no mail (RFC 7504, RFC 7505 null MX).
-		"suspend",     // 5.2.1: the mailbox is disabled.
 	}
 }
 
@@ -190,23 +277,32 @@ func DefaultExemptReasons() []string {
 type kind int
 
 const (
-	kindCounts kind = iota // Counts toward SoftFailures.
-	kindHard               // Suppress at once.
-	kindExempt             // Never suppresses, neither counts nor resets.
+	kindCounts    kind = iota // Counts toward SoftFailures.
+	kindHard                  // Suppress at once, for HardExpiry.
+	kindHardBrief             // Suppress at once, for NoReplyExpiry: a hard bounce without a reply.
+	kindExempt                // Never suppresses, neither counts nor resets.
 )
 
 func (p Policy) kind(f Failure) kind {
-	reason := strings.ToLower(f.Reason)
-	if reason == "" || reason == "undefined" {
-		reason = reasonFromCodes(f)
-	}
+	reason := f.reason()
 	if slices.Contains(p.exemptReasons(), reason) {
 		return kindExempt
 	}
-	if f.Permanent && slices.Contains(p.hardReasons(), reason) {
-		return kindHard
+	var hard bool
+	if p.HardReasons == nil {
+		hard = f.HardBounce()
+	} else {
+		hard = f.Permanent && slices.Contains(p.HardReasons, reason)
 	}
-	return kindCounts
+	switch {
+	case !hard:
+		return kindCounts
+	case !f.NoReply() || f.NullMX():
+		return kindHard
+	case p.NoReplyExpiry < 0:
+		return kindCounts
+	}
+	return kindHardBrief
 }
 
 // reasonFromCodes guesses a reason when the classifier gave none. Only the
@@ -235,13 +331,6 @@ func reasonFromCodes(f Failure) string {
 	return ""
 }
 
-func (p Policy) hardReasons() []string {
-	if p.HardReasons == nil {
-		return DefaultHardReasons()
-	}
-	return p.HardReasons
-}
-
 func (p Policy) exemptReasons() []string {
 	if p.ExemptReasons == nil {
 		return DefaultExemptReasons()
@@ -254,6 +343,19 @@ func (p Policy) softFailures() int {
 		return DefaultSoftFailures
 	}
 	return p.SoftFailures
+}
+
+// noReplyExpiry is the lifetime of a hard bounce without a reply: never
+// longer than a hard bounce's.
+func (p Policy) noReplyExpiry() time.Duration {
+	d := p.NoReplyExpiry
+	if d == 0 {
+		d = DefaultNoReplyExpiry
+	}
+	if p.HardExpiry > 0 && p.HardExpiry < d {
+		d = p.HardExpiry
+	}
+	return d
 }
 
 func (p Policy) softExpiry() time.Duration {
@@ -276,8 +378,10 @@ func expiry(now time.Time, d time.Duration) time.Time {
 //
 // In order: a complaint (reason "feedback" or Source SourceARF) suppresses
 // with CategoryComplaint unless IgnoreComplaints. An exempt reason never
-// suppresses. A permanent failure with a hard reason suppresses with
-// CategoryHardBounce. Otherwise the failure counts, and the recipient is
+// suppresses. A hard bounce (Failure.HardBounce, or a permanent failure with
+// one of HardReasons when set) suppresses with CategoryHardBounce: for
+// HardExpiry when it carried an SMTP reply or is a null MX, else for
+// NoReplyExpiry (when that is negative, it counts as below). Otherwise the failure counts, and the recipient is
 // soft suppressed when it and the SoftFailures-1 newest counting outcomes of
 // History are all failures; a success in between resets the count, exempt
 // failures are skipped.
@@ -298,6 +402,10 @@ func (p Policy) Decide(c Check) Decision {
 	case kindHard:
 		d := Decision{Suppress: true, Category: CategoryHardBounce, Reason: "hard bounce: " + f.String()}
 		d.ExpiresAt = expiry(c.Now, p.HardExpiry)
+		return d
+	case kindHardBrief:
+		d := Decision{Suppress: true, Category: CategoryHardBounce, Reason: "hard bounce without an SMTP reply: " + f.String()}
+		d.ExpiresAt = expiry(c.Now, p.noReplyExpiry())
 		return d
 	}
 

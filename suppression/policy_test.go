@@ -1,6 +1,7 @@
 package suppression
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -13,6 +14,8 @@ func TestDecide(t *testing.T) {
 	userUnknown := Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "userunknown"}
 	mailboxFull := Failure{Permanent: false, Code: 452, EnhancedCode: "4.2.2", Reason: "mailboxfull"}
 	expired := Failure{Reason: "expired"}
+	nxdomain := Failure{Permanent: true, Reason: "hostunknown"}
+	suspended := Failure{Permanent: true, Code: 550, EnhancedCode: "5.2.1", Reason: "suspend"}
 	// Gmail's reputation rejections, as classified by queue.Classify.
 	gmailBlocked := Failure{Permanent: true, Code: 550, EnhancedCode: "5.7.1", Reason: "blocked"}
 	gmailRate := Failure{Permanent: true, Code: 550, EnhancedCode: "5.7.1", Reason: "spamdetected"}
@@ -30,10 +33,31 @@ func TestDecide(t *testing.T) {
 		expires  time.Time
 	}{
 		{name: "user unknown", failure: userUnknown, suppress: true, category: CategoryHardBounce, expires: never},
-		{name: "host unknown nxdomain", failure: Failure{Permanent: true, Reason: "hostunknown"}, suppress: true, category: CategoryHardBounce},
+		// A DNS answer without an SMTP reply: a week, not forever (issue 12).
+		{name: "host unknown nxdomain", failure: nxdomain, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
+		{name: "nxdomain, shorter hard expiry wins", policy: Policy{HardExpiry: 3 * day}, failure: nxdomain, suppress: true, category: CategoryHardBounce, expires: now.Add(3 * day)},
+		{name: "nxdomain, longer hard expiry", policy: Policy{HardExpiry: 90 * day}, failure: nxdomain, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
+		{name: "nxdomain, no-reply expiry configured", policy: Policy{NoReplyExpiry: day}, failure: nxdomain, suppress: true, category: CategoryHardBounce, expires: now.Add(day)},
+		{name: "nxdomain, no-reply off: first counts only", policy: Policy{NoReplyExpiry: -1}, failure: nxdomain, suppress: false},
+		{name: "nxdomain, no-reply off: third is soft", policy: Policy{NoReplyExpiry: -1}, failure: nxdomain, history: []Outcome{failed(nxdomain, day), failed(expired, 2*day)},
+			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
+		{name: "nxdomain, custom hard reasons", policy: Policy{HardReasons: []string{"hostunknown"}}, failure: nxdomain, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
+		{name: "relay dns 5.4.4 in a dsn", failure: Failure{Permanent: true, EnhancedCode: "5.4.4", Reason: "hostunknown"}, source: SourceDSN, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
+		{name: "host unknown in a reply", failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.2", Reason: "hostunknown"}, suppress: true, category: CategoryHardBounce, expires: never},
+		{name: "user unknown without smtp code", failure: Failure{Permanent: true, EnhancedCode: "5.1.1", Reason: "userunknown"}, source: SourceDSN, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
+		{name: "notaccept text without codes", failure: Failure{Permanent: true, Reason: "notaccept"}, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
+		{name: "null mx without reply", failure: Failure{Permanent: true, EnhancedCode: "5.1.10", Reason: "notaccept"}, suppress: true, category: CategoryHardBounce, expires: never},
+		{name: "null mx by code only", failure: Failure{Permanent: true, EnhancedCode: "5.1.10"}, suppress: true, category: CategoryHardBounce, expires: never},
+		{name: "null mx with hard expiry", policy: Policy{HardExpiry: 90 * day, NoReplyExpiry: day}, failure: Failure{Permanent: true, EnhancedCode: "5.1.10", Reason: "notaccept"}, suppress: true, category: CategoryHardBounce, expires: now.Add(90 * day)},
+		{name: "521 no mail", failure: Failure{Permanent: true, Code: 521, Reason: "notaccept"}, suppress: true, category: CategoryHardBounce, expires: never},
+		{name: "notaccept with a temporary code counts only", failure: Failure{Permanent: true, Code: 421, EnhancedCode: "4.3.2", Reason: "notaccept"}, suppress: false},
 		{name: "has moved", failure: Failure{Permanent: true, Code: 551, EnhancedCode: "5.1.6", Reason: "hasmoved"}, suppress: true, category: CategoryHardBounce},
 		{name: "null mx", failure: Failure{Permanent: true, Code: 556, EnhancedCode: "5.1.10", Reason: "notaccept"}, suppress: true, category: CategoryHardBounce},
-		{name: "mailbox disabled", failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.2.1", Reason: "suspend"}, suppress: true, category: CategoryHardBounce},
+		// suspend is not a hard bounce (sisimai: soft); it counts (issue 12).
+		{name: "mailbox disabled counts only", failure: suspended, suppress: false},
+		{name: "mailbox disabled third time", failure: suspended, history: []Outcome{failed(suspended, day), failed(suspended, 2*day)},
+			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
+		{name: "mailbox disabled, configured hard", policy: Policy{HardReasons: []string{"suspend"}}, failure: suspended, suppress: true, category: CategoryHardBounce, expires: never},
 		{name: "unclassified 5.1.1 by code", failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1"}, suppress: true, category: CategoryHardBounce},
 		{name: "undefined reason 521 by code", failure: Failure{Permanent: true, Code: 521, Reason: "undefined"}, suppress: true, category: CategoryHardBounce},
 		{name: "hard reason but temporary counts only", failure: Failure{Permanent: false, Code: 450, EnhancedCode: "4.1.1", Reason: "userunknown"}, suppress: false},
@@ -114,5 +138,108 @@ func TestDecideReasonText(t *testing.T) {
 	d := Policy{}.Decide(Check{Failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "userunknown"}, Now: now})
 	if got, exp := d.Reason, "hard bounce: userunknown (550 5.1.1)"; got != exp {
 		t.Fatalf("reason %q, expected %q", got, exp)
+	}
+}
+
+func TestDecideReasonTextNoReply(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	d := Policy{}.Decide(Check{Failure: Failure{Permanent: true, EnhancedCode: "5.4.4", Reason: "hostunknown"}, Now: now})
+	if got, exp := d.Reason, "hard bounce without an SMTP reply: hostunknown (5.4.4)"; got != exp {
+		t.Fatalf("reason %q, expected %q", got, exp)
+	}
+}
+
+func TestFailureHardBounce(t *testing.T) {
+	tests := []struct {
+		name                string
+		f                   Failure
+		hard, noReply, null bool
+	}{
+		{"user unknown", Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "userunknown"}, true, false, false},
+		{"user unknown, upper case", Failure{Permanent: true, Code: 550, Reason: "UserUnknown"}, true, false, false},
+		{"user unknown by code", Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "undefined"}, true, false, false},
+		{"user unknown, temporary", Failure{Code: 450, EnhancedCode: "4.1.1", Reason: "userunknown"}, false, false, false},
+		{"nxdomain", Failure{Permanent: true, Reason: "hostunknown"}, true, true, false},
+		{"has moved", Failure{Permanent: true, Code: 551, EnhancedCode: "5.1.6", Reason: "hasmoved"}, true, false, false},
+		{"556", Failure{Permanent: true, Code: 556, Reason: "notaccept"}, true, false, false},
+		{"null mx reply", Failure{Permanent: true, Code: 556, EnhancedCode: "5.1.10", Reason: "notaccept"}, true, false, true},
+		{"null mx, no reply", Failure{Permanent: true, EnhancedCode: "5.1.10", Reason: "notaccept"}, true, true, true},
+		{"null mx by code", Failure{Permanent: true, EnhancedCode: "5.1.10"}, true, true, true},
+		{"5.1.10 user unknown (Microsoft)", Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.10", Reason: "userunknown"}, true, false, false},
+		{"notaccept 5xx code, 4.x status", Failure{Permanent: true, Code: 550, EnhancedCode: "4.3.2", Reason: "notaccept"}, true, false, false},
+		{"notaccept 4.x status, no code", Failure{Permanent: true, EnhancedCode: "4.3.2", Reason: "notaccept"}, false, true, false},
+		{"notaccept 421", Failure{Permanent: true, Code: 421, Reason: "notaccept"}, false, false, false},
+		{"notaccept no codes", Failure{Permanent: true, Reason: "notaccept"}, true, true, false},
+		{"notaccept temporary", Failure{Reason: "notaccept"}, false, true, false},
+		{"suspend", Failure{Permanent: true, Code: 550, EnhancedCode: "5.2.1", Reason: "suspend"}, false, false, false},
+		{"suspend by code", Failure{Permanent: true, Code: 550, EnhancedCode: "5.2.1"}, false, false, false},
+		{"mailbox full", Failure{Permanent: true, Code: 552, EnhancedCode: "5.2.2", Reason: "mailboxfull"}, false, false, false},
+		{"blocked", Failure{Permanent: true, Code: 554, EnhancedCode: "5.7.1", Reason: "blocked"}, false, false, false},
+		{"refused connection", Failure{Reason: "networkerror"}, false, true, false},
+		{"zero", Failure{}, false, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.f.HardBounce(); got != tc.hard {
+				t.Errorf("HardBounce %v, expected %v", got, tc.hard)
+			}
+			if got := tc.f.NoReply(); got != tc.noReply {
+				t.Errorf("NoReply %v, expected %v", got, tc.noReply)
+			}
+			if got := tc.f.NullMX(); got != tc.null {
+				t.Errorf("NullMX %v, expected %v", got, tc.null)
+			}
+		})
+	}
+}
+
+// TestDefaultHardReasons checks that DefaultHardReasons lists exactly the
+// reasons HardBounce accepts, so a Policy with HardReasons set to it decides
+// as the zero Policy for failures with a 5xx reply.
+func TestDefaultHardReasons(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	explicit := Policy{HardReasons: DefaultHardReasons()}
+	reasons := append(DefaultHardReasons(), "suspend", "mailboxfull", "blocked", "rejected", "expired", "undefined", "networkerror", "filtered")
+	for _, r := range reasons {
+		hardReason := slices.Contains(DefaultHardReasons(), r)
+		for _, code := range []int{0, 550} {
+			f := Failure{Permanent: true, Code: code, Reason: r}
+			if got := f.HardBounce(); got != hardReason {
+				t.Errorf("%s code %d: HardBounce %v, expected %v", r, code, got, hardReason)
+			}
+			c := Check{Failure: f, Now: now}
+			if d, e := (Policy{}).Decide(c), explicit.Decide(c); d != e {
+				t.Errorf("%s code %d: zero policy %+v, explicit default reasons %+v", r, code, d, e)
+			}
+		}
+	}
+}
+
+// BenchmarkDecide measures the policy on a hard bounce with a reply, one
+// without (NXDOMAIN) and a soft failure with a full history.
+func BenchmarkDecide(b *testing.B) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	soft := Failure{Permanent: false, Code: 452, EnhancedCode: "4.2.2", Reason: "mailboxfull"}
+	var history []Outcome
+	for i := 1; i <= 10; i++ {
+		history = append(history, Outcome{Time: now.Add(-time.Duration(i) * time.Hour), Failure: soft})
+	}
+	checks := []struct {
+		name string
+		c    Check
+	}{
+		{"reply", Check{Failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "userunknown"}, Now: now}},
+		{"noreply", Check{Failure: Failure{Permanent: true, Reason: "hostunknown"}, Now: now}},
+		{"soft", Check{Failure: soft, History: history, Now: now}},
+	}
+	for _, bc := range checks {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if d := (Policy{}).Decide(bc.c); !d.Suppress {
+					b.Fatalf("not suppressed: %+v", d)
+				}
+			}
+		})
 	}
 }
