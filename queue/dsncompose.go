@@ -75,7 +75,7 @@ func dsnRecipient(kind DSNKind, r DSNRecipient) dsn.Recipient {
 	if f.Code != 0 {
 		rcpt.DiagnosticCode = smtpDiagnostic(f)
 	} else if f.Err != nil {
-		rcpt.StatusComment = f.Err.Error()
+		rcpt.StatusComment = f.Text()
 	}
 	return rcpt
 }
@@ -95,26 +95,9 @@ func dsnStatus(kind DSNKind, enhanced string) string {
 }
 
 // smtpDiagnostic returns the remote reply as a diagnostic code of type
-// smtp: the code, enhanced code and text lines.
+// smtp, as the remote sent it (Failure.Text).
 func smtpDiagnostic(f Failure) string {
-	lines := f.Lines
-	if len(lines) == 0 {
-		lines = []string{""}
-	}
-	var b strings.Builder
-	for i, l := range lines {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		fmt.Fprintf(&b, "%d", f.Code)
-		if f.EnhancedCode != "" {
-			b.WriteString(" " + f.EnhancedCode)
-		}
-		if l != "" {
-			b.WriteString(" " + l)
-		}
-	}
-	return b.String()
+	return f.Text()
 }
 
 // dsnText is the human-readable part.
@@ -139,11 +122,8 @@ func dsnText(req DSNRequest) string {
 		b.WriteString("\nNo further attempts will be made.\n")
 	}
 	f := req.Recipients[0].Failure
-	if f.Err != nil {
-		fmt.Fprintf(&b, "\nError during the last delivery attempt:\n\n\t%s\n", f.Err.Error())
-	}
-	if len(f.Lines) > 1 {
-		b.WriteString("\nFull SMTP response:\n\n\t" + strings.Join(f.Lines, "\n\t") + "\n")
+	if text := f.Text(); text != "" {
+		b.WriteString("\nError during the last delivery attempt:\n\n\t" + strings.ReplaceAll(text, "\n", "\n\t") + "\n")
 	}
 	return b.String()
 }

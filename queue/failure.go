@@ -1,5 +1,11 @@
 package queue
 
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
 // Failure is the classification of a failed delivery attempt, as returned by
 // Classify and ClassifyReply. The retry policy, the DSN composer and the
 // suppression policy all decide from it.
@@ -81,3 +87,61 @@ const (
 	DetailCertificateInvalid          Detail = "certificate-invalid"           // x509.CertificateInvalidError, e.g. expired.
 	DetailCertificate                 Detail = "certificate"                   // Another *tls.CertificateVerificationError.
 )
+
+// Text returns what a person reads about the failure, in MsgResult.Error,
+// webhooks and DSNs: the remote server's reply as it was sent, such as
+// "550 5.1.1 <bob@example.com>: User unknown", with the lines of a
+// multi-line reply joined by "\n", each with its code and a "-" after the
+// code on all but the last (RFC 5321 section 4.2.1) and the enhanced code
+// on each (RFC 2034 section 4). A failure without a reply gives the text of
+// the error that caused it (a DNS, dial or TLS error); one of ErrSuppressed
+// says the recipient is on the suppression list. Go's wrappers (go-smtp's
+// "SMTP error 550:", this package's "queue: smtp rcpt:") are left out.
+func (f Failure) Text() string {
+	if f.Code == 0 {
+		return f.errText()
+	}
+	lines := f.Lines
+	if len(lines) == 0 {
+		lines = []string{""}
+	}
+	code := strconv.Itoa(f.Code)
+	var b strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(code)
+		if i < len(lines)-1 {
+			b.WriteByte('-')
+		} else {
+			b.WriteByte(' ')
+		}
+		if f.EnhancedCode != "" && !strings.HasPrefix(l, f.EnhancedCode) {
+			b.WriteString(f.EnhancedCode)
+			b.WriteByte(' ')
+		}
+		b.WriteString(l)
+	}
+	return strings.TrimRight(b.String(), " ")
+}
+
+// errText is Text for a failure without a reply.
+func (f Failure) errText() string {
+	if f.Err == nil {
+		return ""
+	}
+	if errors.Is(f.Err, ErrSuppressed) {
+		return suppressedText
+	}
+	// Our SMTPError without a reply wraps the cause; its own text adds a
+	// package prefix.
+	var se *SMTPError
+	if errors.As(f.Err, &se) && se != nil {
+		if se.Err != nil {
+			return se.Err.Error()
+		}
+		return se.Line
+	}
+	return f.Err.Error()
+}

@@ -58,12 +58,11 @@ func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, err
 
 	now := h.now()
 	f := Classify(err)
-	errText := err.Error()
 	noAttempt := errors.Is(err, ErrSuppressed)
 	if noAttempt {
 		f = Failure{Reason: ReasonSuppressed, Err: err}
-		errText = suppressedText
 	}
+	errText := f.Text()
 	account := cur[0].SenderAccount
 	settings, known := h.account(account)
 	policy := h.policy()
