@@ -87,21 +87,10 @@
 //
 // # Performance
 //
-// Measured with go test -bench . -benchmem on a 2-core AMD EPYC VM, go1.26,
-// on-disk databases (bench_test.go), on an otherwise idle machine:
-//
-//	BenchmarkLookup       1M entries, 1000 accounts, found    6.1-8.5 µs/op  4544 B/op   92 allocs/op
-//	BenchmarkLookupMiss   same database, not listed           3.3-3.5 µs/op  3839 B/op   68 allocs/op
-//	BenchmarkAdd          batches of 1000 adds per write tx   10.6 µs/op (93,000-95,000 adds/s)  7.8 kB/op  106 allocs/op
-//	BenchmarkListAccount  first 100 of an account's 1000      2.75 ms/op   1.6 MB/op  28,600 allocs/op
-//
-// Every lookup is its own read transaction and one unique-index get; the
-// targets were under 20 µs per lookup and over 50,000 adds/s. Building the
-// 1M-entry database through AddTx took 10.5 s. On the same VM while other
-// jobs kept it busy (load 15), the numbers were 3 to 10 times worse.
-//
-// There is deliberately no separate index on Account: it halved the add rate.
-// So List with an Account filter reads all of that account's entries and
-// sorts them by ID for every page, which costs time proportional to the size
-// of the account's list (about 2.75 ms per 1000 entries).
+// Every lookup is its own read transaction and one unique-index get
+// (bench_test.go measures it; the figures are in the README). There is
+// deliberately no separate index on Account: it halved the add rate. So
+// List with an Account filter reads all of that account's entries and sorts
+// them by ID for every page, which costs time proportional to the size of
+// the account's list.
 package suppression
