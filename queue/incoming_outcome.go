@@ -45,7 +45,7 @@ func (p *incomingRun) applyBounce(c *candidate, rr reportRcpt, o *IncomingOutcom
 		Code:         f.Code,
 		EnhancedCode: f.EnhancedCode,
 		Reason:       f.Reason,
-		Error:        truncate(strings.TrimSpace(rr.diagnostic), maxDetail),
+		Error:        truncate(diagnosticText(rr.diagnostic), maxDetail),
 		RemoteMTA:    rr.remoteMTA,
 		DSN:          true,
 	}
@@ -431,4 +431,16 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "..."
+}
+
+// diagnosticText returns a Diagnostic-Code's text without its type (RFC
+// 3464 section 2.3.6: "smtp; 550 5.1.1 ..." becomes "550 5.1.1 ..."), so
+// a person reads the reply as the remote sent it.
+func diagnosticText(s string) string {
+	s = strings.TrimSpace(s)
+	typ, rest, ok := strings.Cut(s, ";")
+	if !ok || typ == "" || strings.TrimLeft(typ, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+		return s
+	}
+	return strings.TrimSpace(rest)
 }

@@ -63,80 +63,199 @@ Additions (omitted when empty, so a mox receiver sees exactly mox's shape):
 
 # Example payloads
 
+Produced by the Handler, as queued; the worker adds Attempt (from 1) to
+each delivery. Package queue's TestWebhookDocExamples checks them.
+
 delivered:
 
-	{"Version": 0, "Event": "delivered", "DSN": false, "Suppressing": false,
-	 "QueueMsgID": 101, "FromID": "MDEyMzQ1Njc4OWFiY2RlZg",
-	 "MessageID": "<k3q9x@app.example>", "Subject": "Your receipt",
-	 "WebhookQueued": "2024-03-27T00:00:00Z", "SMTPCode": 250,
-	 "SMTPEnhancedCode": "", "Error": "", "Extra": {"order": "1234"},
-	 "Recipient": "alice@example.org", "Attempt": 1}
+	{
+	  "Version": 0,
+	  "Event": "delivered",
+	  "DSN": false,
+	  "Suppressing": false,
+	  "QueueMsgID": 1,
+	  "FromID": "AQIDBAUGBwgJCgsMDQ4PEA",
+	  "MessageID": "<k3q9x@app.example>",
+	  "Subject": "Your receipt",
+	  "WebhookQueued": "2026-11-25T10:00:00Z",
+	  "SMTPCode": 250,
+	  "SMTPEnhancedCode": "2.0.0",
+	  "Error": "",
+	  "Extra": {
+	    "order": "1234"
+	  },
+	  "Reason": "delivered",
+	  "Recipient": "alice@example.net"
+	}
 
 suppressed:
 
-	{"Version": 0, "Event": "suppressed", "DSN": false, "Suppressing": false,
-	 "QueueMsgID": 102, "FromID": "", "MessageID": "<r7t2m@app.example>",
-	 "Subject": "Newsletter", "WebhookQueued": "2024-03-27T00:00:00Z",
-	 "SMTPCode": 0, "SMTPEnhancedCode": "", "Error": "address is on the suppression list",
-	 "Extra": {}, "Reason": "suppressed", "Recipient": "gone@example.org", "Attempt": 1}
+	{
+	  "Version": 0,
+	  "Event": "suppressed",
+	  "DSN": false,
+	  "Suppressing": false,
+	  "QueueMsgID": 2,
+	  "FromID": "ERITFBUWFxgZGhscHR4fIA",
+	  "MessageID": "<r7t2m@app.example>",
+	  "Subject": "Newsletter",
+	  "WebhookQueued": "2026-11-25T10:00:00Z",
+	  "SMTPCode": 0,
+	  "SMTPEnhancedCode": "",
+	  "Error": "recipient address is on the sender's suppression list",
+	  "Extra": {},
+	  "Reason": "suppressed",
+	  "Recipient": "gone@example.org"
+	}
 
 delayed:
 
-	{"Version": 0, "Event": "delayed", "DSN": false, "Suppressing": false,
-	 "QueueMsgID": 103, "FromID": "c2Vjb25kLWZyb21pZA", "MessageID": "<a1b2@app.example>",
-	 "Subject": "Welcome", "WebhookQueued": "2024-03-27T00:15:00Z",
-	 "SMTPCode": 451, "SMTPEnhancedCode": "4.7.1", "Error": "greylisted, try again later",
-	 "Extra": {}, "Reason": "greylisted", "Recipient": "bob@example.net", "Attempt": 1}
+	{
+	  "Version": 0,
+	  "Event": "delayed",
+	  "DSN": false,
+	  "Suppressing": false,
+	  "QueueMsgID": 3,
+	  "FromID": "ISIjJCUmJygpKissLS4vMA",
+	  "MessageID": "<a1b2@app.example>",
+	  "Subject": "Welcome",
+	  "WebhookQueued": "2026-11-25T10:15:00Z",
+	  "SMTPCode": 451,
+	  "SMTPEnhancedCode": "4.7.1",
+	  "Error": "451 4.7.1 Greylisted, please try again later",
+	  "Extra": {},
+	  "Reason": "onhold",
+	  "Recipient": "bob@example.net"
+	}
 
 failed (from an incoming DSN, address suppressed):
 
-	{"Version": 0, "Event": "failed", "DSN": true, "Suppressing": true,
-	 "QueueMsgID": 104, "FromID": "MDEyMzQ1Njc4OWFiY2RlZg",
-	 "MessageID": "<QnxzgulZK51utga6agH_rg@app.example>", "Subject": "Invoice",
-	 "WebhookQueued": "2024-03-27T00:00:00Z", "SMTPCode": 550,
-	 "SMTPEnhancedCode": "5.1.1", "Error": "user unknown",
-	 "Extra": {"userid": "456"}, "Reason": "userunknown",
-	 "Recipient": "nobody@example.com", "Attempt": 1}
+	{
+	  "Version": 0,
+	  "Event": "failed",
+	  "DSN": true,
+	  "Suppressing": true,
+	  "QueueMsgID": 4,
+	  "FromID": "OTo7PD0-P0BBQkNERUZHSA",
+	  "MessageID": "<QnxzgulZK51utga6agH_rg@app.example>",
+	  "Subject": "Invoice",
+	  "WebhookQueued": "2026-11-25T11:00:00Z",
+	  "SMTPCode": 550,
+	  "SMTPEnhancedCode": "5.1.1",
+	  "Error": "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown",
+	  "Extra": {
+	    "order": "1234"
+	  },
+	  "Reason": "userunknown",
+	  "Recipient": "nobody@example.com"
+	}
 
-relayed:
+relayed (from an incoming DSN):
 
-	{"Version": 0, "Event": "relayed", "DSN": true, "Suppressing": false,
-	 "QueueMsgID": 105, "FromID": "ZmlmdGgtZnJvbWlk", "MessageID": "<x9@app.example>",
-	 "Subject": "Report", "WebhookQueued": "2024-03-27T01:00:00Z",
-	 "SMTPCode": 0, "SMTPEnhancedCode": "", "Error": "", "Extra": {},
-	 "Recipient": "fax@legacy.example", "Attempt": 1}
+	{
+	  "Version": 0,
+	  "Event": "relayed",
+	  "DSN": true,
+	  "Suppressing": false,
+	  "QueueMsgID": 5,
+	  "FromID": "SUpLTE1OT1BRUlNUVVZXWA",
+	  "MessageID": "<x9@app.example>",
+	  "Subject": "Report",
+	  "WebhookQueued": "2026-11-25T11:00:00Z",
+	  "SMTPCode": 0,
+	  "SMTPEnhancedCode": "2.0.0",
+	  "Error": "",
+	  "Extra": {
+	    "order": "1234"
+	  },
+	  "Reason": "delivered",
+	  "Recipient": "fax@legacy.example"
+	}
 
-expanded:
+expanded (from an incoming DSN):
 
-	{"Version": 0, "Event": "expanded", "DSN": true, "Suppressing": false,
-	 "QueueMsgID": 106, "FromID": "c2l4dGgtZnJvbWlk", "MessageID": "<y8@app.example>",
-	 "Subject": "Team update", "WebhookQueued": "2024-03-27T01:00:00Z",
-	 "SMTPCode": 0, "SMTPEnhancedCode": "", "Error": "", "Extra": {},
-	 "Recipient": "team@example.org", "Attempt": 1}
+	{
+	  "Version": 0,
+	  "Event": "expanded",
+	  "DSN": true,
+	  "Suppressing": false,
+	  "QueueMsgID": 6,
+	  "FromID": "WVpbXF1eX2BhYmNkZWZnaA",
+	  "MessageID": "<y8@app.example>",
+	  "Subject": "Team update",
+	  "WebhookQueued": "2026-11-25T11:00:00Z",
+	  "SMTPCode": 0,
+	  "SMTPEnhancedCode": "2.0.0",
+	  "Error": "",
+	  "Extra": {
+	    "order": "1234"
+	  },
+	  "Reason": "delivered",
+	  "Recipient": "team@example.org"
+	}
 
 canceled:
 
-	{"Version": 0, "Event": "canceled", "DSN": false, "Suppressing": false,
-	 "QueueMsgID": 107, "FromID": "", "MessageID": "<z7@app.example>",
-	 "Subject": "Reminder", "WebhookQueued": "2024-03-27T02:00:00Z",
-	 "SMTPCode": 0, "SMTPEnhancedCode": "", "Error": "", "Extra": {},
-	 "Recipient": "carol@example.org", "Attempt": 1}
+	{
+	  "Version": 0,
+	  "Event": "canceled",
+	  "DSN": false,
+	  "Suppressing": false,
+	  "QueueMsgID": 3,
+	  "FromID": "ISIjJCUmJygpKissLS4vMA",
+	  "MessageID": "<a1b2@app.example>",
+	  "Subject": "Welcome",
+	  "WebhookQueued": "2026-11-25T10:15:00Z",
+	  "SMTPCode": 0,
+	  "SMTPEnhancedCode": "",
+	  "Error": "451 4.7.1 Greylisted, please try again later",
+	  "Extra": {},
+	  "Recipient": "bob@example.net"
+	}
 
-unrecognized:
+unrecognized (an auto-reply):
 
-	{"Version": 0, "Event": "unrecognized", "DSN": false, "Suppressing": false,
-	 "QueueMsgID": 108, "FromID": "ZWlnaHRoLWZyb21pZA", "MessageID": "<w6@app.example>",
-	 "Subject": "Hello", "WebhookQueued": "2024-03-27T03:00:00Z",
-	 "SMTPCode": 0, "SMTPEnhancedCode": "", "Error": "", "Extra": {},
-	 "Attempt": 1}
+	{
+	  "Version": 0,
+	  "Event": "unrecognized",
+	  "DSN": false,
+	  "Suppressing": false,
+	  "QueueMsgID": 7,
+	  "FromID": "aWprbG1ub3BxcnN0dXZ3eA",
+	  "MessageID": "<w6@app.example>",
+	  "Subject": "Hello",
+	  "WebhookQueued": "2026-11-25T11:00:00Z",
+	  "SMTPCode": 0,
+	  "SMTPEnhancedCode": "",
+	  "Error": "automatic reply, subject \"Out of office\"",
+	  "Extra": {
+	    "order": "1234"
+	  },
+	  "Reason": "vacation",
+	  "Recipient": "erin@example.com"
+	}
 
 complained (addition):
 
-	{"Version": 0, "Event": "complained", "DSN": false, "Suppressing": true,
-	 "QueueMsgID": 109, "FromID": "bmludGgtZnJvbWlk", "MessageID": "<v5@app.example>",
-	 "Subject": "Weekly deals", "WebhookQueued": "2024-03-28T09:00:00Z",
-	 "SMTPCode": 0, "SMTPEnhancedCode": "", "Error": "", "Extra": {},
-	 "Reason": "feedback", "Recipient": "dave@example.com", "Attempt": 1}
+	{
+	  "Version": 0,
+	  "Event": "complained",
+	  "DSN": false,
+	  "Suppressing": true,
+	  "QueueMsgID": 8,
+	  "FromID": "eXp7fH1-f4CBgoOEhYaHiA",
+	  "MessageID": "<v5@app.example>",
+	  "Subject": "Weekly deals",
+	  "WebhookQueued": "2026-11-26T11:00:00Z",
+	  "SMTPCode": 0,
+	  "SMTPEnhancedCode": "",
+	  "Error": "",
+	  "Extra": {
+	    "order": "1234"
+	  },
+	  "Reason": "feedback",
+	  "Recipient": "dave@example.com"
+	}
 
 # Requests
 
@@ -234,12 +353,10 @@ size. Nothing is registered on the default registry; a nil Metrics is off.
 
 # Performance
 
-BenchmarkDeliver: hooks POSTed (signed) to one loopback endpoint answering
-200, state in an on-disk bstore database, on a 2-core AMD EPYC VM, 20,000
-hooks per run: 10,700 to 11,500 hooks/s with Concurrency 4 (87-93 µs, 38 KB
-and 435 allocations per hook, the test server's share included), 9,300 to
-9,500 hooks/s with Concurrency 16. The target was 5,000 hooks/s. mox's
-design, one request in flight per URL and one transaction per hook, is
-bounded by one fsync per hook.
+BenchmarkDeliver POSTs signed hooks to a loopback endpoint with state in an
+on-disk database; the figures are in the README. Requests to one URL run
+Concurrency at a time and results are committed in batches, where mox's
+design (one request in flight per URL, one transaction per hook) is bounded
+by one fsync per hook.
 */
 package webhook

@@ -69,7 +69,7 @@ func TestDocExamples(t *testing.T) {
 	seen := map[OutgoingEvent]bool{}
 	var block []string
 	for _, line := range strings.Split(string(buf), "\n") {
-		if strings.HasPrefix(line, "\t{") || len(block) > 0 && strings.HasPrefix(line, "\t ") {
+		if strings.HasPrefix(line, "\t{") || len(block) > 0 && (strings.HasPrefix(line, "\t ") || line == "\t}") {
 			block = append(block, line)
 			continue
 		}
