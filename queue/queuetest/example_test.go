@@ -52,7 +52,7 @@ func Example() {
 		if _, err := h.Add(tx, &queue.Msg{SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: "nobody@example.com"}); err != nil {
 			return err
 		}
-		batches, err := queue.Due(tx, clock.Now(), 10)
+		batches, err := h.Due(tx, clock.Now(), 10)
 		if err != nil {
 			return err
 		}
