@@ -238,6 +238,43 @@ func TestCommitFailureBacksOff(t *testing.T) {
 	}
 }
 
+// Results the database still refuses when Run stops are dropped after
+// ShutdownTimeout: the hook stays due, and the next Run delivers it again
+// (at least once).
+func TestCommitFailureAtShutdown(t *testing.T) {
+	var posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		posts.Add(1)
+	}))
+	defer srv.Close()
+	logs := newLogSink()
+	h := newHarness(t, func(q *Queue) {
+		q.Logger = slog.New(logs)
+		q.ShutdownTimeout = 10 * time.Millisecond
+	})
+	a := h.enqueue(testHook(srv.URL))[0]
+	conflict := HookRetired{ID: a.ID, Account: "acc", URL: srv.URL, KeepUntil: h.clk.Now().AddDate(1, 0, 0)}
+	tcheck(t, h.db.Insert(context.Background(), &conflict), "insert conflicting record")
+	h.start()
+	logs.next(t, "webhook: recording results")
+	h.stop()
+	rec := logs.next(t, "webhook: shutdown with results not recorded, their hooks will be delivered again")
+	tcompare(t, rec.level, slog.LevelError, "level")
+	tcompare(t, rec.attrs["count"].String(), "1", "count")
+	p := h.pending()
+	tcompare(t, len(p), 1, "pending")
+	tcompare(t, p[0].Attempts, int64(0), "attempts")
+	tcompare(t, len(p[0].Results), 0, "results")
+
+	tcheck(t, h.db.Delete(context.Background(), &conflict), "remove conflicting record")
+	h.start()
+	r := h.next()
+	tcompare(t, r.retired, true, "retired")
+	tcompare(t, r.hook.Attempts, int64(1), "attempts")
+	tcompare(t, posts.Load(), int32(2), "requests")
+}
+
 // net/http re-sends a replayable request (one with an Idempotency-Key
 // header) on a new connection when a kept-alive one dies before the
 // response. The endpoint may have read it, so the queue's requests are
