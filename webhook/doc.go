@@ -173,10 +173,10 @@ the default is mox's schedule, 1m, 2m, 4m, 7.5m, 15m, 30m, 1h, 2h, 4h, 8h,
 16h, so a hook is given up (OutcomeFailed) after 12 failed attempts. A 429
 or 503 with Retry-After (seconds or an HTTP date) sets the next attempt
 instead, at most MaxRetryAfter later (default 24h), also when the number
-of seconds is too large for any integer type. Each attempt is kept in Hook.Results with
-start, duration, status code, error and the first 512 bytes of the
-response; at most 64 KiB more is read to reuse the connection, a longer
-body closes it.
+of seconds is too large for any integer type. Each attempt is kept in
+Hook.Results with start, duration, status code, error and the first 512
+bytes of the response; at most 64 KiB more is read to reuse the
+connection, a longer body closes it.
 
 # Ordering and supersession
 
