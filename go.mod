@@ -9,6 +9,7 @@ require (
 	github.com/prometheus/client_golang v1.22.0
 	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
 	go.etcd.io/bbolt v1.3.12
+	go.uber.org/goleak v1.3.0
 	golang.org/x/net v0.38.0
 )
 

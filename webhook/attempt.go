@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +27,10 @@ const (
 	verdictGone                     // 410: stop, report.
 	verdictRefused                  // Bad URL or forbidden address: stop.
 	verdictAbandoned                // Canceled at shutdown: leave due.
+
+	// No connection before the timeout: the endpoint saw nothing, so the
+	// attempt does not count and the hook stays due.
+	verdictNoConn
 )
 
 // attempt is the result of one request, passed from the request goroutine
@@ -41,14 +47,16 @@ func (q *Queue) newClient() (*http.Client, func()) {
 	rt := q.Transport
 	var closeIdle func()
 	if rt == nil {
-		per := orDefault(q.Concurrency, DefaultConcurrency)
+		// As many connections per host as requests Run lets in flight to
+		// it, so no request waits for a connection.
+		perHost := q.hostConcurrency()
 		t := &http.Transport{
 			Proxy:                 nil, // A proxy would connect for us, past the guard.
 			DialContext:           NewDialer(q.AllowNetworks).DialContext,
 			ForceAttemptHTTP2:     true,
 			MaxIdleConns:          orDefault(q.MaxConcurrency, DefaultMaxConcurrency),
-			MaxIdleConnsPerHost:   per,
-			MaxConnsPerHost:       per,
+			MaxIdleConnsPerHost:   perHost,
+			MaxConnsPerHost:       perHost,
 			IdleConnTimeout:       90 * time.Second,
 			TLSHandshakeTimeout:   10 * time.Second,
 			ExpectContinueTimeout: time.Second,
@@ -75,7 +83,8 @@ func (q *Queue) deliver(ctx context.Context, client *http.Client, h Hook) attemp
 	realStart := time.Now()
 	a := attempt{hook: h, verdict: verdictRetry}
 	a.result = HookResult{Start: start, URL: h.URL}
-	err := q.request(ctx, client, h, &a)
+	var ct connTrace
+	err := q.request(httptrace.WithClientTrace(ctx, ct.trace()), client, h, &a)
 	a.result.Duration = time.Since(realStart)
 	if err != nil {
 		a.result.Error = err.Error()
@@ -85,9 +94,36 @@ func (q *Queue) deliver(ctx context.Context, client *http.Client, h Hook) attemp
 		case ctx.Err() != nil:
 			a.verdict = verdictAbandoned
 			a.result.Interrupted = true
+		case errors.Is(err, context.DeadlineExceeded) && ct.waitedOnly():
+			a.verdict = verdictNoConn
 		}
 	}
 	return a
+}
+
+// connTrace follows how a request got its connection. A transport that
+// does not report it (a RoundTripper other than http.Transport) leaves it
+// zero, and its failures count as attempts.
+type connTrace struct {
+	asked  atomic.Bool // The transport looked for a connection.
+	got    atomic.Bool // It got one, so the request may have been sent.
+	dialed atomic.Bool // It resolved or dialed for this request: a real try to reach the endpoint.
+}
+
+func (c *connTrace) trace() *httptrace.ClientTrace {
+	// DNSStart and ConnectStart run on the transport's dial goroutine.
+	return &httptrace.ClientTrace{
+		GetConn:      func(string) { c.asked.Store(true) },
+		GotConn:      func(httptrace.GotConnInfo) { c.got.Store(true) },
+		DNSStart:     func(httptrace.DNSStartInfo) { c.dialed.Store(true) },
+		ConnectStart: func(string, string) { c.dialed.Store(true) },
+	}
+}
+
+// waitedOnly says the request only waited for a connection another
+// request held: nothing was sent and no dial of its own failed.
+func (c *connTrace) waitedOnly() bool {
+	return c.asked.Load() && !c.got.Load() && !c.dialed.Load()
 }
 
 var errBadURL = errors.New("webhook: bad url")
@@ -109,8 +145,13 @@ func (q *Queue) request(ctx context.Context, client *http.Client, h Hook, a *att
 	if err != nil {
 		return fmt.Errorf("%w: %w", errBadURL, err)
 	}
+	// Without GetBody net/http never re-sends the request itself. With it
+	// and the Idempotency-Key header below, it would re-send on a new
+	// connection when a kept-alive one dies after the endpoint may have
+	// read the request: a try we would never record.
+	req.GetBody = nil
 	id := webhookID(h.ID)
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("User-Agent", orString(q.UserAgent, DefaultUserAgent))
 	req.Header.Set("Idempotency-Key", id)
 	req.Header.Set(headerWebhookID, id)
@@ -172,17 +213,16 @@ func (q *Queue) request(ctx context.Context, client *http.Client, h Hook, a *att
 
 // parseRetryAfter parses a Retry-After header (RFC 9110 section 10.2.3):
 // delay-seconds or an HTTP-date. It returns 0 if absent or invalid, and at
-// most max.
+// most max, also for a delay too large for any integer type.
 func parseRetryAfter(s string, now time.Time, max time.Duration) time.Duration {
 	if s == "" {
 		return 0
 	}
 	var d time.Duration
-	if secs, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if secs < 0 {
-			return 0
-		}
-		if secs > int64(max/time.Second) {
+	if isDigits(s) {
+		// delay-seconds = 1*DIGIT: ParseInt fails only by range.
+		secs, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || secs > int64(max/time.Second) {
 			return max
 		}
 		d = time.Duration(secs) * time.Second
@@ -193,6 +233,15 @@ func parseRetryAfter(s string, now time.Time, max time.Duration) time.Duration {
 		return 0
 	}
 	return min(d, max)
+}
+
+func isDigits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func orString(s, def string) string {

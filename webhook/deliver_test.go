@@ -67,7 +67,7 @@ func TestDeliverSigned(t *testing.T) {
 			tcheck(t, err, "new verifier")
 			tcheck(t, wh.Verify(rq.body, rq.header), "verify signature")
 		}
-		tcompare(t, rq.header.Get("Content-Type"), "application/json", "content-type")
+		tcompare(t, rq.header.Get("Content-Type"), "application/json; charset=utf-8", "content-type")
 		tcompare(t, rq.header.Get("User-Agent"), DefaultUserAgent, "user-agent")
 		tcompare(t, rq.header.Get("Authorization"), "Bearer token", "authorization")
 		tcompare(t, rq.header.Get("webhook-id"), webhookID(hooks[0].ID), "webhook-id")
@@ -148,6 +148,17 @@ func TestFailingEndpoints(t *testing.T) {
 			check: func(t *testing.T, h *harness, r result) {
 				retried(429, "status 429", 120*time.Second)(t, h, r)
 				tcompare(t, r.hook.LastResult().RetryAfter, 120*time.Second, "retry-after")
+			},
+		},
+		{
+			name: "429 retry-after past any integer",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", "99999999999999999999")
+				w.WriteHeader(http.StatusTooManyRequests)
+			},
+			check: func(t *testing.T, h *harness, r result) {
+				retried(429, "status 429", DefaultMaxRetryAfter)(t, h, r)
+				tcompare(t, r.hook.LastResult().RetryAfter, DefaultMaxRetryAfter, "retry-after")
 			},
 		},
 		{

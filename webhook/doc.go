@@ -10,6 +10,8 @@ worker delivers the events. The queue lives in the host's own bstore
 database: [Queue.Enqueue] runs in the caller's transaction, so an event
 exists exactly when the state change that caused it was committed.
 
+Receiving applications written in Go check signatures with [Verify].
+
 Standards: RFC 9110 (HTTP semantics, Retry-After in section 10.2.3), the
 Standard Webhooks specification (webhook-id, webhook-timestamp,
 webhook-signature), RFC 3464 (the DSN actions behind the events), RFC 5965
@@ -261,7 +263,8 @@ complained (addition):
 
 Each attempt is an HTTP POST of the JSON payload with headers:
 
-  - Content-Type: application/json, and User-Agent (Queue.UserAgent).
+  - Content-Type: application/json; charset=utf-8, and User-Agent
+    (Queue.UserAgent).
   - webhook-id and Idempotency-Key: "bkh_<Hook.ID>", the same on every
     attempt, so receivers can drop duplicates. Delivery is at least once.
   - X-Mox-Webhook-ID and X-Mox-Webhook-Attempt, as mox sends them.
@@ -270,6 +273,12 @@ Each attempt is an HTTP POST of the JSON payload with headers:
     (Unix seconds) and webhook-signature, "v1,<base64 HMAC-SHA256 of
     id.timestamp.body>" for each secret, space separated, so a receiver
     can rotate keys. Secrets are "whsec_" followed by base64.
+
+Every request the endpoint sees is a recorded attempt. net/http re-sends
+a POST that carries Idempotency-Key on a new connection when a kept-alive
+one dies before the response, although the endpoint may have read it; the
+queue's requests are made so that net/http never re-sends them, and such an
+attempt is recorded as failed and retried on the schedule.
 
 # Retries
 
@@ -281,11 +290,12 @@ timeouts (Queue.Timeout, default 30s) and responses cut off mid-body. After
 failed attempt n the next is due Schedule[n-1] later, with +-10% jitter;
 the default is mox's schedule, 1m, 2m, 4m, 7.5m, 15m, 30m, 1h, 2h, 4h, 8h,
 16h, so a hook is given up (OutcomeFailed) after 12 failed attempts. A 429
-or 503 with Retry-After (seconds or an HTTP date, at most MaxRetryAfter)
-sets the next attempt instead. Each attempt is kept in Hook.Results with
-start, duration, status code, error and the first 512 bytes of the
-response; at most 64 KiB more is read to reuse the connection, a longer
-body closes it.
+or 503 with Retry-After (seconds or an HTTP date) sets the next attempt
+instead, at most MaxRetryAfter later (default 24h), also when the number
+of seconds is too large for any integer type. Each attempt is kept in
+Hook.Results with start, duration, status code, error and the first 512
+bytes of the response; at most 64 KiB more is read to reuse the
+connection, a longer body closes it.
 
 # Ordering and supersession
 
@@ -300,13 +310,38 @@ WebhookQueued.
 
 # Concurrency and group commit
 
-Queue.Run keeps up to Concurrency requests in flight per URL (default 4)
-and MaxConcurrency in total (default 64). Due hooks are buffered per URL
+Queue.Run keeps up to Concurrency requests in flight per URL (default 4),
+HostConcurrency per host over all of its URLs (default 16), and
+MaxConcurrency in total (default 64). The default Transport keeps
+HostConcurrency connections per host, so many URLs on one host (one
+application, one path per account) do not queue for connections. A
+request that still got no connection within Timeout (a custom Transport
+with fewer connections, or one shared with other traffic) never reached
+the endpoint: it is logged at WARN and not counted as an attempt, and the
+hook is tried again at once. Due hooks are buffered per URL
 (at most 256 each), so a slow or dead endpoint holds only its own slots and
 never delays hooks for other URLs. Results are written by one committer
 goroutine: while it commits, finished results collect, and the next
 transaction writes all of them (group commit), instead of one transaction
 per hook as in mox.
+
+# Database errors
+
+If the results cannot be written (a full disk, a failing database), they
+are kept in memory and written again after 1s, doubling up to 1 minute,
+each failure logged at ERROR. Meanwhile no new request starts, and a hook
+the endpoint acknowledged is not sent again: once a write succeeds, the
+acknowledged result is the one recorded. Results still unwritten
+ShutdownTimeout after Run's context is canceled are dropped; their hooks
+stay due and are delivered again.
+
+# Logging
+
+Logs go to Queue.Logger. Giving up on a hook (failed, gone or refused) is
+logged at WARN with the hook ID, account, the URL's host, event, message
+ID, attempts, outcome, and the last status code and error. Logs above
+DEBUG name the URL only by its host, as its path or query may hold a
+token. Each delivery and retry is logged at DEBUG.
 
 # Retention
 
@@ -349,7 +384,16 @@ ShutdownTimeout use the real clock.
 
 NewMetrics registers, on a registry the host passes: request duration,
 results by status class, queue size, oldest pending age and commit batch
-size. Nothing is registered on the default registry; a nil Metrics is off.
+size. Nothing is registered on the default registry; NewMetrics(nil)
+registers nothing and returns metrics that count; a nil Metrics is off.
+
+# Receiving
+
+[Verify] checks a received request's Standard Webhooks signature with one
+or more secrets (during a key rotation, the old and the new), refuses a
+webhook-timestamp more than a tolerance (default 5 minutes) from the
+receiver's clock, and compares signatures in constant time. It accepts
+exactly what the reference libraries accept.
 
 # Performance
 

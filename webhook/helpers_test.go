@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"log/slog"
 	"net/netip"
 	"path/filepath"
 	"runtime"
@@ -208,3 +209,53 @@ func checkNoLeak(t *testing.T, before int) {
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 var allowLoopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+
+// logRecord is a log record as a test sees it.
+type logRecord struct {
+	level slog.Level
+	msg   string
+	attrs map[string]slog.Value
+}
+
+// logSink is a slog.Handler that passes records of level Info and above
+// to a channel, so tests wait on what the queue logs.
+type logSink struct {
+	c chan logRecord
+}
+
+func newLogSink() *logSink { return &logSink{c: make(chan logRecord, 1000)} }
+
+func (s *logSink) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+
+func (s *logSink) Handle(_ context.Context, r slog.Record) error {
+	lr := logRecord{level: r.Level, msg: r.Message, attrs: map[string]slog.Value{}}
+	r.Attrs(func(a slog.Attr) bool {
+		lr.attrs[a.Key] = a.Value
+		return true
+	})
+	select {
+	case s.c <- lr:
+	default: // Dropped; a test waiting for it fails in next.
+	}
+	return nil
+}
+
+func (s *logSink) WithAttrs([]slog.Attr) slog.Handler { return s }
+func (s *logSink) WithGroup(string) slog.Handler      { return s }
+
+// next returns the next record with message msg, skipping others.
+func (s *logSink) next(t testing.TB, msg string) logRecord {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case r := <-s.c:
+			if r.msg == msg {
+				return r
+			}
+		case <-timeout:
+			t.Fatalf("no log record %q", msg)
+			return logRecord{}
+		}
+	}
+}

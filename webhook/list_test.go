@@ -187,6 +187,27 @@ func TestMetrics(t *testing.T) {
 	}
 	h.stop()
 
+	values := gatherValues(t, reg)
+	exp := map[string]float64{
+		"bouncekit_webhook_results_total/2xx":          1,
+		"bouncekit_webhook_results_total/5xx":          1,
+		"bouncekit_webhook_results_total/refused":      1,
+		"bouncekit_webhook_request_duration_seconds":   3,
+		"bouncekit_webhook_queue_size":                 3,
+		"bouncekit_webhook_oldest_pending_age_seconds": 60,
+	}
+	for k, v := range exp {
+		tcompare(t, values[k], v, k)
+	}
+	if values["bouncekit_webhook_commit_batch_size"] < 1 {
+		t.Fatalf("no commit batches observed")
+	}
+}
+
+// gatherValues returns the metrics in reg by name and label values
+// ("name/label"): a counter's or gauge's value, a histogram's count.
+func gatherValues(t testing.TB, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
 	values := map[string]float64{}
 	mfs, err := reg.Gather()
 	tcheck(t, err, "gather")
@@ -206,20 +227,7 @@ func TestMetrics(t *testing.T) {
 			}
 		}
 	}
-	exp := map[string]float64{
-		"bouncekit_webhook_results_total/2xx":          1,
-		"bouncekit_webhook_results_total/5xx":          1,
-		"bouncekit_webhook_results_total/refused":      1,
-		"bouncekit_webhook_request_duration_seconds":   3,
-		"bouncekit_webhook_queue_size":                 3,
-		"bouncekit_webhook_oldest_pending_age_seconds": 60,
-	}
-	for k, v := range exp {
-		tcompare(t, values[k], v, k)
-	}
-	if values["bouncekit_webhook_commit_batch_size"] < 1 {
-		t.Fatalf("no commit batches observed")
-	}
+	return values
 }
 
 func TestCheckAddr(t *testing.T) {

@@ -20,7 +20,8 @@ type Metrics struct {
 	commitBatch     prometheus.Histogram
 }
 
-// NewMetrics creates the collectors and registers them on reg:
+// NewMetrics creates the collectors and registers them on reg (nil: not
+// registered, e.g. for tests; the metrics still count):
 //
 //   - bouncekit_webhook_request_duration_seconds: histogram of HTTP request
 //     durations, including reading the (capped) response body.
@@ -58,6 +59,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "Attempt results written per database transaction.",
 			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
 		}),
+	}
+	if reg == nil {
+		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.requestDuration, m.results, m.queueSize, m.oldestAge, m.commitBatch} {
 		if err := reg.Register(c); err != nil {

@@ -28,6 +28,7 @@ func DefaultSchedule() []time.Duration {
 // Defaults for zero Queue fields.
 const (
 	DefaultConcurrency     = 4
+	DefaultHostConcurrency = 16
 	DefaultMaxConcurrency  = 64
 	DefaultTimeout         = 30 * time.Second
 	DefaultShutdownTimeout = 10 * time.Second
@@ -48,9 +49,11 @@ type Queue struct {
 	DB *bstore.DB // Opened with DBTypes registered. Required.
 
 	// Transport makes the HTTP requests. Nil: an http.Transport without
-	// proxy, dialing with NewDialer(AllowNetworks), at most Concurrency
-	// connections per host. A custom Transport bypasses the SSRF guard
-	// unless it dials with NewDialer. Redirects are never followed.
+	// proxy, dialing with NewDialer(AllowNetworks), with as many
+	// connections per host as HostConcurrency allows requests. A custom
+	// Transport bypasses the SSRF guard unless it dials with NewDialer,
+	// and should keep HostConcurrency connections per host. Redirects are
+	// never followed.
 	Transport http.RoundTripper
 	UserAgent string // Default DefaultUserAgent.
 
@@ -59,11 +62,27 @@ type Queue struct {
 	// DefaultSchedule(). Delays get +-10% jitter.
 	Schedule []time.Duration
 
-	Concurrency     int           // Requests in flight per URL. Default 4.
-	MaxConcurrency  int           // Requests in flight in total. Default 64.
-	Timeout         time.Duration // Per request, including reading the capped body. Default 30s.
+	Concurrency int // Requests in flight per URL. Default 4.
+
+	// HostConcurrency limits requests in flight per host (scheme, host
+	// and port) over all of its URLs. The default Transport keeps as many
+	// connections per host, so no request waits for one. Default 16, or
+	// Concurrency if that is larger.
+	HostConcurrency int
+
+	MaxConcurrency int // Requests in flight in total. Default 64.
+
+	// Timeout bounds each request, including reading the capped body.
+	// A request that got no connection within it (the Transport's were
+	// all busy) never reached the endpoint: it is not counted as an
+	// attempt. Default 30s.
+	Timeout time.Duration
+
 	ShutdownTimeout time.Duration // How long Run waits for in-flight requests after ctx is canceled. Default 10s.
-	MaxRetryAfter   time.Duration // Cap on honoured Retry-After delays. Default 24h.
+
+	// MaxRetryAfter caps the delay a Retry-After header asks for, also
+	// one too large for any integer type. Default 24h.
+	MaxRetryAfter time.Duration
 
 	// AllowNetworks are exempt from the SSRF guard, e.g. 10.0.0.0/8 for an
 	// internal application, or 127.0.0.1/32 in tests.
@@ -163,6 +182,13 @@ func (q *Queue) schedule() []time.Duration {
 		return q.Schedule
 	}
 	return DefaultSchedule()
+}
+
+func (q *Queue) hostConcurrency() int {
+	if q.HostConcurrency > 0 {
+		return q.HostConcurrency
+	}
+	return max(DefaultHostConcurrency, orDefault(q.Concurrency, DefaultConcurrency))
 }
 
 func orDefault[T int | time.Duration](v, def T) T {

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/mjl-/bstore"
@@ -18,6 +21,15 @@ const (
 	bufferPerURL = 256  // Per URL, so a dead endpoint cannot fill the buffer.
 )
 
+// While results cannot be written (a full disk, a failing database), the
+// same results are written again after commitRetryMin, doubling up to
+// commitRetryMax, and no new request starts: a request whose result cannot
+// be recorded would only be sent again.
+const (
+	commitRetryMin = time.Second
+	commitRetryMax = time.Minute
+)
+
 // worker is the state of one Run. Only Run's goroutine touches it, except
 // the channels.
 type worker struct {
@@ -26,15 +38,18 @@ type worker struct {
 	log      *slog.Logger
 	client   *http.Client
 	perURL   int
+	perHost  int
 	maxTotal int
 
-	busy      map[int64]struct{} // Buffered, in flight, or result not yet committed.
-	ready     map[string][]Hook  // Due hooks per URL, oldest first.
-	readyN    int
-	full      map[string]bool  // URLs that had due hooks left out of the buffer.
-	skipped   map[int64]string // Due hooks left out because their URL's buffer was full, by ID.
-	inflight  map[string]int
-	inflightN int
+	busy         map[int64]struct{} // Buffered, in flight, or result not yet committed.
+	ready        map[string][]Hook  // Due hooks per URL, oldest first.
+	readyN       int
+	full         map[string]bool   // URLs that had due hooks left out of the buffer.
+	skipped      map[int64]string  // Due hooks left out because their URL's buffer was full, by ID.
+	hosts        map[string]string // Host key of each URL with hooks ready or in flight.
+	inflight     map[string]int    // By URL.
+	inflightHost map[string]int    // By host key.
+	inflightN    int
 
 	needLoad    bool
 	nextDue     time.Time // Earliest future NextAttempt known, zero if none.
@@ -50,6 +65,9 @@ type worker struct {
 	commitC    chan []attempt
 	committedC chan commitResult
 	committing bool
+
+	commitFails   int       // Consecutive failed commits; while > 0 no request starts.
+	commitRetryAt time.Time // When the failed results are written again.
 }
 
 // commitResult reports a written batch back to Run's goroutine.
@@ -61,8 +79,8 @@ type commitResult struct {
 
 type storedHook struct {
 	hook    Hook
-	retired bool
-	absent  bool // Canceled or superseded while in flight: nothing recorded.
+	outcome Outcome // Why it was retired, empty if it stays queued.
+	absent  bool    // Canceled or superseded while in flight: nothing recorded.
 }
 
 // Run delivers due hooks until ctx is canceled. It then starts no new
@@ -70,8 +88,10 @@ type storedHook struct {
 // the rest (recording them as interrupted and leaving them due), commits
 // all results and returns nil. It returns an error only for an invalid
 // configuration or if Run is already active. Database errors are logged and
-// retried; a result that could not be written leaves its hook due, so it is
-// delivered again (at least once).
+// retried: results that cannot be written are kept and written again later,
+// with a growing delay, and no new request starts meanwhile. Results still
+// unwritten when Run returns leave their hooks due, so they are delivered
+// again (at least once).
 func (q *Queue) Run(ctx context.Context) error {
 	if q.DB == nil {
 		return errors.New("webhook: Queue.DB is nil")
@@ -92,20 +112,23 @@ func (q *Queue) Run(ctx context.Context) error {
 	client, closeIdle := q.newClient()
 	defer closeIdle()
 	w := &worker{
-		q:          q,
-		ctx:        ctx,
-		log:        q.log(),
-		client:     client,
-		perURL:     orDefault(q.Concurrency, DefaultConcurrency),
-		maxTotal:   orDefault(q.MaxConcurrency, DefaultMaxConcurrency),
-		busy:       map[int64]struct{}{},
-		ready:      map[string][]Hook{},
-		full:       map[string]bool{},
-		skipped:    map[int64]string{},
-		inflight:   map[string]int{},
-		needLoad:   true,
-		commitC:    make(chan []attempt, 1),
-		committedC: make(chan commitResult, 1),
+		q:            q,
+		ctx:          ctx,
+		log:          q.log(),
+		client:       client,
+		perURL:       orDefault(q.Concurrency, DefaultConcurrency),
+		perHost:      q.hostConcurrency(),
+		maxTotal:     orDefault(q.MaxConcurrency, DefaultMaxConcurrency),
+		busy:         map[int64]struct{}{},
+		ready:        map[string][]Hook{},
+		full:         map[string]bool{},
+		skipped:      map[int64]string{},
+		hosts:        map[string]string{},
+		inflight:     map[string]int{},
+		inflightHost: map[string]int{},
+		needLoad:     true,
+		commitC:      make(chan []attempt, 1),
+		committedC:   make(chan commitResult, 1),
 	}
 	w.doneC = make(chan attempt, w.maxTotal)
 	// Requests outlive ctx by up to ShutdownTimeout.
@@ -151,6 +174,9 @@ func (w *worker) step() {
 	wake := w.nextCleanup
 	if !w.nextDue.IsZero() && w.nextDue.Before(wake) {
 		wake = w.nextDue
+	}
+	if w.commitFails > 0 && w.commitRetryAt.Before(wake) {
+		wake = w.commitRetryAt
 	}
 	if w.timerC == nil || !wake.Equal(w.timerAt) {
 		w.timerAt = wake
@@ -221,6 +247,9 @@ func (w *worker) load() {
 				w.full[h.URL] = true
 				continue
 			}
+			if _, ok := w.hosts[h.URL]; !ok {
+				w.hosts[h.URL] = hostKey(h.URL)
+			}
 			w.ready[h.URL] = append(w.ready[h.URL], h)
 			w.busy[h.ID] = struct{}{}
 			w.readyN++
@@ -243,10 +272,14 @@ func (w *worker) load() {
 
 // dispatch starts requests for buffered hooks while slots are free.
 func (w *worker) dispatch() {
+	if w.commitFails > 0 {
+		return
+	}
 	for w.inflightN < w.maxTotal && w.readyN > 0 {
 		started := false
 		for url, list := range w.ready {
-			if w.inflight[url] >= w.perURL {
+			host := w.hosts[url]
+			if w.inflight[url] >= w.perURL || w.inflightHost[host] >= w.perHost {
 				continue
 			}
 			h := list[0]
@@ -261,6 +294,7 @@ func (w *worker) dispatch() {
 				w.needLoad = true
 			}
 			w.inflight[url]++
+			w.inflightHost[host]++
 			w.inflightN++
 			started = true
 			w.log.Debug("webhook: delivering", hookAttrs(h)...)
@@ -284,18 +318,41 @@ func (w *worker) dropReady() {
 			delete(w.busy, h.ID)
 		}
 		delete(w.ready, url)
+		w.forgetURL(url)
 	}
 	w.readyN = 0
 	clear(w.full)
 }
 
+// forgetURL drops the host key of a URL with nothing ready or in flight.
+func (w *worker) forgetURL(url string) {
+	if w.inflight[url] == 0 && len(w.ready[url]) == 0 {
+		delete(w.hosts, url)
+	}
+}
+
 func (w *worker) finished(a attempt) {
 	url := a.hook.URL
+	host := w.hosts[url]
 	w.inflight[url]--
 	if w.inflight[url] == 0 {
 		delete(w.inflight, url)
 	}
+	w.inflightHost[host]--
+	if w.inflightHost[host] == 0 {
+		delete(w.inflightHost, host)
+	}
 	w.inflightN--
+	w.forgetURL(url)
+	if a.verdict == verdictNoConn {
+		// Not an attempt: nothing to record, and the hook is still due.
+		// The wait took a whole Timeout, so this cannot spin.
+		w.log.Warn("webhook: no connection to the endpoint before the timeout, not counted as an attempt",
+			append(warnAttrs(a.hook), slog.Duration("timeout", orDefault(w.q.Timeout, DefaultTimeout)))...)
+		delete(w.busy, a.hook.ID)
+		w.needLoad = true
+		return
+	}
 	w.pending = append(w.pending, a)
 	w.q.Metrics.observeAttempt(a.result, a.verdict == verdictRefused)
 }
@@ -306,6 +363,9 @@ func (w *worker) startCommit() {
 	if w.committing || len(w.pending) == 0 {
 		return
 	}
+	if w.commitFails > 0 && w.q.now().Before(w.commitRetryAt) {
+		return
+	}
 	w.committing = true
 	w.commitC <- w.pending
 	w.pending = nil
@@ -314,15 +374,20 @@ func (w *worker) startCommit() {
 func (w *worker) committed(r commitResult) {
 	q := w.q
 	w.committing = false
+	if r.err != nil {
+		// Nothing was recorded. Keep the results, so an endpoint that
+		// acknowledged a hook is not asked again, and write them later.
+		w.commitFails++
+		delay := min(commitRetryMin<<min(w.commitFails-1, 16), commitRetryMax)
+		w.commitRetryAt = q.now().Add(delay)
+		w.pending = append(r.batch, w.pending...)
+		w.log.Error("webhook: recording results",
+			slog.Int("count", len(w.pending)), slog.Int("failures", w.commitFails), slog.Duration("retry", delay), slog.Any("err", r.err))
+		return
+	}
+	w.commitFails = 0
 	for _, a := range r.batch {
 		delete(w.busy, a.hook.ID)
-	}
-	if r.err != nil {
-		// Nothing was recorded; the hooks are still due. Wait a moment
-		// instead of hammering the endpoints while the database fails.
-		w.log.Error("webhook: recording results", slog.Int("count", len(r.batch)), slog.Any("err", r.err))
-		w.setNextDue(q.now().Add(time.Second))
-		return
 	}
 	q.Metrics.observeBatch(len(r.batch))
 	for i, s := range r.stored {
@@ -330,18 +395,18 @@ func (w *worker) committed(r commitResult) {
 		if s.absent {
 			continue
 		}
-		attrs := append(hookAttrs(s.hook), resultAttrs(a.result)...)
 		switch {
-		case s.retired && a.verdict == verdictDelivered:
-			w.log.Debug("webhook: delivered", attrs...)
-		case s.retired:
-			w.log.Info("webhook: giving up", attrs...)
+		case s.outcome == OutcomeDelivered:
+			w.log.Debug("webhook: delivered", append(hookAttrs(s.hook), resultAttrs(a.result)...)...)
+		case s.outcome != "":
+			// The application misses this event: worth an operator's look.
+			w.log.Warn("webhook: giving up", giveUpAttrs(s.hook, s.outcome, a.result)...)
 		default:
-			w.log.Debug("webhook: attempt failed, will retry", attrs...)
+			w.log.Debug("webhook: attempt failed, will retry", append(hookAttrs(s.hook), resultAttrs(a.result)...)...)
 			w.setNextDue(s.hook.NextAttempt)
 		}
 		if q.OnResult != nil {
-			q.OnResult(s.hook, s.retired)
+			q.OnResult(s.hook, s.outcome != "")
 		}
 	}
 }
@@ -353,19 +418,30 @@ func (w *worker) setNextDue(t time.Time) {
 }
 
 // shutdown waits for requests in flight, up to ShutdownTimeout, and commits
-// every result.
+// every result. Results the database still refuses after ShutdownTimeout
+// are dropped: their hooks stay due.
 func (w *worker) shutdown() {
 	w.dropReady()
 	deadline := time.NewTimer(orDefault(w.q.ShutdownTimeout, DefaultShutdownTimeout))
 	defer deadline.Stop()
 	deadlineC := deadline.C
 	for w.inflightN > 0 || w.committing || len(w.pending) > 0 {
+		if deadlineC == nil && w.commitFails > 0 && !w.committing && len(w.pending) > 0 {
+			w.log.Error("webhook: shutdown with results not recorded, their hooks will be delivered again", slog.Int("count", len(w.pending)))
+			w.pending = nil
+			continue
+		}
 		w.startCommit()
+		var retryC <-chan time.Time
+		if w.commitFails > 0 && !w.committing && len(w.pending) > 0 {
+			retryC = w.q.after(max(0, w.commitRetryAt.Sub(w.q.now())))
+		}
 		select {
 		case a := <-w.doneC:
 			w.finished(a)
 		case r := <-w.committedC:
 			w.committed(r)
+		case <-retryC:
 		case <-deadlineC:
 			w.log.Info("webhook: shutdown timeout, abandoning requests", slog.Int("inflight", w.inflightN))
 			w.cancelReqs()
@@ -418,20 +494,20 @@ func (q *Queue) commit(batch []attempt) commitResult {
 			} else if err != nil {
 				return fmt.Errorf("webhook: getting hook: %w", err)
 			}
-			retired, err := q.record(tx, &h, a, now)
+			outcome, err := q.record(tx, &h, a, now)
 			if err != nil {
 				return err
 			}
-			r.stored[i] = storedHook{hook: h, retired: retired}
+			r.stored[i] = storedHook{hook: h, outcome: outcome}
 		}
 		return nil
 	})
 	return r
 }
 
-// record applies one attempt's result to h: retire it, or schedule the
-// next attempt.
-func (q *Queue) record(tx *bstore.Tx, h *Hook, a attempt, now time.Time) (retired bool, err error) {
+// record applies one attempt's result to h: retire it (returning why), or
+// schedule the next attempt.
+func (q *Queue) record(tx *bstore.Tx, h *Hook, a attempt, now time.Time) (Outcome, error) {
 	h.Results = append(h.Results, a.result)
 	var outcome Outcome
 	switch a.verdict {
@@ -458,15 +534,15 @@ func (q *Queue) record(tx *bstore.Tx, h *Hook, a attempt, now time.Time) (retire
 	}
 	if outcome == "" {
 		if err := tx.Update(h); err != nil {
-			return false, fmt.Errorf("webhook: updating hook: %w", err)
+			return "", fmt.Errorf("webhook: updating hook: %w", err)
 		}
-		return false, nil
+		return "", nil
 	}
 	if err := tx.Delete(h); err != nil {
-		return false, fmt.Errorf("webhook: removing hook: %w", err)
+		return "", fmt.Errorf("webhook: removing hook: %w", err)
 	}
 	keep := q.keepFor(*h)
-	return true, insertRetired(tx, h.retire(outcome, now, keep), keep)
+	return outcome, insertRetired(tx, h.retire(outcome, now, keep), keep)
 }
 
 func hookAttrs(h Hook) []any {
@@ -478,6 +554,52 @@ func hookAttrs(h Hook) []any {
 		slog.Int64("msgid", h.QueueMsgID),
 		slog.Int64("attempts", h.Attempts),
 	}
+}
+
+// warnAttrs describe a hook for logs above debug level: its URL only by
+// host, as the path or query may hold a token.
+func warnAttrs(h Hook) []any {
+	return []any{
+		slog.Int64("hookid", h.ID),
+		slog.String("account", h.Account),
+		slog.String("host", urlHost(h.URL)),
+		slog.String("event", string(h.Event)),
+		slog.Int64("msgid", h.QueueMsgID),
+		slog.Int64("attempts", h.Attempts),
+	}
+}
+
+func giveUpAttrs(h Hook, outcome Outcome, r HookResult) []any {
+	return append(warnAttrs(h),
+		slog.String("outcome", string(outcome)),
+		slog.Int64("code", r.Code),
+		slog.String("error", r.Error))
+}
+
+// urlHost returns the host (and port, if given) of a URL.
+func urlHost(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
+// hostKey names the connections a URL's requests share in http.Transport:
+// scheme, host and port.
+func hostKey(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL // Refused when requested.
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return u.Scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 func resultAttrs(r HookResult) []any {

@@ -36,22 +36,27 @@ func parseSecret(s string) ([]byte, error) {
 // spaces, so receivers can rotate keys.
 func signature(secrets []string, id string, ts time.Time, body []byte) (string, error) {
 	var b strings.Builder
-	prefix := id + "." + strconv.FormatInt(ts.Unix(), 10) + "."
 	for i, s := range secrets {
 		key, err := parseSecret(s)
 		if err != nil {
 			return "", err
 		}
-		mac := hmac.New(sha256.New, key)
-		mac.Write([]byte(prefix))
-		mac.Write(body)
 		if i > 0 {
 			b.WriteByte(' ')
 		}
 		b.WriteString("v1,")
-		b.WriteString(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+		b.WriteString(signV1(key, id, ts.Unix(), body))
 	}
 	return b.String(), nil
+}
+
+// signV1 returns the base64 of the HMAC-SHA256 of "id.timestamp.body",
+// the Standard Webhooks v1 signature, for signing and verifying alike.
+func signV1(key []byte, id string, unix int64, body []byte) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(id + "." + strconv.FormatInt(unix, 10) + "."))
+	mac.Write(body)
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
 // webhookID is the idempotency key of a hook: the same for every attempt.
