@@ -31,6 +31,13 @@ const (
 	MatchEnvID     Match = "envid"     // Original-Envelope-Id equals the message's EnvID (RFC 3461 ENVID).
 	MatchMessageID Match = "messageid" // The returned message's Message-ID and the recipient.
 	MatchRecipient Match = "recipient" // A feedback report's Original-Rcpt-To only: the latest message to it.
+
+	// MatchSoleRecipient: the report names one recipient that no message
+	// has (an alias or a forward reported under its final address), and
+	// the message found by FromID, ENVID or Message-ID was the only
+	// recipient of its submission, so nothing else can be meant.
+	// IncomingOutcome.Detail says how it was found.
+	MatchSoleRecipient Match = "solerecipient"
 )
 
 // IncomingResult is what ProcessIncoming did with an incoming message.

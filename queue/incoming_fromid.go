@@ -75,3 +75,16 @@ func (h *Handler) catchallSeparator() string {
 	}
 	return defaultCatchallSeparator
 }
+
+// MailFrom returns the MAIL FROM address for the SMTP transaction that
+// carries b: that of its first message (see Msg.MailFrom). One
+// transaction has one MAIL FROM for all its recipients; ProcessIncoming
+// takes a FromID as naming the whole submission (the messages with its
+// BaseID), and finds the recipient a report is about among them by
+// address.
+func (b Batch) MailFrom(separator string) string {
+	if len(b.Msgs) == 0 {
+		return ""
+	}
+	return b.Msgs[0].MailFrom(separator)
+}
