@@ -89,7 +89,8 @@ type IncomingOutcome struct {
 	Failure Failure
 
 	// Detail says, for unrecognized, what was found and why it was not
-	// used.
+	// used; for MatchSoleRecipient, the address the report named and how
+	// the message was found.
 	Detail string
 
 	// Hook is the webhook event queued; empty when none was (the account
@@ -119,6 +120,7 @@ func (o IncomingOutcome) logAttrs() []any {
 		slog.String("enhancedcode", o.Failure.EnhancedCode),
 		slog.String("reason", string(o.Failure.Reason)),
 		slog.Bool("duplicate", o.Duplicate),
+		slog.String("detail", o.Detail),
 	}
 }
 

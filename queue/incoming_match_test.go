@@ -314,3 +314,33 @@ func TestIncomingSoleRecipientSiblingsCleanedUp(t *testing.T) {
 	icompare(t, e.state(msgs[0].ID), before, "bob unchanged")
 	icompare(t, len(e.entries()), 0, "entries")
 }
+
+// TestIncomingFeedbackRedacted: a complaint that redacts the recipient
+// names nobody; it matches the message found only when that was the only
+// recipient of its submission.
+func TestIncomingFeedbackRedacted(t *testing.T) {
+	e := newInEnv(t)
+	multi := e.add(nil, "bob@example.com", "carol@example.com")
+	solo := e.add(func(m *queue.Msg) { m.MessageID = "solo@example.org" }, "dan@example.com")
+	for _, m := range append(multi, solo...) {
+		e.deliver(m)
+	}
+	before := []string{e.state(multi[0].ID), e.state(multi[1].ID)}
+
+	// To the FromID of the first message of two: carol may be meant.
+	res := e.incoming("alice", multi[0].MailFrom("+"), arfReport("<fblr1@example.com>", "abuse", "", "other@example.org"))
+	icompare(t, res.Recipients[0].Event, "unrecognized", "shared fromid")
+	icompare(t, []string{e.state(multi[0].ID), e.state(multi[1].ID)}, before, "messages unchanged")
+	icompare(t, len(e.entries()), 0, "entries")
+
+	// To the FromID of a message alone in its submission.
+	res = e.incoming("alice", solo[0].MailFrom("+"), arfReport("<fblr2@example.com>", "abuse", "", "other@example.org"))
+	o := res.Recipients[0]
+	icompare(t, o.Event, "complained", "sole fromid")
+	icompare(t, o.Match, queue.MatchSoleRecipient, "match")
+	icompare(t, o.MsgID, solo[0].ID, "msgid")
+	icompare(t, o.Recipient, "dan@example.com", "recipient")
+	ents := e.entries()
+	icompare(t, len(ents), 1, "entries")
+	icompare(t, ents[0].OriginalAddress, "dan@example.com", "complained address")
+}
