@@ -132,14 +132,22 @@ func (o IncomingOutcome) logAttrs() []any {
 //
 // rcptTo is the envelope recipient the message was delivered to; when its
 // localpart holds Handler.CatchallSeparator followed by a known FromID
-// (see Msg.MailFrom), that message is the first candidate. account limits
-// matching to messages sent by that account; empty means any account (a
-// server-wide bounce mailbox). msg is the whole message; at most
-// internal/ndr's 30 MB are searched for text bounces.
+// (see Msg.MailFrom), that message's submission is searched, and nothing
+// else. account limits matching to messages sent by that account; empty
+// means any account (a server-wide bounce mailbox). msg is the whole
+// message; at most internal/ndr's 30 MB are searched for text bounces.
 //
-// Per recipient of a DSN or bounce, the message is found by FromID, then by
-// ENVID (Original-Envelope-Id equals Msg.EnvID, with the recipient), then by
-// the returned message's Message-ID with the recipient. Then:
+// A report changes only the messages whose recipient it names. Per
+// recipient of a DSN or bounce, the message is the one to that address
+// (RCPT TO or ORCPT, against Final-Recipient or Original-Recipient) among
+// the messages of the FromID's submission, else among those with the
+// report's ENVID (Msg.EnvID), else among those with the returned
+// message's Message-ID. A report about an address no message has (an
+// alias, a forward) matches only where nothing else can be meant: it names
+// one recipient, one message was found, and that message was the only
+// recipient of its submission, as far as kept history shows (never for an
+// account that keeps no retired messages); the outcome's Match is then
+// MatchSoleRecipient. Then:
 //
 //   - failed: a MsgResult with DSN set is added to the message, with the
 //     reason classified from the Diagnostic-Code and Status; the
