@@ -1,6 +1,7 @@
 package queue_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"testing"
@@ -343,4 +344,50 @@ func TestIncomingFeedbackRedacted(t *testing.T) {
 	ents := e.entries()
 	icompare(t, len(ents), 1, "entries")
 	icompare(t, ents[0].OriginalAddress, "dan@example.com", "complained address")
+}
+
+// qmailNoRecipient is a qmail bounce whose recipient paragraph is missing:
+// only the returned message says whom it was for.
+func qmailNoRecipient(id, to string) []byte {
+	return []byte("From: MAILER-DAEMON@mx.example.com\r\n" +
+		"To: alice@example.org\r\n" +
+		"Subject: failure notice\r\n" +
+		"Message-ID: <" + id + ">\r\n\r\n" +
+		"Hi. This is the qmail-send program at mx.example.com.\r\n" +
+		"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n" +
+		"This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n" +
+		"--- Below this line is a copy of the message.\r\n\r\n" +
+		"Message-ID: <m1@example.org>\r\n" +
+		"From: alice@example.org\r\n" +
+		"To: " + to + "\r\n" +
+		"Subject: hi\r\n\r\nhello\r\n")
+}
+
+// TestIncomingReturnedAddressees: a bounce that names no recipient is not
+// about every addressee of the returned message; with one addressee it is
+// about that one.
+func TestIncomingReturnedAddressees(t *testing.T) {
+	e := newInEnv(t)
+	e.h.GenerateFromIDs = false
+	multi := e.add(nil, "bob@example.com", "carol@example.com")
+	for _, m := range multi {
+		e.deliver(m)
+	}
+	before := []string{e.state(multi[0].ID), e.state(multi[1].ID)}
+	res := e.incoming("alice", "alice@example.org", qmailNoRecipient("nr1@mx.example.com", "bob@example.com, carol@example.com"))
+	for _, o := range res.Recipients {
+		if o.MsgID != 0 || o.Event != "unrecognized" {
+			t.Fatalf("outcome %+v for a bounce that names nobody", o)
+		}
+	}
+	icompare(t, []string{e.state(multi[0].ID), e.state(multi[1].ID)}, before, "messages unchanged")
+	icompare(t, len(e.entries()), 0, "entries")
+
+	solo := e.add(func(m *queue.Msg) { m.MessageID = "m2@example.org" }, "dan@example.com")
+	e.deliver(solo[0])
+	d := bytes.Replace(qmailNoRecipient("nr2@mx.example.com", "dan@example.com"), []byte("<m1@example.org>"), []byte("<m2@example.org>"), 1)
+	res = e.incoming("alice", "alice@example.org", d)
+	icompare(t, len(res.Recipients), 1, "outcomes")
+	icompare(t, res.Recipients[0].MsgID, solo[0].ID, "msgid")
+	icompare(t, res.Recipients[0].Event, "failed", "event")
 }
