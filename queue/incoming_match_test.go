@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -390,4 +391,28 @@ func TestIncomingReturnedAddressees(t *testing.T) {
 	icompare(t, len(res.Recipients), 1, "outcomes")
 	icompare(t, res.Recipients[0].MsgID, solo[0].ID, "msgid")
 	icompare(t, res.Recipients[0].Event, "failed", "event")
+}
+
+// TestIncomingSoleRecipientPerMessageEnvID: a host that gives each
+// recipient its own ENVID makes a report's ENVID find one message of a
+// submission; its stored siblings (found by BaseID) keep it from being
+// taken as alone, whether it is the submission's first message or not.
+func TestIncomingSoleRecipientPerMessageEnvID(t *testing.T) {
+	for _, found := range []int{0, 1} {
+		t.Run(fmt.Sprintf("message %d", found), func(t *testing.T) {
+			e := newInEnv(t)
+			e.h.GenerateFromIDs = false
+			i := 0
+			msgs := e.add(func(m *queue.Msg) { m.EnvID = fmt.Sprintf("env-%d", i); i++ }, "bob@example.com", "carol@example.com")
+			for _, m := range msgs {
+				e.deliver(m)
+			}
+			before := []string{e.state(msgs[0].ID), e.state(msgs[1].ID)}
+			d := composeDSN(t, "<pm@mx.example.com>", msgs[found].EnvID, nil, failedRcpt("robert@forward.example", "5.1.1", "550 5.1.1 user unknown"))
+			res := e.incoming("alice", "alice@example.org", d)
+			icompare(t, res.Recipients[0].Event, "unrecognized", "event")
+			icompare(t, []string{e.state(msgs[0].ID), e.state(msgs[1].ID)}, before, "messages unchanged")
+			icompare(t, len(e.entries()), 0, "entries")
+		})
+	}
 }

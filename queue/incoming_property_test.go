@@ -274,7 +274,7 @@ type propSub struct {
 	account string
 	msgs    []*queue.Msg
 	msgID   string
-	envID   string
+	envID   string // Of all messages, or with "-<index>" per message.
 }
 
 // propAccounts: one account per way of keeping retired messages.
@@ -413,10 +413,17 @@ func (p *propRun) setup() {
 			if i > 0 && p.r.IntN(10) == 0 {
 				s.msgID = p.subs[p.r.IntN(i)].msgID // A resend: the same Message-ID.
 			}
+			// A host may give each recipient its own ENVID: a report's
+			// ENVID then finds one message, whose siblings are not
+			// candidates.
+			perMsgEnvID := p.r.IntN(3) == 0
 			nrcpt := 1 + p.r.IntN(10)
 			perm := p.r.Perm(20)
 			for j := range nrcpt {
 				m := &queue.Msg{SenderAccount: s.account, SenderAddress: s.account + "@example.org", RecipientAddress: pool(perm[j]), MessageID: s.msgID, EnvID: s.envID, Subject: "hi"}
+				if perMsgEnvID {
+					m.EnvID = fmt.Sprintf("%s-%d", s.envID, j)
+				}
 				if p.r.IntN(5) == 0 {
 					m.ORcpt = fmt.Sprintf("rfc822;alias-%d-%d-%d@lists.example", p.batch, i, j)
 				}
@@ -565,8 +572,8 @@ func (p *propRun) report() (propReport, int) {
 	if p.r.IntN(5) < 2 {
 		rep.msgID = fmt.Sprintf("other-%d@example.org", p.r.IntN(1000))
 	}
-	if tp.dsn && p.r.IntN(5) < 2 {
-		rep.envID = s.envID
+	if tp.dsn && p.r.IntN(2) == 0 {
+		rep.envID = s.msgs[p.r.IntN(len(s.msgs))].EnvID
 	}
 	switch x := p.r.IntN(3); x {
 	case 0:
@@ -701,7 +708,15 @@ func (p *propRun) check(rep propReport, msg []byte, res queue.IncomingResult, be
 	// pointsTo: the report carries a key of the submission.
 	pointsTo := func(si int) bool {
 		s := p.subs[si]
-		return rep.fromSub == si || rep.msgID == s.msgID || rep.envID != "" && rep.envID == s.envID
+		if rep.fromSub == si || rep.msgID == s.msgID {
+			return true
+		}
+		for _, m := range s.msgs {
+			if rep.envID != "" && rep.envID == m.EnvID {
+				return true
+			}
+		}
+		return false
 	}
 	// mayChange: the report names the message's recipient, or the message
 	// is the sole recipient of a submission the report points to and the
