@@ -32,11 +32,12 @@ type incomingRun struct {
 	msg     []byte
 	now     time.Time
 
-	reportKey string
-	fromID    string
-	byFromID  []*candidate
-	byEnvID   []*candidate
-	byMsgID   []*candidate
+	reportKey        string
+	fromID           string
+	byFromID         []*candidate // The FromID's message, then the rest of its submission once loaded.
+	submissionLoaded bool
+	byEnvID          []*candidate
+	byMsgID          []*candidate
 
 	hooks []webhook.Hook
 }
@@ -82,12 +83,10 @@ func (p *incomingRun) runBounce(res *IncomingResult) error {
 		// says which message it is about.
 		return p.runOther(res)
 	}
-	if len(p.byFromID) > 0 {
-		// The FromID names the submission: the search ends there.
-		if err := p.loadSubmission(); err != nil {
-			return err
-		}
-	} else {
+	// A FromID names the submission: the search ends there (match reads
+	// the submission's other messages when the FromID's own message is not
+	// to the recipient).
+	if len(p.byFromID) == 0 {
 		if p.rep.envID != "" {
 			var err error
 			if p.byEnvID, err = p.loadBy(p.account, MsgRetired{EnvID: p.rep.envID}, Msg{EnvID: p.rep.envID}); err != nil {
@@ -158,6 +157,11 @@ func (p *incomingRun) once(recipient string, c *candidate, o *IncomingOutcome) (
 // recipient of its submission (MatchSoleRecipient; foundBy says how it
 // was found); otherwise nothing matches.
 func (p *incomingRun) match(rr reportRcpt) (c *candidate, m Match, foundBy Match, err error) {
+	if len(p.byFromID) > 0 && !p.submissionLoaded && !rcptMatches(p.byFromID[0].r, rr) {
+		if err := p.loadSubmission(); err != nil {
+			return nil, MatchNone, MatchNone, err
+		}
+	}
 	sources := []struct {
 		cands []*candidate
 		m     Match
@@ -250,8 +254,11 @@ func (p *incomingRun) loadFromID(rcptTo string) error {
 // loadSubmission adds the other messages of the FromID's submission (the
 // same BaseID and account) to byFromID, after the FromID's own message: a
 // transaction to several recipients has one MAIL FROM (see
-// Batch.MailFrom), so a report about any of them may come back to it.
+// Batch.MailFrom), so a report about any of them may come back to it. It
+// is read only when needed: a report about the FromID's own recipient
+// does not read the rest.
 func (p *incomingRun) loadSubmission() error {
+	p.submissionLoaded = true
 	first := p.byFromID[0].r
 	if first.BaseID == 0 {
 		return nil
