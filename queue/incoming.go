@@ -33,10 +33,11 @@ const (
 	MatchRecipient Match = "recipient" // A feedback report's Original-Rcpt-To only: the latest message to it.
 
 	// MatchSoleRecipient: the report names one recipient that no message
-	// has (an alias or a forward reported under its final address), and
-	// the message found by FromID, ENVID or Message-ID was the only
-	// recipient of its submission, so nothing else can be meant.
-	// IncomingOutcome.Detail says how it was found.
+	// has (an alias or a forward reported under its final address), or
+	// is a feedback report that names none, and the message found by
+	// FromID, ENVID or Message-ID was the only recipient of its
+	// submission, so nothing else can be meant. IncomingOutcome.Detail
+	// says how it was found.
 	MatchSoleRecipient Match = "solerecipient"
 )
 

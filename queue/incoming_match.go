@@ -111,7 +111,7 @@ func (p *incomingRun) runBounce(res *IncomingResult) error {
 			o.Queued = c.queued
 		}
 		if match == MatchSoleRecipient {
-			o.Detail = fmt.Sprintf("the report names %s, found by %s the message to %s, the only recipient of its submission", rr.address, foundBy, c.r.RecipientAddress)
+			o.Detail = fmt.Sprintf("the report names %s; the message found by %s is to %s, the only recipient of its submission", rr.address, foundBy, c.r.RecipientAddress)
 		}
 		dup, err := p.once(rr.address, c, &o)
 		if err != nil {
