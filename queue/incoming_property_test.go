@@ -361,6 +361,7 @@ func TestIncomingProperty(t *testing.T) {
 func newPropRun(t *testing.T, dir string, seed uint64, batch int, tmpls []propTemplate) *propRun {
 	db, err := bstore.Open(context.Background(), filepath.Join(dir, fmt.Sprintf("b%d.db", batch)), &bstore.Options{Timeout: time.Second}, queue.DBTypes()...)
 	icheck(t, err, "open db")
+	t.Cleanup(func() { db.Close() }) // After a failure; closed at the end of the batch otherwise.
 	r := rand.New(rand.NewPCG(seed, uint64(batch)))
 	clock := queuetest.NewClock(inT0)
 	p := &propRun{t: t, r: r, db: db, clock: clock, tmpls: tmpls, seed: seed, batch: batch, stats: map[string]int{}}
