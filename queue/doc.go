@@ -46,10 +46,13 @@
 // Handler.ProcessIncoming(tx, account, rcptTo, msg) takes mail that came
 // back: an RFC 3464 DSN (package dsn), a bounce in another format (qmail,
 // Exim, Exchange, ...: internal/ndr), an RFC 5965 feedback report, or an
-// auto-reply. Each recipient it names is matched to a queued or retired
-// message by, in this order, the FromID in rcptTo (see Msg.MailFrom and
-// ParseMailFrom), the DSN's Original-Envelope-Id against Msg.EnvID (RFC
-// 3461), and the returned message's Message-ID with the recipient. A failure
+// auto-reply. Each recipient it names is matched by its address to a
+// queued or retired message found by, in this order, the FromID in rcptTo
+// (which names the whole submission, see Msg.MailFrom and ParseMailFrom),
+// the DSN's Original-Envelope-Id against Msg.EnvID (RFC 3461), and the
+// returned message's Message-ID. A report changes only the messages whose
+// recipient it names; an alias or forward matches only the sole recipient
+// of a submission (MatchSoleRecipient). A failure
 // records a MsgResult (DSN true), asks the SuppressionStore and queues the
 // "failed" webhook with DSN set; a complaint adds a complaint entry and
 // queues "complained"; an auto-reply or anything unmatched queues

@@ -31,6 +31,14 @@ const (
 	MatchEnvID     Match = "envid"     // Original-Envelope-Id equals the message's EnvID (RFC 3461 ENVID).
 	MatchMessageID Match = "messageid" // The returned message's Message-ID and the recipient.
 	MatchRecipient Match = "recipient" // A feedback report's Original-Rcpt-To only: the latest message to it.
+
+	// MatchSoleRecipient: the report names one recipient that no message
+	// has (an alias or a forward reported under its final address), or
+	// is a feedback report that names none, and the message found by
+	// FromID, ENVID or Message-ID was the only recipient of its
+	// submission, so nothing else can be meant. IncomingOutcome.Detail
+	// says how it was found.
+	MatchSoleRecipient Match = "solerecipient"
 )
 
 // IncomingResult is what ProcessIncoming did with an incoming message.
@@ -82,7 +90,8 @@ type IncomingOutcome struct {
 	Failure Failure
 
 	// Detail says, for unrecognized, what was found and why it was not
-	// used.
+	// used; for MatchSoleRecipient, the address the report named and how
+	// the message was found.
 	Detail string
 
 	// Hook is the webhook event queued; empty when none was (the account
@@ -112,6 +121,7 @@ func (o IncomingOutcome) logAttrs() []any {
 		slog.String("enhancedcode", o.Failure.EnhancedCode),
 		slog.String("reason", string(o.Failure.Reason)),
 		slog.Bool("duplicate", o.Duplicate),
+		slog.String("detail", o.Detail),
 	}
 }
 
@@ -123,14 +133,22 @@ func (o IncomingOutcome) logAttrs() []any {
 //
 // rcptTo is the envelope recipient the message was delivered to; when its
 // localpart holds Handler.CatchallSeparator followed by a known FromID
-// (see Msg.MailFrom), that message is the first candidate. account limits
-// matching to messages sent by that account; empty means any account (a
-// server-wide bounce mailbox). msg is the whole message; at most
-// internal/ndr's 30 MB are searched for text bounces.
+// (see Msg.MailFrom), that message's submission is searched, and nothing
+// else. account limits matching to messages sent by that account; empty
+// means any account (a server-wide bounce mailbox). msg is the whole
+// message; at most internal/ndr's 30 MB are searched for text bounces.
 //
-// Per recipient of a DSN or bounce, the message is found by FromID, then by
-// ENVID (Original-Envelope-Id equals Msg.EnvID, with the recipient), then by
-// the returned message's Message-ID with the recipient. Then:
+// A report changes only the messages whose recipient it names. Per
+// recipient of a DSN or bounce, the message is the one to that address
+// (RCPT TO or ORCPT, against Final-Recipient or Original-Recipient) among
+// the messages of the FromID's submission, else among those with the
+// report's ENVID (Msg.EnvID), else among those with the returned
+// message's Message-ID. A report about an address no message has (an
+// alias, a forward) matches only where nothing else can be meant: it names
+// one recipient, one message was found, and that message was the only
+// recipient of its submission, as far as kept history shows (never for an
+// account that keeps no retired messages); the outcome's Match is then
+// MatchSoleRecipient. Then:
 //
 //   - failed: a MsgResult with DSN set is added to the message, with the
 //     reason classified from the Diagnostic-Code and Status; the

@@ -49,3 +49,34 @@ func benchIncoming(b *testing.B, e *inEnv, msg func(i int) []byte) {
 		}
 	}
 }
+
+// BenchmarkProcessIncomingSharedFromID measures a DSN about one recipient
+// of a submission to 100, sent back to the first message's FromID
+// (Batch.MailFrom): the submission is read to find the recipient.
+func BenchmarkProcessIncomingSharedFromID(b *testing.B) {
+	e := newInEnv(b)
+	var rcpts []string
+	for i := range 100 {
+		rcpts = append(rcpts, fmt.Sprintf("r%d@example.com", i))
+	}
+	msgs := e.send("alice", nil, rcpts...)
+	rcptTo := msgs[0].MailFrom("+")
+	inputs := make([][]byte, b.N)
+	for i := range inputs {
+		inputs[i] = composeDSN(b, fmt.Sprintf("<shared%d@mx.example.com>", i), "", []byte(origHeader), failedRcpt("r50@example.com", "4.2.2", "452 4.2.2 mailbox full"))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
+			res, err := e.h.ProcessIncoming(tx, "alice", rcptTo, inputs[i])
+			if err == nil && res.Recipients[0].MsgID != msgs[50].ID {
+				b.Fatalf("matched %d, want %d", res.Recipients[0].MsgID, msgs[50].ID)
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

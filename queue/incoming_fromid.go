@@ -19,6 +19,15 @@ const maxFromIDCandidates = 8
 // The host's delivery for the address must accept it: the separator is the
 // one its catchall (subaddress) handling uses, and Handler.CatchallSeparator
 // must be set to the same value for ProcessIncoming.
+//
+// An SMTP transaction has one MAIL FROM (RFC 5321 section 3.3), so one to
+// several recipients of a submission uses one message's address for all:
+// Batch.MailFrom, the first message's. ProcessIncoming therefore takes a
+// FromID as naming the submission (all messages with its BaseID), not a
+// recipient: a report that names a recipient changes the message to that
+// address, whichever message's FromID it came back to. A host that wants a
+// report to identify the recipient by FromID alone sends each recipient in
+// a transaction of its own, with its message's MailFrom.
 func (m Msg) MailFrom(separator string) string {
 	i := strings.LastIndexByte(m.SenderAddress, '@')
 	if m.FromID == "" || separator == "" || i <= 0 || strings.HasPrefix(m.SenderAddress, `"`) {
@@ -74,4 +83,17 @@ func (h *Handler) catchallSeparator() string {
 		return h.CatchallSeparator
 	}
 	return defaultCatchallSeparator
+}
+
+// MailFrom returns the MAIL FROM address for the SMTP transaction that
+// carries b: that of its first message (see Msg.MailFrom), or "" for an
+// empty batch. One transaction has one MAIL FROM for all its recipients;
+// ProcessIncoming takes a FromID as naming the whole submission (the
+// messages with its BaseID), and finds the recipient a report is about
+// among them by address.
+func (b Batch) MailFrom(separator string) string {
+	if len(b.Msgs) == 0 {
+		return ""
+	}
+	return b.Msgs[0].MailFrom(separator)
 }

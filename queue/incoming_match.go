@@ -10,9 +10,9 @@ import (
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
-// maxMatchCandidates bounds the messages read for one ENVID or Message-ID,
-// newest first: a submission to more recipients is matched only among the
-// newest.
+// maxMatchCandidates bounds the messages read for one ENVID, Message-ID or
+// FromID's submission, newest first: a submission to more recipients is
+// matched only among the newest.
 const maxMatchCandidates = 1000
 
 // candidate is a message an incoming report may be about: retired, or
@@ -32,11 +32,12 @@ type incomingRun struct {
 	msg     []byte
 	now     time.Time
 
-	reportKey string
-	fromID    string
-	byFromID  []*candidate
-	byEnvID   []*candidate
-	byMsgID   []*candidate
+	reportKey        string
+	fromID           string
+	byFromID         []*candidate // The FromID's message, then the rest of its submission once loaded.
+	submissionLoaded bool
+	byEnvID          []*candidate
+	byMsgID          []*candidate
 
 	hooks []webhook.Hook
 }
@@ -79,24 +80,35 @@ func (p *incomingRun) runBounce(res *IncomingResult) error {
 		// says which message it is about.
 		return p.runOther(res)
 	}
-	if p.rep.envID != "" {
-		var err error
-		if p.byEnvID, err = p.loadBy(MsgRetired{EnvID: p.rep.envID}, Msg{EnvID: p.rep.envID}); err != nil {
-			return err
+	// A FromID names the submission: the search ends there (match reads
+	// the submission's other messages when the FromID's own message is not
+	// to the recipient).
+	if len(p.byFromID) == 0 {
+		if p.rep.envID != "" {
+			var err error
+			if p.byEnvID, err = p.loadBy(p.account, MsgRetired{EnvID: p.rep.envID}, Msg{EnvID: p.rep.envID}); err != nil {
+				return err
+			}
 		}
-	}
-	if p.rep.origMessageID != "" {
-		var err error
-		if p.byMsgID, err = p.loadBy(MsgRetired{MessageID: p.rep.origMessageID}, Msg{MessageID: p.rep.origMessageID}); err != nil {
-			return err
+		if p.rep.origMessageID != "" {
+			var err error
+			if p.byMsgID, err = p.loadBy(p.account, MsgRetired{MessageID: p.rep.origMessageID}, Msg{MessageID: p.rep.origMessageID}); err != nil {
+				return err
+			}
 		}
 	}
 	for _, rr := range p.rep.rcpts {
-		c, match := p.match(rr)
+		c, match, foundBy, err := p.match(rr)
+		if err != nil {
+			return err
+		}
 		o := IncomingOutcome{Recipient: rr.address, Match: match, Failure: classifyRcpt(rr)}
 		if c != nil {
 			o.MsgID = c.r.ID
 			o.Queued = c.queued
+		}
+		if match == MatchSoleRecipient {
+			o.Detail = fmt.Sprintf("the report names %s; the message found by %s is to %s, the only recipient of its submission", rr.address, foundBy, c.r.RecipientAddress)
 		}
 		dup, err := p.once(rr.address, c, &o)
 		if err != nil {
@@ -132,29 +144,83 @@ func (p *incomingRun) once(recipient string, c *candidate, o *IncomingOutcome) (
 	return false, markSeen(p.tx, key, p.now, p.now.Add(keep))
 }
 
-// match finds the message a recipient of a DSN or bounce is about: by
-// FromID, then ENVID, then the original's Message-ID, each with the
-// recipient's address. Where the address does not match (an alias, a
-// forward), a single candidate for a report with a single recipient is
-// taken.
-func (p *incomingRun) match(rr reportRcpt) (*candidate, Match) {
-	single := len(p.rep.rcpts) == 1
-	for _, s := range []struct {
+// match finds the message a recipient of a DSN or bounce is about. A
+// report changes only the messages whose recipient it names: by FromID
+// (among the messages of the submission it names), then ENVID, then the
+// original's Message-ID, each with the recipient's address (RCPT TO or
+// ORCPT against Final-Recipient or Original-Recipient). Where no address
+// matches (an alias, a forward), the single message found is taken only
+// when the report names one recipient and the message was the only
+// recipient of its submission (MatchSoleRecipient; foundBy says how it
+// was found); otherwise nothing matches.
+func (p *incomingRun) match(rr reportRcpt) (c *candidate, m Match, foundBy Match, err error) {
+	if len(p.byFromID) > 0 && !p.submissionLoaded && !rcptMatches(p.byFromID[0].r, rr) {
+		if err := p.loadSubmission(); err != nil {
+			return nil, MatchNone, MatchNone, err
+		}
+	}
+	sources := []struct {
 		cands []*candidate
 		m     Match
-	}{{p.byFromID, MatchFromID}, {p.byEnvID, MatchEnvID}, {p.byMsgID, MatchMessageID}} {
+	}{{p.byFromID, MatchFromID}, {p.byEnvID, MatchEnvID}, {p.byMsgID, MatchMessageID}}
+	for _, s := range sources {
 		for _, c := range s.cands {
 			if !c.used && rcptMatches(c.r, rr) {
 				c.used = true
-				return c, s.m
+				return c, s.m, s.m, nil
 			}
 		}
-		if single && len(s.cands) == 1 && !s.cands[0].used {
-			s.cands[0].used = true
-			return s.cands[0], s.m
+	}
+	if len(p.rep.rcpts) != 1 {
+		return nil, MatchNone, MatchNone, nil
+	}
+	// The one message found, by any of the keys.
+	for _, s := range sources {
+		for _, x := range s.cands {
+			if c == nil {
+				c, foundBy = x, s.m
+			} else if x.r.ID != c.r.ID {
+				return nil, MatchNone, MatchNone, nil
+			}
 		}
 	}
-	return nil, MatchNone
+	if c == nil || c.used {
+		return nil, MatchNone, MatchNone, nil
+	}
+	if alone, err := p.soleRecipient(c.r); err != nil || !alone {
+		return nil, MatchNone, MatchNone, err
+	}
+	c.used = true
+	return c, MatchSoleRecipient, foundBy, nil
+}
+
+// soleRecipient reports whether r was the only recipient of its
+// submission. Only the first message of a submission can be (Add gives it
+// BaseID equal to its ID); no other queued or retired message may have
+// its ID as BaseID; and since siblings that left the queue are removed
+// after the account's keep period, that must not have passed since r was
+// queued: without kept history, a sibling may be gone and r only looks
+// alone.
+func (p *incomingRun) soleRecipient(r MsgRetired) (bool, error) {
+	if r.BaseID != r.ID {
+		return false, nil
+	}
+	s, _ := p.h.account(r.SenderAccount)
+	keep := p.h.keepRetired(s)
+	if keep <= 0 || !p.now.Before(r.Queued.Add(keep)) {
+		return false, nil
+	}
+	n, err := bstore.QueryTx[Msg](p.tx).FilterNonzero(Msg{BaseID: r.ID}).FilterNotEqual(fieldID, r.ID).Exists()
+	if err != nil {
+		return false, fmt.Errorf("queue: looking up messages of submission %d: %w", r.ID, err)
+	} else if n {
+		return false, nil
+	}
+	n, err = bstore.QueryTx[MsgRetired](p.tx).FilterNonzero(MsgRetired{BaseID: r.ID}).FilterNotEqual(fieldID, r.ID).Exists()
+	if err != nil {
+		return false, fmt.Errorf("queue: looking up retired messages of submission %d: %w", r.ID, err)
+	}
+	return !n, nil
 }
 
 // rcptMatches reports whether the report's recipient is the message's, by
@@ -169,7 +235,7 @@ func rcptMatches(r MsgRetired, rr reportRcpt) bool {
 // each possible split at the catchall separator.
 func (p *incomingRun) loadFromID(rcptTo string) error {
 	for _, id := range fromIDCandidates(rcptTo, p.h.catchallSeparator()) {
-		l, err := p.loadBy(MsgRetired{FromID: id}, Msg{FromID: id})
+		l, err := p.loadBy(p.account, MsgRetired{FromID: id}, Msg{FromID: id})
 		if err != nil {
 			return err
 		}
@@ -182,12 +248,36 @@ func (p *incomingRun) loadFromID(rcptTo string) error {
 	return nil
 }
 
+// loadSubmission adds the other messages of the FromID's submission (the
+// same BaseID and account) to byFromID, after the FromID's own message: a
+// transaction to several recipients has one MAIL FROM (see
+// Batch.MailFrom), so a report about any of them may come back to it. It
+// is read only when needed: a report about the FromID's own recipient
+// does not read the rest.
+func (p *incomingRun) loadSubmission() error {
+	p.submissionLoaded = true
+	first := p.byFromID[0].r
+	if first.BaseID == 0 {
+		return nil
+	}
+	l, err := p.loadBy(first.SenderAccount, MsgRetired{BaseID: first.BaseID}, Msg{BaseID: first.BaseID})
+	if err != nil {
+		return err
+	}
+	for _, c := range l {
+		if c.r.ID != first.ID {
+			p.byFromID = append(p.byFromID, c)
+		}
+	}
+	return nil
+}
+
 // loadBy reads the retired and queued messages with the nonzero fields of
-// the filters (one indexed field each), of the account if one was given,
-// newest first, at most maxMatchCandidates of each.
-func (p *incomingRun) loadBy(rf MsgRetired, mf Msg) ([]*candidate, error) {
-	rf.SenderAccount = p.account
-	mf.SenderAccount = p.account
+// the filters (one indexed field each), of account if not empty, newest
+// first, at most maxMatchCandidates of each.
+func (p *incomingRun) loadBy(account string, rf MsgRetired, mf Msg) ([]*candidate, error) {
+	rf.SenderAccount = account
+	mf.SenderAccount = account
 	var l []*candidate
 	qr := bstore.QueryTx[MsgRetired](p.tx)
 	qr.FilterNonzero(rf)

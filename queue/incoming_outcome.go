@@ -181,7 +181,7 @@ func (p *incomingRun) runFeedback(res *IncomingResult) error {
 	fb := p.rep.feedback
 	if fb.messageID != "" {
 		var err error
-		if p.byMsgID, err = p.loadBy(MsgRetired{MessageID: fb.messageID}, Msg{MessageID: fb.messageID}); err != nil {
+		if p.byMsgID, err = p.loadBy(p.account, MsgRetired{MessageID: fb.messageID}, Msg{MessageID: fb.messageID}); err != nil {
 			return err
 		}
 	}
@@ -206,6 +206,9 @@ func (p *incomingRun) runFeedback(res *IncomingResult) error {
 			o.Queued = c.queued
 			o.Recipient = c.r.RecipientAddress
 			account = c.r.SenderAccount
+		}
+		if match == MatchSoleRecipient {
+			o.Detail = "the report names no recipient; the message found was the only recipient of its submission"
 		}
 		dup, err := p.once("arf:"+o.Recipient, c, &o)
 		if err != nil {
@@ -241,24 +244,38 @@ func (p *incomingRun) runFeedback(res *IncomingResult) error {
 	return nil
 }
 
-// matchFeedback finds the message a complaint is about: by FromID, by the
-// returned Message-ID (with the recipient, if the report names one), or
-// the newest message to the recipient.
+// matchFeedback finds the message a complaint is about: by FromID or the
+// returned Message-ID with the recipient, or the newest message to the
+// recipient. A report that redacts the recipient matches the one message
+// found by FromID (or else by Message-ID) only when it was the only
+// recipient of its submission (MatchSoleRecipient).
 func (p *incomingRun) matchFeedback(addr string) (*candidate, Match, error) {
 	rr := reportRcpt{address: addr}
+	if addr == "" {
+		cands := p.byMsgID
+		if len(p.byFromID) > 0 {
+			cands = p.byFromID[:1]
+		}
+		if len(cands) != 1 || cands[0].used {
+			return nil, MatchNone, nil
+		}
+		c := cands[0]
+		if alone, err := p.soleRecipient(c.r); err != nil || !alone {
+			return nil, MatchNone, err
+		}
+		c.used = true
+		return c, MatchSoleRecipient, nil
+	}
 	for _, s := range []struct {
 		cands []*candidate
 		m     Match
 	}{{p.byFromID, MatchFromID}, {p.byMsgID, MatchMessageID}} {
 		for _, c := range s.cands {
-			if !c.used && (addr == "" && len(s.cands) == 1 || addr != "" && rcptMatches(c.r, rr)) {
+			if !c.used && rcptMatches(c.r, rr) {
 				c.used = true
 				return c, s.m, nil
 			}
 		}
-	}
-	if addr == "" {
-		return nil, MatchNone, nil
 	}
 	q := bstore.QueryTx[MsgRetired](p.tx)
 	q.FilterNonzero(MsgRetired{RecipientAddress: addr, SenderAccount: p.account})

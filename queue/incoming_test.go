@@ -203,14 +203,16 @@ func TestIncomingFromID(t *testing.T) {
 	icompare(t, rcptTo, "alice+"+m.FromID+"@example.org", "mail from")
 
 	// A DSN that names the recipient differently (after a forward) and has
-	// neither ENVID nor the original: only the FromID can match it.
+	// neither ENVID nor the original: only the FromID can match it, and
+	// only because bob was the submission's only recipient, which the
+	// outcome says.
 	d := composeDSN(t, "<dsn1@mx.example.com>", "", nil, failedRcpt("robert@forward.example", "5.1.1", "550 5.1.1 <robert@forward.example>: user unknown"))
 	res := e.incoming("alice", rcptTo, d)
 	icompare(t, res.Kind, queue.IncomingDSN, "kind")
 	icompare(t, res.FromID, m.FromID, "fromid")
 	icompare(t, len(res.Recipients), 1, "outcomes")
 	o := res.Recipients[0]
-	icompare(t, o.Match, queue.MatchFromID, "match")
+	icompare(t, o.Match, queue.MatchSoleRecipient, "match")
 	icompare(t, o.MsgID, m.ID, "msgid")
 	icompare(t, o.Event, "failed", "event")
 	icompare(t, o.Failure.Reason, queue.ReasonUserUnknown, "reason")

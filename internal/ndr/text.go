@@ -273,15 +273,24 @@ func (x *extractor) findRecipients1(original []mail.Header) []candidate {
 	if len(c) > 0 {
 		return c
 	}
-	// Last resort: the recipients of the returned message.
+	// Last resort: the addressee of the returned message, when it has one
+	// only; of several, the header does not say which failed, and the
+	// envelope recipient may be none of them.
+	var addressee string
 	for _, h := range original {
 		for _, k := range []string{"To", "Cc"} {
 			for _, v := range h[k] {
 				for _, a := range addrRe.FindAllString(v, 10) {
-					add(a, -1, "", false)
+					if addressee != "" && !strings.EqualFold(a, addressee) {
+						return c
+					}
+					addressee = a
 				}
 			}
 		}
+	}
+	if addressee != "" {
+		add(addressee, -1, "", false)
 	}
 	return c
 }
