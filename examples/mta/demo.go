@@ -355,13 +355,10 @@ func (d *demo) deliver(ctx context.Context, b queue.Batch) error {
 		if err := c.Hello(hostname); err != nil {
 			return err
 		}
-		// A message of its own gets a MAIL FROM with its FromID, so a DSN that
-		// comes back later names it. Several recipients share the plain sender.
-		from := b.Msgs[0].SenderAddress
-		if len(b.Msgs) == 1 {
-			from = b.Msgs[0].MailFrom(separator)
-		}
-		if err := c.Mail(from, nil); err != nil {
+		// One MAIL FROM per transaction, with the FromID of the batch's first
+		// message: a DSN that comes back to it names the submission, and
+		// ProcessIncoming finds the recipient among its messages.
+		if err := c.Mail(b.MailFrom(separator), nil); err != nil {
 			return err
 		}
 		for _, m := range b.Msgs {
