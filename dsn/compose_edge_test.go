@@ -42,7 +42,7 @@ func composeEdge(t *testing.T, m *Message) (string, *Message, *Part) {
 // composes a DSN with one awkward value and checks the conformance of the
 // output, what Parse reads back, and the wire form of the field concerned.
 func TestComposeEdgeCases(t *testing.T) {
-	run := strings.Repeat("é", 1000)    // 2000 octets, 6000 escaped.
+	run := strings.Repeat("é", 1000)  // 2000 octets, 6000 escaped.
 	cjk := strings.Repeat("日本語", 400) // 3600 octets without a space.
 	cases := []struct {
 		name   string
