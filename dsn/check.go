@@ -202,6 +202,10 @@ func checkIdent(v string) error {
 	if word, space := runs(v); word > maxRun || space > maxSpace {
 		return ErrFold
 	}
+	if len(v) > MaxFieldSize/2 {
+		// Parse reads fields up to MaxFieldSize; this leaves room.
+		return fmt.Errorf("longer than %d octets", MaxFieldSize/2)
+	}
 	return nil
 }
 
@@ -236,10 +240,15 @@ func (m *Message) checkAddress(typ, addr string) error {
 	return checkIdent(v)
 }
 
-// checkSubject refuses invalid UTF-8; everything else can be encoded.
+// checkSubject refuses invalid UTF-8, and a Subject so long that its
+// encoded form may exceed what Parse reads of a field (MaxFieldSize);
+// everything else can be encoded.
 func checkSubject(s string) error {
 	if !utf8.ValidString(s) {
 		return errors.New("invalid utf-8")
+	}
+	if len(s) > MaxFieldSize/4 {
+		return fmt.Errorf("longer than %d octets", MaxFieldSize/4)
 	}
 	if _, space := runs(s); space > maxSpace {
 		return fmt.Errorf("%w: %d octets of white space in a row", ErrFold, space)

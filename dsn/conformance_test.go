@@ -45,8 +45,9 @@ func checkConform(t testing.TB, out []byte, smtputf8 bool) {
 
 // hdrField is one header field, with its physical lines.
 type hdrField struct {
-	name  string // As written.
-	value string // Unfolded (CRLF removed), without the space after the colon.
+	name  string   // As written.
+	value string   // Unfolded (CRLF removed), without the space after the colon.
+	more  []string // Continuation lines, while reading.
 }
 
 func (c *conformance) check(out []byte) {
@@ -142,7 +143,7 @@ func (c *conformance) header(h string) []hdrField {
 				c.errorf("continuation line before first field: %q", line)
 				continue
 			}
-			fields[len(fields)-1].value += strings.TrimSuffix(line, "\r\n")
+			fields[len(fields)-1].more = append(fields[len(fields)-1].more, strings.TrimSuffix(line, "\r\n"))
 			continue
 		}
 		name, value, ok := strings.Cut(strings.TrimSuffix(line, "\r\n"), ":")
@@ -154,6 +155,10 @@ func (c *conformance) header(h string) []hdrField {
 	}
 	for i := range fields {
 		f := &fields[i]
+		if len(f.more) > 0 {
+			f.value += strings.Join(f.more, "")
+			f.more = nil
+		}
 		if !strings.HasPrefix(f.value, " ") {
 			c.errorf("field %s: no space after colon", f.name)
 		}

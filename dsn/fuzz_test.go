@@ -91,7 +91,10 @@ func FuzzDecode(f *testing.F) {
 // NUL, long runs): each call returns an error, or output that passes the
 // conformance checker and that Parse reads back with the same recipients,
 // actions, statuses and diagnostic text. mode selects the action (low three
-// bits), RET=HDRS (bit 3) and a small MaxOriginal (bit 4).
+// bits), RET=HDRS (bit 3) and a small MaxOriginal (bit 4); bits 5 to 7
+// repeat values to 10,000 octets and more (subject and status comment;
+// diagnostic; addresses, envelope id and remote MTA), so that short inputs,
+// cheap to mutate and minimize, reach the long runs.
 func FuzzCompose(f *testing.F) {
 	for _, tc := range goldenCases() {
 		m := tc.m
@@ -108,10 +111,26 @@ func FuzzCompose(f *testing.F) {
 		f.Add(m.SMTPUTF8, mode, m.Subject, m.TextBody, m.ReportingMTA, r.RemoteMTA, r.FinalRecipient, r.FinalRecipientType,
 			r.OriginalRecipient, r.DiagnosticType, r.DiagnosticCode, r.StatusComment, m.OriginalEnvelopeID, m.OriginalMessageID, m.References, m.Original)
 	}
-	f.Add(false, uint8(0), "=?utf-8?q?x?= "+strings.Repeat("y", 10000), "a\rb\x00c\n", "mx.bücher.example", "mx.παράδειγμα.example",
-		"zoë+x@example.net", "rfc822", "Zoë@example.net", "X-Postfix", "550-5.1.1 a\n\n550 5.1.1 "+strings.Repeat("é", 5000),
+	f.Add(false, uint8(0x60), "=?utf-8?q?x?= y", "a\rb\x00c\n", "mx.bücher.example", "mx.παράδειγμα.example",
+		"zoë+x@example.net", "rfc822", "Zoë@example.net", "X-Postfix", "550-5.1.1 a\n\n550 5.1.1 é",
 		`c\x{41}\`, "env\u00e9", "<orig-ü@example.com>", "<a@b> bad <c@d>", []byte("Subject: a\rb\x00\n\nbody\r"))
+	f.Add(true, uint8(0xe1), "日本語", "日本語\n", "mx.example.org", "192.0.2.1", "δ@example.net", "", "", "", "\\x{", "a", "e", "", "", []byte(nil))
 	f.Fuzz(func(t *testing.T, smtputf8 bool, mode uint8, subject, text, reportingMTA, remoteMTA, rcpt, rcptType, orcpt, diagType, diag, comment, envid, origID, refs string, original []byte) {
+		long := func(s string) string {
+			if s == "" {
+				return s
+			}
+			return strings.Repeat(s, 10000/len(s)+1)
+		}
+		if mode&0x20 != 0 {
+			subject, comment = long(subject), long(comment)
+		}
+		if mode&0x40 != 0 {
+			diag = long(diag)
+		}
+		if mode&0x80 != 0 {
+			rcpt, orcpt, envid, remoteMTA = long(rcpt), long(orcpt), long(envid), long(remoteMTA)
+		}
 		actions := []Action{ActionFailed, ActionDelayed, ActionDelivered, ActionRelayed, ActionExpanded}
 		statuses := []string{"5.1.1", "4.4.1", "2.0.0", "2.0.0", "2.0.0"}
 		a := int(mode&7) % len(actions)

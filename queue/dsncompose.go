@@ -62,6 +62,7 @@ func dsnRecipient(kind DSNKind, r DSNRecipient) dsn.Recipient {
 		Action:          dsn.ActionFailed,
 		Status:          dsnStatus(kind, f.EnhancedCode),
 		RemoteMTA:       m.Attempt.RemoteMTA,
+		RemoteIP:        m.Attempt.RemoteIP,
 		LastAttemptDate: m.LastAttempt,
 	}
 	if kind == DSNDelayed {
@@ -95,7 +96,9 @@ func dsnStatus(kind DSNKind, enhanced string) string {
 }
 
 // smtpDiagnostic returns the remote reply as a diagnostic code of type
-// smtp: the code, enhanced code and text lines.
+// smtp: each line as the remote sent it, with the code, the continuation
+// mark ("-" on all but the last line, RFC 5321 section 4.2.1), the enhanced
+// code and the text.
 func smtpDiagnostic(f Failure) string {
 	lines := f.Lines
 	if len(lines) == 0 {
@@ -106,12 +109,19 @@ func smtpDiagnostic(f Failure) string {
 		if i > 0 {
 			b.WriteString("\n")
 		}
+		mark := "-"
+		if i == len(lines)-1 {
+			mark = " "
+		}
 		fmt.Fprintf(&b, "%d", f.Code)
 		if f.EnhancedCode != "" {
-			b.WriteString(" " + f.EnhancedCode)
+			b.WriteString(mark + f.EnhancedCode)
+			mark = " "
 		}
 		if l != "" {
-			b.WriteString(" " + l)
+			b.WriteString(mark + l)
+		} else if mark == "-" {
+			b.WriteString(mark)
 		}
 	}
 	return b.String()
