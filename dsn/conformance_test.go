@@ -97,7 +97,7 @@ func (c *conformance) check(out []byte) {
 				c.errorf("Date %q: %v", f.value, err)
 			}
 		case "from", "to":
-			if !regexp.MustCompile(`^<[^<>\s]+@[^<>\s]+>$`).MatchString(f.value) {
+			if !angleAddrRe.MatchString(f.value) {
 				c.errorf("%s %q is not an angle-addr", f.name, f.value)
 			}
 		}
@@ -110,7 +110,7 @@ func (c *conformance) check(out []byte) {
 	}
 	boundary := params["boundary"]
 	// RFC 2046 section 5.1.1: 1 to 70 bchars, not ending in space.
-	if !regexp.MustCompile(`^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$`).MatchString(boundary) {
+	if !boundaryRe.MatchString(boundary) {
 		c.errorf("boundary %q", boundary)
 		return
 	}
@@ -201,12 +201,10 @@ func get(fields []hdrField, name string) string {
 // msgIDs checks a list of msg-ids, RFC 5322 section 3.6.4 (no obsolete
 // forms), UTF-8 atext only with SMTPUTF8 (RFC 6532 section 3.2).
 func (c *conformance) msgIDs(f hdrField) {
-	atext := `[A-Za-z0-9!#$%&'*+\-/=?^_` + "`" + `{|}~]`
+	re := msgIDRe
 	if c.smtputf8 {
-		atext = `(?:` + atext + `|[^\x00-\x7f])`
+		re = msgIDUTF8Re
 	}
-	dotAtom := atext + `+(?:\.` + atext + `+)*`
-	re := regexp.MustCompile(`^<` + dotAtom + `@(?:` + dotAtom + `|\[[!-Z^-~]*\])>$`)
 	ids := strings.Fields(f.value)
 	if len(ids) == 0 || strings.ToLower(f.name) != "references" && len(ids) != 1 {
 		c.errorf("%s: %q: expected one msg-id", f.name, f.value)
@@ -217,6 +215,26 @@ func (c *conformance) msgIDs(f hdrField) {
 		}
 	}
 }
+
+// msgIDPattern is RFC 5322 section 3.6.4 msg-id without obsolete forms;
+// with SMTPUTF8, atext includes non-ASCII (RFC 6532 section 3.2).
+func msgIDPattern(utf8Allowed bool) *regexp.Regexp {
+	atext := `[A-Za-z0-9!#$%&'*+\-/=?^_` + "`" + `{|}~]`
+	if utf8Allowed {
+		atext = `(?:` + atext + `|[^\x00-\x7f])`
+	}
+	dotAtom := atext + `+(?:\.` + atext + `+)*`
+	return regexp.MustCompile(`^<` + dotAtom + `@(?:` + dotAtom + `|\[[!-Z^-~]*\])>$`)
+}
+
+var (
+	msgIDRe     = msgIDPattern(false)
+	msgIDUTF8Re = msgIDPattern(true)
+	angleAddrRe = regexp.MustCompile(`^<[^<>\s]+@[^<>\s]+>$`)
+	boundaryRe  = regexp.MustCompile(`^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$`)
+	ipCommentRe = regexp.MustCompile(`^[0-9A-Fa-f.:]+\)$`)
+	ipNameRe    = regexp.MustCompile(`^\[[0-9A-Fa-f.:]+\]$|^[0-9A-Fa-f.:]+$`)
+)
 
 var encodedWordRe = regexp.MustCompile(`^=\?([^?*\s]+)(?:\*[^?\s]+)?\?([bBqQ])\?([^?\s]*)\?=$`)
 
@@ -452,10 +470,10 @@ func (c *conformance) statusField(where string, f hdrField) {
 			return
 		}
 		name, comment, _ := strings.Cut(v, " (")
-		if comment != "" && !regexp.MustCompile(`^[0-9A-Fa-f.:]+\)$`).MatchString(comment) {
+		if comment != "" && !ipCommentRe.MatchString(comment) {
 			bad("comment is not an IP address")
 		}
-		if !hostRe.MatchString(name) && !regexp.MustCompile(`^\[[0-9A-Fa-f.:]+\]$|^[0-9A-Fa-f.:]+$`).MatchString(name) {
+		if !hostRe.MatchString(name) && !ipNameRe.MatchString(name) {
 			bad("not an ASCII host name (RFC 3464 section 2.1.2, A-labels)")
 		}
 	case "original-recipient", "final-recipient":

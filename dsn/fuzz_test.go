@@ -108,8 +108,17 @@ func FuzzCompose(f *testing.F) {
 		if m.Ret == RetHeaders {
 			mode |= 8
 		}
-		f.Add(m.SMTPUTF8, mode, m.Subject, m.TextBody, m.ReportingMTA, r.RemoteMTA, r.FinalRecipient, r.FinalRecipientType,
-			r.OriginalRecipient, r.DiagnosticType, r.DiagnosticCode, r.StatusComment, m.OriginalEnvelopeID, m.OriginalMessageID, m.References, m.Original)
+		// Short values: the fuzzer mutates and minimizes them quickly, and
+		// mode makes them long.
+		text, orig := m.TextBody, m.Original
+		if len(text) > 100 {
+			text = text[:100]
+		}
+		if len(orig) > 300 {
+			orig = orig[:300]
+		}
+		f.Add(m.SMTPUTF8, mode, m.Subject, text, m.ReportingMTA, r.RemoteMTA, r.FinalRecipient, r.FinalRecipientType,
+			r.OriginalRecipient, r.DiagnosticType, r.DiagnosticCode, r.StatusComment, m.OriginalEnvelopeID, m.OriginalMessageID, m.References, orig)
 	}
 	f.Add(false, uint8(0x60), "=?utf-8?q?x?= y", "a\rb\x00c\n", "mx.bücher.example", "mx.παράδειγμα.example",
 		"zoë+x@example.net", "rfc822", "Zoë@example.net", "X-Postfix", "550-5.1.1 a\n\n550 5.1.1 é",
