@@ -281,10 +281,11 @@ func isToken(s string) bool {
 }
 
 // cleanText prepares free text (Diagnostic-Code, Status comment): without
-// white space around it, and with invalid UTF-8 replaced by U+FFFD, so the
-// output is valid UTF-8 (RFC 6532 section 3.1).
+// white space around it (Unicode white space too, which a reader may trim),
+// and with invalid UTF-8 replaced by U+FFFD, so the output is valid UTF-8
+// (RFC 6532 section 3.1).
 func cleanText(s string) string {
-	s = strings.Trim(s, " \t\n")
+	s = strings.TrimSpace(s)
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
@@ -299,12 +300,12 @@ func hostName(s string) (string, error) {
 		return "", ErrNotHostName
 	}
 	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
-		if _, err := netip.ParseAddr(strings.TrimPrefix(s[1:len(s)-1], "IPv6:")); err == nil {
+		if ip, err := netip.ParseAddr(strings.TrimPrefix(s[1:len(s)-1], "IPv6:")); err == nil && ip.Zone() == "" {
 			return s, nil
 		}
 		return "", fmt.Errorf("%w: %q", ErrNotHostName, s)
 	}
-	if _, err := netip.ParseAddr(s); err == nil {
+	if ip, err := netip.ParseAddr(s); err == nil && ip.Zone() == "" {
 		return s, nil
 	}
 	if !isASCII(s) {
@@ -314,16 +315,32 @@ func hostName(s string) (string, error) {
 		}
 		s = a
 	}
-	if len(s) > 255 {
-		return "", fmt.Errorf("%w: longer than 255 octets", ErrNotHostName)
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
-			return "", fmt.Errorf("%w: %q", ErrNotHostName, s)
-		}
+	if len(s) > 254 || !validLabels(strings.TrimSuffix(s, ".")) {
+		return "", fmt.Errorf("%w: %q", ErrNotHostName, s)
 	}
 	return s, nil
+}
+
+// validLabels checks the labels of a host name (RFC 1123 section 2.1, with
+// "_" as found in real host names): 1 to 63 letters, digits, "-" or "_",
+// not starting or ending with "-".
+func validLabels(s string) bool {
+	for {
+		label, rest, more := strings.Cut(s, ".")
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+		if !more {
+			return true
+		}
+		s = rest
+	}
 }
 
 // validMsgID reports whether id is "<" dot-atom-text "@" (dot-atom-text /

@@ -264,7 +264,7 @@ func (m *Message) writeStatus(c *composer) {
 func (c *composer) mta(name, host string, ip netip.Addr) {
 	h, _ := hostName(host) // Checked.
 	v := "dns; " + h
-	if ip.IsValid() && h != ip.String() && h != "["+ip.String()+"]" {
+	if ip = ip.WithZone(""); ip.IsValid() && h != ip.String() && h != "["+ip.String()+"]" {
 		v += " (" + ip.String() + ")"
 	}
 	c.field(name, v)

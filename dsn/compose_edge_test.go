@@ -247,6 +247,9 @@ func TestComposeRefuses(t *testing.T) {
 		{"host with space", func(m *Message) { m.ReportingMTA = "mx example.org" }, "ReportingMTA", ErrNotHostName},
 		{"host with comment", func(m *Message) { m.Recipients[0].RemoteMTA = "mx.example.net (evil)" }, "recipient 1: RemoteMTA", ErrNotHostName},
 		{"invalid idna", func(m *Message) { m.DSNGateway = "a\u200db.example" }, "DSNGateway", ErrNotHostName},
+		{"hyphen label", func(m *Message) { m.ReportingMTA = "-" }, "ReportingMTA", ErrNotHostName},
+		{"empty label", func(m *Message) { m.ReceivedFromMTA = "a..example" }, "ReceivedFromMTA", ErrNotHostName},
+		{"ip with zone", func(m *Message) { m.Recipients[0].RemoteMTA = "fe80::1%eth0" }, "RemoteMTA", ErrNotHostName},
 		{"non-ascii message-id", func(m *Message) { m.MessageID = "<dsn-ü@mx.example.org>" }, "MessageID", ErrMsgID},
 		{"message-id without @", func(m *Message) { m.MessageID = "<dsn-1>" }, "MessageID", ErrMsgID},
 		{"non-ascii address other type", func(m *Message) {

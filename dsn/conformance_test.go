@@ -233,7 +233,7 @@ var (
 	angleAddrRe = regexp.MustCompile(`^<[^<>\s]+@[^<>\s]+>$`)
 	boundaryRe  = regexp.MustCompile(`^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$`)
 	ipCommentRe = regexp.MustCompile(`^[0-9A-Fa-f.:]+\)$`)
-	ipNameRe    = regexp.MustCompile(`^\[[0-9A-Fa-f.:]+\]$|^[0-9A-Fa-f.:]+$`)
+	ipNameRe    = regexp.MustCompile(`^\[(?:IPv6:)?[0-9A-Fa-f.:]+\]$|^[0-9A-Fa-f.:]+$`)
 )
 
 var encodedWordRe = regexp.MustCompile(`^=\?([^?*\s]+)(?:\*[^?\s]+)?\?([bBqQ])\?([^?\s]*)\?=$`)
@@ -418,7 +418,7 @@ func (c *conformance) canonicalText(name string, b []byte) {
 
 var (
 	statusRe   = regexp.MustCompile(`^[245]\.\d{1,3}\.\d{1,3}(?: \([^()\\]*(?:\\.[^()\\]*)*\))?$`)
-	hostRe     = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$`)
+	hostRe     = regexp.MustCompile(`^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?$`)
 	typeRe     = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 	escapeRe   = regexp.MustCompile(`\\x\{([0-9A-F]{1,6})\}`)
 	xtextRe    = regexp.MustCompile(`^(?:[!-*,-<>-\[\]-~]|\\x\{(?:[1-9A-F]|1[0-9A-F]|20|2B|3D|5C|7F|[89A-F][0-9A-F]|[1-9A-F][0-9A-F]{2,3}|10[0-9A-F]{4}|[1-9A-F][0-9A-F]{4})\})+$`)
