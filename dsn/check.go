@@ -305,8 +305,10 @@ func hostName(s string) (string, error) {
 		}
 		return "", fmt.Errorf("%w: %q", ErrNotHostName, s)
 	}
-	if ip, err := netip.ParseAddr(s); err == nil && ip.Zone() == "" {
-		return s, nil
+	if maybeIP(s) {
+		if ip, err := netip.ParseAddr(s); err == nil && ip.Zone() == "" {
+			return s, nil
+		}
 	}
 	if !isASCII(s) {
 		a, err := idna.Lookup.ToASCII(s)
@@ -319,6 +321,21 @@ func hostName(s string) (string, error) {
 		return "", fmt.Errorf("%w: %q", ErrNotHostName, s)
 	}
 	return s, nil
+}
+
+// maybeIP reports whether s could be an IP address: it has a colon (IPv6)
+// or only digits and dots (IPv4). Host names skip ParseAddr, whose error
+// allocates.
+func maybeIP(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // validLabels checks the labels of a host name (RFC 1123 section 2.1, with

@@ -88,7 +88,7 @@ func (m *Message) Compose(w io.Writer) error {
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
-	textEnc := bodyEncoding(text, m.SMTPUTF8)
+	textEnc, textCanonical := bodyEncoding(text, m.SMTPUTF8)
 	orig := m.original()
 
 	boundary := makeBoundary(m.MessageID, func(b string) bool {
@@ -125,7 +125,7 @@ func (m *Message) Compose(w io.Writer) error {
 	c.field("Content-Type", "text/plain; charset="+charset)
 	c.field("Content-Transfer-Encoding", textEnc)
 	c.str("\r\n")
-	c.text(text, textEnc)
+	c.text(text, textEnc, textCanonical)
 
 	// Part 2: machine-readable status, RFC 3464 section 2.
 	c.delimiter(boundary, false)
@@ -148,7 +148,7 @@ func (m *Message) Compose(w io.Writer) error {
 		if orig.enc == "base64" {
 			c.base64(orig.data)
 		} else {
-			c.crlf(orig.data)
+			c.crlf(orig.data, orig.canonical)
 		}
 	}
 	c.delimiter(boundary, true)
@@ -362,24 +362,26 @@ func defaultText(m *Message) string {
 // bodyEncoding picks the transfer encoding for the text part: 7bit for
 // ASCII with short lines and without NUL, 8bit for UTF-8 when SMTPUTF8
 // allows it, quoted-printable otherwise (RFC 2045 sections 2.7, 2.8 and 6).
-func bodyEncoding(s string, smtputf8 bool) string {
-	if maxLineLen(s) > 998 || strings.IndexByte(s, 0) >= 0 {
-		return "quoted-printable"
+// canonical reports whether the lines already end in CRLF.
+func bodyEncoding(s string, smtputf8 bool) (enc string, canonical bool) {
+	longest, canonical := lineStats(s)
+	switch {
+	case longest > 998 || strings.IndexByte(s, 0) >= 0:
+		return "quoted-printable", canonical
+	case isASCII(s):
+		return "7bit", canonical
+	case smtputf8:
+		return "8bit", canonical
 	}
-	if isASCII(s) {
-		return "7bit"
-	}
-	if smtputf8 {
-		return "8bit"
-	}
-	return "quoted-printable"
+	return "quoted-printable", canonical
 }
 
 // originalPart is the chosen third part.
 type originalPart struct {
-	data  []byte // Nil for none.
-	ctype string
-	enc   string
+	data      []byte // Nil for none.
+	ctype     string
+	enc       string
+	canonical bool // Line endings are all CRLF.
 }
 
 // original chooses what to return of the original message and how.
@@ -395,18 +397,26 @@ func (m *Message) original() originalPart {
 	full := m.Ret != RetHeaders && limit > 0 && len(data) <= limit
 	// 7bit and 8bit content has no NUL and no lines over 998 octets (RFC
 	// 2045 sections 2.7, 2.8).
-	ascii, longLines := scan8bit(data), maxLineLen(data) > 998 || bytes.IndexByte(data, 0) >= 0
-	if full && !m.SMTPUTF8 && (!ascii || longLines) {
-		// message/rfc822 allows only 7bit, 8bit and binary (RFC 2046 section
-		// 5.2.1), and we promise 7-bit output.
-		full = false
+	var canonical bool
+	scan := func(b []byte) (ascii, longLines bool) {
+		var longest int
+		longest, canonical = lineStats(b)
+		return scan8bit(b), longest > 998 || bytes.IndexByte(b, 0) >= 0
+	}
+	var ascii, longLines bool
+	if full {
+		ascii, longLines = scan(data)
+		if !m.SMTPUTF8 && (!ascii || longLines) {
+			// message/rfc822 allows only 7bit, 8bit and binary (RFC 2046
+			// section 5.2.1), and we promise 7-bit output.
+			full = false
+		}
 	}
 	if !full {
 		data = headerOf(data)
-		ascii, longLines = scan8bit(data), maxLineLen(data) > 998 || bytes.IndexByte(data, 0) >= 0
+		ascii, longLines = scan(data)
 	}
-	var p originalPart
-	p.data = data
+	p := originalPart{data: data, canonical: canonical}
 	switch {
 	case m.SMTPUTF8 && full:
 		p.ctype = "message/global" // RFC 6532 section 3.7.
@@ -521,9 +531,16 @@ func (c *composer) delimiter(boundary string, closing bool) {
 }
 
 // text writes the text part body in the chosen encoding.
-func (c *composer) text(s, enc string) {
+func (c *composer) text(s, enc string, canonical bool) {
 	if enc != "quoted-printable" {
-		c.crlf([]byte(s))
+		if canonical {
+			c.str(s)
+			if s != "" && s[len(s)-1] != '\n' {
+				c.str("\r\n")
+			}
+			return
+		}
+		c.crlf([]byte(s), false)
 		return
 	}
 	c.flush()
@@ -547,13 +564,13 @@ func (w *errWriter) Write(p []byte) (int, error) {
 }
 
 // crlf writes b with every line ending (CRLF, LF or a bare CR) as CRLF,
-// and ending in CRLF.
-func (c *composer) crlf(b []byte) {
+// and ending in CRLF. canonical says that b's line endings are all CRLF
+// already (see lineStats).
+func (c *composer) crlf(b []byte, canonical bool) {
 	if len(b) == 0 {
 		return
 	}
-	crlfs := bytes.Count(b, []byte("\r\n"))
-	if bytes.Count(b, []byte("\n")) == crlfs && bytes.Count(b, []byte("\r")) == crlfs {
+	if canonical {
 		c.bytes(b)
 		if b[len(b)-1] != '\n' {
 			c.str("\r\n")
@@ -634,24 +651,37 @@ func scan8bit(b []byte) bool {
 	return isASCII(b)
 }
 
-func maxLineLen[T string | []byte](s T) int {
-	longest := 0
-	for len(s) > 0 {
-		i := indexLF(s)
+// lineStats walks the lines of s once: the longest line without its line
+// ending, and whether every line ending is CRLF (no bare CR or LF), so the
+// content can be written as it is.
+func lineStats[T string | []byte](s T) (longest int, canonical bool) {
+	lfs, crlfs := 0, 0
+	for rest := s; len(rest) > 0; {
+		i := indexLF(rest)
 		if i < 0 {
-			i = len(s)
-		}
-		n := i
-		if n > 0 && s[n-1] == '\r' {
-			n--
-		}
-		longest = max(longest, n)
-		if i == len(s) {
+			longest = max(longest, len(rest))
 			break
 		}
-		s = s[i+1:]
+		n := i
+		if n > 0 && rest[n-1] == '\r' {
+			n--
+			crlfs++
+		}
+		lfs++
+		longest = max(longest, n)
+		rest = rest[i+1:]
 	}
-	return longest
+	return longest, lfs == crlfs && countCR(s) == crlfs
+}
+
+func countCR[T string | []byte](s T) int {
+	switch v := any(s).(type) {
+	case string:
+		return strings.Count(v, "\r")
+	case []byte:
+		return bytes.Count(v, []byte("\r"))
+	}
+	return 0
 }
 
 func indexLF[T string | []byte](s T) int {

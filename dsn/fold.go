@@ -65,9 +65,13 @@ func (c *composer) fieldText(name, value string, split bool) {
 	for value != "" {
 		// A word is the white space before a run of other characters, and
 		// that run.
-		i := 0
-		for i < len(value) && isWSP(value[i]) {
-			i++
+		i, nl := 0, false
+		for ; i < len(value); i++ {
+			if b := value[i]; b == '\n' {
+				nl = true
+			} else if b != ' ' && b != '\t' {
+				break
+			}
 		}
 		j := i
 		for j < len(value) && !isWSP(value[j]) {
@@ -75,13 +79,17 @@ func (c *composer) fieldText(name, value string, split bool) {
 		}
 		space, word := value[:i], value[i:j]
 		value = value[j:]
-		if space != "" && word != "" && (n+len(space)+len(word) > foldSoft || strings.IndexByte(space, '\n') >= 0) {
+		if space != "" && word != "" && (nl || n+len(space)+len(word) > foldSoft) {
 			// Fold before the white space, which starts the next line:
 			// no line ends in white space that a relay might strip.
-			c.str("\r\n")
+			c.buf = append(c.buf, "\r\n"...)
 			n = 0
 		}
-		c.spaces(space)
+		if nl {
+			c.spaces(space)
+		} else {
+			c.buf = append(c.buf, space...)
+		}
 		n += len(space)
 		for split && n+len(word) > foldHard {
 			k := cutPoint(word, min(maxRun, foldHard-n))
@@ -98,10 +106,6 @@ func (c *composer) fieldText(name, value string, split bool) {
 
 // spaces writes white space, with "\n" as a space.
 func (c *composer) spaces(s string) {
-	if strings.IndexByte(s, '\n') < 0 {
-		c.str(s)
-		return
-	}
 	for i := 0; i < len(s); i++ {
 		if s[i] == '\n' {
 			c.buf = append(c.buf, ' ')
