@@ -216,6 +216,13 @@ func TestComposeEdgeCases(t *testing.T) {
 				t.Errorf("read back %q %q:\n%s", r.DiagnosticCode, r.StatusComment, out)
 			}
 		}},
+		{"identifier with white space around", func(m *Message) {
+			m.OriginalEnvelopeID = "  " + strings.Repeat("q", 890) + strings.Repeat(" ", 90)
+		}, func(t *testing.T, out string, m *Message, part *Part) {
+			if m.OriginalEnvelopeID != strings.Repeat("q", 890) {
+				t.Errorf("envelope id %q", m.OriginalEnvelopeID)
+			}
+		}},
 		{"boundary in diagnostic", func(m *Message) {
 			b := makeBoundary(msgID(m.MessageID), func(string) bool { return false })
 			m.Recipients[0].DiagnosticCode = "550 " + strings.Repeat("x", 70) + " --" + b + " y"
@@ -300,6 +307,7 @@ func TestFoldLine(t *testing.T) {
 		{"split before escape", strings.Repeat("a", 895) + `\x{E9}` + strings.Repeat("b", 200), true, "X: " + strings.Repeat("a", 895) + "\r\n " + `\x{E9}` + strings.Repeat("b", 200) + "\r\n"},
 		{"split before utf-8", strings.Repeat("a", 899) + "é" + strings.Repeat("b", 200), true, "X: " + strings.Repeat("a", 899) + "\r\n é" + strings.Repeat("b", 200) + "\r\n"},
 		{"no split needed", strings.Repeat("a", 995), true, "X: " + strings.Repeat("a", 995) + "\r\n"},
+		{"white space around", " \t" + strings.Repeat("a", 900) + strings.Repeat(" ", 97), false, "X: " + strings.Repeat("a", 900) + "\r\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

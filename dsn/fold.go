@@ -55,13 +55,15 @@ func (c *composer) field(name, value string) { c.fieldText(name, value, false) }
 // space, like any other fold. If split is set, a run of more than maxRun
 // octets without white space is split between two characters, never inside
 // a UTF-8 sequence or a \x{HEX} escape (RFC 6533 section 3), by a fold that
-// adds a space when unfolded. The value must not start or end with white
-// space and its white space runs must be at most maxSpace octets, so every
-// continuation line has something besides white space.
+// adds a space when unfolded. White space around the value is left out (a
+// reader trims it), and runs of white space must be at most maxSpace octets
+// (the callers check), so every continuation line has something besides
+// white space and fits.
 func (c *composer) fieldText(name, value string, split bool) {
 	c.str(name)
 	c.str(": ")
 	n := len(name) + 2
+	value = strings.Trim(value, " \t\n")
 	for value != "" {
 		// A word is the white space before a run of other characters, and
 		// that run.
