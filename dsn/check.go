@@ -209,10 +209,11 @@ func checkIdent(v string) error {
 	return nil
 }
 
-// checkMailbox checks From and To, written as "<addr>".
+// checkMailbox checks From and To, written as "<addr>". A space is allowed
+// inside (a quoted local-part, RFC 5321 section 4.1.2), not around it.
 func checkMailbox(addr string) error {
-	if strings.ContainsAny(addr, " \t<>") {
-		return errors.New("white space or angle bracket in address")
+	if strings.ContainsAny(addr, "\t<>") || strings.TrimSpace(addr) != addr {
+		return errors.New("tab, angle bracket or white space around address")
 	}
 	return checkIdent(addr)
 }

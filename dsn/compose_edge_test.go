@@ -216,6 +216,12 @@ func TestComposeEdgeCases(t *testing.T) {
 				t.Errorf("read back %q %q:\n%s", r.DiagnosticCode, r.StatusComment, out)
 			}
 		}},
+		{"quoted local-part with space in To", func(m *Message) { m.To = `"alice smith"@example.com` }, func(t *testing.T, out string, m *Message, part *Part) {
+			// Parse reports the address as net/mail does, unquoted.
+			if !strings.Contains(out, "\r\nTo: <\"alice smith\"@example.com>\r\n") || m.To != "alice smith@example.com" {
+				t.Errorf("To %q:\n%s", m.To, out)
+			}
+		}},
 		{"identifier with white space around", func(m *Message) {
 			m.OriginalEnvelopeID = "  " + strings.Repeat("q", 890) + strings.Repeat(" ", 90)
 		}, func(t *testing.T, out string, m *Message, part *Part) {

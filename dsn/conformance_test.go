@@ -230,7 +230,7 @@ func msgIDPattern(utf8Allowed bool) *regexp.Regexp {
 var (
 	msgIDRe     = msgIDPattern(false)
 	msgIDUTF8Re = msgIDPattern(true)
-	angleAddrRe = regexp.MustCompile(`^<[^<>\s]+@[^<>\s]+>$`)
+	angleAddrRe = regexp.MustCompile(`^<[^<>\s](?:[^<>\t]*[^<>\s])?@[^<>\s]+>$`)
 	boundaryRe  = regexp.MustCompile(`^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$`)
 	ipCommentRe = regexp.MustCompile(`^[0-9A-Fa-f.:]+\)$`)
 	ipNameRe    = regexp.MustCompile(`^\[(?:IPv6:)?[0-9A-Fa-f.:]+\]$|^[0-9A-Fa-f.:]+$`)
