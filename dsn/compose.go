@@ -3,19 +3,25 @@ package dsn
 import (
 	"bytes"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"mime/quotedprintable"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 )
 
-// dateLayout is the RFC 5322 section 3.3 date-time format.
+// dateLayout is the RFC 5322 section 3.3 date-time format, for the Date
+// header field.
 const dateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
+
+// statusDateLayout is the date-time of the delivery-status fields
+// (Arrival-Date, Last-Attempt-Date, Will-Retry-Until): without the optional
+// day of week (RFC 5322 section 3.3), which some DSN readers (mox's) do not
+// accept.
+const statusDateLayout = "02 Jan 2006 15:04:05 -0700"
 
 // Compose writes m as a DSN to w: a multipart/report; report-type=
 // delivery-status message (RFC 6522) with three parts: the text/plain
@@ -27,20 +33,48 @@ const dateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
 // message/global or message/global-headers, 8-bit UTF-8 text, and addresses of
 // type utf-8. Without it the output is 7-bit: non-ASCII text is
 // quoted-printable, a non-ASCII address gets type utf-8 with \x{HEX} escapes
-// (RFC 6533 section 3), and an original with 8-bit bytes or overlong lines is
-// returned as header only, base64 encoded if the header needs it.
+// (RFC 6533 section 3, also when type rfc822 was asked for), non-ASCII in
+// the Diagnostic-Code and Status comment is written as \x{HEX} (which Parse
+// decodes), and an original with 8-bit bytes, NUL bytes or overlong lines is
+// returned as header only, base64 encoded if the header needs it. With
+// SMTPUTF8 such an original is returned in full as message/global in
+// base64 (RFC 6532 section 3.7 allows any encoding).
 //
-// Lines end in CRLF and are at most 998 octets: long fields are folded at
-// spaces, and a run of more than 900 octets without a space is split by a
-// fold (which adds a space when unfolded). Date and MessageID come from m; the
-// boundary is derived from MessageID and checked against the content, so the
-// output is a pure function of m. The header has Auto-Submitted: auto-replied
-// (RFC 3834 section 5), and In-Reply-To and References when
-// OriginalMessageID is set. An empty Subject or TextBody gets a generic one.
-// The DSN should be sent with an empty envelope sender (RFC 3464 section 2).
+// Lines end in CRLF and are at most 998 octets. Line endings of the text
+// and the original (CRLF, LF or a bare CR) are written as CRLF, except that
+// a text with a bare CR, a NUL byte or an overlong line is quoted-printable
+// (RFC 2045 sections 2.7 and 6.7), which keeps it as it is. Fields are
+// folded only before white space, so no line is white space alone (RFC 5322
+// section 4); a "\n" in DiagnosticCode folds there, so each line of a
+// multi-line SMTP reply stays on a line of its own with its code and
+// continuation mark; unfolded, it reads as a space. In free text
+// (Diagnostic-Code, Status comment) a run of more than 900 octets without
+// white space is split between two characters (never inside a UTF-8
+// sequence or a \x{HEX} escape) by a fold, which adds a space when unfolded;
+// free text is trimmed of surrounding white space and invalid UTF-8 in it
+// becomes U+FFFD. A Subject that cannot be written as it is (non-ASCII
+// without SMTPUTF8, "=?", or a long run) is written as RFC 2047
+// encoded-words. Any other value that cannot be folded is refused with
+// ErrFold.
 //
-// Compose returns an error for a missing required field, a field with a line
-// break where none is allowed, or an error from w.
+// Host names (ReportingMTA, DSNGateway, ReceivedFromMTA, RemoteMTA) are
+// written as A-labels; a name that is neither a host name nor an IP address
+// gives ErrNotHostName. Remote-MTA carries Recipient.RemoteIP as a comment,
+// "dns; mx.example.net (192.0.2.1)". MessageID must be a valid msg-id
+// (ErrMsgID); OriginalMessageID and References entries that are not (or
+// that are non-ASCII without SMTPUTF8) are left out of In-Reply-To and
+// References. Dates in the delivery-status part have no day of week.
+//
+// Date and MessageID come from m; the boundary is derived from MessageID and
+// checked against the content, so the output is a pure function of m. The
+// header has Auto-Submitted: auto-replied (RFC 3834 section 5), and
+// In-Reply-To and References when OriginalMessageID is set. An empty Subject
+// or TextBody gets a generic one. The DSN should be sent with an empty
+// envelope sender (RFC 3464 section 2).
+//
+// Compose returns an error for a missing required field, a value it cannot
+// write (see above), a field with a line break where none is allowed, or an
+// error from w. It writes nothing to w for an invalid m.
 func (m *Message) Compose(w io.Writer) error {
 	if err := m.check(); err != nil {
 		return err
@@ -51,31 +85,31 @@ func (m *Message) Compose(w io.Writer) error {
 	if text == "" {
 		text = defaultText(m)
 	}
-	textEnc := bodyEncoding(text, m.SMTPUTF8)
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD")
+	}
+	textEnc, textCanonical := bodyEncoding(text, m.SMTPUTF8)
 	orig := m.original()
 
 	boundary := makeBoundary(m.MessageID, func(b string) bool {
 		d := "--" + b
 		return textEnc != "quoted-printable" && strings.Contains(text, d) ||
-			orig.enc != "base64" && bytes.Contains(orig.data, []byte(d))
+			orig.enc != "base64" && bytes.Contains(orig.data, []byte(d)) ||
+			m.statusContains(d)
 	})
 
 	// Message header, RFC 5322 section 3.6.
 	c.field("From", "<"+m.From+">")
 	c.field("To", "<"+m.To+">")
-	c.field("Subject", c.encodeWords(m.subject()))
-	c.date("Date", m.Date)
+	c.field("Subject", c.subject(m.subject()))
+	c.date("Date", m.Date, dateLayout)
 	c.field("Message-ID", msgID(m.MessageID))
-	if m.OriginalMessageID != "" {
-		id := msgID(m.OriginalMessageID)
-		c.field("In-Reply-To", id)
-		refs := id
-		if m.References != "" {
-			refs = strings.TrimSpace(m.References) + " " + id
-		}
+	inReplyTo, refs := m.references()
+	if inReplyTo != "" {
+		c.field("In-Reply-To", inReplyTo)
+	}
+	if refs != "" {
 		c.field("References", refs)
-	} else if m.References != "" {
-		c.field("References", strings.TrimSpace(m.References))
 	}
 	c.field("Auto-Submitted", "auto-replied") // RFC 3834 section 5.
 	c.field("MIME-Version", "1.0")
@@ -91,7 +125,7 @@ func (m *Message) Compose(w io.Writer) error {
 	c.field("Content-Type", "text/plain; charset="+charset)
 	c.field("Content-Transfer-Encoding", textEnc)
 	c.str("\r\n")
-	c.text(text, textEnc)
+	c.text(text, textEnc, textCanonical)
 
 	// Part 2: machine-readable status, RFC 3464 section 2.
 	c.delimiter(boundary, false)
@@ -114,7 +148,7 @@ func (m *Message) Compose(w io.Writer) error {
 		if orig.enc == "base64" {
 			c.base64(orig.data)
 		} else {
-			c.crlf(orig.data)
+			c.crlf(orig.data, orig.canonical)
 		}
 	}
 	c.delimiter(boundary, true)
@@ -125,20 +159,53 @@ func (m *Message) Compose(w io.Writer) error {
 	return nil
 }
 
+// statusContains reports whether a delivery-status value contains s; a
+// folded line starting with a boundary would end the part for a lenient
+// reader.
+func (m *Message) statusContains(s string) bool {
+	for _, v := range []string{m.OriginalEnvelopeID, m.FutureReleaseRequest} {
+		if strings.Contains(v, s) {
+			return true
+		}
+	}
+	for i := range m.Recipients {
+		r := &m.Recipients[i]
+		for _, v := range []string{r.FinalRecipient, r.OriginalRecipient, r.StatusComment, r.DiagnosticCode, r.FinalLogID} {
+			if strings.Contains(v, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// subject returns the Subject value: as it is when it can be written so,
+// else as encoded-words (RFC 2047), which also carry a run too long for a
+// line without adding a space.
+func (c *composer) subject(s string) string {
+	s = strings.Trim(s, " \t")
+	word, _ := runs(s)
+	if word > maxRun || strings.Contains(s, "=?") || !c.utf8 && !isASCII(s) {
+		return encodeWords(s)
+	}
+	return s
+}
+
 // writeStatus writes the delivery-status fields, RFC 3464 sections 2.2, 2.3.
+// The values were checked by check.
 func (m *Message) writeStatus(c *composer) {
 	if m.OriginalEnvelopeID != "" {
-		c.field("Original-Envelope-Id", c.text7(m.OriginalEnvelopeID))
+		c.field("Original-Envelope-Id", text7(m.OriginalEnvelopeID, c.utf8))
 	}
-	c.field("Reporting-MTA", "dns; "+m.ReportingMTA)
+	c.mta("Reporting-MTA", m.ReportingMTA, netip.Addr{})
 	if m.DSNGateway != "" {
-		c.field("DSN-Gateway", "dns; "+m.DSNGateway)
+		c.mta("DSN-Gateway", m.DSNGateway, netip.Addr{})
 	}
 	if m.ReceivedFromMTA != "" {
-		c.field("Received-From-MTA", "dns; "+m.ReceivedFromMTA)
+		c.mta("Received-From-MTA", m.ReceivedFromMTA, netip.Addr{})
 	}
 	if !m.ArrivalDate.IsZero() {
-		c.date("Arrival-Date", m.ArrivalDate)
+		c.date("Arrival-Date", m.ArrivalDate, statusDateLayout)
 	}
 	if m.FutureReleaseRequest != "" {
 		c.field("Future-Release-Request", m.FutureReleaseRequest) // RFC 4865 section 5.
@@ -147,9 +214,9 @@ func (m *Message) writeStatus(c *composer) {
 		r := &m.Recipients[i]
 		c.str("\r\n")
 		if r.OriginalRecipient != "" {
-			c.field("Original-Recipient", c.address(r.OriginalRecipientType, r.OriginalRecipient))
+			c.address("Original-Recipient", m, r.OriginalRecipientType, r.OriginalRecipient)
 		}
-		c.field("Final-Recipient", c.address(r.FinalRecipientType, r.FinalRecipient))
+		c.address("Final-Recipient", m, r.FinalRecipientType, r.FinalRecipient)
 		c.field("Action", string(r.Action))
 		status := r.Status
 		if status == "" {
@@ -163,108 +230,99 @@ func (m *Message) writeStatus(c *composer) {
 				status = "2.0.0"
 			}
 		}
-		if r.StatusComment != "" {
-			status += " (" + c.text7(r.StatusComment) + ")"
+		if comment := cleanText(r.StatusComment); comment != "" {
+			c.fieldText("Status", status+" ("+escapeText(comment, c.utf8, true)+")", true)
+		} else {
+			c.field("Status", status)
 		}
-		c.field("Status", status)
 		if r.RemoteMTA != "" {
-			c.field("Remote-MTA", "dns; "+r.RemoteMTA)
+			c.mta("Remote-MTA", r.RemoteMTA, r.RemoteIP)
 		}
-		if r.DiagnosticCode != "" {
-			typ := r.DiagnosticType
+		if diag := cleanText(r.DiagnosticCode); diag != "" {
+			typ := strings.ToLower(r.DiagnosticType)
 			if typ == "" {
 				typ = "smtp"
 			}
-			c.field("Diagnostic-Code", typ+"; "+c.text7(r.DiagnosticCode))
+			// RFC 3464 section 2.3.6; each line of a multi-line reply as
+			// the remote sent it, on a line of its own.
+			c.fieldText("Diagnostic-Code", typ+"; "+escapeText(diag, c.utf8, false), true)
 		}
 		if !r.LastAttemptDate.IsZero() {
-			c.date("Last-Attempt-Date", r.LastAttemptDate)
+			c.date("Last-Attempt-Date", r.LastAttemptDate, statusDateLayout)
 		}
 		if r.FinalLogID != "" {
-			c.field("Final-Log-ID", c.text7(r.FinalLogID))
+			c.field("Final-Log-ID", text7(r.FinalLogID, c.utf8))
 		}
 		if !r.WillRetryUntil.IsZero() {
-			c.date("Will-Retry-Until", r.WillRetryUntil)
+			c.date("Will-Retry-Until", r.WillRetryUntil, statusDateLayout)
 		}
 	}
 }
 
-// check verifies the required fields and that single-line fields have no
-// line breaks.
-func (m *Message) check() error {
-	missing := func(f string) error { return fmt.Errorf("dsn: compose: missing %s", f) }
-	switch {
-	case m.From == "":
-		return missing("From")
-	case m.To == "":
-		return missing("To")
-	case m.MessageID == "":
-		return missing("MessageID")
-	case m.Date.IsZero():
-		return missing("Date")
-	case m.ReportingMTA == "":
-		return missing("ReportingMTA")
-	case len(m.Recipients) == 0:
-		return missing("Recipients")
+// mta writes an MTA-name field of type dns, RFC 3464 section 2.2.2, with
+// the IP address, if valid and not the name itself, as a comment.
+func (c *composer) mta(name, host string, ip netip.Addr) {
+	h, _ := hostName(host) // Checked.
+	v := "dns; " + h
+	if ip = ip.WithZone(""); ip.IsValid() && h != ip.String() && h != "["+ip.String()+"]" {
+		v += " (" + ip.String() + ")"
 	}
-	if !m.SMTPUTF8 && (!isASCII(m.From) || !isASCII(m.To)) {
-		return errors.New("dsn: compose: non-ascii From or To needs SMTPUTF8")
-	}
-	single := []struct{ name, v string }{
-		{"From", m.From}, {"To", m.To}, {"Subject", m.Subject}, {"MessageID", m.MessageID},
-		{"OriginalMessageID", m.OriginalMessageID}, {"References", m.References},
-		{"OriginalEnvelopeID", m.OriginalEnvelopeID}, {"ReportingMTA", m.ReportingMTA},
-		{"DSNGateway", m.DSNGateway}, {"ReceivedFromMTA", m.ReceivedFromMTA},
-		{"FutureReleaseRequest", m.FutureReleaseRequest},
-	}
-	for _, f := range single {
-		if err := checkLine(f.v); err != nil {
-			return fmt.Errorf("dsn: compose: %s: %w", f.name, err)
+	c.field(name, v)
+}
+
+// address writes an Original- or Final-Recipient field.
+func (c *composer) address(name string, m *Message, typ, addr string) {
+	t, v := m.addressType(typ, addr)
+	c.field(name, t+"; "+v)
+}
+
+// addressType returns the address type and the address as written: type
+// rfc822 for ASCII, utf-8 for non-ASCII (also when rfc822 was asked for,
+// which cannot hold it, RFC 6533 section 3), and a utf-8 address as
+// utf-8-addr-xtext or, with SMTPUTF8, utf-8-addr-unitext.
+func (m *Message) addressType(typ, addr string) (string, string) {
+	typ = strings.ToLower(typ)
+	if typ == "" || typ == AddressTypeRFC822 {
+		typ = AddressTypeRFC822
+		if !isASCII(addr) {
+			typ = AddressTypeUTF8
 		}
 	}
-	for i := range m.Recipients {
-		r := &m.Recipients[i]
-		fail := func(field string, err error) error {
-			return fmt.Errorf("dsn: compose: recipient %d: %s: %w", i+1, field, err)
+	if typ == AddressTypeUTF8 {
+		addr = addrXtext(addr, m.SMTPUTF8)
+	}
+	return typ, addr
+}
+
+// references returns the In-Reply-To and References values: the
+// OriginalMessageID and References that are valid msg-ids for this DSN.
+// Others (malformed, or non-ASCII without SMTPUTF8) are left out: they only
+// serve threading, and a DSN without them is still delivered.
+func (m *Message) references() (inReplyTo, refs string) {
+	if m.OriginalMessageID != "" {
+		if id := msgID(m.OriginalMessageID); validMsgID(id, m.SMTPUTF8) {
+			inReplyTo = id
 		}
-		if r.FinalRecipient == "" {
-			return fail("FinalRecipient", errors.New("missing"))
-		}
-		if !r.Action.Valid() {
-			return fail("Action", fmt.Errorf("invalid action %q", r.Action))
-		}
-		if r.Status != "" && !validStatus(r.Status) {
-			return fail("Status", fmt.Errorf("%q is not a status code", r.Status))
-		}
-		for _, f := range []struct{ name, v string }{
-			{"FinalRecipient", r.FinalRecipient}, {"FinalRecipientType", r.FinalRecipientType},
-			{"OriginalRecipient", r.OriginalRecipient}, {"OriginalRecipientType", r.OriginalRecipientType},
-			{"StatusComment", r.StatusComment}, {"RemoteMTA", r.RemoteMTA},
-			{"DiagnosticType", r.DiagnosticType}, {"FinalLogID", r.FinalLogID},
-		} {
-			if err := checkLine(f.v); err != nil {
-				return fail(f.name, err)
+	}
+	if m.References == "" {
+		return inReplyTo, inReplyTo
+	}
+	var b strings.Builder
+	for _, id := range strings.Fields(m.References) {
+		if validMsgID(id, m.SMTPUTF8) && id != inReplyTo {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
 			}
-		}
-		if strings.ContainsAny(r.StatusComment, "()") {
-			return fail("StatusComment", errors.New("contains parenthesis"))
-		}
-		if err := checkLine(strings.ReplaceAll(r.DiagnosticCode, "\n", " ")); err != nil {
-			return fail("DiagnosticCode", err)
+			b.WriteString(id)
 		}
 	}
-	return nil
-}
-
-// checkLine refuses control characters other than tab, which would break
-// the field structure.
-func checkLine(s string) error {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' && c != '\t' && !(c == '\r' && i+1 < len(s) && s[i+1] == '\n') || c == 0x7f {
-			return fmt.Errorf("control character %#02x", c)
+	if inReplyTo != "" {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
 		}
+		b.WriteString(inReplyTo)
 	}
-	return nil
+	return inReplyTo, b.String()
 }
 
 func msgID(id string) string {
@@ -302,26 +360,28 @@ func defaultText(m *Message) string {
 }
 
 // bodyEncoding picks the transfer encoding for the text part: 7bit for
-// ASCII with short lines, 8bit for UTF-8 when SMTPUTF8 allows it,
-// quoted-printable otherwise (RFC 2045 section 6).
-func bodyEncoding(s string, smtputf8 bool) string {
-	if maxLineLen(s) > 998 || !utf8.ValidString(s) || hasBareCR(s) {
-		return "quoted-printable"
+// ASCII with short lines and without NUL, 8bit for UTF-8 when SMTPUTF8
+// allows it, quoted-printable otherwise (RFC 2045 sections 2.7, 2.8 and 6).
+// canonical reports whether the lines already end in CRLF.
+func bodyEncoding(s string, smtputf8 bool) (enc string, canonical bool) {
+	longest, canonical := lineStats(s)
+	switch {
+	case longest > 998 || strings.IndexByte(s, 0) >= 0:
+		return "quoted-printable", canonical
+	case isASCII(s):
+		return "7bit", canonical
+	case smtputf8:
+		return "8bit", canonical
 	}
-	if isASCII(s) {
-		return "7bit"
-	}
-	if smtputf8 {
-		return "8bit"
-	}
-	return "quoted-printable"
+	return "quoted-printable", canonical
 }
 
 // originalPart is the chosen third part.
 type originalPart struct {
-	data  []byte // Nil for none.
-	ctype string
-	enc   string
+	data      []byte // Nil for none.
+	ctype     string
+	enc       string
+	canonical bool // Line endings are all CRLF.
 }
 
 // original chooses what to return of the original message and how.
@@ -335,18 +395,28 @@ func (m *Message) original() originalPart {
 	}
 	data := m.Original
 	full := m.Ret != RetHeaders && limit > 0 && len(data) <= limit
-	ascii, longLines := scan8bit(data), maxLineLen(data) > 998
-	if full && !m.SMTPUTF8 && (!ascii || longLines) {
-		// message/rfc822 allows only 7bit, 8bit and binary (RFC 2046 section
-		// 5.2.1), and we promise 7-bit output.
-		full = false
+	// 7bit and 8bit content has no NUL and no lines over 998 octets (RFC
+	// 2045 sections 2.7, 2.8).
+	var canonical bool
+	scan := func(b []byte) (ascii, longLines bool) {
+		var longest int
+		longest, canonical = lineStats(b)
+		return scan8bit(b), longest > 998 || bytes.IndexByte(b, 0) >= 0
+	}
+	var ascii, longLines bool
+	if full {
+		ascii, longLines = scan(data)
+		if !m.SMTPUTF8 && (!ascii || longLines) {
+			// message/rfc822 allows only 7bit, 8bit and binary (RFC 2046
+			// section 5.2.1), and we promise 7-bit output.
+			full = false
+		}
 	}
 	if !full {
 		data = headerOf(data)
-		ascii, longLines = scan8bit(data), maxLineLen(data) > 998
+		ascii, longLines = scan(data)
 	}
-	var p originalPart
-	p.data = data
+	p := originalPart{data: data, canonical: canonical}
 	switch {
 	case m.SMTPUTF8 && full:
 		p.ctype = "message/global" // RFC 6532 section 3.7.
@@ -443,10 +513,10 @@ func (c *composer) bytes(b []byte) {
 }
 
 // date writes a date-time field, RFC 5322 section 3.3.
-func (c *composer) date(name string, t time.Time) {
+func (c *composer) date(name string, t time.Time, layout string) {
 	c.str(name)
 	c.str(": ")
-	c.buf = t.AppendFormat(c.buf, dateLayout)
+	c.buf = t.AppendFormat(c.buf, layout)
 	c.str("\r\n")
 }
 
@@ -460,117 +530,17 @@ func (c *composer) delimiter(boundary string, closing bool) {
 	c.str("\r\n")
 }
 
-// field writes "name: value" folded at spaces into lines of at most 78
-// octets where possible and 998 always (RFC 5322 section 2.1.1). A "\n" in
-// value forces a fold.
-func (c *composer) field(name, value string) {
-	c.str(name)
-	c.str(":")
-	n := len(name) + 1
-	first := true
-	for rest, more := value, true; more; {
-		var line string
-		line, rest, more = strings.Cut(rest, "\n")
-		line = strings.TrimRight(line, "\r")
-		if !first {
-			c.str("\r\n")
-			n = 0
-			if !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "\t") {
-				c.str(" ")
-				n = 1
-			}
-		} else {
-			c.str(" ")
-			n++
-		}
-		first = false
-		n = c.foldLine(line, n)
-	}
-	c.str("\r\n")
-}
-
-func (c *composer) foldLine(s string, n int) int {
-	for i := 0; s != ""; i++ {
-		// A word includes the white space before it; folding happens before
-		// that white space.
-		j := 1
-		for j < len(s) && s[j] != ' ' {
-			j++
-		}
-		word := s[:j]
-		s = s[j:]
-		if i > 0 && n+len(word) > 78 && word[0] == ' ' && n > 1 {
-			c.str("\r\n")
-			n = 0
-		}
-		for n+len(word) > 900 {
-			k := max(900-n, 1)
-			c.str(word[:k])
-			c.str("\r\n ")
-			n = 1
-			word = word[k:]
-		}
-		c.str(word)
-		n += len(word)
-	}
-	return n
-}
-
-// encodeWords returns s, RFC 2047 encoded if it needs to be for a 7-bit
-// header.
-func (c *composer) encodeWords(s string) string {
-	if c.utf8 || isASCII(s) {
-		return s
-	}
-	return mime.QEncoding.Encode("utf-8", s)
-}
-
-// text7 returns s for a delivery-status field: as is for
-// message/global-delivery-status, else with non-ASCII characters written as
-// \x{HEX} (RFC 6533 section 3).
-func (c *composer) text7(s string) string {
-	if c.utf8 || isASCII(s) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if r < 0x80 {
-			b.WriteRune(r)
-		} else {
-			fmt.Fprintf(&b, `\x{%X}`, r)
-		}
-	}
-	return b.String()
-}
-
-// address returns "type; address" for Original- and Final-Recipient,
-// RFC 3464 section 2.3.2, RFC 6533 section 3.
-func (c *composer) address(typ, addr string) string {
-	if typ == "" {
-		typ = AddressTypeRFC822
-		if !isASCII(addr) {
-			typ = AddressTypeUTF8
-		}
-	}
-	if typ == AddressTypeUTF8 && !c.utf8 {
-		// utf-8-addr-xtext: "+", "=", controls and non-ASCII as \x{HEX}.
-		var b strings.Builder
-		for _, r := range addr {
-			if r <= ' ' || r >= 0x7f || r == '+' || r == '=' || r == '\\' {
-				fmt.Fprintf(&b, `\x{%X}`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-		addr = b.String()
-	}
-	return typ + "; " + addr
-}
-
 // text writes the text part body in the chosen encoding.
-func (c *composer) text(s, enc string) {
+func (c *composer) text(s, enc string, canonical bool) {
 	if enc != "quoted-printable" {
-		c.crlf([]byte(s))
+		if canonical {
+			c.str(s)
+			if s != "" && s[len(s)-1] != '\n' {
+				c.str("\r\n")
+			}
+			return
+		}
+		c.crlf([]byte(s), false)
 		return
 	}
 	c.flush()
@@ -593,45 +563,69 @@ func (w *errWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// crlf writes b with every line ending as CRLF, and ending in CRLF.
-func (c *composer) crlf(b []byte) {
+// crlf writes b with every line ending (CRLF, LF or a bare CR) as CRLF,
+// and ending in CRLF. canonical says that b's line endings are all CRLF
+// already (see lineStats).
+func (c *composer) crlf(b []byte, canonical bool) {
 	if len(b) == 0 {
 		return
 	}
-	if bytes.Count(b, []byte("\n")) == bytes.Count(b, []byte("\r\n")) {
+	if canonical {
 		c.bytes(b)
-	} else {
-		for len(b) > 0 {
-			i := bytes.IndexByte(b, '\n')
-			if i < 0 {
-				c.bytes(b)
-				break
-			}
-			line := b[:i]
-			if len(line) > 0 && line[len(line)-1] == '\r' {
-				line = line[:len(line)-1]
-			}
-			c.bytes(line)
+		if b[len(b)-1] != '\n' {
 			c.str("\r\n")
-			b = b[i+1:]
 		}
 		return
 	}
-	if b[len(b)-1] != '\n' {
+	for len(b) > 0 {
+		i := bytes.IndexAny(b, "\r\n")
+		if i < 0 {
+			c.bytes(b)
+			c.str("\r\n")
+			return
+		}
+		c.bytes(b[:i])
 		c.str("\r\n")
+		if b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n' {
+			i++
+		}
+		b = b[i+1:]
 	}
 }
 
 // base64 writes b base64 encoded in lines of 76 characters, RFC 2045
-// section 6.8.
+// section 6.8, with its line endings as CRLF first, the canonical form of
+// text and messages (RFC 2049 section 4).
 func (c *composer) base64(b []byte) {
+	var in [57]byte
 	var line [76]byte
-	for len(b) > 0 {
-		n := min(len(b), 57)
-		base64.StdEncoding.Encode(line[:], b[:n])
+	n := 0
+	put := func(ch byte) {
+		in[n] = ch
+		n++
+		if n == len(in) {
+			base64.StdEncoding.Encode(line[:], in[:])
+			c.bytes(line[:])
+			c.str("\r\n")
+			n = 0
+		}
+	}
+	for i := 0; i < len(b); i++ {
+		ch := b[i]
+		if ch == '\r' || ch == '\n' {
+			if ch == '\r' && i+1 < len(b) && b[i+1] == '\n' {
+				i++
+			}
+			put('\r')
+			put('\n')
+			continue
+		}
+		put(ch)
+	}
+	if n > 0 {
+		base64.StdEncoding.Encode(line[:], in[:n])
 		c.bytes(line[:base64.StdEncoding.EncodedLen(n)])
 		c.str("\r\n")
-		b = b[n:]
 	}
 }
 
@@ -657,24 +651,37 @@ func scan8bit(b []byte) bool {
 	return isASCII(b)
 }
 
-func maxLineLen[T string | []byte](s T) int {
-	longest := 0
-	for len(s) > 0 {
-		i := indexLF(s)
+// lineStats walks the lines of s once: the longest line without its line
+// ending, and whether every line ending is CRLF (no bare CR or LF), so the
+// content can be written as it is.
+func lineStats[T string | []byte](s T) (longest int, canonical bool) {
+	lfs, crlfs := 0, 0
+	for rest := s; len(rest) > 0; {
+		i := indexLF(rest)
 		if i < 0 {
-			i = len(s)
-		}
-		n := i
-		if n > 0 && s[n-1] == '\r' {
-			n--
-		}
-		longest = max(longest, n)
-		if i == len(s) {
+			longest = max(longest, len(rest))
 			break
 		}
-		s = s[i+1:]
+		n := i
+		if n > 0 && rest[n-1] == '\r' {
+			n--
+			crlfs++
+		}
+		lfs++
+		longest = max(longest, n)
+		rest = rest[i+1:]
 	}
-	return longest
+	return longest, lfs == crlfs && countCR(s) == crlfs
+}
+
+func countCR[T string | []byte](s T) int {
+	switch v := any(s).(type) {
+	case string:
+		return strings.Count(v, "\r")
+	case []byte:
+		return bytes.Count(v, []byte("\r"))
+	}
+	return 0
 }
 
 func indexLF[T string | []byte](s T) int {
@@ -685,13 +692,4 @@ func indexLF[T string | []byte](s T) int {
 		return bytes.IndexByte(v, '\n')
 	}
 	return -1
-}
-
-func hasBareCR(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\r' && (i+1 == len(s) || s[i+1] != '\n') {
-			return true
-		}
-	}
-	return false
 }

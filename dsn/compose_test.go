@@ -181,6 +181,7 @@ func TestComposeGolden(t *testing.T) {
 				t.Fatalf("output differs from %s (run with -update after checking):\n%s", path, out)
 			}
 			checkWire(t, out, tc.m.SMTPUTF8)
+			checkConform(t, out, tc.m.SMTPUTF8)
 			checkRoundTrip(t, &tc.m, out)
 			checkStdlib(t, &tc.m, out)
 			checkGoMessage(t, &tc.m, out)

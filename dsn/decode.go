@@ -215,7 +215,7 @@ func (d *decoder) field(name []byte, v string) error {
 		r.Status, r.StatusComment, err = parseStatus(v)
 		r.StatusComment = unescapeText(r.StatusComment)
 	case hasRemote:
-		r.RemoteMTA = parseMTA(v)
+		r.RemoteMTA, r.RemoteIP = parseMTAIP(v)
 	case hasDiag:
 		r.DiagnosticType, r.DiagnosticCode = parseTyped(v)
 		r.DiagnosticCode = unescapeText(r.DiagnosticCode)

@@ -7,7 +7,8 @@
 // (a delivery-status body) to match them to the original message, by
 // OriginalMessageID, OriginalEnvelopeID or recipient.
 //
-// The package is a leaf: it uses only the standard library.
+// The package is a leaf: it uses the standard library and
+// golang.org/x/net/idna (A-labels for host names).
 //
 // Standards:
 //
@@ -27,6 +28,18 @@
 // compared with golden files. It streams the returned original message to
 // the writer without copying it. See [Message.Compose] for the encodings
 // chosen with and without SMTPUTF8.
+//
+// What Compose writes is strict, whatever the input: CRLF line endings,
+// lines of at most 998 octets, folds only before white space and never a
+// line of white space alone, 7-bit parts without 8-bit octets or NUL,
+// 8-bit octets only with SMTPUTF8, valid msg-ids and encoded-words, host
+// names as A-labels, dates without day of week. A value it cannot write so
+// is refused with an error that names the field ([ErrNotHostName],
+// [ErrMsgID], [ErrNeedsSMTPUTF8], [ErrFold]), before anything is written;
+// the exceptions, all documented on Compose, are free text (invalid UTF-8
+// becomes U+FFFD, an overlong run is split with a space) and threading
+// references (invalid ones are left out). The tests check every golden file
+// and every FuzzCompose output with a conformance checker of their own.
 //
 // # Parsing
 //
@@ -58,10 +71,13 @@
 // # Fuzzing
 //
 // FuzzParse and FuzzDecode are seeded from the golden files and the corpus in
-// testdata. Run them for a while with, from the repository root:
+// testdata; FuzzCompose from the golden cases, with values it can repeat to
+// 10,000 octets and more. Run them for a while with, from the repository
+// root (scripts/fuzz runs every target of the module):
 //
 //	go test -run='^$' -fuzz=FuzzParse -fuzztime=5m ./dsn/
 //	go test -run='^$' -fuzz=FuzzDecode -fuzztime=5m ./dsn/
+//	go test -run='^$' -fuzz=FuzzCompose -fuzztime=5m ./dsn/
 //
 // New failing inputs are written to testdata/fuzz and then run by plain go
 // test; commit them with the fix.

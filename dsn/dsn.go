@@ -3,6 +3,7 @@ package dsn
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -122,7 +123,8 @@ type Recipient struct {
 	// (RCPT TO). Required. Section 2.3.2.
 	FinalRecipient string
 	// FinalRecipientType is the address type, lower-case: "rfc822", "utf-8",
-	// "unknown", ... Compose uses "rfc822", or "utf-8" for a non-ASCII address.
+	// "unknown", ... Compose uses "rfc822", or "utf-8" for a non-ASCII address
+	// (also when "rfc822" is set, RFC 6533 section 3).
 	FinalRecipientType string
 	// OriginalRecipient is the address from the ORCPT parameter, already
 	// decoded from xtext. Section 2.3.1.
@@ -141,12 +143,19 @@ type Recipient struct {
 	// RemoteMTA is the host name of the MTA that returned DiagnosticCode.
 	// Section 2.3.5.
 	RemoteMTA string
+	// RemoteIP is the IP address of RemoteMTA, if known. Compose writes it
+	// as a comment after the name, "dns; mx.example.net (192.0.2.1)", if
+	// RemoteMTA is set; Parse reads it from that form and from Courier's
+	// "dns; mx.example.net [192.0.2.1]".
+	RemoteIP netip.Addr
 	// DiagnosticType is the lower-case diagnostic type, such as "smtp",
 	// "x-postfix" or "x-unix". Empty means "smtp" to Compose. Section 2.3.6.
 	DiagnosticType string
 	// DiagnosticCode is the diagnostic text, e.g. the SMTP reply. For Compose,
-	// the lines of a multi-line reply are separated by "\n" and written as
-	// folded lines; Parse unfolds, joining them with a space.
+	// the lines of a multi-line reply are separated by "\n", each with its
+	// reply code and continuation mark as the remote sent them ("451-4.7.1
+	// ...\n451 4.7.1 ..."), and written as folded lines; Parse unfolds,
+	// joining them with a space.
 	DiagnosticCode string
 
 	LastAttemptDate time.Time // Section 2.3.7.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -280,9 +281,39 @@ func unescapeText(s string) string {
 // parseMTA parses an MTA-name field (Reporting-MTA, Remote-MTA, ...,
 // RFC 3464 section 2.2.2) and returns only the name.
 func parseMTA(v string) string {
-	v, _ = removeComments(v)
-	_, name := parseTyped(v)
+	name, _ := parseMTAIP(v)
 	return name
+}
+
+// parseMTAIP parses an MTA-name field and returns the name and the IP
+// address if one follows it: "name [ip]" (Courier) or a comment that starts
+// with the address, "name (ip)" (Compose, mox) or "name (ip, the server for
+// the domain ...)" (qmail, Gmail). A name that is only "[ip]" is kept.
+func parseMTAIP(v string) (string, netip.Addr) {
+	rest, comment := removeComments(v)
+	_, name := parseTyped(rest)
+	if i := strings.LastIndexByte(name, '['); i >= 0 && strings.HasSuffix(name, "]") {
+		lit := name[i+1 : len(name)-1]
+		if len(lit) > 5 && strings.EqualFold(lit[:5], "ipv6:") {
+			lit = lit[5:]
+		}
+		if ip, err := netip.ParseAddr(lit); err == nil {
+			if i > 0 {
+				name = strings.TrimSpace(name[:i])
+			}
+			return name, ip
+		}
+	}
+	if comment != "" {
+		end := strings.IndexAny(comment, ", \t;")
+		if end < 0 {
+			end = len(comment)
+		}
+		if ip, err := netip.ParseAddr(strings.Trim(comment[:end], "[]")); err == nil {
+			return name, ip
+		}
+	}
+	return name, netip.Addr{}
 }
 
 // parseStatus returns the RFC 3463 status code at the start of the Status

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -84,4 +85,156 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzCompose composes DSNs from arbitrary field values (non-ASCII, CR, LF,
+// NUL, long runs): each call returns an error, or output that passes the
+// conformance checker and that Parse reads back with the same recipients,
+// actions, statuses and diagnostic text. mode selects the action (low three
+// bits), RET=HDRS (bit 3) and a small MaxOriginal (bit 4); bits 5 to 7
+// repeat values to 10,000 octets and more (subject and status comment;
+// diagnostic; addresses, envelope id and remote MTA), so that short inputs,
+// cheap to mutate and minimize, reach the long runs.
+func FuzzCompose(f *testing.F) {
+	for _, tc := range goldenCases() {
+		m := tc.m
+		r := m.Recipients[0]
+		var mode uint8
+		for i, a := range []Action{ActionFailed, ActionDelayed, ActionDelivered, ActionRelayed, ActionExpanded} {
+			if a == r.Action {
+				mode = uint8(i)
+			}
+		}
+		if m.Ret == RetHeaders {
+			mode |= 8
+		}
+		// Short values: the fuzzer mutates and minimizes them quickly, and
+		// mode makes them long.
+		text, orig := m.TextBody, m.Original
+		if len(text) > 100 {
+			text = text[:100]
+		}
+		if len(orig) > 300 {
+			orig = orig[:300]
+		}
+		f.Add(m.SMTPUTF8, mode, m.Subject, text, m.ReportingMTA, r.RemoteMTA, r.FinalRecipient, r.FinalRecipientType,
+			r.OriginalRecipient, r.DiagnosticType, r.DiagnosticCode, r.StatusComment, m.OriginalEnvelopeID, m.OriginalMessageID, m.References, orig)
+	}
+	f.Add(false, uint8(0x60), "=?utf-8?q?x?= y", "a\rb\x00c\n", "mx.bücher.example", "mx.παράδειγμα.example",
+		"zoë+x@example.net", "rfc822", "Zoë@example.net", "X-Postfix", "550-5.1.1 a\n\n550 5.1.1 é",
+		`c\x{41}\`, "env\u00e9", "<orig-ü@example.com>", "<a@b> bad <c@d>", []byte("Subject: a\rb\x00\n\nbody\r"))
+	f.Add(true, uint8(0xe1), "日本語", "日本語\n", "mx.example.org", "192.0.2.1", "δ@example.net", "", "", "", "\\x{", "a", "e", "", "", []byte(nil))
+	f.Fuzz(func(t *testing.T, smtputf8 bool, mode uint8, subject, text, reportingMTA, remoteMTA, rcpt, rcptType, orcpt, diagType, diag, comment, envid, origID, refs string, original []byte) {
+		long := func(s string) string {
+			if s == "" {
+				return s
+			}
+			return strings.Repeat(s, 10000/len(s)+1)
+		}
+		if mode&0x20 != 0 {
+			subject, comment = long(subject), long(comment)
+		}
+		if mode&0x40 != 0 {
+			diag = long(diag)
+		}
+		if mode&0x80 != 0 {
+			rcpt, orcpt, envid, remoteMTA = long(rcpt), long(orcpt), long(envid), long(remoteMTA)
+		}
+		actions := []Action{ActionFailed, ActionDelayed, ActionDelivered, ActionRelayed, ActionExpanded}
+		statuses := []string{"5.1.1", "4.4.1", "2.0.0", "2.0.0", "2.0.0"}
+		a := int(mode&7) % len(actions)
+		m := Message{
+			From: "postmaster@mx.example.org", To: "alice@example.com", MessageID: "<dsn-1@mx.example.org>", Date: tDate,
+			Subject: subject, TextBody: text, SMTPUTF8: smtputf8, ReportingMTA: reportingMTA, OriginalEnvelopeID: envid,
+			OriginalMessageID: origID, References: refs, Original: original, ArrivalDate: tArrival,
+			Recipients: []Recipient{{
+				FinalRecipient: rcpt, FinalRecipientType: rcptType, OriginalRecipient: orcpt, Action: actions[a], Status: statuses[a],
+				StatusComment: comment, RemoteMTA: remoteMTA, DiagnosticType: diagType, DiagnosticCode: diag, LastAttemptDate: tAttempt,
+			}, {
+				FinalRecipient: "carol@example.net", Action: ActionDelayed, Status: "4.7.0", DiagnosticCode: diag, WillRetryUntil: tRetry,
+			}},
+		}
+		if mode&8 != 0 {
+			m.Ret = RetHeaders
+		}
+		if mode&16 != 0 {
+			m.MaxOriginal = 100
+		}
+		var buf bytes.Buffer
+		if err := m.Compose(&buf); err != nil {
+			if !strings.HasPrefix(err.Error(), "dsn: compose: ") {
+				t.Fatalf("error without prefix: %v", err)
+			}
+			if buf.Len() != 0 {
+				t.Fatalf("error %v after writing %d bytes", err, buf.Len())
+			}
+			return
+		}
+		out := buf.Bytes()
+		if problems := checkConformance(out, smtputf8); len(problems) > 0 {
+			t.Fatalf("conformance:\n%s\n\n%s", strings.Join(problems, "\n"), out)
+		}
+		pm, _, err := Parse(bytes.NewReader(out))
+		if err != nil {
+			t.Fatalf("parse: %v\n%s", err, out)
+		}
+		if len(pm.Recipients) != len(m.Recipients) {
+			t.Fatalf("%d recipients, expected %d\n%s", len(pm.Recipients), len(m.Recipients), out)
+		}
+		host, _ := hostName(reportingMTA)
+		if pm.ReportingMTA != host {
+			t.Errorf("reporting-mta %q, expected %q", pm.ReportingMTA, host)
+		}
+		if want := strings.Trim(subject, " \t"); subject != "" && pm.Subject != want {
+			t.Errorf("subject %q, expected %q", pm.Subject, want)
+		}
+		for i, r := range m.Recipients {
+			got := pm.Recipients[i]
+			typ, _ := m.addressType(r.FinalRecipientType, r.FinalRecipient)
+			if got.FinalRecipient != r.FinalRecipient || got.FinalRecipientType != typ {
+				t.Errorf("recipient %d: %q %q, expected %q %q", i+1, got.FinalRecipientType, got.FinalRecipient, typ, r.FinalRecipient)
+			}
+			if got.OriginalRecipient != r.OriginalRecipient {
+				t.Errorf("recipient %d: original %q, expected %q", i+1, got.OriginalRecipient, r.OriginalRecipient)
+			}
+			if got.Action != r.Action || got.Status != r.Status {
+				t.Errorf("recipient %d: %s %s, expected %s %s", i+1, got.Action, got.Status, r.Action, r.Status)
+			}
+			wantDiag := strings.ReplaceAll(cleanText(r.DiagnosticCode), "\n", " ")
+			wantType := strings.ToLower(r.DiagnosticType)
+			if wantType == "" && wantDiag != "" {
+				wantType = "smtp"
+			}
+			if wantDiag == "" {
+				wantType = ""
+			}
+			if !sameText(got.DiagnosticCode, wantDiag) || got.DiagnosticType != wantType {
+				t.Errorf("recipient %d: diagnostic %q %q, expected %q %q", i+1, got.DiagnosticType, got.DiagnosticCode, wantType, wantDiag)
+			}
+			if want := cleanText(r.StatusComment); !sameText(got.StatusComment, want) {
+				t.Errorf("recipient %d: status comment %q, expected %q", i+1, got.StatusComment, want)
+			}
+			if r.RemoteMTA != "" {
+				if h, _ := hostName(r.RemoteMTA); got.RemoteMTA != h {
+					t.Errorf("recipient %d: remote-mta %q, expected %q", i+1, got.RemoteMTA, h)
+				}
+			}
+		}
+		if t.Failed() {
+			t.Logf("output:\n%s", out)
+		}
+	})
+}
+
+// sameText compares free text read back with what was composed: equal, or,
+// where a run too long for a line was split, equal without the added
+// spaces.
+func sameText(got, want string) bool {
+	if got == want {
+		return true
+	}
+	if word, _ := runs(escapeText(want, false, true)); word <= maxRun {
+		return false
+	}
+	return len(got) > len(want) && strings.ReplaceAll(got, " ", "") == strings.ReplaceAll(want, " ", "")
 }

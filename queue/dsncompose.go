@@ -62,6 +62,7 @@ func dsnRecipient(kind DSNKind, r DSNRecipient) dsn.Recipient {
 		Action:          dsn.ActionFailed,
 		Status:          dsnStatus(kind, f.EnhancedCode),
 		RemoteMTA:       m.Attempt.RemoteMTA,
+		RemoteIP:        m.Attempt.RemoteIP,
 		LastAttemptDate: m.LastAttempt,
 	}
 	if kind == DSNDelayed {

@@ -112,18 +112,21 @@ func (f Failure) Text() string {
 			b.WriteByte('\n')
 		}
 		b.WriteString(code)
+		mark := " "
 		if i < len(lines)-1 {
-			b.WriteByte('-')
-		} else {
-			b.WriteByte(' ')
+			mark = "-"
 		}
 		if f.EnhancedCode != "" && !strings.HasPrefix(l, f.EnhancedCode) {
-			b.WriteString(f.EnhancedCode)
-			b.WriteByte(' ')
+			b.WriteString(mark + f.EnhancedCode)
+			mark = " "
 		}
-		b.WriteString(l)
+		if l != "" {
+			b.WriteString(mark + l)
+		} else if mark == "-" {
+			b.WriteString(mark)
+		}
 	}
-	return strings.TrimRight(b.String(), " ")
+	return b.String()
 }
 
 // errText is Text for a failure without a reply.

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -72,6 +73,7 @@ type Attempt struct {
 	Start     time.Time     // When the attempt started; zero means Handler.Now at the call.
 	Duration  time.Duration // How long it took.
 	RemoteMTA string        // Host name or IP of the remote MTA, if a connection was made.
+	RemoteIP  netip.Addr    // IP address of RemoteMTA, if known; the DSN's Remote-MTA carries it.
 }
 
 // MsgResult is the outcome of one delivery attempt, or of a DSN that told us
