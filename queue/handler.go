@@ -181,7 +181,7 @@ func (h *Handler) postmaster() string {
 	if h.Postmaster != "" {
 		return h.Postmaster
 	}
-	return "postmaster@" + h.hostname()
+	return "postmaster@" + asciiHost(h.hostname())
 }
 
 func (h *Handler) postmasterAccount() string {

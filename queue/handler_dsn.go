@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/mjl-/bstore"
+	"golang.org/x/net/idna"
 )
 
 // DSNRequest is everything a DSNComposer needs for one DSN. One DSN reports
@@ -84,7 +86,7 @@ func (h *Handler) queueDSNs(tx *bstore.Tx, b *dsnBatch, account string, known bo
 			Kind:       g.kind,
 			From:       h.postmaster(),
 			To:         m.SenderAddress,
-			MessageID:  msgID + "@" + h.hostname(),
+			MessageID:  msgID + "@" + asciiHost(h.hostname()),
 			Date:       now,
 			Hostname:   h.hostname(),
 			Msg:        m,
@@ -92,6 +94,16 @@ func (h *Handler) queueDSNs(tx *bstore.Tx, b *dsnBatch, account string, known bo
 		}
 		req.Original, req.HeadersOnly = h.readOriginal(tx, m)
 		data, err := h.composer().ComposeDSN(req)
+		if err != nil {
+			// A value the composer refuses (a remote MTA name that is no
+			// host name, an original it cannot carry) must not keep the
+			// sender from the notice, nor the failure from being recorded:
+			// try once more with only what the DSN needs.
+			h.log().Warn("composing dsn, retrying without optional fields",
+				slog.Int64("msgid", m.ID), slog.String("kind", string(g.kind)), slog.Any("err", err))
+			h.Metrics.dsnFallback()
+			data, err = h.composer().ComposeDSN(minimalDSN(req))
+		}
 		if err != nil {
 			return fmt.Errorf("queue: composing %s dsn for message %d: %w", g.kind, m.ID, err)
 		}
@@ -123,6 +135,31 @@ func (h *Handler) queueDSNs(tx *bstore.Tx, b *dsnBatch, account string, known bo
 		h.Metrics.dsnQueued(g.kind)
 	}
 	return nil
+}
+
+// minimalDSN returns req without the fields a DSN can go without: the
+// original message, and per recipient the remote MTA and ORCPT.
+func minimalDSN(req DSNRequest) DSNRequest {
+	req.Original, req.HeadersOnly = nil, true
+	rcpts := make([]DSNRecipient, len(req.Recipients))
+	for i, r := range req.Recipients {
+		r.Msg.Attempt.RemoteMTA = ""
+		r.Msg.Attempt.RemoteIP = netip.Addr{}
+		r.Msg.ORcpt = ""
+		rcpts[i] = r
+	}
+	req.Recipients = rcpts
+	return req
+}
+
+// asciiHost returns host as A-labels (RFC 5890), for identifiers that must
+// be ASCII such as a DSN's Message-ID; host itself when it cannot be
+// converted.
+func asciiHost(host string) string {
+	if a, err := idna.Lookup.ToASCII(host); err == nil {
+		return a
+	}
+	return host
 }
 
 // readOriginal returns the original message of m for a DSN: all of it for

@@ -11,6 +11,7 @@ import (
 type Metrics struct {
 	failures      *prometheus.CounterVec // By reason and permanence.
 	dsnQueue      *prometheus.CounterVec // DSNs queued, by kind.
+	dsnFallbacks  prometheus.Counter     // DSNs composed again without optional fields.
 	dsnDelivery   *prometheus.CounterVec // Outbox deliveries, by result.
 	retiredMsgs   *prometheus.CounterVec // Messages retired, by event.
 	suppressions  *prometheus.CounterVec // Failures that suppressed, by new/existing entry.
@@ -35,6 +36,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "bouncekit_queue_dsn_queued_total",
 			Help: "DSNs composed and stored in the outbox, by kind (delayed, failed).",
 		}, []string{"kind"}),
+		dsnFallbacks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bouncekit_queue_dsn_compose_fallback_total",
+			Help: "DSNs the composer refused, composed again without the original, remote MTA and ORCPT.",
+		}),
 		dsnDelivery: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bouncekit_queue_dsn_delivery_total",
 			Help: "Attempts to hand outbox DSNs to the DSNDeliverer, by result (ok, error, dropped).",
@@ -73,7 +78,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"event"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.failures, m.dsnQueue, m.dsnDelivery, m.retiredMsgs, m.suppressions, m.reportFails, m.hooks, m.hooksSkipped, m.retiredRemove, m.incoming, m.incomingOuts} {
+		for _, c := range []prometheus.Collector{m.failures, m.dsnQueue, m.dsnFallbacks, m.dsnDelivery, m.retiredMsgs, m.suppressions, m.reportFails, m.hooks, m.hooksSkipped, m.retiredRemove, m.incoming, m.incomingOuts} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("queue: registering metrics: %w", err)
 			}
@@ -91,6 +96,12 @@ func (m *Metrics) failure(f Failure) {
 func (m *Metrics) dsnQueued(kind DSNKind) {
 	if m != nil {
 		m.dsnQueue.WithLabelValues(string(kind)).Inc()
+	}
+}
+
+func (m *Metrics) dsnFallback() {
+	if m != nil {
+		m.dsnFallbacks.Inc()
 	}
 }
 
