@@ -63,7 +63,7 @@ type Handler struct {
 	Hostname string
 
 	// Postmaster is the address DSNs come from. Empty: "postmaster@"
-	// followed by Hostname.
+	// followed by Hostname (as A-labels).
 	Postmaster string
 
 	// PostmasterAccount receives DSNs for messages of unknown accounts and
