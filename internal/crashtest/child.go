@@ -218,10 +218,12 @@ func (c *child) setup() {
 			defer wake()
 			return c.deliverDSN(d)
 		}),
-		Suppressions:      &suppression.Store{DB: c.db, Now: c.clock.Now},
-		Hooks:             c.hooks,
-		Accounts:          queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) { s, ok := accounts[name]; return s, ok }),
-		MessageOpener:     queue.MessageOpenerFunc(func(_ *bstore.Tx, m queue.Msg) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(messageText(m))), nil }),
+		Suppressions: &suppression.Store{DB: c.db, Now: c.clock.Now},
+		Hooks:        c.hooks,
+		Accounts:     queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) { s, ok := accounts[name]; return s, ok }),
+		MessageOpener: queue.MessageOpenerFunc(func(_ *bstore.Tx, m queue.Msg) (io.ReadCloser, error) {
+			return io.NopCloser(strings.NewReader(messageText(m))), nil
+		}),
 		Hostname:          hostname,
 		GenerateFromIDs:   true,
 		CatchallSeparator: separator,

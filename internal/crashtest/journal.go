@@ -61,7 +61,7 @@ type MsgRec struct {
 	BaseID      int64  `json:"base,omitempty"`
 	Account     string `json:"account,omitempty"`
 	Recipient   string `json:"rcpt"`
-	Result      string `json:"result"`          // queue.Result, or the incoming event.
+	Result      string `json:"result"`            // queue.Result, or the incoming event.
 	Attempt     bool   `json:"attempt,omitempty"` // Counted as a delivery attempt.
 	Call        int    `json:"call,omitempty"`    // Which Handler call of the transaction: DSNs are grouped per call.
 	Code        int    `json:"code,omitempty"`
