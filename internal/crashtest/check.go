@@ -49,9 +49,9 @@ func (r *Report) Failed() bool {
 
 // Print writes the table and up to 50 violations.
 func (r *Report) Print(w io.Writer) {
-	fmt.Fprintf(w, "%-58s %8s %7s\n", "check", "count", "broken")
+	fmt.Fprintf(w, "%-64s %8s %7s\n", "check", "count", "broken")
 	for _, row := range r.Rows {
-		fmt.Fprintf(w, "%-58s %8d %7d\n", row.What, row.Count, row.Broken)
+		fmt.Fprintf(w, "%-64s %8d %7d\n", row.What, row.Count, row.Broken)
 	}
 	for i, v := range r.Violations {
 		if i == 50 {
@@ -77,12 +77,36 @@ type modelMsg struct {
 
 type suppKey struct{ account, addr string }
 
+// Rows of the table, in this order; the messages' final places follow
+// "messages added".
+var rowOrder = []string{
+	"SIGKILLs",
+	"child runs (last one drains)",
+	"bbolt tx.Check after each kill",
+	"journaled transactions committed",
+	"  of which killed between commit and confirmation",
+	"journaled transactions rolled back by a kill",
+	"messages added, each in exactly one place",
+	"failure DSNs (exactly one per give-up)",
+	"delayed DSNs (at most one per message)",
+	"DSNs delivered (at least once, same Message-ID)",
+	"  deliveries repeated after a kill",
+	"webhooks committed",
+	"webhooks delivered (at least once, same webhook-id)",
+	"  requests in all (some answered 503 on purpose)",
+	"  delivered again after a kill",
+	"incoming DSNs processed (duplicates change nothing)",
+	"suppression entries, each caused by a committed give-up or DSN",
+	"outbox and webhook queue empty after the drain",
+}
+
 // checker accumulates the counts and violations of one Check.
 type checker struct {
 	rep    Report
 	broken map[string]int
 	counts map[string]int
 	order  []string
+	states []Row // Final places of the messages: queued, retired, removed, per event.
 }
 
 func (c *checker) count(what string, n int) {
@@ -104,6 +128,9 @@ func (c *checker) fail(what, format string, args ...any) {
 // consistency checks; they become rows of the table.
 func Check(ctx context.Context, dir string, receipts []HookReceipt, kills, runs, bboltChecks, bboltBroken int) (*Report, error) {
 	c := &checker{broken: map[string]int{}, counts: map[string]int{}}
+	for _, what := range rowOrder {
+		c.count(what, 0)
+	}
 	c.count("SIGKILLs", kills)
 	c.count("child runs (last one drains)", runs)
 	c.count("bbolt tx.Check after each kill", bboltChecks)
@@ -168,6 +195,9 @@ func Check(ctx context.Context, dir string, receipts []HookReceipt, kills, runs,
 
 	for _, what := range c.order {
 		c.rep.Rows = append(c.rep.Rows, Row{What: what, Count: c.counts[what], Broken: c.broken[what]})
+		if what == "messages added, each in exactly one place" {
+			c.rep.Rows = append(c.rep.Rows, c.states...)
+		}
 	}
 	return &c.rep, nil
 }
@@ -475,7 +505,7 @@ func (c *checker) database(model map[int64]*modelMsg, msgs []queue.Msg, retired 
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		c.count("  "+strings.TrimSpace(k), states[k])
+		c.states = append(c.states, Row{What: "  " + strings.TrimSpace(k), Count: states[k]})
 	}
 }
 

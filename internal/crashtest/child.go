@@ -31,6 +31,9 @@ type ChildConfig struct {
 	// Drain stops adding submissions: the run ends, printing "done", when
 	// nothing is queued, in the outbox or in the webhook queue.
 	Drain bool
+	// Subs is, with Drain, how many submissions the workload has before
+	// the drain: the run adds the missing ones first.
+	Subs int64
 	// Out receives "ready" once the database is open and the workers run,
 	// and "done" at the end of a drain.
 	Out io.Writer
@@ -260,7 +263,7 @@ func (c *child) loop(ctx context.Context) error {
 		c.clock.Advance(clockStep)
 		c.h.Kick()
 		work := false
-		if !c.cfg.Drain {
+		if !c.cfg.Drain || c.subs < c.cfg.Subs {
 			added, err := c.add(ctx)
 			if err != nil {
 				return err
@@ -290,7 +293,7 @@ func (c *child) loop(ctx context.Context) error {
 			return err
 		}
 		if !pending {
-			if c.cfg.Drain {
+			if c.cfg.Drain && c.subs >= c.cfg.Subs {
 				return nil
 			}
 			continue

@@ -40,6 +40,7 @@ const (
 	envHookURL = "BOUNCEKIT_CRASH_HOOKURL"
 	envRun     = "BOUNCEKIT_CRASH_RUN"
 	envDrain   = "BOUNCEKIT_CRASH_DRAIN"
+	envSubs    = "BOUNCEKIT_CRASH_SUBS"
 )
 
 // TestMain runs the child workload when the test binary is re-executed by
@@ -69,6 +70,12 @@ func childMain() int {
 		Run:     run,
 		Drain:   os.Getenv(envDrain) == "1",
 		Out:     os.Stdout,
+	}
+	if s := os.Getenv(envSubs); s != "" {
+		if cfg.Subs, err = strconv.ParseInt(s, 10, 64); err != nil {
+			fmt.Fprintln(os.Stderr, "crash child: subs:", err)
+			return 2
+		}
 	}
 	if err := RunChild(context.Background(), cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "crash child:", err)
@@ -116,6 +123,14 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(rec.Status)
 }
 
+// httptestServer serves rc on 127.0.0.1 until the test ends and returns
+// its URL.
+func httptestServer(t *testing.T, rc *receiver) string {
+	srv := httptest.NewServer(rc)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 func (rc *receiver) list() []HookReceipt {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -148,8 +163,7 @@ func TestCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc := &receiver{seed: seed, seen: map[string]bool{}}
-	srv := httptest.NewServer(rc)
-	t.Cleanup(srv.Close)
+	hookURL := httptestServer(t, rc)
 
 	t.Logf("seed %d (rerun with -crash.seed=%d or %s=%d), dir %s", seed, seed, envSeed, seed, dir)
 	rnd := rand.New(rand.NewPCG(seed, 0xc4a5))
@@ -157,7 +171,7 @@ func TestCrash(t *testing.T) {
 	runs := 0
 	start := func(drain bool) *childProc {
 		runs++
-		cp, err := startChild(t, exe, dir, seed, srv.URL, runs, drain)
+		cp, err := startChild(t, exe, dir, seed, hookURL, runs, drain, 0)
 		if err != nil {
 			t.Fatalf("seed %d: starting run %d: %v", seed, runs, err)
 		}
@@ -242,7 +256,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startChild(t *testing.T, exe, dir string, seed uint64, hookURL string, run int, drain bool) (*childProc, error) {
+func startChild(t *testing.T, exe, dir string, seed uint64, hookURL string, run int, drain bool, subs int64) (*childProc, error) {
 	cmd := exec.Command(exe, "-test.run=^$")
 	drainEnv := "0"
 	if drain {
@@ -255,6 +269,7 @@ func startChild(t *testing.T, exe, dir string, seed uint64, hookURL string, run 
 		envHookURL+"="+hookURL,
 		envRun+"="+strconv.Itoa(run),
 		envDrain+"="+drainEnv,
+		envSubs+"="+strconv.FormatInt(subs, 10),
 	)
 	cp := &childProc{cmd: cmd, lines: make(chan string, 4), exited: make(chan struct{}), errBuf: &syncBuffer{}}
 	cmd.Stderr = cp.errBuf
