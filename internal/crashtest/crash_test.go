@@ -344,8 +344,10 @@ func (cp *childProc) stderr() string {
 // boltCheck opens the database file with bbolt and runs its consistency
 // check: page reachability, freelist, key order.
 func boltCheck(path string) error {
-	if _, err := os.Stat(path); os.IsNotExist(err) {
-		return nil // Killed before the database was created.
+	if fi, err := os.Stat(path); os.IsNotExist(err) || err == nil && fi.Size() == 0 {
+		// Killed before the database was created or initialized: the next
+		// run initializes it.
+		return nil
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
 	if err != nil {
