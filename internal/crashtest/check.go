@@ -77,6 +77,13 @@ type modelMsg struct {
 
 type suppKey struct{ account, addr string }
 
+// suppCause is a committed outcome that added a suppression entry.
+type suppCause struct {
+	code   int
+	msgID  int64
+	source suppression.Source
+}
+
 // Rows of the table, in this order; the messages' final places follow
 // "messages added".
 var rowOrder = []string{
@@ -261,7 +268,7 @@ func (c *checker) journal(recs []Record, marks []TxMark) map[int64]bool {
 
 // replay applies the committed records in order and checks each against
 // the previous state.
-func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*modelMsg, map[string]DSNRec, map[int64]HookRec, map[suppKey][]int) {
+func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*modelMsg, map[string]DSNRec, map[int64]HookRec, map[suppKey][]suppCause) {
 	const (
 		msgWhat  = "messages added, each in exactly one place"
 		dsnWhat  = "failure DSNs (exactly one per give-up)"
@@ -272,7 +279,7 @@ func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*mo
 	model := map[int64]*modelMsg{}
 	dsns := map[string]DSNRec{}
 	hooks := map[int64]HookRec{}
-	supp := map[suppKey][]int{}
+	supp := map[suppKey][]suppCause{}
 	suppressedAt := map[suppKey]int64{}
 	var added int
 	for _, r := range recs {
@@ -341,7 +348,11 @@ func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*mo
 		for _, m := range r.Msgs {
 			key := suppKey{m.Account, strings.ToLower(m.Recipient)}
 			if m.Suppressing {
-				supp[key] = append(supp[key], m.Code)
+				source := suppression.SourceQueue
+				if r.Op == opIncoming {
+					source = suppression.SourceDSN
+				}
+				supp[key] = append(supp[key], suppCause{m.Code, m.ID, source})
 				if _, ok := suppressedAt[key]; !ok {
 					suppressedAt[key] = r.Seq
 				}
@@ -598,27 +609,39 @@ func (c *checker) hooks(receipts []HookReceipt, committed map[int64]HookRec) {
 	c.count("  delivered again after a kill", dup)
 }
 
-// suppression compares the entries with the suppressing outcomes.
-func (c *checker) suppression(want map[suppKey][]int, entries []suppression.Entry, model map[int64]*modelMsg) {
+// suppression compares the entries with the suppressing outcomes: each
+// entry was added by a committed give-up or DSN with its code and source,
+// and the message that caused it is where its account keeps it (retired
+// as failed, or removed).
+func (c *checker) suppression(want map[suppKey][]suppCause, entries []suppression.Entry, model map[int64]*modelMsg) {
 	const what = "suppression entries, each caused by a committed give-up or DSN"
 	have := map[suppKey]suppression.Entry{}
 	for _, e := range entries {
 		have[suppKey{e.Account, e.BaseAddress}] = e
 	}
 	for k, e := range have {
-		codes, ok := want[k]
+		causes, ok := want[k]
 		if !ok {
 			c.fail(what, "entry %s/%s (%s) without a suppressing outcome", k.account, k.addr, e.Source)
 			continue
 		}
 		match := false
-		for _, code := range codes {
-			if int64(code) == e.Code {
+		for _, cause := range causes {
+			if int64(cause.code) == e.Code && cause.source == e.Source {
 				match = true
+			}
+			mm := model[cause.msgID]
+			switch {
+			case mm == nil:
+				c.fail(what, "entry %s/%s caused by message %d, which was never added", k.account, k.addr, cause.msgID)
+			case k.account == AccountKeep && (mm.state != "retired" || mm.event != "failed"):
+				c.fail(what, "entry %s/%s caused by message %d, which is %s %s", k.account, k.addr, cause.msgID, mm.state, mm.event)
+			case k.account == AccountDrop && mm.state != "removed":
+				c.fail(what, "entry %s/%s caused by message %d, which is %s", k.account, k.addr, cause.msgID, mm.state)
 			}
 		}
 		if !match {
-			c.fail(what, "entry %s/%s has code %d, suppressing outcomes had %v", k.account, k.addr, e.Code, codes)
+			c.fail(what, "entry %s/%s has code %d and source %s; its suppressing outcomes: %+v", k.account, k.addr, e.Code, e.Source, causes)
 		}
 	}
 	for k := range want {

@@ -157,6 +157,17 @@ func TestCheckDetects(t *testing.T) {
 			})
 			return r
 		}},
+		{"suppression with another cause", "suppression entries, each caused by a committed give-up or DSN", func(t *testing.T, d string, r []HookReceipt) []HookReceipt {
+			db(t, d, func(tx *bstore.Tx) error {
+				e, err := bstore.QueryTx[suppression.Entry](tx).Limit(1).Get()
+				if err != nil {
+					return err
+				}
+				e.Code = 599
+				return tx.Update(&e)
+			})
+			return r
+		}},
 		{"hook left behind", "outbox and webhook queue empty after the drain", func(t *testing.T, d string, r []HookReceipt) []HookReceipt {
 			db(t, d, func(tx *bstore.Tx) error {
 				return tx.Insert(&webhook.Hook{Account: AccountKeep, URL: "http://127.0.0.1:1/", NextAttempt: now})

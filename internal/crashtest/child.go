@@ -426,7 +426,7 @@ func (c *child) write(ctx context.Context, op string, fn func(tx *bstore.Tx, rec
 		c.subs = rec.Sub
 	}
 	c.h.Kick()
-	return c.journal.write(Record{Seq: rec.Seq, Run: c.cfg.Run, Confirm: true})
+	return c.journal.confirm(rec.Seq, c.cfg.Run)
 }
 
 func outcomeRecs(outs []queue.Outcome, msgs []queue.Msg, call int, attempt bool, code int) []MsgRec {

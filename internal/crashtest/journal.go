@@ -106,6 +106,14 @@ func (j *journal) write(r Record) error {
 	return nil
 }
 
+// confirm writes the confirmation of transaction seq, after its commit.
+func (j *journal) confirm(seq int64, run int) error {
+	if _, err := fmt.Fprintf(j.f, "{\"seq\":%d,\"run\":%d,\"confirm\":true}\n", seq, run); err != nil {
+		return fmt.Errorf("crashtest: writing journal: %w", err)
+	}
+	return nil
+}
+
 // readJournal returns the records of the journal at path. A last line
 // without newline (a torn write) is ignored and reported as torn.
 func readJournal(path string) (recs []Record, torn bool, err error) {
