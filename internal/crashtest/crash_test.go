@@ -21,6 +21,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"go.uber.org/goleak"
 
 	"github.com/bouncekit/bouncekit/webhook"
 )
@@ -49,7 +50,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envChild) == "1" {
 		os.Exit(childMain())
 	}
-	os.Exit(m.Run())
+	// No reader of a child's output outlives its test.
+	goleak.VerifyTestMain(m)
 }
 
 func childMain() int {
