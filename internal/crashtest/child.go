@@ -103,6 +103,11 @@ func RunChild(ctx context.Context, cfg ChildConfig) (rerr error) {
 	defer cancel()
 	c := &child{cfg: cfg, notify: make(chan struct{}, 1), late: map[int64]bool{}}
 
+	for _, f := range []string{journalFile, dsnFile} {
+		if err := trimTorn(filepath.Join(cfg.Dir, f)); err != nil {
+			return err
+		}
+	}
 	recs, _, err := readJournal(filepath.Join(cfg.Dir, journalFile))
 	if err != nil {
 		return err

@@ -139,6 +139,26 @@ func readJournal(path string) (recs []Record, torn bool, err error) {
 	return recs, torn, sc.Err()
 }
 
+// trimTorn cuts a last line without newline from the file at path. A
+// SIGKILL can interrupt a write of more than a page: the journal intent
+// it held was not committed (the commit follows the write), and a DSN
+// whose line was torn was not reported delivered, so it comes again.
+func trimTorn(path string) error {
+	buf, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("crashtest: reading %s: %w", path, err)
+	}
+	if len(buf) == 0 || buf[len(buf)-1] == '\n' {
+		return nil
+	}
+	if err := os.Truncate(path, int64(bytes.LastIndexByte(buf, '\n')+1)); err != nil {
+		return fmt.Errorf("crashtest: cutting torn line: %w", err)
+	}
+	return nil
+}
+
 // DSNLine is one DSN handed to the child's DSNDeliverer.
 type DSNLine struct {
 	OutboxID  int64
