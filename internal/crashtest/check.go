@@ -70,6 +70,7 @@ type modelMsg struct {
 	event         string
 	attempts      int64
 	results       int
+	codes         []int // Reply code of each result, oldest first.
 	failedDSN     int
 	delayedDSN    int
 	gaveUp        bool // By FailMsgs or Due (a failure DSN is due).
@@ -197,7 +198,7 @@ func Check(ctx context.Context, dir string, receipts []HookReceipt, kills, runs,
 	if err := c.dsns(dir, model, committedDSNs); err != nil {
 		return nil, err
 	}
-	c.hooks(receipts, committedHooks)
+	c.hooks(receipts, committedHooks, model)
 	c.suppression(supp, entries, model)
 
 	for _, what := range c.order {
@@ -381,6 +382,7 @@ func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*mo
 					continue
 				}
 				mm.results++
+				mm.codes = append(mm.codes, m.Code)
 				mm.event = "failed"
 				continue
 			}
@@ -396,6 +398,7 @@ func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*mo
 				model[m.ID] = mm
 				if m.Result == string(queue.ResultSuppressed) {
 					mm.results++
+					mm.codes = append(mm.codes, 0)
 					mm.settle(m, "suppressed")
 					if m.Retired != (mm.account == AccountKeep) {
 						c.fail(msgWhat, "message %d of account %s: retired %v", m.ID, mm.account, m.Retired)
@@ -408,6 +411,7 @@ func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*mo
 				continue
 			}
 			mm.results++
+			mm.codes = append(mm.codes, m.Code)
 			if m.Attempt {
 				mm.attempts++
 			}
@@ -485,14 +489,14 @@ func (c *checker) database(model map[int64]*modelMsg, msgs []queue.Msg, retired 
 		case "queued":
 			if !isQ || isR {
 				c.fail(what, "message %d should be queued: queued %v, retired %v", id, isQ, isR)
-			} else if q.Attempts != mm.attempts || len(q.Results) != mm.results {
-				c.fail(what, "queued message %d: %d attempts, %d results; journal: %d, %d", id, q.Attempts, len(q.Results), mm.attempts, mm.results)
+			} else if q.Attempts != mm.attempts || len(q.Results) != mm.results || !sameCodes(q.Results, mm.codes) {
+				c.fail(what, "queued message %d: %d attempts, results %v; journal: %d, %v", id, q.Attempts, resultCodes(q.Results), mm.attempts, mm.codes)
 			}
 		case "retired":
 			if isQ || !isR {
 				c.fail(what, "message %d should be retired: queued %v, retired %v", id, isQ, isR)
-			} else if r.Attempts != mm.attempts || len(r.Results) != mm.results || r.Event != mm.event {
-				c.fail(what, "retired message %d: %d attempts, %d results, %s; journal: %d, %d, %s", id, r.Attempts, len(r.Results), r.Event, mm.attempts, mm.results, mm.event)
+			} else if r.Attempts != mm.attempts || len(r.Results) != mm.results || !sameCodes(r.Results, mm.codes) || r.Event != mm.event || r.SenderAccount != mm.account || r.RecipientAddress != mm.rcpt {
+				c.fail(what, "retired message %d: %d attempts, results %v, %s; journal: %d, %v, %s", id, r.Attempts, resultCodes(r.Results), r.Event, mm.attempts, mm.codes, mm.event)
 			}
 		case "removed":
 			if isQ || isR {
@@ -518,6 +522,26 @@ func (c *checker) database(model map[int64]*modelMsg, msgs []queue.Msg, retired 
 	for _, k := range keys {
 		c.states = append(c.states, Row{What: "  " + strings.TrimSpace(k), Count: states[k]})
 	}
+}
+
+func resultCodes(results []queue.MsgResult) []int {
+	codes := make([]int, len(results))
+	for i, r := range results {
+		codes[i] = r.Code
+	}
+	return codes
+}
+
+func sameCodes(results []queue.MsgResult, codes []int) bool {
+	if len(results) != len(codes) {
+		return false
+	}
+	for i, r := range results {
+		if r.Code != codes[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // drained checks that the final run left nothing pending.
@@ -557,6 +581,9 @@ func (c *checker) dsns(dir string, model map[int64]*modelMsg, committed map[stri
 		if d.Kind != l.Kind || d.MsgID != l.MsgID || d.ID != l.OutboxID {
 			c.fail(what, "dsn %s delivered as %s/%d/%d, committed as %s/%d/%d", l.MessageID, l.Kind, l.MsgID, l.OutboxID, d.Kind, d.MsgID, d.ID)
 		}
+		if mm := model[l.MsgID]; mm == nil || mm.account != l.Account {
+			c.fail(what, "dsn %s about message %d delivered to account %s", l.MessageID, l.MsgID, l.Account)
+		}
 	}
 	for id, d := range committed {
 		if seen[id] == 0 {
@@ -569,7 +596,7 @@ func (c *checker) dsns(dir string, model map[int64]*modelMsg, committed map[stri
 }
 
 // hooks checks the receiver's requests against the committed hooks.
-func (c *checker) hooks(receipts []HookReceipt, committed map[int64]HookRec) {
+func (c *checker) hooks(receipts []HookReceipt, committed map[int64]HookRec, model map[int64]*modelMsg) {
 	const what = "webhooks delivered (at least once, same webhook-id)"
 	ok := map[int64]int{}
 	attempts := 0
@@ -587,6 +614,9 @@ func (c *checker) hooks(receipts []HookReceipt, committed map[int64]HookRec) {
 		}
 		if h.Event != r.Event || h.MsgID != r.MsgID || !strings.EqualFold(h.Recipient, r.Recipient) {
 			c.fail(what, "webhook %s received as %s/%d/%s, committed as %s/%d/%s", r.WebhookID, r.Event, r.MsgID, r.Recipient, h.Event, h.MsgID, h.Recipient)
+		}
+		if mm := model[r.MsgID]; r.MsgID != 0 && (mm == nil || mm.account != r.Account) {
+			c.fail(what, "webhook %s about message %d posted to account %s", r.WebhookID, r.MsgID, r.Account)
 		}
 		if r.BadSig {
 			c.fail(what, "webhook %s: signature does not verify", r.WebhookID)

@@ -89,6 +89,17 @@ func TestCheckDetects(t *testing.T) {
 			})
 			return r
 		}},
+		{"result of an attempt changed", "messages added, each in exactly one place", func(t *testing.T, d string, r []HookReceipt) []HookReceipt {
+			db(t, d, func(tx *bstore.Tx) error {
+				m, err := bstore.QueryTx[queue.MsgRetired](tx).FilterFn(func(m queue.MsgRetired) bool { return len(m.Results) > 0 }).Limit(1).Get()
+				if err != nil {
+					return err
+				}
+				m.Results[0].Code = 299
+				return tx.Update(&m)
+			})
+			return r
+		}},
 		{"message nobody added", "messages added, each in exactly one place", func(t *testing.T, d string, r []HookReceipt) []HookReceipt {
 			db(t, d, func(tx *bstore.Tx) error {
 				return tx.Insert(&queue.Msg{SenderAccount: AccountKeep, RecipientAddress: "ok-1@a.example", NextAttempt: now.Add(time.Hour)})
