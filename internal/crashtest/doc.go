@@ -32,7 +32,22 @@
 // attempt and its FailMsgs repeats the same outcome after the restart. Two
 // accounts are used: "keep" keeps retired messages for a year, "drop"
 // keeps none (KeepRetired negative), so Check knows where each message must
-// be. Both subscribe to every webhook event.
+// be. Both subscribe to every webhook event. DSNs that come back for the
+// drop account carry no original message while dropDSNOriginal is off
+// (see TestIncomingSiblingBug).
+//
+// # The checks
+//
+// Check replays the committed records and compares: every message added
+// is queued, retired or removed as its account says, with the attempts,
+// result codes and event the journal recorded, and nothing else is in the
+// queue; every give-up has exactly one failure DSN and every message at
+// most one delayed DSN, each handed to the deliverer at least once under
+// its committed Message-ID; every committed webhook reached the receiver
+// with a 2xx answer under its webhook-id and payload, and nothing else
+// did; every suppression entry was added by a committed outcome with its
+// code and source; nothing is left in the outbox or the webhook queue.
+// TestCheckDetects breaks each of these once to show that Check sees it.
 //
 // scripts/crash runs the long version (500 kills by default).
 package crashtest
