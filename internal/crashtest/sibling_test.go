@@ -1,0 +1,126 @@
+package crashtest
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/queue"
+	"github.com/bouncekit/bouncekit/queue/queuetest"
+	"github.com/bouncekit/bouncekit/suppression"
+)
+
+// TestIncomingSiblingBug is the regression test for what the crash
+// workload found: a submission to two recipients; the first is delivered
+// and then bounces later, the second is still queued. The DSN names the
+// first recipient and returns the original's Message-ID. It must never be
+// recorded on the second recipient's message or suppress its address.
+//
+// With KeepRetired negative the delivered message is gone, so the
+// Message-ID lookup finds only the queued sibling, and match's "single
+// candidate for a single-recipient report" fallback (meant for aliases
+// and forwards) takes it although its recipient differs.
+func TestIncomingSiblingBug(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		keep time.Duration
+		bug  string
+	}{
+		{"keep retired", 24 * time.Hour, ""},
+		{"keep none", -1, "bug: ProcessIncoming matches a DSN by Message-ID to a different, still queued recipient of the same submission when the named recipient's message was not kept (incoming_match.go match: single-candidate fallback); it records the failure on that message and suppresses that address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.bug != "" {
+				t.Skip(tc.bug)
+			}
+			ctx := context.Background()
+			db, err := bstore.Open(ctx, filepath.Join(t.TempDir(), "q.db"), nil, queue.DBTypes()...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			clock := queuetest.NewClock(clockStart)
+			supp := &suppression.Store{DB: db, Now: clock.Now}
+			h := &queue.Handler{
+				DB:           db,
+				Suppressions: supp,
+				Accounts: queue.AccountsFunc(func(string) (queue.AccountSettings, bool) {
+					return queue.AccountSettings{KeepRetired: tc.keep}, true
+				}),
+				GenerateFromIDs: true,
+				Now:             clock.Now,
+			}
+			const bounced, sibling = "late-1@a.example", "temp2-6@b.example"
+			var msgs []*queue.Msg
+			err = db.Write(ctx, func(tx *bstore.Tx) error {
+				for _, rcpt := range []string{bounced, sibling} {
+					msgs = append(msgs, &queue.Msg{SenderAccount: "acc", SenderAddress: "acc@sender.example", RecipientAddress: rcpt, MessageID: "sub1@sender.example"})
+				}
+				if _, err := h.Add(tx, msgs...); err != nil {
+					return err
+				}
+				_, err := h.DeliveredMsgs(tx, []queue.Msg{*msgs[0]}, queue.Delivery{Code: 250})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			report := &dsn.Message{
+				From:         "MAILER-DAEMON@mx.remote.example",
+				To:           "acc@sender.example",
+				MessageID:    "bounce-1@mx.remote.example",
+				Date:         clock.Now(),
+				ReportingMTA: "mx.remote.example",
+				Recipients: []dsn.Recipient{{
+					FinalRecipient: bounced,
+					Action:         dsn.ActionFailed,
+					Status:         "5.1.1",
+					DiagnosticType: "smtp",
+					DiagnosticCode: "550 5.1.1 mailbox does not exist",
+				}},
+				Original: []byte(messageText(queue.Msg{SenderAddress: "acc@sender.example", RecipientAddress: bounced, MessageID: "sub1@sender.example"})),
+				Ret:      dsn.RetHeaders,
+			}
+			var buf bytes.Buffer
+			if err := report.Compose(&buf); err != nil {
+				t.Fatal(err)
+			}
+			var res queue.IncomingResult
+			err = db.Write(ctx, func(tx *bstore.Tx) (err error) {
+				res, err = h.ProcessIncoming(tx, "acc", "acc@sender.example", buf.Bytes())
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range res.Recipients {
+				if o.MsgID == msgs[1].ID {
+					t.Errorf("dsn about %s matched message %d to %s (%s)", bounced, o.MsgID, sibling, o.Match)
+				}
+			}
+			err = db.Read(ctx, func(tx *bstore.Tx) error {
+				m := queue.Msg{ID: msgs[1].ID}
+				if err := tx.Get(&m); err != nil {
+					return err
+				}
+				if len(m.Results) != 0 {
+					t.Errorf("queued sibling got results %+v", m.Results)
+				}
+				if _, ok, err := supp.LookupTx(tx, "acc", sibling, clock.Now()); err != nil {
+					return err
+				} else if ok {
+					t.Errorf("sibling %s was suppressed", sibling)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
