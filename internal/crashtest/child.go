@@ -49,10 +49,9 @@ const (
 )
 
 // dropDSNOriginal makes the drop account's late DSNs return the original
-// header, with its Message-ID. Off while ProcessIncoming attributes such a
-// DSN to another, still queued recipient of the same submission (see
-// TestIncomingSiblingBug): the crash test is about crashes.
-const dropDSNOriginal = false
+// header, with its Message-ID, so matching by Message-ID with siblings
+// still queued is covered too (TestIncomingSiblingBug).
+const dropDSNOriginal = true
 
 // clockStart is the simulated clock of the first run.
 var clockStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
