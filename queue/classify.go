@@ -339,6 +339,29 @@ func replyReason(code int, enh enhancedCode, first string, more []string) (Reaso
 		// Only strong phrases override a specific enhanced code.
 		limit = firstWeakRule
 	}
+	if enhReason == ReasonBlocked && enh.subject == 3 && enh.detail == 2 && (code == 521 || code == 556) {
+		// RFC 7504: a 521 or 556 reply is the server's or domain's own
+		// statement that it accepts no mail, whatever postscreen does with
+		// X.3.2.
+		enhReason = ReasonNotAccept
+	}
+	r, d := textReason(code, enh, enhReason, first, more, limit)
+	if r == ReasonUserUnknown || r == ReasonHostUnknown || r == ReasonHasMoved || r == ReasonNotAccept {
+		// A reply about us (our client, HELO, sender or rate) is never a
+		// hard bounce of the recipient: "550 5.1.1 <x>: Sender address
+		// rejected: undeliverable address" is about our sender, and Exim's
+		// "Unrouteable address ... Sender verify failed" about our
+		// sender's domain.
+		if ri := matchRules(aboutUsRules[:], aboutUsIndex, first, more, len(aboutUsRules)); ri >= 0 {
+			return aboutUsRules[ri].reason, ""
+		}
+	}
+	return r, d
+}
+
+// textReason decides from the text, then the enhanced code's reason, then the
+// reply code.
+func textReason(code int, enh enhancedCode, enhReason Reason, first string, more []string, limit int) (Reason, Detail) {
 	if ri := matchText(first, more, limit); ri >= 0 {
 		r := &textRules[ri]
 		d := r.detail
@@ -507,7 +530,16 @@ func enhancedReason(c enhancedCode) (r Reason, generic bool) {
 	case 3001: // X.3.1 Mail system full.
 		return ReasonSystemFull, false
 	case 3002: // X.3.2 System not accepting network messages.
-		return ReasonNotAccept, false
+		if temp {
+			return ReasonNotAccept, false
+		}
+		// A state of the receiving system (shutdown, load), not of the
+		// address: Postfix postscreen answers "550 5.3.2 Service currently
+		// unavailable" to a client it rejects (DNSBL, pregreet and protocol
+		// tests), so this is about our client and never a hard bounce.
+		// sisimai says notaccept. A 521 or 556 reply keeps notaccept, see
+		// replyReason.
+		return ReasonBlocked, false
 	case 3003, 3005: // X.3.3 System not capable of selected features; X.3.5 incorrectly configured.
 		return ReasonSystemError, false
 	case 3004: // X.3.4 Message too big for system.

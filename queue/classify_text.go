@@ -1,5 +1,7 @@
 package queue
 
+import "strings"
+
 // Text heuristics: phrases real MTAs put in their replies, in priority order.
 // The first rule in this list that matches anywhere in the reply wins, so
 // specific phrases come before general ones ("spamhaus" before "spam",
@@ -112,6 +114,12 @@ var textRules = [...]textRule{
 	{"too many simultaneous", ReasonTooManyConn, true, ""},
 	{"connection limit", ReasonTooManyConn, true, ""},
 	{"frequency limited", ReasonTooManyConn, true, ""}, // Tencent QQ.
+	// Postfix anvil's smtpd_client_recipient_rate_limit and
+	// smtpd_client_message_rate_limit: "Error: too many recipients from
+	// 192.0.2.1", "Error: too much mail from 192.0.2.1"; a rate, not a
+	// transaction's recipient count.
+	{"too many recipients from", ReasonSpeeding, true, ""},
+	{"too much mail", ReasonSpeeding, true, ""},
 	{"too many recipients", ReasonTooManyConn, true, DetailTooManyRecipients},
 	{"too many rcpt", ReasonTooManyConn, true, DetailTooManyRecipients},
 	{"rate limit", ReasonSpeeding, true, ""},
@@ -393,9 +401,74 @@ var textRules = [...]textRule{
 	{"lookup failure", ReasonSystemError, false, ""},
 }
 
+// aboutUsRules are phrases that say a reply is about us, the sending side:
+// our client IP or host name, our HELO name, our envelope sender, our rate.
+// Such a reply is never a hard bounce of the recipient, whatever its code:
+// when the reason found from the code and textRules would be one
+// (userunknown, hostunknown, hasmoved, notaccept), the first of these rules
+// that matches decides instead (see replyReason). Only phrases that clearly
+// name the sending side are here, each from the MTA that writes it; the
+// earlier rules are the more specific.
+var aboutUsRules = [...]textRule{
+	// Postfix reject_unknown_client_hostname and
+	// reject_unknown_reverse_client_hostname: "Client host rejected: cannot
+	// find your (reverse) hostname".
+	{"cannot find your", ReasonRequirePTR, true, ""},
+	{"reverse hostname", ReasonRequirePTR, true, ""},
+	// Exim's documented host_lookup_failed ACL example: "Sender IP reverse
+	// lookup rejected".
+	{"reverse lookup", ReasonRequirePTR, true, ""},
+
+	// Postfix anvil limits (smtpd_client_connection_count_limit,
+	// smtpd_client_connection_rate_limit, smtpd_client_message_rate_limit,
+	// smtpd_client_recipient_rate_limit): "Error: too many connections
+	// from", "too much mail from", "too many recipients from".
+	{"too many connections from", ReasonTooManyConn, true, ""},
+	{"too much mail from", ReasonSpeeding, true, ""},
+	{"too many recipients from", ReasonSpeeding, true, ""},
+	{"too many messages from", ReasonSpeeding, true, ""},
+	// Exim's ratelimit ACL as documented: "Sender rate exceeds ...".
+	{"sender rate", ReasonSpeeding, true, ""},
+	{"rate limit", ReasonSpeeding, true, ""},
+
+	// Postfix restrictions on the client: "Client host rejected" (client
+	// access maps, reject_unknown_client_hostname and others),
+	// "Client host [192.0.2.1] blocked using" (reject_rbl_client).
+	{"client host", ReasonBlocked, true, ""},
+	// Postfix helo restrictions: "Helo command rejected"; Exim's documented
+	// HELO ACLs and qmail.
+	{"helo command rejected", ReasonBlocked, true, ""},
+	{"invalid helo", ReasonBlocked, true, ""},
+	{"bad helo", ReasonBlocked, true, ""},
+	{"my name was rejected", ReasonBlocked, true, ""}, // qmail.
+	// OpenSMTPD's and others' "no rDNS"-style filter texts.
+	{"your ip", ReasonBlocked, true, ""},
+	{"your host", ReasonBlocked, true, ""},
+
+	// Postfix restrictions on MAIL FROM (sender access maps,
+	// reject_unknown_sender_domain, reject_unverified_sender,
+	// reject_unlisted_sender): "Sender address rejected".
+	{"sender address rejected", ReasonRejected, true, ""},
+	// Exim verify = sender: "Sender verify failed", "Could not complete
+	// sender verify callout"; others say "sender verification".
+	{"sender verify", ReasonRejected, true, ""},
+	{"sender verification", ReasonRejected, true, ""},
+	// Sendmail check_mail: "Domain of sender address ... does not exist".
+	{"domain of sender address", ReasonRejected, true, ""},
+	{"sender domain", ReasonRejected, true, ""},
+	{"sender address", ReasonRejected, true, ""},
+	{"sender rejected", ReasonRejected, true, ""},
+	{"sender was rejected", ReasonRejected, true, ""},
+	{"sender not allowed", ReasonRejected, true, ""},
+	{"envelope sender", ReasonRejected, true, ""},
+	{"unroutable sender", ReasonRejected, true, ""}, // Exim.
+}
+
+var aboutUsIndex = buildRuleIndex(aboutUsRules[:])
+
 // textRuleIndex finds the rules that can match at a position from the
 // text's first bytes there. Read-only after init.
-var textRuleIndex = buildTextRuleIndex()
+var textRuleIndex = buildRuleIndex(textRules[:])
 
 // firstWeakRule is the index of the first weak rule: strong rules come first.
 var firstWeakRule = func() int {
@@ -419,9 +492,9 @@ type textRuleIndexes struct {
 	byFirst [256][]uint16                  // By the first byte, near a line's end.
 }
 
-func buildTextRuleIndex() *textRuleIndexes {
+func buildRuleIndex(rules []textRule) *textRuleIndexes {
 	x := &textRuleIndexes{}
-	for i, r := range textRules {
+	for i, r := range rules {
 		p := r.phrase
 		b := pairBucket(p[0], p[1])
 		x.byPair[b] = append(x.byPair[b], textRuleRef{uint16(i), key3(p[0], p[1], p[2])})
@@ -447,9 +520,17 @@ func fold(c byte) byte {
 }
 
 // matchText returns the index in textRules of the first rule below limit
-// that matches the reply, or -1. A phrase may continue on the next line:
-// replies are wrapped at spaces, and a line end matches a space in a phrase.
+// that matches the reply, or -1.
 func matchText(first string, more []string, limit int) int {
+	return matchRules(textRules[:], textRuleIndex, first, more, limit)
+}
+
+// matchRules returns the index in rules (indexed by x) of the first rule
+// below limit that matches the reply, or -1. A phrase may continue on the
+// next line: replies are wrapped at spaces, and a line end matches a space in
+// a phrase. A phrase never matches inside an address the reply echoes (see
+// inAddress): "<virus@example.org>: User unknown" is about an unknown user.
+func matchRules(rules []textRule, x *textRuleIndexes, first string, more []string, limit int) int {
 	best := limit
 	for li := 0; li <= len(more) && best > 0; li++ {
 		s := first
@@ -461,27 +542,33 @@ func matchText(first string, more []string, limit int) int {
 			if i > 0 && isLetter(s[i-1]) {
 				continue
 			}
+			// The address check runs only for a position where a phrase
+			// matched, which is rare: text without a match pays nothing.
 			if i+2 < len(s) {
 				b0, b1 := fold(s[i]), fold(s[i+1])
 				key := key3(b0, b1, fold(s[i+2]))
-				for _, ref := range textRuleIndex.byPair[pairBucket(b0, b1)] {
+				for _, ref := range x.byPair[pairBucket(b0, b1)] {
 					if int(ref.index) >= best {
 						break
 					}
-					if ref.key == key && hasPrefixFold(s[i:], next, textRules[ref.index].phrase) {
-						best = int(ref.index)
+					if ref.key == key && hasPrefixFold(s[i:], next, rules[ref.index].phrase) {
+						if !inAddress(s, i) {
+							best = int(ref.index)
+						}
 						break
 					}
 				}
 				continue
 			}
 			// The last bytes of a line: a phrase may go on in the next.
-			for _, ri := range textRuleIndex.byFirst[fold(s[i])] {
+			for _, ri := range x.byFirst[fold(s[i])] {
 				if int(ri) >= best {
 					break
 				}
-				if hasPrefixFold(s[i:], next, textRules[ri].phrase) {
-					best = int(ri)
+				if hasPrefixFold(s[i:], next, rules[ri].phrase) {
+					if !inAddress(s, i) {
+						best = int(ri)
+					}
 					break
 				}
 			}
@@ -491,6 +578,51 @@ func matchText(first string, more []string, limit int) int {
 		return -1
 	}
 	return best
+}
+
+// inAddress reports whether position i of a reply line is inside an email
+// address the reply echoes, whose words are not words of the reply: a bare
+// addr-spec ("spamtrap@example.org", also its domain), an angle-bracketed
+// path without spaces ("<virus>", "<quota@example.org>", Postfix's
+// "<helo.example>"), or a quoted localpart ("\"mailbox full\"@example.org",
+// RFC 5321 section 4.1.2). Host names and URLs outside angle brackets stay
+// words: "blocked using zen.spamhaus.org" names the block list.
+func inAddress(s string, i int) bool {
+	// The token around i, up to spaces and the punctuation that encloses
+	// addresses in replies.
+	start := i
+	for start > 0 && !isAddressDelim(s[start-1]) {
+		start--
+	}
+	end := i
+	for end < len(s) && !isAddressDelim(s[end]) {
+		end++
+	}
+	if strings.IndexByte(s[start:end], '@') >= 0 {
+		return true
+	}
+	if start > 0 && s[start-1] == '<' && end < len(s) && s[end] == '>' {
+		// A path without "@": a bare localpart or a HELO name. A URL in
+		// angle brackets ("<https://...>") stays words.
+		return strings.IndexByte(s[start:end], ':') < 0 && strings.IndexByte(s[start:end], '/') < 0
+	}
+	// A quoted localpart: i between a pair of quotes, the closing one
+	// followed by "@".
+	if strings.Count(s[:i], "\"")%2 == 1 {
+		if q := strings.IndexByte(s[i:], '"'); q >= 0 && i+q+1 < len(s) && s[i+q+1] == '@' {
+			return true
+		}
+	}
+	return false
+}
+
+// isAddressDelim reports whether c ends an address token in a reply line.
+func isAddressDelim(c byte) bool {
+	switch c {
+	case ' ', '\t', '<', '>', '(', ')', '[', ']', ',', ';', ':', '"', '\'', '=':
+		return true
+	}
+	return false
 }
 
 // hasPrefixFold reports whether s starts with the lower-case phrase, ignoring
