@@ -339,11 +339,18 @@ func replyReason(code int, enh enhancedCode, first string, more []string) (Reaso
 		// Only strong phrases override a specific enhanced code.
 		limit = firstWeakRule
 	}
-	if enhReason == ReasonBlocked && enh.subject == 3 && enh.detail == 2 && (code == 521 || code == 556) {
-		// RFC 7504: a 521 or 556 reply is the server's or domain's own
-		// statement that it accepts no mail, whatever postscreen does with
-		// X.3.2.
-		enhReason = ReasonNotAccept
+	if enh.class == 5 && enh.subject == 3 && enh.detail == 2 {
+		// X.3.2 under a permanent reply is Postfix postscreen's answer to a
+		// client it rejects ("521 5.3.2 Service currently unavailable" for
+		// its access list, "550 5.3.2" for other tests), also under RFC
+		// 7504's 521: about our client unless the text says the host
+		// accepts no mail ("521 5.3.2 mail.example.org does not accept
+		// mail") or a strong phrase says more.
+		if ri := matchText(first, more, len(textRules)); ri >= 0 && (textRules[ri].strong || textRules[ri].reason == ReasonNotAccept) {
+			limit = len(textRules)
+		} else {
+			return ReasonBlocked, ""
+		}
 	}
 	r, d := textReason(code, enh, enhReason, first, more, limit)
 	if r == ReasonUserUnknown || r == ReasonHostUnknown || r == ReasonHasMoved || r == ReasonNotAccept {
@@ -534,11 +541,9 @@ func enhancedReason(c enhancedCode) (r Reason, generic bool) {
 			return ReasonNotAccept, false
 		}
 		// A state of the receiving system (shutdown, load), not of the
-		// address: Postfix postscreen answers "550 5.3.2 Service currently
-		// unavailable" to a client it rejects (DNSBL, pregreet and protocol
-		// tests), so this is about our client and never a hard bounce.
-		// sisimai says notaccept. A 521 or 556 reply keeps notaccept, see
-		// replyReason.
+		// address, and Postfix postscreen's reply to a client it rejects:
+		// never a hard bounce by itself. sisimai says notaccept. See
+		// replyReason for the texts that still make it notaccept.
 		return ReasonBlocked, false
 	case 3003, 3005: // X.3.3 System not capable of selected features; X.3.5 incorrectly configured.
 		return ReasonSystemError, false

@@ -48,6 +48,8 @@ func TestClassifyAddressesAreNotWords(t *testing.T) {
 		{"552 5.2.2 <full@example.org>: mailbox full", ReasonMailboxFull},
 		{"450 4.2.0 <greylist@example.org>: Recipient address rejected: Greylisted", ReasonOnHold},
 		{"550 \"User unknown\" for this address", ReasonUserUnknown},
+		{"550 5.1.7 <virus@example.org>: Sender address rejected: undeliverable address: unknown user: \"virus\"", ReasonRejected},
+		{"504 5.5.2 <x@localhost>: Sender address rejected: need fully-qualified address", ReasonRejected},
 		{"550 permanent failure for one or more recipients (x@example.org:blocked)", ReasonBlocked},
 	}
 	for _, c := range cases {
@@ -71,7 +73,8 @@ func TestInAddress(t *testing.T) {
 		{"<helo.example>: Helo command rejected", "helo.example", true},
 		{"\"the virus box\"@example.org unknown", "virus", true},
 		{"virus found", "virus", false},
-		{"\"virus\" found in <x@example.org>", "virus", false},
+		{"\"virus found\" in <x@example.org>", "virus", false},
+		{"unknown user: \"virus\"", "virus", true},
 		{"blocked using zen.spamhaus.org", "spamhaus", false},
 		{"see <https://www.spamhaus.org/q>", "spamhaus", false},
 		{"x@example.org:blocked", "blocked", false},
@@ -118,6 +121,8 @@ func TestClassifyAboutUsNeverHardBounce(t *testing.T) {
 		{"postfix postscreen", "550 5.3.2 Service currently unavailable", ReasonBlocked},
 		{"postfix postscreen", "550 5.3.2 Service unavailable", ReasonBlocked},
 		{"postfix postscreen", "550 5.3.2", ReasonBlocked},
+		{"postfix postscreen", "521 5.3.2 Service currently unavailable", ReasonBlocked},
+		{"postfix postscreen", "521 5.3.2 mx.example.org Service currently unavailable", ReasonBlocked},
 		// Postfix anvil rate limits under a 5.x code someone configured.
 		{"postfix", "550 5.1.1 Error: too much mail from 192.0.2.9", ReasonSpeeding},
 		{"postfix", "550 5.1.1 Error: too many recipients from 192.0.2.9", ReasonSpeeding},

@@ -150,6 +150,12 @@ var textRules = [...]textRule{
 	{"postgrey", ReasonOnHold, true, DetailGreylisted},
 	{"not yet authorized", ReasonOnHold, true, DetailGreylisted}, // greylistd.
 
+	// Postfix names the address in every sender restriction's reply
+	// ("<x>: Sender address rejected: need fully-qualified address" under
+	// 504 5.5.2, "... undeliverable address" under 5.1.7 or 5.1.1): our
+	// envelope sender, whatever the code.
+	{"sender address rejected", ReasonRejected, true, ""},
+
 	{"recipient preferences", ReasonFiltered, true, ""}, // Facebook, under 5.1.1.
 
 	// Microsoft uses 5.1.10 (null MX in the registry) for unknown recipients,
@@ -221,7 +227,6 @@ var textRules = [...]textRule{
 
 	// The envelope sender, before "domain not found" and "user unknown":
 	// Postfix "Sender address rejected: Domain not found".
-	{"sender address rejected", ReasonRejected, false, ""},
 	{"sender rejected", ReasonRejected, false, ""},
 	{"sender was rejected", ReasonRejected, false, ""},
 	{"sender verify", ReasonRejected, false, ""},
@@ -584,8 +589,9 @@ func matchRules(rules []textRule, x *textRuleIndexes, first string, more []strin
 // address the reply echoes, whose words are not words of the reply: a bare
 // addr-spec ("spamtrap@example.org", also its domain), an angle-bracketed
 // path without spaces ("<virus>", "<quota@example.org>", Postfix's
-// "<helo.example>"), or a quoted localpart ("\"mailbox full\"@example.org",
-// RFC 5321 section 4.1.2). Host names and URLs outside angle brackets stay
+// "<helo.example>"), a quoted localpart ("\"mailbox full\"@example.org",
+// RFC 5321 section 4.1.2) or a quoted word (Postfix's "unknown user:
+// \"virus\""). Host names and URLs outside angle brackets stay
 // words: "blocked using zen.spamhaus.org" names the block list.
 func inAddress(s string, i int) bool {
 	// The token around i, up to spaces and the punctuation that encloses
@@ -607,7 +613,11 @@ func inAddress(s string, i int) bool {
 		return strings.IndexByte(s[start:end], ':') < 0 && strings.IndexByte(s[start:end], '/') < 0
 	}
 	// A quoted localpart: i between a pair of quotes, the closing one
-	// followed by "@".
+	// followed by "@", or a quoted string without spaces, as Postfix's
+	// local(8) echoes a user name: "unknown user: \"virus\"".
+	if start > 0 && s[start-1] == '"' && end < len(s) && s[end] == '"' {
+		return true
+	}
 	if strings.Count(s[:i], "\"")%2 == 1 {
 		if q := strings.IndexByte(s[i:], '"'); q >= 0 && i+q+1 < len(s) && s[i+q+1] == '@' {
 			return true
