@@ -82,6 +82,20 @@ func asClientErrors(reply string) []error {
 	return []error{gs, &textproto.Error{Code: code, Msg: msg}}
 }
 
+// liveReasonGaps are replies whose text does not say what the
+// documentation of the restriction behind them says: the classifier cannot
+// read the labelled reason from them, and gives the reason here instead
+// (asserted, so a change shows). None of them is a wrong hard-bounce
+// verdict.
+var liveReasonGaps = map[string]struct {
+	got Reason
+	why string
+}{
+	"550 Unrouteable address":                        {ReasonHostUnknown, "Exim says this for an unknown local user and an unknown domain alike; both are hard bounces"},
+	"550 Administrative prohibition":                 {ReasonPolicyViolation, "Exim's default ACL text names no check (here reverse DNS or HELO verification)"},
+	"451 Temporary local problem - please try later": {ReasonSystemError, "Exim's text for any verification that could not complete (here the sender domain's DNS)"},
+}
+
 // The live reply set: every row's hard-bounce verdict must be right (a false
 // hard bounce suppresses a working address), and so must its permanence.
 // Reasons are asserted too; the accuracy summary is logged.
@@ -114,6 +128,9 @@ func TestClassifyLiveReplies(t *testing.T) {
 				x.hard++
 			}
 		}
+		if gap, ok := liveReasonGaps[r.reply]; ok && f.Reason != r.reason {
+			t.Logf("%s: reason %s, labelled %s: %s", name, f.Reason, r.reason, gap.why)
+		}
 		t.Run(name, func(t *testing.T) {
 			for i, err := range append([]error{ParseReply(r.reply)}, asClientErrors(r.reply)...) {
 				f := Classify(err)
@@ -123,8 +140,12 @@ func TestClassifyLiveReplies(t *testing.T) {
 				if f.Permanent != r.permanent {
 					t.Errorf("client %d: %q: permanent %v, want %v", i, r.reply, f.Permanent, r.permanent)
 				}
-				if f.Reason != r.reason {
-					t.Errorf("client %d: %q: reason %s, want %s (%s)", i, r.reply, f.Reason, r.reason, r.doc)
+				want := r.reason
+				if gap, ok := liveReasonGaps[r.reply]; ok {
+					want = gap.got
+				}
+				if f.Reason != want {
+					t.Errorf("client %d: %q: reason %s, want %s (%s)", i, r.reply, f.Reason, want, r.doc)
 				}
 			}
 		})

@@ -62,6 +62,11 @@ var textRules = [...]textRule{
 	{"ip name lookup failed", ReasonRequirePTR, true, ""}, // Sendmail.
 	{"mismatches client ip", ReasonRequirePTR, true, ""},
 
+	// A local block list of envelope senders, before the block lists of
+	// client addresses: Debian exim4-config's "sender envelope address
+	// x@example.net is locally blacklisted here".
+	{"sender envelope address", ReasonRejected, true, ""},
+
 	// Block lists, before reputation ("blocked using Barracuda Reputation")
 	// and spam ("spamhaus").
 	{"blacklisted url", ReasonSpamDetected, true, ""}, // URIBL: the content, not our IP.
@@ -123,6 +128,7 @@ var textRules = [...]textRule{
 	{"too many recipients", ReasonTooManyConn, true, DetailTooManyRecipients},
 	{"too many rcpt", ReasonTooManyConn, true, DetailTooManyRecipients},
 	{"rate limit", ReasonSpeeding, true, ""},
+	{"sender rate", ReasonSpeeding, true, ""},                // Exim's documented ratelimit ACL: "Sender rate exceeds".
 	{"receiving mail too quickly", ReasonSpeeding, true, ""}, // Gmail 4.2.1.
 	{"receiving mail at a rate", ReasonSpeeding, true, ""},   // Gmail 4.2.1 and 5.2.1.
 	{"too many messages", ReasonSpeeding, true, ""},
@@ -230,6 +236,7 @@ var textRules = [...]textRule{
 	{"sender rejected", ReasonRejected, false, ""},
 	{"sender was rejected", ReasonRejected, false, ""},
 	{"sender verify", ReasonRejected, false, ""},
+	{"sender verification", ReasonRejected, false, ""}, // Debian exim4-config: "Sender verification failed".
 	{"sender domain", ReasonRejected, false, ""},
 	{"domain of sender address", ReasonRejected, false, ""},
 	{"purported responsible address", ReasonRejected, false, ""},

@@ -82,8 +82,11 @@ func scenarios() []scenario {
 	for _, lp := range []string{"bob", "virus", "spamtrap", "greylist", "reputation", "dnsbl", "spamhaus", "blocked", "quota", "mailbox.full", "rate-limit", "sender-verify"} {
 		add(scenario{mta: "postfix", server: "postfix", id: "unknown-user-" + lp, rcpts: rcpt(lp, "example.org"),
 			want: label{"rcpt", "userunknown", true, true, "LOCAL_RECIPIENT_README: User unknown in local recipient table"}})
-		add(scenario{mta: "exim", server: "exim", id: "unknown-user-" + lp, rcpts: rcpt(lp, "example.org"),
-			want: label{"rcpt", "userunknown", true, true, "spec 42.2 verify = recipient: the local domain has no such user"}})
+		if lp == "bob" || lp == "virus" {
+			// Exim's reply does not echo the address: two rows are enough.
+			add(scenario{mta: "exim", server: "exim", id: "unknown-user-" + lp, rcpts: rcpt(lp, "example.org"),
+				want: label{"rcpt", "userunknown", true, true, "spec 42.2 verify = recipient: the local domain has no such user"}})
+		}
 		add(scenario{mta: "opensmtpd", server: "opensmtpd", id: "unknown-user-" + lp, rcpts: rcpt(lp, "example.org"),
 			want: label{"rcpt", "userunknown", true, true, "smtpd.conf(5) action local: the recipient is not a local user"}})
 	}
@@ -162,11 +165,13 @@ func scenarios() []scenario {
 	add(scenario{mta: "exim", server: "exim", id: "sender-domain-tempfail", from: "x@tempfail.example.net", rcpts: rcpt("alice", "example.org"),
 		want: label{"rcpt", "rejected", false, false, "spec 42.26 verify = sender: the lookup failed for now"}})
 	add(scenario{mta: "exim", server: "exim", id: "sender-access", from: "blocked@example.net", rcpts: rcpt("alice", "example.org"),
-		want: label{"mail", "rejected", true, false, "spec 42 deny senders = (acl_smtp_mail): our sender"}})
+		want: label{"rcpt", "rejected", true, false, "Debian exim4-config check_rcpt: locally blacklisted sender address"}})
+	add(scenario{mta: "exim", server: "exim", id: "client-access", client: "127.0.0.14", rcpts: rcpt("alice", "example.org"),
+		want: label{"rcpt", "blocked", true, false, "Debian exim4-config check_rcpt: locally blacklisted client address"}})
 	add(scenario{mta: "exim", server: "exim", id: "message-size", rcpts: rcpt("alice", "example.org"), size: 40000,
 		want: label{"data-end", "mesgtoobig", true, false, "spec message_size_limit"}})
 	add(scenario{mta: "exim", server: "exim", id: "message-rate", client: "127.0.0.15", rcpts: rcpt("alice", "example.org"), repeat: 3,
-		want: label{"mail", "speeding", false, false, "spec 42.38 ratelimit (the spec's example message): our rate"}})
+		want: label{"mail", "speeding", false, false, "spec 42.38 ratelimit (the spec's example, defer): our rate"}})
 	add(scenario{mta: "exim", server: "exim", id: "greylist", from: "grey@example.net", rcpts: rcpt("alice", "example.org"),
 		want: label{"rcpt", "onhold", false, false, "spec 42 defer ACL as greylisting"}})
 
