@@ -94,6 +94,7 @@ var liveReasonGaps = map[string]struct {
 	"550 Unrouteable address":                        {ReasonHostUnknown, "Exim says this for an unknown local user and an unknown domain alike; both are hard bounces"},
 	"550 Administrative prohibition":                 {ReasonPolicyViolation, "Exim's default ACL text names no check (here reverse DNS or HELO verification)"},
 	"451 Temporary local problem - please try later": {ReasonSystemError, "Exim's text for any verification that could not complete (here the sender domain's DNS)"},
+	"550 Invalid recipient: <alice@example.org>":     {ReasonNoRelaying, "OpenSMTPD's one text for any envelope its ruleset rejects (here a rule on our sender)"},
 }
 
 // The live reply set: every row's hard-bounce verdict must be right (a false

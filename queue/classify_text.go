@@ -56,6 +56,7 @@ var textRules = [...]textRule{
 	{"no ptr", ReasonRequirePTR, true, ""},
 	{"reverse dns", ReasonRequirePTR, true, ""},
 	{"rdns", ReasonRequirePTR, true, ""},
+	{"fcrdns", ReasonRequirePTR, true, ""}, // Forward-confirmed reverse DNS, e.g. OpenSMTPD's builtin filter.
 	{"reverse lookup", ReasonRequirePTR, true, ""},
 	{"reverse hostname", ReasonRequirePTR, true, ""}, // Postfix reject_unknown_reverse_client_hostname.
 	{"cannot find your hostname", ReasonRequirePTR, true, ""},
@@ -164,6 +165,11 @@ var textRules = [...]textRule{
 
 	{"recipient preferences", ReasonFiltered, true, ""}, // Facebook, under 5.1.1.
 
+	// OpenSMTPD answers a recipient its alias or virtual table cannot
+	// expand, an unknown user, with "524 5.2.4 Mailing list expansion
+	// problem: <x@example.org>", the registry's text for X.2.4.
+	{"mailing list expansion problem", ReasonUserUnknown, true, ""},
+
 	// Microsoft uses 5.1.10 (null MX in the registry) for unknown recipients,
 	// and 5.4.1 with AS(201806281) for directory based edge blocking of
 	// unknown recipients.
@@ -207,6 +213,8 @@ var textRules = [...]textRule{
 	{"invalid ip for sending", ReasonBlocked, false, ""},
 	{"smtp server of your isp", ReasonBlocked, false, ""}, // "Please use the smtp server of your ISP": dynamic IPs.
 	{"client host rejected", ReasonBlocked, false, ""},
+	{"your ip", ReasonBlocked, false, ""}, // Admins' filter texts, e.g. OpenSMTPD's builtin filters.
+	{"your helo", ReasonBlocked, false, ""},
 
 	{"account is blocked", ReasonSuspend, false, ""}, // Orange, before "blocked".
 	{"disabled", ReasonSuspend, false, ""},
@@ -288,6 +296,12 @@ var textRules = [...]textRule{
 	{"no such address", ReasonUserUnknown, false, ""},
 	{"unknown recipient", ReasonUserUnknown, false, ""},
 	{"recipient unknown", ReasonUserUnknown, false, ""},
+	// OpenSMTPD's fixed "550 Invalid recipient: <x@example.org>" says only
+	// that no rule of its ruleset accepted the envelope: relaying denied,
+	// and also a "match mail-from <table> reject" rule about our sender,
+	// so it is no proof that the recipient does not exist. Others' "Invalid
+	// recipient" without the colon is an unknown user.
+	{"invalid recipient:", ReasonNoRelaying, false, ""},
 	{"invalid recipient", ReasonUserUnknown, false, ""},
 	{"no valid recipients", ReasonUserUnknown, false, ""},
 	{"user not found", ReasonUserUnknown, false, ""},

@@ -88,7 +88,7 @@ func scenarios() []scenario {
 				want: label{"rcpt", "userunknown", true, true, "spec 42.2 verify = recipient: the local domain has no such user"}})
 		}
 		add(scenario{mta: "opensmtpd", server: "opensmtpd", id: "unknown-user-" + lp, rcpts: rcpt(lp, "example.org"),
-			want: label{"rcpt", "userunknown", true, true, "smtpd.conf(5) action local: the recipient is not a local user"}})
+			want: label{"rcpt", "userunknown", true, true, "smtpd.conf(5) action virtual <users>: the recipient is not in the virtual table"}})
 	}
 
 	// Postfix: relay, client, HELO and sender restrictions (postconf(5)).
@@ -179,7 +179,7 @@ func scenarios() []scenario {
 	add(scenario{mta: "opensmtpd", server: "opensmtpd", id: "relay-denied", rcpts: rcpt("x", "example.com"),
 		want: label{"rcpt", "norelaying", true, false, "smtpd.conf(5): no match rule for a remote domain"}})
 	add(scenario{mta: "opensmtpd", server: "opensmtpd", id: "sender-reject", from: "blocked@example.net", rcpts: rcpt("alice", "example.org"),
-		want: label{"rcpt", "rejected", true, false, "smtpd.conf(5) match mail-from <table> reject: our sender"}})
+		want: label{"rcpt", "rejected", true, false, "smtpd.conf(5) match mail-from <table> reject: our sender (OpenSMTPD answers Invalid recipient)"}})
 	add(scenario{mta: "opensmtpd", server: "opensmtpd", id: "message-size", rcpts: rcpt("alice", "example.org"), size: 40000,
 		want: label{"data-end", "mesgtoobig", true, false, "smtpd.conf(5) smtp max-message-size"}})
 	add(scenario{mta: "opensmtpd", server: "opensmtpd", id: "client-no-ptr", client: "127.0.0.11", rcpts: rcpt("alice", "example.org"),
