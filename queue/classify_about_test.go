@@ -189,3 +189,61 @@ func TestAboutUsRules(t *testing.T) {
 		}
 	}
 }
+
+// The rules the live reply set led to, on variants of the texts: other
+// addresses, codes, wording around them, and the forms that must not match.
+func TestClassifyLiveRuleVariants(t *testing.T) {
+	cases := []struct {
+		reply  string
+		reason Reason
+		perm   bool
+		hard   bool
+	}{
+		// Postfix postscreen: X.3.2 is about our client, under 521 too.
+		{"521 5.3.2 Service currently unavailable", ReasonBlocked, true, false},
+		{"521 5.3.2 mx.example.org Service currently unavailable", ReasonBlocked, true, false},
+		{"550 5.3.2 Service currently unavailable", ReasonBlocked, true, false},
+		{"421 4.3.2 All server ports are busy", ReasonNotAccept, false, false},
+		{"521 5.3.2 mail.example.org does not accept mail", ReasonNotAccept, true, true},
+		{"521 5.3.2 Service unavailable; client [192.0.2.1] blocked using zen.spamhaus.org", ReasonBlocked, true, false},
+		{"521 5.3.2 Too many connections from 192.0.2.1", ReasonTooManyConn, true, false},
+		// Postfix "Sender address rejected" under any code.
+		{"504 5.5.2 <x@localhost>: Sender address rejected: need fully-qualified address", ReasonRejected, true, false},
+		{"501 5.1.7 <x@@example.net>: Sender address rejected: bad address syntax", ReasonRejected, true, false},
+		{"550 5.1.7 <quota@example.org>: Sender address rejected: undeliverable address: unknown user: \"quota\"", ReasonRejected, true, false},
+		{"450 4.1.7 <x@example.org>: Sender address rejected: unverified address: Address verification in progress", ReasonRejected, false, false},
+		{"550 5.7.27 <x@nullmx.example>: Sender address rejected: Domain nullmx.example does not accept mail (nullMX)", ReasonRejected, true, false},
+		{"556 5.7.27 <x@nullmx.example>: Sender address rejected: Domain nullmx.example does not accept mail (nullMX)", ReasonRejected, true, false},
+		// Postfix anvil.
+		{"450 4.7.1 Error: too much mail from 192.0.2.1", ReasonSpeeding, false, false},
+		{"450 4.7.1 Error: too many recipients from 192.0.2.1", ReasonSpeeding, false, false},
+		{"452 4.5.3 Error: too many recipients", ReasonTooManyConn, false, false},
+		// Exim and Debian's exim4-config.
+		{"451 Sender rate exceeds 10 messages per 1h", ReasonSpeeding, false, false},
+		{"550 Sender verification failed", ReasonRejected, true, false},
+		{"550-Verification failed for <spamtrap@example.net>\n550-all relevant MX records point to non-existent hosts\n550 Sender verification failed", ReasonRejected, true, false},
+		{"550-sender envelope address spam@example.net is locally blacklisted here. If\n550 you think this is wrong, get in touch with postmaster", ReasonRejected, true, false},
+		{"550-sender IP address 192.0.2.1 is locally blacklisted here. If you think this\n550 is wrong, get in touch with postmaster", ReasonBlocked, true, false},
+		// OpenSMTPD.
+		{"524 5.2.4 Mailing list expansion problem: <bob@example.org>", ReasonUserUnknown, true, true},
+		{"524 5.2.4 Mailing list expansion problem: <virus@example.org>", ReasonUserUnknown, true, true},
+		{"424 4.2.4 Mailing list expansion problem: <bob@example.org>", ReasonUserUnknown, false, false},
+		{"550 Invalid recipient: <alice@example.org>", ReasonNoRelaying, true, false},
+		{"550 Invalid recipient: <spamtrap@example.com>", ReasonNoRelaying, true, false},
+		{"550 5.1.1 Invalid recipient: <bob@example.org>", ReasonUserUnknown, true, true},
+		{"550 Invalid recipient", ReasonUserUnknown, true, true},
+		{"550 Invalid Recipient - https://community.mimecast.com/docs/DOC-1369#550", ReasonUserUnknown, true, true},
+		{"550 no FCrDNS", ReasonRequirePTR, true, false},
+		{"550 no rDNS, go away", ReasonRequirePTR, true, false},
+		{"550 your IP address is not allowed to send mail here", ReasonBlocked, true, false},
+		{"550 Your IP has been blocked", ReasonBlocked, true, false},
+		{"550 your HELO name is not allowed", ReasonBlocked, true, false},
+		{"554 5.3.4 Message too big for system: Transaction failed, message too big", ReasonMesgTooBig, true, false},
+	}
+	for _, c := range cases {
+		f := ClassifyReply(0, "", c.reply)
+		if f.Reason != c.reason || f.Permanent != c.perm || f.HardBounce() != c.hard {
+			t.Errorf("%q: reason %s, permanent %v, hard bounce %v; want %s, %v, %v", c.reply, f.Reason, f.Permanent, f.HardBounce(), c.reason, c.perm, c.hard)
+		}
+	}
+}
