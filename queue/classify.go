@@ -1,23 +1,5 @@
 package queue
 
-// Measured with classify_bench_test.go (go test -bench Classify -cpu 1),
-// go1.26.8, linux/amd64, a shared 2-core machine under load (load average
-// about 3; numbers vary by 10% between runs):
-//
-//	BenchmarkClassifySMTPError           215 ns/op    0 B/op   0 allocs/op
-//	BenchmarkClassifySMTPErrorMultiLine  415 ns/op   64 B/op   1 allocs/op
-//	BenchmarkClassifyCodeOnlyText        316 ns/op    0 B/op   0 allocs/op
-//	BenchmarkClassifyCodeOnlyNoMatch     490 ns/op    0 B/op   0 allocs/op
-//	BenchmarkClassifyTextproto           520 ns/op   64 B/op   1 allocs/op
-//	BenchmarkClassifyDNSError            256 ns/op   32 B/op   4 allocs/op
-//	BenchmarkClassifyOther               645 ns/op  201 B/op  12 allocs/op
-//	BenchmarkClassifyReplyGmail         1050 ns/op  272 B/op   4 allocs/op
-//
-// The targets: under 300 ns and 0 allocations for an *SMTPError with
-// code and enhanced code (a single-line reply; a multi-line one allocates
-// its Lines slice), under 3 µs for a code-only reply needing the text
-// heuristics.
-
 import (
 	"context"
 	"crypto/tls"
