@@ -247,3 +247,33 @@ func TestClassifyLiveRuleVariants(t *testing.T) {
 		}
 	}
 }
+
+// Every about-us phrase, under every recipient-looking code, with addresses
+// echoed around it, is never a hard bounce; and the recipient-side texts
+// under the same codes, with the same addresses, still are.
+func TestClassifyAboutUsUnderAnyCode(t *testing.T) {
+	codes := []string{"550", "550 5.1.1", "550 5.1.2", "553 5.1.3", "550 5.1.6", "550 5.1.10", "550 5.3.2", "521 5.3.2", "556 5.1.10", "551 5.1.6", "554", "521"}
+	addrs := []string{"", "<x@example.org>: ", "<spam@example.net>: ", "x@example.org ", "\"virus\"@example.net "}
+	for _, r := range aboutUsRules {
+		for _, code := range codes {
+			for _, a := range addrs {
+				for _, tail := range []string{"", " User unknown", ": Domain not found", "; Host not found"} {
+					reply := code + " " + a + strings.ToUpper(r.phrase[:1]) + r.phrase[1:] + tail
+					if f := ClassifyReply(0, "", reply); f.HardBounce() {
+						t.Errorf("%q: hard bounce, reason %s", reply, f.Reason)
+					}
+				}
+			}
+		}
+	}
+	for _, code := range []string{"550 5.1.1", "550"} {
+		for _, a := range addrs {
+			for _, text := range []string{"User unknown", "No such user", "Mailbox does not exist"} {
+				reply := code + " " + a + text
+				if f := ClassifyReply(0, "", reply); !f.HardBounce() {
+					t.Errorf("%q: not a hard bounce, reason %s", reply, f.Reason)
+				}
+			}
+		}
+	}
+}
