@@ -128,6 +128,8 @@ func scenarios() []scenario {
 		want: label{"rcpt", "rejected", true, false, "ADDRESS_VERIFICATION_README reject_unverified_sender: the probe to our sender bounced"}})
 	add(scenario{mta: "postfix", server: "postfix", id: "sender-unverified-virus", from: "virus@example.org", rcpts: rcpt("alice", "example.org"), retryFor: 20 * time.Second,
 		want: label{"rcpt", "rejected", true, false, "ADDRESS_VERIFICATION_README reject_unverified_sender: the probe to our sender bounced"}})
+	add(scenario{mta: "postfix", server: "postfix", id: "greylist", rcpts: rcpt("grey", "example.org"),
+		want: label{"rcpt", "onhold", false, false, "postgrey(8) via check_policy_service: greylisted, retry later"}})
 	add(scenario{mta: "postfix", server: "postfix", id: "message-size", rcpts: rcpt("alice", "example.org"), size: 40000,
 		want: label{"data-end", "mesgtoobig", true, false, "postconf(5) message_size_limit"}})
 	add(scenario{mta: "postfix", server: "postfix", id: "recipient-limit", rcpts: []string{"alice@example.org", "alice@example.org", "alice@example.org", "alice@example.org", "alice@example.org", "alice@example.org"},
