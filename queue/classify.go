@@ -334,24 +334,23 @@ func replyReason(code int, enh enhancedCode, first string, more []string) (Reaso
 			return ReasonBlocked, ""
 		}
 	}
-	r, d := textReason(code, enh, enhReason, first, more, limit)
-	if r == ReasonUserUnknown || r == ReasonHostUnknown || r == ReasonHasMoved || r == ReasonNotAccept {
+	ri, about := scanText(first, more, limit, true)
+	r, d := textReason(code, enh, enhReason, ri)
+	if about >= 0 && (r == ReasonUserUnknown || r == ReasonHostUnknown || r == ReasonHasMoved || r == ReasonNotAccept) {
 		// A reply about us (our client, HELO, sender or rate) is never a
 		// hard bounce of the recipient: "550 5.1.1 <x>: Sender address
 		// rejected: undeliverable address" is about our sender, and Exim's
 		// "Unrouteable address ... Sender verify failed" about our
 		// sender's domain.
-		if ri := matchRules(aboutUsRules[:], aboutUsIndex, first, more, len(aboutUsRules)); ri >= 0 {
-			return aboutUsRules[ri].reason, ""
-		}
+		return aboutUsRules[about].reason, ""
 	}
 	return r, d
 }
 
-// textReason decides from the text, then the enhanced code's reason, then the
-// reply code.
-func textReason(code int, enh enhancedCode, enhReason Reason, first string, more []string, limit int) (Reason, Detail) {
-	if ri := matchText(first, more, limit); ri >= 0 {
+// textReason decides from the matched text rule ri (or -1), then the
+// enhanced code's reason, then the reply code.
+func textReason(code int, enh enhancedCode, enhReason Reason, ri int) (Reason, Detail) {
+	if ri >= 0 {
 		r := &textRules[ri]
 		d := r.detail
 		if d == "" && r.reason == ReasonTooManyConn && enh.subject == 5 && enh.detail == 3 {

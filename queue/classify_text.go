@@ -490,11 +490,13 @@ var aboutUsRules = [...]textRule{
 	{"unroutable sender", ReasonRejected, true, ""}, // Exim.
 }
 
-var aboutUsIndex = buildRuleIndex(aboutUsRules[:])
+// scanRules is textRules followed by aboutUsRules, so that one pass over a
+// reply finds both: an index from len(textRules) on is an about-us rule.
+var scanRules = append(textRules[:len(textRules):len(textRules)], aboutUsRules[:]...)
 
-// textRuleIndex finds the rules that can match at a position from the
-// text's first bytes there. Read-only after init.
-var textRuleIndex = buildRuleIndex(textRules[:])
+// textRuleIndex finds the rules of scanRules that can match at a position
+// from the text's first bytes there. Read-only after init.
+var textRuleIndex = buildRuleIndex(scanRules)
 
 // firstWeakRule is the index of the first weak rule: strong rules come first.
 var firstWeakRule = func() int {
@@ -516,6 +518,7 @@ type textRuleRef struct {
 type textRuleIndexes struct {
 	byPair  [textRuleBuckets][]textRuleRef // By the first two bytes, see pairBucket.
 	byFirst [256][]uint16                  // By the first byte, near a line's end.
+	starts  [256]bool                      // Whether a phrase starts with the byte: most positions are skipped at once.
 }
 
 func buildRuleIndex(rules []textRule) *textRuleIndexes {
@@ -525,6 +528,10 @@ func buildRuleIndex(rules []textRule) *textRuleIndexes {
 		b := pairBucket(p[0], p[1])
 		x.byPair[b] = append(x.byPair[b], textRuleRef{uint16(i), key3(p[0], p[1], p[2])})
 		x.byFirst[p[0]] = append(x.byFirst[p[0]], uint16(i))
+		x.starts[p[0]] = true
+		if isLetter(p[0]) {
+			x.starts[p[0]-'a'+'A'] = true
+		}
 	}
 	return x
 }
@@ -548,62 +555,89 @@ func fold(c byte) byte {
 // matchText returns the index in textRules of the first rule below limit
 // that matches the reply, or -1.
 func matchText(first string, more []string, limit int) int {
-	return matchRules(textRules[:], textRuleIndex, first, more, limit)
+	ri, _ := scanText(first, more, limit, false)
+	return ri
 }
 
-// matchRules returns the index in rules (indexed by x) of the first rule
-// below limit that matches the reply, or -1. A phrase may continue on the
-// next line: replies are wrapped at spaces, and a line end matches a space in
-// a phrase. A phrase never matches inside an address the reply echoes (see
-// inAddress): "<virus@example.org>: User unknown" is about an unknown user.
-func matchRules(rules []textRule, x *textRuleIndexes, first string, more []string, limit int) int {
-	best := limit
-	for li := 0; li <= len(more) && best > 0; li++ {
+// scanText returns the index in textRules of the first rule below limit
+// that matches the reply, or -1, and, if aboutUs is set, the index in
+// aboutUsRules of the first of those that matches, or -1. A phrase may
+// continue on the next line: replies are wrapped at spaces, and a line end
+// matches a space in a phrase. A phrase never matches inside an address the
+// reply echoes (see inAddress): "<virus@example.org>: User unknown" is about
+// an unknown user.
+func scanText(first string, more []string, limit int, aboutUs bool) (ri, about int) {
+	n := len(textRules)
+	best, bestAbout := limit, n // Without aboutUs, n stops the scan at the about-us rules.
+	if aboutUs {
+		bestAbout = len(scanRules)
+	}
+	x := textRuleIndex
+	for li := 0; li <= len(more) && (best > 0 || bestAbout > n); li++ {
 		s := first
 		if li > 0 {
 			s = more[li-1]
 		}
 		next := more[min(li, len(more)):]
 		for i := 0; i < len(s); i++ {
-			if i > 0 && isLetter(s[i-1]) {
+			if i > 0 && isLetter(s[i-1]) || !x.starts[s[i]] {
 				continue
 			}
-			// The address check runs only for a position where a phrase
-			// matched, which is rare: text without a match pays nothing.
+			// The candidates at this position, in scanRules order: first
+			// the text rules, then the about-us rules; each kind only if
+			// better than what was found. The address check runs only for a
+			// position where a phrase matched, which is rare: text without a
+			// match pays nothing.
 			if i+2 < len(s) {
 				b0, b1 := fold(s[i]), fold(s[i+1])
 				key := key3(b0, b1, fold(s[i+2]))
 				for _, ref := range x.byPair[pairBucket(b0, b1)] {
-					if int(ref.index) >= best {
+					idx := int(ref.index)
+					if idx >= bestAbout {
 						break
 					}
-					if ref.key == key && hasPrefixFold(s[i:], next, rules[ref.index].phrase) {
-						if !inAddress(s, i) {
-							best = int(ref.index)
-						}
+					if idx < n && idx >= best || ref.key != key || !hasPrefixFold(s[i:], next, scanRules[idx].phrase) {
+						continue
+					}
+					if inAddress(s, i) {
 						break
 					}
+					if idx >= n {
+						bestAbout = idx
+						break
+					}
+					best = idx
 				}
 				continue
 			}
 			// The last bytes of a line: a phrase may go on in the next.
 			for _, ri := range x.byFirst[fold(s[i])] {
-				if int(ri) >= best {
+				idx := int(ri)
+				if idx >= bestAbout {
 					break
 				}
-				if hasPrefixFold(s[i:], next, rules[ri].phrase) {
-					if !inAddress(s, i) {
-						best = int(ri)
-					}
+				if idx < n && idx >= best || !hasPrefixFold(s[i:], next, scanRules[idx].phrase) {
+					continue
+				}
+				if inAddress(s, i) {
 					break
 				}
+				if idx >= n {
+					bestAbout = idx
+					break
+				}
+				best = idx
 			}
 		}
 	}
+	ri, about = best, bestAbout-n
 	if best == limit {
-		return -1
+		ri = -1
 	}
-	return best
+	if !aboutUs || bestAbout == len(scanRules) {
+		about = -1
+	}
+	return ri, about
 }
 
 // inAddress reports whether position i of a reply line is inside an email
