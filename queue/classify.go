@@ -54,6 +54,21 @@ import (
 // X.7.1 and vendor-specific details such as Microsoft's 5.7.606) let any
 // matching phrase decide. See classify_text.go for the phrases.
 //
+// Addresses a reply echoes are never read as its words: "550 5.1.1
+// <virus@example.org>: Recipient address rejected: User unknown" is
+// userunknown, not virusdetected. Angle-bracketed paths, bare addr-specs and
+// quoted localparts or user names are skipped.
+//
+// A reply about us, the sending side, is never a hard bounce of the
+// recipient (see Failure.HardBounce), whatever its code: where the code and
+// text give userunknown, hostunknown, hasmoved or notaccept but the text
+// names our client, HELO name, envelope sender or rate (Postfix "Client host
+// rejected", "Helo command rejected", "Sender address rejected", Exim "Sender
+// verify failed", Postfix anvil's "too much mail from"), the reason is
+// blocked, requireptr, rejected, speeding or toomanyconn instead. A permanent
+// X.3.2 (Postfix postscreen's "521 5.3.2" and "550 5.3.2" for a client it
+// rejects) is blocked unless the text says the host accepts no mail.
+//
 // Permanence follows the reply code class (5xx permanent, anything else
 // temporary), or the enhanced code's class when there is no reply code. The
 // one exception: a 552 reply that says "too many recipients" is temporary, as
