@@ -441,8 +441,8 @@ var aboutUsRules = [...]textRule{
 	// find your (reverse) hostname".
 	{"cannot find your", ReasonRequirePTR, true, ""},
 	{"reverse hostname", ReasonRequirePTR, true, ""},
-	// Exim's documented host_lookup_failed ACL example: "Sender IP reverse
-	// lookup rejected".
+	// Exim ACLs on $host_lookup_failed: "Sender IP reverse lookup
+	// rejected".
 	{"reverse lookup", ReasonRequirePTR, true, ""},
 
 	// Postfix anvil limits (smtpd_client_connection_count_limit,
@@ -476,11 +476,14 @@ var aboutUsRules = [...]textRule{
 	// reject_unlisted_sender): "Sender address rejected".
 	{"sender address rejected", ReasonRejected, true, ""},
 	// Exim verify = sender: "Sender verify failed", "Could not complete
-	// sender verify callout"; others say "sender verification".
+	// sender verify callout"; Debian's exim4-config says "Sender
+	// verification failed".
 	{"sender verify", ReasonRejected, true, ""},
 	{"sender verification", ReasonRejected, true, ""},
 	// Sendmail check_mail: "Domain of sender address ... does not exist".
 	{"domain of sender address", ReasonRejected, true, ""},
+	// Other wordings that name our sender, from the reply collections in
+	// classify_replies_test.go (qmail, Exchange, hosted filters).
 	{"sender domain", ReasonRejected, true, ""},
 	{"sender address", ReasonRejected, true, ""},
 	{"sender rejected", ReasonRejected, true, ""},
