@@ -54,6 +54,21 @@ import (
 // X.7.1 and vendor-specific details such as Microsoft's 5.7.606) let any
 // matching phrase decide. See classify_text.go for the phrases.
 //
+// Addresses a reply echoes are never read as its words: "550 5.1.1
+// <virus@example.org>: Recipient address rejected: User unknown" is
+// userunknown, not virusdetected. Angle-bracketed paths, bare addr-specs and
+// quoted localparts or user names are skipped.
+//
+// A reply about us, the sending side, is never a hard bounce of the
+// recipient (see Failure.HardBounce), whatever its code: where the code and
+// text give userunknown, hostunknown, hasmoved or notaccept but the text
+// names our client, HELO name, envelope sender or rate (Postfix "Client host
+// rejected", "Helo command rejected", "Sender address rejected", Exim "Sender
+// verify failed", Postfix anvil's "too much mail from"), the reason is
+// blocked, requireptr, rejected, speeding or toomanyconn instead. A permanent
+// X.3.2 (Postfix postscreen's "521 5.3.2" and "550 5.3.2" for a client it
+// rejects) is blocked unless the text says the host accepts no mail.
+//
 // Permanence follows the reply code class (5xx permanent, anything else
 // temporary), or the enhanced code's class when there is no reply code. The
 // one exception: a 552 reply that says "too many recipients" is temporary, as
@@ -321,7 +336,36 @@ func replyReason(code int, enh enhancedCode, first string, more []string) (Reaso
 		// Only strong phrases override a specific enhanced code.
 		limit = firstWeakRule
 	}
-	if ri := matchText(first, more, limit); ri >= 0 {
+	if enh.class == 5 && enh.subject == 3 && enh.detail == 2 {
+		// X.3.2 under a permanent reply is Postfix postscreen's answer to a
+		// client it rejects ("521 5.3.2 Service currently unavailable" for
+		// its access list, "550 5.3.2" for other tests), also under RFC
+		// 7504's 521: about our client unless the text says the host
+		// accepts no mail ("521 5.3.2 mail.example.org does not accept
+		// mail") or a strong phrase says more.
+		if ri := matchText(first, more, len(textRules)); ri >= 0 && (textRules[ri].strong || textRules[ri].reason == ReasonNotAccept) {
+			limit = len(textRules)
+		} else {
+			return ReasonBlocked, ""
+		}
+	}
+	ri, about := scanText(first, more, limit, true)
+	r, d := textReason(code, enh, enhReason, ri)
+	if about >= 0 && (r == ReasonUserUnknown || r == ReasonHostUnknown || r == ReasonHasMoved || r == ReasonNotAccept) {
+		// A reply about us (our client, HELO, sender or rate) is never a
+		// hard bounce of the recipient: "550 5.1.1 <x>: Sender address
+		// rejected: undeliverable address" is about our sender, and Exim's
+		// "Unrouteable address ... Sender verify failed" about our
+		// sender's domain.
+		return aboutUsRules[about].reason, ""
+	}
+	return r, d
+}
+
+// textReason decides from the matched text rule ri (or -1), then the
+// enhanced code's reason, then the reply code.
+func textReason(code int, enh enhancedCode, enhReason Reason, ri int) (Reason, Detail) {
+	if ri >= 0 {
 		r := &textRules[ri]
 		d := r.detail
 		if d == "" && r.reason == ReasonTooManyConn && enh.subject == 5 && enh.detail == 3 {
@@ -489,7 +533,14 @@ func enhancedReason(c enhancedCode) (r Reason, generic bool) {
 	case 3001: // X.3.1 Mail system full.
 		return ReasonSystemFull, false
 	case 3002: // X.3.2 System not accepting network messages.
-		return ReasonNotAccept, false
+		if temp {
+			return ReasonNotAccept, false
+		}
+		// A state of the receiving system (shutdown, load), not of the
+		// address, and Postfix postscreen's reply to a client it rejects:
+		// never a hard bounce by itself. sisimai says notaccept. See
+		// replyReason for the texts that still make it notaccept.
+		return ReasonBlocked, false
 	case 3003, 3005: // X.3.3 System not capable of selected features; X.3.5 incorrectly configured.
 		return ReasonSystemError, false
 	case 3004: // X.3.4 Message too big for system.

@@ -108,3 +108,11 @@ func ExampleClassifyReply() {
 	// 3 headers. To reduce the amount of spam sent to Gmail, this message has
 	// false toomanyconn too-many-recipients
 }
+
+// A reply about our sender under a recipient-looking code, with echoed
+// addresses: the text rules, the address check and the about-us rules.
+func BenchmarkClassifySenderRejected(b *testing.B) {
+	err := &queue.SMTPError{Code: 550, EnhancedCode: "5.1.1", Command: "mail",
+		Line: "<spamtrap@example.com>: Sender address rejected: undeliverable address: host mx.example.com[192.0.2.3] said: 550 5.1.1 <spamtrap@example.com>: Recipient address rejected: User unknown in local recipient table"}
+	benchmarkClassify(b, err, queue.ReasonRejected)
+}

@@ -1,5 +1,7 @@
 package queue
 
+import "strings"
+
 // Text heuristics: phrases real MTAs put in their replies, in priority order.
 // The first rule in this list that matches anywhere in the reply wins, so
 // specific phrases come before general ones ("spamhaus" before "spam",
@@ -54,11 +56,17 @@ var textRules = [...]textRule{
 	{"no ptr", ReasonRequirePTR, true, ""},
 	{"reverse dns", ReasonRequirePTR, true, ""},
 	{"rdns", ReasonRequirePTR, true, ""},
+	{"fcrdns", ReasonRequirePTR, true, ""}, // Forward-confirmed reverse DNS, e.g. OpenSMTPD's builtin filter.
 	{"reverse lookup", ReasonRequirePTR, true, ""},
 	{"reverse hostname", ReasonRequirePTR, true, ""}, // Postfix reject_unknown_reverse_client_hostname.
 	{"cannot find your hostname", ReasonRequirePTR, true, ""},
 	{"ip name lookup failed", ReasonRequirePTR, true, ""}, // Sendmail.
 	{"mismatches client ip", ReasonRequirePTR, true, ""},
+
+	// A local block list of envelope senders, before the block lists of
+	// client addresses: Debian exim4-config's "sender envelope address
+	// x@example.net is locally blacklisted here".
+	{"sender envelope address", ReasonRejected, true, ""},
 
 	// Block lists, before reputation ("blocked using Barracuda Reputation")
 	// and spam ("spamhaus").
@@ -112,9 +120,16 @@ var textRules = [...]textRule{
 	{"too many simultaneous", ReasonTooManyConn, true, ""},
 	{"connection limit", ReasonTooManyConn, true, ""},
 	{"frequency limited", ReasonTooManyConn, true, ""}, // Tencent QQ.
+	// Postfix anvil's smtpd_client_recipient_rate_limit and
+	// smtpd_client_message_rate_limit: "Error: too many recipients from
+	// 192.0.2.1", "Error: too much mail from 192.0.2.1"; a rate, not a
+	// transaction's recipient count.
+	{"too many recipients from", ReasonSpeeding, true, ""},
+	{"too much mail", ReasonSpeeding, true, ""},
 	{"too many recipients", ReasonTooManyConn, true, DetailTooManyRecipients},
 	{"too many rcpt", ReasonTooManyConn, true, DetailTooManyRecipients},
 	{"rate limit", ReasonSpeeding, true, ""},
+	{"sender rate", ReasonSpeeding, true, ""},                // Exim's documented ratelimit ACL: "Sender rate exceeds".
 	{"receiving mail too quickly", ReasonSpeeding, true, ""}, // Gmail 4.2.1.
 	{"receiving mail at a rate", ReasonSpeeding, true, ""},   // Gmail 4.2.1 and 5.2.1.
 	{"too many messages", ReasonSpeeding, true, ""},
@@ -142,7 +157,18 @@ var textRules = [...]textRule{
 	{"postgrey", ReasonOnHold, true, DetailGreylisted},
 	{"not yet authorized", ReasonOnHold, true, DetailGreylisted}, // greylistd.
 
+	// Postfix names the address in every sender restriction's reply
+	// ("<x>: Sender address rejected: need fully-qualified address" under
+	// 504 5.5.2, "... undeliverable address" under 5.1.7 or 5.1.1): our
+	// envelope sender, whatever the code.
+	{"sender address rejected", ReasonRejected, true, ""},
+
 	{"recipient preferences", ReasonFiltered, true, ""}, // Facebook, under 5.1.1.
+
+	// OpenSMTPD answers a recipient its alias or virtual table cannot
+	// expand, an unknown user, with "524 5.2.4 Mailing list expansion
+	// problem: <x@example.org>", the registry's text for X.2.4.
+	{"mailing list expansion problem", ReasonUserUnknown, true, ""},
 
 	// Microsoft uses 5.1.10 (null MX in the registry) for unknown recipients,
 	// and 5.4.1 with AS(201806281) for directory based edge blocking of
@@ -187,6 +213,8 @@ var textRules = [...]textRule{
 	{"invalid ip for sending", ReasonBlocked, false, ""},
 	{"smtp server of your isp", ReasonBlocked, false, ""}, // "Please use the smtp server of your ISP": dynamic IPs.
 	{"client host rejected", ReasonBlocked, false, ""},
+	{"your ip", ReasonBlocked, false, ""}, // Admins' filter texts, e.g. OpenSMTPD's builtin filters.
+	{"your helo", ReasonBlocked, false, ""},
 
 	{"account is blocked", ReasonSuspend, false, ""}, // Orange, before "blocked".
 	{"disabled", ReasonSuspend, false, ""},
@@ -213,10 +241,10 @@ var textRules = [...]textRule{
 
 	// The envelope sender, before "domain not found" and "user unknown":
 	// Postfix "Sender address rejected: Domain not found".
-	{"sender address rejected", ReasonRejected, false, ""},
 	{"sender rejected", ReasonRejected, false, ""},
 	{"sender was rejected", ReasonRejected, false, ""},
 	{"sender verify", ReasonRejected, false, ""},
+	{"sender verification", ReasonRejected, false, ""}, // Debian exim4-config: "Sender verification failed".
 	{"sender domain", ReasonRejected, false, ""},
 	{"domain of sender address", ReasonRejected, false, ""},
 	{"purported responsible address", ReasonRejected, false, ""},
@@ -268,6 +296,12 @@ var textRules = [...]textRule{
 	{"no such address", ReasonUserUnknown, false, ""},
 	{"unknown recipient", ReasonUserUnknown, false, ""},
 	{"recipient unknown", ReasonUserUnknown, false, ""},
+	// OpenSMTPD's fixed "550 Invalid recipient: <x@example.org>" says only
+	// that no rule of its ruleset accepted the envelope: relaying denied,
+	// and also a "match mail-from <table> reject" rule about our sender,
+	// so it is no proof that the recipient does not exist. Others' "Invalid
+	// recipient" without the colon is an unknown user.
+	{"invalid recipient:", ReasonNoRelaying, false, ""},
 	{"invalid recipient", ReasonUserUnknown, false, ""},
 	{"no valid recipients", ReasonUserUnknown, false, ""},
 	{"user not found", ReasonUserUnknown, false, ""},
@@ -393,9 +427,79 @@ var textRules = [...]textRule{
 	{"lookup failure", ReasonSystemError, false, ""},
 }
 
-// textRuleIndex finds the rules that can match at a position from the
-// text's first bytes there. Read-only after init.
-var textRuleIndex = buildTextRuleIndex()
+// aboutUsRules are phrases that say a reply is about us, the sending side:
+// our client IP or host name, our HELO name, our envelope sender, our rate.
+// Such a reply is never a hard bounce of the recipient, whatever its code:
+// when the reason found from the code and textRules would be one
+// (userunknown, hostunknown, hasmoved, notaccept), the first of these rules
+// that matches decides instead (see replyReason). Only phrases that clearly
+// name the sending side are here, each from the MTA that writes it; the
+// earlier rules are the more specific.
+var aboutUsRules = [...]textRule{
+	// Postfix reject_unknown_client_hostname and
+	// reject_unknown_reverse_client_hostname: "Client host rejected: cannot
+	// find your (reverse) hostname".
+	{"cannot find your", ReasonRequirePTR, true, ""},
+	{"reverse hostname", ReasonRequirePTR, true, ""},
+	// Exim ACLs on $host_lookup_failed: "Sender IP reverse lookup
+	// rejected".
+	{"reverse lookup", ReasonRequirePTR, true, ""},
+
+	// Postfix anvil limits (smtpd_client_connection_count_limit,
+	// smtpd_client_connection_rate_limit, smtpd_client_message_rate_limit,
+	// smtpd_client_recipient_rate_limit): "Error: too many connections
+	// from", "too much mail from", "too many recipients from".
+	{"too many connections from", ReasonTooManyConn, true, ""},
+	{"too much mail from", ReasonSpeeding, true, ""},
+	{"too many recipients from", ReasonSpeeding, true, ""},
+	{"too many messages from", ReasonSpeeding, true, ""},
+	// Exim's ratelimit ACL as documented: "Sender rate exceeds ...".
+	{"sender rate", ReasonSpeeding, true, ""},
+	{"rate limit", ReasonSpeeding, true, ""},
+
+	// Postfix restrictions on the client: "Client host rejected" (client
+	// access maps, reject_unknown_client_hostname and others),
+	// "Client host [192.0.2.1] blocked using" (reject_rbl_client).
+	{"client host", ReasonBlocked, true, ""},
+	// Postfix helo restrictions: "Helo command rejected"; Exim's documented
+	// HELO ACLs and qmail.
+	{"helo command rejected", ReasonBlocked, true, ""},
+	{"invalid helo", ReasonBlocked, true, ""},
+	{"bad helo", ReasonBlocked, true, ""},
+	{"my name was rejected", ReasonBlocked, true, ""}, // qmail.
+	// OpenSMTPD's and others' "no rDNS"-style filter texts.
+	{"your ip", ReasonBlocked, true, ""},
+	{"your host", ReasonBlocked, true, ""},
+
+	// Postfix restrictions on MAIL FROM (sender access maps,
+	// reject_unknown_sender_domain, reject_unverified_sender,
+	// reject_unlisted_sender): "Sender address rejected".
+	{"sender address rejected", ReasonRejected, true, ""},
+	// Exim verify = sender: "Sender verify failed", "Could not complete
+	// sender verify callout"; Debian's exim4-config says "Sender
+	// verification failed".
+	{"sender verify", ReasonRejected, true, ""},
+	{"sender verification", ReasonRejected, true, ""},
+	// Sendmail check_mail: "Domain of sender address ... does not exist".
+	{"domain of sender address", ReasonRejected, true, ""},
+	// Other wordings that name our sender, from the reply collections in
+	// classify_replies_test.go (qmail, Exchange, hosted filters).
+	{"sender domain", ReasonRejected, true, ""},
+	{"sender address", ReasonRejected, true, ""},
+	{"sender rejected", ReasonRejected, true, ""},
+	{"sender was rejected", ReasonRejected, true, ""},
+	{"sender not allowed", ReasonRejected, true, ""},
+	{"envelope sender", ReasonRejected, true, ""},
+	{"unroutable sender", ReasonRejected, true, ""}, // Exim.
+}
+
+// scanRules is textRules followed by aboutUsRules, so that one pass over a
+// reply finds both: an index from len(textRules) on is an about-us rule.
+var scanRules = append(textRules[:len(textRules):len(textRules)], aboutUsRules[:]...)
+
+// textRuleIndex finds the rules of scanRules that can match at a position
+// from the text's first bytes there. Read-only after init.
+var textRuleIndex = buildRuleIndex(scanRules)
 
 // firstWeakRule is the index of the first weak rule: strong rules come first.
 var firstWeakRule = func() int {
@@ -417,15 +521,20 @@ type textRuleRef struct {
 type textRuleIndexes struct {
 	byPair  [textRuleBuckets][]textRuleRef // By the first two bytes, see pairBucket.
 	byFirst [256][]uint16                  // By the first byte, near a line's end.
+	starts  [256]bool                      // Whether a phrase starts with the byte: most positions are skipped at once.
 }
 
-func buildTextRuleIndex() *textRuleIndexes {
+func buildRuleIndex(rules []textRule) *textRuleIndexes {
 	x := &textRuleIndexes{}
-	for i, r := range textRules {
+	for i, r := range rules {
 		p := r.phrase
 		b := pairBucket(p[0], p[1])
 		x.byPair[b] = append(x.byPair[b], textRuleRef{uint16(i), key3(p[0], p[1], p[2])})
 		x.byFirst[p[0]] = append(x.byFirst[p[0]], uint16(i))
+		x.starts[p[0]] = true
+		if isLetter(p[0]) {
+			x.starts[p[0]-'a'+'A'] = true
+		}
 	}
 	return x
 }
@@ -447,50 +556,141 @@ func fold(c byte) byte {
 }
 
 // matchText returns the index in textRules of the first rule below limit
-// that matches the reply, or -1. A phrase may continue on the next line:
-// replies are wrapped at spaces, and a line end matches a space in a phrase.
+// that matches the reply, or -1.
 func matchText(first string, more []string, limit int) int {
-	best := limit
-	for li := 0; li <= len(more) && best > 0; li++ {
+	ri, _ := scanText(first, more, limit, false)
+	return ri
+}
+
+// scanText returns the index in textRules of the first rule below limit
+// that matches the reply, or -1, and, if aboutUs is set, the index in
+// aboutUsRules of the first of those that matches, or -1. A phrase may
+// continue on the next line: replies are wrapped at spaces, and a line end
+// matches a space in a phrase. A phrase never matches inside an address the
+// reply echoes (see inAddress): "<virus@example.org>: User unknown" is about
+// an unknown user.
+func scanText(first string, more []string, limit int, aboutUs bool) (ri, about int) {
+	n := len(textRules)
+	best, bestAbout := limit, n // Without aboutUs, n stops the scan at the about-us rules.
+	if aboutUs {
+		bestAbout = len(scanRules)
+	}
+	x := textRuleIndex
+	for li := 0; li <= len(more) && (best > 0 || bestAbout > n); li++ {
 		s := first
 		if li > 0 {
 			s = more[li-1]
 		}
 		next := more[min(li, len(more)):]
 		for i := 0; i < len(s); i++ {
-			if i > 0 && isLetter(s[i-1]) {
+			if i > 0 && isLetter(s[i-1]) || !x.starts[s[i]] {
 				continue
 			}
+			// The candidates at this position, in scanRules order: first
+			// the text rules, then the about-us rules; each kind only if
+			// better than what was found. The address check runs only for a
+			// position where a phrase matched, which is rare: text without a
+			// match pays nothing.
 			if i+2 < len(s) {
 				b0, b1 := fold(s[i]), fold(s[i+1])
 				key := key3(b0, b1, fold(s[i+2]))
-				for _, ref := range textRuleIndex.byPair[pairBucket(b0, b1)] {
-					if int(ref.index) >= best {
+				for _, ref := range x.byPair[pairBucket(b0, b1)] {
+					idx := int(ref.index)
+					if idx >= bestAbout {
 						break
 					}
-					if ref.key == key && hasPrefixFold(s[i:], next, textRules[ref.index].phrase) {
-						best = int(ref.index)
+					if idx < n && idx >= best || ref.key != key || !hasPrefixFold(s[i:], next, scanRules[idx].phrase) {
+						continue
+					}
+					if inAddress(s, i) {
 						break
 					}
+					if idx >= n {
+						bestAbout = idx
+						break
+					}
+					best = idx
 				}
 				continue
 			}
 			// The last bytes of a line: a phrase may go on in the next.
-			for _, ri := range textRuleIndex.byFirst[fold(s[i])] {
-				if int(ri) >= best {
+			for _, ri := range x.byFirst[fold(s[i])] {
+				idx := int(ri)
+				if idx >= bestAbout {
 					break
 				}
-				if hasPrefixFold(s[i:], next, textRules[ri].phrase) {
-					best = int(ri)
+				if idx < n && idx >= best || !hasPrefixFold(s[i:], next, scanRules[idx].phrase) {
+					continue
+				}
+				if inAddress(s, i) {
 					break
 				}
+				if idx >= n {
+					bestAbout = idx
+					break
+				}
+				best = idx
 			}
 		}
 	}
+	ri, about = best, bestAbout-n
 	if best == limit {
-		return -1
+		ri = -1
 	}
-	return best
+	if !aboutUs || bestAbout == len(scanRules) {
+		about = -1
+	}
+	return ri, about
+}
+
+// inAddress reports whether position i of a reply line is inside an email
+// address the reply echoes, whose words are not words of the reply: a bare
+// addr-spec ("spamtrap@example.org", also its domain), an angle-bracketed
+// path without spaces ("<virus>", "<quota@example.org>", Postfix's
+// "<helo.example>"), a quoted localpart ("\"mailbox full\"@example.org",
+// RFC 5321 section 4.1.2) or a quoted word (Postfix's "unknown user:
+// \"virus\""). Host names and URLs outside angle brackets stay
+// words: "blocked using zen.spamhaus.org" names the block list.
+func inAddress(s string, i int) bool {
+	// The token around i, up to spaces and the punctuation that encloses
+	// addresses in replies.
+	start := i
+	for start > 0 && !isAddressDelim(s[start-1]) {
+		start--
+	}
+	end := i
+	for end < len(s) && !isAddressDelim(s[end]) {
+		end++
+	}
+	if strings.IndexByte(s[start:end], '@') >= 0 {
+		return true
+	}
+	if start > 0 && s[start-1] == '<' && end < len(s) && s[end] == '>' {
+		// A path without "@": a bare localpart or a HELO name. A URL in
+		// angle brackets ("<https://...>") stays words.
+		return strings.IndexByte(s[start:end], ':') < 0 && strings.IndexByte(s[start:end], '/') < 0
+	}
+	// A quoted localpart: i between a pair of quotes, the closing one
+	// followed by "@", or a quoted string without spaces, as Postfix's
+	// local(8) echoes a user name: "unknown user: \"virus\"".
+	if start > 0 && s[start-1] == '"' && end < len(s) && s[end] == '"' {
+		return true
+	}
+	if strings.Count(s[:i], "\"")%2 == 1 {
+		if q := strings.IndexByte(s[i:], '"'); q >= 0 && i+q+1 < len(s) && s[i+q+1] == '@' {
+			return true
+		}
+	}
+	return false
+}
+
+// isAddressDelim reports whether c ends an address token in a reply line.
+func isAddressDelim(c byte) bool {
+	switch c {
+	case ' ', '\t', '<', '>', '(', ')', '[', ']', ',', ';', ':', '"', '\'', '=':
+		return true
+	}
+	return false
 }
 
 // hasPrefixFold reports whether s starts with the lower-case phrase, ignoring
