@@ -8,7 +8,9 @@ type Entry struct {
 	ID int64
 
 	// Account is the host's account (sender) the entry belongs to.
-	Account string `bstore:"unique Account+BaseAddress"`
+	// The Account+ID index lets List page one account's entries from the
+	// cursor, in ID order, without reading the rest of the account.
+	Account string `bstore:"unique Account+BaseAddress,index Account+ID"`
 
 	// BaseAddress is the normalized address (Normalizer.Normalize) that
 	// sends are matched against.
