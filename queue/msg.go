@@ -96,10 +96,8 @@ type MsgRetired struct {
 	ID     int64 // Same as the Msg's ID.
 	BaseID int64 `bstore:"index"`
 
-	Queued time.Time
-	// The index ends in ID so that ListRetired's pages of one account
-	// start at their cursor instead of the account's newest message.
-	SenderAccount    string `bstore:"index SenderAccount+ID"`
+	Queued           time.Time
+	SenderAccount    string `bstore:"index"`
 	SenderAddress    string
 	FromID           string `bstore:"index"`
 	RecipientAddress string `bstore:"index RecipientAddress+LastActivity"`

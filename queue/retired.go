@@ -25,11 +25,15 @@ type RetiredFilter struct {
 //
 // One index serves the query, chosen by the filter, not by bstore's map
 // order: with Recipient the recipient's (its messages are few and sorted in
-// memory), else with Account the SenderAccount+ID index from the cursor
-// down, else the primary key from the cursor down. The other fields are
-// checked per record, so a page costs its length divided by the share of
-// records in that range that match: an Event or time filter that matches
-// few of an account's messages reads more of them.
+// memory), else with Account the SenderAccount index (its keys end in the
+// ID, so it is read newest first without sorting), else the primary key
+// from the cursor down. The other fields are checked per record, so a page
+// costs its length divided by the share of the records read that match: an
+// Event or time filter that matches few of an account's messages reads more
+// of them. With Account, a page also steps over the account's messages
+// above the cursor (bstore seeks an index only by its named fields, and an
+// index naming ID is built wrongly for existing records by bstore v0.0.11),
+// so deep pages of a large account cost their depth.
 func ListRetired(tx *bstore.Tx, filter RetiredFilter, cursor int64, limit int) (msgs []MsgRetired, next int64, err error) {
 	if limit <= 0 {
 		limit = 100

@@ -8,9 +8,9 @@ type Entry struct {
 	ID int64
 
 	// Account is the host's account (sender) the entry belongs to.
-	// The Account+ID index lets List page one account's entries from the
-	// cursor, in ID order, without reading the rest of the account.
-	Account string `bstore:"unique Account+BaseAddress,index Account+ID"`
+	// The index on Account alone (its keys end in the ID) lets List read
+	// one account's entries in ID order without sorting them all.
+	Account string `bstore:"unique Account+BaseAddress,index"`
 
 	// BaseAddress is the normalized address (Normalizer.Normalize) that
 	// sends are matched against.

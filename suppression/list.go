@@ -104,8 +104,8 @@ func (s *Store) List(ctx context.Context, f Filter) (p Page, err error) {
 // change and new entries get higher ones, so no entry is listed twice or
 // skipped; with Newest, entries added after the first page are not listed
 // (start again to see them). With an Account filter, a page reads the
-// account's entries from the cursor on (the Account+ID index); see the
-// package doc, Performance.
+// account's entries in ID order from the index on Account, stepping over
+// those before the cursor; see the package doc, Performance.
 func (s *Store) ListTx(tx *bstore.Tx, f Filter) (Page, error) {
 	limit := f.Limit
 	if limit <= 0 {

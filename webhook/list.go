@@ -53,9 +53,10 @@ func (q *Queue) ListRetired(ctx context.Context, f Filter, p Page) ([]HookRetire
 }
 
 // applyFilter adds f to query. Account and QueueMsgID go through
-// FilterEqual: for Hook the Account+QueueMsgID index, for HookRetired
-// Account+ID (QueueMsgID is checked per record there), which pages from
-// the cursor. The rest is checked per record.
+// FilterEqual: for Hook the Account+QueueMsgID index, for HookRetired the
+// Account index, whose keys end in the ID, so a page is read in order
+// without sorting the account (QueueMsgID is checked per record there).
+// The rest is checked per record.
 func applyFilter[T any](query *bstore.Query[T], f Filter, get func(T) (OutgoingEvent, string, Outcome)) {
 	if len(f.IDs) > 0 {
 		query.FilterIDs(f.IDs)
