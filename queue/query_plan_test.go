@@ -394,4 +394,3 @@ func TestQueryPlanQueue(t *testing.T) {
 	}
 	checkPlans(t, db, cases)
 }
-
