@@ -1,0 +1,139 @@
+// Command scaling measures the cost of every bouncekit operation on
+// databases of growing size: 0, 10,000, 100,000 and 1,000,000 retired
+// messages (with a tenth as many queued messages and as many suppression
+// entries and retired webhooks). The databases are built once and kept in
+// the directory given by -dir (scripts/scale: $BOUNCEKIT_SCALE_DIR or
+// ~/.cache/bouncekit-scale); measuring changes them a little each run.
+//
+// Each operation runs -n times, one write transaction with its commit
+// (and fsync) per operation unless the table says "read"; the table shows
+// the median per operation by database size and the ratio of the largest
+// size to 10,000. It is not part of CI: run scripts/scale.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("scale: ")
+	dir := flag.String("dir", "", "directory for the databases (required)")
+	sizesFlag := flag.String("sizes", "0,10000,100000,1000000", "database sizes (retired messages), comma separated")
+	n := flag.Int("n", 100, "runs of each operation per size")
+	flag.Parse()
+	if *dir == "" {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	var sizes []int64
+	for _, s := range strings.Split(*sizesFlag, ",") {
+		v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil || v < 0 {
+			log.Fatalf("bad size %q", s)
+		}
+		sizes = append(sizes, v)
+	}
+
+	ctx := context.Background()
+	results := map[int64]map[string]time.Duration{}
+	var order []string
+	for _, size := range sizes {
+		db, err := openDB(ctx, *dir, size)
+		if err != nil {
+			log.Fatalf("database of %d: %v", size, err)
+		}
+		log.Printf("measuring size %d", size)
+		r := &runner{ctx: ctx, db: db, n: *n, size: size, nonce: strconv.FormatInt(time.Now().UnixNano(), 36), res: map[string]time.Duration{}}
+		err = r.measure()
+		db.Close()
+		if err != nil {
+			log.Fatalf("size %d: %v", size, err)
+		}
+		results[size] = r.res
+		if order == nil {
+			order = r.order
+		}
+	}
+	printTable(sizes, order, results)
+}
+
+// printTable writes the medians, the ratio of the largest size to 10,000
+// (or the smallest), and ProcessIncoming against the bare update.
+func printTable(sizes []int64, order []string, results map[int64]map[string]time.Duration) {
+	sorted := append([]int64(nil), sizes...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	from := sorted[0]
+	for _, s := range sorted {
+		if s == 10000 {
+			from = s
+		}
+	}
+	to := sorted[len(sorted)-1]
+
+	fmt.Printf("\nmedian per operation (µs) by retired messages in the database\n\n")
+	fmt.Printf("| %-44s |", "operation")
+	for _, s := range sizes {
+		fmt.Printf(" %10s |", fmtSize(s))
+	}
+	fmt.Printf(" %s/%s |\n", fmtSize(to), fmtSize(from))
+	fmt.Printf("|%s|", strings.Repeat("-", 46))
+	for range sizes {
+		fmt.Printf("%s|", strings.Repeat("-", 12))
+	}
+	fmt.Printf("%s|\n", strings.Repeat("-", len(fmtSize(to))+len(fmtSize(from))+3))
+	for _, op := range order {
+		fmt.Printf("| %-44s |", op)
+		for _, s := range sizes {
+			fmt.Printf(" %10.1f |", float64(results[s][op].Nanoseconds())/1e3)
+		}
+		ratio := float64(results[to][op]) / float64(results[from][op])
+		fmt.Printf(" %*.2f |\n", len(fmtSize(to))+len(fmtSize(from))+1, ratio)
+	}
+	fmt.Printf("\nProcessIncoming (one one-recipient DSN per transaction) / bare one-record update transaction\n\n")
+	fmt.Printf("| %-44s |", "match")
+	for _, s := range sizes {
+		fmt.Printf(" %10s |", fmtSize(s))
+	}
+	fmt.Println()
+	for _, op := range order {
+		if !strings.HasPrefix(op, "ProcessIncoming") {
+			continue
+		}
+		fmt.Printf("| %-44s |", op)
+		for _, s := range sizes {
+			fmt.Printf(" %10.2f |", float64(results[s][op])/float64(results[s][opBare]))
+		}
+		fmt.Println()
+	}
+}
+
+func fmtSize(n int64) string {
+	switch {
+	case n >= 1000000 && n%1000000 == 0:
+		return fmt.Sprintf("%dM", n/1000000)
+	case n >= 1000 && n%1000 == 0:
+		return fmt.Sprintf("%dk", n/1000)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// median returns the median of l, which it sorts.
+func median(l []time.Duration) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	return l[len(l)/2]
+}
