@@ -106,9 +106,13 @@ func printTable(sizes []int64, order []string, results map[int64]map[string]time
 	for _, s := range sizes {
 		fmt.Printf(" %10s |", fmtSize(s))
 	}
+	fmt.Printf("\n|%s|", strings.Repeat("-", 46))
+	for range sizes {
+		fmt.Printf("%s|", strings.Repeat("-", 12))
+	}
 	fmt.Println()
 	for _, op := range order {
-		if !strings.HasPrefix(op, "ProcessIncoming") {
+		if !strings.HasPrefix(op, "ProcessIncoming") || strings.HasSuffix(op, "call only") {
 			continue
 		}
 		fmt.Printf("| %-44s |", op)
