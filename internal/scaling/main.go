@@ -5,10 +5,14 @@
 // the directory given by -dir (scripts/scale: $BOUNCEKIT_SCALE_DIR or
 // ~/.cache/bouncekit-scale); measuring changes them a little each run.
 //
-// Each operation runs -n times, one write transaction with its commit
-// (and fsync) per operation unless the table says "read"; the table shows
-// the median per operation by database size and the ratio of the largest
-// size to 10,000. It is not part of CI: run scripts/scale.
+// Each operation runs -n times per round, one write transaction with its
+// commit (and fsync) per operation unless the table says "read"; rows
+// ending in "before commit" show the time spent in the transaction before
+// its commit. The table shows, per operation and database size, the median
+// over -rounds rounds (which take the sizes in turn) of each round's
+// median, and the ratio of the largest size to 10,000. The files are read
+// once before measuring, so the page cache is warm. It is not part of CI:
+// run scripts/scale.
 package main
 
 import (
@@ -28,7 +32,8 @@ func main() {
 	log.SetPrefix("scale: ")
 	dir := flag.String("dir", "", "directory for the databases (required)")
 	sizesFlag := flag.String("sizes", "0,10000,100000,1000000", "database sizes (retired messages), comma separated")
-	n := flag.Int("n", 100, "runs of each operation per size")
+	n := flag.Int("n", 50, "runs of each operation per size and round")
+	rounds := flag.Int("rounds", 5, "rounds over all sizes; the table shows the median of the rounds' medians")
 	flag.Parse()
 	if *dir == "" {
 		flag.Usage()
@@ -47,23 +52,39 @@ func main() {
 	}
 
 	ctx := context.Background()
-	results := map[int64]map[string]time.Duration{}
-	var order []string
+	var runners []*runner
 	for _, size := range sizes {
 		db, err := openDB(ctx, *dir, size)
 		if err != nil {
 			log.Fatalf("database of %d: %v", size, err)
 		}
-		log.Printf("measuring size %d", size)
-		r := &runner{ctx: ctx, db: db, n: *n, size: size, nonce: strconv.FormatInt(time.Now().UnixNano(), 36), res: map[string]time.Duration{}}
-		err = r.measure()
-		db.Close()
-		if err != nil {
-			log.Fatalf("size %d: %v", size, err)
-		}
-		results[size] = r.res
-		if order == nil {
+		defer db.Close()
+		runners = append(runners, &runner{ctx: ctx, db: db, n: *n, size: size})
+	}
+	// Rounds go over the sizes in turn, so a burst of load from elsewhere
+	// on the machine (fsync times vary most) does not land on one size.
+	perRound := map[int64]map[string][]time.Duration{}
+	var order []string
+	for round := range *rounds {
+		for _, r := range runners {
+			log.Printf("round %d, size %d", round+1, r.size)
+			if err := r.measure(); err != nil {
+				log.Fatalf("size %d: %v", r.size, err)
+			}
+			if perRound[r.size] == nil {
+				perRound[r.size] = map[string][]time.Duration{}
+			}
+			for op, d := range r.res {
+				perRound[r.size][op] = append(perRound[r.size][op], d)
+			}
 			order = r.order
+		}
+	}
+	results := map[int64]map[string]time.Duration{}
+	for size, ops := range perRound {
+		results[size] = map[string]time.Duration{}
+		for op, l := range ops {
+			results[size][op] = median(l)
 		}
 	}
 	printTable(sizes, order, results)
@@ -83,18 +104,18 @@ func printTable(sizes []int64, order []string, results map[int64]map[string]time
 	to := sorted[len(sorted)-1]
 
 	fmt.Printf("\nmedian per operation (µs) by retired messages in the database\n\n")
-	fmt.Printf("| %-44s |", "operation")
+	fmt.Printf("| %-50s |", "operation")
 	for _, s := range sizes {
 		fmt.Printf(" %10s |", fmtSize(s))
 	}
 	fmt.Printf(" %s/%s |\n", fmtSize(to), fmtSize(from))
-	fmt.Printf("|%s|", strings.Repeat("-", 46))
+	fmt.Printf("|%s|", strings.Repeat("-", 52))
 	for range sizes {
 		fmt.Printf("%s|", strings.Repeat("-", 12))
 	}
 	fmt.Printf("%s|\n", strings.Repeat("-", len(fmtSize(to))+len(fmtSize(from))+3))
 	for _, op := range order {
-		fmt.Printf("| %-44s |", op)
+		fmt.Printf("| %-50s |", op)
 		for _, s := range sizes {
 			fmt.Printf(" %10.1f |", float64(results[s][op].Nanoseconds())/1e3)
 		}
@@ -102,20 +123,20 @@ func printTable(sizes []int64, order []string, results map[int64]map[string]time
 		fmt.Printf(" %*.2f |\n", len(fmtSize(to))+len(fmtSize(from))+1, ratio)
 	}
 	fmt.Printf("\nProcessIncoming (one one-recipient DSN per transaction) / bare one-record update transaction\n\n")
-	fmt.Printf("| %-44s |", "match")
+	fmt.Printf("| %-50s |", "match")
 	for _, s := range sizes {
 		fmt.Printf(" %10s |", fmtSize(s))
 	}
-	fmt.Printf("\n|%s|", strings.Repeat("-", 46))
+	fmt.Printf("\n|%s|", strings.Repeat("-", 52))
 	for range sizes {
 		fmt.Printf("%s|", strings.Repeat("-", 12))
 	}
 	fmt.Println()
 	for _, op := range order {
-		if !strings.HasPrefix(op, "ProcessIncoming") || strings.HasSuffix(op, "call only") {
+		if !strings.HasPrefix(op, "ProcessIncoming") || strings.HasSuffix(op, inTx) {
 			continue
 		}
-		fmt.Printf("| %-44s |", op)
+		fmt.Printf("| %-50s |", op)
 		for _, s := range sizes {
 			fmt.Printf(" %10.2f |", float64(results[s][op])/float64(results[s][opBare]))
 		}
