@@ -394,3 +394,37 @@ func TestQueryPlanQueue(t *testing.T) {
 	}
 	checkPlans(t, db, cases)
 }
+
+// TestQueryPlanFromIDStops checks that a FromID match reads the rest of
+// the FromID's submission only when the report is about another recipient
+// of it.
+func TestQueryPlanFromIDStops(t *testing.T) {
+	db := planDB(t)
+	h := &Handler{Now: func() time.Time { return planNow }}
+	for _, c := range []struct {
+		rcpt     string
+		wantID   int64
+		wantRead bool
+	}{
+		{"sub5001@example.com", 5001, false},
+		{"sub5004@example.com", 5004, true},
+	} {
+		err := db.Read(context.Background(), func(tx *bstore.Tx) error {
+			p := &incomingRun{h: h, tx: tx, account: "big", now: planNow, rep: &incomingReport{}}
+			if err := p.loadFromID("big+f5001@example.org"); err != nil {
+				return err
+			}
+			cand, m, _, err := p.match(reportRcpt{address: c.rcpt})
+			if err != nil {
+				return err
+			}
+			if cand == nil || m != MatchFromID || cand.r.ID != c.wantID || p.submissionLoaded != c.wantRead {
+				return fmt.Errorf("match %v by %v, submission read %v; want message %d by fromid, submission read %v", cand, m, p.submissionLoaded, c.wantID, c.wantRead)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", c.rcpt, err)
+		}
+	}
+}
