@@ -122,7 +122,7 @@ func printTable(sizes []int64, order []string, results map[int64]map[string]time
 		ratio := float64(results[to][op]) / float64(results[from][op])
 		fmt.Printf(" %*.2f |\n", len(fmtSize(to))+len(fmtSize(from))+1, ratio)
 	}
-	fmt.Printf("\nProcessIncoming (one one-recipient DSN per transaction) / bare one-record update transaction\n\n")
+	fmt.Printf("\nProcessIncoming (one-recipient DSNs, one per transaction unless the row says) / bare one-record update transaction\n\n")
 	fmt.Printf("| %-50s |", "match")
 	for _, s := range sizes {
 		fmt.Printf(" %10s |", fmtSize(s))
