@@ -272,15 +272,22 @@ func (p *incomingRun) loadSubmission() error {
 	return nil
 }
 
-// loadBy reads the retired and queued messages with the nonzero fields of
-// the filters (one indexed field each), of account if not empty, newest
-// first, at most maxMatchCandidates of each.
+// loadBy reads the retired and queued messages with the nonzero field of
+// the filters (one indexed field, the same in both), of account if not
+// empty, newest first, at most maxMatchCandidates of each.
+//
+// The query filters on the identifier alone and checks the account per
+// record: given two equality filters on indexed fields, bstore picks
+// between their indexes by map order, and the account's index holds all
+// of its history. An identifier's index holds the few messages of one
+// submission.
 func (p *incomingRun) loadBy(account string, rf MsgRetired, mf Msg) ([]*candidate, error) {
-	rf.SenderAccount = account
-	mf.SenderAccount = account
 	var l []*candidate
 	qr := bstore.QueryTx[MsgRetired](p.tx)
 	qr.FilterNonzero(rf)
+	if account != "" {
+		qr.FilterFn(func(r MsgRetired) bool { return r.SenderAccount == account })
+	}
 	qr.SortDesc(fieldID)
 	qr.Limit(maxMatchCandidates)
 	err := qr.ForEach(func(r MsgRetired) error {
@@ -292,6 +299,9 @@ func (p *incomingRun) loadBy(account string, rf MsgRetired, mf Msg) ([]*candidat
 	}
 	qm := bstore.QueryTx[Msg](p.tx)
 	qm.FilterNonzero(mf)
+	if account != "" {
+		qm.FilterFn(func(m Msg) bool { return m.SenderAccount == account })
+	}
 	qm.SortDesc(fieldID)
 	qm.Limit(maxMatchCandidates)
 	err = qm.ForEach(func(m Msg) error {

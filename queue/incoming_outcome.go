@@ -278,7 +278,13 @@ func (p *incomingRun) matchFeedback(addr string) (*candidate, Match, error) {
 		}
 	}
 	q := bstore.QueryTx[MsgRetired](p.tx)
-	q.FilterNonzero(MsgRetired{RecipientAddress: addr, SenderAccount: p.account})
+	// The recipient's index (with LastActivity, for the order) alone; the
+	// account is checked per record, so the plan never depends on which
+	// of two equally usable indexes bstore tries first.
+	q.FilterNonzero(MsgRetired{RecipientAddress: addr})
+	if account := p.account; account != "" {
+		q.FilterFn(func(r MsgRetired) bool { return r.SenderAccount == account })
+	}
 	q.SortDesc(fieldLastActivity)
 	q.Limit(1)
 	r, err := q.Get()

@@ -22,24 +22,41 @@ type RetiredFilter struct {
 // below the cursor: 0 for the first page, then the returned next. next is 0
 // after the last page. Because IDs never change, pages stay consistent when
 // messages are retired in between.
+//
+// One index serves the query, chosen by the filter, not by bstore's map
+// order: with Recipient the recipient's (its messages are few and sorted in
+// memory), else with Account the SenderAccount index (its keys end in the
+// ID, so it is read newest first without sorting), else the primary key
+// from the cursor down. The other fields are checked per record, so a page
+// costs its length divided by the share of the records read that match: an
+// Event or time filter that matches few of an account's messages reads more
+// of them. With Account, a page also steps over the account's messages
+// above the cursor (bstore seeks an index only by its named fields, and an
+// index naming ID is built wrongly for existing records by bstore v0.0.11),
+// so deep pages of a large account cost their depth.
 func ListRetired(tx *bstore.Tx, filter RetiredFilter, cursor int64, limit int) (msgs []MsgRetired, next int64, err error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 1000)
 	q := bstore.QueryTx[MsgRetired](tx)
-	if filter.Account != "" || filter.Recipient != "" || filter.Event != "" {
-		// bstore refuses FilterNonzero without a nonzero field.
-		q.FilterNonzero(MsgRetired{SenderAccount: filter.Account, RecipientAddress: filter.Recipient, Event: filter.Event})
+	switch {
+	case filter.Recipient != "":
+		q.FilterNonzero(MsgRetired{RecipientAddress: filter.Recipient})
+	case filter.Account != "":
+		q.FilterNonzero(MsgRetired{SenderAccount: filter.Account})
 	}
 	if cursor > 0 {
 		q.FilterLess(fieldID, cursor)
 	}
-	if !filter.Since.IsZero() {
-		q.FilterGreaterEqual(fieldLastActivity, filter.Since)
-	}
-	if !filter.Before.IsZero() {
-		q.FilterLess(fieldLastActivity, filter.Before)
+	f := filter
+	if f.Recipient != "" && f.Account != "" || f.Event != "" || !f.Since.IsZero() || !f.Before.IsZero() {
+		q.FilterFn(func(r MsgRetired) bool {
+			return (f.Account == "" || r.SenderAccount == f.Account) &&
+				(f.Event == "" || r.Event == f.Event) &&
+				(f.Since.IsZero() || !r.LastActivity.Before(f.Since)) &&
+				(f.Before.IsZero() || r.LastActivity.Before(f.Before))
+		})
 	}
 	q.SortDesc(fieldID)
 	q.Limit(limit + 1)
@@ -55,7 +72,9 @@ func ListRetired(tx *bstore.Tx, filter RetiredFilter, cursor int64, limit int) (
 }
 
 // CleanupRetired removes retired messages whose KeepUntil is before now and
-// returns how many. Handler.Run calls it periodically.
+// returns how many. Handler.Run calls it periodically. It walks the
+// KeepUntil index from its start and stops at now, so its cost follows
+// what it removes, not what is kept.
 func CleanupRetired(tx *bstore.Tx, now time.Time) (int, error) {
 	q := bstore.QueryTx[MsgRetired](tx)
 	q.FilterLess(fieldKeepUntil, now)

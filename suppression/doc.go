@@ -88,9 +88,14 @@
 // # Performance
 //
 // Every lookup is its own read transaction and one unique-index get
-// (bench_test.go measures it; the figures are in the README). There is
-// deliberately no separate index on Account: it halved the add rate. So
-// List with an Account filter reads all of that account's entries and sorts
-// them by ID for every page, which costs time proportional to the size of
-// the account's list.
+// (bench_test.go measures it; the figures are in the README). List with an
+// Account filter reads the index on Account, whose keys end in the ID, in
+// the order asked: the first page costs its length whatever the size of the
+// account's list. A later page also steps over the entries before its
+// cursor (bstore seeks an index only by its named fields, and bstore
+// v0.0.11 builds an index that names ID wrongly for existing records), so
+// deep pages of a large list cost their depth. Filter fields other than
+// Account are checked per entry: a filter that matches few of the account's
+// entries reads more of them per page. The index costs one more index write
+// per new entry. Cleanup walks the ExpiresAt index up to now.
 package suppression

@@ -8,7 +8,9 @@ type Entry struct {
 	ID int64
 
 	// Account is the host's account (sender) the entry belongs to.
-	Account string `bstore:"unique Account+BaseAddress"`
+	// The index on Account alone (its keys end in the ID) lets List read
+	// one account's entries in ID order without sorting them all.
+	Account string `bstore:"unique Account+BaseAddress,index"`
 
 	// BaseAddress is the normalized address (Normalizer.Normalize) that
 	// sends are matched against.

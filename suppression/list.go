@@ -103,9 +103,9 @@ func (s *Store) List(ctx context.Context, f Filter) (p Page, err error) {
 // with Cursor is stable while entries are added or refreshed: IDs never
 // change and new entries get higher ones, so no entry is listed twice or
 // skipped; with Newest, entries added after the first page are not listed
-// (start again to see them). With an Account filter, each page reads all
-// of that account's entries before sorting; see the package doc,
-// Performance.
+// (start again to see them). With an Account filter, a page reads the
+// account's entries in ID order from the index on Account, stepping over
+// those before the cursor; see the package doc, Performance.
 func (s *Store) ListTx(tx *bstore.Tx, f Filter) (Page, error) {
 	limit := f.Limit
 	if limit <= 0 {

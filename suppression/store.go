@@ -338,8 +338,12 @@ func (s *Store) Cleanup(ctx context.Context, now time.Time) (n int, err error) {
 
 // CleanupTx deletes the entries that expired at or before now and returns
 // how many. It uses the index on ExpiresAt, so it is cheap to call often.
+//
+// The range starts at the first nonzero time inclusive: bstore implements
+// an exclusive start ("greater than zero") by stepping over every key equal
+// to it, which would be every entry that never expires.
 func (s *Store) CleanupTx(tx *bstore.Tx, now time.Time) (int, error) {
-	n, err := bstore.QueryTx[Entry](tx).FilterGreater(FieldExpiresAt, time.Time{}).FilterLessEqual(FieldExpiresAt, now).Delete()
+	n, err := bstore.QueryTx[Entry](tx).FilterGreaterEqual(FieldExpiresAt, time.Time{}.Add(time.Nanosecond)).FilterLessEqual(FieldExpiresAt, now).Delete()
 	if err != nil {
 		return 0, fmt.Errorf("suppression: cleanup: %w", err)
 	}

@@ -65,7 +65,7 @@ const (
 type HookRetired struct {
 	ID int64 // Same as the Hook's ID.
 
-	Account       string        `bstore:"nonzero,index Account+LastActivity"`
+	Account       string        `bstore:"nonzero,index"` // Its keys end in the ID: ListRetired reads an account in ID order without sorting.
 	URL           string        `bstore:"nonzero"`
 	Authorization bool          // Whether an Authorization header was sent.
 	Signed        bool          // Whether requests were signed.

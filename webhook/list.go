@@ -53,7 +53,10 @@ func (q *Queue) ListRetired(ctx context.Context, f Filter, p Page) ([]HookRetire
 }
 
 // applyFilter adds f to query. Account and QueueMsgID go through
-// FilterEqual (indexed); the rest is checked per record.
+// FilterEqual: for Hook the Account+QueueMsgID index, for HookRetired the
+// Account index, whose keys end in the ID, so a page is read in order
+// without sorting the account (QueueMsgID is checked per record there).
+// The rest is checked per record.
 func applyFilter[T any](query *bstore.Query[T], f Filter, get func(T) (OutgoingEvent, string, Outcome)) {
 	if len(f.IDs) > 0 {
 		query.FilterIDs(f.IDs)
@@ -145,7 +148,8 @@ func (q *Queue) Cancel(ctx context.Context, f Filter) (int, error) {
 }
 
 // Cleanup removes retired hooks whose KeepUntil has passed and returns how
-// many. Run calls it every CleanupInterval.
+// many. Run calls it every CleanupInterval. It walks the KeepUntil index up
+// to now, so its cost follows what it removes, not what is kept.
 func (q *Queue) Cleanup(ctx context.Context) (int, error) {
 	n, err := bstore.QueryDB[HookRetired](ctx, q.DB).FilterLess(fieldKeepUntil, q.now()).Delete()
 	if err != nil {

@@ -84,8 +84,24 @@ func (f *msgFilter) query(tx *bstore.Tx) *bstore.Query[queue.Msg] {
 	if len(f.ids) > 0 {
 		q.FilterIDs(f.ids)
 	}
-	if f.account != "" || f.domain != "" || f.recipient != "" {
-		q.FilterNonzero(queue.Msg{SenderAccount: f.account, RecipientDomain: strings.ToLower(f.domain), RecipientAddress: f.recipient})
+	// One indexed field as a bstore filter, the most selective given, the
+	// others checked per message: with two, bstore would pick an index by
+	// map order.
+	domain := strings.ToLower(f.domain)
+	switch {
+	case f.recipient != "":
+		q.FilterNonzero(queue.Msg{RecipientAddress: f.recipient})
+	case domain != "":
+		q.FilterNonzero(queue.Msg{RecipientDomain: domain})
+	case f.account != "":
+		q.FilterNonzero(queue.Msg{SenderAccount: f.account})
+	}
+	if f.account != "" || domain != "" || f.recipient != "" {
+		q.FilterFn(func(m queue.Msg) bool {
+			return (f.recipient == "" || m.RecipientAddress == f.recipient) &&
+				(domain == "" || m.RecipientDomain == domain) &&
+				(f.account == "" || m.SenderAccount == f.account)
+		})
 	}
 	if !f.dueBefore.IsZero() {
 		q.FilterLess("NextAttempt", f.dueBefore)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 
 	"github.com/mjl-/bstore"
 
@@ -119,37 +118,9 @@ func retiredShow(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 	return c.results(m.Results)
 }
 
-// listRetired is queue.ListRetired, which fails without an Account,
-// Recipient or Event filter (bstore's FilterNonzero needs a nonzero
-// field); then the same query is made here.
+// listRetired is queue.ListRetired, which picks the index for the filter.
 func listRetired(tx *bstore.Tx, f queue.RetiredFilter, cursor int64, limit int) ([]queue.MsgRetired, int64, error) {
-	if f.Account != "" || f.Recipient != "" || f.Event != "" {
-		return queue.ListRetired(tx, f, cursor, limit)
-	}
-	if limit <= 0 {
-		limit = 100
-	}
-	limit = min(limit, 1000)
-	q := bstore.QueryTx[queue.MsgRetired](tx)
-	if cursor > 0 {
-		q.FilterLess("ID", cursor)
-	}
-	if !f.Since.IsZero() {
-		q.FilterGreaterEqual("LastActivity", f.Since)
-	}
-	if !f.Before.IsZero() {
-		q.FilterLess("LastActivity", f.Before)
-	}
-	msgs, err := q.SortDesc("ID").Limit(limit + 1).List()
-	if err != nil {
-		return nil, 0, fmt.Errorf("listing retired messages: %w", err)
-	}
-	var next int64
-	if len(msgs) > limit {
-		msgs = msgs[:limit]
-		next = msgs[limit-1].ID
-	}
-	return msgs, next, nil
+	return queue.ListRetired(tx, f, cursor, limit)
 }
 
 // parseOneID parses a show command's flags and its single ID argument.

@@ -1,0 +1,489 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/queue"
+	"github.com/bouncekit/bouncekit/suppression"
+	"github.com/bouncekit/bouncekit/webhook"
+)
+
+const opBare = "bare update of one record"
+
+// cleanupBatch is how many expired records each cleanup run removes.
+const cleanupBatch = 1000
+
+// runner measures the operations on one database.
+type runner struct {
+	ctx   context.Context
+	db    *bstore.DB
+	n     int
+	size  int64
+	nonce string // Makes this run's addresses and report Message-IDs new.
+	h     *queue.Handler
+	supp  *suppression.Store
+	hooks *webhook.Queue
+	rnd   *rand.Rand
+	res   map[string]time.Duration
+	order []string
+	seq   int64
+	inner time.Duration // Time in the last write transaction before its commit.
+}
+
+// timeOp runs op n times, each with its index, and records the median
+// under name. For an op that writes, it also records the median time spent
+// in the transaction before the commit, under name + inTx.
+func (r *runner) timeOp(name string, n int, op func(i int) error) error {
+	l := make([]time.Duration, n)
+	var inner []time.Duration
+	for i := range n {
+		r.inner = 0
+		t0 := time.Now()
+		if err := op(i); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		l[i] = time.Since(t0)
+		if r.inner > 0 {
+			inner = append(inner, r.inner)
+		}
+	}
+	r.record(name, median(l))
+	if len(inner) > 0 {
+		r.record(name+inTx, median(inner))
+	}
+	return nil
+}
+
+// inTx marks the time of a write operation without its commit.
+const inTx = ", before commit"
+
+func (r *runner) record(name string, d time.Duration) {
+	r.res[name] = d
+	r.order = append(r.order, name)
+}
+
+// write runs fn in a write transaction and notes the time fn took.
+func (r *runner) write(fn func(tx *bstore.Tx) error) error {
+	return r.db.Write(r.ctx, func(tx *bstore.Tx) error {
+		t0 := time.Now()
+		err := fn(tx)
+		r.inner = time.Since(t0)
+		return err
+	})
+}
+func (r *runner) read(fn func(tx *bstore.Tx) error) error { return r.db.Read(r.ctx, fn) }
+
+// newMsg returns a new message of "big" to a new recipient.
+func (r *runner) newMsg(tag string) *queue.Msg {
+	r.seq++
+	return &queue.Msg{
+		SenderAccount:    "big",
+		SenderAddress:    "big@example.org",
+		RecipientAddress: fmt.Sprintf("%s-%s-%d@new.example", tag, r.nonce, r.seq),
+		MessageID:        fmt.Sprintf("%s-%s-%d@example.org", tag, r.nonce, r.seq),
+		EnvID:            fmt.Sprintf("%s-%s-%d", tag, r.nonce, r.seq),
+		Subject:          "Your order",
+		Size:             5000,
+	}
+}
+
+// addRetired queues k one-recipient submissions and delivers them, in two
+// transactions, and returns them as they were queued.
+func (r *runner) addRetired(tag string, k int) ([]queue.Msg, error) {
+	var msgs []queue.Msg
+	err := r.write(func(tx *bstore.Tx) error {
+		for range k {
+			m := r.newMsg(tag)
+			if _, err := r.h.Add(tx, m); err != nil {
+				return err
+			}
+			msgs = append(msgs, *m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return msgs, r.write(func(tx *bstore.Tx) error {
+		for _, m := range msgs {
+			if _, err := r.h.DeliveredMsgs(tx, []queue.Msg{m}, queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "ok"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// report composes a one-recipient failure DSN.
+func (r *runner) report(id, envID, origMsgID, rcpt string) ([]byte, error) {
+	m := dsn.Message{
+		From:               "MAILER-DAEMON@mx.example",
+		To:                 "big@example.org",
+		Subject:            "Undelivered Mail Returned to Sender",
+		MessageID:          fmt.Sprintf("<%s-%s@mx.example>", id, r.nonce),
+		Date:               time.Now(),
+		TextBody:           "Your message could not be delivered.\n",
+		OriginalEnvelopeID: envID,
+		ReportingMTA:       "mx.example",
+		Recipients:         []dsn.Recipient{{FinalRecipient: rcpt, Action: dsn.ActionFailed, Status: "5.1.1", RemoteMTA: "mx.example", DiagnosticCode: "550 5.1.1 user unknown"}},
+		Ret:                dsn.RetHeaders,
+	}
+	if origMsgID != "" {
+		m.Original = []byte("From: big@example.org\r\nTo: " + rcpt + "\r\nSubject: Your order\r\nMessage-ID: <" + origMsgID + ">\r\n\r\n")
+	}
+	var b bytes.Buffer
+	if err := m.Compose(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// pick returns a random record number of account "big" in 1..size, or 0
+// in an empty database.
+func (r *runner) pick() int64 {
+	if r.size == 0 {
+		return 0
+	}
+	for {
+		i := r.rnd.Int64N(r.size) + 1
+		if account(i) == "big" {
+			return i
+		}
+	}
+}
+
+// measure runs every operation once more, recording in r.res.
+func (r *runner) measure() error {
+	r.res = map[string]time.Duration{}
+	r.order = nil
+	r.nonce = strconv.FormatInt(time.Now().UnixNano(), 36)
+	if r.rnd == nil {
+		r.rnd = rand.New(rand.NewPCG(uint64(r.size), 1))
+	}
+	r.supp = &suppression.Store{DB: r.db}
+	r.hooks = &webhook.Queue{DB: r.db}
+	r.h = &queue.Handler{
+		DB:              r.db,
+		Suppressions:    r.supp,
+		Hooks:           r.hooks,
+		Hostname:        "mail.example.org",
+		GenerateFromIDs: true,
+		Accounts: queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) {
+			return queue.AccountSettings{WebhookURL: "https://app.example/hook", KeepRetired: 30 * 24 * time.Hour}, true
+		}),
+	}
+	n := r.n
+
+	// Baseline: a transaction that updates one record and commits.
+	var bare queue.Msg
+	err := r.write(func(tx *bstore.Tx) error {
+		m := r.newMsg("bare")
+		m.NextAttempt = time.Now().AddDate(10, 0, 0)
+		_, err := r.h.Add(tx, m)
+		bare = *m
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	err = r.timeOp(opBare, n, func(int) error {
+		return r.write(func(tx *bstore.Tx) error {
+			bare.Attempts++
+			return tx.Update(&bare)
+		})
+	})
+	if err != nil {
+		return err
+	}
+
+	// Add, then the added messages are due, fail or are delivered.
+	added := make([]queue.Msg, 3*n)
+	err = r.timeOp("Add (1 message, new FromID)", 3*n, func(i int) error {
+		return r.write(func(tx *bstore.Tx) error {
+			m := r.newMsg("add")
+			_, err := r.h.Add(tx, m)
+			added[i] = *m
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	err = r.timeOp("Due (limit 100)", n, func(int) error {
+		return r.write(func(tx *bstore.Tx) error {
+			b, err := r.h.Due(tx, time.Now(), 100)
+			if err == nil && len(b) == 0 {
+				err = fmt.Errorf("nothing due")
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	fail := func(name string, msgs []queue.Msg, ferr error) error {
+		return r.timeOp(name, len(msgs), func(i int) error {
+			return r.write(func(tx *bstore.Tx) error {
+				_, err := r.h.FailMsgs(tx, msgs[i:i+1], ferr)
+				return err
+			})
+		})
+	}
+	if err := fail("FailMsgs temporary (1 message)", added[:n], &queue.SMTPError{Code: 451, EnhancedCode: "4.3.0", Command: "rcpt", Line: "try later"}); err != nil {
+		return err
+	}
+	if err := fail("FailMsgs permanent (1 message)", added[n:2*n], &queue.SMTPError{Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: "user unknown"}); err != nil {
+		return err
+	}
+	err = r.timeOp("DeliveredMsgs (1 message)", n, func(i int) error {
+		return r.write(func(tx *bstore.Tx) error {
+			_, err := r.h.DeliveredMsgs(tx, added[2*n+i:2*n+i+1], queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "ok"})
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+
+	// ProcessIncoming: one one-recipient DSN per transaction, about
+	// messages retired just before, against the history built earlier.
+	incoming := func(name, tag string, want queue.Match, rcptTo func(m queue.Msg) string, msg func(k int, m queue.Msg) ([]byte, error)) error {
+		msgs, err := r.addRetired(tag, n)
+		if err != nil {
+			return err
+		}
+		reports := make([][]byte, n)
+		for k, m := range msgs {
+			if reports[k], err = msg(k, m); err != nil {
+				return err
+			}
+		}
+		return r.timeOp(name, n, func(k int) error {
+			return r.write(func(tx *bstore.Tx) error {
+				res, err := r.h.ProcessIncoming(tx, "big", rcptTo(msgs[k]), reports[k])
+				if err == nil && (len(res.Recipients) != 1 || res.Recipients[0].Match != want) {
+					err = fmt.Errorf("result %+v, want a match by %v", res.Recipients, want)
+				}
+				return err
+			})
+		})
+	}
+	plain := func(queue.Msg) string { return "big@example.org" }
+	err = incoming("ProcessIncoming by FromID", "pf", queue.MatchFromID, func(m queue.Msg) string { return m.MailFrom("+") }, func(k int, m queue.Msg) ([]byte, error) {
+		return r.report(fmt.Sprintf("pf%d", k), "", "", m.RecipientAddress)
+	})
+	if err != nil {
+		return err
+	}
+	// The same, ten DSNs per transaction, per DSN: the commit's page
+	// writes are shared.
+	{
+		const per = 10
+		msgs, err := r.addRetired("pb", per*n)
+		if err != nil {
+			return err
+		}
+		reports := make([][]byte, len(msgs))
+		for k, m := range msgs {
+			if reports[k], err = r.report(fmt.Sprintf("pb%d", k), "", "", m.RecipientAddress); err != nil {
+				return err
+			}
+		}
+		l := make([]time.Duration, n)
+		for i := range n {
+			t0 := time.Now()
+			err := r.write(func(tx *bstore.Tx) error {
+				for k := i * per; k < (i+1)*per; k++ {
+					res, err := r.h.ProcessIncoming(tx, "big", msgs[k].MailFrom("+"), reports[k])
+					if err != nil {
+						return err
+					} else if len(res.Recipients) != 1 || res.Recipients[0].Match != queue.MatchFromID {
+						return fmt.Errorf("result %+v, want a match by fromid", res.Recipients)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("ProcessIncoming batched: %w", err)
+			}
+			l[i] = time.Since(t0) / per
+		}
+		r.record(fmt.Sprintf("ProcessIncoming by FromID, %d per tx, each", per), median(l))
+	}
+	err = incoming("ProcessIncoming by ENVID", "pe", queue.MatchEnvID, plain, func(k int, m queue.Msg) ([]byte, error) {
+		return r.report(fmt.Sprintf("pe%d", k), m.EnvID, "", m.RecipientAddress)
+	})
+	if err != nil {
+		return err
+	}
+	err = incoming("ProcessIncoming by Message-ID", "pm", queue.MatchMessageID, plain, func(k int, m queue.Msg) ([]byte, error) {
+		return r.report(fmt.Sprintf("pm%d", k), "", m.MessageID, m.RecipientAddress)
+	})
+	if err != nil {
+		return err
+	}
+	err = incoming("ProcessIncoming unmatched", "pu", queue.MatchNone, plain, func(k int, m queue.Msg) ([]byte, error) {
+		return r.report(fmt.Sprintf("pu%d", k), "unknown-"+m.EnvID, "unknown-"+m.MessageID, "other-"+m.RecipientAddress)
+	})
+	if err != nil {
+		return err
+	}
+
+	// Lookups and listings, read transactions.
+	// Random addresses, then the same again: the first lookup of an
+	// address also maps the database pages it reads into the process.
+	keys := make([]int64, n)
+	for k := range keys {
+		keys[k] = r.pick()
+	}
+	lookup := func(k int) error {
+		i := keys[k]
+		return r.read(func(tx *bstore.Tx) error {
+			_, ok, err := r.supp.LookupTx(tx, account(i), fmt.Sprintf("s%d@d%d.example", i, i%1000), time.Now())
+			if err == nil && !ok && i != 0 {
+				err = fmt.Errorf("entry %d not found", i)
+			}
+			return err
+		})
+	}
+	if err := r.timeOp("suppression lookup (read)", n, lookup); err != nil {
+		return err
+	}
+	if err := r.timeOp("suppression lookup, same addresses again (read)", n, lookup); err != nil {
+		return err
+	}
+	err = r.timeOp("suppression List account, newest 100 (read)", n, func(int) error {
+		return r.read(func(tx *bstore.Tx) error {
+			_, err := r.supp.ListTx(tx, suppression.Filter{Account: "big", Newest: true, Limit: 100})
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	var next int64
+	err = r.timeOp("ListRetired account, 100 (read)", n, func(int) error {
+		return r.read(func(tx *bstore.Tx) error {
+			var err error
+			_, next, err = queue.ListRetired(tx, queue.RetiredFilter{Account: "big"}, 0, 100)
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	err = r.timeOp("ListRetired account, second 100 (read)", n, func(int) error {
+		return r.read(func(tx *bstore.Tx) error {
+			_, _, err := queue.ListRetired(tx, queue.RetiredFilter{Account: "big"}, next, 100)
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	err = r.timeOp("ListRetired account+event failed, 100 (read)", n, func(int) error {
+		return r.read(func(tx *bstore.Tx) error {
+			_, _, err := queue.ListRetired(tx, queue.RetiredFilter{Account: "big", Event: "failed"}, 0, 100)
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	err = r.timeOp("ListRetired recipient (read)", n, func(int) error {
+		i := r.pick()
+		return r.read(func(tx *bstore.Tx) error {
+			_, _, err := queue.ListRetired(tx, queue.RetiredFilter{Recipient: recipient(i)}, 0, 100)
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	err = r.timeOp("hooks ListRetired account, newest 100 (read)", n, func(int) error {
+		_, _, err := r.hooks.ListRetired(r.ctx, webhook.Filter{Account: "big"}, webhook.Page{Limit: 100, Desc: true})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	err = r.timeOp("hooks ListRetired account+event, 100 (read)", n, func(int) error {
+		_, _, err := r.hooks.ListRetired(r.ctx, webhook.Filter{Account: "big", Event: webhook.EventDelivered}, webhook.Page{Limit: 100, Desc: true})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+
+	return r.cleanups()
+}
+
+// cleanups measures the removal of cleanupBatch expired records of each
+// kind, inserted before each run.
+func (r *runner) cleanups() error {
+	runs := max(3, r.n/20)
+	past := time.Now().Add(-time.Hour)
+	for _, c := range []struct {
+		name   string
+		insert func(tx *bstore.Tx, k int64) error
+		clean  func() (int, error)
+	}{
+		{"CleanupRetired", func(tx *bstore.Tx, k int64) error {
+			m := queue.MsgRetired{ID: 1<<50 + k, BaseID: 1<<50 + k, SenderAccount: "big", FromID: fmt.Sprintf("x%d", k), RecipientAddress: "x@x.example", KeepUntil: past}
+			return tx.Insert(&m)
+		}, func() (n int, err error) {
+			err = r.write(func(tx *bstore.Tx) error {
+				n, err = queue.CleanupRetired(tx, time.Now())
+				return err
+			})
+			return
+		}},
+		{"hooks Cleanup", func(tx *bstore.Tx, k int64) error {
+			h := webhook.HookRetired{ID: 1<<50 + k, Account: "big", URL: "https://app.example/hook", KeepUntil: past}
+			return tx.Insert(&h)
+		}, func() (int, error) { return r.hooks.Cleanup(r.ctx) }},
+		{"suppression Cleanup", func(tx *bstore.Tx, k int64) error {
+			e := suppression.Entry{Account: "big", BaseAddress: fmt.Sprintf("x%d-%s@x.example", k, r.nonce), Category: suppression.CategorySoftBounce, Source: suppression.SourceQueue, ExpiresAt: past}
+			return tx.Insert(&e)
+		}, func() (int, error) { return r.supp.Cleanup(r.ctx, time.Now()) }},
+	} {
+		name := fmt.Sprintf("%s, %d expired", c.name, cleanupBatch)
+		// Remove what expired before, so each run removes its batch.
+		if _, err := c.clean(); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		l := make([]time.Duration, runs)
+		for i := range runs {
+			err := r.write(func(tx *bstore.Tx) error {
+				for k := range int64(cleanupBatch) {
+					r.seq++
+					if err := c.insert(tx, r.seq*cleanupBatch+k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			t0 := time.Now()
+			n, err := c.clean()
+			l[i] = time.Since(t0)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			} else if n != cleanupBatch {
+				return fmt.Errorf("%s: removed %d, want %d", name, n, cleanupBatch)
+			}
+		}
+		r.record(name, median(l))
+	}
+	return nil
+}
