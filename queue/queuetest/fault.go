@@ -368,3 +368,11 @@ func closeBody(req *http.Request) {
 		req.Body.Close()
 	}
 }
+
+// CloseIdleConnections closes Next's idle connections, if it keeps any, so
+// a webhook.Queue's Run releases them when it returns.
+func (t FaultyTransport) CloseIdleConnections() {
+	if ci, ok := t.Next.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
