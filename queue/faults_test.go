@@ -305,17 +305,23 @@ func TestFaultSideBoundaries(t *testing.T) {
 	tcompare(t, e.composer.Requests[0].Original == nil, true, "dsn without a partly read original")
 }
 
-// recordingDeliverer records the clock's time of each delivery attempt.
+// recordingDeliverer records the clock's time and the Message-ID of each
+// delivery attempt.
 type recordingDeliverer struct {
 	clock *queuetest.Clock
 	mu    sync.Mutex
 	at    []time.Time
+	ids   map[string]int
 }
 
 func (d *recordingDeliverer) DeliverDSN(ctx context.Context, ob queue.OutboxDSN) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.at = append(d.at, d.clock.Now())
+	if d.ids == nil {
+		d.ids = map[string]int{}
+	}
+	d.ids[ob.MessageID]++
 	return nil
 }
 
@@ -357,7 +363,8 @@ func idle(t *testing.T, clock *queuetest.Clock) {
 // in steps of 10 seconds for three hours: Run tries the DSN with a
 // growing delay (at most one attempt per minute, and fewer as it backs
 // off), goes back to sleep after each round, and delivers the DSN once
-// the deliverer works again.
+// the deliverer works again. Each failure happens after the receiver got
+// the DSN (Late), so it gets the same Message-ID every time.
 func TestFaultOutboxBackoff(t *testing.T) {
 	e := newEnv(t, queue.RetryPolicy{})
 	m := e.add(nil, "a@example.com")
@@ -398,6 +405,7 @@ func TestFaultOutboxBackoff(t *testing.T) {
 	}
 	stop()
 	tcompare(t, len(rec.times()), len(at)+1, "deliveries: every failed one and the successful one")
+	tcompare(t, len(rec.ids), 1, "message-ids: the same dsn each time")
 }
 
 // countingHandler counts log records by message.
