@@ -5,6 +5,13 @@
 // The fakes keep their state in memory, not in the bstore transaction they
 // are given: after a rolled-back transaction they still remember what they
 // saw. They are safe for concurrent use.
+//
+// The Faulty wrappers (FaultyComposer, FaultyDeliverer, FaultySuppressions,
+// FaultyHooks, FaultyOpener, FaultyAccounts, and FaultyTransport for a
+// webhook.Queue) put a Fault in front of any implementation, fake or real,
+// so a test can check what a failure at each boundary does: the error the
+// caller gets, the rollback, the backoff of background loops. FillDisk
+// fills a small test file system, for what a full disk does.
 package queuetest
 
 import (
