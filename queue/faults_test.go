@@ -461,3 +461,45 @@ func TestFaultRunStorage(t *testing.T) {
 		t.Fatalf("%d failed cleanups in %v, want between 2 and one per interval", cleanup, span)
 	}
 }
+
+// blockingDeliverer blocks each delivery until ctx is done, as a delivery
+// cut off by shutdown.
+type blockingDeliverer struct {
+	started chan struct{}
+}
+
+func (d blockingDeliverer) DeliverDSN(ctx context.Context, ob queue.OutboxDSN) error {
+	d.started <- struct{}{}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestFaultOutboxShutdown stops Run while a DSN delivery is in progress.
+// The interrupted delivery is no attempt: the DSN stays due with its
+// attempts unchanged (so restarts cannot use up its attempts and drop it),
+// and the next Run delivers it.
+func TestFaultOutboxShutdown(t *testing.T) {
+	e := newEnv(t, queue.RetryPolicy{})
+	m := e.add(nil, "a@example.com")
+	e.fail(m, permErr())
+	before := e.outbox()
+	tcompare(t, len(before), 1, "outbox")
+
+	bd := blockingDeliverer{started: make(chan struct{}, 1)}
+	h := e.faultHandler(faults{})
+	h.DSNDeliverer = bd
+	stop := runHandler(t, h)
+	<-bd.started
+	stop()
+	tcompare(t, e.outbox(), before, "outbox after a delivery cut off by shutdown")
+
+	dl := &queuetest.Deliverer{C: make(chan queue.OutboxDSN, 1)}
+	h = e.faultHandler(faults{})
+	h.DSNDeliverer = dl
+	stop = runHandler(t, h)
+	<-dl.C
+	stop()
+	tcompare(t, len(e.outbox()), 0, "outbox after the next run")
+	tcompare(t, len(dl.List()), 1, "delivered")
+	tcompare(t, dl.List()[0].MessageID, before[0].MessageID, "message-id")
+}
