@@ -38,9 +38,10 @@ const suppressedText = "recipient address is on the sender's suppression list"
 //
 // Bad input (an empty batch, a nil err, mixed accounts, a message not in the
 // queue) and an invalid RetryPolicy (see RetryPolicy.Validate) return an
-// error before anything is changed. An error from a
-// store or the composer is returned as is; the caller must roll back.
-// After commit, the caller calls Kick so Run delivers queued DSNs.
+// error before anything is changed. An error from a store, the hook
+// queue or the composer is returned wrapped, naming that boundary and the
+// message or address (errors.Is finds the original); the caller must roll
+// back. After commit, the caller calls Kick so Run delivers queued DSNs.
 func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, error) {
 	if len(msgs) == 0 {
 		return nil, ErrEmptyBatch

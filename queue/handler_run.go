@@ -74,7 +74,8 @@ func (h *Handler) cleanup(ctx context.Context, now time.Time) (n int, err error)
 // scheduling may call it instead.
 //
 // Delivery is at least once: a crash after a delivery and before the commit
-// delivers that DSN again, with the same Message-ID.
+// delivers that DSN again, with the same Message-ID. A delivery that fails
+// because ctx was canceled is not counted as an attempt: the DSN stays due.
 func (h *Handler) DeliverOutbox(ctx context.Context) (delivered int, next time.Time, err error) {
 	if h.DB == nil {
 		return 0, time.Time{}, ErrNoDB
@@ -103,6 +104,13 @@ func (h *Handler) DeliverOutbox(ctx context.Context) (delivered int, next time.T
 			break
 		}
 		results[i] = h.DSNDeliverer.DeliverDSN(ctx, d)
+		if results[i] != nil && ctx.Err() != nil {
+			// Cut off by shutdown: no attempt, or restarts during slow
+			// deliveries would use up the DSN's attempts and drop it. It
+			// stays due, for the next Run.
+			due = due[:i]
+			break
+		}
 	}
 
 	err = h.DB.Write(context.WithoutCancel(ctx), func(tx *bstore.Tx) error {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
+	"go.uber.org/goleak"
 )
 
 // Size of the database of BenchmarkLookup.
@@ -36,6 +37,12 @@ func TestMain(m *testing.M) {
 	}
 	if benchDB.dir != "" {
 		os.RemoveAll(benchDB.dir)
+	}
+	// No goroutine may outlive the tests (the concurrent store tests start
+	// some).
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+		code = 1
 	}
 	os.Exit(code)
 }

@@ -5,6 +5,13 @@
 // The fakes keep their state in memory, not in the bstore transaction they
 // are given: after a rolled-back transaction they still remember what they
 // saw. They are safe for concurrent use.
+//
+// The Faulty wrappers (FaultyComposer, FaultyDeliverer, FaultySuppressions,
+// FaultyHooks, FaultyOpener, FaultyAccounts, and FaultyTransport for a
+// webhook.Queue) put a Fault in front of any implementation, fake or real,
+// so a test can check what a failure at each boundary does: the error the
+// caller gets, the rollback, the backoff of background loops. FillDisk
+// fills a small test file system, for what a full disk does.
 package queuetest
 
 import (
@@ -28,6 +35,7 @@ type Clock struct {
 	mu      sync.Mutex
 	now     time.Time
 	waiters []waiter
+	changed chan struct{} // Closed and replaced when waiters changes.
 }
 
 type waiter struct {
@@ -61,6 +69,48 @@ func (c *Clock) Set(t time.Time) {
 		}
 	}
 	c.waiters = kept
+	c.notify()
+}
+
+// notify wakes WaitTimers. c.mu must be held.
+func (c *Clock) notify() {
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+}
+
+// Timers returns the number of pending timers (After channels that have
+// not fired).
+func (c *Clock) Timers() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters)
+}
+
+// WaitTimers waits until at least n timers are pending, or ctx is done. A
+// loop that sleeps on the clock is idle when its timer is pending: after
+// moving the clock, a test waits for the loop to be idle again before it
+// counts what the loop did, without sleeping. A loop that never sleeps
+// (spins) makes WaitTimers return ctx's error.
+func (c *Clock) WaitTimers(ctx context.Context, n int) error {
+	for {
+		c.mu.Lock()
+		if len(c.waiters) >= n {
+			c.mu.Unlock()
+			return nil
+		}
+		if c.changed == nil {
+			c.changed = make(chan struct{})
+		}
+		ch := c.changed
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("queuetest: waiting for %d timers: %w", n, ctx.Err())
+		}
+	}
 }
 
 // Advance moves the clock forward by d.
@@ -80,6 +130,7 @@ func (c *Clock) After(d time.Duration) <-chan time.Time {
 		return ch
 	}
 	c.waiters = append(c.waiters, waiter{at, ch})
+	c.notify()
 	return ch
 }
 
