@@ -59,9 +59,11 @@ func Allocs(f func()) uint64 {
 }
 
 // Check runs f, turning a panic into a test error, and fails the test when f
-// allocated more than bound bytes. It returns the bytes allocated.
+// allocated more than bound bytes (raceFactor times that under the race
+// detector). It returns the bytes allocated.
 func Check(t testing.TB, bound uint64, f func()) uint64 {
 	t.Helper()
+	bound *= raceFactor
 	var panicked any
 	n := Allocs(func() {
 		defer func() { panicked = recover() }()
