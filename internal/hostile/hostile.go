@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"runtime/metrics"
 	"strings"
@@ -26,18 +25,6 @@ const (
 	ManyRecipients = 100_000   // Recipients of one report.
 	DeepNesting    = 10_000    // Levels of nested multiparts.
 )
-
-// LargeEnv is the environment variable that, set to 1, makes tests run
-// their largest inputs also where they are too slow for every CI run (under
-// -race, for APIs that need the whole input in memory). scripts/hostile
-// sets it.
-const LargeEnv = "BOUNCEKIT_HOSTILE_LARGE"
-
-// Large reports whether the slowest inputs should run: not with -short,
-// and only when LargeEnv is 1.
-func Large() bool {
-	return !testing.Short() && os.Getenv(LargeEnv) == "1"
-}
 
 // Allocs returns the bytes the heap allocated while f ran, read from
 // runtime/metrics' /gc/heap/allocs:bytes. It is an upper bound of the peak
