@@ -148,6 +148,7 @@ func BenchmarkHostileVerify(b *testing.B) {
 	h.Set(headerWebhookSignature, strings.Repeat("v1,AAAA ", 100)+"v1,x")
 	b.ReportAllocs()
 	b.SetBytes(int64(len(big)))
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		Verify([]string{secret}, h, big, now, 0)
 	}
