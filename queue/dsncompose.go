@@ -76,7 +76,7 @@ func dsnRecipient(kind DSNKind, r DSNRecipient) dsn.Recipient {
 	if f.Code != 0 {
 		rcpt.DiagnosticCode = smtpDiagnostic(f)
 	} else if f.Err != nil {
-		rcpt.StatusComment = f.Text()
+		rcpt.StatusComment = strings.ReplaceAll(remoteText(f.Text()), "\n", " ")
 	}
 	return rcpt
 }
@@ -98,7 +98,19 @@ func dsnStatus(kind DSNKind, enhanced string) string {
 // smtpDiagnostic returns the remote reply as a diagnostic code of type
 // smtp, as the remote sent it (Failure.Text).
 func smtpDiagnostic(f Failure) string {
-	return f.Text()
+	return remoteText(f.Text())
+}
+
+// remoteText replaces the control characters (but the line breaks between
+// reply lines) and DEL in text from a remote server by spaces: Compose
+// refuses them, and a reply must never keep its message from being failed.
+func remoteText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\n' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // dsnText is the human-readable part.

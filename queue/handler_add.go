@@ -43,6 +43,9 @@ func (h *Handler) Add(tx *bstore.Tx, msgs ...*Msg) ([]Outcome, error) {
 		if m.SenderAccount != msgs[0].SenderAccount {
 			return nil, fmt.Errorf("%w: %q and %q", ErrMixedAccounts, msgs[0].SenderAccount, m.SenderAccount)
 		}
+		if err := checkDSNFields(m); err != nil {
+			return nil, err
+		}
 		dom := addressDomain(m.RecipientAddress)
 		if dom == "" || strings.LastIndexByte(m.RecipientAddress, '@') == 0 {
 			return nil, fmt.Errorf("%w: recipient address %q has no localpart or domain", ErrBadMsg, m.RecipientAddress)

@@ -169,16 +169,20 @@ func splitEmbeddedReplyLines(lines []string, m1, m2 string) []string {
 		if out == nil {
 			out = append(make([]string, 0, len(lines)+4), lines[:i]...)
 		}
-		for {
-			j := strings.Index(l, m1)
-			if k := strings.Index(l, m2); k >= 0 && (j < 0 || k < j) {
-				j = k
-			}
-			if j < 0 {
-				break
+		// Each marker's next position is searched for again only once the
+		// cut passed it: searching both from the start after every cut made
+		// a long line of markers quadratic.
+		j1, j2 := strings.Index(l, m1), strings.Index(l, m2)
+		for j1 >= 0 || j2 >= 0 {
+			j := j1
+			if j < 0 || j2 >= 0 && j2 < j {
+				j = j2
 			}
 			out = append(out, l[:j])
-			l = strings.TrimLeft(l[j+len(m1):], " ")
+			rest := strings.TrimLeft(l[j+len(m1):], " ")
+			shift := len(l) - len(rest)
+			l = rest
+			j1, j2 = nextIndex(l, m1, j1, shift), nextIndex(l, m2, j2, shift)
 		}
 		out = append(out, l)
 	}
@@ -186,6 +190,18 @@ func splitEmbeddedReplyLines(lines []string, m1, m2 string) []string {
 		return lines
 	}
 	return out
+}
+
+// nextIndex returns the index of m in l, which lost its first shift bytes
+// since m was at old (-1: not at all).
+func nextIndex(l, m string, old, shift int) int {
+	switch {
+	case old < 0:
+		return -1
+	case old >= shift:
+		return old - shift
+	}
+	return strings.Index(l, m)
 }
 
 // trimDiagnosticType removes a DSN diagnostic-type such as "smtp;" (RFC 3464

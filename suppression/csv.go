@@ -131,7 +131,8 @@ func (s *Store) Import(ctx context.Context, r io.Reader) (res ImportResult, err 
 //
 // All rows are read and checked before anything is written: a bad row
 // gives an *ImportError with its line number and the transaction is left
-// unchanged. Errors while writing leave the transaction changed; the caller
+// unchanged. A record (a row with its quoted line breaks) longer than
+// about 64 KiB is a bad row: a line that never ends is not buffered whole. Errors while writing leave the transaction changed; the caller
 // must roll it back (Import does).
 func (s *Store) ImportTx(tx *bstore.Tx, r io.Reader, now time.Time) (ImportResult, error) {
 	entries, err := s.readCSV(r, now)
@@ -160,13 +161,15 @@ type csvEntry struct {
 
 // readCSV parses and checks all rows of an import.
 func (s *Store) readCSV(r io.Reader, now time.Time) ([]csvEntry, error) {
-	cr := csv.NewReader(r)
+	lr := &recordLimiter{r: r}
+	cr := csv.NewReader(lr)
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, &ImportError{1, errors.New("no header row")}
 	} else if err != nil {
-		return nil, csvError(err)
+		return nil, csvError(err, 1)
 	}
+	lr.n = 0
 	cols := map[string]int{}
 	for i, name := range header {
 		if i == 0 {
@@ -191,14 +194,16 @@ func (s *Store) readCSV(r io.Reader, now time.Time) ([]csvEntry, error) {
 	}
 
 	var entries []csvEntry
+	line := 1
 	for {
 		record, err := cr.Read()
 		if err == io.EOF {
 			return entries, nil
 		} else if err != nil {
-			return nil, csvError(err)
+			return nil, csvError(err, line+1)
 		}
-		line, _ := cr.FieldPos(0)
+		lr.n = 0
+		line, _ = cr.FieldPos(0)
 		e, err := s.parseRow(cols, record, now)
 		if err != nil {
 			return nil, &ImportError{line, err}
@@ -207,12 +212,42 @@ func (s *Store) readCSV(r io.Reader, now time.Time) ([]csvEntry, error) {
 	}
 }
 
-func csvError(err error) error {
+func csvError(err error, line int) error {
 	var perr *csv.ParseError
 	if errors.As(err, &perr) {
 		return &ImportError{perr.Line, perr.Err}
 	}
+	if errors.Is(err, errRecordTooLong) {
+		return &ImportError{line, err}
+	}
 	return fmt.Errorf("suppression: import: %w", err)
+}
+
+// maxImportRecord bounds the bytes of one CSV record. Entries have a dozen
+// short fields; the csv package buffers a whole record, also one that never
+// ends.
+const maxImportRecord = 64 << 10
+
+var errRecordTooLong = fmt.Errorf("record longer than %d bytes", maxImportRecord)
+
+// recordLimiter fails reads once more than about maxImportRecord bytes were
+// read since n was last reset, which readCSV does after each record. The
+// csv reader's read-ahead buffer makes the limit inexact by its size.
+type recordLimiter struct {
+	r io.Reader
+	n int
+}
+
+func (l *recordLimiter) Read(p []byte) (int, error) {
+	if l.n >= maxImportRecord {
+		return 0, errRecordTooLong
+	}
+	if len(p) > maxImportRecord-l.n {
+		p = p[:maxImportRecord-l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n += n
+	return n, err
 }
 
 // parseRow turns one record into an entry with its base address computed.

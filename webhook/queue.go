@@ -218,9 +218,9 @@ func (q *Queue) jitter(d time.Duration) time.Duration {
 // event exists exactly when the state change that caused it is committed.
 // Call Kick after the commit. For each hook, Account, URL and an event (in
 // Event or Payload.Event) are required; Secrets must be valid whsec_
-// secrets. Enqueue sets ID, Submitted, Payload.WebhookQueued (if zero),
-// NextAttempt (to now if zero) and clears Attempts and Results. The IDs are
-// set in the hooks slice.
+// secrets and Authorization a valid header field value. Enqueue sets ID,
+// Submitted, Payload.WebhookQueued (if zero), NextAttempt (to now if zero)
+// and clears Attempts and Results. The IDs are set in the hooks slice.
 func (q *Queue) Enqueue(tx *bstore.Tx, hooks ...Hook) error {
 	now := q.now()
 	for i := range hooks {
@@ -255,6 +255,14 @@ func prepare(h *Hook, now time.Time) error {
 	for _, s := range h.Secrets {
 		if _, err := parseSecret(s); err != nil {
 			return err
+		}
+	}
+	// RFC 9110 section 5.5: no control characters but tab in a field
+	// value. net/http refuses to send one, so the hook could only fail
+	// every attempt.
+	for _, c := range []byte(h.Authorization) {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			return fmt.Errorf("webhook: authorization has control character 0x%02x", c)
 		}
 	}
 	switch {

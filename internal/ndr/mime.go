@@ -101,17 +101,24 @@ func (p *parts) walkMultipart(boundary string, body io.Reader, depth int) {
 		p.addRaw(body)
 		return
 	}
-	// Keep a copy so a broken structure can still be read as text.
-	raw := readAll(body, MaxSize)
-	mr := multipart.NewReader(bytes.NewReader(raw), boundary)
+	// Keep the start of the body so a broken structure can still be read
+	// as text: addRaw reads no more than that. Not a copy of the whole
+	// body: each nesting level would hold one.
+	keep := &prefix{max: maxTextLen - p.textLen}
+	tee := io.TeeReader(io.LimitReader(body, MaxSize), keep)
+	mr := multipart.NewReader(tee, boundary)
 	n := 0
 	for {
 		part, err := mr.NextRawPart()
 		if err != nil {
 			if err != io.EOF && n == 0 {
-				p.addRaw(bytes.NewReader(raw))
+				io.Copy(io.Discard, io.LimitReader(tee, int64(keep.max-len(keep.b))))
+				p.addRaw(bytes.NewReader(keep.b))
 			}
 			return
+		}
+		if n == 0 {
+			keep.b, keep.max = nil, 0 // The structure is readable.
 		}
 		n++
 		p.walk(part.Header, part, depth+1)
@@ -119,6 +126,19 @@ func (p *parts) walkMultipart(boundary string, body io.Reader, depth int) {
 			return
 		}
 	}
+}
+
+// prefix is a writer that keeps the first max bytes written to it.
+type prefix struct {
+	b   []byte
+	max int
+}
+
+func (w *prefix) Write(b []byte) (int, error) {
+	if n := w.max - len(w.b); n > 0 {
+		w.b = append(w.b, b[:min(n, len(b))]...)
+	}
+	return len(b), nil
 }
 
 // addRaw adds an undecodable body as text, so patterns can still find what is

@@ -1,0 +1,47 @@
+package queue
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// checkDSNFields refuses a message whose fields that its DSN carries in
+// header or delivery-status fields (RFC 3464 sections 2.2 and 2.3) could not
+// be written there: control characters (a CR or LF would start a new field),
+// invalid UTF-8, or a non-ASCII sender without SMTPUTF8 (RFC 6531 section
+// 3.4; the DSN is sent to it). Such a message could be queued, but its DSN
+// never composed, so FailMsgs would fail for it on every attempt.
+func checkDSNFields(m *Msg) error {
+	for _, f := range []struct {
+		name, value string
+	}{
+		{"sender address", m.SenderAddress},
+		{"recipient address", m.RecipientAddress},
+		{"message-id", m.MessageID},
+		{"envid", m.EnvID},
+		{"orcpt", m.ORcpt},
+		{"future release request", m.FutureReleaseRequest},
+	} {
+		if !utf8.ValidString(f.value) {
+			return fmt.Errorf("%w: %s %q is not valid utf-8", ErrBadMsg, f.name, f.value)
+		}
+		for _, c := range []byte(f.value) {
+			if c < 0x20 || c == 0x7f {
+				return fmt.Errorf("%w: %s %q has control character 0x%02x", ErrBadMsg, f.name, f.value, c)
+			}
+		}
+	}
+	if !m.SMTPUTF8 && !isASCII(m.SenderAddress) {
+		return fmt.Errorf("%w: non-ascii sender address %q without smtputf8", ErrBadMsg, m.SenderAddress)
+	}
+	return nil
+}
+
+func isASCII(s string) bool {
+	for _, c := range []byte(s) {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
