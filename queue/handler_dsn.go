@@ -138,9 +138,13 @@ func (h *Handler) queueDSNs(tx *bstore.Tx, b *dsnBatch, account string, known bo
 }
 
 // minimalDSN returns req without the fields a DSN can go without: the
-// original message, and per recipient the remote MTA and ORCPT.
+// original message, its Message-ID, Subject and ENVID, and per recipient
+// the remote MTA and ORCPT. A message stored with a value the composer
+// cannot write (one queued before Add checked them, or written to the
+// database directly) still gets its DSN, and its failure is recorded.
 func minimalDSN(req DSNRequest) DSNRequest {
 	req.Original, req.HeadersOnly = nil, true
+	req.Msg.MessageID, req.Msg.Subject, req.Msg.EnvID = "", "", ""
 	rcpts := make([]DSNRecipient, len(req.Recipients))
 	for i, r := range req.Recipients {
 		r.Msg.Attempt.RemoteMTA = ""

@@ -347,10 +347,9 @@ func checkHostileDSN(t *testing.T, data []byte) {
 
 // TestHostileStoredMsg fails a message stored before Add refused control
 // characters in its DSN fields (or written to the database directly): the
-// default composer cannot write its DSN, and FailMsgs fails the whole batch
-// on every attempt, so the message is never retired.
+// default composer cannot write its DSN with them, so FailMsgs composes it
+// without the optional fields, and the message is retired.
 func TestHostileStoredMsg(t *testing.T) {
-	t.Skip("bug: FailMsgs returns the composer's error for a stored message whose EnvID, ORcpt, MessageID or addresses hold CR, LF or NUL; the host's transaction rolls back and the batch is retried forever. The default composer could leave out the optional fields it cannot write, and FailMsgs could retire the message without a DSN when composing fails on the message's own data")
 	e := newEnv(t, queue.DefaultPolicy())
 	e.h.DSN = nil
 	m := queue.Msg{SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: "bob@example.com", RecipientDomain: "example.com", EnvID: "a\r\nBcc: victim@example.net", Queued: t0, NextAttempt: t0}
@@ -363,5 +362,12 @@ func TestHostileStoredMsg(t *testing.T) {
 	tcheck(t, err, "failmsgs")
 	if _, ok := e.get(m.ID); ok {
 		t.Fatalf("message still queued after permanent failure")
+	}
+	ob := e.outbox()
+	if len(ob) != 1 {
+		t.Fatalf("got %d dsns, want 1", len(ob))
+	}
+	if bytes.Contains(ob[0].Data, []byte("victim")) {
+		t.Fatalf("dsn carries the injected field:\n%s", ob[0].Data)
 	}
 }
