@@ -63,8 +63,7 @@ func TestHostileParse(t *testing.T) {
 		// A CR inside a CRLF message is not a line end: the action is
 		// refused, and the error quotes it.
 		{"bare CR", replaced("Action: failed\r\n", "Action: failed\rBcc: victim@example.net\r\n"), 64 << 10, "", errAny, ""},
-		{"encoded CRLF in subject", replaced("Subject: Undelivered", "Subject: =?utf-8?q?a=0D=0ABcc:_victim@example.net?="), 64 << 10, "ok", nil,
-			"Parse returns the decoded RFC 2047 Subject with its CR LF (\"a\\r\\nBcc: victim@example.net\"); a host that writes it into a header field injects a field"},
+		{"encoded CRLF in subject", replaced("Subject: Undelivered", "Subject: =?utf-8?q?a=0D=0ABcc:_victim@example.net?="), 64 << 10, "ok", nil, ""},
 		{"encoded NUL in from", replaced("From: MAILER-DAEMON@mx.example.com", "From: =?utf-8?q?a=00=1B?= <MAILER-DAEMON@mx.example.com>"), 64 << 10, "ok", nil, ""},
 		{"folded recipient", replaced("rcpt@example.com\r\n", "rcpt@example.com\r\n Bcc: victim@example.net\r\n"), 64 << 10, "ok", nil, ""},
 	}

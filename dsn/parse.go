@@ -251,7 +251,15 @@ func (h *entityHeader) apply(m *Message) {
 	if h.subject != "" {
 		var dec mime.WordDecoder
 		if s, err := dec.DecodeHeader(h.subject); err == nil {
-			m.Subject = s
+			// An encoded-word may carry CR, LF or other controls; a
+			// subject is one line of text, and a host may write it into
+			// a header field.
+			m.Subject = strings.Map(func(r rune) rune {
+				if r < 0x20 || r == 0x7f {
+					return ' '
+				}
+				return r
+			}, s)
 		} else {
 			m.Subject = h.subject
 		}
