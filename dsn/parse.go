@@ -252,10 +252,10 @@ func (h *entityHeader) apply(m *Message) {
 		var dec mime.WordDecoder
 		if s, err := dec.DecodeHeader(h.subject); err == nil {
 			// An encoded-word may carry CR, LF or other controls; a
-			// subject is one line of text, and a host may write it into
-			// a header field.
+			// subject is one line of text (tabs allowed, as Compose
+			// writes them), and a host may write it into a header field.
 			m.Subject = strings.Map(func(r rune) rune {
-				if r < 0x20 || r == 0x7f {
+				if r < 0x20 && r != '\t' || r == 0x7f {
 					return ' '
 				}
 				return r
