@@ -78,8 +78,9 @@ type submission struct {
 }
 
 // workload draws submissions from a seeded source. Addresses are drawn
-// from a pool per profile four times the expected number of its
-// recipients, so some repeat and meet the suppression list.
+// from a pool per profile as large as the expected number of its
+// recipients, so many repeat (per account, as suppression lists are) and
+// meet the suppression list.
 type workload struct {
 	seed     uint64
 	accounts []string
@@ -89,7 +90,7 @@ type workload struct {
 func newWorkload(seed uint64, msgs int64, accounts []string) *workload {
 	w := &workload{seed: seed, accounts: accounts, pool: map[profile]int{}}
 	for _, pw := range profileWeights {
-		w.pool[pw.p] = int(max(16, 4*msgs*int64(pw.w)/1000))
+		w.pool[pw.p] = int(max(16, msgs*int64(pw.w)/1000))
 	}
 	return w
 }
@@ -111,7 +112,8 @@ func (w *workload) submission(n int64, limit int) submission {
 			}
 			x -= pw.w
 		}
-		addr := fmt.Sprintf("%s-%d@d%02d.example", p, r.IntN(w.pool[p]), r.IntN(numDomains))
+		i := r.IntN(w.pool[p])
+		addr := fmt.Sprintf("%s-%d@d%02d.example", p, i, i%numDomains)
 		if !seen[addr] {
 			seen[addr] = true
 			s.recipients = append(s.recipients, addr)
