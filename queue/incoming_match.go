@@ -275,12 +275,18 @@ func (p *incomingRun) loadSubmission() error {
 // loadBy reads the retired and queued messages with the nonzero fields of
 // the filters (one indexed field each), of account if not empty, newest
 // first, at most maxMatchCandidates of each.
+//
+// The account is checked per record (FilterFn), not as an index filter:
+// bstore picks one index among equally good ones at random, and the
+// SenderAccount index would scan all of the account's messages instead of
+// the one or few the other field names (found by the soak, internal/soak).
 func (p *incomingRun) loadBy(account string, rf MsgRetired, mf Msg) ([]*candidate, error) {
-	rf.SenderAccount = account
-	mf.SenderAccount = account
 	var l []*candidate
 	qr := bstore.QueryTx[MsgRetired](p.tx)
 	qr.FilterNonzero(rf)
+	if account != "" {
+		qr.FilterFn(func(r MsgRetired) bool { return r.SenderAccount == account })
+	}
 	qr.SortDesc(fieldID)
 	qr.Limit(maxMatchCandidates)
 	err := qr.ForEach(func(r MsgRetired) error {
@@ -292,6 +298,9 @@ func (p *incomingRun) loadBy(account string, rf MsgRetired, mf Msg) ([]*candidat
 	}
 	qm := bstore.QueryTx[Msg](p.tx)
 	qm.FilterNonzero(mf)
+	if account != "" {
+		qm.FilterFn(func(m Msg) bool { return m.SenderAccount == account })
+	}
 	qm.SortDesc(fieldID)
 	qm.Limit(maxMatchCandidates)
 	err = qm.ForEach(func(m Msg) error {

@@ -21,10 +21,19 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
 	"time"
 )
 
 func main() {
+	os.Exit(soakMain())
+}
+
+// soakMain runs the soak from the command line and returns the exit code:
+// 2 when it could not be completed, 1 when the ledger does not balance.
+func soakMain() int {
 	var cfg config
 	flag.Int64Var(&cfg.Msgs, "n", 10000, "messages (recipients) to add")
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "workload seed")
@@ -34,19 +43,37 @@ func main() {
 	flag.IntVar(&cfg.DueTx, "duetx", 500, "due messages attempted per write transaction")
 	flag.DurationVar(&cfg.Tick, "tick", time.Minute, "least simulated time per round after the last message was added")
 	quiet := flag.Bool("q", false, "no progress lines")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if !*quiet {
 		cfg.Progress = os.Stderr
 	}
-	rep, err := run(context.Background(), cfg)
+	// An interrupt ends the run (and writes the profile) without a report.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		return 2
 	}
 	fmt.Printf("soak: %d messages, seed %d\n\n", rep.msgs, rep.seed)
 	rep.print(os.Stdout)
 	if !rep.ok() {
 		fmt.Fprintln(os.Stderr, "soak: ledger broken")
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }

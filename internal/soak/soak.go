@@ -377,7 +377,6 @@ func (s *soak) setup() {
 			Timeout:         30 * time.Second,
 			ShutdownTimeout: 5 * time.Second,
 			KeepRetired:     keep,
-			CleanupInterval: keep,
 			Now:             s.clock.Now,
 			After:           s.clock.After,
 			Rand:            func() float64 { return 0.5 },
@@ -409,7 +408,6 @@ func (s *soak) setup() {
 		Now:               s.clock.Now,
 		After:             s.clock.After,
 		Rand:              rand.NewChaCha8(seed32(s.cfg.Seed)),
-		CleanupInterval:   keep,
 	}
 }
 
