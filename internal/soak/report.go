@@ -113,6 +113,7 @@ func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (
 		}
 	}
 	r.equation("database: retired otherwise", otherRetired, 0)
+	r.count("peak queued (after a round of the delivery loop)", s.peakQueue)
 	r.count("delivery attempts", l.attempts)
 	r.count("  retried (temporary failures)", l.retries)
 	r.count("late DSNs processed (ProcessIncoming, matched by FromID)", l.lateSent)

@@ -491,6 +491,7 @@ func (s *soak) step(ctx context.Context) error {
 	if err := s.lateDSNs(ctx); err != nil {
 		return err
 	}
+	s.peakQueue = max(s.peakQueue, s.led.added-s.led.delivered-s.led.failed-s.led.suppressed)
 	s.progress(false)
 	return nil
 }
@@ -818,7 +819,6 @@ func (s *soak) progress(force bool) {
 	s.lastLog = time.Now()
 	got, _ := s.recv.counts()
 	queued := s.led.added - s.led.delivered - s.led.failed - s.led.suppressed
-	s.peakQueue = max(s.peakQueue, queued)
 	fmt.Fprintf(s.cfg.Progress, "%6.0fs  added %d  queued %d  delivered %d  failed %d  suppressed %d  late dsns %d  hooks %d/%d  dsns %d  simulated %s\n",
 		time.Since(s.start).Seconds(), s.led.added, queued, s.led.delivered, s.led.failed, s.led.suppressed,
 		s.led.lateSent, got, s.hooks.total(), s.dsns.unique(), s.clock.Now().Sub(clockStart).Round(time.Minute))
