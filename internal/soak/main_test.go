@@ -63,8 +63,8 @@ func TestSoakSmoke(t *testing.T) {
 			t.Errorf("%s: got %s, want more than 0", tc.what, got)
 		}
 	}
-	if rep.dbSize == 0 || rep.peakRSS == 0 {
-		t.Errorf("database size %d, peak RSS %d: want both measured", rep.dbSize, rep.peakRSS)
+	if rep.dbSize == 0 || rep.peakRSS == 0 || rep.peakAnon == 0 {
+		t.Errorf("database size %d, peak RSS %d, anonymous %d: want all measured", rep.dbSize, rep.peakRSS, rep.peakAnon)
 	}
 }
 

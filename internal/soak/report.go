@@ -33,6 +33,9 @@ type report struct {
 	sim     time.Duration
 	dbSize  int64
 	peakRSS int64
+	// peakAnon is the largest anonymous RSS sampled (every progress line
+	// and at the end): the process without the mapped database file.
+	peakAnon int64
 }
 
 // ok reports whether every ledger equation holds.
@@ -101,6 +104,8 @@ func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (
 	r.count("suppressed", l.suppressed)
 	r.count("  at Add", l.addSuppressed)
 	r.count("  by Due (suppressed while queued)", l.dueSuppressed)
+	r.count("  by FailMsgs (suppressed meanwhile)", l.failSuppressed)
+	r.equation("  at Add + by Due + by FailMsgs = suppressed", l.addSuppressed+l.dueSuppressed+l.failSuppressed, l.suppressed)
 	r.count("still queued", int64(queued))
 	r.equation("ledger: delivered + failed + suppressed + still queued = added", l.delivered+l.failed+l.suppressed+int64(queued), l.added)
 	r.equation("database: retired delivered = delivered", retired["delivered"], l.delivered)
@@ -215,7 +220,8 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%-*s  %21s  %s\n", width, "overall (messages added / wall time)", r.wall.Round(100*time.Millisecond), rate(r.msgs, r.wall))
 	fmt.Fprintf(w, "%-*s  %21s\n", width, "simulated time", r.sim.Round(time.Minute))
-	fmt.Fprintf(w, "%-*s  %18.1f MB\n", width, "peak RSS (VmHWM)", float64(r.peakRSS)/(1<<20))
+	fmt.Fprintf(w, "%-*s  %18.1f MB\n", width, "peak RSS (VmHWM, with the mapped database)", float64(r.peakRSS)/(1<<20))
+	fmt.Fprintf(w, "%-*s  %18.1f MB\n", width, "peak anonymous RSS (sampled every 10 s)", float64(r.peakAnon)/(1<<20))
 	fmt.Fprintf(w, "%-*s  %18.1f MB\n", width, "database size", float64(r.dbSize)/(1<<20))
 }
 

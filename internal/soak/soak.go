@@ -83,15 +83,16 @@ var (
 type ledger struct {
 	added, delivered, failed, suppressed int64
 
-	addSuppressed int64 // Suppressed at Add.
-	dueSuppressed int64 // Given up by Due: suppressed while queued.
-	attempts      int64 // Delivery attempts (messages in due batches).
-	retries       int64 // FailMsgs outcomes "retry".
-	lateSent      int64 // Late DSNs processed, duplicates included.
-	lateFailed    int64 // Late DSNs that turned a delivered message into failed.
-	lateDup       int64 // Late DSNs processed a second time: must change nothing.
-	lateOther     int64 // Late DSN outcomes that were neither: reported as a violation.
-	txs           int64 // Write transactions committed by the delivery loop.
+	addSuppressed  int64 // Suppressed at Add.
+	dueSuppressed  int64 // Given up by Due: suppressed while queued.
+	failSuppressed int64 // Given up by FailMsgs: suppressed meanwhile.
+	attempts       int64 // Delivery attempts (messages in due batches).
+	retries        int64 // FailMsgs outcomes "retry".
+	lateSent       int64 // Late DSNs processed, duplicates included.
+	lateFailed     int64 // Late DSNs that turned a delivered message into failed.
+	lateDup        int64 // Late DSNs processed a second time: must change nothing.
+	lateOther      int64 // Late DSN outcomes that were neither: reported as a violation.
+	txs            int64 // Write transactions committed by the delivery loop.
 }
 
 func (l *ledger) merge(d ledger) {
@@ -101,6 +102,7 @@ func (l *ledger) merge(d ledger) {
 	l.suppressed += d.suppressed
 	l.addSuppressed += d.addSuppressed
 	l.dueSuppressed += d.dueSuppressed
+	l.failSuppressed += d.failSuppressed
 	l.attempts += d.attempts
 	l.retries += d.retries
 	l.lateSent += d.lateSent
@@ -121,6 +123,9 @@ func (l *ledger) outcomes(outs []queue.Outcome) {
 			l.suppressed++
 		case queue.ResultRetry:
 			l.retries++
+		}
+		if o.Result == queue.ResultSuppressed {
+			l.failSuppressed++ // Only FailMsgs suppresses among the calls outcomes() sees.
 		}
 	}
 }
@@ -253,6 +258,7 @@ type soak struct {
 	lastLog   time.Time
 	start     time.Time
 	peakQueue int64
+	peakAnon  int64 // Largest RssAnon seen by progress.
 }
 
 // run runs the soak and returns its report; an error means the run could
@@ -366,6 +372,7 @@ func run(ctx context.Context, cfg config) (rep *report, rerr error) {
 		rep.dbSize = fi.Size()
 	}
 	rep.peakRSS = peakRSS()
+	rep.peakAnon = max(s.peakAnon, procStatus("RssAnon:"))
 	return rep, nil
 }
 
@@ -817,6 +824,9 @@ func (s *soak) progress(force bool) {
 		return
 	}
 	s.lastLog = time.Now()
+	// Anonymous memory (heap, stacks) without the mapped database file:
+	// sampled, the kernel keeps no peak of it.
+	s.peakAnon = max(s.peakAnon, procStatus("RssAnon:"))
 	got, _ := s.recv.counts()
 	queued := s.led.added - s.led.delivered - s.led.failed - s.led.suppressed
 	fmt.Fprintf(s.cfg.Progress, "%6.0fs  added %d  queued %d  delivered %d  failed %d  suppressed %d  late dsns %d  hooks %d/%d  dsns %d  simulated %s\n",
@@ -825,14 +835,20 @@ func (s *soak) progress(force bool) {
 }
 
 // peakRSS returns the process's peak resident set size in bytes, from
-// VmHWM in /proc/self/status; 0 where that is not available.
+// VmHWM in /proc/self/status; 0 where that is not available. It includes
+// the pages of the database file that bbolt maps.
 func peakRSS() int64 {
+	return procStatus("VmHWM:")
+}
+
+// procStatus returns a field of /proc/self/status in bytes, or 0.
+func procStatus(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			var kb int64
 			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb); err == nil {
 				return kb * 1024
