@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/queue"
 )
 
 // BenchmarkProcessIncomingDSN measures parsing, matching by FromID and
@@ -39,6 +41,7 @@ func benchIncoming(b *testing.B, e *inEnv, msg func(i int) []byte) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	before := e.db.Stats()
 	for i := 0; i < b.N; i++ {
 		err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
 			_, err := e.h.ProcessIncoming(tx, "alice", rcptTo, inputs[i])
@@ -48,6 +51,38 @@ func benchIncoming(b *testing.B, e *inEnv, msg func(i int) []byte) {
 			b.Fatal(err)
 		}
 	}
+	reportWrites(b, e.db.Stats().Sub(before))
+}
+
+// reportWrites reports the records and index entries written per
+// operation: what a commit has to write back.
+func reportWrites(b *testing.B, d bstore.Stats) {
+	b.ReportMetric(float64(d.Records.Put+d.Records.Delete)/float64(b.N), "recwrites/op")
+	b.ReportMetric(float64(d.Index.Put+d.Index.Delete)/float64(b.N), "idxwrites/op")
+}
+
+// BenchmarkBareUpdateOne is the baseline for BenchmarkProcessIncomingDSN:
+// a transaction that updates one retired message (no indexed field) and
+// commits, on the same kind of database.
+func BenchmarkBareUpdateOne(b *testing.B) {
+	e := newInEnv(b)
+	m := queue.MsgRetired{ID: e.send("alice", nil, "bob@example.com")[0].ID}
+	if err := e.db.Get(context.Background(), &m); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	before := e.db.Stats()
+	for i := 0; i < b.N; i++ {
+		err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
+			m.Attempts++
+			return tx.Update(&m)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportWrites(b, e.db.Stats().Sub(before))
 }
 
 // BenchmarkProcessIncomingSharedFromID measures a DSN about one recipient

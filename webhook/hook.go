@@ -10,6 +10,7 @@ func DBTypes() []any { return []any{Hook{}, HookRetired{}} }
 const (
 	fieldNextAttempt = "NextAttempt"
 	fieldSubmitted   = "Submitted"
+	fieldID          = "ID"
 	fieldKeepUntil   = "KeepUntil"
 )
 
@@ -23,12 +24,12 @@ type Hook struct {
 	URL           string        `bstore:"nonzero"`                          // http or https URL to POST to.
 	Authorization string        // Optional Authorization header value, e.g. "Basic ...". Not kept in HookRetired.
 	Secrets       []string      // Optional Standard Webhooks signing secrets, "whsec_" + base64; each signs. Not kept in HookRetired.
-	Event         OutgoingEvent `bstore:"index"` // Copy of Payload.Event, for filtering.
+	Event         OutgoingEvent // Copy of Payload.Event, for filtering (checked per record: no index to write).
 	QueueMsgID    int64         // Copy of Payload.QueueMsgID, for filtering and supersession.
 	Payload       Outgoing      // Sent as JSON, with Attempt set per attempt.
 	KeepFor       time.Duration // How long to keep the HookRetired record; 0: Queue.KeepRetired; negative: not kept.
 
-	Submitted   time.Time    `bstore:"index"` // Set by Enqueue.
+	Submitted   time.Time    // Set by Enqueue. Not indexed: IDs are assigned in the same order, so the oldest hook is the one with the lowest ID.
 	Attempts    int64        // Completed delivery attempts.
 	NextAttempt time.Time    `bstore:"nonzero,index"` // When the next attempt is due. Enqueue sets it to now if zero.
 	Results     []HookResult // One per attempt, oldest first.
@@ -69,7 +70,7 @@ type HookRetired struct {
 	URL           string        `bstore:"nonzero"`
 	Authorization bool          // Whether an Authorization header was sent.
 	Signed        bool          // Whether requests were signed.
-	Event         OutgoingEvent `bstore:"index"`
+	Event         OutgoingEvent // Not indexed: no query uses it alone, ListRetired checks it per record of the account.
 	QueueMsgID    int64
 	Payload       Outgoing
 
@@ -80,7 +81,7 @@ type HookRetired struct {
 	Success        bool  // Outcome is OutcomeDelivered.
 	SupersededByID int64 // For OutcomeSuperseded: ID of the newer Hook.
 
-	LastActivity time.Time `bstore:"index"`
+	LastActivity time.Time // Not indexed: listings go by ID, cleanup by KeepUntil.
 	KeepUntil    time.Time `bstore:"index"`
 }
 

@@ -112,6 +112,16 @@ func planCases(q *Queue) []planCase {
 		{"retired account, oldest first", retired(Filter{Account: "big"}, Page{Limit: 3}, "[1 2 3] next 3"), "HookRetired", "Account", 10, nil},
 		{"retired account, second page", retired(Filter{Account: "big"}, Page{Limit: 3, Cursor: 3}, "[4 5 6] next 6"), "HookRetired", "Account", 20, nil},
 		{"retired small account", retired(Filter{Account: "small"}, Page{Limit: 2, Desc: true}, "[2010 2009] next 2009"), "HookRetired", "Account", 10, nil},
+		// Event has no index: it is checked per record of the account's
+		// index, in ID order.
+		{"retired account and event", retired(Filter{Account: "small", Event: EventDelivered}, Page{Limit: 2, Desc: true}, "[2010 2009] next 2009"), "HookRetired", "Account", 10, nil},
+		{"pending account and submitted", func() error {
+			l, _, err := q.List(ctx, Filter{Account: "big", QueueMsgID: 210007, SubmittedAfter: planNow, Event: EventDelivered}, Page{})
+			if err == nil && (len(l) != 1 || l[0].ID != 10007) {
+				err = fmt.Errorf("found %d hooks", len(l))
+			}
+			return err
+		}, "Hook", "Account+QueueMsgID", 6, nil},
 		{"pending account and message", func() error {
 			l, _, err := q.List(ctx, Filter{Account: "big", QueueMsgID: 210007}, Page{})
 			if err == nil && (len(l) != 1 || l[0].ID != 10007) {
@@ -151,8 +161,9 @@ func TestQueryPlan(t *testing.T) {
 }
 
 // TestQueryPlanOldSchema opens a queue written when HookRetired's account
-// index was Account+LastActivity: bstore replaces it on open, and listings
-// get the same plans.
+// index was Account+LastActivity and Event and LastActivity were indexed,
+// and Hook had indexes on Event and Submitted: bstore drops or replaces
+// them on open, listings get the same plans and old hooks still list.
 func TestQueryPlanOldSchema(t *testing.T) {
 	// The type as it was; bstore knows a type by its name.
 	type HookRetired struct {
@@ -173,9 +184,29 @@ func TestQueryPlanOldSchema(t *testing.T) {
 		LastActivity   time.Time `bstore:"index"`
 		KeepUntil      time.Time `bstore:"index"`
 	}
+	// Declared before the old Hook type shadows the current one.
+	enqueue := func(tx *bstore.Tx, q *Queue) error {
+		return q.Enqueue(tx, Hook{Account: "small", URL: "https://app.example/hook", Event: EventDelivered, QueueMsgID: 4})
+	}
+	// Hook as it was, with indexes on Event and Submitted.
+	type Hook struct {
+		ID            int64
+		Account       string `bstore:"nonzero,index Account+QueueMsgID"`
+		URL           string `bstore:"nonzero"`
+		Authorization string
+		Secrets       []string
+		Event         OutgoingEvent `bstore:"index"`
+		QueueMsgID    int64
+		Payload       Outgoing
+		KeepFor       time.Duration
+		Submitted     time.Time `bstore:"index"`
+		Attempts      int64
+		NextAttempt   time.Time `bstore:"nonzero,index"`
+		Results       []HookResult
+	}
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	old, err := bstore.Open(ctx, path, nil, HookRetired{})
+	old, err := bstore.Open(ctx, path, nil, HookRetired{}, Hook{})
 	if err != nil {
 		t.Fatalf("open with the old type: %v", err)
 	}
@@ -188,6 +219,12 @@ func TestQueryPlanOldSchema(t *testing.T) {
 			// LastActivity in the opposite order of ID: the old index
 			// would list by it.
 			h := HookRetired{Account: account, URL: "https://app.example/hook", Outcome: OutcomeDelivered, LastActivity: planNow.Add(-time.Duration(i) * time.Minute), KeepUntil: planNow.Add(time.Hour)}
+			if err := tx.Insert(&h); err != nil {
+				return err
+			}
+		}
+		for i := int64(1); i <= 3; i++ {
+			h := Hook{Account: "small", URL: "https://app.example/hook", Event: EventFailed, QueueMsgID: i, Submitted: planNow, NextAttempt: planNow}
 			if err := tx.Insert(&h); err != nil {
 				return err
 			}
@@ -217,6 +254,25 @@ func TestQueryPlanOldSchema(t *testing.T) {
 				err = fmt.Errorf("page %s, want %s", got, want)
 			}
 			return err
+		}
+	}
+	// The pending hooks written with the old indexes are listed by event,
+	// and one queued now is stored without them.
+	err = db.Write(ctx, func(tx *bstore.Tx) error { return enqueue(tx, q) })
+	if err != nil {
+		t.Fatalf("enqueue after upgrade: %v", err)
+	}
+	for _, c := range []struct {
+		event OutgoingEvent
+		want  string
+	}{{EventFailed, "[1 2 3]"}, {EventDelivered, "[4]"}} {
+		l, _, err := q.List(ctx, Filter{Account: "small", Event: c.event}, Page{})
+		var ids []int64
+		for _, h := range l {
+			ids = append(ids, h.QueueMsgID)
+		}
+		if got := fmt.Sprint(ids); err != nil || got != c.want {
+			t.Fatalf("pending %s after upgrade: %s, %v; want %s", c.event, got, err, c.want)
 		}
 	}
 	checkPlans(t, db, []planCase{

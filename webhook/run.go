@@ -474,7 +474,8 @@ func (w *worker) stats() {
 		return
 	}
 	var age time.Duration
-	oldest, err := bstore.QueryDB[Hook](w.ctx, q.DB).SortAsc(fieldSubmitted).Limit(1).Get()
+	// Enqueue assigns IDs in submission order: the lowest is the oldest.
+	oldest, err := bstore.QueryDB[Hook](w.ctx, q.DB).SortAsc(fieldID).Limit(1).Get()
 	if err == nil {
 		age = max(0, now.Sub(oldest.Submitted))
 	}
