@@ -41,7 +41,6 @@ func benchIncoming(b *testing.B, e *inEnv, msg func(i int) []byte) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	before := e.db.Stats()
 	for i := 0; i < b.N; i++ {
 		err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
 			_, err := e.h.ProcessIncoming(tx, "alice", rcptTo, inputs[i])
@@ -51,14 +50,6 @@ func benchIncoming(b *testing.B, e *inEnv, msg func(i int) []byte) {
 			b.Fatal(err)
 		}
 	}
-	reportWrites(b, e.db.Stats().Sub(before))
-}
-
-// reportWrites reports the records and index entries written per
-// operation: what a commit has to write back.
-func reportWrites(b *testing.B, d bstore.Stats) {
-	b.ReportMetric(float64(d.Records.Put+d.Records.Delete)/float64(b.N), "recwrites/op")
-	b.ReportMetric(float64(d.Index.Put+d.Index.Delete)/float64(b.N), "idxwrites/op")
 }
 
 // BenchmarkBareUpdateOne is the baseline for BenchmarkProcessIncomingDSN:
@@ -72,7 +63,6 @@ func BenchmarkBareUpdateOne(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	before := e.db.Stats()
 	for i := 0; i < b.N; i++ {
 		err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
 			m.Attempts++
@@ -82,7 +72,6 @@ func BenchmarkBareUpdateOne(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportWrites(b, e.db.Stats().Sub(before))
 }
 
 // BenchmarkProcessIncomingSharedFromID measures a DSN about one recipient
