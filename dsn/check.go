@@ -17,7 +17,7 @@ var (
 	// ErrNotHostName: an MTA name that is neither a host name (an IDNA
 	// U-label name is written as its A-label) nor an IP address.
 	ErrNotHostName = errors.New("not a host name or ip address")
-	// ErrMsgID: a Message-ID that is not an RFC 5322 msg-id, or one with
+	// ErrMsgID: a Message-ID that is not a msg-id (RFC 5322 section 3.6.4), or one with
 	// non-ASCII characters in a DSN without SMTPUTF8.
 	ErrMsgID = errors.New("not a valid message-id")
 	// ErrNeedsSMTPUTF8: a non-ASCII value that a 7-bit DSN cannot carry.
