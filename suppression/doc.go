@@ -64,9 +64,10 @@
 // A domain with non-ASCII characters first goes through
 // golang.org/x/net/idna's lookup profile (UTS #46 mapping, NFC, IDNA 2008
 // validation), so full-width forms, ideographic full stops and decomposed
-// characters give the same base address. ASCII A-labels are checked by this
-// package's own Punycode decoder, which accepts only the canonical encoding,
-// so one name has one base form.
+// characters give the same base address. An ASCII A-label is decoded with
+// the same module's Punycode profile and accepted only when it is the
+// canonical encoding of a valid U-label (it encodes back to itself), so one
+// name has one base form.
 //
 // # Store
 //

@@ -262,18 +262,23 @@ func normalizeLabel(label string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		label = "xn--" + punyEncode(u)
+		if label, err = idna.Punycode.ToASCII(u); err != nil {
+			return "", fmt.Errorf("%w: domain label %q: %w", ErrAddress, u, err)
+		}
 	} else {
 		label = strings.ToLower(label)
 		if strings.HasPrefix(label, "xn--") {
-			u, err := punyDecode(label[4:])
+			u, err := idna.Punycode.ToUnicode(label)
 			if err != nil {
 				return "", fmt.Errorf("%w: domain label %q: %w", ErrAddress, label, err)
 			}
 			// Only the canonical encoding of a valid U-label is accepted, so
-			// that one name has one base form.
-			if v, err := checkULabel(u); err != nil || v != u || "xn--"+punyEncode(u) != label {
+			// that one name has one base form: it must encode back to label.
+			if v, err := checkULabel(u); err != nil || v != u {
 				return "", fmt.Errorf("%w: domain label %q is not a valid a-label", ErrAddress, label)
+			}
+			if a, err := idna.Punycode.ToASCII(u); err != nil || a != label {
+				return "", fmt.Errorf("%w: domain label %q is not the canonical a-label of %q", ErrAddress, label, u)
 			}
 		}
 	}

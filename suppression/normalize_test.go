@@ -127,18 +127,19 @@ func TestPunycode(t *testing.T) {
 		{"pročprostěnemluvíčesky", "proprostnemluvesky-uyb24dma41a"},             // RFC 3492 7.1 (C), lowercased.
 		{"安室奈美恵-with-super-monkeys", "-with-super-monkeys-pc58ag80a8qai00g7n9n"}, // RFC 3492 7.1 (M).
 	}
+	// normalizeLabel encodes a U-label and accepts exactly its canonical
+	// A-label (through golang.org/x/net/idna's Punycode profile).
 	for _, tc := range tests {
-		if got := punyEncode(tc.unicode); got != tc.puny {
-			t.Errorf("encode %q = %q, expected %q", tc.unicode, got, tc.puny)
+		if got, err := normalizeLabel(tc.unicode); err != nil || got != "xn--"+tc.puny {
+			t.Errorf("encode %q = %q, %v, expected %q", tc.unicode, got, err, "xn--"+tc.puny)
 		}
-		got, err := punyDecode(tc.puny)
-		if err != nil || got != tc.unicode {
-			t.Errorf("decode %q = %q, %v, expected %q", tc.puny, got, err, tc.unicode)
+		if got, err := normalizeLabel("xn--" + tc.puny); err != nil || got != "xn--"+tc.puny {
+			t.Errorf("a-label %q = %q, %v", "xn--"+tc.puny, got, err)
 		}
 	}
-	for _, bad := range []string{"99999999999", "ü-a", "zzzzzzzzzzzzzz"} {
-		if got, err := punyDecode(bad); err == nil {
-			t.Errorf("decode %q = %q, expected error", bad, got)
+	for _, bad := range []string{"99999999999", "zzzzzzzzzzzzzz", "abc-"} {
+		if got, err := normalizeLabel("xn--" + bad); err == nil {
+			t.Errorf("a-label %q = %q, expected error", "xn--"+bad, got)
 		}
 	}
 }
