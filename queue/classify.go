@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"unsafe"
 
 	"github.com/emersion/go-smtp"
 )
@@ -87,17 +86,6 @@ func Classify(err error) (f Failure) {
 		}
 	}()
 
-	// A hand-written walk instead of errors.As: errors.As makes its target
-	// escape, which costs an allocation on the hot path.
-	switch x := findReply(err, 0).(type) {
-	case *SMTPError:
-		return classifySMTPError(x, err)
-	case *smtp.SMTPError:
-		return classifyGoSMTP(x, err)
-	case *textproto.Error:
-		return classifyTextproto(x, err)
-	}
-	// Error types with an As method are not seen by the walk.
 	var se *SMTPError
 	if errors.As(err, &se) && se != nil {
 		return classifySMTPError(se, err)
@@ -111,45 +99,6 @@ func Classify(err error) (f Failure) {
 		return classifyTextproto(te, err)
 	}
 	return classifyOther(err, false)
-}
-
-// maxUnwrapDepth bounds the walk through wrapped errors, against cycles.
-const maxUnwrapDepth = 100
-
-// findReply returns the first SMTP reply error in err's tree, depth first
-// like errors.As, or nil.
-func findReply(err error, depth int) error {
-	for ; err != nil && depth < maxUnwrapDepth; depth++ {
-		switch x := err.(type) {
-		case *SMTPError:
-			if x != nil {
-				return x
-			}
-			return nil
-		case *smtp.SMTPError:
-			if x != nil {
-				return x
-			}
-			return nil
-		case *textproto.Error:
-			if x != nil {
-				return x
-			}
-			return nil
-		case interface{ Unwrap() error }:
-			err = x.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, e := range x.Unwrap() {
-				if r := findReply(e, depth+1); r != nil {
-					return r
-				}
-			}
-			return nil
-		default:
-			return nil
-		}
-	}
-	return nil
 }
 
 // ClassifyReply classifies reply text, e.g. from a DSN's Diagnostic-Code and
@@ -199,9 +148,7 @@ func classifySMTPError(e *SMTPError, err error) Failure {
 	}
 	if len(e.MoreLines) == 0 {
 		if e.Line != "" {
-			// A slice over the error's own field, to not allocate. Lines is
-			// documented to share memory with the error.
-			f.Lines = unsafe.Slice(&e.Line, 1)
+			f.Lines = []string{e.Line}
 		}
 	} else {
 		f.Lines = make([]string, 0, 1+len(e.MoreLines))

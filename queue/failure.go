@@ -33,7 +33,7 @@ type Failure struct {
 
 	// Lines is the full reply text, one element per reply line, without the
 	// code prefixes. Nil when the failure was not an SMTP reply. For an
-	// *SMTPError it shares memory with the error's Line and MoreLines.
+	// *SMTPError its strings are the error's Line and MoreLines.
 	Lines []string
 
 	// Err is the error that was classified.
