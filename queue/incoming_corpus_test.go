@@ -201,6 +201,10 @@ func TestIncomingCorpus(t *testing.T) {
 	class := float64(all.class) / float64(all.rows)
 	fmt.Fprintf(&b, "\n%-16s %5d %12d %12d %12d", "total", all.rows, all.rcpt, all.reason, all.class)
 	t.Logf("corpus, per format:%s\nrecipient and hard/soft verdict (sisimai's hardbounce) right: %.1f%%, reason right: %.1f%%, recipient and permanent/temporary class right: %.1f%%", b.String(), 100*verdict, 100*reason, 100*class)
+	// Read by scripts/figures for the README.
+	t.Logf("figure incoming.verdict: %.1f%% of %d rows", 100*verdict, all.rows)
+	t.Logf("figure incoming.reason: %.1f%%", 100*reason)
+	t.Logf("figure incoming.class: %.1f%%", 100*class)
 	if class < minCorpusClass {
 		t.Errorf("recipient and class right for %.3f of rows, floor %.3f", class, minCorpusClass)
 	}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+)
+
+// perfRow is one row of the performance table: a benchmark and how to
+// show it.
+type perfRow struct {
+	What  string // The row's label.
+	Pkg   string // The package, as a go test argument.
+	Bench string // The benchmark, with "/sub" for a sub-benchmark.
+
+	// Unit is the figure shown: a time unit ("ns/op", "ns/msg") shown as
+	// a duration, or a rate ("hooks/s"). Empty: ns/op.
+	Unit string
+
+	// Baseline, when set, is a benchmark of the same package whose Unit
+	// the row is divided by, shown as "N.Nx BaselineWhat".
+	Baseline     string
+	BaselineWhat string
+
+	Target string // The target, as the issue gave it; may be empty.
+}
+
+// perfRows are the rows of the README's performance table, in order.
+var perfRows = []perfRow{
+	{What: "`Classify` of an `*SMTPError` with enhanced code", Pkg: "./queue", Bench: "BenchmarkClassifySMTPError"},
+	{What: "`Classify` of a code-only reply (text rules)", Pkg: "./queue", Bench: "BenchmarkClassifyCodeOnlyText", Target: "< 3 µs"},
+	{What: "`Classify` of a reply about our sender with echoed addresses", Pkg: "./queue", Bench: "BenchmarkClassifySenderRejected"},
+	{What: "`RetryPolicy.Decide`", Pkg: "./queue", Bench: "BenchmarkRetryDecide"},
+	{What: "`dsn` Compose, 10 KB original, RET=FULL", Pkg: "./dsn", Bench: "BenchmarkComposeFull"},
+	{What: "`dsn` Compose, 10 KB original, RET=HDRS", Pkg: "./dsn", Bench: "BenchmarkComposeHeaders"},
+	{What: "`dsn` Parse, per corpus message", Pkg: "./dsn", Bench: "BenchmarkParseCorpus", Unit: "ns/msg"},
+	{What: "suppression Lookup, 1,000,000 entries, 1,000 accounts", Pkg: "./suppression", Bench: "BenchmarkLookup", Target: "< 20 µs"},
+	{What: "suppression Add, batches of 1,000 per transaction", Pkg: "./suppression", Bench: "BenchmarkAdd", Unit: "adds/s", Target: "> 50,000/s"},
+	{What: "suppression List of an account, first 100 of its 1,000", Pkg: "./suppression", Bench: "BenchmarkListAccount"},
+	{What: "webhook delivery to one loopback endpoint, 4 in flight", Pkg: "./webhook", Bench: "BenchmarkDeliver/concurrency=4", Unit: "hooks/s", Target: "> 5,000/s"},
+	{What: "webhook delivery to one loopback endpoint, 16 in flight", Pkg: "./webhook", Bench: "BenchmarkDeliver/concurrency=16", Unit: "hooks/s"},
+	{What: "bare update of 100 messages in one transaction, per message", Pkg: "./queue", Bench: "BenchmarkBareUpdate", Unit: "ns/msg"},
+	{What: "FailMsgs, temporary failure, 100 msgs/tx, per message", Pkg: "./queue", Bench: "BenchmarkFailMsgsTemporary", Unit: "ns/msg", Baseline: "BenchmarkBareUpdate", BaselineWhat: "a bare update", Target: "<= 3x a bare update"},
+	{What: "FailMsgs, permanent (DSN, suppression, retire, webhook), per message", Pkg: "./queue", Bench: "BenchmarkFailMsgsPermanent", Unit: "ns/msg", Baseline: "BenchmarkBareUpdate", BaselineWhat: "a bare update", Target: "<= 8x a bare update"},
+	{What: "bare transaction updating one record", Pkg: "./queue", Bench: "BenchmarkBareUpdateOne"},
+	{What: "ProcessIncoming, a new one-recipient DSN matched by FromID, one tx each", Pkg: "./queue", Bench: "BenchmarkProcessIncomingDSN", Baseline: "BenchmarkBareUpdateOne", BaselineWhat: "a bare transaction", Target: "<= 2x a bare transaction"},
+	{What: "ProcessIncoming, a qmail text bounce (a duplicate after the first)", Pkg: "./queue", Bench: "BenchmarkProcessIncomingTextBounce"},
+}
+
+// performanceTable runs every benchmark of perfRows and formats the table.
+func performanceTable(count int) (string, error) {
+	byPkg := map[string][]string{}
+	var pkgs []string
+	for _, r := range perfRows {
+		for _, name := range []string{r.Bench, r.Baseline} {
+			if name == "" {
+				continue
+			}
+			top, _, _ := strings.Cut(name, "/")
+			if byPkg[r.Pkg] == nil {
+				pkgs = append(pkgs, r.Pkg)
+			}
+			if !contains(byPkg[r.Pkg], top) {
+				byPkg[r.Pkg] = append(byPkg[r.Pkg], top)
+			}
+		}
+	}
+	all := map[string]results{}
+	for _, pkg := range pkgs {
+		r, err := runBenchmarks(pkg, byPkg[pkg], count)
+		if err != nil {
+			return "", err
+		}
+		all[pkg] = r
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured by `scripts/figures` (`go test -bench -benchmem -count %d`; median, with the range when runs differ by more than a tenth) on %s; the databases are on disk.\n\n", count, machine())
+	b.WriteString("| what | measured | target |\n|---|---|---|\n")
+	for _, r := range perfRows {
+		m := all[r.Pkg][r.Bench]
+		if m == nil {
+			return "", fmt.Errorf("%s: no result for %s", r.Pkg, r.Bench)
+		}
+		unit := r.Unit
+		if unit == "" {
+			unit = "ns/op"
+		}
+		vs := m[unit]
+		if len(vs) == 0 {
+			return "", fmt.Errorf("%s: %s reports no %s", r.Pkg, r.Bench, unit)
+		}
+		var cell string
+		if strings.HasPrefix(unit, "ns/") {
+			cell = spread(vs)
+		} else {
+			cell = fmt.Sprintf("%s %s", thousands(median(vs)), unit)
+		}
+		if a := m["allocs/op"]; len(a) > 0 && unit == "ns/op" {
+			cell += fmt.Sprintf(", %.0f allocs", median(a))
+		}
+		if r.Baseline != "" {
+			base := all[r.Pkg][r.Baseline][unit]
+			if len(base) == 0 {
+				return "", fmt.Errorf("%s: baseline %s reports no %s", r.Pkg, r.Baseline, unit)
+			}
+			cell += fmt.Sprintf(", %.1fx %s", median(vs)/median(base), r.BaselineWhat)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.What, cell, r.Target)
+	}
+	return b.String(), nil
+}
+
+// figureRow is one row of the accuracy table: a figure a test prints.
+type figureRow struct {
+	What   string
+	Key    string // The test prints "figure Key: value".
+	Target string
+}
+
+// figureTest is a test run with -v whose output holds figures.
+type figureTest struct {
+	Pkg, Run string
+}
+
+var figureTests = []figureTest{
+	{"./queue", "^TestIncomingCorpus$"},
+	{"./queue", "^TestClassifyLive"},
+	{"./internal/ndr", "^TestCorpus$"},
+	{"./dsn", "^TestCorpus"},
+}
+
+var figureRows = []figureRow{
+	{"ProcessIncoming on the shared corpus: failed recipient and hard/soft verdict right", "incoming.verdict", ">= 90%"},
+	{"… reason right", "incoming.reason", ">= 80%"},
+	{"… permanent/temporary class right", "incoming.class", ""},
+	{"internal/ndr: corpus files read right", "ndr.files", ""},
+	{"… of them without a delivery-status part", "ndr.text", ""},
+	{"dsn.Parse: corpus files with a delivery-status part parsed", "dsn.corpus", ""},
+	{"Classify on the live replies of real MTAs: hard-bounce verdict", "live.hard", ""},
+	{"… permanence", "live.permanence", ""},
+	{"… reason", "live.reason", ""},
+}
+
+var figureLine = regexp.MustCompile(`figure ([a-z0-9.]+): (.*)$`)
+
+// accuracyTable runs figureTests and formats figureRows.
+func accuracyTable() (string, error) {
+	found := map[string]string{}
+	for _, t := range figureTests {
+		cmd := exec.Command("go", "test", "-count", "1", "-v", "-run", t.Run, t.Pkg)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return "", fmt.Errorf("go test -run %s %s: %w\n%s", t.Run, t.Pkg, err, out)
+		}
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		for sc.Scan() {
+			if m := figureLine.FindStringSubmatch(sc.Text()); m != nil {
+				found[m[1]] = strings.TrimSpace(m[2])
+			}
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured by `scripts/figures` from the tests' output on %s.\n\n", machine())
+	b.WriteString("| what | measured | target |\n|---|---|---|\n")
+	for _, r := range figureRows {
+		v, ok := found[r.Key]
+		if !ok {
+			return "", fmt.Errorf("no test printed figure %s", r.Key)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.What, v, r.Target)
+	}
+	return b.String(), nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// thousands formats v rounded to an integer with comma separators.
+func thousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
