@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/paging"
 	"go.uber.org/goleak"
 )
 
@@ -168,9 +170,9 @@ func BenchmarkListAccount(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		p, err := s.List(ctx, Filter{Account: benchAccount(i % benchAccounts), Limit: 100})
-		if err != nil || len(p.Entries) != 100 || p.Next == 0 {
-			b.Fatalf("list: %v, %d entries", err, len(p.Entries))
+		entries, next, err := s.List(ctx, Filter{Account: benchAccount(i % benchAccounts)}, paging.Page{Limit: 100})
+		if err != nil || len(entries) != 100 || next == 0 {
+			b.Fatalf("list: %v, %d entries", err, len(entries))
 		}
 	}
 }

@@ -71,7 +71,7 @@ func (s *Store) Export(ctx context.Context, w io.Writer, f Filter) (n int, err e
 	return
 }
 
-// ExportTx writes all entries matching f, ignoring its Cursor and Limit, as
+// ExportTx writes all entries matching f, oldest first, as
 // CSV (RFC 4180, CRLF line ends) with a header row of Columns, and returns
 // the number of entries written.
 func (s *Store) ExportTx(tx *bstore.Tx, w io.Writer, f Filter) (int, error) {
@@ -81,7 +81,7 @@ func (s *Store) ExportTx(tx *bstore.Tx, w io.Writer, f Filter) (int, error) {
 		return 0, fmt.Errorf("suppression: export: %w", err)
 	}
 	n := 0
-	err := f.query(tx).ForEach(func(e Entry) error {
+	err := f.query(tx).SortAsc(FieldID).ForEach(func(e Entry) error {
 		n++
 		return cw.Write([]string{
 			e.Account, e.OriginalAddress, e.BaseAddress, string(e.Category), string(e.Source),

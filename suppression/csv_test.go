@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bouncekit/bouncekit/paging"
 )
 
 func TestImportExport(t *testing.T) {
@@ -108,10 +110,10 @@ func TestImportBadRow(t *testing.T) {
 				t.Fatalf("error text without line: %v", err)
 			}
 			// Nothing written: only the entry from before, unchanged.
-			l, err := s.List(ctx, Filter{})
+			l, _, err := s.List(ctx, Filter{}, paging.Page{})
 			tcheck(t, err, "list")
-			if len(l.Entries) != 1 || l.Entries[0].Reason != "before" || l.Entries[0].Source != SourceAPI {
-				t.Fatalf("import wrote despite error: %+v", l.Entries)
+			if len(l) != 1 || l[0].Reason != "before" || l[0].Source != SourceAPI {
+				t.Fatalf("import wrote despite error: %+v", l)
 			}
 		})
 	}

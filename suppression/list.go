@@ -7,12 +7,8 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
-)
 
-// Limits of List.
-const (
-	DefaultListLimit = 100
-	MaxListLimit     = 1000
+	"github.com/bouncekit/bouncekit/paging"
 )
 
 // Filter selects entries for List, Count and Export. Zero fields do not
@@ -33,29 +29,9 @@ type Filter struct {
 	// time. Otherwise expired entries not yet removed by Cleanup are
 	// listed too.
 	ActiveAt time.Time
-
-	// Newest lists the newest entries (highest ID) first. Otherwise the
-	// oldest come first.
-	Newest bool
-
-	// Cursor continues a listing after the entry with this ID: pass the Next
-	// of the previous Page. Count and Export ignore it.
-	Cursor int64
-
-	// Limit is the page size of List; 0 means DefaultListLimit, larger
-	// than MaxListLimit means MaxListLimit. Count and Export ignore it.
-	Limit int
 }
 
-// Page is one page of List.
-type Page struct {
-	Entries []Entry
-
-	// Next is the Cursor for the following page; 0 when this is the last.
-	Next int64
-}
-
-// query returns a query for the filter fields other than Cursor and Limit.
+// query returns a query for the filter's fields, in no order.
 func (f Filter) query(tx *bstore.Tx) *bstore.Query[Entry] {
 	q := bstore.QueryTx[Entry](tx)
 	if f.Account != "" {
@@ -82,55 +58,32 @@ func (f Filter) query(tx *bstore.Tx) *bstore.Query[Entry] {
 	if !f.ActiveAt.IsZero() {
 		q.FilterFn(func(e Entry) bool { return e.Active(f.ActiveAt) })
 	}
-	if f.Newest {
-		q.SortDesc(FieldID)
-	} else {
-		q.SortAsc(FieldID)
-	}
 	return q
 }
 
 // List returns a page of entries; see ListTx.
-func (s *Store) List(ctx context.Context, f Filter) (p Page, err error) {
+func (s *Store) List(ctx context.Context, f Filter, p paging.Page) (entries []Entry, next int64, err error) {
 	err = s.read(ctx, func(tx *bstore.Tx) error {
-		p, err = s.ListTx(tx, f)
+		entries, next, err = s.ListTx(tx, f, p)
 		return err
 	})
 	return
 }
 
-// ListTx returns a page of the entries matching f, ordered by ID. Paging
-// with Cursor is stable while entries are added or refreshed: IDs never
-// change and new entries get higher ones, so no entry is listed twice or
-// skipped; with Newest, entries added after the first page are not listed
-// (start again to see them). With an Account filter, a page reads the
-// account's entries in ID order from the index on Account, stepping over
-// those before the cursor; see the package doc, Performance.
-func (s *Store) ListTx(tx *bstore.Tx, f Filter) (Page, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = DefaultListLimit
-	}
-	limit = min(limit, MaxListLimit)
-	q := f.query(tx)
-	if f.Cursor != 0 {
-		if f.Newest {
-			q.FilterLess(FieldID, f.Cursor)
-		} else {
-			q.FilterGreater(FieldID, f.Cursor)
-		}
-	}
-	entries, err := q.Limit(limit + 1).List()
+// ListTx returns a page of the entries matching f, ordered by ID, and the
+// cursor of the next page (0 after the last). Paging is stable while
+// entries are added or refreshed: IDs never change and new entries get
+// higher ones, so no entry is listed twice or skipped; with p.Newest, entries
+// added after the first page are not listed (start again to see them).
+// With an Account filter, a page reads the account's entries in ID order
+// from the index on Account, stepping over those before the cursor; see the
+// package doc, Performance.
+func (s *Store) ListTx(tx *bstore.Tx, f Filter, p paging.Page) ([]Entry, int64, error) {
+	entries, next, err := paging.List(f.query(tx), p, func(e Entry) int64 { return e.ID })
 	if err != nil {
-		return Page{}, fmt.Errorf("suppression: listing: %w", err)
+		return nil, 0, fmt.Errorf("suppression: listing: %w", err)
 	}
-	var p Page
-	if len(entries) > limit {
-		entries = entries[:limit]
-		p.Next = entries[limit-1].ID
-	}
-	p.Entries = entries
-	return p, nil
+	return entries, next, nil
 }
 
 // Count returns the number of entries matching f; see CountTx.
@@ -142,8 +95,7 @@ func (s *Store) Count(ctx context.Context, f Filter) (n int, err error) {
 	return
 }
 
-// CountTx returns the number of entries matching f, ignoring its Cursor and
-// Limit.
+// CountTx returns the number of entries matching f.
 func (s *Store) CountTx(tx *bstore.Tx, f Filter) (int, error) {
 	n, err := f.query(tx).Count()
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/paging"
 )
 
 // The plan tests run each query on a list where one account holds
@@ -97,20 +99,20 @@ func checkPlans(t *testing.T, db *bstore.DB, cases []planCase) {
 }
 
 // listIDs returns the IDs of a page and its next cursor, for comparing.
-func listIDs(p Page) string {
+func listIDs(entries []Entry, next int64) string {
 	var ids []int64
-	for _, e := range p.Entries {
+	for _, e := range entries {
 		ids = append(ids, e.ID)
 	}
-	return fmt.Sprint(ids, " next ", p.Next)
+	return fmt.Sprint(ids, " next ", next)
 }
 
 func planCases(s *Store) []planCase {
-	page := func(f Filter, want string) func(tx *bstore.Tx) error {
+	page := func(f Filter, p paging.Page, want string) func(tx *bstore.Tx) error {
 		return func(tx *bstore.Tx) error {
-			p, err := s.ListTx(tx, f)
-			if err == nil && listIDs(p) != want {
-				err = fmt.Errorf("page %s, want %s", listIDs(p), want)
+			entries, next, err := s.ListTx(tx, f, p)
+			if got := listIDs(entries, next); err == nil && got != want {
+				err = fmt.Errorf("page %s, want %s", got, want)
 			}
 			return err
 		}
@@ -123,11 +125,11 @@ func planCases(s *Store) []planCase {
 			}
 			return err
 		}, "Account+BaseAddress", "unique", 2},
-		{"list account, newest first", page(Filter{Account: "big", Newest: true, Limit: 3}, "[2020 2018 2016] next 2016"), "Account", "index", 10},
-		{"list account, oldest first", page(Filter{Account: "big", Limit: 3}, "[1 2 3] next 3"), "Account", "index", 10},
-		{"list account, oldest first, second page", page(Filter{Account: "big", Limit: 3, Cursor: 3}, "[4 5 6] next 6"), "Account", "index", 20},
-		{"list small account", page(Filter{Account: "small", Limit: 3, Newest: true}, "[2019 2017 2015] next 2015"), "Account", "index", 10},
-		{"list all, cursor", page(Filter{Limit: 3, Newest: true, Cursor: 1000}, "[999 998 997] next 997"), "", "pkscan", 10},
+		{"list account, newest first", page(Filter{Account: "big"}, paging.Page{Newest: true, Limit: 3}, "[2020 2018 2016] next 2016"), "Account", "index", 10},
+		{"list account, oldest first", page(Filter{Account: "big"}, paging.Page{Limit: 3}, "[1 2 3] next 3"), "Account", "index", 10},
+		{"list account, oldest first, second page", page(Filter{Account: "big"}, paging.Page{Limit: 3, After: 3}, "[4 5 6] next 6"), "Account", "index", 20},
+		{"list small account", page(Filter{Account: "small"}, paging.Page{Limit: 3, Newest: true}, "[2019 2017 2015] next 2015"), "Account", "index", 10},
+		{"list all, cursor", page(Filter{}, paging.Page{Limit: 3, Newest: true, After: 1000}, "[999 998 997] next 997"), "", "pkscan", 10},
 		{"cleanup", func(tx *bstore.Tx) error {
 			n, err := s.CleanupTx(tx, t0)
 			if err == nil && n != 10 {
@@ -208,8 +210,8 @@ func TestQueryPlanOldSchema(t *testing.T) {
 	if err := s.Remove(ctx, "small", "s9@example.com"); err != nil {
 		t.Fatalf("remove: %v", err)
 	}
-	p, err := s.List(ctx, Filter{Account: "small", Limit: 2, Newest: true})
-	if err != nil || listIDs(p) != "[2017 2015] next 2015" {
-		t.Fatalf("list after remove: %v %v", listIDs(p), err)
+	entries, next, err := s.List(ctx, Filter{Account: "small"}, paging.Page{Limit: 2, Newest: true})
+	if got := listIDs(entries, next); err != nil || got != "[2017 2015] next 2015" {
+		t.Fatalf("list after remove: %v %v", got, err)
 	}
 }

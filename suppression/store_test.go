@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/paging"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -206,10 +208,10 @@ func TestStoreExpiry(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("cleanup removed %d, expected 2", n)
 	}
-	l, err := s.List(ctx, Filter{})
+	l, _, err := s.List(ctx, Filter{}, paging.Page{})
 	tcheck(t, err, "list")
-	if len(l.Entries) != 1 || l.Entries[0].BaseAddress != "hard@example.com" {
-		t.Fatalf("after cleanup: %+v", l.Entries)
+	if len(l) != 1 || l[0].BaseAddress != "hard@example.com" {
+		t.Fatalf("after cleanup: %+v", l)
 	}
 	n, err = s.Cleanup(ctx, clk.Now().Add(1000*time.Hour))
 	tcheck(t, err, "cleanup")
@@ -387,10 +389,10 @@ func TestStoreList(t *testing.T) {
 		}
 	}
 
-	newest, err := s.List(ctx, Filter{Account: "a", Newest: true, Limit: 1})
+	newest, next, err := s.List(ctx, Filter{Account: "a"}, paging.Page{Newest: true, Limit: 1})
 	tcheck(t, err, "list newest")
-	if len(newest.Entries) != 1 || newest.Entries[0].BaseAddress != "someone@other.example" || newest.Next == 0 {
-		t.Fatalf("newest: %+v", newest)
+	if len(newest) != 1 || newest[0].BaseAddress != "someone@other.example" || next == 0 {
+		t.Fatalf("newest: %+v, next %d", newest, next)
 	}
 }
 
@@ -408,30 +410,31 @@ func TestStoreListStablePaging(t *testing.T) {
 				original[e.BaseAddress] = true
 			}
 			seen := map[string]int{}
-			f := Filter{Account: "acc", Limit: 4, Newest: newest}
+			f := Filter{Account: "acc"}
+			pg := paging.Page{Limit: 4, Newest: newest}
 			for pages := 0; ; pages++ {
 				if pages > 50 {
 					t.Fatalf("paging does not end")
 				}
-				p, err := s.List(ctx, f)
+				entries, next, err := s.List(ctx, f, pg)
 				tcheck(t, err, "list")
-				if len(p.Entries) > 4 {
-					t.Fatalf("page of %d entries, limit 4", len(p.Entries))
+				if len(entries) > 4 {
+					t.Fatalf("page of %d entries, limit 4", len(entries))
 				}
-				for _, e := range p.Entries {
+				for _, e := range entries {
 					seen[e.BaseAddress]++
 				}
 				// Between pages: new entries, and refreshes of listed ones.
 				_, _, err = s.Add(ctx, Entry{Account: "acc", OriginalAddress: fmt.Sprintf("new%d@example.com", pages)})
 				tcheck(t, err, "add between pages")
-				if len(p.Entries) > 0 {
-					_, _, err = s.Add(ctx, Entry{Account: "acc", OriginalAddress: p.Entries[0].BaseAddress, Reason: "refresh"})
+				if len(entries) > 0 {
+					_, _, err = s.Add(ctx, Entry{Account: "acc", OriginalAddress: entries[0].BaseAddress, Reason: "refresh"})
 					tcheck(t, err, "refresh between pages")
 				}
-				if p.Next == 0 {
+				if next == 0 {
 					break
 				}
-				f.Cursor = p.Next
+				pg.After = next
 			}
 			for addr := range original {
 				if seen[addr] != 1 {

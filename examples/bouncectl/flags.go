@@ -1,10 +1,13 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bouncekit/bouncekit/paging"
 )
 
 // timeFlag is a flag.Value for a point in time; see parseTime.
@@ -115,4 +118,29 @@ func splitList(s string) []string {
 		}
 	}
 	return l
+}
+
+// listFlags registers -limit and -cursor, and -newest or -oldest (when
+// newestFirst is true, listings start with the newest and -oldest turns
+// that around), for a listing paged with package paging. check validates
+// them after parsing.
+func listFlags(fs *flag.FlagSet, newestFirst bool) (p *paging.Page, check func(cmd string) error) {
+	p = &paging.Page{Newest: newestFirst}
+	fs.IntVar(&p.Limit, "limit", paging.DefaultLimit, fmt.Sprintf("page size, at most %d", paging.MaxLimit))
+	fs.Int64Var(&p.After, "cursor", 0, "continue after this cursor, printed by the previous page")
+	var flip *bool
+	if newestFirst {
+		flip = fs.Bool("oldest", false, "oldest first")
+	} else {
+		flip = fs.Bool("newest", false, "newest first")
+	}
+	return p, func(cmd string) error {
+		if p.Limit < 0 || p.After < 0 {
+			return usageErrorf("%s: -limit and -cursor must not be negative", cmd)
+		}
+		if *flip {
+			p.Newest = !newestFirst
+		}
+		return nil
+	}
 }

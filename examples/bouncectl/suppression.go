@@ -141,43 +141,42 @@ func joinSources() string {
 
 func suppressionList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
 	f, active := suppressionFilter(c, fs)
-	fs.BoolVar(&f.Newest, "newest", false, "newest entries first")
-	fs.IntVar(&f.Limit, "limit", suppression.DefaultListLimit, "page size, at most 1000")
-	fs.Int64Var(&f.Cursor, "cursor", 0, "continue after this cursor, printed by the previous page")
+	p, checkPage := listFlags(fs, false)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	if f.Limit < 0 || f.Cursor < 0 {
-		return usageErrorf("suppression list: -limit and -cursor must not be negative")
+	if err := checkPage("suppression list"); err != nil {
+		return err
 	}
 	if *active {
 		f.ActiveAt = c.now()
 	}
-	var p suppression.Page
+	var entries []suppression.Entry
+	var next int64
 	err := c.withDB(ctx, func(db *bstore.DB) error {
 		var err error
-		p, err = c.store(db, nil).List(ctx, *f)
+		entries, next, err = c.store(db, nil).List(ctx, *f, *p)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if p.Entries == nil {
-		p.Entries = []suppression.Entry{}
+	if entries == nil {
+		entries = []suppression.Entry{}
 	}
 	if c.json {
-		return c.writeJSON(pageJSON[suppression.Entry]{p.Entries, p.Next})
+		return c.writeJSON(pageJSON[suppression.Entry]{entries, next})
 	}
-	if len(p.Entries) == 0 {
+	if len(entries) == 0 {
 		c.note("no suppression entries match")
 		return nil
 	}
 	now := c.now()
 	t := c.table("ID", "ACCOUNT", "ADDRESS", "BASE ADDRESS", "CATEGORY", "SOURCE", "CREATED", "EXPIRES", "HITS", "REASON")
-	for _, e := range p.Entries {
+	for _, e := range entries {
 		expires := "never"
 		if !e.ExpiresAt.IsZero() {
 			expires = c.fmtTime(e.ExpiresAt)
@@ -190,8 +189,8 @@ func suppressionList(ctx context.Context, c *cli, fs *flag.FlagSet, args []strin
 	if err := t.flush(); err != nil {
 		return err
 	}
-	if p.Next != 0 {
-		c.note("more results: -cursor %d", p.Next)
+	if next != 0 {
+		c.note("more results: -cursor %d", next)
 	}
 	return nil
 }

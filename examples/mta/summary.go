@@ -9,6 +9,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 )
@@ -91,11 +92,11 @@ func (d *demo) summary(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := d.supp.List(ctx, suppression.Filter{})
+	entries, _, err := d.supp.List(ctx, suppression.Filter{}, paging.Page{Limit: paging.MaxLimit})
 	if err != nil {
 		return nil, err
 	}
-	s.Suppressions = p.Entries
+	s.Suppressions = entries
 	return s, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -362,7 +363,7 @@ func (r *runner) measure() error {
 	}
 	err = r.timeOp("suppression List account, newest 100 (read)", n, func(int) error {
 		return r.read(func(tx *bstore.Tx) error {
-			_, err := r.supp.ListTx(tx, suppression.Filter{Account: "big", Newest: true, Limit: 100})
+			_, _, err := r.supp.ListTx(tx, suppression.Filter{Account: "big"}, paging.Page{Newest: true, Limit: 100})
 			return err
 		})
 	})
