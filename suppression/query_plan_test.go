@@ -9,18 +9,14 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/internal/plantest"
 	"github.com/bouncekit/bouncekit/paging"
 )
 
 // The plan tests run each query on a list where one account holds
 // planEntries entries, so a plan that reads the whole account shows in the
-// record counts. bstore chooses between equally usable indexes by map
-// order, random per query: each case runs planRuns times, in a fresh
-// transaction each.
-const (
-	planEntries = 2000
-	planRuns    = 50
-)
+// record counts; plantest runs each case plantest.Runs times.
+const planEntries = 2000
 
 // planSeed inserts planEntries entries of account "big" (IDs 1 to
 // planEntries, u<i>@example.com), ten of "small", and ten of "big" that
@@ -52,52 +48,6 @@ func planSeed(t *testing.T, db *bstore.DB) {
 	}
 }
 
-type planCase struct {
-	name     string
-	run      func(tx *bstore.Tx) error
-	index    string // Index of the last query; empty for the primary key.
-	plan     string // "index", "unique" or "pkscan".
-	maxReads uint   // Records-bucket gets and cursor steps plus index cursor steps.
-}
-
-func checkPlans(t *testing.T, db *bstore.DB, cases []planCase) {
-	t.Helper()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			for i := range planRuns {
-				tx, err := db.Begin(context.Background(), true)
-				if err != nil {
-					t.Fatalf("begin: %v", err)
-				}
-				before := tx.Stats()
-				err = c.run(tx)
-				d := tx.Stats().Sub(before)
-				if rerr := tx.Rollback(); rerr != nil {
-					t.Fatalf("rollback: %v", rerr)
-				}
-				if err != nil {
-					t.Fatalf("run %d: %v", i, err)
-				}
-				plan := fmt.Sprintf("mixed %+v", d)
-				switch {
-				case d.PlanTableScan > 0:
-				case d.PlanIndexScan > 0 && d.PlanPKScan == 0 && d.PlanUnique == 0:
-					plan = "index"
-				case d.PlanUnique > 0 && d.PlanPKScan == 0 && d.PlanIndexScan == 0:
-					plan = "unique"
-				case d.PlanPKScan > 0 && d.PlanIndexScan == 0 && d.PlanUnique == 0:
-					plan = "pkscan"
-				}
-				reads := d.Records.Get + d.Records.Cursor + d.Index.Cursor
-				if plan != c.plan || d.LastType != "Entry" || d.LastIndex != c.index || reads > c.maxReads {
-					t.Fatalf("run %d: plan %s on %s index %q, %d reads (records get %d, cursor %d; index cursor %d), want plan %s on Entry index %q, at most %d reads",
-						i, plan, d.LastType, d.LastIndex, reads, d.Records.Get, d.Records.Cursor, d.Index.Cursor, c.plan, c.index, c.maxReads)
-				}
-			}
-		})
-	}
-}
-
 // listIDs returns the IDs of a page and its next cursor, for comparing.
 func listIDs(entries []Entry, next int64) string {
 	var ids []int64
@@ -107,7 +57,7 @@ func listIDs(entries []Entry, next int64) string {
 	return fmt.Sprint(ids, " next ", next)
 }
 
-func planCases(s *Store) []planCase {
+func planCases(s *Store) []plantest.Case {
 	page := func(f Filter, p paging.Page, want string) func(tx *bstore.Tx) error {
 		return func(tx *bstore.Tx) error {
 			entries, next, err := s.ListTx(tx, f, p)
@@ -117,33 +67,33 @@ func planCases(s *Store) []planCase {
 			return err
 		}
 	}
-	return []planCase{
-		{"lookup", func(tx *bstore.Tx) error {
+	return []plantest.Case{
+		{Name: "lookup", Run: func(tx *bstore.Tx) error {
 			e, ok, err := s.LookupTx(tx, "big", "u77@example.com", t0)
 			if err == nil && (!ok || e.ID != 77) {
 				err = fmt.Errorf("lookup found %v %v", e.ID, ok)
 			}
 			return err
-		}, "Account+BaseAddress", "unique", 2},
-		{"list account, newest first", page(Filter{Account: "big"}, paging.Page{Newest: true, Limit: 3}, "[2020 2018 2016] next 2016"), "Account", "index", 10},
-		{"list account, oldest first", page(Filter{Account: "big"}, paging.Page{Limit: 3}, "[1 2 3] next 3"), "Account", "index", 10},
-		{"list account, oldest first, second page", page(Filter{Account: "big"}, paging.Page{Limit: 3, After: 3}, "[4 5 6] next 6"), "Account", "index", 20},
-		{"list small account", page(Filter{Account: "small"}, paging.Page{Limit: 3, Newest: true}, "[2019 2017 2015] next 2015"), "Account", "index", 10},
-		{"list all, cursor", page(Filter{}, paging.Page{Limit: 3, Newest: true, After: 1000}, "[999 998 997] next 997"), "", "pkscan", 10},
-		{"cleanup", func(tx *bstore.Tx) error {
+		}, Type: "Entry", Index: "Account+BaseAddress", Plan: plantest.Unique, MaxReads: 2},
+		{Name: "list account, newest first", Run: page(Filter{Account: "big"}, paging.Page{Newest: true, Limit: 3}, "[2020 2018 2016] next 2016"), Type: "Entry", Index: "Account", Plan: plantest.Index, MaxReads: 10},
+		{Name: "list account, oldest first", Run: page(Filter{Account: "big"}, paging.Page{Limit: 3}, "[1 2 3] next 3"), Type: "Entry", Index: "Account", Plan: plantest.Index, MaxReads: 10},
+		{Name: "list account, oldest first, second page", Run: page(Filter{Account: "big"}, paging.Page{Limit: 3, After: 3}, "[4 5 6] next 6"), Type: "Entry", Index: "Account", Plan: plantest.Index, MaxReads: 20},
+		{Name: "list small account", Run: page(Filter{Account: "small"}, paging.Page{Limit: 3, Newest: true}, "[2019 2017 2015] next 2015"), Type: "Entry", Index: "Account", Plan: plantest.Index, MaxReads: 10},
+		{Name: "list all, cursor", Run: page(Filter{}, paging.Page{Limit: 3, Newest: true, After: 1000}, "[999 998 997] next 997"), Type: "Entry", Plan: plantest.PKScan, MaxReads: 10},
+		{Name: "cleanup", Run: func(tx *bstore.Tx) error {
 			n, err := s.CleanupTx(tx, t0)
 			if err == nil && n != 10 {
 				err = fmt.Errorf("removed %d, want 10", n)
 			}
 			return err
-		}, "ExpiresAt", "index", 40},
+		}, Type: "Entry", Index: "ExpiresAt", Plan: plantest.Index, MaxReads: 40},
 	}
 }
 
 func TestQueryPlan(t *testing.T) {
 	s, _ := newStore(t)
 	planSeed(t, s.DB)
-	checkPlans(t, s.DB, planCases(s))
+	plantest.Check(t, s.DB, planCases(s))
 }
 
 // TestQueryPlanOldSchema opens a list written before Entry had its index on
@@ -204,7 +154,7 @@ func TestQueryPlanOldSchema(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	s := &Store{DB: db, Now: func() time.Time { return t0 }}
-	checkPlans(t, db, planCases(s))
+	plantest.Check(t, db, planCases(s))
 	// Removing an entry keeps the new index consistent: the listing still
 	// reads, and skips it.
 	if err := s.Remove(ctx, "small", "s9@example.com"); err != nil {
