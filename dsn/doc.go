@@ -81,4 +81,17 @@
 //
 // New failing inputs are written to testdata/fuzz and then run by plain go
 // test; commit them with the fix.
+//
+// # Layout
+//
+//   - dsn.go: the Message, Recipient and Action types.
+//   - compose.go: Compose, the multipart/report writer.
+//   - check.go: the checks Compose makes of values it cannot write.
+//   - fold.go: line folding and length limits of composed fields.
+//   - parse.go: Parse, which finds the report in a whole message.
+//   - part.go: Part, the MIME entities Parse walked.
+//   - decode.go: Decode, the message/delivery-status body reader.
+//   - field.go: reading one field (Status, Diagnostic-Code, addresses).
+//   - date.go: the dates real MTAs write.
+//   - limits.go: the bounds on hostile input.
 package dsn

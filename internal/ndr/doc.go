@@ -76,7 +76,7 @@
 //
 // # Measured
 //
-// On the shared corpus of 294 real bounces (sisimai's set-of-emails, see
+// On the shared corpus of real bounces (sisimai's set-of-emails, see
 // testdata/corpus/README.md), the corpus test checks the number and order of
 // recipients, that each is a plausible address found in the bounce, and that
 // the class (2, 4 or 5) of each matches sisimai's status; it logs a table per
@@ -85,6 +85,16 @@
 // the test.
 // testdata/corpus.golden holds the full output (addresses, codes,
 // diagnostics) for every corpus file, reviewed by hand, as a regression test.
+//
+// # Layout
+//
+//   - ndr.go: Parse and the Report and Recipient types.
+//   - mime.go: the MIME walk and decoding of parts.
+//   - dsnpart.go: reports that carry a delivery-status part.
+//   - text.go: the text rules for bounces without one.
+//   - format.go: naming the software that wrote a bounce.
+//   - ses.go: Amazon SES notifications.
+//   - autoreply.go: auto-replies (RFC 3834).
 //
 // RFCs: RFC 3464 (DSN), RFC 3463 (enhanced status codes), RFC 5321 (reply
 // codes), RFC 3834 (auto-replies), RFC 5965 (ARF, recognised to be refused),
