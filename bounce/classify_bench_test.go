@@ -81,7 +81,7 @@ func ExampleClassify() {
 	err := fmt.Errorf("deliver to mx.example.org: %w", &bounce.SMTPError{
 		Code:         550,
 		EnhancedCode: bounce.EnhancedCode{5, 1, 1},
-		Stage: bounce.StageRcpt,
+		Stage:        bounce.StageRcpt,
 		Line:         "<nobody@example.org>: Recipient address rejected: User unknown",
 	})
 	f := bounce.Classify(err)

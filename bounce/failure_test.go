@@ -41,4 +41,3 @@ func TestFailureText(t *testing.T) {
 		t.Fatalf("suppressed: text %q, want %q", got, bounce.SuppressedText)
 	}
 }
-

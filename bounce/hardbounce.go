@@ -1,5 +1,7 @@
 package bounce
 
+import "strings"
+
 // HardBounce reports whether the failure says the address will never work.
 // It is bouncekit's one hard-bounce definition: the zero suppression.Policy
 // suppresses on it, and the queue reports it. A hard bounce is a permanent
@@ -65,13 +67,15 @@ func (f Failure) NullMX() bool {
 	return f.EffectiveReason() == ReasonNotAccept && f.EnhancedCode.Subject() == 1 && f.EnhancedCode.Detail() == 10
 }
 
-// EffectiveReason returns Reason, or, when Reason is empty or undefined (a
-// failure not made by Classify, or one from a stored record without a
-// reason), the reason its codes name. Only codes that name the address
-// itself or a policy block give one; otherwise it is ReasonUndefined.
+// EffectiveReason returns Reason in lower case, as the constants spell it,
+// or, when Reason is empty or undefined (a failure not made by Classify, or
+// one from a stored record without a reason), the reason its codes name.
+// Only codes that name the address itself or a policy block give one;
+// otherwise it is ReasonUndefined.
 func (f Failure) EffectiveReason() Reason {
-	if f.Reason != "" && f.Reason != ReasonUndefined {
-		return f.Reason
+	r := Reason(strings.ToLower(string(f.Reason)))
+	if r != "" && r != ReasonUndefined {
+		return r
 	}
 	// RFC 3463: the subject and detail, without the class.
 	c := f.EnhancedCode
