@@ -119,6 +119,17 @@ func ClassifyReply(code int, enhanced EnhancedCode, text string) Failure {
 	return classifySMTPError(e, e)
 }
 
+// ClassifyText returns the reason the phrases of text give (see text.go),
+// or ReasonUndefined when none matches. It reads no codes and applies no
+// about-us rules: it is for text that is not an SMTP reply, such as the
+// message of a local delivery program in a DSN.
+func ClassifyText(text string) Reason {
+	if ri := matchText(text, nil, len(textRules)); ri >= 0 {
+		return textRules[ri].reason
+	}
+	return ReasonUndefined
+}
+
 func classifySMTPError(e *SMTPError, err error) Failure {
 	if e.Code == 0 && e.Err != nil {
 		// No reply: the connection or TLS failed. Classify the cause, and keep

@@ -1,9 +1,7 @@
 package queue_test
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 
