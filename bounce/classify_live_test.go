@@ -23,7 +23,7 @@ type liveReply struct {
 	doc                           string
 }
 
-func readLiveReplies(t *testing.T) []liveReply {
+func readLiveReplies(t testing.TB) []liveReply {
 	t.Helper()
 	f, err := os.Open("testdata/live-replies.tsv")
 	if err != nil {
