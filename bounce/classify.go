@@ -56,7 +56,7 @@ import (
 // Yahoo's "554 5.7.9 ... policy reasons" is policyviolation. Only distinctive
 // phrases override a specific enhanced code; generic codes (X.0.0, X.N.0,
 // X.7.1 and vendor-specific details such as Microsoft's 5.7.606) let any
-// matching phrase decide. See classify_text.go for the phrases.
+// matching phrase decide. See text.go for the phrases.
 //
 // Addresses a reply echoes are never read as its words: "550 5.1.1
 // <virus@example.org>: Recipient address rejected: User unknown" is

@@ -19,7 +19,7 @@ func TestDecide(t *testing.T) {
 	expired := bounce.Failure{Reason: "expired"}
 	nxdomain := bounce.Failure{Permanent: true, Reason: "hostunknown"}
 	suspended := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 2, 1}, Reason: "suspend"}
-	// Gmail's reputation rejections, as classified by queue.Classify.
+	// Gmail's reputation rejections, as classified by bounce.Classify.
 	gmailBlocked := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Reason: "blocked"}
 	gmailRate := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Reason: "spamdetected"}
 	failed := func(f bounce.Failure, ago time.Duration) Prior { return Prior{Time: now.Add(-ago), Failure: f} }
