@@ -52,7 +52,7 @@ type reportRcpt struct {
 	code       int                 // SMTP reply code.
 	diagnostic string              // Diagnostic-Code text or the bounce's sentence.
 	remoteMTA  string
-	stage      replyStage // The command the reply answered, as far as the text says.
+	stage      bounce.Stage // The command the reply answered, as far as the text says.
 	// mailer is set when a local delivery program, not an SMTP server,
 	// failed: a pipe recipient ("|/usr/bin/procmail") or a Diagnostic-Code
 	// of type X-Unix (an exit status or the program's message).
@@ -62,16 +62,6 @@ type reportRcpt struct {
 	// so.
 	groupRefused bool
 }
-
-// replyStage is the part of the SMTP transaction a remote reply answered,
-// as far as a bounce's text says.
-type replyStage int
-
-const (
-	stageUnknown replyStage = iota
-	stageRcpt               // RCPT TO: the recipient itself was refused.
-	stageData               // The message data, after the recipient was accepted.
-)
 
 // parseIncoming reads msg: an RFC 3464 DSN (package dsn), an RFC 5965
 // feedback report, a bounce in another format or an auto-reply (package
@@ -108,7 +98,7 @@ func parseIncoming(msg []byte) *incomingReport {
 				mailer:     r.DiagnosticType == "x-unix" || isPipe(r.FinalRecipient) || isPipe(firstValue(r.Extra["X-Actual-Recipient"])),
 			}
 			rr.stage = replyStageOf("", rr.diagnostic)
-			if rr.diagnostic == "" && (rr.action == dsn.ActionFailed || rr.action == dsn.ActionDelayed) || rr.stage == stageUnknown && mentionsUnknownUser(rr) {
+			if rr.diagnostic == "" && (rr.action == dsn.ActionFailed || rr.action == dsn.ActionDelayed) || rr.stage == bounce.StageUnknown && mentionsUnknownUser(rr) {
 				// Some MTAs put the reply, or the command it answered,
 				// only in the text part.
 				if nr == nil {
@@ -231,7 +221,7 @@ func fillFromText(rr *reportRcpt, nr *ndr.Report, i, n int) {
 		if rr.diagnostic == "" {
 			rr.diagnostic = r.Diagnostic
 		}
-		if rr.stage == stageUnknown {
+		if rr.stage == bounce.StageUnknown {
 			rr.stage = replyStageOf(r.Command, r.Diagnostic)
 		}
 		if rr.code == 0 {
@@ -319,7 +309,11 @@ func classifyRcpt(r reportRcpt) bounce.Failure {
 		// did not come into it.
 		f.Reason = bounce.ReasonExpired
 	}
-	if f.Reason == bounce.ReasonUserUnknown && (r.stage == stageData || r.stage == stageUnknown && !addressStatus(f.EnhancedCode)) {
+	if f.Stage == bounce.StageUnknown {
+		f.Stage = r.stage
+	}
+	afterData := r.stage == bounce.StageData || r.stage == bounce.StageDataEnd
+	if f.Reason == bounce.ReasonUserUnknown && (afterData || r.stage == bounce.StageUnknown && !addressStatus(f.EnhancedCode)) {
 		// "User unknown" is a hard bounce only when the recipient itself
 		// was refused: at RCPT TO, or with an X.1.x address status where
 		// the report does not say when. After the data the server had
@@ -336,7 +330,7 @@ func classifyRcpt(r reportRcpt) bounce.Failure {
 // mentionsUnknownUser reports whether r would be classified as an unknown
 // user, which depends on the command the reply answered.
 func mentionsUnknownUser(r reportRcpt) bool {
-	return classifyRcpt(reportRcpt{action: r.action, status: r.status, code: r.code, diagnostic: r.diagnostic, stage: stageRcpt}).Reason == bounce.ReasonUserUnknown
+	return classifyRcpt(reportRcpt{action: r.action, status: r.status, code: r.code, diagnostic: r.diagnostic, stage: bounce.StageRcpt}).Reason == bounce.ReasonUserUnknown
 }
 
 // addressStatus reports whether an enhanced status code is in the X.1.x
@@ -350,26 +344,31 @@ func addressStatus(c bounce.EnhancedCode) bool {
 // transcript shows (package internal/ndr), else what the diagnostic says:
 // Postfix's "(in reply to RCPT TO command)" and "(in reply to end of DATA
 // command)", Exim's "after RCPT TO:<...>" and "after end of data",
-// Sendmail's ">>> RCPT To:" and ">>> DATA".
-func replyStageOf(command, s string) replyStage {
+// Sendmail's ">>> RCPT To:" and ">>> DATA". Only RCPT TO and the data
+// stages are told apart: they decide whether "user unknown" is about the
+// recipient (classifyRcpt).
+func replyStageOf(command, s string) bounce.Stage {
 	switch command {
 	case "RCPT":
-		return stageRcpt
+		return bounce.StageRcpt
 	case "DATA", "BDAT":
-		return stageData
+		return bounce.StageData
 	}
 	s = strings.ToLower(s)
-	for _, p := range []string{"end of data", ">>> data", "after data", "in reply to data"} {
+	if strings.Contains(s, "end of data") {
+		return bounce.StageDataEnd
+	}
+	for _, p := range []string{">>> data", "after data", "in reply to data"} {
 		if strings.Contains(s, p) {
-			return stageData
+			return bounce.StageData
 		}
 	}
 	for _, p := range []string{"rcpt to", ">>> rcpt", "in reply to rcpt", "after rcpt"} {
 		if strings.Contains(s, p) {
-			return stageRcpt
+			return bounce.StageRcpt
 		}
 	}
-	return stageUnknown
+	return bounce.StageUnknown
 }
 
 // dnsOrLoop reports whether a network error is a DNS failure or a mail
