@@ -97,7 +97,7 @@ func dsnStatus(kind DSNKind, enhanced bounce.EnhancedCode) string {
 }
 
 // smtpDiagnostic returns the remote reply as a diagnostic code of type
-// smtp, as the remote sent it (Failure.Text).
+// smtp, as the remote sent it (bounce.Failure.Text).
 func smtpDiagnostic(f bounce.Failure) string {
 	return remoteText(f.Text())
 }

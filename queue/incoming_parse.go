@@ -271,7 +271,7 @@ func decodeSubject(s string) string {
 }
 
 // classifyRcpt classifies one recipient's result from its Status,
-// reply code and Diagnostic-Code, with Classify's rules.
+// reply code and Diagnostic-Code, with bounce.ClassifyReply's rules.
 func classifyRcpt(r reportRcpt) bounce.Failure {
 	switch r.action {
 	case dsn.ActionDelivered, dsn.ActionRelayed, dsn.ActionExpanded:
@@ -444,7 +444,7 @@ func isGenericStatus(c bounce.EnhancedCode) bool {
 }
 
 // statusCode parses a report's Status; an invalid one counts as none, as
-// ClassifyReply ignores it.
+// bounce.ClassifyReply ignores it.
 func statusCode(s string) bounce.EnhancedCode {
 	c, _ := bounce.ParseEnhancedCode(s)
 	return c

@@ -303,8 +303,8 @@ type RetryDecision struct {
 // only the first m.Attempts attempt results count as earlier ones. A zero
 // m.Queued is taken as now.
 //
-// A greylisting reply is a temporary failure with Detail DetailGreylisted,
-// as Classify sets it. A Failure without Detail (made by hand, or an older
+// A greylisting reply is a temporary failure with Detail bounce.DetailGreylisted,
+// as bounce.Classify sets it. A bounce.Failure without Detail (made by hand, or an older
 // result) is recognised from its reply: a 4xx code or a 4.x.x enhanced
 // code, with text that says greylist or graylist (in any spelling), or one with
 // enhanced code 4.2.0, 4.7.0 or 4.7.1 or a bare 450 or 451 code whose text
