@@ -7,7 +7,8 @@ import (
 
 // SMTPError is a failed SMTP exchange, for hosts whose SMTP client does not
 // return go-smtp's or net/smtp's error types, and for replies read from DSNs
-// (see ParseReply). It has the shape of mox's smtpclient.Error.
+// (see ParseReply). It has the shape of mox's smtpclient.Error, with a
+// typed Stage where mox has the Command string.
 type SMTPError struct {
 	// Permanent is the client's own verdict. Classify uses it only when there
 	// was no reply (Code 0); with a reply, permanence follows the code.
