@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 var (
@@ -334,30 +336,11 @@ func parseStatus(v string) (code, comment string, err error) {
 	return code, comment, nil
 }
 
-// validStatus checks class "." subject "." detail, RFC 3463 section 2: class
-// 2, 4 or 5, subject and detail 1 to 3 digits.
+// validStatus checks class "." subject "." detail, RFC 3463 section 2, with
+// the module's one parser of enhanced status codes.
 func validStatus(s string) bool {
-	if len(s) < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.' {
-		return false
-	}
-	s = s[2:]
-	for part := 0; part < 2; part++ {
-		n := 0
-		for n < len(s) && '0' <= s[n] && s[n] <= '9' {
-			n++
-		}
-		if n == 0 || n > 3 {
-			return false
-		}
-		s = s[n:]
-		if part == 0 {
-			if len(s) == 0 || s[0] != '.' {
-				return false
-			}
-			s = s[1:]
-		}
-	}
-	return len(s) == 0
+	_, err := bounce.ParseEnhancedCode(s)
+	return err == nil
 }
 
 // parseAction parses the Action field, RFC 3464 section 2.3.3, accepting the

@@ -1,9 +1,9 @@
 // Package queue holds the outbound queue records of a Go mail server and the
-// decisions made when a delivery attempt fails: Classify turns an error into
-// a Failure (permanent or not, SMTP codes, a reason), RetryPolicy decides when
-// to try again or to give up, and Handler carries out the whole lifecycle of
-// a message in the host's own bstore transaction: DSNs, suppression list,
-// webhooks, history.
+// decisions made when a delivery attempt fails: bounce.Classify (package
+// bounce) turns an error into a bounce.Failure (permanent or not, SMTP codes,
+// a reason), RetryPolicy decides when to try again or to give up, and
+// Handler carries out the whole lifecycle of a message in the host's own
+// bstore transaction: DSNs, suppression list, webhooks, history.
 //
 // RFCs: RFC 5321 (SMTP replies, section 4.2 and 4.5.4.1 retry strategy,
 // section 4.5.5 no notifications to the null sender), RFC 3463 (enhanced

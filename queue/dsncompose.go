@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 )
 
@@ -84,20 +85,20 @@ func dsnRecipient(kind DSNKind, r DSNRecipient) dsn.Recipient {
 // dsnStatus returns the Status field: the failure's enhanced code with its
 // class set to 5 for failed and 4 for delayed (a temporary failure that
 // exhausted its attempts is a failure now), or the generic 5.0.0 and 4.0.0.
-func dsnStatus(kind DSNKind, enhanced string) string {
-	class := "5"
+func dsnStatus(kind DSNKind, enhanced bounce.EnhancedCode) string {
+	class := 5
 	if kind == DSNDelayed {
-		class = "4"
+		class = 4
 	}
-	if _, rest, ok := strings.Cut(enhanced, "."); ok && rest != "" {
-		return class + "." + rest
+	if enhanced.IsZero() {
+		enhanced = bounce.EnhancedCode{class, 0, 0}
 	}
-	return class + ".0.0"
+	return enhanced.WithClass(class).String()
 }
 
 // smtpDiagnostic returns the remote reply as a diagnostic code of type
-// smtp, as the remote sent it (Failure.Text).
-func smtpDiagnostic(f Failure) string {
+// smtp, as the remote sent it (bounce.Failure.Text).
+func smtpDiagnostic(f bounce.Failure) string {
 	return remoteText(f.Text())
 }
 

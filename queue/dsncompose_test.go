@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 )
 
@@ -15,15 +16,15 @@ import (
 func TestSMTPDiagnostic(t *testing.T) {
 	cases := []struct {
 		name string
-		f    Failure
+		f    bounce.Failure
 		want string
 	}{
-		{"one line", Failure{Code: 550, EnhancedCode: "5.1.1", Lines: []string{"no such user"}}, "550 5.1.1 no such user"},
-		{"multi-line", Failure{Code: 451, EnhancedCode: "4.7.1", Lines: []string{"Greylisted, see", "https://example.net/grey", "try again later"}},
+		{"one line", bounce.Failure{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Lines: []string{"no such user"}}, "550 5.1.1 no such user"},
+		{"multi-line", bounce.Failure{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 7, 1}, Lines: []string{"Greylisted, see", "https://example.net/grey", "try again later"}},
 			"451-4.7.1 Greylisted, see\n451-4.7.1 https://example.net/grey\n451 4.7.1 try again later"},
-		{"no enhanced code", Failure{Code: 554, Lines: []string{"first", "", "last"}}, "554-first\n554-\n554 last"},
-		{"empty line with enhanced code", Failure{Code: 550, EnhancedCode: "5.7.26", Lines: []string{"a", "", "b"}}, "550-5.7.26 a\n550-5.7.26\n550 5.7.26 b"},
-		{"no text", Failure{Code: 421}, "421"},
+		{"no enhanced code", bounce.Failure{Code: 554, Lines: []string{"first", "", "last"}}, "554-first\n554-\n554 last"},
+		{"empty line with enhanced code", bounce.Failure{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 7, 26}, Lines: []string{"a", "", "b"}}, "550-5.7.26 a\n550-5.7.26\n550 5.7.26 b"},
+		{"no text", bounce.Failure{Code: 421}, "421"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,7 +41,7 @@ func TestDefaultComposerRemote(t *testing.T) {
 	now := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	m := Msg{RecipientAddress: "bob@example.net", MessageID: "orig-1@example.com", Queued: now, LastAttempt: now}
 	m.Attempt = Attempt{RemoteMTA: "mx.example.net", RemoteIP: netip.MustParseAddr("192.0.2.25")}
-	f := Failure{Permanent: true, Code: 550, EnhancedCode: "5.7.1", Lines: []string{"blocked,", "see https://example.net/why"}}
+	f := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Lines: []string{"blocked,", "see https://example.net/why"}}
 	out, err := defaultComposer{}.ComposeDSN(DSNRequest{
 		Kind: DSNFailed, From: "postmaster@mx.example.org", To: "alice@example.com", MessageID: "dsn-1@mx.example.org",
 		Date: now, Hostname: "mx.example.org", Msg: m, Recipients: []DSNRecipient{{Msg: m, Failure: f}},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -79,7 +80,7 @@ func Example_embedding() {
 	}
 
 	send := func(b queue.Batch) error {
-		return &queue.SMTPError{Code: 550, EnhancedCode: "5.1.1", Line: "<nobody@example.com>: user unknown"}
+		return &bounce.SMTPError{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Line: "<nobody@example.com>: user unknown"}
 	}
 	if err := deliverDue(ctx, db, h, send); err != nil {
 		panic(err)
@@ -166,7 +167,7 @@ func TestEmbeddingDeliversWebhooks(t *testing.T) {
 	})
 	tcheck(t, err, "add")
 	send := func(b queue.Batch) error {
-		return &queue.SMTPError{Code: 550, EnhancedCode: "5.1.1", Line: "<nobody@example.com>: user unknown"}
+		return &bounce.SMTPError{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Line: "<nobody@example.com>: user unknown"}
 	}
 	tcheck(t, deliverDue(ctx, db, h, send), "deliver")
 	o := wait("the failure")

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 // ErrBadMsg is wrapped by Add's errors for messages that cannot be queued.
@@ -112,8 +114,8 @@ func (h *Handler) Add(tx *bstore.Tx, msgs ...*Msg) ([]Outcome, error) {
 		} else if !suppressed {
 			continue
 		}
-		f := Failure{Reason: ReasonSuppressed, Err: ErrSuppressed}
-		m.Results = append(m.Results, MsgResult{Start: now, Reason: ReasonSuppressed, Error: suppressedText})
+		f := bounce.Failure{Reason: bounce.ReasonSuppressed, Err: ErrSuppressed}
+		m.Results = append(m.Results, MsgResult{Start: now, Reason: bounce.ReasonSuppressed, Error: bounce.SuppressedText})
 		o.Result = ResultSuppressed
 		o.GiveUp = GiveUpSuppressed
 		o.NextAttempt = m.NextAttempt

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -80,7 +81,7 @@ func BenchmarkBareUpdate(b *testing.B) {
 				m.Attempts++
 				m.LastAttempt = time.Now()
 				m.NextAttempt = m.LastAttempt.Add(time.Minute)
-				m.Results = append(m.Results, queue.MsgResult{Start: m.LastAttempt, Code: 451, EnhancedCode: "4.3.0", Reason: queue.ReasonSystemError, Error: "451 4.3.0 try later"})
+				m.Results = append(m.Results, queue.MsgResult{Start: m.LastAttempt, Code: 451, EnhancedCode: "4.3.0", Reason: bounce.ReasonSystemError, Error: "451 4.3.0 try later"})
 				if err := tx.Update(m); err != nil {
 					return err
 				}
@@ -98,14 +99,14 @@ func BenchmarkBareUpdate(b *testing.B) {
 // call each, a temporary failure: suppression lookup, result, retry
 // decision, update, a "delayed" webhook.
 func BenchmarkFailMsgsTemporary(b *testing.B) {
-	benchFail(b, &queue.SMTPError{Code: 451, EnhancedCode: "4.3.0", Command: "rcpt", Line: "try later"})
+	benchFail(b, &bounce.SMTPError{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 3, 0}, Stage: bounce.StageRcpt, Line: "try later"})
 }
 
 // BenchmarkFailMsgsPermanent: as above with a permanent failure: failure DSN
 // composed with package dsn into the outbox, suppression decision with
 // history and a new entry, retirement, a "failed" webhook.
 func BenchmarkFailMsgsPermanent(b *testing.B) {
-	benchFail(b, &queue.SMTPError{Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: "user unknown"})
+	benchFail(b, &bounce.SMTPError{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Stage: bounce.StageRcpt, Line: "user unknown"})
 }
 
 func benchFail(b *testing.B, ferr error) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 // CancelMsgs removes the queued messages matching filter, in the caller's
@@ -36,7 +38,7 @@ func (h *Handler) CancelMsgs(tx *bstore.Tx, filter MsgFilter) ([]Outcome, error)
 				hooks[m.SenderAccount] = b
 				accounts = append(accounts, m.SenderAccount)
 			}
-			b.add(m, eventCanceled, Failure{}, false)
+			b.add(m, eventCanceled, bounce.Failure{}, false)
 			o.Hook = eventCanceled
 		}
 	}

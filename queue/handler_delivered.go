@@ -7,6 +7,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/suppression"
 )
 
@@ -17,9 +18,9 @@ type Delivery struct {
 	// (delivered to an alias or list's members).
 	Event string
 
-	Code         int    // The SMTP reply code, e.g. 250.
-	EnhancedCode string // The enhanced status code, e.g. "2.0.0".
-	Line         string // The reply text.
+	Code         int                 // The SMTP reply code, e.g. 250.
+	EnhancedCode bounce.EnhancedCode // The enhanced status code, e.g. {2, 0, 0}.
+	Line         string              // The reply text.
 }
 
 // DeliveredMsgs handles a successful delivery of msgs (one sender account),
@@ -48,7 +49,7 @@ func (h *Handler) DeliveredMsgs(tx *bstore.Tx, msgs []Msg, d Delivery) ([]Outcom
 	now := h.now()
 	account := cur[0].SenderAccount
 	settings, _ := h.account(account)
-	f := Failure{Code: d.Code, EnhancedCode: d.EnhancedCode, Reason: ReasonDelivered}
+	f := bounce.Failure{Code: d.Code, EnhancedCode: d.EnhancedCode, Reason: bounce.ReasonDelivered}
 	outcomes := make([]Outcome, len(cur))
 	var hooks hookBatch
 	for i := range cur {
@@ -67,8 +68,8 @@ func (h *Handler) DeliveredMsgs(tx *bstore.Tx, msgs []Msg, d Delivery) ([]Outcom
 			Duration:     a.Duration,
 			Success:      true,
 			Code:         d.Code,
-			EnhancedCode: d.EnhancedCode,
-			Reason:       ReasonDelivered,
+			EnhancedCode: d.EnhancedCode.String(),
+			Reason:       bounce.ReasonDelivered,
 			Error:        d.Line,
 			RemoteMTA:    a.RemoteMTA,
 		})

@@ -11,6 +11,8 @@ import (
 
 	"github.com/mjl-/bstore"
 	"golang.org/x/net/idna"
+
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 // DSNRequest is everything a DSNComposer needs for one DSN. One DSN reports
@@ -41,7 +43,7 @@ type DSNRequest struct {
 // 2.3).
 type DSNRecipient struct {
 	Msg     Msg
-	Failure Failure
+	Failure bounce.Failure
 
 	// WillRetryUntil is the time of the last attempt the retry policy will
 	// make, for delayed DSNs (RFC 3464 section 2.3.9); zero otherwise.
@@ -60,7 +62,7 @@ type dsnGroup struct {
 	rcpts  []DSNRecipient
 }
 
-func (b *dsnBatch) add(kind DSNKind, m Msg, f Failure, retryUntil time.Time) {
+func (b *dsnBatch) add(kind DSNKind, m Msg, f bounce.Failure, retryUntil time.Time) {
 	r := DSNRecipient{Msg: m, Failure: f, WillRetryUntil: retryUntil}
 	for i := range b.groups {
 		g := &b.groups[i]

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 // ErrSuppressed may be passed to FailMsgs by a delivery loop that found the
@@ -14,14 +16,10 @@ import (
 // up at once with the "suppressed" event, without counting an attempt.
 var ErrSuppressed = errors.New("queue: recipient is suppressed")
 
-// suppressedText is the error text of the MsgResult, webhook and DSN of a
-// message not sent because its recipient is suppressed.
-const suppressedText = "recipient address is on the sender's suppression list"
-
 // FailMsgs handles a failed delivery attempt of msgs, in the caller's
 // transaction tx. The messages were tried together (one SMTP transaction,
 // one recipient domain) and must belong to one sender account. err is the
-// error of the attempt; Classify turns it into a Failure.
+// error of the attempt; bounce.Classify turns it into a bounce.Failure.
 //
 // Before calling, the caller may set DialedIPs and Attempt on each message;
 // everything else is read from the database. Per message, FailMsgs records a
@@ -58,10 +56,10 @@ func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, err
 	}
 
 	now := h.now()
-	f := Classify(err)
+	f := bounce.Classify(err)
 	noAttempt := errors.Is(err, ErrSuppressed)
 	if noAttempt {
-		f = Failure{Reason: ReasonSuppressed, Err: err}
+		f = bounce.Failure{Reason: bounce.ReasonSuppressed, Err: err}
 	}
 	errText := f.Text()
 	account := cur[0].SenderAccount
@@ -71,7 +69,7 @@ func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, err
 		slog.String("account", account),
 		slog.Bool("permanent", f.Permanent),
 		slog.Int("code", f.Code),
-		slog.String("enhancedcode", f.EnhancedCode),
+		slog.String("enhancedcode", f.EnhancedCode.String()),
 		slog.String("reason", string(f.Reason)),
 	)
 	h.Metrics.failure(f)
@@ -95,7 +93,7 @@ func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, err
 			Duration:     m.Attempt.Duration,
 			Permanent:    f.Permanent,
 			Code:         f.Code,
-			EnhancedCode: f.EnhancedCode,
+			EnhancedCode: f.EnhancedCode.String(),
 			Reason:       f.Reason,
 			Error:        errText,
 			RemoteMTA:    m.Attempt.RemoteMTA,

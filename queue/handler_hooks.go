@@ -7,6 +7,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -28,11 +29,11 @@ type hookBatch struct {
 type hookItem struct {
 	m           Msg
 	event       string
-	f           Failure
+	f           bounce.Failure
 	suppressing bool
 }
 
-func (b *hookBatch) add(m Msg, event string, f Failure, suppressing bool) {
+func (b *hookBatch) add(m Msg, event string, f bounce.Failure, suppressing bool) {
 	b.items = append(b.items, hookItem{m, event, f, suppressing})
 }
 
@@ -101,7 +102,7 @@ func composeHook(it hookItem, account string, settings AccountSettings, now time
 		Subject:          m.Subject,
 		WebhookQueued:    now,
 		SMTPCode:         int64(it.f.Code),
-		SMTPEnhancedCode: it.f.EnhancedCode,
+		SMTPEnhancedCode: it.f.EnhancedCode.String(),
 		Error:            errText,
 		Extra:            m.Extra,
 		Reason:           string(it.f.Reason),

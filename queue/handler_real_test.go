@@ -9,6 +9,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
@@ -31,7 +32,7 @@ func TestRealStores(t *testing.T) {
 	}, "bob@example.com", "carol@example.com")
 	msgs[0].Attempt = queue.Attempt{RemoteMTA: "mx.example.com", Duration: time.Second}
 	msgs[1].Attempt = msgs[0].Attempt
-	err := &queue.SMTPError{Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: "user unknown", MoreLines: []string{"see https://example.com/help"}}
+	err := &bounce.SMTPError{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Stage: bounce.StageRcpt, Line: "user unknown", MoreLines: []string{"see https://example.com/help"}}
 	out := e.fail(msgs, err)
 	for _, o := range out {
 		tcompare(t, o.Result, queue.ResultFailed, "result")

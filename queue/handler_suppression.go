@@ -8,6 +8,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/suppression"
 )
 
@@ -35,7 +36,7 @@ var _ SuppressionStore = (*suppression.Store)(nil)
 const historyLimit = 10
 
 // historyCache avoids reading a recipient's history twice in one batch.
-type historyCache map[string][]suppression.Outcome
+type historyCache map[string][]suppression.Prior
 
 func (h *Handler) isSuppressed(tx *bstore.Tx, account, address string, now time.Time) (bool, error) {
 	if h.Suppressions == nil {
@@ -55,7 +56,7 @@ func (h *Handler) isSuppressed(tx *bstore.Tx, account, address string, now time.
 // processSuppression passes a final failure of m to the suppression store,
 // with the recipient's history from MsgRetired. It returns whether a new
 // entry was added.
-func (h *Handler) processSuppression(tx *bstore.Tx, cache *historyCache, m Msg, f Failure, now time.Time) (bool, error) {
+func (h *Handler) processSuppression(tx *bstore.Tx, cache *historyCache, m Msg, f bounce.Failure, now time.Time) (bool, error) {
 	if h.Suppressions == nil {
 		return false, nil
 	}
@@ -66,7 +67,7 @@ func (h *Handler) processSuppression(tx *bstore.Tx, cache *historyCache, m Msg, 
 	c := suppression.Check{
 		Account:   m.SenderAccount,
 		Recipient: m.RecipientAddress,
-		Failure:   suppressionFailure(f),
+		Failure:   f,
 		History:   hist,
 		Source:    suppression.SourceQueue,
 		Now:       now,
@@ -84,18 +85,20 @@ func (h *Handler) processSuppression(tx *bstore.Tx, cache *historyCache, m Msg, 
 	return added, nil
 }
 
-// suppressionFailure is the one conversion of a Failure to the suppression
-// policy's input; HardBounce, FailMsgs, ProcessIncoming and the recipient
-// history all use it, so they decide alike.
-func suppressionFailure(f Failure) suppression.Failure {
-	return suppression.Failure{Permanent: f.Permanent, Code: f.Code, EnhancedCode: f.EnhancedCode, Reason: string(f.Reason)}
+// failure returns the classification a stored result holds, for the
+// suppression policy's history and the retry policy. EnhancedCode is stored
+// as a string, because bstore cannot change the type of a field existing
+// databases hold; it is read back with the one parser.
+func (r MsgResult) failure() bounce.Failure {
+	enh, _ := bounce.ParseEnhancedCode(r.EnhancedCode) // Empty or invalid: none.
+	return bounce.Failure{Permanent: r.Permanent, Code: r.Code, EnhancedCode: enh, Reason: r.Reason}
 }
 
 // recipientHistory returns the outcomes of the most recent retired messages
 // of account to address, newest first, using the RecipientAddress+
 // LastActivity index. Canceled messages are no delivery outcome and are
 // skipped.
-func (h *Handler) recipientHistory(tx *bstore.Tx, cache *historyCache, account, address string) ([]suppression.Outcome, error) {
+func (h *Handler) recipientHistory(tx *bstore.Tx, cache *historyCache, account, address string) ([]suppression.Prior, error) {
 	key := account + "\x00" + address
 	if *cache == nil {
 		*cache = historyCache{}
@@ -113,7 +116,7 @@ func (h *Handler) recipientHistory(tx *bstore.Tx, cache *historyCache, account, 
 // loadHistory returns the outcomes of the account's recent retired messages
 // to address, newest first, leaving out canceled ones and the message with
 // ID exclude.
-func loadHistory(tx *bstore.Tx, account, address string, exclude int64) ([]suppression.Outcome, error) {
+func loadHistory(tx *bstore.Tx, account, address string, exclude int64) ([]suppression.Prior, error) {
 	q := bstore.QueryTx[MsgRetired](tx)
 	q.FilterNonzero(MsgRetired{RecipientAddress: address})
 	q.FilterFn(func(r MsgRetired) bool {
@@ -121,11 +124,11 @@ func loadHistory(tx *bstore.Tx, account, address string, exclude int64) ([]suppr
 	})
 	q.SortDesc(fieldLastActivity)
 	q.Limit(historyLimit)
-	var hist []suppression.Outcome
+	var hist []suppression.Prior
 	err := q.ForEach(func(r MsgRetired) error {
-		o := suppression.Outcome{Time: r.LastActivity, Success: r.Success}
+		o := suppression.Prior{Time: r.LastActivity, Success: r.Success}
 		if lr, ok := (Msg{Results: r.Results}).LastResult(); ok && !r.Success {
-			o.Failure = suppressionFailure(Failure{Permanent: lr.Permanent, Code: lr.Code, EnhancedCode: lr.EnhancedCode, Reason: lr.Reason})
+			o.Failure = lr.failure()
 		}
 		hist = append(hist, o)
 		return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/mjl-/bstore"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
@@ -206,11 +207,11 @@ func (e *env) dump() map[string]any {
 }
 
 func tempErr() error {
-	return &queue.SMTPError{Code: 451, EnhancedCode: "4.3.0", Command: "rcpt", Line: "temporary local problem"}
+	return &bounce.SMTPError{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 3, 0}, Stage: bounce.StageRcpt, Line: "temporary local problem"}
 }
 
 func permErr() error {
-	return &queue.SMTPError{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: "user unknown"}
+	return &bounce.SMTPError{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Stage: bounce.StageRcpt, Line: "user unknown"}
 }
 
 // walk fails a message at each of its attempts until the policy gives up,

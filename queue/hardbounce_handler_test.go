@@ -11,6 +11,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
@@ -99,9 +100,9 @@ func TestFailMsgsNoReplyExpires(t *testing.T) {
 		expires time.Time
 	}{
 		{"nxdomain", fmt.Errorf("looking up mx of example.invalid: %w", &net.DNSError{Err: "no such host", Name: "example.invalid", IsNotFound: true}), true, brief},
-		{"null mx", &queue.SMTPError{Permanent: true, EnhancedCode: "5.1.10", Command: "dial", Line: "example.com publishes a null MX"}, true, time.Time{}},
-		{"user unknown", &queue.SMTPError{Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: "user unknown"}, true, time.Time{}},
-		{"mailbox disabled", &queue.SMTPError{Code: 550, EnhancedCode: "5.2.1", Command: "rcpt", Line: "mailbox disabled, not accepting messages"}, false, time.Time{}},
+		{"null mx", &bounce.SMTPError{Permanent: true, EnhancedCode: bounce.EnhancedCode{5, 1, 10}, Stage: bounce.StageDial, Line: "example.com publishes a null MX"}, true, time.Time{}},
+		{"user unknown", &bounce.SMTPError{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Stage: bounce.StageRcpt, Line: "user unknown"}, true, time.Time{}},
+		{"mailbox disabled", &bounce.SMTPError{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 2, 1}, Stage: bounce.StageRcpt, Line: "mailbox disabled, not accepting messages"}, false, time.Time{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,7 +154,7 @@ func TestIncomingNoReplyExpires(t *testing.T) {
 	e := newHBEnv(t)
 	m, _ := e.add("bob@example.com")
 	e.write(func(tx *bstore.Tx) error {
-		_, err := e.h.DeliveredMsgs(tx, []queue.Msg{m}, queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "ok"})
+		_, err := e.h.DeliveredMsgs(tx, []queue.Msg{m}, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"})
 		return err
 	})
 
@@ -183,7 +184,7 @@ func TestIncomingNoReplyExpires(t *testing.T) {
 		res, err = e.h.ProcessIncoming(tx, "alice", m.MailFrom("+"), b.Bytes())
 		return err
 	})
-	if len(res.Recipients) != 1 || res.Recipients[0].Failure.Reason != queue.ReasonHostUnknown || !res.Recipients[0].Suppressing {
+	if len(res.Recipients) != 1 || res.Recipients[0].Failure.Reason != bounce.ReasonHostUnknown || !res.Recipients[0].Suppressing {
 		t.Fatalf("result %+v, want one hostunknown failure, suppressing", res)
 	}
 	ents := e.entries()

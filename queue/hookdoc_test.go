@@ -12,6 +12,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
@@ -74,7 +75,7 @@ func docPayloads(t *testing.T) map[webhook.OutgoingEvent]webhook.Outgoing {
 		if _, err := e.h.Add(tx, m); err != nil {
 			return err
 		}
-		_, err := e.h.FailMsgs(tx, []queue.Msg{*m}, &queue.SMTPError{Code: 451, EnhancedCode: "4.7.1", Line: "Greylisted, please try again later"})
+		_, err := e.h.FailMsgs(tx, []queue.Msg{*m}, &bounce.SMTPError{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 7, 1}, Line: "Greylisted, please try again later"})
 		if err != nil {
 			return err
 		}

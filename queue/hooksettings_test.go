@@ -9,6 +9,7 @@ import (
 	"github.com/mjl-/bstore"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -77,7 +78,7 @@ func TestInvalidHookSettingsNeverBlock(t *testing.T) {
 				if _, err := e.h.Add(tx, &gone); err != nil {
 					return err
 				}
-				_, err := e.h.FailMsgs(tx, []queue.Msg{gone}, &queue.SMTPError{Code: 550, EnhancedCode: "5.1.1", Line: "user unknown"})
+				_, err := e.h.FailMsgs(tx, []queue.Msg{gone}, &bounce.SMTPError{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Line: "user unknown"})
 				return err
 			})
 			tcheck(t, err, "fail")

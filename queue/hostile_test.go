@@ -12,6 +12,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/internal/hostile"
 	"github.com/bouncekit/bouncekit/queue"
@@ -195,19 +196,20 @@ func TestHostileReplyText(t *testing.T) {
 	for _, c := range hostileReplies() {
 		t.Run(c.name, func(t *testing.T) {
 			hostile.Check(t, c.bound, func() {
-				r := queue.ParseReply(c.text)
+				r := bounce.ParseReply(c.text)
 				for _, l := range append([]string{r.Line}, r.MoreLines...) {
 					if strings.Contains(l, "\n") {
 						t.Errorf("reply line with line break: %.100q", l)
 					}
 				}
-				f := queue.ClassifyReply(0, "", c.text)
+				f := bounce.ClassifyReply(0, bounce.EnhancedCode{}, c.text)
 				if f.Reason == "" {
 					t.Errorf("no reason")
 				}
-				queue.ClassifyReply(550, "5.1.1\r\nBcc: x", c.text)
-				queue.Classify(errors.New(c.text))
-				queue.Classify(fmt.Errorf("queue: wrapped: %w", r))
+				hostileEnh, _ := bounce.ParseEnhancedCode("5.1.1\r\nBcc: x")
+				bounce.ClassifyReply(550, hostileEnh, c.text)
+				bounce.Classify(errors.New(c.text))
+				bounce.Classify(fmt.Errorf("queue: wrapped: %w", r))
 			})
 		})
 	}
@@ -221,7 +223,7 @@ func BenchmarkHostileReplyText(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(c.text)))
 			for i := 0; i < b.N; i++ {
-				queue.ClassifyReply(0, "", c.text)
+				bounce.ClassifyReply(0, bounce.EnhancedCode{}, c.text)
 			}
 		})
 	}
@@ -280,7 +282,7 @@ func TestHostileDSNInjection(t *testing.T) {
 				if mod != nil {
 					mod(m, s)
 				}
-				reply := &queue.SMTPError{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: "user unknown"}
+				reply := &bounce.SMTPError{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Stage: bounce.StageRcpt, Line: "user unknown"}
 				if mod == nil {
 					reply.Line = "user " + s
 					reply.MoreLines = []string{s, "x" + s}
@@ -354,7 +356,7 @@ func TestHostileStoredMsg(t *testing.T) {
 	e.h.DSN = nil
 	m := queue.Msg{SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: "bob@example.com", RecipientDomain: "example.com", EnvID: "a\r\nBcc: victim@example.net", Queued: t0, NextAttempt: t0}
 	tcheck(t, e.write(func(tx *bstore.Tx) error { return tx.Insert(&m) }), "insert")
-	reply := &queue.SMTPError{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: "user unknown"}
+	reply := &bounce.SMTPError{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Stage: bounce.StageRcpt, Line: "user unknown"}
 	err := e.write(func(tx *bstore.Tx) error {
 		_, err := e.h.FailMsgs(tx, []queue.Msg{m}, reply)
 		return err

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 // IncomingKind says what ProcessIncoming found an incoming message to be.
@@ -87,7 +89,7 @@ type IncomingOutcome struct {
 	// Failure is the classified result reported for the recipient: reply
 	// code, enhanced status code and reason. Reason is "feedback" for a
 	// complaint and "vacation" for an auto-reply.
-	Failure Failure
+	Failure bounce.Failure
 
 	// Detail says, for unrecognized, what was found and why it was not
 	// used; for MatchSoleRecipient, the address the report named and how
@@ -118,7 +120,7 @@ func (o IncomingOutcome) logAttrs() []any {
 		slog.String("match", string(o.Match)),
 		slog.Int64("msgid", o.MsgID),
 		slog.Int("code", o.Failure.Code),
-		slog.String("enhancedcode", o.Failure.EnhancedCode),
+		slog.String("enhancedcode", o.Failure.EnhancedCode.String()),
 		slog.String("reason", string(o.Failure.Reason)),
 		slog.Bool("duplicate", o.Duplicate),
 		slog.String("detail", o.Detail),

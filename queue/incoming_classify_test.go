@@ -3,6 +3,7 @@ package queue
 import (
 	"testing"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 )
 
@@ -11,46 +12,46 @@ import (
 // the reply answered, the kind of diagnostic and the Status field matter.
 func TestClassifyRcpt(t *testing.T) {
 	failed := func(status, diag string) reportRcpt {
-		return reportRcpt{action: dsn.ActionFailed, status: status, diagnostic: diag, stage: replyStageOf("", diag)}
+		return reportRcpt{action: dsn.ActionFailed, status: statusCode(status), diagnostic: diag, stage: replyStageOf("", diag)}
 	}
 	cases := []struct {
 		name   string
 		r      reportRcpt
-		reason Reason
+		reason bounce.Reason
 		perm   bool
 		hard   bool
 	}{
 		// User unknown: hard only where the recipient itself was refused.
-		{"unknown user at RCPT TO", failed("5.0.0", "host mx.example[192.0.2.1] said: 550 Unknown user (in reply to RCPT TO command)"), ReasonUserUnknown, true, true},
-		{"unknown user with X.1.1", failed("5.1.1", "550 5.1.1 <x@example.jp>... User Unknown"), ReasonUserUnknown, true, true},
-		{"unknown user, stage not said", failed("5.0.0", "550 Unknown user x@example.jp"), ReasonFiltered, true, false},
-		{"unknown user after data", failed("5.1.1", "SMTP error from remote mail server after end of data: 550 5.1.1 user unknown"), ReasonFiltered, true, false},
-		{"transcript command RCPT", reportRcpt{action: dsn.ActionFailed, code: 550, diagnostic: "550 No such user here", stage: replyStageOf("RCPT", "550 No such user here")}, ReasonUserUnknown, true, true},
-		{"transcript command DATA", reportRcpt{action: dsn.ActionFailed, code: 550, diagnostic: "550 5.1.1 No such user here", stage: replyStageOf("DATA", "550 5.1.1 No such user here")}, ReasonFiltered, true, false},
+		{"unknown user at RCPT TO", failed("5.0.0", "host mx.example[192.0.2.1] said: 550 Unknown user (in reply to RCPT TO command)"), bounce.ReasonUserUnknown, true, true},
+		{"unknown user with X.1.1", failed("5.1.1", "550 5.1.1 <x@example.jp>... User Unknown"), bounce.ReasonUserUnknown, true, true},
+		{"unknown user, stage not said", failed("5.0.0", "550 Unknown user x@example.jp"), bounce.ReasonFiltered, true, false},
+		{"unknown user after data", failed("5.1.1", "SMTP error from remote mail server after end of data: 550 5.1.1 user unknown"), bounce.ReasonFiltered, true, false},
+		{"transcript command RCPT", reportRcpt{action: dsn.ActionFailed, code: 550, diagnostic: "550 No such user here", stage: replyStageOf("RCPT", "550 No such user here")}, bounce.ReasonUserUnknown, true, true},
+		{"transcript command DATA", reportRcpt{action: dsn.ActionFailed, code: 550, diagnostic: "550 5.1.1 No such user here", stage: replyStageOf("DATA", "550 5.1.1 No such user here")}, bounce.ReasonFiltered, true, false},
 
 		// A local delivery program, not an SMTP server.
-		{"x-unix exit status", reportRcpt{action: dsn.ActionFailed, status: "5.0.0", diagnostic: "255", mailer: true}, ReasonMailerError, true, false},
-		{"x-unix mail system", reportRcpt{action: dsn.ActionFailed, status: "5.3.0", diagnostic: "77", mailer: true}, ReasonSystemError, true, false},
-		{"x-unix quota", reportRcpt{action: dsn.ActionFailed, status: "4.3.0", diagnostic: "/var/mail/x/tmp/1.neko: Disk quota exceeded", mailer: true}, ReasonMailboxFull, false, false},
-		{"pipe without status", reportRcpt{action: dsn.ActionFailed, diagnostic: "procmail: Couldn't create \"/var/spool/mail/neko\"", mailer: true}, ReasonMailerError, true, false},
+		{"x-unix exit status", reportRcpt{action: dsn.ActionFailed, status: bounce.EnhancedCode{5, 0, 0}, diagnostic: "255", mailer: true}, bounce.ReasonMailerError, true, false},
+		{"x-unix mail system", reportRcpt{action: dsn.ActionFailed, status: bounce.EnhancedCode{5, 3, 0}, diagnostic: "77", mailer: true}, bounce.ReasonSystemError, true, false},
+		{"x-unix quota", reportRcpt{action: dsn.ActionFailed, status: bounce.EnhancedCode{4, 3, 0}, diagnostic: "/var/mail/x/tmp/1.neko: Disk quota exceeded", mailer: true}, bounce.ReasonMailboxFull, false, false},
+		{"pipe without status", reportRcpt{action: dsn.ActionFailed, diagnostic: "procmail: Couldn't create \"/var/spool/mail/neko\"", mailer: true}, bounce.ReasonMailerError, true, false},
 
 		// Status 4.4.7 only says the MTA stopped trying.
-		{"4.4.7 with the cause's code", failed("4.4.7", "450 4.7.1 <c135.example.jp[192.0.2.56]>: Client host rejected: may not be mail exchanger"), ReasonBlocked, false, false},
-		{"4.4.7 with a disk full reply", failed("4.4.7", "452 4.4.5 Insufficient disk space; try again later"), ReasonSystemFull, false, false},
-		{"4.4.7 with a DNS failure", failed("4.4.7", "Deferred: Name server: example.co.jp.: host name lookup failure"), ReasonNetworkError, false, false},
-		{"4.4.7 alone", failed("4.4.7", ""), ReasonExpired, false, false},
+		{"4.4.7 with the cause's code", failed("4.4.7", "450 4.7.1 <c135.example.jp[192.0.2.56]>: Client host rejected: may not be mail exchanger"), bounce.ReasonBlocked, false, false},
+		{"4.4.7 with a disk full reply", failed("4.4.7", "452 4.4.5 Insufficient disk space; try again later"), bounce.ReasonSystemFull, false, false},
+		{"4.4.7 with a DNS failure", failed("4.4.7", "Deferred: Name server: example.co.jp.: host name lookup failure"), bounce.ReasonNetworkError, false, false},
+		{"4.4.7 alone", failed("4.4.7", ""), bounce.ReasonExpired, false, false},
 
 		// Gave up after temporary failures: timeouts expire, DNS stays.
-		{"failed after timeouts", failed("4.4.1", "connect to example.com[192.0.2.9]:25: Connection timed out"), ReasonExpired, false, false},
-		{"failed after NXDOMAIN", failed("4.0.0", "DNS Error: 80335577 DNS type 'mx' lookup of example.jp responded with code NXDOMAIN Domain name not found: example.jp"), ReasonNetworkError, false, false},
-		{"failed after a loop", failed("4.4.6", ""), ReasonNetworkError, false, false},
+		{"failed after timeouts", failed("4.4.1", "connect to example.com[192.0.2.9]:25: Connection timed out"), bounce.ReasonExpired, false, false},
+		{"failed after NXDOMAIN", failed("4.0.0", "DNS Error: 80335577 DNS type 'mx' lookup of example.jp responded with code NXDOMAIN Domain name not found: example.jp"), bounce.ReasonNetworkError, false, false},
+		{"failed after a loop", failed("4.4.6", ""), bounce.ReasonNetworkError, false, false},
 
 		// Google Groups' bounce in any language: the sender may not post.
-		{"google groups", reportRcpt{action: dsn.ActionFailed, groupRefused: true}, ReasonRejected, true, false},
+		{"google groups", reportRcpt{action: dsn.ActionFailed, groupRefused: true}, bounce.ReasonRejected, true, false},
 
 		// Null MX and "no MX" without codes: the domain takes no mail.
-		{"no mx, no code", failed("", "No mx record found for domain=example.org"), ReasonNotAccept, true, true},
-		{"no mx, temporary", reportRcpt{action: dsn.ActionDelayed, status: "4.0.0", diagnostic: "No MX found for domain"}, ReasonNotAccept, false, false},
+		{"no mx, no code", failed("", "No mx record found for domain=example.org"), bounce.ReasonNotAccept, true, true},
+		{"no mx, temporary", reportRcpt{action: dsn.ActionDelayed, status: bounce.EnhancedCode{4, 0, 0}, diagnostic: "No MX found for domain"}, bounce.ReasonNotAccept, false, false},
 	}
 	for _, c := range cases {
 		f := classifyRcpt(c.r)

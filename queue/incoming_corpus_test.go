@@ -112,7 +112,7 @@ func judgeCorpusFile(msg []byte, rows []corpusRow) []corpusVerdict {
 			addrOK := strings.Contains(rr.address, "@") && strings.Contains(lmsg, strings.ToLower(rr.address))
 			v.rcptOK = addrOK && f.HardBounce() == row.hard
 			v.reasonOK = string(f.Reason) == row.reason
-			perm := f.Permanent || rr.action == dsn.ActionFailed && f.Code == 0 && f.EnhancedCode == ""
+			perm := f.Permanent || rr.action == dsn.ActionFailed && f.Code == 0 && f.EnhancedCode.IsZero()
 			v.classOK = addrOK && (row.status == "" || (row.status[0] == '5') == perm)
 			v.got = fmt.Sprintf("%s %s code %d status %q -> %s/%s permanent %v hard %v diag %.160q", rep.format, rr.address, rr.code, rr.status, f.EnhancedCode, f.Reason, f.Permanent, f.HardBounce(), rr.diagnostic)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/queue"
 )
@@ -46,7 +47,7 @@ func (e *inEnv) add(mod func(m *queue.Msg), rcpts ...string) []*queue.Msg {
 func (e *inEnv) deliver(m *queue.Msg) {
 	e.t.Helper()
 	err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
-		_, err := e.h.DeliveredMsgs(tx, []queue.Msg{*m}, queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "ok"})
+		_, err := e.h.DeliveredMsgs(tx, []queue.Msg{*m}, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"})
 		return err
 	})
 	icheck(e.t, err, "deliver")
@@ -55,7 +56,7 @@ func (e *inEnv) deliver(m *queue.Msg) {
 func (e *inEnv) failTemp(m *queue.Msg) {
 	e.t.Helper()
 	err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
-		_, err := e.h.FailMsgs(tx, []queue.Msg{*m}, &queue.SMTPError{Code: 451, EnhancedCode: "4.3.0", Command: "rcpt", Line: "try later"})
+		_, err := e.h.FailMsgs(tx, []queue.Msg{*m}, &bounce.SMTPError{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 3, 0}, Stage: bounce.StageRcpt, Line: "try later"})
 		return err
 	})
 	icheck(e.t, err, "fail")

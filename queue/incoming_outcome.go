@@ -8,6 +8,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/suppression"
 )
@@ -43,7 +44,7 @@ func (p *incomingRun) applyBounce(c *candidate, rr reportRcpt, o *IncomingOutcom
 		Success:      success,
 		Permanent:    f.Permanent,
 		Code:         f.Code,
-		EnhancedCode: f.EnhancedCode,
+		EnhancedCode: f.EnhancedCode.String(),
 		Reason:       f.Reason,
 		Error:        truncate(diagnosticText(rr.diagnostic), maxDetail),
 		RemoteMTA:    rr.remoteMTA,
@@ -139,7 +140,7 @@ func (p *incomingRun) record(c *candidate, result MsgResult, event string) error
 // suppressFailure asks the SuppressionStore about a failure a DSN
 // reported, as FailMsgs does for its own, with source "dsn". The history
 // leaves out the message itself.
-func (p *incomingRun) suppressFailure(r MsgRetired, f Failure) (bool, error) {
+func (p *incomingRun) suppressFailure(r MsgRetired, f bounce.Failure) (bool, error) {
 	s := p.h.Suppressions
 	if s == nil {
 		return false, nil
@@ -151,7 +152,7 @@ func (p *incomingRun) suppressFailure(r MsgRetired, f Failure) (bool, error) {
 	c := suppression.Check{
 		Account:   r.SenderAccount,
 		Recipient: r.RecipientAddress,
-		Failure:   suppressionFailure(f),
+		Failure:   f,
 		History:   hist,
 		Source:    suppression.SourceDSN,
 		Now:       p.now,
@@ -171,7 +172,7 @@ func (p *incomingRun) suppressFailure(r MsgRetired, f Failure) (bool, error) {
 
 // history returns the outcomes of the account's other recent messages to
 // the recipient, newest first, as recipientHistory does.
-func (p *incomingRun) history(r MsgRetired) ([]suppression.Outcome, error) {
+func (p *incomingRun) history(r MsgRetired) ([]suppression.Prior, error) {
 	return loadHistory(p.tx, r.SenderAccount, r.RecipientAddress, r.ID)
 }
 
@@ -199,7 +200,7 @@ func (p *incomingRun) runFeedback(res *IncomingResult) error {
 		if err != nil {
 			return err
 		}
-		o := IncomingOutcome{Recipient: addr, Match: match, Failure: Failure{Permanent: true, Reason: ReasonFeedback}}
+		o := IncomingOutcome{Recipient: addr, Match: match, Failure: bounce.Failure{Permanent: true, Reason: bounce.ReasonFeedback}}
 		account := p.account
 		if c != nil {
 			o.MsgID = c.r.ID
@@ -305,7 +306,7 @@ func (p *incomingRun) complain(account, recipient string, o *IncomingOutcome) er
 	c := suppression.Check{
 		Account:   account,
 		Recipient: recipient,
-		Failure:   suppression.Failure{Permanent: true, Reason: string(ReasonFeedback)},
+		Failure:   bounce.Failure{Permanent: true, Reason: bounce.ReasonFeedback},
 		Source:    suppression.SourceARF,
 		Now:       p.now,
 	}
@@ -335,12 +336,12 @@ func (p *incomingRun) runOther(res *IncomingResult) error {
 	o := IncomingOutcome{Recipient: c.r.RecipientAddress, Event: eventUnrecognized, Match: MatchFromID, MsgID: c.r.ID, Queued: c.queued}
 	switch p.rep.kind {
 	case IncomingAutoReply:
-		o.Failure = Failure{Reason: ReasonVacation}
+		o.Failure = bounce.Failure{Reason: bounce.ReasonVacation}
 		o.Detail = "automatic reply"
 	case IncomingDSN, IncomingBounce:
 		o.Detail = "bounce without a recipient that could be read"
 	default:
-		o.Failure = Failure{Reason: ReasonUndefined}
+		o.Failure = bounce.Failure{Reason: bounce.ReasonUndefined}
 		o.Detail = "not a delivery status notification"
 		if p.rep.parseErr != "" {
 			o.Detail += ": " + p.rep.parseErr

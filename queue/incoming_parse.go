@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"strings"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/internal/ndr"
 )
@@ -47,11 +48,11 @@ type reportRcpt struct {
 	address    string // Final-Recipient, or the address a bounce names.
 	original   string // Original-Recipient, if given.
 	action     dsn.Action
-	status     string // RFC 3463 enhanced status code.
-	code       int    // SMTP reply code.
-	diagnostic string // Diagnostic-Code text or the bounce's sentence.
+	status     bounce.EnhancedCode // RFC 3463 enhanced status code; zero if none or invalid.
+	code       int                 // SMTP reply code.
+	diagnostic string              // Diagnostic-Code text or the bounce's sentence.
 	remoteMTA  string
-	stage      replyStage // The command the reply answered, as far as the text says.
+	stage      bounce.Stage // The command the reply answered, as far as the text says.
 	// mailer is set when a local delivery program, not an SMTP server,
 	// failed: a pipe recipient ("|/usr/bin/procmail") or a Diagnostic-Code
 	// of type X-Unix (an exit status or the program's message).
@@ -61,16 +62,6 @@ type reportRcpt struct {
 	// so.
 	groupRefused bool
 }
-
-// replyStage is the part of the SMTP transaction a remote reply answered,
-// as far as a bounce's text says.
-type replyStage int
-
-const (
-	stageUnknown replyStage = iota
-	stageRcpt               // RCPT TO: the recipient itself was refused.
-	stageData               // The message data, after the recipient was accepted.
-)
 
 // parseIncoming reads msg: an RFC 3464 DSN (package dsn), an RFC 5965
 // feedback report, a bounce in another format or an auto-reply (package
@@ -101,13 +92,13 @@ func parseIncoming(msg []byte) *incomingReport {
 				address:    strings.TrimSpace(r.FinalRecipient),
 				original:   strings.TrimSpace(r.OriginalRecipient),
 				action:     r.Action,
-				status:     r.Status,
+				status:     statusCode(r.Status),
 				diagnostic: r.DiagnosticCode,
 				remoteMTA:  r.RemoteMTA,
 				mailer:     r.DiagnosticType == "x-unix" || isPipe(r.FinalRecipient) || isPipe(firstValue(r.Extra["X-Actual-Recipient"])),
 			}
 			rr.stage = replyStageOf("", rr.diagnostic)
-			if rr.diagnostic == "" && (rr.action == dsn.ActionFailed || rr.action == dsn.ActionDelayed) || rr.stage == stageUnknown && mentionsUnknownUser(rr) {
+			if rr.diagnostic == "" && (rr.action == dsn.ActionFailed || rr.action == dsn.ActionDelayed) || rr.stage == bounce.StageUnknown && mentionsUnknownUser(rr) {
 				// Some MTAs put the reply, or the command it answered,
 				// only in the text part.
 				if nr == nil {
@@ -183,7 +174,7 @@ func parseIncoming(msg []byte) *incomingReport {
 			address:      strings.TrimSpace(r.Address),
 			original:     strings.TrimSpace(r.OriginalRecipient),
 			action:       dsn.Action(r.Action),
-			status:       r.Status,
+			status:       statusCode(r.Status),
 			code:         r.Code,
 			diagnostic:   r.Diagnostic,
 			stage:        replyStageOf(r.Command, r.Diagnostic),
@@ -230,14 +221,14 @@ func fillFromText(rr *reportRcpt, nr *ndr.Report, i, n int) {
 		if rr.diagnostic == "" {
 			rr.diagnostic = r.Diagnostic
 		}
-		if rr.stage == stageUnknown {
+		if rr.stage == bounce.StageUnknown {
 			rr.stage = replyStageOf(r.Command, r.Diagnostic)
 		}
 		if rr.code == 0 {
 			rr.code = r.Code
 		}
-		if rr.status == "" {
-			rr.status = r.Status
+		if rr.status.IsZero() {
+			rr.status = statusCode(r.Status)
 		}
 		return
 	}
@@ -280,45 +271,49 @@ func decodeSubject(s string) string {
 }
 
 // classifyRcpt classifies one recipient's result from its Status,
-// reply code and Diagnostic-Code, with Classify's rules.
-func classifyRcpt(r reportRcpt) Failure {
+// reply code and Diagnostic-Code, with bounce.ClassifyReply's rules.
+func classifyRcpt(r reportRcpt) bounce.Failure {
 	switch r.action {
 	case dsn.ActionDelivered, dsn.ActionRelayed, dsn.ActionExpanded:
-		return Failure{Code: r.code, EnhancedCode: r.status, Reason: ReasonDelivered}
+		return bounce.Failure{Code: r.code, EnhancedCode: r.status, Reason: bounce.ReasonDelivered}
 	}
 	if r.mailer {
 		return classifyMailer(r)
 	}
-	if r.groupRefused && r.code == 0 && r.status == "" {
+	if r.groupRefused && r.code == 0 && r.status.IsZero() {
 		// Google says "may not exist, or you may not have permission to
 		// post": not proof that the address is gone, so not a hard bounce.
-		return Failure{Permanent: r.action == dsn.ActionFailed, Reason: ReasonRejected}
+		return bounce.Failure{Permanent: r.action == dsn.ActionFailed, Reason: bounce.ReasonRejected}
 	}
-	if r.code == 0 && r.status == "" && strings.TrimSpace(r.diagnostic) == "" {
-		return Failure{Permanent: r.action == dsn.ActionFailed, Reason: ReasonUndefined}
+	if r.code == 0 && r.status.IsZero() && strings.TrimSpace(r.diagnostic) == "" {
+		return bounce.Failure{Permanent: r.action == dsn.ActionFailed, Reason: bounce.ReasonUndefined}
 	}
 	status := r.status
 	if isGenericStatus(status) || isExpiredStatus(status) {
 		// "Status: 5.0.0" with "Diagnostic-Code: smtp; 550 5.1.1 ...": the
 		// remote server's own code says more. So it does under "Status:
 		// 4.4.7", which only says that the reporting MTA stopped trying.
-		if e := ParseReply(r.diagnostic); e.EnhancedCode != "" {
-			status = ""
+		if e := bounce.ParseReply(r.diagnostic); !e.EnhancedCode.IsZero() {
+			status = bounce.EnhancedCode{}
 		}
 	}
-	f := ClassifyReply(r.code, status, r.diagnostic)
-	if f.Code == 0 && f.EnhancedCode == "" {
+	f := bounce.ClassifyReply(r.code, status, r.diagnostic)
+	if f.Code == 0 && f.EnhancedCode.IsZero() {
 		f.Permanent = r.action == dsn.ActionFailed
 	}
-	if r.action == dsn.ActionFailed && !f.Permanent && (f.Reason == ReasonUndefined || f.Reason == ReasonNetworkError && !dnsOrLoop(f.EnhancedCode, r.diagnostic)) {
+	if r.action == dsn.ActionFailed && !f.Permanent && (f.Reason == bounce.ReasonUndefined || f.Reason == bounce.ReasonNetworkError && !dnsOrLoop(f.EnhancedCode, r.diagnostic)) {
 		// The reporting MTA gave up after temporary failures, such as
 		// connection timeouts: its queue lifetime expired (RFC 3464
 		// "failed" with a 4.x.x status, e.g. 4.4.7). A failed DNS lookup or
 		// a mail loop stays a network error: it is the cause, and waiting
 		// did not come into it.
-		f.Reason = ReasonExpired
+		f.Reason = bounce.ReasonExpired
 	}
-	if f.Reason == ReasonUserUnknown && (r.stage == stageData || r.stage == stageUnknown && !addressStatus(f.EnhancedCode)) {
+	if f.Stage == bounce.StageUnknown {
+		f.Stage = r.stage
+	}
+	afterData := r.stage == bounce.StageData || r.stage == bounce.StageDataEnd
+	if f.Reason == bounce.ReasonUserUnknown && (afterData || r.stage == bounce.StageUnknown && !addressStatus(f.EnhancedCode)) {
 		// "User unknown" is a hard bounce only when the recipient itself
 		// was refused: at RCPT TO, or with an X.1.x address status where
 		// the report does not say when. After the data the server had
@@ -327,7 +322,7 @@ func classifyRcpt(r reportRcpt) Failure {
 		// senders); a bare "user unknown" that could be either is not
 		// proof enough to suppress the address for good. sisimai judges
 		// the same way.
-		f.Reason = ReasonFiltered
+		f.Reason = bounce.ReasonFiltered
 	}
 	return f
 }
@@ -335,49 +330,54 @@ func classifyRcpt(r reportRcpt) Failure {
 // mentionsUnknownUser reports whether r would be classified as an unknown
 // user, which depends on the command the reply answered.
 func mentionsUnknownUser(r reportRcpt) bool {
-	return classifyRcpt(reportRcpt{action: r.action, status: r.status, code: r.code, diagnostic: r.diagnostic, stage: stageRcpt}).Reason == ReasonUserUnknown
+	return classifyRcpt(reportRcpt{action: r.action, status: r.status, code: r.code, diagnostic: r.diagnostic, stage: bounce.StageRcpt}).Reason == bounce.ReasonUserUnknown
 }
 
 // addressStatus reports whether an enhanced status code is in the X.1.x
 // addressing subject (RFC 3463 section 3.2), such as 5.1.1 bad destination
 // mailbox address.
-func addressStatus(s string) bool {
-	return len(s) >= 4 && s[1:3] == ".1" && s[3] == '.'
+func addressStatus(c bounce.EnhancedCode) bool {
+	return !c.IsZero() && c.Subject() == 1
 }
 
 // replyStageOf returns the stage a reply answered: the command a bounce's
 // transcript shows (package internal/ndr), else what the diagnostic says:
 // Postfix's "(in reply to RCPT TO command)" and "(in reply to end of DATA
 // command)", Exim's "after RCPT TO:<...>" and "after end of data",
-// Sendmail's ">>> RCPT To:" and ">>> DATA".
-func replyStageOf(command, s string) replyStage {
+// Sendmail's ">>> RCPT To:" and ">>> DATA". Only RCPT TO and the data
+// stages are told apart: they decide whether "user unknown" is about the
+// recipient (classifyRcpt).
+func replyStageOf(command, s string) bounce.Stage {
 	switch command {
 	case "RCPT":
-		return stageRcpt
+		return bounce.StageRcpt
 	case "DATA", "BDAT":
-		return stageData
+		return bounce.StageData
 	}
 	s = strings.ToLower(s)
-	for _, p := range []string{"end of data", ">>> data", "after data", "in reply to data"} {
+	if strings.Contains(s, "end of data") {
+		return bounce.StageDataEnd
+	}
+	for _, p := range []string{">>> data", "after data", "in reply to data"} {
 		if strings.Contains(s, p) {
-			return stageData
+			return bounce.StageData
 		}
 	}
 	for _, p := range []string{"rcpt to", ">>> rcpt", "in reply to rcpt", "after rcpt"} {
 		if strings.Contains(s, p) {
-			return stageRcpt
+			return bounce.StageRcpt
 		}
 	}
-	return stageUnknown
+	return bounce.StageUnknown
 }
 
 // dnsOrLoop reports whether a network error is a DNS failure or a mail
 // loop (RFC 3463 X.4.3, X.4.4, X.4.6, or the diagnostic's words) rather
 // than a host that did not answer.
-func dnsOrLoop(status, diag string) bool {
-	if len(status) >= 5 && status[1:4] == ".4." {
-		switch status[4:] {
-		case "3", "4", "6":
+func dnsOrLoop(status bounce.EnhancedCode, diag string) bool {
+	if !status.IsZero() && status.Subject() == 4 {
+		switch status.Detail() {
+		case 3, 4, 6:
 			return true
 		}
 	}
@@ -394,22 +394,20 @@ func dnsOrLoop(status, diag string) bool {
 // text is not an SMTP reply ("255" is an exit status, not a reply code), so
 // only a full mailbox or disk in it counts; else a mail system status
 // (X.3.x) says the system failed, and otherwise the program did.
-func classifyMailer(r reportRcpt) Failure {
-	f := Failure{EnhancedCode: r.status, Reason: ReasonMailerError}
-	if r.status != "" {
-		f.Permanent = r.status[0] == '5'
+func classifyMailer(r reportRcpt) bounce.Failure {
+	f := bounce.Failure{EnhancedCode: r.status, Reason: bounce.ReasonMailerError}
+	if !r.status.IsZero() {
+		f.Permanent = r.status.Permanent()
 	} else {
 		f.Permanent = r.action == dsn.ActionFailed
 	}
-	if ri := matchText(r.diagnostic, nil, len(textRules)); ri >= 0 {
-		switch rr := textRules[ri].reason; rr {
-		case ReasonMailboxFull, ReasonSystemFull:
-			f.Reason = rr
-			return f
-		}
+	switch rr := bounce.ClassifyText(r.diagnostic); rr {
+	case bounce.ReasonMailboxFull, bounce.ReasonSystemFull:
+		f.Reason = rr
+		return f
 	}
-	if len(r.status) >= 5 && r.status[1:4] == ".3." {
-		f.Reason = ReasonSystemError
+	if !r.status.IsZero() && r.status.Subject() == 3 {
+		f.Reason = bounce.ReasonSystemError
 	}
 	return f
 }
@@ -435,12 +433,19 @@ func firstValue(v []string) string {
 
 // isExpiredStatus reports whether an enhanced status code is X.4.7,
 // delivery time expired (RFC 3463 section 3.5).
-func isExpiredStatus(s string) bool {
-	return len(s) == 5 && s[1:] == ".4.7"
+func isExpiredStatus(c bounce.EnhancedCode) bool {
+	return !c.IsZero() && c.Subject() == 4 && c.Detail() == 7
 }
 
 // isGenericStatus reports whether an enhanced status code says nothing but
 // its class: X.0.0.
-func isGenericStatus(s string) bool {
-	return len(s) == 5 && s[1:] == ".0.0"
+func isGenericStatus(c bounce.EnhancedCode) bool {
+	return !c.IsZero() && c.Subject() == 0 && c.Detail() == 0
+}
+
+// statusCode parses a report's Status; an invalid one counts as none, as
+// bounce.ClassifyReply ignores it.
+func statusCode(s string) bounce.EnhancedCode {
+	c, _ := bounce.ParseEnhancedCode(s)
+	return c
 }

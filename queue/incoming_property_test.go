@@ -16,6 +16,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
@@ -453,13 +454,13 @@ func (p *propRun) outcome(tx *bstore.Tx, m *queue.Msg) error {
 	if err := tx.Get(&queue.Msg{ID: m.ID}); err == bstore.ErrAbsent {
 		return nil
 	}
-	temp := &queue.SMTPError{Code: 451, EnhancedCode: "4.2.0", Command: "rcpt", Line: "try again later"}
-	perm := &queue.SMTPError{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: "<" + m.RecipientAddress + ">: user unknown"}
+	temp := &bounce.SMTPError{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 2, 0}, Stage: bounce.StageRcpt, Line: "try again later"}
+	perm := &bounce.SMTPError{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Stage: bounce.StageRcpt, Line: "<" + m.RecipientAddress + ">: user unknown"}
 	var err error
 	switch p.r.IntN(5) {
 	case 0: // Queued, not tried yet.
 	case 1:
-		_, err = p.h.DeliveredMsgs(tx, []queue.Msg{*m}, queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "ok"})
+		_, err = p.h.DeliveredMsgs(tx, []queue.Msg{*m}, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"})
 	case 2:
 		_, err = p.h.FailMsgs(tx, []queue.Msg{*m}, temp)
 	case 3:

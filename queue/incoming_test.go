@@ -15,6 +15,7 @@ import (
 	"github.com/mjl-/bstore"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/internal/ndr"
 	"github.com/bouncekit/bouncekit/queue"
@@ -98,7 +99,7 @@ func (e *inEnv) send(account string, mod func(m *queue.Msg), rcpts ...string) []
 		for i, p := range ptrs {
 			msgs[i] = *p
 		}
-		_, err := e.h.DeliveredMsgs(tx, msgs, queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "ok"})
+		_, err := e.h.DeliveredMsgs(tx, msgs, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"})
 		return err
 	})
 	icheck(e.t, err, "send")
@@ -215,7 +216,7 @@ func TestIncomingFromID(t *testing.T) {
 	icompare(t, o.Match, queue.MatchSoleRecipient, "match")
 	icompare(t, o.MsgID, m.ID, "msgid")
 	icompare(t, o.Event, "failed", "event")
-	icompare(t, o.Failure.Reason, queue.ReasonUserUnknown, "reason")
+	icompare(t, o.Failure.Reason, bounce.ReasonUserUnknown, "reason")
 	icompare(t, o.Suppressing, true, "suppressing")
 	icompare(t, o.Hook, "failed", "hook")
 
@@ -307,8 +308,8 @@ func TestIncomingEnvIDMultiRecipient(t *testing.T) {
 	icompare(t, len(res.Recipients), 3, "outcomes")
 	want := []struct {
 		event  string
-		reason queue.Reason
-	}{{"failed", queue.ReasonMailboxFull}, {"delayed", queue.ReasonNetworkError}, {"relayed", queue.ReasonDelivered}}
+		reason bounce.Reason
+	}{{"failed", bounce.ReasonMailboxFull}, {"delayed", bounce.ReasonNetworkError}, {"relayed", bounce.ReasonDelivered}}
 	for i, o := range res.Recipients {
 		icompare(t, o.Match, queue.MatchEnvID, "match")
 		icompare(t, o.MsgID, msgs[i].ID, "msgid")
@@ -352,7 +353,7 @@ func TestIncomingMessageIDAndUnmatched(t *testing.T) {
 	icompare(t, o.Match, queue.MatchMessageID, "match")
 	icompare(t, o.MsgID, msgs[1].ID, "msgid")
 	icompare(t, o.Event, "failed", "event")
-	icompare(t, o.Failure.Reason, queue.ReasonSpamDetected, "reason")
+	icompare(t, o.Failure.Reason, bounce.ReasonSpamDetected, "reason")
 
 	u := res.Recipients[1]
 	icompare(t, u.Match, queue.MatchNone, "unmatched")
@@ -468,7 +469,7 @@ func TestIncomingFeedback(t *testing.T) {
 	icompare(t, o.Event, "complained", "event")
 	icompare(t, o.Match, queue.MatchMessageID, "match")
 	icompare(t, o.MsgID, msgs[1].ID, "msgid")
-	icompare(t, o.Failure.Reason, queue.ReasonFeedback, "reason")
+	icompare(t, o.Failure.Reason, bounce.ReasonFeedback, "reason")
 	icompare(t, o.Suppressing, true, "suppressing")
 	ents := e.entries()
 	icompare(t, len(ents), 1, "entries")
@@ -556,7 +557,7 @@ func TestIncomingAutoReplyAndOther(t *testing.T) {
 	icompare(t, len(res.Recipients), 1, "outcomes")
 	o := res.Recipients[0]
 	icompare(t, o.Event, "unrecognized", "event")
-	icompare(t, o.Failure.Reason, queue.ReasonVacation, "reason")
+	icompare(t, o.Failure.Reason, bounce.ReasonVacation, "reason")
 	icompare(t, o.MsgID, msgs[0].ID, "msgid")
 	r := e.retired(msgs[0].ID)
 	icompare(t, r.Event, "delivered", "still delivered")
@@ -800,15 +801,15 @@ func TestIncomingFromIDSeparatorInLocalpart(t *testing.T) {
 func TestIncomingCorpusSamples(t *testing.T) {
 	samples := []struct {
 		file   string
-		reason queue.Reason
+		reason bounce.Reason
 	}{
-		{"sisimai/bsd/lhost-qmail-03.eml", queue.ReasonRejected},
-		{"sisimai/bsd/lhost-exim-05.eml", queue.ReasonUserUnknown},
-		{"sisimai/bsd/lhost-exchange2007-01.eml", queue.ReasonUserUnknown},
-		{"sisimai/bsd/lhost-exchange2003-01.eml", queue.ReasonUserUnknown},
-		{"sisimai/bsd/lhost-gmail-01.eml", queue.ReasonUserUnknown},
-		{"sisimai/bsd/lhost-courier-01.eml", queue.ReasonUserUnknown},
-		{"sisimai/bsd/rhost-microsoft-01.eml", queue.ReasonBlocked},
+		{"sisimai/bsd/lhost-qmail-03.eml", bounce.ReasonRejected},
+		{"sisimai/bsd/lhost-exim-05.eml", bounce.ReasonUserUnknown},
+		{"sisimai/bsd/lhost-exchange2007-01.eml", bounce.ReasonUserUnknown},
+		{"sisimai/bsd/lhost-exchange2003-01.eml", bounce.ReasonUserUnknown},
+		{"sisimai/bsd/lhost-gmail-01.eml", bounce.ReasonUserUnknown},
+		{"sisimai/bsd/lhost-courier-01.eml", bounce.ReasonUserUnknown},
+		{"sisimai/bsd/rhost-microsoft-01.eml", bounce.ReasonBlocked},
 	}
 	for _, s := range samples {
 		t.Run(filepath.Base(s.file), func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 )
@@ -147,7 +148,7 @@ func TestDueSkipsSuppressed(t *testing.T) {
 		tcompare(t, r.Event, "suppressed", "event")
 		tcompare(t, r.Attempts, int64(1), "attempts: no attempt counted")
 		last, _ := queue.Msg{Results: r.Results}.LastResult()
-		tcompare(t, last.Reason, queue.ReasonSuppressed, "result reason")
+		tcompare(t, last.Reason, bounce.ReasonSuppressed, "result reason")
 		if strings.HasPrefix(last.Error, "queue:") {
 			t.Fatalf("result error has a package prefix: %q", last.Error)
 		}
@@ -214,7 +215,7 @@ func TestDeliveredMsgs(t *testing.T) {
 	var out []queue.Outcome
 	err := e.write(func(tx *bstore.Tx) error {
 		var err error
-		out, err = e.h.DeliveredMsgs(tx, msgs, queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "ok queued"})
+		out, err = e.h.DeliveredMsgs(tx, msgs, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok queued"})
 		return err
 	})
 	tcheck(t, err, "delivered")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 // Metrics are the Handler's Prometheus collectors. A nil *Metrics counts
@@ -87,7 +89,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-func (m *Metrics) failure(f Failure) {
+func (m *Metrics) failure(f bounce.Failure) {
 	if m != nil {
 		m.failures.WithLabelValues(string(f.Reason), fmt.Sprint(f.Permanent)).Inc()
 	}

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 // Msg is a message in the outbound queue: one message to one recipient.
@@ -84,8 +86,8 @@ type MsgResult struct {
 	Success      bool
 	Permanent    bool
 	Code         int
-	EnhancedCode string
-	Reason       Reason
+	EnhancedCode string // A bounce.EnhancedCode's String; see failure.
+	Reason       bounce.Reason
 	Error        string
 	RemoteMTA    string // Host name or IP of the remote MTA that answered, if known.
 	DSN          bool   // The result came from an incoming DSN, not from our own attempt.

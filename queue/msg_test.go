@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 func TestRecordsRoundTrip(t *testing.T) {
@@ -34,7 +36,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 		DialedIPs:        map[string][]net.IP{"mx.example.com": {net.ParseIP("192.0.2.1")}},
 		Results: []MsgResult{{
 			Start: now, Duration: time.Second, Code: 451, EnhancedCode: "4.7.1",
-			Reason: ReasonBlocked, Error: "451 4.7.1 greylisted", RemoteMTA: "mx.example.com",
+			Reason: bounce.ReasonBlocked, Error: "451 4.7.1 greylisted", RemoteMTA: "mx.example.com",
 		}},
 		SMTPUTF8:   true,
 		Size:       1234,
@@ -81,7 +83,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 	if err := db.Get(ctx, &ret); err != nil {
 		t.Fatalf("get retired: %v", err)
 	}
-	if ret.RecipientAddress != m.RecipientAddress || ret.EnvID != "env-1" || ret.Success || ret.Event != "failed" || !ret.KeepUntil.Equal(now.Add(24*time.Hour)) || len(ret.Results) != 1 || ret.Results[0].Reason != ReasonBlocked {
+	if ret.RecipientAddress != m.RecipientAddress || ret.EnvID != "env-1" || ret.Success || ret.Event != "failed" || !ret.KeepUntil.Equal(now.Add(24*time.Hour)) || len(ret.Results) != 1 || ret.Results[0].Reason != bounce.ReasonBlocked {
 		t.Fatalf("retired round trip: %#v", ret)
 	}
 	n, err := bstore.QueryDB[MsgRetired](ctx, db).FilterNonzero(MsgRetired{FromID: m.FromID}).Count()

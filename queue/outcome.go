@@ -1,6 +1,10 @@
 package queue
 
-import "time"
+import (
+	"time"
+
+	"github.com/bouncekit/bouncekit/bounce"
+)
 
 // Result is what happened to one message in a Handler call.
 type Result string
@@ -44,7 +48,7 @@ type Outcome struct {
 	GiveUp GiveUpReason
 
 	// Failure is the classified error (FailMsgs only).
-	Failure Failure
+	Failure bounce.Failure
 
 	// DSN is the kind of DSN queued in the outbox for this message; empty
 	// when none was.

@@ -8,6 +8,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 // RetryPolicy decides, after a failed delivery attempt, whether and when to
@@ -301,8 +303,8 @@ type RetryDecision struct {
 // only the first m.Attempts attempt results count as earlier ones. A zero
 // m.Queued is taken as now.
 //
-// A greylisting reply is a temporary failure with Detail DetailGreylisted,
-// as Classify sets it. A Failure without Detail (made by hand, or an older
+// A greylisting reply is a temporary failure with Detail bounce.DetailGreylisted,
+// as bounce.Classify sets it. A bounce.Failure without Detail (made by hand, or an older
 // result) is recognised from its reply: a 4xx code or a 4.x.x enhanced
 // code, with text that says greylist or graylist (in any spelling), or one with
 // enhanced code 4.2.0, 4.7.0 or 4.7.1 or a bare 450 or 451 code whose text
@@ -314,7 +316,7 @@ type RetryDecision struct {
 // coming back in minutes tends to prolong them.
 //
 // rnd may be nil: no jitter.
-func (p RetryPolicy) Decide(m Msg, f Failure, now time.Time, rnd JitterSource) RetryDecision {
+func (p RetryPolicy) Decide(m Msg, f bounce.Failure, now time.Time, rnd JitterSource) RetryDecision {
 	p = p.effective()
 	d := RetryDecision{Attempts: retryIncrement(max(m.Attempts, 0)), LastAttemptAt: now}
 
@@ -342,7 +344,7 @@ func (p RetryPolicy) Decide(m Msg, f Failure, now time.Time, rnd JitterSource) R
 
 	delay := p.delay(d.Attempts)
 	shortcut := p.GreylistRetry > 0 && !greylistedBefore(m.Results, m.Attempts)
-	if shortcut && p.GreylistRetry < delay && f.greylisting() {
+	if shortcut && p.GreylistRetry < delay && greylisting(f) {
 		delay = p.GreylistRetry
 		d.Greylisted = true
 		shortcut = false
@@ -418,7 +420,7 @@ func (p RetryPolicy) Plan(queued time.Time, maxAttempts int64) []PlannedAttempt 
 	now := queued
 	var plan []PlannedAttempt
 	for range retryMaxPlanned {
-		d := p.Decide(m, Failure{Reason: ReasonUndefined}, now, nil)
+		d := p.Decide(m, bounce.Failure{Reason: bounce.ReasonUndefined}, now, nil)
 		plan = append(plan, PlannedAttempt{At: now, DelayedDSN: d.SendDelayedDSN, GiveUp: d.GiveUp})
 		if !d.Retry {
 			break
@@ -572,12 +574,12 @@ func retryScale(d time.Duration, f float64) time.Duration {
 }
 
 // greylisting reports whether f is a greylisting reply, see Decide.
-func (f Failure) greylisting() bool {
+func greylisting(f bounce.Failure) bool {
 	if f.Permanent {
 		return false
 	}
 	if f.Detail != "" {
-		return f.Detail == DetailGreylisted
+		return f.Detail == bounce.DetailGreylisted
 	}
 	return isGreylisting(f.Permanent, f.Code, f.EnhancedCode, f.Reason, f.Lines...)
 }
@@ -597,15 +599,15 @@ func greylistedBefore(results []MsgResult, attempts int64) bool {
 			break
 		}
 		n++
-		if !r.Success && isGreylisting(r.Permanent, r.Code, r.EnhancedCode, r.Reason, r.Error) {
+		if !r.Success && isGreylisting(r.Permanent, r.Code, r.failure().EnhancedCode, r.Reason, r.Error) {
 			return true
 		}
 	}
 	return false
 }
 
-func isGreylisting(permanent bool, code int, enhanced string, reason Reason, text ...string) bool {
-	if permanent || !(code >= 400 && code < 500 || strings.HasPrefix(enhanced, "4.")) {
+func isGreylisting(permanent bool, code int, enhanced bounce.EnhancedCode, reason bounce.Reason, text ...string) bool {
+	if permanent || !(code >= 400 && code < 500 || enhanced.Temporary()) {
 		return false
 	}
 	for _, s := range text {
@@ -615,12 +617,12 @@ func isGreylisting(permanent bool, code int, enhanced string, reason Reason, tex
 			}
 		}
 	}
-	if reason == ReasonSpeeding || reason == ReasonTooManyConn {
+	if reason == bounce.ReasonSpeeding || reason == bounce.ReasonTooManyConn {
 		return false
 	}
 	switch {
-	case enhanced == "4.2.0", enhanced == "4.7.0", enhanced == "4.7.1":
-	case enhanced == "" && (code == 450 || code == 451):
+	case enhanced == bounce.EnhancedCode{4, 2, 0}, enhanced == bounce.EnhancedCode{4, 7, 0}, enhanced == bounce.EnhancedCode{4, 7, 1}:
+	case enhanced.IsZero() && (code == 450 || code == 451):
 	default:
 		return false
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 )
 
@@ -22,7 +23,7 @@ func ExampleRetryPolicy_Decide() {
 		RecipientAddress: "bob@example.com",
 		Attempts:         4, // Four attempts failed before this one.
 	}
-	failure := queue.Failure{Code: 451, EnhancedCode: "4.3.0", Reason: queue.ReasonSystemError}
+	failure := bounce.Failure{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 3, 0}, Reason: bounce.ReasonSystemError}
 	now := queued.Add(time.Hour + 52*time.Minute + 30*time.Second)
 
 	// No jitter source: the exact schedule.

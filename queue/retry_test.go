@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 )
 
@@ -34,10 +35,10 @@ type retryStep struct {
 }
 
 // retryTemp is a plain temporary failure.
-var retryTemp = queue.Failure{
+var retryTemp = bounce.Failure{
 	Code:         451,
-	EnhancedCode: "4.3.0",
-	Reason:       queue.ReasonSystemError,
+	EnhancedCode: bounce.EnhancedCode{4, 3, 0},
+	Reason:       bounce.ReasonSystemError,
 	Lines:        []string{"Temporary server error. Please try again later"},
 }
 
@@ -47,7 +48,7 @@ var retryTemp = queue.Failure{
 //
 // lastAt is the expected LastAttemptAt after retryT0; zero means the last
 // step's time.
-func retryRun(t *testing.T, p queue.RetryPolicy, m queue.Msg, f queue.Failure, want []retryStep, lastAt time.Duration) {
+func retryRun(t *testing.T, p queue.RetryPolicy, m queue.Msg, f bounce.Failure, want []retryStep, lastAt time.Duration) {
 	t.Helper()
 	if lastAt == 0 {
 		lastAt = want[len(want)-1].at
@@ -214,7 +215,7 @@ type retryCase struct {
 	policy   queue.RetryPolicy
 	attempts int64
 	edit     func(m *queue.Msg) // Optional.
-	failure  queue.Failure
+	failure  bounce.Failure
 	now      time.Duration
 
 	giveUp     queue.GiveUpReason // Empty: retry at next.
@@ -277,7 +278,7 @@ func TestRetryOptions(t *testing.T) {
 	exp := queue.RetryPolicy{Initial: retryM, Factor: 3, Cap: retryH, MaxAttempts: 6}
 	constant := queue.RetryPolicy{Initial: 10 * retryM, Factor: 1, MaxAge: retryH}
 	age := queue.RetryPolicy{Schedule: []time.Duration{30 * retryM}, MaxAge: retryH}
-	permanent := queue.Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: queue.ReasonUserUnknown}
+	permanent := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Reason: bounce.ReasonUserUnknown}
 	mox := queue.MoxPolicy()
 	def := queue.DefaultPolicy()
 
@@ -387,49 +388,50 @@ func TestRetryGreylisting(t *testing.T) {
 		grey  = 5 * retryM                // DefaultPolicy's GreylistRetry.
 		sched = 7*retryM + 30*time.Second // The schedule's first delay.
 	)
-	reply := func(code int, enhanced string, reason queue.Reason, lines ...string) queue.Failure {
-		return queue.Failure{Permanent: code >= 500, Code: code, EnhancedCode: enhanced, Reason: reason, Lines: lines}
+	reply := func(code int, enhanced string, reason bounce.Reason, lines ...string) bounce.Failure {
+		enh, _ := bounce.ParseEnhancedCode(enhanced) // Empty: none.
+		return bounce.Failure{Permanent: code >= 500, Code: code, EnhancedCode: enh, Reason: reason, Lines: lines}
 	}
 	greyResult := queue.MsgResult{Code: 450, EnhancedCode: "4.2.0", Error: "450 4.2.0 <rcpt@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html"}
-	plainResult := queue.MsgResult{Reason: queue.ReasonNetworkError, Error: "dial tcp 192.0.2.1:25: connect: connection refused"}
+	plainResult := queue.MsgResult{Reason: bounce.ReasonNetworkError, Error: "dial tcp 192.0.2.1:25: connect: connection refused"}
 	cases := []struct {
 		name    string
 		policy  queue.RetryPolicy
-		f       queue.Failure
+		f       bounce.Failure
 		results []queue.MsgResult
 		grey    bool
 	}{
 		// Real greylisting replies.
-		{name: "postgrey", f: reply(450, "4.2.0", queue.ReasonUndefined, "<rcpt@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html"), grey: true},
-		{name: "milter-greylist", f: reply(451, "4.7.1", queue.ReasonUndefined, "Greylisting in action, please come back in 00:05:00"), grey: true},
-		{name: "rspamd", f: reply(451, "4.7.1", queue.ReasonUndefined, "Try again later"), grey: true},
-		{name: "openbsd spamd", f: reply(451, "", queue.ReasonUndefined, "Temporary failure, please try again later."), grey: true},
-		{name: "sqlgrey", f: reply(450, "", queue.ReasonUndefined, "Greylisted for 5 minutes (default)"), grey: true},
-		{name: "graylisted multi-line", f: reply(450, "4.7.1", queue.ReasonBlocked, "Service unavailable", "Client host graylisted, please come back later"), grey: true},
-		{name: "gray-listing 421", f: reply(421, "4.7.0", queue.ReasonUndefined, "You have been GRAY-LISTED; retry soon"), grey: true},
-		{name: "come back later 4.2.0", f: reply(450, "4.2.0", queue.ReasonUndefined, "Please come back later"), grey: true},
-		{name: "greylist text beats speeding", f: reply(451, "4.7.1", queue.ReasonSpeeding, "Greylisted: too many messages, try again later"), grey: true},
-		{name: "classify detail", f: queue.Failure{Code: 451, Reason: queue.ReasonUndefined, Detail: queue.DetailGreylisted}, grey: true},
+		{name: "postgrey", f: reply(450, "4.2.0", bounce.ReasonUndefined, "<rcpt@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html"), grey: true},
+		{name: "milter-greylist", f: reply(451, "4.7.1", bounce.ReasonUndefined, "Greylisting in action, please come back in 00:05:00"), grey: true},
+		{name: "rspamd", f: reply(451, "4.7.1", bounce.ReasonUndefined, "Try again later"), grey: true},
+		{name: "openbsd spamd", f: reply(451, "", bounce.ReasonUndefined, "Temporary failure, please try again later."), grey: true},
+		{name: "sqlgrey", f: reply(450, "", bounce.ReasonUndefined, "Greylisted for 5 minutes (default)"), grey: true},
+		{name: "graylisted multi-line", f: reply(450, "4.7.1", bounce.ReasonBlocked, "Service unavailable", "Client host graylisted, please come back later"), grey: true},
+		{name: "gray-listing 421", f: reply(421, "4.7.0", bounce.ReasonUndefined, "You have been GRAY-LISTED; retry soon"), grey: true},
+		{name: "come back later 4.2.0", f: reply(450, "4.2.0", bounce.ReasonUndefined, "Please come back later"), grey: true},
+		{name: "greylist text beats speeding", f: reply(451, "4.7.1", bounce.ReasonSpeeding, "Greylisted: too many messages, try again later"), grey: true},
+		{name: "classify detail", f: bounce.Failure{Code: 451, Reason: bounce.ReasonUndefined, Detail: bounce.DetailGreylisted}, grey: true},
 
 		// Not greylisting.
 		{name: "outlook server error", f: retryTemp},
-		{name: "gmail rate", f: reply(450, "4.2.1", queue.ReasonSpeeding, "The user you are trying to contact is receiving mail at a rate that", "prevents additional messages from being delivered. Please try again later.")},
-		{name: "rate limit try again later", f: reply(451, "4.7.1", queue.ReasonSpeeding, "Rate limit exceeded, try again later")},
-		{name: "too many connections", f: reply(421, "4.7.0", queue.ReasonTooManyConn, "Too many concurrent connections, try again later")},
-		{name: "yahoo deferred", f: reply(421, "4.7.0", queue.ReasonBadReputation, "[TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints")},
-		{name: "no reverse dns", f: reply(450, "4.7.1", queue.ReasonRequirePTR, "Client host rejected: cannot find your reverse hostname, [192.0.2.1]")},
-		{name: "try again later with 421 and no enhanced code", f: reply(421, "", queue.ReasonUndefined, "Service not available, try again later")},
-		{name: "network error", f: queue.Failure{Reason: queue.ReasonNetworkError, Detail: queue.DetailConnectionRefused}},
-		{name: "classify detail other", f: queue.Failure{Code: 451, Reason: queue.ReasonTooManyConn, Detail: queue.DetailTooManyRecipients, Lines: []string{"greylisted"}}},
+		{name: "gmail rate", f: reply(450, "4.2.1", bounce.ReasonSpeeding, "The user you are trying to contact is receiving mail at a rate that", "prevents additional messages from being delivered. Please try again later.")},
+		{name: "rate limit try again later", f: reply(451, "4.7.1", bounce.ReasonSpeeding, "Rate limit exceeded, try again later")},
+		{name: "too many connections", f: reply(421, "4.7.0", bounce.ReasonTooManyConn, "Too many concurrent connections, try again later")},
+		{name: "yahoo deferred", f: reply(421, "4.7.0", bounce.ReasonBadReputation, "[TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints")},
+		{name: "no reverse dns", f: reply(450, "4.7.1", bounce.ReasonRequirePTR, "Client host rejected: cannot find your reverse hostname, [192.0.2.1]")},
+		{name: "try again later with 421 and no enhanced code", f: reply(421, "", bounce.ReasonUndefined, "Service not available, try again later")},
+		{name: "network error", f: bounce.Failure{Reason: bounce.ReasonNetworkError, Detail: bounce.DetailConnectionRefused}},
+		{name: "classify detail other", f: bounce.Failure{Code: 451, Reason: bounce.ReasonTooManyConn, Detail: bounce.DetailTooManyRecipients, Lines: []string{"greylisted"}}},
 
 		// Once per message.
-		{name: "greylisted before", f: reply(450, "4.2.0", queue.ReasonUndefined, "Greylisted"), results: []queue.MsgResult{greyResult}},
-		{name: "earlier result not greylisting", f: reply(450, "4.2.0", queue.ReasonUndefined, "Greylisted"), results: []queue.MsgResult{plainResult}, grey: true},
-		{name: "dsn result does not count", f: reply(450, "4.2.0", queue.ReasonUndefined, "Greylisted"), results: []queue.MsgResult{{DSN: true, Code: 450, Error: "greylisted"}, plainResult}, grey: true},
+		{name: "greylisted before", f: reply(450, "4.2.0", bounce.ReasonUndefined, "Greylisted"), results: []queue.MsgResult{greyResult}},
+		{name: "earlier result not greylisting", f: reply(450, "4.2.0", bounce.ReasonUndefined, "Greylisted"), results: []queue.MsgResult{plainResult}, grey: true},
+		{name: "dsn result does not count", f: reply(450, "4.2.0", bounce.ReasonUndefined, "Greylisted"), results: []queue.MsgResult{{DSN: true, Code: 450, Error: "greylisted"}, plainResult}, grey: true},
 
 		// Only shorter than the schedule, and not with GreylistRetry zero.
-		{name: "mox has no shortcut", policy: queue.MoxPolicy(), f: reply(450, "4.2.0", queue.ReasonUndefined, "Greylisted")},
-		{name: "schedule already shorter", policy: queue.RetryPolicy{Schedule: []time.Duration{retryM}, MaxAttempts: 5, GreylistRetry: grey}, f: reply(450, "4.2.0", queue.ReasonUndefined, "Greylisted")},
+		{name: "mox has no shortcut", policy: queue.MoxPolicy(), f: reply(450, "4.2.0", bounce.ReasonUndefined, "Greylisted")},
+		{name: "schedule already shorter", policy: queue.RetryPolicy{Schedule: []time.Duration{retryM}, MaxAttempts: 5, GreylistRetry: grey}, f: reply(450, "4.2.0", bounce.ReasonUndefined, "Greylisted")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -464,13 +466,13 @@ func TestRetryGreylisting(t *testing.T) {
 	// same answer: only the first m.Attempts results are earlier attempts.
 	m := retryMsg()
 	m.Results = []queue.MsgResult{greyResult}
-	d := queue.DefaultPolicy().Decide(m, reply(450, "4.2.0", queue.ReasonUndefined, "Greylisted"), retryT0, nil)
+	d := queue.DefaultPolicy().Decide(m, reply(450, "4.2.0", bounce.ReasonUndefined, "Greylisted"), retryT0, nil)
 	if !d.Greylisted || d.NextAttempt.Sub(retryT0) != grey {
 		t.Fatalf("with own result appended: greylisted %v next %v", d.Greylisted, d.NextAttempt.Sub(retryT0))
 	}
 
 	// A permanent reply that mentions greylisting is permanent.
-	d = queue.DefaultPolicy().Decide(retryMsg(), reply(550, "5.7.1", queue.ReasonBlocked, "Greylisted too often, go away"), retryT0, nil)
+	d = queue.DefaultPolicy().Decide(retryMsg(), reply(550, "5.7.1", bounce.ReasonBlocked, "Greylisted too often, go away"), retryT0, nil)
 	if d.Retry || d.GiveUp != queue.GiveUpPermanent || d.Greylisted {
 		t.Fatalf("permanent greylist text: %+v", d)
 	}
@@ -709,7 +711,7 @@ func TestRetryPartialPolicy(t *testing.T) {
 			t.Fatalf("delayed dsn with DelayedDSNAfterAge off")
 		}
 	}
-	grey := queue.Failure{Code: 450, EnhancedCode: "4.2.0", Reason: queue.ReasonUndefined, Detail: queue.DetailGreylisted}
+	grey := bounce.Failure{Code: 450, EnhancedCode: bounce.EnhancedCode{4, 2, 0}, Reason: bounce.ReasonUndefined, Detail: bounce.DetailGreylisted}
 	if d := off.Decide(retryMsg(), grey, retryT0, nil); d.Greylisted {
 		t.Fatalf("greylisting shortcut with GreylistRetry off")
 	}
@@ -784,7 +786,8 @@ func FuzzRetryDecide(f *testing.F) {
 		m.Attempts = attempts
 		m.MaxAttempts = msgMax
 		now := retryT0.Add(time.Duration(ageNs))
-		fl := queue.Failure{Permanent: permanent, Code: code, EnhancedCode: enhanced, Lines: []string{text}}
+		enh, _ := bounce.ParseEnhancedCode(enhanced) // Not a code: none.
+		fl := bounce.Failure{Permanent: permanent, Code: code, EnhancedCode: enh, Lines: []string{text}}
 		d := p.Decide(m, fl, now, retryFixed(r))
 		if d.Retry == (d.GiveUp != "") {
 			t.Fatalf("Retry %v with GiveUp %q", d.Retry, d.GiveUp)
@@ -825,7 +828,7 @@ func BenchmarkRetryDecide(b *testing.B) {
 func BenchmarkRetryDecideGreylist(b *testing.B) {
 	p := queue.DefaultPolicy()
 	m := retryMsg()
-	f := queue.Failure{Code: 450, EnhancedCode: "4.2.0", Lines: []string{"<rcpt@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html"}}
+	f := bounce.Failure{Code: 450, EnhancedCode: bounce.EnhancedCode{4, 2, 0}, Lines: []string{"<rcpt@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html"}}
 	rnd := rand.New(rand.NewPCG(1, 2))
 	b.ReportAllocs()
 	for range b.N {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 // CSV columns of Export and Import, in Export's order. Import needs
@@ -282,6 +284,19 @@ func (s *Store) parseRow(cols map[string]int, record []string, now time.Time) (E
 		return n
 	}
 
+	// An enhanced code is checked and written in its canonical form.
+	parseEnhancedCode := func(name string) string {
+		v := field(name)
+		if v == "" || err != nil {
+			return ""
+		}
+		c, perr := bounce.ParseEnhancedCode(v)
+		if perr != nil {
+			err = fmt.Errorf("column %s: %w", name, perr)
+		}
+		return c.String()
+	}
+
 	e := Entry{
 		Account:         field(ColumnAccount),
 		OriginalAddress: field(ColumnAddress),
@@ -289,7 +304,7 @@ func (s *Store) parseRow(cols map[string]int, record []string, now time.Time) (E
 		Source:          Source(strings.ToLower(field(ColumnSource))),
 		Reason:          field(ColumnReason),
 		Code:            parseInt(ColumnCode),
-		EnhancedCode:    field(ColumnEnhancedCode),
+		EnhancedCode:    parseEnhancedCode(ColumnEnhancedCode),
 		Created:         parseTime(ColumnCreated),
 		LastSeen:        parseTime(ColumnLastSeen),
 		Hits:            parseInt(ColumnHits),

@@ -7,8 +7,10 @@
 // It has three parts: a Policy that decides, a Normalizer that maps an
 // address to the base address entries are keyed on, and a Store that keeps
 // Entry records in the host's bstore database, inside the host's
-// transaction. It imports nothing else from bouncekit; package queue calls
-// it with plain values (Check, Failure, Outcome).
+// transaction. Of bouncekit it imports only the leaf package bounce, whose
+// Failure, Reason and hard-bounce definition it decides from; package queue
+// calls it with a Check holding the bounce.Failure and the recipient's
+// earlier results (Prior).
 //
 // # Policy
 //
@@ -18,8 +20,8 @@
 //   - suppresses at once, without expiry, on a hard bounce with an SMTP
 //     reply: a permanent failure that says the address is gone,
 //     userunknown (5.1.1), hostunknown (5.1.2), hasmoved (5.1.6) or
-//     notaccept (521/556, RFC 7504), as Failure.HardBounce defines it. That
-//     definition is the only one: queue.Failure.HardBounce calls it;
+//     notaccept (521/556, RFC 7504), as bounce.Failure.HardBounce defines
+//     it. That definition is the only one: the policy calls it;
 //   - suppresses at once for 7 days (DefaultNoReplyExpiry, field
 //     NoReplyExpiry) on a hard bounce without an SMTP reply (Code 0): an
 //     NXDOMAIN, no address records, or a DSN in which a relay reports its

@@ -27,6 +27,10 @@ type Entry struct {
 
 	// Code and EnhancedCode are the SMTP reply code and RFC 3463 status
 	// code of the failure that caused the entry; zero and empty otherwise.
+	// EnhancedCode is a bounce.EnhancedCode's String form: bstore could
+	// store the array, but cannot change the type of a field that databases
+	// already hold (see TestQueryPlanOldSchema). Code reads it with
+	// bounce.ParseEnhancedCode.
 	Code         int64
 	EnhancedCode string
 

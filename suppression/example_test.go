@@ -10,6 +10,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/suppression"
 )
 
@@ -36,7 +37,7 @@ func Example() {
 	d, _, err := store.Process(ctx, suppression.Check{
 		Account:   "newsletter",
 		Recipient: "jane@example.com",
-		Failure:   suppression.Failure{Permanent: true, Code: 550, EnhancedCode: "5.7.1", Reason: "blocked"},
+		Failure:   bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Reason: "blocked"},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -47,7 +48,7 @@ func Example() {
 	d, added, err := store.Process(ctx, suppression.Check{
 		Account:   "newsletter",
 		Recipient: "John+News@Example.com",
-		Failure:   suppression.Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "userunknown"},
+		Failure:   bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Reason: "userunknown"},
 	})
 	if err != nil {
 		log.Fatal(err)

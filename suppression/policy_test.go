@@ -1,9 +1,12 @@
 package suppression
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 func TestDecide(t *testing.T) {
@@ -11,23 +14,23 @@ func TestDecide(t *testing.T) {
 	day := 24 * time.Hour
 	never := time.Time{}
 
-	userUnknown := Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "userunknown"}
-	mailboxFull := Failure{Permanent: false, Code: 452, EnhancedCode: "4.2.2", Reason: "mailboxfull"}
-	expired := Failure{Reason: "expired"}
-	nxdomain := Failure{Permanent: true, Reason: "hostunknown"}
-	suspended := Failure{Permanent: true, Code: 550, EnhancedCode: "5.2.1", Reason: "suspend"}
-	// Gmail's reputation rejections, as classified by queue.Classify.
-	gmailBlocked := Failure{Permanent: true, Code: 550, EnhancedCode: "5.7.1", Reason: "blocked"}
-	gmailRate := Failure{Permanent: true, Code: 550, EnhancedCode: "5.7.1", Reason: "spamdetected"}
-	failed := func(f Failure, ago time.Duration) Outcome { return Outcome{Time: now.Add(-ago), Failure: f} }
-	success := func(ago time.Duration) Outcome { return Outcome{Time: now.Add(-ago), Success: true} }
+	userUnknown := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Reason: "userunknown"}
+	mailboxFull := bounce.Failure{Permanent: false, Code: 452, EnhancedCode: bounce.EnhancedCode{4, 2, 2}, Reason: "mailboxfull"}
+	expired := bounce.Failure{Reason: "expired"}
+	nxdomain := bounce.Failure{Permanent: true, Reason: "hostunknown"}
+	suspended := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 2, 1}, Reason: "suspend"}
+	// Gmail's reputation rejections, as classified by bounce.Classify.
+	gmailBlocked := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Reason: "blocked"}
+	gmailRate := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Reason: "spamdetected"}
+	failed := func(f bounce.Failure, ago time.Duration) Prior { return Prior{Time: now.Add(-ago), Failure: f} }
+	success := func(ago time.Duration) Prior { return Prior{Time: now.Add(-ago), Success: true} }
 
 	tests := []struct {
 		name     string
 		policy   Policy
-		failure  Failure
+		failure  bounce.Failure
 		source   Source
-		history  []Outcome
+		history  []Prior
 		suppress bool
 		category Category
 		expires  time.Time
@@ -39,72 +42,72 @@ func TestDecide(t *testing.T) {
 		{name: "nxdomain, longer hard expiry", policy: Policy{HardExpiry: 90 * day}, failure: nxdomain, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
 		{name: "nxdomain, no-reply expiry configured", policy: Policy{NoReplyExpiry: day}, failure: nxdomain, suppress: true, category: CategoryHardBounce, expires: now.Add(day)},
 		{name: "nxdomain, no-reply off: first counts only", policy: Policy{NoReplyExpiry: -1}, failure: nxdomain, suppress: false},
-		{name: "nxdomain, no-reply off: third is soft", policy: Policy{NoReplyExpiry: -1}, failure: nxdomain, history: []Outcome{failed(nxdomain, day), failed(expired, 2*day)},
+		{name: "nxdomain, no-reply off: third is soft", policy: Policy{NoReplyExpiry: -1}, failure: nxdomain, history: []Prior{failed(nxdomain, day), failed(expired, 2*day)},
 			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
-		{name: "nxdomain, custom hard reasons", policy: Policy{HardReasons: []string{"hostunknown"}}, failure: nxdomain, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
-		{name: "relay dns 5.4.4 in a dsn", failure: Failure{Permanent: true, EnhancedCode: "5.4.4", Reason: "hostunknown"}, source: SourceDSN, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
-		{name: "host unknown in a reply", failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.2", Reason: "hostunknown"}, suppress: true, category: CategoryHardBounce, expires: never},
-		{name: "user unknown without smtp code", failure: Failure{Permanent: true, EnhancedCode: "5.1.1", Reason: "userunknown"}, source: SourceDSN, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
-		{name: "notaccept text without codes", failure: Failure{Permanent: true, Reason: "notaccept"}, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
-		{name: "null mx without reply", failure: Failure{Permanent: true, EnhancedCode: "5.1.10", Reason: "notaccept"}, suppress: true, category: CategoryHardBounce, expires: never},
-		{name: "null mx by code only", failure: Failure{Permanent: true, EnhancedCode: "5.1.10"}, suppress: true, category: CategoryHardBounce, expires: never},
-		{name: "null mx with hard expiry", policy: Policy{HardExpiry: 90 * day, NoReplyExpiry: day}, failure: Failure{Permanent: true, EnhancedCode: "5.1.10", Reason: "notaccept"}, suppress: true, category: CategoryHardBounce, expires: now.Add(90 * day)},
-		{name: "521 no mail", failure: Failure{Permanent: true, Code: 521, Reason: "notaccept"}, suppress: true, category: CategoryHardBounce, expires: never},
-		{name: "notaccept with a temporary code counts only", failure: Failure{Permanent: true, Code: 421, EnhancedCode: "4.3.2", Reason: "notaccept"}, suppress: false},
-		{name: "has moved", failure: Failure{Permanent: true, Code: 551, EnhancedCode: "5.1.6", Reason: "hasmoved"}, suppress: true, category: CategoryHardBounce},
-		{name: "null mx", failure: Failure{Permanent: true, Code: 556, EnhancedCode: "5.1.10", Reason: "notaccept"}, suppress: true, category: CategoryHardBounce},
+		{name: "nxdomain, custom hard reasons", policy: Policy{HardReasons: []bounce.Reason{"hostunknown"}}, failure: nxdomain, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
+		{name: "relay dns 5.4.4 in a dsn", failure: bounce.Failure{Permanent: true, EnhancedCode: bounce.EnhancedCode{5, 4, 4}, Reason: "hostunknown"}, source: SourceDSN, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
+		{name: "host unknown in a reply", failure: bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 2}, Reason: "hostunknown"}, suppress: true, category: CategoryHardBounce, expires: never},
+		{name: "user unknown without smtp code", failure: bounce.Failure{Permanent: true, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Reason: "userunknown"}, source: SourceDSN, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
+		{name: "notaccept text without codes", failure: bounce.Failure{Permanent: true, Reason: "notaccept"}, suppress: true, category: CategoryHardBounce, expires: now.Add(7 * day)},
+		{name: "null mx without reply", failure: bounce.Failure{Permanent: true, EnhancedCode: bounce.EnhancedCode{5, 1, 10}, Reason: "notaccept"}, suppress: true, category: CategoryHardBounce, expires: never},
+		{name: "null mx by code only", failure: bounce.Failure{Permanent: true, EnhancedCode: bounce.EnhancedCode{5, 1, 10}}, suppress: true, category: CategoryHardBounce, expires: never},
+		{name: "null mx with hard expiry", policy: Policy{HardExpiry: 90 * day, NoReplyExpiry: day}, failure: bounce.Failure{Permanent: true, EnhancedCode: bounce.EnhancedCode{5, 1, 10}, Reason: "notaccept"}, suppress: true, category: CategoryHardBounce, expires: now.Add(90 * day)},
+		{name: "521 no mail", failure: bounce.Failure{Permanent: true, Code: 521, Reason: "notaccept"}, suppress: true, category: CategoryHardBounce, expires: never},
+		{name: "notaccept with a temporary code counts only", failure: bounce.Failure{Permanent: true, Code: 421, EnhancedCode: bounce.EnhancedCode{4, 3, 2}, Reason: "notaccept"}, suppress: false},
+		{name: "has moved", failure: bounce.Failure{Permanent: true, Code: 551, EnhancedCode: bounce.EnhancedCode{5, 1, 6}, Reason: "hasmoved"}, suppress: true, category: CategoryHardBounce},
+		{name: "null mx", failure: bounce.Failure{Permanent: true, Code: 556, EnhancedCode: bounce.EnhancedCode{5, 1, 10}, Reason: "notaccept"}, suppress: true, category: CategoryHardBounce},
 		// suspend is not a hard bounce (sisimai: soft); it counts (issue 12).
 		{name: "mailbox disabled counts only", failure: suspended, suppress: false},
-		{name: "mailbox disabled third time", failure: suspended, history: []Outcome{failed(suspended, day), failed(suspended, 2*day)},
+		{name: "mailbox disabled third time", failure: suspended, history: []Prior{failed(suspended, day), failed(suspended, 2*day)},
 			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
-		{name: "mailbox disabled, configured hard", policy: Policy{HardReasons: []string{"suspend"}}, failure: suspended, suppress: true, category: CategoryHardBounce, expires: never},
-		{name: "unclassified 5.1.1 by code", failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1"}, suppress: true, category: CategoryHardBounce},
-		{name: "undefined reason 521 by code", failure: Failure{Permanent: true, Code: 521, Reason: "undefined"}, suppress: true, category: CategoryHardBounce},
-		{name: "hard reason but temporary counts only", failure: Failure{Permanent: false, Code: 450, EnhancedCode: "4.1.1", Reason: "userunknown"}, suppress: false},
+		{name: "mailbox disabled, configured hard", policy: Policy{HardReasons: []bounce.Reason{"suspend"}}, failure: suspended, suppress: true, category: CategoryHardBounce, expires: never},
+		{name: "unclassified 5.1.1 by code", failure: bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}}, suppress: true, category: CategoryHardBounce},
+		{name: "undefined reason 521 by code", failure: bounce.Failure{Permanent: true, Code: 521, Reason: "undefined"}, suppress: true, category: CategoryHardBounce},
+		{name: "hard reason but temporary counts only", failure: bounce.Failure{Permanent: false, Code: 450, EnhancedCode: bounce.EnhancedCode{4, 1, 1}, Reason: "userunknown"}, suppress: false},
 		{name: "hard bounce with configured expiry", policy: Policy{HardExpiry: 90 * day}, failure: userUnknown, suppress: true, category: CategoryHardBounce, expires: now.Add(90 * day)},
-		{name: "hard reasons configurable", policy: Policy{HardReasons: []string{"hostunknown"}}, failure: userUnknown, suppress: false},
+		{name: "hard reasons configurable", policy: Policy{HardReasons: []bounce.Reason{"hostunknown"}}, failure: userUnknown, suppress: false},
 
 		{name: "gmail 5.7.1 blocked using", failure: gmailBlocked, suppress: false},
 		{name: "gmail 5.7.1 unusual rate of unsolicited mail", failure: gmailRate, suppress: false},
-		{name: "gmail 5.7.1 unclassified", failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.7.1"}, suppress: false},
-		{name: "gmail 5.7.1 after many blocks", failure: gmailBlocked, history: []Outcome{failed(gmailBlocked, day), failed(gmailBlocked, 2*day), failed(gmailBlocked, 3*day)}, suppress: false},
-		{name: "policy violation", failure: Failure{Permanent: true, Code: 554, EnhancedCode: "5.7.1", Reason: "policyviolation"}, suppress: false},
-		{name: "bad reputation", failure: Failure{Permanent: true, Code: 554, Reason: "badreputation"}, suppress: false},
-		{name: "too many connections", failure: Failure{Code: 421, Reason: "toomanyconn"}, suppress: false},
-		{name: "speeding", failure: Failure{Code: 450, EnhancedCode: "4.2.1", Reason: "speeding"}, suppress: false},
-		{name: "plain 550 without reason counts only", failure: Failure{Permanent: true, Code: 550}, suppress: false},
+		{name: "gmail 5.7.1 unclassified", failure: bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 7, 1}}, suppress: false},
+		{name: "gmail 5.7.1 after many blocks", failure: gmailBlocked, history: []Prior{failed(gmailBlocked, day), failed(gmailBlocked, 2*day), failed(gmailBlocked, 3*day)}, suppress: false},
+		{name: "policy violation", failure: bounce.Failure{Permanent: true, Code: 554, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Reason: "policyviolation"}, suppress: false},
+		{name: "bad reputation", failure: bounce.Failure{Permanent: true, Code: 554, Reason: "badreputation"}, suppress: false},
+		{name: "too many connections", failure: bounce.Failure{Code: 421, Reason: "toomanyconn"}, suppress: false},
+		{name: "speeding", failure: bounce.Failure{Code: 450, EnhancedCode: bounce.EnhancedCode{4, 2, 1}, Reason: "speeding"}, suppress: false},
+		{name: "plain 550 without reason counts only", failure: bounce.Failure{Permanent: true, Code: 550}, suppress: false},
 
-		{name: "complaint", failure: Failure{Reason: "feedback"}, source: SourceARF, suppress: true, category: CategoryComplaint},
-		{name: "complaint by source", failure: Failure{}, source: SourceARF, suppress: true, category: CategoryComplaint},
-		{name: "complaint by reason", failure: Failure{Reason: "feedback"}, source: SourceDSN, suppress: true, category: CategoryComplaint},
-		{name: "complaint with expiry", policy: Policy{ComplaintExpiry: day}, failure: Failure{Reason: "feedback"}, suppress: true, category: CategoryComplaint, expires: now.Add(day)},
-		{name: "complaints ignored", policy: Policy{IgnoreComplaints: true}, failure: Failure{Reason: "feedback"}, source: SourceARF, suppress: false},
+		{name: "complaint", failure: bounce.Failure{Reason: "feedback"}, source: SourceARF, suppress: true, category: CategoryComplaint},
+		{name: "complaint by source", failure: bounce.Failure{}, source: SourceARF, suppress: true, category: CategoryComplaint},
+		{name: "complaint by reason", failure: bounce.Failure{Reason: "feedback"}, source: SourceDSN, suppress: true, category: CategoryComplaint},
+		{name: "complaint with expiry", policy: Policy{ComplaintExpiry: day}, failure: bounce.Failure{Reason: "feedback"}, suppress: true, category: CategoryComplaint, expires: now.Add(day)},
+		{name: "complaints ignored", policy: Policy{IgnoreComplaints: true}, failure: bounce.Failure{Reason: "feedback"}, source: SourceARF, suppress: false},
 
 		{name: "first soft failure", failure: mailboxFull, suppress: false},
-		{name: "second soft failure", failure: mailboxFull, history: []Outcome{failed(expired, day)}, suppress: false},
-		{name: "third soft failure", failure: mailboxFull, history: []Outcome{failed(expired, day), failed(mailboxFull, 2*day)},
+		{name: "second soft failure", failure: mailboxFull, history: []Prior{failed(expired, day)}, suppress: false},
+		{name: "third soft failure", failure: mailboxFull, history: []Prior{failed(expired, day), failed(mailboxFull, 2*day)},
 			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
-		{name: "third soft failure, history unordered", failure: mailboxFull, history: []Outcome{success(3 * day), failed(expired, day), failed(mailboxFull, 2*day)},
+		{name: "third soft failure, history unordered", failure: mailboxFull, history: []Prior{success(3 * day), failed(expired, day), failed(mailboxFull, 2*day)},
 			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
-		{name: "success resets", failure: mailboxFull, history: []Outcome{failed(expired, day), success(2 * day), failed(mailboxFull, 3*day)}, suppress: false},
-		{name: "success resets, unordered", failure: mailboxFull, history: []Outcome{failed(mailboxFull, 3*day), failed(expired, day), success(2 * day)}, suppress: false},
-		{name: "reputation blocks skipped in history", failure: mailboxFull, history: []Outcome{failed(gmailBlocked, day), failed(mailboxFull, 2*day), failed(gmailRate, 3*day), failed(expired, 4*day)},
+		{name: "success resets", failure: mailboxFull, history: []Prior{failed(expired, day), success(2 * day), failed(mailboxFull, 3*day)}, suppress: false},
+		{name: "success resets, unordered", failure: mailboxFull, history: []Prior{failed(mailboxFull, 3*day), failed(expired, day), success(2 * day)}, suppress: false},
+		{name: "reputation blocks skipped in history", failure: mailboxFull, history: []Prior{failed(gmailBlocked, day), failed(mailboxFull, 2*day), failed(gmailRate, 3*day), failed(expired, 4*day)},
 			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
-		{name: "permanent non-hard failures count", failure: Failure{Permanent: true, Code: 550}, history: []Outcome{failed(Failure{Permanent: true, Code: 550}, day), failed(mailboxFull, 2*day)},
+		{name: "permanent non-hard failures count", failure: bounce.Failure{Permanent: true, Code: 550}, history: []Prior{failed(bounce.Failure{Permanent: true, Code: 550}, day), failed(mailboxFull, 2*day)},
 			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
-		{name: "threshold configurable", policy: Policy{SoftFailures: 2, SoftExpiry: 7 * day}, failure: mailboxFull, history: []Outcome{failed(expired, day)},
+		{name: "threshold configurable", policy: Policy{SoftFailures: 2, SoftExpiry: 7 * day}, failure: mailboxFull, history: []Prior{failed(expired, day)},
 			suppress: true, category: CategorySoftBounce, expires: now.Add(7 * day)},
 		{name: "threshold one", policy: Policy{SoftFailures: 1}, failure: expired, suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
-		{name: "soft off", policy: Policy{SoftFailures: -1}, failure: mailboxFull, history: []Outcome{failed(expired, day), failed(expired, 2*day)}, suppress: false},
-		{name: "soft never expires", policy: Policy{SoftExpiry: -1}, failure: mailboxFull, history: []Outcome{failed(expired, day), failed(expired, 2*day)},
+		{name: "soft off", policy: Policy{SoftFailures: -1}, failure: mailboxFull, history: []Prior{failed(expired, day), failed(expired, 2*day)}, suppress: false},
+		{name: "soft never expires", policy: Policy{SoftExpiry: -1}, failure: mailboxFull, history: []Prior{failed(expired, day), failed(expired, 2*day)},
 			suppress: true, category: CategorySoftBounce, expires: never},
-		{name: "exempt reasons configurable", policy: Policy{ExemptReasons: []string{}}, failure: gmailBlocked, history: []Outcome{failed(gmailBlocked, day), failed(gmailBlocked, 2*day)},
+		{name: "exempt reasons configurable", policy: Policy{ExemptReasons: []bounce.Reason{}}, failure: gmailBlocked, history: []Prior{failed(gmailBlocked, day), failed(gmailBlocked, 2*day)},
 			suppress: true, category: CategorySoftBounce, expires: now.Add(30 * day)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Check{Account: "acc", Recipient: "john@example.com", Failure: tc.failure, History: tc.history, Source: tc.source, Now: now}
-			history := append([]Outcome(nil), tc.history...)
+			history := append([]Prior(nil), tc.history...)
 			d := tc.policy.Decide(c)
 			if d.Suppress != tc.suppress {
 				t.Fatalf("suppress %v, expected %v (decision %+v)", d.Suppress, tc.suppress, d)
@@ -125,7 +128,7 @@ func TestDecide(t *testing.T) {
 				t.Fatalf("empty reason text")
 			}
 			for i := range history {
-				if history[i] != c.History[i] {
+				if !reflect.DeepEqual(history[i], c.History[i]) {
 					t.Fatalf("Decide modified the history")
 				}
 			}
@@ -135,7 +138,7 @@ func TestDecide(t *testing.T) {
 
 func TestDecideReasonText(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	d := Policy{}.Decide(Check{Failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "userunknown"}, Now: now})
+	d := Policy{}.Decide(Check{Failure: bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Reason: "userunknown"}, Now: now})
 	if got, exp := d.Reason, "hard bounce: userunknown (550 5.1.1)"; got != exp {
 		t.Fatalf("reason %q, expected %q", got, exp)
 	}
@@ -143,53 +146,9 @@ func TestDecideReasonText(t *testing.T) {
 
 func TestDecideReasonTextNoReply(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	d := Policy{}.Decide(Check{Failure: Failure{Permanent: true, EnhancedCode: "5.4.4", Reason: "hostunknown"}, Now: now})
+	d := Policy{}.Decide(Check{Failure: bounce.Failure{Permanent: true, EnhancedCode: bounce.EnhancedCode{5, 4, 4}, Reason: "hostunknown"}, Now: now})
 	if got, exp := d.Reason, "hard bounce without an SMTP reply: hostunknown (5.4.4)"; got != exp {
 		t.Fatalf("reason %q, expected %q", got, exp)
-	}
-}
-
-func TestFailureHardBounce(t *testing.T) {
-	tests := []struct {
-		name                string
-		f                   Failure
-		hard, noReply, null bool
-	}{
-		{"user unknown", Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "userunknown"}, true, false, false},
-		{"user unknown, upper case", Failure{Permanent: true, Code: 550, Reason: "UserUnknown"}, true, false, false},
-		{"user unknown by code", Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "undefined"}, true, false, false},
-		{"user unknown, temporary", Failure{Code: 450, EnhancedCode: "4.1.1", Reason: "userunknown"}, false, false, false},
-		{"nxdomain", Failure{Permanent: true, Reason: "hostunknown"}, true, true, false},
-		{"has moved", Failure{Permanent: true, Code: 551, EnhancedCode: "5.1.6", Reason: "hasmoved"}, true, false, false},
-		{"556", Failure{Permanent: true, Code: 556, Reason: "notaccept"}, true, false, false},
-		{"null mx reply", Failure{Permanent: true, Code: 556, EnhancedCode: "5.1.10", Reason: "notaccept"}, true, false, true},
-		{"null mx, no reply", Failure{Permanent: true, EnhancedCode: "5.1.10", Reason: "notaccept"}, true, true, true},
-		{"null mx by code", Failure{Permanent: true, EnhancedCode: "5.1.10"}, true, true, true},
-		{"5.1.10 user unknown (Microsoft)", Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.10", Reason: "userunknown"}, true, false, false},
-		{"notaccept 5xx code, 4.x status", Failure{Permanent: true, Code: 550, EnhancedCode: "4.3.2", Reason: "notaccept"}, true, false, false},
-		{"notaccept 4.x status, no code", Failure{Permanent: true, EnhancedCode: "4.3.2", Reason: "notaccept"}, false, true, false},
-		{"notaccept 421", Failure{Permanent: true, Code: 421, Reason: "notaccept"}, false, false, false},
-		{"notaccept no codes", Failure{Permanent: true, Reason: "notaccept"}, true, true, false},
-		{"notaccept temporary", Failure{Reason: "notaccept"}, false, true, false},
-		{"suspend", Failure{Permanent: true, Code: 550, EnhancedCode: "5.2.1", Reason: "suspend"}, false, false, false},
-		{"suspend by code", Failure{Permanent: true, Code: 550, EnhancedCode: "5.2.1"}, false, false, false},
-		{"mailbox full", Failure{Permanent: true, Code: 552, EnhancedCode: "5.2.2", Reason: "mailboxfull"}, false, false, false},
-		{"blocked", Failure{Permanent: true, Code: 554, EnhancedCode: "5.7.1", Reason: "blocked"}, false, false, false},
-		{"refused connection", Failure{Reason: "networkerror"}, false, true, false},
-		{"zero", Failure{}, false, true, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.f.HardBounce(); got != tc.hard {
-				t.Errorf("HardBounce %v, expected %v", got, tc.hard)
-			}
-			if got := tc.f.NoReply(); got != tc.noReply {
-				t.Errorf("NoReply %v, expected %v", got, tc.noReply)
-			}
-			if got := tc.f.NullMX(); got != tc.null {
-				t.Errorf("NullMX %v, expected %v", got, tc.null)
-			}
-		})
 	}
 }
 
@@ -203,7 +162,7 @@ func TestDefaultHardReasons(t *testing.T) {
 	for _, r := range reasons {
 		hardReason := slices.Contains(DefaultHardReasons(), r)
 		for _, code := range []int{0, 550} {
-			f := Failure{Permanent: true, Code: code, Reason: r}
+			f := bounce.Failure{Permanent: true, Code: code, Reason: r}
 			if got := f.HardBounce(); got != hardReason {
 				t.Errorf("%s code %d: HardBounce %v, expected %v", r, code, got, hardReason)
 			}
@@ -219,17 +178,17 @@ func TestDefaultHardReasons(t *testing.T) {
 // without (NXDOMAIN) and a soft failure with a full history.
 func BenchmarkDecide(b *testing.B) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	soft := Failure{Permanent: false, Code: 452, EnhancedCode: "4.2.2", Reason: "mailboxfull"}
-	var history []Outcome
+	soft := bounce.Failure{Permanent: false, Code: 452, EnhancedCode: bounce.EnhancedCode{4, 2, 2}, Reason: "mailboxfull"}
+	var history []Prior
 	for i := 1; i <= 10; i++ {
-		history = append(history, Outcome{Time: now.Add(-time.Duration(i) * time.Hour), Failure: soft})
+		history = append(history, Prior{Time: now.Add(-time.Duration(i) * time.Hour), Failure: soft})
 	}
 	checks := []struct {
 		name string
 		c    Check
 	}{
-		{"reply", Check{Failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "userunknown"}, Now: now}},
-		{"noreply", Check{Failure: Failure{Permanent: true, Reason: "hostunknown"}, Now: now}},
+		{"reply", Check{Failure: bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Reason: "userunknown"}, Now: now}},
+		{"noreply", Check{Failure: bounce.Failure{Permanent: true, Reason: "hostunknown"}, Now: now}},
 		{"soft", Check{Failure: soft, History: history, Now: now}},
 	}
 	for _, bc := range checks {

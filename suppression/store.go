@@ -286,7 +286,7 @@ func (s *Store) ProcessTx(tx *bstore.Tx, c Check) (Decision, bool, error) {
 		Category:        d.Category,
 		Source:          c.Source,
 		Code:            int64(c.Failure.Code),
-		EnhancedCode:    c.Failure.EnhancedCode,
+		EnhancedCode:    c.Failure.EnhancedCode.String(),
 		Created:         c.Now,
 		LastSeen:        c.Now,
 		ExpiresAt:       d.ExpiresAt,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/paging"
 )
 
@@ -223,8 +224,8 @@ func TestStoreExpiry(t *testing.T) {
 func TestStoreProcess(t *testing.T) {
 	ctx := context.Background()
 	s, clk := newStore(t)
-	mailboxFull := Failure{Code: 452, EnhancedCode: "4.2.2", Reason: "mailboxfull"}
-	blocked := Failure{Permanent: true, Code: 550, EnhancedCode: "5.7.1", Reason: "blocked"}
+	mailboxFull := bounce.Failure{Code: 452, EnhancedCode: bounce.EnhancedCode{4, 2, 2}, Reason: "mailboxfull"}
+	blocked := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Reason: "blocked"}
 
 	// A reputation block stores nothing.
 	d, added, err := s.Process(ctx, Check{Account: "acc", Recipient: "jane@gmail.com", Failure: blocked})
@@ -234,7 +235,7 @@ func TestStoreProcess(t *testing.T) {
 	}
 
 	// The third failed message soft suppresses, for 30 days.
-	hist := []Outcome{{Time: t0.Add(-time.Hour), Failure: mailboxFull}, {Time: t0.Add(-2 * time.Hour), Failure: mailboxFull}}
+	hist := []Prior{{Time: t0.Add(-time.Hour), Failure: mailboxFull}, {Time: t0.Add(-2 * time.Hour), Failure: mailboxFull}}
 	d, added, err = s.Process(ctx, Check{Account: "acc", Recipient: "Ja.Ne@gmail.com", Failure: mailboxFull, History: hist})
 	tcheck(t, err, "process soft")
 	if !d.Suppress || !added || d.Category != CategorySoftBounce || !d.ExpiresAt.Equal(t0.Add(DefaultSoftExpiry)) {
@@ -275,7 +276,7 @@ func TestStoreProcess(t *testing.T) {
 	// A hard bounce in a transaction that is rolled back leaves nothing.
 	errRollback := errors.New("rollback")
 	err = s.DB.Write(ctx, func(tx *bstore.Tx) error {
-		d, added, err := s.ProcessTx(tx, Check{Account: "acc", Recipient: "gone@example.com", Failure: Failure{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: "userunknown"}, Now: clk.Now()})
+		d, added, err := s.ProcessTx(tx, Check{Account: "acc", Recipient: "gone@example.com", Failure: bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Reason: "userunknown"}, Now: clk.Now()})
 		if err != nil || !d.Suppress || !added {
 			return fmt.Errorf("process: %v %+v %v", err, d, added)
 		}
@@ -292,7 +293,7 @@ func TestStoreProcess(t *testing.T) {
 	}
 
 	// A complaint.
-	d, _, err = s.Process(ctx, Check{Account: "acc", Recipient: "angry@example.com", Source: SourceARF, Failure: Failure{Reason: "feedback"}})
+	d, _, err = s.Process(ctx, Check{Account: "acc", Recipient: "angry@example.com", Source: SourceARF, Failure: bounce.Failure{Reason: "feedback"}})
 	tcheck(t, err, "process complaint")
 	e, ok, _ = s.Lookup(ctx, "acc", "angry@example.com")
 	if !d.Suppress || !ok || e.Category != CategoryComplaint || e.Source != SourceARF || !e.ExpiresAt.IsZero() {

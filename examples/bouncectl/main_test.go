@@ -11,6 +11,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -84,9 +85,9 @@ func newFixture(t *testing.T) *fixture {
 		add(ok)
 		f.carol, f.dave, f.erin, f.frank, f.gone, f.delivered = carol.ID, dave.ID, erin.ID, frank.ID, gone.ID, ok.ID
 
-		_, err := h.FailMsgs(tx, []queue.Msg{*carol}, &queue.SMTPError{Code: 451, EnhancedCode: "4.7.1", Command: "rcpt", Line: "greylisted, try again later"})
+		_, err := h.FailMsgs(tx, []queue.Msg{*carol}, &bounce.SMTPError{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 7, 1}, Stage: bounce.StageRcpt, Line: "greylisted, try again later"})
 		tcheck(t, err, "fail carol")
-		_, err = h.FailMsgs(tx, []queue.Msg{*gone}, &queue.SMTPError{Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: "user unknown"})
+		_, err = h.FailMsgs(tx, []queue.Msg{*gone}, &bounce.SMTPError{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Stage: bounce.StageRcpt, Line: "user unknown"})
 		tcheck(t, err, "fail gone")
 		_, err = h.DeliveredMsgs(tx, []queue.Msg{*ok}, queue.Delivery{Code: 250, Line: "ok"})
 		tcheck(t, err, "deliver ok")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 )
 
@@ -422,7 +423,7 @@ func queueFail(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 		return err
 	}
 	// Permanent without a reply code: no remote server said anything.
-	failErr := &queue.SMTPError{Permanent: true, EnhancedCode: "5.0.0", Line: hf.reason}
+	failErr := &bounce.SMTPError{Permanent: true, EnhancedCode: bounce.EnhancedCode{5, 0, 0}, Line: hf.reason}
 	var outcomes []queue.Outcome
 	err := c.withDB(ctx, func(db *bstore.DB) error {
 		h := hf.handler(c, db)

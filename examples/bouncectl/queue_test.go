@@ -12,6 +12,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 )
@@ -224,8 +225,8 @@ func TestLastError(t *testing.T) {
 	}{
 		{nil, ""},
 		{[]queue.MsgResult{{Success: true, Code: 250}}, "ok"},
-		{[]queue.MsgResult{{Code: 451}, {Code: 550, EnhancedCode: "5.1.1", Reason: queue.ReasonUserUnknown, Error: "550 5.1.1 no such user"}}, "550 5.1.1 userunknown"},
-		{[]queue.MsgResult{{Reason: queue.ReasonNetworkError, Error: "dial tcp: connection refused"}}, "networkerror: dial tcp: connection refused"},
+		{[]queue.MsgResult{{Code: 451}, {Code: 550, EnhancedCode: "5.1.1", Reason: bounce.ReasonUserUnknown, Error: "550 5.1.1 no such user"}}, "550 5.1.1 userunknown"},
+		{[]queue.MsgResult{{Reason: bounce.ReasonNetworkError, Error: "dial tcp: connection refused"}}, "networkerror: dial tcp: connection refused"},
 		{[]queue.MsgResult{{Error: "something odd"}}, "something odd"},
 	} {
 		if got := lastError(tc.results); got != tc.want {

@@ -17,6 +17,7 @@ import (
 	"github.com/mjl-/bstore"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
@@ -409,7 +410,7 @@ func (d *demo) deliver(ctx context.Context, b queue.Batch) error {
 
 	return d.db.Write(ctx, func(tx *bstore.Tx) error {
 		if len(accepted) > 0 {
-			if _, err := d.handler.DeliveredMsgs(tx, accepted, queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "250 2.0.0 OK queued"}); err != nil {
+			if _, err := d.handler.DeliveredMsgs(tx, accepted, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "250 2.0.0 OK queued"}); err != nil {
 				return err
 			}
 			for _, m := range accepted {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -16,7 +17,7 @@ import (
 
 type want struct {
 	outcome  string
-	reason   queue.Reason
+	reason   bounce.Reason
 	attempts int
 	dsns     string
 }
@@ -65,14 +66,14 @@ func checkRecipients(t *testing.T, s *Summary, dropAttempts int) {
 	t.Helper()
 	expect := map[string]want{
 		rcptOK:      {"delivered", "", 1, ""},
-		rcptUnknown: {"failed", queue.ReasonUserUnknown, 1, "failed"},
-		rcptFull:    {"delivered", queue.ReasonMailboxFull, 4, ""},
-		rcptListed:  {"failed", queue.ReasonBlocked, 1, ""}, // NOTIFY=NEVER: no DSN.
-		rcptDMARC:   {"failed", queue.ReasonAuthFailure, 1, "failed"},
+		rcptUnknown: {"failed", bounce.ReasonUserUnknown, 1, "failed"},
+		rcptFull:    {"delivered", bounce.ReasonMailboxFull, 4, ""},
+		rcptListed:  {"failed", bounce.ReasonBlocked, 1, ""}, // NOTIFY=NEVER: no DSN.
+		rcptDMARC:   {"failed", bounce.ReasonAuthFailure, 1, "failed"},
 		rcptDrop:    {"failed", "", dropAttempts, "delayed+failed"},
-		rcptPlain:   {"failed", queue.ReasonUserUnknown, 1, "failed"},
-		rcptLater:   {"failed", queue.ReasonUserUnknown, 2, ""}, // Accepted, then a DSN.
-		rcptReports: {"failed", queue.ReasonUserUnknown, 1, "failed"},
+		rcptPlain:   {"failed", bounce.ReasonUserUnknown, 1, "failed"},
+		rcptLater:   {"failed", bounce.ReasonUserUnknown, 2, ""}, // Accepted, then a DSN.
+		rcptReports: {"failed", bounce.ReasonUserUnknown, 1, "failed"},
 	}
 	seen := map[string]bool{}
 	for _, r := range s.Recipients {

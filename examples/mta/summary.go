@@ -9,6 +9,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
@@ -33,7 +34,7 @@ type RecipientSummary struct {
 	Recipient string
 	Attempts  []string // Simulated time and result of each attempt.
 	Outcome   string   // The event that retired it: delivered, failed, suppressed, ...
-	Reason    queue.Reason
+	Reason    bounce.Reason
 	DSNs      []string // Kinds of DSNs sent to the sender.
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
@@ -566,7 +567,7 @@ func (c *child) attempt(ctx context.Context, b queue.Batch) error {
 			}
 		}
 		if len(delivered) > 0 {
-			outs, err := c.h.DeliveredMsgs(tx, delivered, queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "ok"})
+			outs, err := c.h.DeliveredMsgs(tx, delivered, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"})
 			if err != nil {
 				return err
 			}
@@ -577,7 +578,7 @@ func (c *child) attempt(ctx context.Context, b queue.Batch) error {
 			if err != nil {
 				return err
 			}
-			var se *queue.SMTPError
+			var se *bounce.SMTPError
 			errors.As(errs[i], &se)
 			rec.Msgs = append(rec.Msgs, outcomeRecs(outs, []queue.Msg{m}, 1+i, true, se.Code)...)
 		}

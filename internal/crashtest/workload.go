@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"github.com/bouncekit/bouncekit/queue"
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 // Profile is how a recipient's server answers. A recipient address starts
@@ -61,13 +61,13 @@ func AttemptError(addr string, n int64) error {
 		if n > k {
 			return nil
 		}
-		return &queue.SMTPError{Code: 451, EnhancedCode: "4.3.0", Command: "rcpt", Line: "temporary local problem, try again later"}
+		return &bounce.SMTPError{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 3, 0}, Stage: bounce.StageRcpt, Line: "temporary local problem, try again later"}
 	}
 	switch ProfileOf(addr) {
 	case ProfileHard:
-		return &queue.SMTPError{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: "user unknown"}
+		return &bounce.SMTPError{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Stage: bounce.StageRcpt, Line: "user unknown"}
 	case ProfileBlock:
-		return &queue.SMTPError{Permanent: true, Code: 554, EnhancedCode: "5.7.1", Command: "rcpt", Line: "message rejected by local policy"}
+		return &bounce.SMTPError{Permanent: true, Code: 554, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Stage: bounce.StageRcpt, Line: "message rejected by local policy"}
 	case ProfileTemp1:
 		return temp(1)
 	case ProfileTemp2:
@@ -75,7 +75,7 @@ func AttemptError(addr string, n int64) error {
 	case ProfileTemp3:
 		return temp(3)
 	case ProfileTempFail:
-		return &queue.SMTPError{Code: 451, EnhancedCode: "4.2.0", Command: "rcpt", Line: "mailbox temporarily unavailable"}
+		return &bounce.SMTPError{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 2, 0}, Stage: bounce.StageRcpt, Line: "mailbox temporarily unavailable"}
 	}
 	return nil
 }

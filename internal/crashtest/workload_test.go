@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/bouncekit/bouncekit/queue"
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 // TestAttemptError pins the outcome of each profile per attempt: a
@@ -36,7 +36,7 @@ func TestAttemptError(t *testing.T) {
 			}
 			continue
 		}
-		var se *queue.SMTPError
+		var se *bounce.SMTPError
 		if !errors.As(err, &se) {
 			t.Errorf("%s attempt %d: %v, want an SMTPError", tc.addr, tc.attempt, err)
 			continue
@@ -44,7 +44,7 @@ func TestAttemptError(t *testing.T) {
 		if se.Code != tc.code {
 			t.Errorf("%s attempt %d: code %d, want %d", tc.addr, tc.attempt, se.Code, tc.code)
 		}
-		if f := queue.Classify(err); f.Permanent != tc.permanent {
+		if f := bounce.Classify(err); f.Permanent != tc.permanent {
 			t.Errorf("%s attempt %d: permanent %v, want %v", tc.addr, tc.attempt, f.Permanent, tc.permanent)
 		}
 	}

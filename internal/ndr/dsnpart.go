@@ -81,8 +81,8 @@ func recipientFromFields(group []field) (Recipient, bool) {
 				r.Action = r.Action[:i]
 			}
 		case "status": // RFC 3464 section 2.3.4
-			if m := statRe.FindStringSubmatch(f.value); m != nil {
-				r.Status = m[1]
+			if st := findStatus(f.value); st != "" {
+				r.Status = st
 			}
 			// Some software explains the code: "5.4.4 (Illegal host/domain name found)".
 			if i, j := strings.IndexByte(f.value, '('), strings.LastIndexByte(f.value, ')'); i >= 0 && j > i {
@@ -155,7 +155,7 @@ func dropRepeatedCodes(s string) string {
 	code := s[:3]
 	w := strings.Fields(s[4:])
 	status := ""
-	if len(w) > 0 && statRe.MatchString(w[0]) && statRe.FindStringSubmatch(w[0])[1] == w[0] {
+	if len(w) > 0 && findStatus(w[0]) == w[0] {
 		status = w[0]
 	}
 	out := []string{s[:3]}

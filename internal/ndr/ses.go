@@ -60,8 +60,8 @@ func parseSES(text string) (*Report, error) {
 		for _, b := range n.Bounce.BouncedRecipients {
 			rc := Recipient{Address: b.EmailAddress, Action: strings.ToLower(b.Action), Diagnostic: strings.Join(strings.Fields(b.DiagnosticCode), " ")}
 			rc.Code, rc.Status = codes(rc.Diagnostic)
-			if m := statRe.FindStringSubmatch(b.Status); m != nil {
-				rc.Status = m[1]
+			if st := findStatus(b.Status); st != "" {
+				rc.Status = st
 			}
 			if rc.Action == "" {
 				rc.Action = "failed"

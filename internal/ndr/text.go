@@ -91,7 +91,6 @@ var (
 	// "Original-Recipient: rfc822;x@y".
 	labelRe = regexp.MustCompile(`(?i)(?:recipient|rcpt to|address|addressee|user|mailbox|delivered to|deliver to)(?:\s+address)?\s*[:=]\s*(?:rfc822;\s*)?<?([A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9.-]+)`)
 	replyRe = regexp.MustCompile(`(?:^|[^\w.\-/:#])#?([245][0-5][0-9])(?:[ -]|$)`)
-	statRe  = regexp.MustCompile(`(?:^|[^\w.])([245]\.[0-9]{1,3}\.[0-9]{1,3})(?:[^\w.]|\.(?:[^0-9]|$)|$)`)
 )
 
 // extractor finds recipients and their diagnostics in a bounce's text.
@@ -611,10 +610,7 @@ func codes(s string) (code int, status string) {
 	if m := replyRe.FindStringSubmatch(s); m != nil {
 		code, _ = strconv.Atoi(m[1])
 	}
-	if m := statRe.FindStringSubmatch(s); m != nil {
-		status = m[1]
-	}
-	return code, status
+	return code, findStatus(s)
 }
 
 // globalReply returns the first SMTP reply in the text with its continuation
@@ -657,8 +653,8 @@ func joinReply(lines []string) string {
 		if open != "" && len(l) > 4 && l[:3] == open && (l[3] == '-' || l[3] == ' ') {
 			last := l[3] == ' '
 			l = strings.TrimSpace(l[4:])
-			if m := statRe.FindStringSubmatchIndex(l); m != nil && m[2] == 0 {
-				l = strings.TrimSpace(l[m[3]:])
+			if i, j := findStatusIndex(l); i == 0 {
+				l = strings.TrimSpace(l[j:])
 			}
 			lines[i] = l
 			if last {

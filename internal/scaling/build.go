@@ -11,6 +11,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -132,7 +133,7 @@ func build(ctx context.Context, path string, n int64) error {
 		if i%7 == 0 {
 			r.Success = false
 			r.Event = "failed"
-			r.Results[0] = queue.MsgResult{Start: at, Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: queue.ReasonUserUnknown, Error: "550 5.1.1 user unknown"}
+			r.Results[0] = queue.MsgResult{Start: at, Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: bounce.ReasonUserUnknown, Error: "550 5.1.1 user unknown"}
 		}
 		return tx.Insert(&r)
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/queue"
@@ -115,7 +116,7 @@ func (r *runner) addRetired(tag string, k int) ([]queue.Msg, error) {
 	}
 	return msgs, r.write(func(tx *bstore.Tx) error {
 		for _, m := range msgs {
-			if _, err := r.h.DeliveredMsgs(tx, []queue.Msg{m}, queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "ok"}); err != nil {
+			if _, err := r.h.DeliveredMsgs(tx, []queue.Msg{m}, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"}); err != nil {
 				return err
 			}
 		}
@@ -238,15 +239,15 @@ func (r *runner) measure() error {
 			})
 		})
 	}
-	if err := fail("FailMsgs temporary (1 message)", added[:n], &queue.SMTPError{Code: 451, EnhancedCode: "4.3.0", Command: "rcpt", Line: "try later"}); err != nil {
+	if err := fail("FailMsgs temporary (1 message)", added[:n], &bounce.SMTPError{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 3, 0}, Stage: bounce.StageRcpt, Line: "try later"}); err != nil {
 		return err
 	}
-	if err := fail("FailMsgs permanent (1 message)", added[n:2*n], &queue.SMTPError{Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: "user unknown"}); err != nil {
+	if err := fail("FailMsgs permanent (1 message)", added[n:2*n], &bounce.SMTPError{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Stage: bounce.StageRcpt, Line: "user unknown"}); err != nil {
 		return err
 	}
 	err = r.timeOp("DeliveredMsgs (1 message)", n, func(i int) error {
 		return r.write(func(tx *bstore.Tx) error {
-			_, err := r.h.DeliveredMsgs(tx, added[2*n+i:2*n+i+1], queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "ok"})
+			_, err := r.h.DeliveredMsgs(tx, added[2*n+i:2*n+i+1], queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"})
 			return err
 		})
 	})

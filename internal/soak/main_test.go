@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/bouncekit/bouncekit/queue"
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 func TestMain(m *testing.M) {
@@ -163,7 +163,7 @@ func TestAttemptError(t *testing.T) {
 				t.Errorf("%s attempt %d: error %v, want failure %v", tc.addr, n, err, wantFail)
 				continue
 			}
-			if err != nil && queue.Classify(err).Permanent != tc.permanent {
+			if err != nil && bounce.Classify(err).Permanent != tc.permanent {
 				t.Errorf("%s attempt %d: %v classified permanent %v, want %v", tc.addr, n, err, !tc.permanent, tc.permanent)
 			}
 		}

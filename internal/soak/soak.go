@@ -16,6 +16,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
@@ -695,7 +696,7 @@ func (s *soak) dueRound(ctx context.Context) (bool, error) {
 				g.msgs = append(g.msgs, m)
 			}
 			if len(ok) > 0 {
-				outs, err := s.h.DeliveredMsgs(tx, ok, queue.Delivery{Code: 250, EnhancedCode: "2.0.0", Line: "ok"})
+				outs, err := s.h.DeliveredMsgs(tx, ok, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"})
 				if err != nil {
 					return err
 				}

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"github.com/bouncekit/bouncekit/queue"
+	"github.com/bouncekit/bouncekit/bounce"
 )
 
 // profile is how a recipient's server answers. A recipient address starts
@@ -55,17 +55,17 @@ func attemptError(addr string, n int64) error {
 	}
 	switch profileOf(addr) {
 	case profileHard:
-		return &queue.SMTPError{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: "user unknown"}
+		return &bounce.SMTPError{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Stage: bounce.StageRcpt, Line: "user unknown"}
 	case profileBlock:
-		return &queue.SMTPError{Permanent: true, Code: 554, EnhancedCode: "5.7.1", Command: "rcpt", Line: "message rejected by local policy"}
+		return &bounce.SMTPError{Permanent: true, Code: 554, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Stage: bounce.StageRcpt, Line: "message rejected by local policy"}
 	case profileTemp1:
-		return until(1, &queue.SMTPError{Code: 451, EnhancedCode: "4.7.1", Command: "rcpt", Line: "greylisted, please try again later"})
+		return until(1, &bounce.SMTPError{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 7, 1}, Stage: bounce.StageRcpt, Line: "greylisted, please try again later"})
 	case profileTemp2:
-		return until(2, &queue.SMTPError{Code: 451, EnhancedCode: "4.3.0", Command: "rcpt", Line: "temporary local problem, try again later"})
+		return until(2, &bounce.SMTPError{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 3, 0}, Stage: bounce.StageRcpt, Line: "temporary local problem, try again later"})
 	case profileTemp3:
-		return until(3, &queue.SMTPError{Code: 452, EnhancedCode: "4.3.1", Command: "data", Line: "insufficient system storage"})
+		return until(3, &bounce.SMTPError{Code: 452, EnhancedCode: bounce.EnhancedCode{4, 3, 1}, Stage: bounce.StageData, Line: "insufficient system storage"})
 	case profileTempFail:
-		return &queue.SMTPError{Code: 451, EnhancedCode: "4.4.1", Command: "connect", Line: "no answer from host"}
+		return &bounce.SMTPError{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 4, 1}, Stage: bounce.StageConnect, Line: "no answer from host"}
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 )
@@ -57,7 +58,7 @@ func Example() {
 			return err
 		}
 		for _, b := range batches {
-			reply := &queue.SMTPError{Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: "no such user"}
+			reply := &bounce.SMTPError{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Stage: bounce.StageRcpt, Line: "no such user"}
 			outcomes, err := h.FailMsgs(tx, b.Msgs, reply)
 			if err != nil {
 				return err

@@ -286,7 +286,7 @@ func (s *Suppressions) ProcessTx(tx *bstore.Tx, c suppression.Check) (suppressio
 	s.Entries[k] = suppression.Entry{
 		Account: c.Account, BaseAddress: strings.ToLower(c.Recipient), OriginalAddress: c.Recipient,
 		Reason: d.Reason, Category: d.Category, Source: c.Source, Code: int64(c.Failure.Code),
-		EnhancedCode: c.Failure.EnhancedCode, Created: c.Now, LastSeen: c.Now, ExpiresAt: d.ExpiresAt,
+		EnhancedCode: c.Failure.EnhancedCode.String(), Created: c.Now, LastSeen: c.Now, ExpiresAt: d.ExpiresAt,
 	}
 	return d, !exists || !old.Active(c.Now), nil
 }

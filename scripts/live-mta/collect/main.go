@@ -1,7 +1,7 @@
 // Command collect runs the scenarios of the live MTA reply set against
 // Postfix, Exim and OpenSMTPD on loopback with go-smtp's client, and writes
 // each scenario's first failing reply, exactly as it came over the wire, with
-// its hand-written label to a TSV file that queue's table test reads. It is
+// its hand-written label to a TSV file that bounce's table test reads. It is
 // run by scripts/live-mta/rebuild, not by go test.
 package main
 
@@ -26,7 +26,7 @@ import (
 // documentation of the restriction that produces it.
 type label struct {
 	stage     string // greeting, helo, mail, rcpt, data, data-end
-	reason    string // A queue.Reason.
+	reason    string // A bounce.Reason.
 	permanent bool
 	hard      bool   // A hard bounce of the recipient.
 	doc       string // The documentation the label follows.

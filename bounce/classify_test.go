@@ -1,4 +1,4 @@
-package queue
+package bounce
 
 import (
 	"context"
@@ -45,7 +45,7 @@ func TestClassifyNil(t *testing.T) {
 	}
 }
 
-// A broken error type must not make Classify panic.
+// A broken error type: its Unwrap panics.
 type panicUnwrapError struct{}
 
 func (panicUnwrapError) Error() string { return "broken" }
@@ -94,20 +94,36 @@ func TestClassifyNonReply(t *testing.T) {
 		{"other verification", &tls.CertificateVerificationError{Err: errors.New("custom verifier said no")}, false, ReasonSecurityError, DetailCertificate},
 		{"record header", fmt.Errorf("starttls: %w", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}), false, ReasonSecurityError, DetailTLSRecordHeader},
 		{"alert", tls.AlertError(40), false, ReasonSecurityError, DetailTLSAlert},
-		{"alert at starttls", &SMTPError{Command: "STARTTLS", Err: tls.AlertError(40)}, false, ReasonFailedSTARTTLS, DetailTLSAlert},
-		{"certificate at starttls", fmt.Errorf("deliver: %w", &SMTPError{Command: "starttls", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}), false, ReasonFailedSTARTTLS, DetailCertificateUnknownAuthority},
-		{"timeout at starttls", &SMTPError{Command: "starttls", Err: os.ErrDeadlineExceeded}, false, ReasonNetworkError, DetailTimeout},
-		{"no reply, client says permanent", &SMTPError{Permanent: true, Command: "dial", Err: errors.New("mx is a loopback address")}, true, ReasonUndefined, ""},
-		{"no reply, refused", &SMTPError{Command: "dial", Err: opErr(syscall.ECONNREFUSED)}, false, ReasonNetworkError, DetailConnectionRefused},
+		{"alert at starttls", &SMTPError{Stage: StageTLS, Err: tls.AlertError(40)}, false, ReasonFailedSTARTTLS, DetailTLSAlert},
+		{"certificate at starttls", fmt.Errorf("deliver: %w", &SMTPError{Stage: StageTLS, Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}), false, ReasonFailedSTARTTLS, DetailCertificateUnknownAuthority},
+		{"timeout at starttls", &SMTPError{Stage: StageTLS, Err: os.ErrDeadlineExceeded}, false, ReasonNetworkError, DetailTimeout},
+		{"no reply, client says permanent", &SMTPError{Permanent: true, Stage: StageDial, Err: errors.New("mx is a loopback address")}, true, ReasonUndefined, ""},
+		{"no reply, refused", &SMTPError{Stage: StageDial, Err: opErr(syscall.ECONNREFUSED)}, false, ReasonNetworkError, DetailConnectionRefused},
 		{"joined", errors.Join(errors.New("first mx"), fmt.Errorf("second mx: %w", dnsNotFound)), true, ReasonHostUnknown, DetailDNSNotFound},
 		{"anything else", errors.New("queue: something odd"), false, ReasonUndefined, ""},
 		{"typed nil", typedNil, false, ReasonUndefined, ""},
 		{"wrapped typed nil", fmt.Errorf("x: %w", typedNil), false, ReasonUndefined, ""},
-		{"panicking unwrap", fmt.Errorf("x: %w", panicUnwrapError{}), false, ReasonUndefined, ""},
-		{"as method", asError{&SMTPError{Code: 550, EnhancedCode: "5.1.1", Line: "user unknown"}}, true, ReasonUserUnknown, ""},
+		{"as method", asError{&SMTPError{Code: 550, EnhancedCode: EnhancedCode{5, 1, 1}, Line: "user unknown"}}, true, ReasonUserUnknown, ""},
 	}
 	for _, c := range cases {
 		checkClassify(t, c)
+	}
+}
+
+// TestClassifyPanickingUnwrap checks the documented behaviour for an error
+// whose Unwrap panics: Classify does not recover, the panic propagates as
+// it does through errors.As, with the value the Unwrap method panicked with.
+func TestClassifyPanickingUnwrap(t *testing.T) {
+	for _, err := range []error{panicUnwrapError{}, fmt.Errorf("x: %w", panicUnwrapError{})} {
+		t.Run(err.Error(), func(t *testing.T) {
+			defer func() {
+				if x := recover(); x != "broken unwrap" {
+					t.Fatalf("recovered %v, want the Unwrap method's panic", x)
+				}
+			}()
+			f := Classify(err)
+			t.Fatalf("Classify returned %+v, want a panic", f)
+		})
 	}
 }
 
@@ -117,7 +133,7 @@ func TestClassifyReplyTypes(t *testing.T) {
 		"double-checking the recipient's email address for typos or",
 		"unnecessary spaces. - gsmtp",
 	}
-	ours := &SMTPError{Permanent: true, Code: 550, EnhancedCode: "5.1.1", Command: "rcpt", Line: gmail[0], MoreLines: gmail[1:]}
+	ours := &SMTPError{Permanent: true, Code: 550, EnhancedCode: EnhancedCode{5, 1, 1}, Stage: StageRcpt, Line: gmail[0], MoreLines: gmail[1:]}
 	netSMTP := &textproto.Error{Code: 550, Msg: "5.1.1 " + strings.Join(gmail, "\n5.1.1 ")}
 	goSMTP := &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: strings.Join(gmail, "\n")}
 	// go-smtp's server writes the enhanced code on the last line only.
@@ -127,7 +143,7 @@ func TestClassifyReplyTypes(t *testing.T) {
 	for _, err := range []error{ours, netSMTP, goSMTP, goSMTPServer, raw} {
 		for _, e := range []error{err, fmt.Errorf("a: %w", fmt.Errorf("b: %w", fmt.Errorf("c: %w", err)))} {
 			f := Classify(e)
-			if !f.Permanent || f.Code != 550 || f.EnhancedCode != "5.1.1" || f.Reason != ReasonUserUnknown || !slices.Equal(f.Lines, gmail) || f.Err != e {
+			if !f.Permanent || f.Code != 550 || f.EnhancedCode.String() != "5.1.1" || f.Reason != ReasonUserUnknown || !slices.Equal(f.Lines, gmail) || f.Err != e {
 				t.Errorf("Classify(%T %v) = %+v", err, err, f)
 			}
 			if !f.HardBounce() {
@@ -139,13 +155,13 @@ func TestClassifyReplyTypes(t *testing.T) {
 	// go-smtp without an enhanced code: NoEnhancedCode and the zero value.
 	for _, c := range []smtp.EnhancedCode{smtp.NoEnhancedCode, smtp.EnhancedCodeNotSet} {
 		f := Classify(&smtp.SMTPError{Code: 452, EnhancedCode: c, Message: "Mailbox full"})
-		if f.Permanent || f.EnhancedCode != "" || f.Reason != ReasonMailboxFull {
+		if f.Permanent || f.EnhancedCode.String() != "" || f.Reason != ReasonMailboxFull {
 			t.Errorf("go-smtp with enhanced code %v: %+v", c, f)
 		}
 	}
 
 	// Our SMTPError: Permanent follows the code when there is one.
-	f := Classify(&SMTPError{Permanent: true, Code: 451, EnhancedCode: "4.3.0", Line: "try later"})
+	f := Classify(&SMTPError{Permanent: true, Code: 451, EnhancedCode: EnhancedCode{4, 3, 0}, Line: "try later"})
 	if f.Permanent {
 		t.Errorf("451 with Permanent set: permanent, want temporary (the code decides)")
 	}
@@ -155,16 +171,16 @@ func TestClassifyReplyTypes(t *testing.T) {
 		t.Errorf("no code, Permanent set: %+v", f)
 	}
 	// An invalid enhanced code is dropped; one left in the text is found.
-	f = Classify(&SMTPError{Code: 550, EnhancedCode: "5.1", Line: "5.2.2 mailbox full"})
-	if f.EnhancedCode != "5.2.2" || f.Reason != ReasonMailboxFull {
+	f = Classify(&SMTPError{Code: 550, EnhancedCode: EnhancedCode{5, 1000, 1}, Line: "5.2.2 mailbox full"})
+	if f.EnhancedCode.String() != "5.2.2" || f.Reason != ReasonMailboxFull {
 		t.Errorf("enhanced code in text: %+v", f)
 	}
-	f = Classify(&SMTPError{Code: 550, EnhancedCode: "banana", Line: "no such user"})
-	if f.EnhancedCode != "" || f.Reason != ReasonUserUnknown {
+	f = Classify(&SMTPError{Code: 550, EnhancedCode: EnhancedCode{9, 9, 9}, Line: "no such user"})
+	if f.EnhancedCode.String() != "" || f.Reason != ReasonUserUnknown {
 		t.Errorf("invalid enhanced code: %+v", f)
 	}
 	// A refused STARTTLS.
-	f = Classify(&SMTPError{Code: 454, EnhancedCode: "4.7.0", Command: "STARTTLS", Line: "TLS not available due to local problem"})
+	f = Classify(&SMTPError{Code: 454, EnhancedCode: EnhancedCode{4, 7, 0}, Stage: StageTLS, Line: "TLS not available due to local problem"})
 	if f.Permanent || f.Reason != ReasonFailedSTARTTLS {
 		t.Errorf("refused starttls: %+v", f)
 	}
@@ -198,7 +214,7 @@ func TestClassifyTextWinsOverEnhancedCode(t *testing.T) {
 		{"451 4.7.1 Greylisting in action, please come back later", false, ReasonOnHold, DetailGreylisted},
 	}
 	for _, c := range cases {
-		f := ClassifyReply(0, "", c.reply)
+		f := ClassifyReply(0, EnhancedCode{}, c.reply)
 		if f.Permanent != c.perm || f.Reason != c.reason || f.Detail != c.detail {
 			t.Errorf("%q: permanent %v, reason %s, detail %q; want %v, %s, %q", c.reply, f.Permanent, f.Reason, f.Detail, c.perm, c.reason, c.detail)
 		}
@@ -206,10 +222,10 @@ func TestClassifyTextWinsOverEnhancedCode(t *testing.T) {
 
 	// A weak phrase does not override a specific code: "User Unknown" under
 	// 5.2.1 stays suspend, under 5.2.2 mailboxfull.
-	if f := ClassifyReply(0, "", "550 5.2.1 <x@example.jp>... User Unknown"); f.Reason != ReasonSuspend {
+	if f := ClassifyReply(0, EnhancedCode{}, "550 5.2.1 <x@example.jp>... User Unknown"); f.Reason != ReasonSuspend {
 		t.Errorf("weak phrase under 5.2.1: %s, want suspend", f.Reason)
 	}
-	if f := ClassifyReply(0, "", "550 5.2.2 user unknown"); f.Reason != ReasonMailboxFull {
+	if f := ClassifyReply(0, EnhancedCode{}, "550 5.2.2 user unknown"); f.Reason != ReasonMailboxFull {
 		t.Errorf("weak phrase under 5.2.2: %s, want mailboxfull", f.Reason)
 	}
 }
@@ -235,7 +251,8 @@ func TestClassifyPermanence(t *testing.T) {
 		{250, "2.0.0", "ok", false},                            //
 	}
 	for _, c := range cases {
-		f := ClassifyReply(c.code, c.enh, c.text)
+		enh, _ := ParseEnhancedCode(c.enh) // Empty: none.
+		f := ClassifyReply(c.code, enh, c.text)
 		if f.Permanent != c.perm {
 			t.Errorf("ClassifyReply(%d, %q, %q): permanent %v, want %v", c.code, c.enh, c.text, f.Permanent, c.perm)
 		}
@@ -251,9 +268,9 @@ func TestHardBounce(t *testing.T) {
 		{Failure{Permanent: true, Reason: ReasonHostUnknown}, true}, // NXDOMAIN, no reply.
 		{Failure{Permanent: true, Code: 551, Reason: ReasonHasMoved}, true},
 		{Failure{Permanent: true, Code: 556, Reason: ReasonNotAccept}, true},
-		{Failure{Permanent: true, EnhancedCode: "5.1.10", Reason: ReasonNotAccept}, true},
-		{Failure{Permanent: false, Code: 421, EnhancedCode: "4.3.2", Reason: ReasonNotAccept}, false},
-		{Failure{Permanent: true, Code: 550, EnhancedCode: "4.3.2", Reason: ReasonNotAccept}, true},
+		{Failure{Permanent: true, EnhancedCode: EnhancedCode{5, 1, 10}, Reason: ReasonNotAccept}, true},
+		{Failure{Permanent: false, Code: 421, EnhancedCode: EnhancedCode{4, 3, 2}, Reason: ReasonNotAccept}, false},
+		{Failure{Permanent: true, Code: 550, EnhancedCode: EnhancedCode{4, 3, 2}, Reason: ReasonNotAccept}, true},
 		{Failure{Permanent: true, Reason: ReasonNotAccept}, true},   // No code, but permanent: a null MX or a bounce's "no MX record".
 		{Failure{Permanent: false, Reason: ReasonNotAccept}, false}, // Temporary: the receiver may change its mind.
 		{Failure{Permanent: false, Code: 450, Reason: ReasonUserUnknown}, false},
@@ -305,7 +322,7 @@ func TestParseReply(t *testing.T) {
 	for _, c := range cases {
 		e := ParseReply(c.text)
 		lines := append([]string{e.Line}, e.MoreLines...)
-		if e.Code != c.code || e.EnhancedCode != c.enh || !slices.Equal(lines, c.lines) || e.Permanent != c.perm {
+		if e.Code != c.code || e.EnhancedCode.String() != c.enh || !slices.Equal(lines, c.lines) || e.Permanent != c.perm {
 			t.Errorf("ParseReply(%q) = code %d, enhanced %q, lines %q, permanent %v; want %d, %q, %q, %v", c.text, e.Code, e.EnhancedCode, lines, e.Permanent, c.code, c.enh, c.lines, c.perm)
 		}
 	}
@@ -313,13 +330,13 @@ func TestParseReply(t *testing.T) {
 
 func TestClassifyReplyOverrides(t *testing.T) {
 	// The DSN's Status when the Diagnostic-Code has no enhanced code.
-	f := ClassifyReply(0, "5.1.1", "smtp; 550 Requested action not taken")
-	if f.Code != 550 || f.EnhancedCode != "5.1.1" || f.Reason != ReasonUserUnknown || !f.Permanent {
+	f := ClassifyReply(0, EnhancedCode{5, 1, 1}, "smtp; 550 Requested action not taken")
+	if f.Code != 550 || f.EnhancedCode.String() != "5.1.1" || f.Reason != ReasonUserUnknown || !f.Permanent {
 		t.Errorf("status override: %+v", f)
 	}
 	// An explicit code overrides the text's; an invalid enhanced code is ignored.
-	f = ClassifyReply(450, "x.y.z", "550 5.2.2 mailbox full")
-	if f.Code != 450 || f.Permanent || f.EnhancedCode != "5.2.2" || f.Reason != ReasonMailboxFull {
+	f = ClassifyReply(450, EnhancedCode{7, 0, 0}, "550 5.2.2 mailbox full")
+	if f.Code != 450 || f.Permanent || f.EnhancedCode.String() != "5.2.2" || f.Reason != ReasonMailboxFull {
 		t.Errorf("code override: %+v", f)
 	}
 	var se *SMTPError
@@ -333,11 +350,11 @@ func TestSMTPErrorError(t *testing.T) {
 		err  *SMTPError
 		want string
 	}{
-		{&SMTPError{Code: 550, EnhancedCode: "5.1.1", Command: "RCPT", Line: "user unknown"}, "queue: smtp rcpt: 550 5.1.1 user unknown"},
-		{&SMTPError{Code: 550, Line: "a", MoreLines: []string{"b"}}, "queue: smtp: 550 a; b"},
-		{&SMTPError{Command: "dial", Err: io.EOF}, "queue: smtp dial: EOF"},
-		{&SMTPError{Code: 421, Line: "bye", Err: io.EOF}, "queue: smtp: 421 bye: EOF"},
-		{nil, "queue: smtp: <nil>"},
+		{&SMTPError{Code: 550, EnhancedCode: EnhancedCode{5, 1, 1}, Stage: StageRcpt, Line: "user unknown"}, "bounce: smtp rcpt: 550 5.1.1 user unknown"},
+		{&SMTPError{Code: 550, Line: "a", MoreLines: []string{"b"}}, "bounce: smtp: 550 a; b"},
+		{&SMTPError{Stage: StageDial, Err: io.EOF}, "bounce: smtp dial: EOF"},
+		{&SMTPError{Code: 421, Line: "bye", Err: io.EOF}, "bounce: smtp: 421 bye: EOF"},
+		{nil, "bounce: smtp: <nil>"},
 	}
 	for _, c := range cases {
 		if got := c.err.Error(); got != c.want {
@@ -378,21 +395,21 @@ func TestTextRules(t *testing.T) {
 		}
 	}
 	// Word starts only: "locked" does not match inside "blocked".
-	if f := ClassifyReply(550, "", "blocked"); f.Reason != ReasonBlocked {
+	if f := ClassifyReply(550, EnhancedCode{}, "blocked"); f.Reason != ReasonBlocked {
 		t.Errorf("blocked: %s", f.Reason)
 	}
 	// Case and whitespace.
-	if f := ClassifyReply(550, "", "USER\t  UNKNOWN"); f.Reason != ReasonUserUnknown {
+	if f := ClassifyReply(550, EnhancedCode{}, "USER\t  UNKNOWN"); f.Reason != ReasonUserUnknown {
 		t.Errorf("case and spaces: %s", f.Reason)
 	}
 	// Across lines.
-	if f := ClassifyReply(0, "", "550-this user\r\n550 unknown"); f.Reason != ReasonUserUnknown {
+	if f := ClassifyReply(0, EnhancedCode{}, "550-this user\r\n550 unknown"); f.Reason != ReasonUserUnknown {
 		t.Errorf("across lines: %s", f.Reason)
 	}
-	if f := ClassifyReply(0, "", "550-user\r\n550-\r\n550 unknown"); f.Reason != ReasonUserUnknown {
+	if f := ClassifyReply(0, EnhancedCode{}, "550-user\r\n550-\r\n550 unknown"); f.Reason != ReasonUserUnknown {
 		t.Errorf("across an empty line: %s", f.Reason)
 	}
-	if f := ClassifyReply(0, "", "550 no such"); f.Reason != ReasonUndefined {
+	if f := ClassifyReply(0, EnhancedCode{}, "550 no such"); f.Reason != ReasonUndefined {
 		t.Errorf("phrase cut at the end: %s", f.Reason)
 	}
 }
@@ -424,7 +441,7 @@ func TestClassifyLoopbackClients(t *testing.T) {
 		}
 		f := Classify(fmt.Errorf("deliver: %w", err))
 		want := []string{"The email account that you tried to reach does not exist.", "Please check the address."}
-		if !f.Permanent || f.Code != 550 || f.EnhancedCode != "5.1.1" || f.Reason != ReasonUserUnknown || !slices.Equal(f.Lines, want) {
+		if !f.Permanent || f.Code != 550 || f.EnhancedCode.String() != "5.1.1" || f.Reason != ReasonUserUnknown || !slices.Equal(f.Lines, want) {
 			t.Errorf("%s: %+v", name, f)
 		}
 	}
@@ -463,7 +480,7 @@ func TestClassifyLoopbackRefused(t *testing.T) {
 		conn.Close()
 		t.Skip("port was reused")
 	}
-	f := Classify(&SMTPError{Command: "dial", Err: err})
+	f := Classify(&SMTPError{Stage: StageDial, Err: err})
 	if f.Permanent || f.Reason != ReasonNetworkError || f.Detail != DetailConnectionRefused {
 		t.Errorf("refused: %+v (%v)", f, err)
 	}

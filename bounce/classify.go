@@ -1,4 +1,4 @@
-package queue
+package bounce
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/textproto"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -27,8 +26,8 @@ import (
 //     tls.AlertError, *tls.CertificateVerificationError,
 //     x509.UnknownAuthorityError, x509.HostnameError,
 //     x509.CertificateInvalidError): temporary securityerror, or
-//     failedstarttls when the error is wrapped in an *SMTPError whose Command
-//     is "starttls" (the only way to tell that TLS failed at the STARTTLS
+//     failedstarttls when the error is wrapped in an *SMTPError whose Stage
+//     is StageTLS (the only way to tell that TLS failed at the STARTTLS
 //     step; go-smtp and net/smtp do not say);
 //   - context.Canceled: temporary onhold, our side gave up on the attempt;
 //   - timeouts (context.DeadlineExceeded, os.ErrDeadlineExceeded, a net.Error
@@ -36,8 +35,14 @@ import (
 //     io.ErrUnexpectedEOF: temporary networkerror;
 //   - anything else: temporary undefined.
 //
-// Failure.Detail tells the non-reply cases apart. Classify(nil) returns a
-// temporary Failure with Reason undefined and a nil Err; it never panics.
+// Failure.Detail tells the non-reply cases apart, and Failure.Stage says
+// where the attempt broke off when the error shows it (see Stage).
+// Classify(nil) returns a temporary Failure with Reason undefined and a nil
+// Err.
+//
+// Classify looks into err only with errors.As and errors.Is: an Unwrap or
+// As method of a foreign error type that panics panics through Classify,
+// as it would through the standard library's errors package.
 //
 // # Replies
 //
@@ -51,7 +56,7 @@ import (
 // Yahoo's "554 5.7.9 ... policy reasons" is policyviolation. Only distinctive
 // phrases override a specific enhanced code; generic codes (X.0.0, X.N.0,
 // X.7.1 and vendor-specific details such as Microsoft's 5.7.606) let any
-// matching phrase decide. See classify_text.go for the phrases.
+// matching phrase decide. See text.go for the phrases.
 //
 // Addresses a reply echoes are never read as its words: "550 5.1.1
 // <virus@example.org>: Recipient address rejected: User unknown" is
@@ -74,18 +79,10 @@ import (
 // RFC 5321 section 4.5.3.1.10 tells clients to treat it (RFC 821 listed 552
 // where 452 is meant). The Permanent field of an *SMTPError is used only when
 // there is no reply code.
-func Classify(err error) (f Failure) {
+func Classify(err error) Failure {
 	if err == nil {
 		return Failure{Reason: ReasonUndefined}
 	}
-	// A broken Unwrap or Error method of a foreign error type must not take
-	// the delivery loop down.
-	defer func() {
-		if x := recover(); x != nil {
-			f = Failure{Reason: ReasonUndefined, Err: err}
-		}
-	}()
-
 	var se *SMTPError
 	if errors.As(err, &se) && se != nil {
 		return classifySMTPError(se, err)
@@ -98,52 +95,63 @@ func Classify(err error) (f Failure) {
 	if errors.As(err, &te) && te != nil {
 		return classifyTextproto(te, err)
 	}
-	return classifyOther(err, false)
+	return classifyOther(err, StageUnknown)
 }
 
 // ClassifyReply classifies reply text, e.g. from a DSN's Diagnostic-Code and
-// Status fields. The text is parsed with ParseReply, so it may be multi-line
-// with code prefixes and may start with a diagnostic type ("smtp; 550 ...").
-// A non-zero code and a non-empty valid enhanced code override those found in
-// the text. Failure.Err is the *SMTPError that was classified.
-func ClassifyReply(code int, enhanced string, text string) Failure {
+// Status fields (RFC 3464 section 2.3.6 and 2.3.4). The text is parsed with
+// ParseReply, so it may be multi-line with code prefixes and may start with
+// a diagnostic type ("smtp; 550 ..."). A non-zero code and a valid enhanced
+// code override those found in the text. Failure.Err is the *SMTPError that
+// was classified.
+func ClassifyReply(code int, enhanced EnhancedCode, text string) Failure {
 	e := ParseReply(text)
 	if code != 0 {
 		e.Code = code
 		e.Permanent = code/100 == 5
 	}
-	if _, ok := parseEnhancedCode(enhanced); ok {
+	if enhanced.Valid() {
 		e.EnhancedCode = enhanced
 		if code == 0 && e.Code == 0 {
-			e.Permanent = enhanced[0] == '5'
+			e.Permanent = enhanced.Permanent()
 		}
 	}
 	return classifySMTPError(e, e)
+}
+
+// ClassifyText returns the reason the phrases of text give (see text.go),
+// or ReasonUndefined when none matches. It reads no codes and applies no
+// about-us rules: it is for text that is not an SMTP reply, such as the
+// message of a local delivery program in a DSN.
+func ClassifyText(text string) Reason {
+	if ri := matchText(text, nil, len(textRules)); ri >= 0 {
+		return textRules[ri].reason
+	}
+	return ReasonUndefined
 }
 
 func classifySMTPError(e *SMTPError, err error) Failure {
 	if e.Code == 0 && e.Err != nil {
 		// No reply: the connection or TLS failed. Classify the cause, and keep
 		// the client's verdict if it says permanent.
-		f := classifyOther(err, strings.EqualFold(e.Command, "starttls"))
+		f := classifyOther(err, e.Stage)
 		f.Permanent = f.Permanent || e.Permanent
 		return f
 	}
 
-	enh, enhOK := parseEnhancedCode(e.EnhancedCode)
-	enhStr := e.EnhancedCode
+	enh := e.EnhancedCode
 	line := e.Line
-	if !enhOK {
-		enhStr = ""
+	if !enh.Valid() {
+		enh = EnhancedCode{}
 		// The client may have left the enhanced code in the text.
-		if s, rest, ok := cutEnhancedCode(line); ok {
-			enh, _ = parseEnhancedCode(s)
-			enhStr, line = s, rest
+		if c, rest, ok := CutEnhancedCode(line); ok {
+			enh, line = c, rest
 		}
 	}
 	f := Failure{
 		Code:         e.Code,
-		EnhancedCode: enhStr,
+		EnhancedCode: enh,
+		Stage:        e.Stage,
 		Err:          err,
 	}
 	if len(e.MoreLines) == 0 {
@@ -157,11 +165,11 @@ func classifySMTPError(e *SMTPError, err error) Failure {
 	}
 	f.Reason, f.Detail = replyReason(e.Code, enh, line, e.MoreLines)
 	f.Permanent = replyPermanent(e.Code, enh, f.Detail)
-	if e.Code == 0 && enh.class == 0 {
+	if e.Code == 0 && enh.IsZero() {
 		f.Permanent = e.Permanent
 	}
 	settleTemporary(&f)
-	if strings.EqualFold(e.Command, "starttls") && e.Code/100 != 2 && f.Reason != ReasonTooManyConn && f.Reason != ReasonSpeeding {
+	if e.Stage == StageTLS && e.Code/100 != 2 && f.Reason != ReasonTooManyConn && f.Reason != ReasonSpeeding {
 		// A refused STARTTLS: whatever the reply says, TLS did not start.
 		f.Reason = ReasonFailedSTARTTLS
 	}
@@ -169,12 +177,10 @@ func classifySMTPError(e *SMTPError, err error) Failure {
 }
 
 func classifyGoSMTP(e *smtp.SMTPError, err error) Failure {
-	c := e.EnhancedCode
 	// NoEnhancedCode ({-1,-1,-1}) and EnhancedCodeNotSet (the zero value)
-	// both mean the reply had none; then look in the text.
-	if c != smtp.NoEnhancedCode && c != smtp.EnhancedCodeNotSet && (c[0] == 2 || c[0] == 4 || c[0] == 5) && c[1] >= 0 && c[1] < 1000 && c[2] >= 0 && c[2] < 1000 {
-		enh := enhancedCode{class: c[0], subject: c[1], detail: c[2]}
-		return classifyMessage(e.Code, enh.String(), e.Message, err)
+	// are not Valid: the reply had none; then look in the text.
+	if c := EnhancedCode(e.EnhancedCode); c.Valid() {
+		return classifyMessage(e.Code, c, e.Message, err)
 	}
 	code, msg := findEnhancedCode(e.Message)
 	return classifyMessage(e.Code, code, msg, err)
@@ -187,10 +193,9 @@ func classifyTextproto(e *textproto.Error, err error) Failure {
 
 // classifyMessage classifies a "\n"-joined reply message whose first line is
 // without its enhanced code.
-func classifyMessage(code int, enhanced, msg string, err error) Failure {
-	enh, _ := parseEnhancedCode(enhanced)
-	f := Failure{Code: code, EnhancedCode: enhanced, Err: err}
-	f.Lines = splitLines(msg, enhanced)
+func classifyMessage(code int, enh EnhancedCode, msg string, err error) Failure {
+	f := Failure{Code: code, EnhancedCode: enh, Err: err}
+	f.Lines = splitLines(msg, enh)
 	var first string
 	var more []string
 	if len(f.Lines) > 0 {
@@ -209,7 +214,7 @@ func classifyMessage(code int, enhanced, msg string, err error) Failure {
 // Without any code the reply says nothing about permanence, and the reason
 // stands.
 func settleTemporary(f *Failure) {
-	if !f.Permanent && f.Reason == ReasonHostUnknown && (f.Code != 0 || f.EnhancedCode != "") {
+	if !f.Permanent && f.Reason == ReasonHostUnknown && (f.Code != 0 || !f.EnhancedCode.IsZero()) {
 		f.Reason = ReasonNetworkError
 	}
 }
@@ -218,22 +223,22 @@ func settleTemporary(f *Failure) {
 // the start of the first line (RFC 2034 section 4), or else at the start of
 // the last line, where go-smtp's server puts it in multi-line replies. It
 // returns the message with the code cut from the first line.
-func findEnhancedCode(msg string) (code, rest string) {
-	if c, r, ok := cutEnhancedCode(msg); ok {
+func findEnhancedCode(msg string) (code EnhancedCode, rest string) {
+	if c, r, ok := CutEnhancedCode(msg); ok {
 		return c, r
 	}
 	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-		if c, _, ok := cutEnhancedCode(msg[i+1:]); ok {
+		if c, _, ok := CutEnhancedCode(msg[i+1:]); ok {
 			return c, msg
 		}
 	}
-	return "", msg
+	return EnhancedCode{}, msg
 }
 
 // splitLines splits a "\n"-joined multi-line reply message (as net/textproto
 // returns it) and removes the repeated enhanced code from each further line.
 // The first line must already be without it.
-func splitLines(msg, enh string) []string {
+func splitLines(msg string, enh EnhancedCode) []string {
 	if msg == "" {
 		return nil
 	}
@@ -241,8 +246,8 @@ func splitLines(msg, enh string) []string {
 	for {
 		line, rest, more := strings.Cut(msg, "\n")
 		line = strings.TrimSuffix(line, "\r")
-		if len(lines) > 0 && enh != "" {
-			if s, r, ok := cutEnhancedCode(line); ok && s == enh {
+		if len(lines) > 0 && !enh.IsZero() {
+			if c, r, ok := CutEnhancedCode(line); ok && c == enh {
 				line = r
 			}
 		}
@@ -256,7 +261,7 @@ func splitLines(msg, enh string) []string {
 
 // replyPermanent decides permanence from the reply code class, or the
 // enhanced code's class when there is no reply code.
-func replyPermanent(code int, enh enhancedCode, detail Detail) bool {
+func replyPermanent(code int, enh EnhancedCode, detail Detail) bool {
 	switch code / 100 {
 	case 5:
 		// RFC 5321 section 4.5.3.1.10: a 552 "too many recipients" is to be
@@ -267,14 +272,14 @@ func replyPermanent(code int, enh enhancedCode, detail Detail) bool {
 		}
 		return true
 	case 0:
-		return enh.class == 5
+		return enh[0] == 5
 	}
 	return false
 }
 
 // replyReason decides the reason of a reply: enhanced code, reply code, text.
-func replyReason(code int, enh enhancedCode, first string, more []string) (Reason, Detail) {
-	if code/100 == 2 || code == 0 && enh.class == 2 {
+func replyReason(code int, enh EnhancedCode, first string, more []string) (Reason, Detail) {
+	if code/100 == 2 || code == 0 && enh[0] == 2 {
 		return ReasonDelivered, ""
 	}
 	enhReason, generic := enhancedReason(enh)
@@ -283,7 +288,7 @@ func replyReason(code int, enh enhancedCode, first string, more []string) (Reaso
 		// Only strong phrases override a specific enhanced code.
 		limit = firstWeakRule
 	}
-	if enh.class == 5 && enh.subject == 3 && enh.detail == 2 {
+	if enh[0] == 5 && enh[1] == 3 && enh[2] == 2 {
 		// X.3.2 under a permanent reply is Postfix postscreen's answer to a
 		// client it rejects ("521 5.3.2 Service currently unavailable" for
 		// its access list, "550 5.3.2" for other tests), also under RFC
@@ -311,17 +316,17 @@ func replyReason(code int, enh enhancedCode, first string, more []string) (Reaso
 
 // textReason decides from the matched text rule ri (or -1), then the
 // enhanced code's reason, then the reply code.
-func textReason(code int, enh enhancedCode, enhReason Reason, ri int) (Reason, Detail) {
+func textReason(code int, enh EnhancedCode, enhReason Reason, ri int) (Reason, Detail) {
 	if ri >= 0 {
 		r := &textRules[ri]
 		d := r.detail
-		if d == "" && r.reason == ReasonTooManyConn && enh.subject == 5 && enh.detail == 3 {
+		if d == "" && r.reason == ReasonTooManyConn && enh[1] == 5 && enh[2] == 3 {
 			d = DetailTooManyRecipients
 		}
 		return r.reason, d
 	}
 	if enhReason != "" {
-		if enhReason == ReasonTooManyConn && enh.subject == 5 && enh.detail == 3 {
+		if enhReason == ReasonTooManyConn && enh[1] == 5 && enh[2] == 3 {
 			return enhReason, DetailTooManyRecipients
 		}
 		return enhReason, ""
@@ -361,67 +366,6 @@ func codeReason(code int) Reason {
 	return ReasonUndefined
 }
 
-// enhancedCode is a parsed RFC 3463 status code; class 0 means none.
-type enhancedCode struct {
-	class, subject, detail int
-}
-
-func (c enhancedCode) String() string {
-	return strconv.Itoa(c.class) + "." + strconv.Itoa(c.subject) + "." + strconv.Itoa(c.detail)
-}
-
-// parseEnhancedCode parses "class.subject.detail" (RFC 3463 section 2): class
-// 2, 4 or 5, subject and detail of 1 to 3 digits.
-func parseEnhancedCode(s string) (enhancedCode, bool) {
-	var c enhancedCode
-	if len(s) < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.' {
-		return enhancedCode{}, false
-	}
-	c.class = int(s[0] - '0')
-	i := 2
-	n, i, ok := parseSmallNumber(s, i)
-	if !ok || i >= len(s) || s[i] != '.' {
-		return enhancedCode{}, false
-	}
-	c.subject = n
-	n, i, ok = parseSmallNumber(s, i+1)
-	if !ok || i != len(s) {
-		return enhancedCode{}, false
-	}
-	c.detail = n
-	return c, true
-}
-
-func parseSmallNumber(s string, i int) (n, end int, ok bool) {
-	start := i
-	for i < len(s) && isDigit(s[i]) && i-start < 3 {
-		n = n*10 + int(s[i]-'0')
-		i++
-	}
-	return n, i, i > start && (i == len(s) || !isDigit(s[i]))
-}
-
-// cutEnhancedCode cuts an enhanced status code from the start of a reply
-// line, e.g. "5.1.1 User unknown" gives "5.1.1" and "User unknown". Exchange
-// 2003 writes "#5.1.0". The code must be followed by the end or a space.
-func cutEnhancedCode(line string) (code, rest string, ok bool) {
-	s := line
-	if len(s) > 0 && s[0] == '#' {
-		s = s[1:]
-	}
-	end := 0
-	for end < len(s) && (isDigit(s[end]) || s[end] == '.') {
-		end++
-	}
-	if end < len(s) && s[end] != ' ' && s[end] != '\t' {
-		return "", line, false
-	}
-	if _, ok := parseEnhancedCode(s[:end]); !ok {
-		return "", line, false
-	}
-	return s[:end], strings.TrimLeft(s[end:], " \t"), true
-}
-
 // enhancedReason maps an enhanced code to a reason (the IANA registry of
 // enhanced status codes, RFC 3463 and later). generic is true for codes that
 // say little, for which a matching text phrase decides instead: X.0.0, the
@@ -429,12 +373,12 @@ func cutEnhancedCode(line string) (code, rest string, ok bool) {
 // from DNSBL listings to spam) and details the registry does not have
 // (vendor codes such as Microsoft's 5.7.606); then the returned reason is the
 // fallback when no phrase matches, and "" means the reply code decides.
-func enhancedReason(c enhancedCode) (r Reason, generic bool) {
-	if c.class == 0 {
+func enhancedReason(c EnhancedCode) (r Reason, generic bool) {
+	if c[0] == 0 {
 		return "", true
 	}
-	temp := c.class == 4
-	switch c.subject*1000 + c.detail {
+	temp := c[0] == 4
+	switch c[1]*1000 + c[2] {
 	case 0: // X.0.0 Other undefined status.
 		return "", true
 
@@ -561,22 +505,30 @@ func enhancedReason(c enhancedCode) (r Reason, generic bool) {
 		return ReasonFailedSTARTTLS, false
 	}
 	// A detail the registry does not have: the subject's "other" code.
-	if c.detail != 0 && c.subject >= 1 && c.subject <= 7 {
-		r, _ := enhancedReason(enhancedCode{class: c.class, subject: c.subject})
+	if c[2] != 0 && c[1] >= 1 && c[1] <= 7 {
+		r, _ := enhancedReason(EnhancedCode{c[0], c[1], 0})
 		return r, true
 	}
 	return "", true
 }
 
-// classifyOther classifies errors that are not SMTP replies. starttls is set
-// when the error came from the STARTTLS step.
-func classifyOther(err error, starttls bool) Failure {
-	f := Failure{Reason: ReasonUndefined, Err: err}
+// classifyOther classifies errors that are not SMTP replies. stage is the
+// stage the host's SMTPError named, if any; a TLS error at StageTLS is
+// failedstarttls. Without one, the kind of error sets it where it implies
+// one (DNS, dial, TLS).
+func classifyOther(err error, stage Stage) Failure {
+	f := Failure{Reason: ReasonUndefined, Stage: stage, Err: err}
+	implied := func(s Stage) {
+		if f.Stage == StageUnknown {
+			f.Stage = s
+		}
+	}
 	tlsFailure := func(d Detail) Failure {
 		f.Reason, f.Detail = ReasonSecurityError, d
-		if starttls {
+		if stage == StageTLS {
 			f.Reason = ReasonFailedSTARTTLS
 		}
+		implied(StageTLS)
 		return f
 	}
 
@@ -588,6 +540,7 @@ func classifyOther(err error, starttls bool) Failure {
 
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) && dnsErr != nil {
+		implied(StageDNS)
 		switch {
 		case dnsErr.IsNotFound:
 			// NXDOMAIN: the domain (or its MX host) does not exist.
@@ -625,6 +578,10 @@ func classifyOther(err error, starttls bool) Failure {
 	}
 
 	f.Reason = ReasonNetworkError
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr != nil && opErr.Op == "dial" {
+		implied(StageDial)
+	}
 	var netErr net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
@@ -642,13 +599,10 @@ func classifyOther(err error, starttls bool) Failure {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		// The server hung up mid-conversation.
 		f.Detail = DetailEOF
+	case opErr != nil:
+		f.Detail = DetailNetwork
 	default:
-		var opErr *net.OpError
-		if errors.As(err, &opErr) && opErr != nil {
-			f.Detail = DetailNetwork
-		} else {
-			f.Reason = ReasonUndefined
-		}
+		f.Reason = ReasonUndefined
 	}
 	return f
 }

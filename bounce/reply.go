@@ -1,4 +1,4 @@
-package queue
+package bounce
 
 import (
 	"strconv"
@@ -7,7 +7,8 @@ import (
 
 // SMTPError is a failed SMTP exchange, for hosts whose SMTP client does not
 // return go-smtp's or net/smtp's error types, and for replies read from DSNs
-// (see ParseReply). It has the shape of mox's smtpclient.Error.
+// (see ParseReply). It has the shape of mox's smtpclient.Error, with a
+// typed Stage where mox has the Command string.
 type SMTPError struct {
 	// Permanent is the client's own verdict. Classify uses it only when there
 	// was no reply (Code 0); with a reply, permanence follows the code.
@@ -17,14 +18,14 @@ type SMTPError struct {
 	// e.g. when the connection failed; then Err says why.
 	Code int
 
-	// EnhancedCode is the RFC 3463 enhanced status code with its class digit,
-	// e.g. "5.1.1". Empty if the reply had none.
-	EnhancedCode string
+	// EnhancedCode is the RFC 3463 enhanced status code, e.g. {5, 1, 1}.
+	// Zero if the reply had none.
+	EnhancedCode EnhancedCode
 
-	// Command is the SMTP command the reply answered, e.g. "rcpt", "data" or
-	// "starttls", in any case. Empty if unknown. A TLS error with Command
-	// "starttls" is classified as failedstarttls.
-	Command string
+	// Stage is the step of the transaction the reply answered or the error
+	// broke off, e.g. StageRcpt. StageUnknown if unknown. A TLS error at
+	// StageTLS is classified as failedstarttls.
+	Stage Stage
 
 	// Line is the first reply line, without the reply code and enhanced code.
 	Line string
@@ -38,25 +39,25 @@ type SMTPError struct {
 
 var _ error = (*SMTPError)(nil)
 
-// Error returns e.g. "queue: smtp rcpt: 550 5.1.1 user unknown".
+// Error returns e.g. "bounce: smtp rcpt: 550 5.1.1 user unknown".
 func (e *SMTPError) Error() string {
 	if e == nil {
-		return "queue: smtp: <nil>"
+		return "bounce: smtp: <nil>"
 	}
 	var b strings.Builder
-	b.WriteString("queue: smtp")
-	if e.Command != "" {
+	b.WriteString("bounce: smtp")
+	if e.Stage != StageUnknown {
 		b.WriteString(" ")
-		b.WriteString(strings.ToLower(e.Command))
+		b.WriteString(string(e.Stage))
 	}
 	b.WriteString(":")
 	if e.Code != 0 {
 		b.WriteString(" ")
 		b.WriteString(strconv.Itoa(e.Code))
 	}
-	if e.EnhancedCode != "" {
+	if !e.EnhancedCode.IsZero() {
 		b.WriteString(" ")
-		b.WriteString(e.EnhancedCode)
+		b.WriteString(e.EnhancedCode.String())
 	}
 	if e.Line != "" {
 		b.WriteString(" ")
@@ -125,22 +126,24 @@ func ParseReply(text string) *SMTPError {
 	}
 	// The enhanced code starts the first line (RFC 2034 section 4), or only
 	// the last, as go-smtp's server writes multi-line replies.
-	if enh, rest, ok := cutEnhancedCode(lines[0]); ok {
-		e.EnhancedCode, lines[0] = enh, rest
-	} else if enh, _, ok := cutEnhancedCode(lines[len(lines)-1]); ok && len(lines) > 1 {
-		e.EnhancedCode = enh
+	// enhText is the code as written, to find it again in folded lines.
+	var enhText string
+	if enh, rest, ok := CutEnhancedCode(lines[0]); ok {
+		e.EnhancedCode, enhText, lines[0] = enh, enhancedText(lines[0]), rest
+	} else if enh, _, ok := CutEnhancedCode(lines[len(lines)-1]); ok && len(lines) > 1 {
+		e.EnhancedCode, enhText = enh, enhancedText(lines[len(lines)-1])
 	}
-	if e.EnhancedCode != "" {
+	if !e.EnhancedCode.IsZero() {
 		for i := 1; i < len(lines); i++ {
-			if enh, rest, ok := cutEnhancedCode(lines[i]); ok && enh == e.EnhancedCode {
+			if enh, rest, ok := CutEnhancedCode(lines[i]); ok && enh == e.EnhancedCode {
 				lines[i] = rest
 			}
 		}
 	}
 	// A DSN's Diagnostic-Code often holds a multi-line reply folded into one
 	// line: "550-5.7.1 first 550-5.7.1 second 550 5.7.1 last". Split it.
-	if e.Code != 0 && e.EnhancedCode != "" {
-		lines = splitEmbeddedReplyLines(lines, " "+prefix+"-"+e.EnhancedCode+" ", " "+prefix+" "+e.EnhancedCode+" ")
+	if e.Code != 0 && enhText != "" {
+		lines = splitEmbeddedReplyLines(lines, " "+prefix+"-"+enhText+" ", " "+prefix+" "+enhText+" ")
 	}
 	e.Line = lines[0]
 	if len(lines) > 1 {
@@ -149,8 +152,8 @@ func ParseReply(text string) *SMTPError {
 	switch {
 	case e.Code != 0:
 		e.Permanent = e.Code/100 == 5
-	case e.EnhancedCode != "":
-		e.Permanent = e.EnhancedCode[0] == '5'
+	case !e.EnhancedCode.IsZero():
+		e.Permanent = e.EnhancedCode.Permanent()
 	}
 	return e
 }
@@ -204,6 +207,16 @@ func nextIndex(l, m string, old, shift int) int {
 	return strings.Index(l, m)
 }
 
+// enhancedText returns the enhanced code at the start of line as written,
+// without Exchange's "#".
+func enhancedText(line string) string {
+	s := strings.TrimPrefix(line, "#")
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
 // trimDiagnosticType removes a DSN diagnostic-type such as "smtp;" (RFC 3464
 // section 2.3.6) and the spaces around the text.
 func trimDiagnosticType(s string) string {
@@ -231,8 +244,4 @@ func parseReplyCode(line string) (int, bool) {
 		return 0, false
 	}
 	return int(line[0]-'0')*100 + int(line[1]-'0')*10 + int(line[2]-'0'), true
-}
-
-func isDigit(c byte) bool {
-	return c >= '0' && c <= '9'
 }

@@ -1,4 +1,4 @@
-package queue
+package bounce
 
 import (
 	"strings"
@@ -28,7 +28,7 @@ func TestClassifyAddressesAreNotWords(t *testing.T) {
 	for _, w := range words {
 		for _, form := range forms {
 			reply := strings.ReplaceAll(form, "%s", w)
-			f := ClassifyReply(0, "", reply)
+			f := ClassifyReply(0, EnhancedCode{}, reply)
 			if f.Reason != ReasonUserUnknown || !f.Permanent || !f.HardBounce() {
 				t.Errorf("%q: reason %s, permanent %v, hard bounce %v; want userunknown, a hard bounce", reply, f.Reason, f.Permanent, f.HardBounce())
 			}
@@ -53,7 +53,7 @@ func TestClassifyAddressesAreNotWords(t *testing.T) {
 		{"550 permanent failure for one or more recipients (x@example.org:blocked)", ReasonBlocked},
 	}
 	for _, c := range cases {
-		if f := ClassifyReply(0, "", c.reply); f.Reason != c.reason {
+		if f := ClassifyReply(0, EnhancedCode{}, c.reply); f.Reason != c.reason {
 			t.Errorf("%q: reason %s, want %s", c.reply, f.Reason, c.reason)
 		}
 	}
@@ -143,7 +143,7 @@ func TestClassifyAboutUsNeverHardBounce(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, reply := range []string{c.reply, "smtp; " + c.reply} {
-			f := ClassifyReply(0, "", reply)
+			f := ClassifyReply(0, EnhancedCode{}, reply)
 			if f.HardBounce() {
 				t.Errorf("%s %q: hard bounce with reason %s", c.mta, reply, f.Reason)
 			}
@@ -166,7 +166,7 @@ func TestClassifyAboutUsNeverHardBounce(t *testing.T) {
 		"550 5.1.1 Mail from example.com to this user: User unknown",
 	}
 	for _, reply := range recipient {
-		if f := ClassifyReply(0, "", reply); !f.HardBounce() {
+		if f := ClassifyReply(0, EnhancedCode{}, reply); !f.HardBounce() {
 			t.Errorf("%q: not a hard bounce (reason %s)", reply, f.Reason)
 		}
 	}
@@ -241,7 +241,7 @@ func TestClassifyLiveRuleVariants(t *testing.T) {
 		{"554 5.3.4 Message too big for system: Transaction failed, message too big", ReasonMesgTooBig, true, false},
 	}
 	for _, c := range cases {
-		f := ClassifyReply(0, "", c.reply)
+		f := ClassifyReply(0, EnhancedCode{}, c.reply)
 		if f.Reason != c.reason || f.Permanent != c.perm || f.HardBounce() != c.hard {
 			t.Errorf("%q: reason %s, permanent %v, hard bounce %v; want %s, %v, %v", c.reply, f.Reason, f.Permanent, f.HardBounce(), c.reason, c.perm, c.hard)
 		}
@@ -259,7 +259,7 @@ func TestClassifyAboutUsUnderAnyCode(t *testing.T) {
 			for _, a := range addrs {
 				for _, tail := range []string{"", " User unknown", ": Domain not found", "; Host not found"} {
 					reply := code + " " + a + strings.ToUpper(r.phrase[:1]) + r.phrase[1:] + tail
-					if f := ClassifyReply(0, "", reply); f.HardBounce() {
+					if f := ClassifyReply(0, EnhancedCode{}, reply); f.HardBounce() {
 						t.Errorf("%q: hard bounce, reason %s", reply, f.Reason)
 					}
 				}
@@ -270,7 +270,7 @@ func TestClassifyAboutUsUnderAnyCode(t *testing.T) {
 		for _, a := range addrs {
 			for _, text := range []string{"User unknown", "No such user", "Mailbox does not exist"} {
 				reply := code + " " + a + text
-				if f := ClassifyReply(0, "", reply); !f.HardBounce() {
+				if f := ClassifyReply(0, EnhancedCode{}, reply); !f.HardBounce() {
 					t.Errorf("%q: not a hard bounce, reason %s", reply, f.Reason)
 				}
 			}

@@ -1,4 +1,4 @@
-package queue
+package bounce
 
 import (
 	"bufio"
@@ -23,7 +23,7 @@ type liveReply struct {
 	doc                           string
 }
 
-func readLiveReplies(t *testing.T) []liveReply {
+func readLiveReplies(t testing.TB) []liveReply {
 	t.Helper()
 	f, err := os.Open("testdata/live-replies.tsv")
 	if err != nil {
@@ -74,9 +74,8 @@ func asClientErrors(reply string) []error {
 	}
 	msg := strings.Join(msgs, "\n")
 	gs := &smtp.SMTPError{Code: code, EnhancedCode: smtp.NoEnhancedCode, Message: msg}
-	if c, rest, ok := cutEnhancedCode(msg); ok {
-		e, _ := parseEnhancedCode(c)
-		gs.EnhancedCode = smtp.EnhancedCode{e.class, e.subject, e.detail}
+	if c, rest, ok := CutEnhancedCode(msg); ok {
+		gs.EnhancedCode = smtp.EnhancedCode(c)
 		gs.Message = rest
 	}
 	return []error{gs, &textproto.Error{Code: code, Msg: msg}}
@@ -111,7 +110,7 @@ func TestClassifyLiveReplies(t *testing.T) {
 	var mtas []string
 	for _, r := range rows {
 		name := r.mta + "/" + r.scenario
-		f := ClassifyReply(0, "", r.reply)
+		f := ClassifyReply(0, EnhancedCode{}, r.reply)
 		k := r.mta + " " + r.version
 		if per[k] == nil {
 			per[k] = &tally{}

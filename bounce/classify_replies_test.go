@@ -1,4 +1,4 @@
-package queue
+package bounce
 
 import (
 	"fmt"
@@ -44,7 +44,8 @@ func gs(code int, enh smtp.EnhancedCode, msg string) error {
 }
 
 func se(code int, enh, line string, more ...string) error {
-	return &SMTPError{Code: code, EnhancedCode: enh, Line: line, MoreLines: more}
+	c, _ := ParseEnhancedCode(enh) // Empty: none.
+	return &SMTPError{Code: code, EnhancedCode: c, Line: line, MoreLines: more}
 }
 
 func raw(text string) error { return ParseReply(text) }
@@ -291,8 +292,8 @@ var replyCases = []replyCase{
 	{"qmail", raw("554 sorry, no valid recipients (#5.1.3)"), true, 554, "", ReasonUserUnknown, ""},
 	{"qmail", raw("553 sorry, this recipient is not in my validrcptto list (#5.7.1)"), true, 553, "", ReasonUserUnknown, ""},
 	{"qmail", raw("451 DENYSOFT greylisted, please try again later"), false, 451, "", ReasonOnHold, ""},
-	{"qmail", ClassifyReply(0, "5.1.2", "Sorry, I couldn't find any host named nonexistent.example. (#5.1.2)").Err, true, 0, "5.1.2", ReasonHostUnknown, "qmail writes no reply code; the DSN Status gives the enhanced code"},
-	{"qmail", ClassifyReply(0, "4.4.1", "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)").Err, false, 0, "4.4.1", ReasonNetworkError, ""},
+	{"qmail", ClassifyReply(0, EnhancedCode{5, 1, 2}, "Sorry, I couldn't find any host named nonexistent.example. (#5.1.2)").Err, true, 0, "5.1.2", ReasonHostUnknown, "qmail writes no reply code; the DSN Status gives the enhanced code"},
+	{"qmail", ClassifyReply(0, EnhancedCode{4, 4, 1}, "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)").Err, false, 0, "4.4.1", ReasonNetworkError, ""},
 
 	// Amazon SES.
 	{"amazon ses", raw("554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: x@example.com"), true, 554, "", ReasonRejected, ""},
@@ -347,13 +348,13 @@ var replyCases = []replyCase{
 	{"sisimai rfc3464-36", raw("smtp; 426 connection timed out"), false, 426, "", ReasonNetworkError, "sisimai says expired (the DSN gave up); the reply is a timeout"},
 	{"sisimai rfc3464-43", raw("smtp; 451 4.3.0 This message could not be delivered due to a recipient error. Please try again later."), false, 451, "4.3.0", ReasonSystemError, "sisimai says onhold; 4.3.0 is a mail system status"},
 	{"sisimai rfc3464-51", raw("smtp; 550 #5.1.0 Address rejected."), true, 550, "5.1.0", ReasonUserUnknown, ""},
-	{"sisimai rfc3464-52", ClassifyReply(0, "4.0.0", "smtp; DNS Error: 80458680 DNS type 'mx' lookup of libsisimai.org responded with code NOERROR The domain libsisimai.org doesn't receive email according to the administrator: returned Null MX https://www.rfc-editor.org/info/rfc7505").Err, false, 0, "4.0.0", ReasonNotAccept, "temporary as the DSN's Status says, so not a hard bounce"},
-	{"sisimai rfc3464-53", ClassifyReply(0, "4.0.0", "smtp; DNS Error: 80335577 DNS type 'mx' lookup of example.jp responded with code NXDOMAIN Domain name not found: example.jp").Err, false, 0, "4.0.0", ReasonNetworkError, "NXDOMAIN under a temporary Status: a lookup that failed for now, as sisimai says"},
+	{"sisimai rfc3464-52", ClassifyReply(0, EnhancedCode{4, 0, 0}, "smtp; DNS Error: 80458680 DNS type 'mx' lookup of libsisimai.org responded with code NOERROR The domain libsisimai.org doesn't receive email according to the administrator: returned Null MX https://www.rfc-editor.org/info/rfc7505").Err, false, 0, "4.0.0", ReasonNotAccept, "temporary as the DSN's Status says, so not a hard bounce"},
+	{"sisimai rfc3464-53", ClassifyReply(0, EnhancedCode{4, 0, 0}, "smtp; DNS Error: 80335577 DNS type 'mx' lookup of example.jp responded with code NXDOMAIN Domain name not found: example.jp").Err, false, 0, "4.0.0", ReasonNetworkError, "NXDOMAIN under a temporary Status: a lookup that failed for now, as sisimai says"},
 	{"sisimai rfc3464-63", raw("smtp; 550-5.1.1 The email account that you tried to reach does not exist. Please try 550-5.1.1 double-checking the recipient's email address for typos or 550-5.1.1 unnecessary spaces. Learn more at 550 5.1.1  https://support.google.com/mail/?p=NoSuchUser y3si675602plr.1 - gsmtp"), true, 550, "5.1.1", ReasonUserUnknown, ""},
-	{"sisimai rhost-aol-01", ClassifyReply(0, "5.4.4", "X-Outbound-Mail-Relay; Host or domain name not found. Name service error for name=example.jp type=A: Host not found").Err, true, 0, "5.4.4", ReasonHostUnknown, ""},
-	{"sisimai lhost-postfix-17", ClassifyReply(0, "5.4.4", "X-Postfix; Name service error for name=example.org type=MX: Malformed or unexpected name server reply").Err, true, 0, "5.4.4", ReasonNetworkError, "a malformed DNS answer says nothing about the domain, even under Postfix's 5.4.4; as sisimai says"},
-	{"sisimai rfc3464-34", ClassifyReply(0, "4.4.1", "X-Postfix; connect to nyaan.example.com[192.0.2.2]:25: No route to host").Err, false, 0, "4.4.1", ReasonNetworkError, ""},
-	{"sisimai lhost-postfix-45", ClassifyReply(0, "4.3.0", "x-unix; /var/email/kijitora/Maildir/tmp/1000000000.A000000B00000.neko22: Disk quota exceeded").Err, false, 0, "4.3.0", ReasonMailboxFull, ""},
+	{"sisimai rhost-aol-01", ClassifyReply(0, EnhancedCode{5, 4, 4}, "X-Outbound-Mail-Relay; Host or domain name not found. Name service error for name=example.jp type=A: Host not found").Err, true, 0, "5.4.4", ReasonHostUnknown, ""},
+	{"sisimai lhost-postfix-17", ClassifyReply(0, EnhancedCode{5, 4, 4}, "X-Postfix; Name service error for name=example.org type=MX: Malformed or unexpected name server reply").Err, true, 0, "5.4.4", ReasonNetworkError, "a malformed DNS answer says nothing about the domain, even under Postfix's 5.4.4; as sisimai says"},
+	{"sisimai rfc3464-34", ClassifyReply(0, EnhancedCode{4, 4, 1}, "X-Postfix; connect to nyaan.example.com[192.0.2.2]:25: No route to host").Err, false, 0, "4.4.1", ReasonNetworkError, ""},
+	{"sisimai lhost-postfix-45", ClassifyReply(0, EnhancedCode{4, 3, 0}, "x-unix; /var/email/kijitora/Maildir/tmp/1000000000.A000000B00000.neko22: Disk quota exceeded").Err, false, 0, "4.3.0", ReasonMailboxFull, ""},
 
 	// go-smtp without an enhanced code, and with the zero value.
 	{"go-smtp", gs(550, noEnh, "No such user here"), true, 550, "", ReasonUserUnknown, ""},
@@ -382,7 +383,7 @@ func TestClassifyReplies(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			check := func(label string, f Failure) {
 				t.Helper()
-				if f.Permanent != c.perm || f.Code != c.code || f.EnhancedCode != c.enh || f.Reason != c.reason {
+				if f.Permanent != c.perm || f.Code != c.code || f.EnhancedCode.String() != c.enh || f.Reason != c.reason {
 					t.Errorf("%s: %v\ngot  permanent %v, code %d, enhanced %q, reason %s\nwant permanent %v, code %d, enhanced %q, reason %s (%s)",
 						label, c.err, f.Permanent, f.Code, f.EnhancedCode, f.Reason, c.perm, c.code, c.enh, c.reason, c.note)
 				}

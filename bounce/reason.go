@@ -1,4 +1,4 @@
-package queue
+package bounce
 
 // Reason names why a delivery failed. The values are the 36 reason names of
 // sisimai's bounce taxonomy, spelled the same, so classification results can
@@ -59,3 +59,32 @@ func Reasons() []Reason {
 		ReasonUndefined, ReasonUserUnknown, ReasonVacation, ReasonVirusDetected,
 	}
 }
+
+// Detail is a finer-grained cause within a Reason, for logs, metrics and the
+// retry policy (which retries greylisting sooner).
+type Detail string
+
+// Details set by Classify.
+const (
+	DetailGreylisted        Detail = "greylisted"          // The receiver greylists: retry in minutes.
+	DetailTooManyRecipients Detail = "too-many-recipients" // Too many RCPT TO in one transaction (RFC 5321 section 4.5.3.1.10).
+
+	DetailDNSNotFound  Detail = "dns-not-found" // NXDOMAIN: the name does not exist.
+	DetailDNSTimeout   Detail = "dns-timeout"   // The DNS lookup timed out.
+	DetailDNSTemporary Detail = "dns-temporary" // SERVFAIL or another temporary DNS failure.
+
+	DetailConnectionRefused Detail = "connection-refused" // ECONNREFUSED: nothing listens on the port.
+	DetailConnectionReset   Detail = "connection-reset"   // ECONNRESET, ECONNABORTED or EPIPE.
+	DetailUnreachable       Detail = "unreachable"        // EHOSTUNREACH or ENETUNREACH.
+	DetailTimeout           Detail = "timeout"            // An I/O timeout or context.DeadlineExceeded.
+	DetailEOF               Detail = "eof"                // The peer closed the connection mid-conversation.
+	DetailNetwork           Detail = "network"            // Another *net.OpError.
+	DetailCanceled          Detail = "canceled"           // context.Canceled: our side gave up, e.g. at shutdown.
+
+	DetailTLSRecordHeader             Detail = "tls-record-header"             // The peer did not speak TLS.
+	DetailTLSAlert                    Detail = "tls-alert"                     // The peer sent a TLS alert.
+	DetailCertificateUnknownAuthority Detail = "certificate-unknown-authority" // x509.UnknownAuthorityError.
+	DetailCertificateHostname         Detail = "certificate-hostname"          // x509.HostnameError.
+	DetailCertificateInvalid          Detail = "certificate-invalid"           // x509.CertificateInvalidError, e.g. expired.
+	DetailCertificate                 Detail = "certificate"                   // Another *tls.CertificateVerificationError.
+)

@@ -1,4 +1,4 @@
-package queue
+package bounce
 
 import (
 	"net/textproto"
@@ -31,7 +31,7 @@ func FuzzClassifyReply(f *testing.F) {
 		valid[r] = true
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		fl := ClassifyReply(0, "", text)
+		fl := ClassifyReply(0, EnhancedCode{}, text)
 		switch fl.Code / 100 {
 		case 4:
 			if fl.Permanent {
@@ -45,8 +45,8 @@ func FuzzClassifyReply(f *testing.F) {
 		if !valid[fl.Reason] {
 			t.Fatalf("%q: reason %q not in the taxonomy", text, fl.Reason)
 		}
-		if fl.EnhancedCode != "" {
-			if _, ok := parseEnhancedCode(fl.EnhancedCode); !ok {
+		if !fl.EnhancedCode.IsZero() {
+			if _, ok := parseEnhancedCode(fl.EnhancedCode.String()); !ok {
 				t.Fatalf("%q: invalid enhanced code %q", text, fl.EnhancedCode)
 			}
 		}
@@ -67,8 +67,8 @@ func FuzzClassifyReply(f *testing.F) {
 		}
 		// The same reply as net/smtp returns it classifies the same way.
 		msg := e.Line
-		if e.EnhancedCode != "" {
-			msg = e.EnhancedCode + " " + msg
+		if !e.EnhancedCode.IsZero() {
+			msg = e.EnhancedCode.String() + " " + msg
 		}
 		for _, l := range e.MoreLines {
 			msg += "\n" + l
