@@ -12,9 +12,9 @@ import (
 
 // RetryPolicy decides, after a failed delivery attempt, whether and when to
 // try again, when to give up, and when the delayed DSN is due. Its Decide
-// method is a pure function of a RetryInput (the attempt, when the message
-// was queued, the failure, the message's own limit), the time and the
-// jitter source. Whether a DSN may and should go to the sender (NOTIFY, the
+// method is a pure function of a RetryInput (the attempt number, when the
+// message was queued, the failure, the message's own limit, whether it was
+// greylisted before), the time and the jitter source. Whether a DSN may and should go to the sender (NOTIFY, the
 // null sender, reports) is not the policy's to decide: the Handler decides
 // that, for every DSN, in one place.
 //
@@ -56,8 +56,8 @@ type RetryPolicy struct {
 	MaxAge time.Duration
 
 	// DelayedDSNAfterAttempts makes the delayed DSN due after this many
-	// failed attempts (mox: 5). Zero: not by count, as in DefaultPolicy. Must not be
-	// negative.
+	// failed attempts (mox: 5). Zero: not by count, as in DefaultPolicy.
+	// Must not be negative.
 	DelayedDSNAfterAttempts int64
 
 	// DelayedDSNAfterAge makes the delayed DSN due at the first failure
