@@ -15,7 +15,8 @@
 //   - RFC 3464, An Extensible Message Format for Delivery Status Notifications
 //   - RFC 6522, The Multipart/Report Media Type
 //   - RFC 6533, Internationalized Delivery Status and Disposition Notifications
-//   - RFC 3461, SMTP Service Extension for DSNs (RET, ENVID, ORCPT)
+//   - RFC 3461, SMTP Service Extension for DSNs (NOTIFY and RET: [Notify],
+//     [ParseNotify], [ParseRet]; ENVID, ORCPT)
 //   - RFC 3463, Enhanced Mail System Status Codes
 //   - RFC 3834, Recommendations for Automatic Responses (Auto-Submitted)
 //   - RFC 4865, SMTP Submission Service Extension for Future Message Release

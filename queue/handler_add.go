@@ -31,8 +31,9 @@ const fromIDBytes = 16
 // Hold when a hold rule matches. A message whose recipient is on the
 // account's suppression list is not queued: it is retired at once with the
 // "suppressed" event and webhook, without a delivery attempt or DSN (the
-// sender learns it from the outcome). Invalid messages return an error
-// wrapping ErrBadMsg, and a FromID that is already used returns
+// sender learns it from the outcome). Invalid messages (among them a Notify
+// or Ret not in the canonical form of dsn.ParseNotify and dsn.ParseRet)
+// return an error wrapping ErrBadMsg, and a FromID that is already used returns
 // ErrFromIDInUse, before anything is stored.
 func (h *Handler) Add(tx *bstore.Tx, msgs ...*Msg) ([]Outcome, error) {
 	if len(msgs) == 0 {

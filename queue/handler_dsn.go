@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/mjl-/bstore"
 	"golang.org/x/net/idna"
 
@@ -72,6 +73,32 @@ func (b *dsnBatch) add(kind DSNKind, m Msg, f bounce.Failure, retryUntil time.Ti
 		}
 	}
 	b.groups = append(b.groups, dsnGroup{kind: kind, baseID: m.BaseID, rcpts: []DSNRecipient{r}})
+}
+
+// dsnWanted reports whether a DSN of kind goes out for m, whose sender may
+// and wants to get it. It is the one place that decides: the retry policy
+// only says when a delayed DSN is due.
+func dsnWanted(m *Msg, kind DSNKind) bool {
+	// RFC 5321 section 4.5.5: no notifications to the null reverse-path;
+	// RFC 3461 section 6.2: none about a DSN.
+	if m.SenderAddress == "" || m.IsDSN {
+		return false
+	}
+	switch kind {
+	case DSNDelayed:
+		// One per message. DMARC and TLS reports: as mox, their failures go
+		// to the postmaster, who needs no delay notices.
+		return !m.DelayedDSNSent && !m.isReport() && m.Notify.Has(dsn.NotifyDelay) // RFC 3461 section 4.1.
+	case DSNFailed:
+		return m.Notify.Has(dsn.NotifyFailure) // RFC 3461 section 4.1.
+	}
+	return false
+}
+
+// isReport reports whether m is an outgoing DMARC or TLS report, whose
+// failures go to the postmaster.
+func (m Msg) isReport() bool {
+	return m.IsDMARCReport || m.IsTLSReport
 }
 
 // queueDSNs composes each DSN of the batch and stores it in the outbox.
@@ -176,7 +203,7 @@ func (h *Handler) readOriginal(tx *bstore.Tx, m Msg) (data []byte, headersOnly b
 	if h.MessageOpener == nil {
 		return nil, true
 	}
-	full := m.Ret == "FULL" // RFC 3461 section 4.3.
+	full := m.Ret == dsn.RetFull // RFC 3461 section 4.3.
 	r, err := h.MessageOpener.OpenMessage(tx, m)
 	if err != nil {
 		h.log().Error("opening original message for dsn", slog.Int64("msgid", m.ID), slog.Any("err", err))

@@ -26,13 +26,19 @@ var ErrSuppressed = errors.New("queue: recipient is suppressed")
 // MsgResult and asks the RetryPolicy:
 //
 //   - retry: Attempts, LastAttempt and NextAttempt are updated; the delayed
-//     DSN is queued once when the policy says it is time and NOTIFY allows;
-//     the "delayed" webhook is queued.
+//     DSN is queued once, at the first failure at which the policy says it
+//     is due, if the sender can get it (see below); the "delayed" webhook
+//     is queued.
 //   - give up (permanent, attempts exhausted, expired, or the recipient is
-//     suppressed): the failure DSN is queued unless NOTIFY forbids, the
+//     suppressed): the failure DSN is queued if the sender can get it, the
 //     SuppressionStore decides whether to suppress the recipient, the
 //     message is retired (or removed, if the account keeps no history) and
 //     the "failed" or "suppressed" webhook is queued.
+//
+// A DSN never goes to the null sender or about a message that is itself a
+// DSN (RFC 5321 section 4.5.5, RFC 3461 section 6.2), only of the kinds
+// NOTIFY asks for (RFC 3461 section 4.1; without NOTIFY, failure and
+// delay), and for DMARC and TLS reports only on failure, to the postmaster.
 //
 // Bad input (an empty batch, a nil err, mixed accounts, a message not in the
 // queue) and an invalid RetryPolicy (see RetryPolicy.Validate) return an
@@ -114,7 +120,7 @@ func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, err
 			return nil, serr
 		}
 
-		d := policy.Decide(*m, f, now, h.jitter())
+		d := policy.Decide(retryInput(m, f), now, h.jitter())
 		m.Attempts = d.Attempts
 		m.LastAttempt = start
 		if suppressed {
@@ -133,7 +139,7 @@ func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, err
 		o.Result = ResultRetry
 		o.NextAttempt = d.NextAttempt
 		m.NextAttempt = d.NextAttempt
-		if d.SendDelayedDSN && h.wantsDSN(*m, NotifyDelay) && !m.DelayedDSNSent && !m.isReport() {
+		if d.DelayedDSNDue && dsnWanted(m, DSNDelayed) {
 			m.DelayedDSNSent = true
 			dsns.add(DSNDelayed, *m, f, d.LastAttemptAt)
 			o.DSN = DSNDelayed
@@ -158,7 +164,7 @@ func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, err
 		for _, i := range giveUps {
 			m := &cur[i]
 			o := &outcomes[i]
-			if h.wantsDSN(*m, NotifyFailure) {
+			if dsnWanted(m, DSNFailed) {
 				dsns.add(DSNFailed, *m, f, time.Time{})
 				o.DSN = DSNFailed
 			}
@@ -223,15 +229,15 @@ func loadBatch(tx *bstore.Tx, msgs []Msg) ([]Msg, error) {
 	return cur, nil
 }
 
-// wantsDSN reports whether a DSN of kind (NotifyFailure, NotifyDelay) goes
-// to the sender of m. Never for the null sender or a message that is itself
-// a DSN (RFC 3461 section 6.2, RFC 5321 section 4.5.5).
-func (h *Handler) wantsDSN(m Msg, kind string) bool {
-	return m.SenderAddress != "" && !m.IsDSN && m.Notifies(kind)
-}
-
-// isReport reports whether m is an outgoing DMARC or TLS report, whose
-// failures go to the postmaster.
-func (m Msg) isReport() bool {
-	return m.IsDMARCReport || m.IsTLSReport
+// retryInput returns what the retry policy decides from after a failed
+// attempt of m with failure f. m.Attempts does not count the attempt yet;
+// m.Results may hold its result already.
+func retryInput(m *Msg, f bounce.Failure) RetryInput {
+	return RetryInput{
+		Attempt:          retryIncrement(max(m.Attempts, 0)),
+		Queued:           m.Queued,
+		MaxAttempts:      m.MaxAttempts,
+		GreylistedBefore: greylistedBefore(m.Results, m.Attempts),
+		Failure:          f,
+	}
 }

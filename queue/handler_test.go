@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
@@ -364,7 +365,7 @@ func TestNotify(t *testing.T) {
 	p.Jitter = -1 // No jitter.
 	plan := p.Plan(t0, 0)
 	for _, tc := range []struct {
-		notify         string
+		notify         dsn.Notify
 		delayed, final bool
 	}{
 		{"NEVER", false, false},
@@ -373,7 +374,7 @@ func TestNotify(t *testing.T) {
 		{"", true, true},
 		{"SUCCESS,FAILURE,DELAY", true, true},
 	} {
-		t.Run("notify="+tc.notify, func(t *testing.T) {
+		t.Run("notify="+string(tc.notify), func(t *testing.T) {
 			e := newEnv(t, p)
 			m := e.add(func(m *queue.Msg) { m.Notify = tc.notify }, "bob@example.com")[0]
 			var gotDelayed, gotFinal bool
@@ -391,7 +392,7 @@ func TestNotify(t *testing.T) {
 
 func TestRet(t *testing.T) {
 	for _, tc := range []struct {
-		ret         string
+		ret         dsn.Ret
 		headersOnly bool
 		want        string
 	}{
@@ -399,7 +400,7 @@ func TestRet(t *testing.T) {
 		{"", true, origMsg[:strings.Index(origMsg, "\r\n\r\n")+4]},
 		{"FULL", false, origMsg},
 	} {
-		t.Run("ret="+tc.ret, func(t *testing.T) {
+		t.Run("ret="+string(tc.ret), func(t *testing.T) {
 			e := newEnv(t, queue.RetryPolicy{})
 			m := e.add(func(m *queue.Msg) {
 				m.Ret = tc.ret

@@ -12,6 +12,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 )
@@ -118,7 +119,7 @@ func TestDueSkipsSuppressed(t *testing.T) {
 		if err := tx.Get(&m); err != nil {
 			return err
 		}
-		m.Notify = queue.NotifyNever
+		m.Notify = dsn.NotifyNever
 		return tx.Update(&m)
 	})
 	tcheck(t, err, "set notify")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/dsn"
 )
 
 // Msg is a message in the outbound queue: one message to one recipient.
@@ -57,10 +58,10 @@ type Msg struct {
 	FutureReleaseRequest string // RFC 4865 FUTURERELEASE parameter, if any.
 
 	// RFC 3461 DSN parameters.
-	Notify string // NOTIFY: "", "NEVER", or a comma list of SUCCESS, FAILURE, DELAY. Empty means not given.
-	Ret    string // RET: "", "FULL" or "HDRS".
-	EnvID  string `bstore:"index"` // ENVID, returned as Original-Envelope-Id.
-	ORcpt  string // ORCPT, e.g. "rfc822;user@example.org", returned as Original-Recipient.
+	Notify dsn.Notify // NOTIFY, in canonical form (dsn.ParseNotify); empty: not given, failure and delay DSNs.
+	Ret    dsn.Ret    // RET: dsn.RetFull, dsn.RetHeaders, or empty (not given): the DSN returns the header.
+	EnvID  string     `bstore:"index"` // ENVID, returned as Original-Envelope-Id.
+	ORcpt  string     // ORCPT, e.g. "rfc822;user@example.org", returned as Original-Recipient.
 
 	Extra map[string]string // Host data passed through to webhooks unchanged.
 
@@ -121,8 +122,8 @@ type MsgRetired struct {
 	Subject              string
 	RequireTLS           *bool
 	FutureReleaseRequest string
-	Notify               string
-	Ret                  string
+	Notify               dsn.Notify
+	Ret                  dsn.Ret
 	EnvID                string `bstore:"index"`
 	ORcpt                string
 	Extra                map[string]string
@@ -213,30 +214,6 @@ func addressDomain(addr string) string {
 		return addr[i+1:]
 	}
 	return ""
-}
-
-// DSN notification wishes from the RFC 3461 NOTIFY parameter.
-const (
-	NotifyNever   = "NEVER"
-	NotifySuccess = "SUCCESS"
-	NotifyFailure = "FAILURE"
-	NotifyDelay   = "DELAY"
-)
-
-// Notifies reports whether the sender asked for a DSN of this kind
-// (NotifySuccess, NotifyFailure or NotifyDelay). Without a NOTIFY parameter,
-// failure and delay DSNs are sent and success DSNs are not (RFC 3461
-// section 4.1).
-func (m Msg) Notifies(kind string) bool {
-	if m.Notify == "" {
-		return kind != NotifySuccess
-	}
-	for _, w := range strings.Split(m.Notify, ",") {
-		if strings.EqualFold(strings.TrimSpace(w), kind) {
-			return true
-		}
-	}
-	return false
 }
 
 // Field names for bstore queries.

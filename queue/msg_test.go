@@ -96,27 +96,6 @@ func TestRecordsRoundTrip(t *testing.T) {
 	}
 }
 
-func TestNotifies(t *testing.T) {
-	cases := []struct {
-		notify                  string
-		success, failure, delay bool
-	}{
-		{"", false, true, true},
-		{"NEVER", false, false, false},
-		{"SUCCESS", true, false, false},
-		{"failure,delay", false, true, true},
-		{"FAILURE", false, true, false},
-		{"SUCCESS, DELAY", true, false, true},
-	}
-	for _, c := range cases {
-		m := Msg{Notify: c.notify}
-		if m.Notifies(NotifySuccess) != c.success || m.Notifies(NotifyFailure) != c.failure || m.Notifies(NotifyDelay) != c.delay {
-			t.Errorf("notify %q: got %v %v %v, want %v %v %v", c.notify,
-				m.Notifies(NotifySuccess), m.Notifies(NotifyFailure), m.Notifies(NotifyDelay), c.success, c.failure, c.delay)
-		}
-	}
-}
-
 func TestHoldRuleMatches(t *testing.T) {
 	m := Msg{SenderAccount: "alice", SenderAddress: "alice@Example.org", RecipientDomain: "example.com"}
 	cases := []struct {

@@ -3,6 +3,8 @@ package queue
 import (
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/bouncekit/bouncekit/dsn"
 )
 
 // checkDSNFields refuses a message whose fields that its DSN carries in
@@ -33,6 +35,24 @@ func checkDSNFields(m *Msg) error {
 	}
 	if !m.SMTPUTF8 && !isASCII(m.SenderAddress) {
 		return fmt.Errorf("%w: non-ascii sender address %q without smtputf8", ErrBadMsg, m.SenderAddress)
+	}
+	return checkDSNParams(m)
+}
+
+// checkDSNParams refuses a message whose NOTIFY or RET (RFC 3461 sections
+// 4.1 and 4.3) is not one the DSN code reads as meant: an unknown keyword,
+// NEVER with another, or a spelling other than the canonical one, which
+// dsn.ParseNotify and dsn.ParseRet make from an SMTP parameter.
+func checkDSNParams(m *Msg) error {
+	if !m.Notify.Valid() {
+		canonical, err := dsn.ParseNotify(string(m.Notify))
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrBadMsg, err)
+		}
+		return fmt.Errorf("%w: %w %q: not in canonical form %q (see dsn.ParseNotify)", ErrBadMsg, dsn.ErrNotify, m.Notify, canonical)
+	}
+	if !m.Ret.Valid() {
+		return fmt.Errorf("%w: %w %q: want %q, %q or empty (see dsn.ParseRet)", ErrBadMsg, dsn.ErrRet, m.Ret, dsn.RetFull, dsn.RetHeaders)
 	}
 	return nil
 }

@@ -13,8 +13,12 @@ import (
 )
 
 // RetryPolicy decides, after a failed delivery attempt, whether and when to
-// try again, when to give up, and when to send the delayed DSN. Its Decide
-// method is a pure function of the message, the failure and the time.
+// try again, when to give up, and when the delayed DSN is due. Its Decide
+// method is a pure function of a RetryInput (the attempt number, when the
+// message was queued, the failure, the message's own limit, whether it was
+// greylisted before), the time and the jitter source. Whether a DSN may and should go to the sender (NOTIFY, the
+// null sender, reports) is not the policy's to decide: the Handler decides
+// that, for every DSN, in one place.
 //
 // A zero field takes DefaultPolicy's value, so RetryPolicy{MaxAttempts: 30}
 // is the default policy with at most 30 attempts, keeping its age limit and
@@ -53,14 +57,14 @@ type RetryPolicy struct {
 	// section 4.5.4.1). Negative: no age limit (MaxAttempts must be set).
 	MaxAge time.Duration
 
-	// DelayedDSNAfterAttempts sends the delayed DSN after this many failed
-	// attempts (mox: 5). Zero: not by count, as in DefaultPolicy. Must not be
-	// negative.
+	// DelayedDSNAfterAttempts makes the delayed DSN due after this many
+	// failed attempts (mox: 5). Zero: not by count, as in DefaultPolicy.
+	// Must not be negative.
 	DelayedDSNAfterAttempts int64
 
-	// DelayedDSNAfterAge sends the delayed DSN at the first failure after
-	// which the message will have waited at least this long, counted from
-	// Queued, when it is next tried, like Postfix's delay_warning_time.
+	// DelayedDSNAfterAge makes the delayed DSN due at the first failure
+	// after which the message will have waited at least this long, counted
+	// from Queued, when it is next tried, like Postfix's delay_warning_time.
 	// Because the decision is made at a failure, the DSN goes out at the
 	// failure before that age is reached rather than hours after it. Zero:
 	// 4 hours. Negative: not by age.
@@ -244,6 +248,33 @@ const (
 	GiveUpExpired   GiveUpReason = "expired"   // The next attempt would come after MaxAge.
 )
 
+// RetryInput is what RetryPolicy.Decide decides from: the failed attempt and
+// the few facts about its message that the policy uses. The Handler makes it
+// from the stored Msg; a host that keeps its own records fills it in from
+// those.
+type RetryInput struct {
+	// Attempt is the number of the attempt that failed, counting from 1:
+	// Msg.Attempts before the attempt, plus one. Below 1 counts as 1.
+	Attempt int64
+
+	// Queued is when the message was queued (Msg.Queued): MaxAge and
+	// DelayedDSNAfterAge count from it. Zero: the time of the failure.
+	Queued time.Time
+
+	// MaxAttempts, if above zero, overrides the policy's MaxAttempts for
+	// this message (Msg.MaxAttempts).
+	MaxAttempts int64
+
+	// GreylistedBefore is true when an earlier attempt of the message got a
+	// greylisting reply: the greylisting shortcut is taken once per message,
+	// so a server that keeps greylisting does not get an attempt every few
+	// minutes.
+	GreylistedBefore bool
+
+	// Failure is how the attempt failed, as bounce.Classify describes it.
+	Failure bounce.Failure
+}
+
 // RetryDecision is what RetryPolicy.Decide decided about a failed attempt.
 type RetryDecision struct {
 	// Retry is true when the message stays queued until NextAttempt; false
@@ -264,11 +295,14 @@ type RetryDecision struct {
 	// of the schedule.
 	Greylisted bool
 
-	// SendDelayedDSN is true when this is the moment for the message's one
-	// delayed DSN (RFC 3464 Action: delayed). The caller sends it and sets
+	// DelayedDSNDue is true when the policy's time for a delayed DSN (RFC
+	// 3464 Action: delayed) has come: DelayedDSNAfterAttempts or
+	// DelayedDSNAfterAge is reached. It stays true at the later failures;
+	// the Handler sends a message's one delayed DSN at the first of them,
+	// if the sender can get one (see FailMsgs) and records that in
 	// Msg.DelayedDSNSent. Never true when giving up: then a failure DSN is
 	// due instead.
-	SendDelayedDSN bool
+	DelayedDSNDue bool
 
 	// LastAttemptAt is the time of the last attempt the policy will make if
 	// every attempt fails: the RFC 3464 Will-Retry-Until of a delayed DSN,
@@ -282,26 +316,18 @@ type RetryDecision struct {
 	LastAttemptAt time.Time
 }
 
-// Decide decides what follows a failed delivery attempt of m that ended at
-// now with failure f, in this order:
+// Decide decides what follows failed attempt in.Attempt of a message, which
+// ended at now with in.Failure, in this order:
 //
 //   - A permanent failure gives up (GiveUpPermanent).
-//   - Reaching MaxAttempts (m.MaxAttempts if above zero) gives up
+//   - Reaching MaxAttempts (in.MaxAttempts if above zero) gives up
 //     (GiveUpAttempts).
 //   - Otherwise the next attempt is now plus the delay for this attempt
 //     number, or GreylistRetry for a greylisting reply, with jitter from
-//     rnd. If that is more than MaxAge after m.Queued, the policy gives up
+//     rnd. If that is more than MaxAge after in.Queued, the policy gives up
 //     now (GiveUpExpired) instead of waiting for an attempt it will not make.
-//   - A delayed DSN is due, once, when DelayedDSNAfterAttempts or
-//     DelayedDSNAfterAge is reached, m.DelayedDSNSent is false, the sender
-//     can get DSNs (not the null sender, not a DSN, DMARC or TLS report, RFC
-//     5321 section 4.5.5) and asked for them: NOTIFY includes DELAY or was
-//     not given (RFC 3461 section 4.1).
-//
-// m is the message as it was before the failed attempt: m.Attempts does not
-// count it yet. m.Results may or may not hold the attempt's result already:
-// only the first m.Attempts attempt results count as earlier ones. A zero
-// m.Queued is taken as now.
+//   - The delayed DSN is due when DelayedDSNAfterAttempts or
+//     DelayedDSNAfterAge is reached.
 //
 // A greylisting reply is a temporary failure with Detail bounce.DetailGreylisted,
 // as bounce.Classify sets it. A bounce.Failure without Detail (made by hand, or an older
@@ -309,24 +335,24 @@ type RetryDecision struct {
 // code, with text that says greylist or graylist (in any spelling), or one with
 // enhanced code 4.2.0, 4.7.0 or 4.7.1 or a bare 450 or 451 code whose text
 // says try again later or come back later (Postgrey, rspamd,
-// milter-greylist, OpenBSD spamd). Its shortcut is taken only if no earlier
-// result in m.Results was a greylisting reply, so a server that keeps
-// greylisting does not get an attempt every few minutes. Rate limits (reason
-// speeding or toomanyconn) follow the schedule unless they say greylisted:
-// coming back in minutes tends to prolong them.
+// milter-greylist, OpenBSD spamd). Its shortcut is taken only if
+// in.GreylistedBefore is false. Rate limits (reason speeding or
+// toomanyconn) follow the schedule unless they say greylisted: coming back
+// in minutes tends to prolong them.
 //
 // rnd may be nil: no jitter.
-func (p RetryPolicy) Decide(m Msg, f bounce.Failure, now time.Time, rnd JitterSource) RetryDecision {
+func (p RetryPolicy) Decide(in RetryInput, now time.Time, rnd JitterSource) RetryDecision {
 	p = p.effective()
-	d := RetryDecision{Attempts: retryIncrement(max(m.Attempts, 0)), LastAttemptAt: now}
+	f := in.Failure
+	d := RetryDecision{Attempts: max(in.Attempt, 1), LastAttemptAt: now}
 
-	queued := m.Queued
+	queued := in.Queued
 	if queued.IsZero() {
 		queued = now
 	}
 	limit := p.MaxAttempts
-	if m.MaxAttempts > 0 {
-		limit = m.MaxAttempts
+	if in.MaxAttempts > 0 {
+		limit = in.MaxAttempts
 	}
 	var deadline time.Time
 	if p.MaxAge > 0 {
@@ -343,7 +369,7 @@ func (p RetryPolicy) Decide(m Msg, f bounce.Failure, now time.Time, rnd JitterSo
 	}
 
 	delay := p.delay(d.Attempts)
-	shortcut := p.GreylistRetry > 0 && !greylistedBefore(m.Results, m.Attempts)
+	shortcut := p.GreylistRetry > 0 && !in.GreylistedBefore
 	if shortcut && p.GreylistRetry < delay && greylisting(f) {
 		delay = p.GreylistRetry
 		d.Greylisted = true
@@ -380,22 +406,9 @@ func (p RetryPolicy) Decide(m Msg, f bounce.Failure, now time.Time, rnd JitterSo
 			d.LastAttemptAt = p.lastAttempt(next, k, limit, deadline, 0)
 		}
 	}
-	due := p.DelayedDSNAfterAttempts > 0 && d.Attempts >= p.DelayedDSNAfterAttempts ||
+	d.DelayedDSNDue = p.DelayedDSNAfterAttempts > 0 && d.Attempts >= p.DelayedDSNAfterAttempts ||
 		p.DelayedDSNAfterAge > 0 && !next.Before(queued.Add(p.DelayedDSNAfterAge))
-	d.SendDelayedDSN = due && !m.DelayedDSNSent && delayedDSNWanted(m)
 	return d
-}
-
-// delayedDSNWanted reports whether m's sender may and wants to get a delayed
-// DSN.
-func delayedDSNWanted(m Msg) bool {
-	// RFC 5321 section 4.5.5: no notifications to the null reverse-path.
-	// DMARC and TLS reports: failures of automated reports go to the
-	// postmaster, who needs no delay notices.
-	if m.SenderAddress == "" || m.IsDSN || m.IsDMARCReport || m.IsTLSReport {
-		return false
-	}
-	return m.Notifies(NotifyDelay) // RFC 3461 section 4.1.
 }
 
 // PlannedAttempt is one attempt of a message that fails every time, as
@@ -404,7 +417,7 @@ type PlannedAttempt struct {
 	At time.Time // When the attempt starts.
 
 	// DelayedDSN is true when a failure of this attempt sends the delayed
-	// DSN.
+	// DSN: the first attempt at which it is due.
 	DelayedDSN bool
 
 	// GiveUp is set on the last attempt: why none follows.
@@ -416,18 +429,19 @@ type PlannedAttempt struct {
 // temporarily and immediately, without greylisting or jitter: the policy's
 // schedule, as Decide would make it. It lists at most 10000 attempts.
 func (p RetryPolicy) Plan(queued time.Time, maxAttempts int64) []PlannedAttempt {
-	m := Msg{Queued: queued, MaxAttempts: maxAttempts, SenderAddress: "sender@example.org"}
+	in := RetryInput{Attempt: 1, Queued: queued, MaxAttempts: maxAttempts, Failure: bounce.Failure{Reason: bounce.ReasonUndefined}}
 	now := queued
 	var plan []PlannedAttempt
+	var sent bool
 	for range retryMaxPlanned {
-		d := p.Decide(m, bounce.Failure{Reason: bounce.ReasonUndefined}, now, nil)
-		plan = append(plan, PlannedAttempt{At: now, DelayedDSN: d.SendDelayedDSN, GiveUp: d.GiveUp})
+		d := p.Decide(in, now, nil)
+		delayed := d.DelayedDSNDue && !sent
+		sent = sent || delayed
+		plan = append(plan, PlannedAttempt{At: now, DelayedDSN: delayed, GiveUp: d.GiveUp})
 		if !d.Retry {
 			break
 		}
-		m.Attempts = d.Attempts
-		m.LastAttempt = now
-		m.DelayedDSNSent = m.DelayedDSNSent || d.SendDelayedDSN
+		in.Attempt = retryIncrement(d.Attempts)
 		now = d.NextAttempt
 	}
 	return plan
@@ -586,9 +600,9 @@ func greylisting(f bounce.Failure) bool {
 
 // greylistedBefore reports whether the result of one of the first
 // attempts delivery attempts (DSN results do not count) was a greylisting
-// reply. Counting only the
-// earlier attempts makes the answer the same whether or not the caller
-// already appended the result of the attempt being decided.
+// reply, for RetryInput.GreylistedBefore. Counting only the earlier
+// attempts makes the answer the same whether or not the caller already
+// appended the result of the attempt being decided.
 func greylistedBefore(results []MsgResult, attempts int64) bool {
 	var n int64
 	for _, r := range results {

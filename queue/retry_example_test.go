@@ -9,7 +9,9 @@ import (
 	"github.com/bouncekit/bouncekit/queue"
 )
 
-// A delivery loop asks the policy what to do after each failed attempt.
+// A delivery loop asks the policy what to do after each failed attempt. (The
+// Handler's FailMsgs does this from the stored message, and decides itself
+// whether the sender gets the delayed DSN that is due.)
 func ExampleRetryPolicy_Decide() {
 	policy := queue.MoxPolicy()
 	if err := policy.Validate(); err != nil {
@@ -17,35 +19,33 @@ func ExampleRetryPolicy_Decide() {
 	}
 
 	queued := time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
-	m := queue.Msg{
-		Queued:           queued,
-		SenderAddress:    "alice@example.org",
-		RecipientAddress: "bob@example.com",
-		Attempts:         4, // Four attempts failed before this one.
+	in := queue.RetryInput{
+		Attempt: 5, // Four attempts failed before this one.
+		Queued:  queued,
+		Failure: bounce.Failure{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 3, 0}, Reason: bounce.ReasonSystemError},
 	}
-	failure := bounce.Failure{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 3, 0}, Reason: bounce.ReasonSystemError}
 	now := queued.Add(time.Hour + 52*time.Minute + 30*time.Second)
 
 	// No jitter source: the exact schedule.
-	d := policy.Decide(m, failure, now, nil)
+	d := policy.Decide(in, now, nil)
 	fmt.Println("retry:", d.Retry, "attempts:", d.Attempts)
 	fmt.Println("next attempt:", d.NextAttempt.Format(time.DateTime))
-	fmt.Println("send delayed DSN:", d.SendDelayedDSN)
+	fmt.Println("delayed DSN due:", d.DelayedDSNDue)
 	fmt.Println("will retry until:", d.LastAttemptAt.Format(time.DateTime))
 
 	// With jitter (a seeded source here, crypto/rand through
 	// queue.ReaderJitter in production) the delay varies by up to 1/90.
-	d = policy.Decide(m, failure, now, rand.New(rand.NewPCG(1, 1)))
+	d = policy.Decide(in, now, rand.New(rand.NewPCG(1, 1)))
 	fmt.Println("next attempt in about", d.NextAttempt.Sub(now).Round(time.Minute))
 
 	// After the 8th failure, mox's policy gives up.
-	m.Attempts = 7
-	d = policy.Decide(m, failure, queued.Add(16*time.Hour), nil)
+	in.Attempt = 8
+	d = policy.Decide(in, queued.Add(16*time.Hour), nil)
 	fmt.Println("retry:", d.Retry, "give up:", d.GiveUp)
 	// Output:
 	// retry: true attempts: 5
 	// next attempt: 2025-03-04 12:52:30
-	// send delayed DSN: true
+	// delayed DSN due: true
 	// will retry until: 2025-03-05 00:52:30
 	// next attempt in about 2h0m0s
 	// retry: false give up: attempts

@@ -26,8 +26,9 @@ const (
 )
 
 // retryStep is one attempt of a message that fails every time: when it
-// starts (after retryT0), whether its failure sends the delayed DSN, and on
-// the last step why the policy gives up.
+// starts (after retryT0), whether its failure sends the delayed DSN (the
+// first failure at which it is due), and on the last step why the policy
+// gives up.
 type retryStep struct {
 	at     time.Duration
 	dsn    bool
@@ -42,27 +43,34 @@ var retryTemp = bounce.Failure{
 	Lines:        []string{"Temporary server error. Please try again later"},
 }
 
-// retryRun fails m at every step of want with f and checks every decision:
-// the attempt count, the next attempt's time, the delayed DSN, the last
-// attempt's time and the final give-up.
+// retryRun fails the message of in at every step of want and checks every
+// decision: the attempt count, the next attempt's time, the delayed DSN, the
+// last attempt's time and the final give-up. Once due, the delayed DSN
+// stays due until the policy gives up; the step that expects it is the
+// first.
 //
 // lastAt is the expected LastAttemptAt after retryT0; zero means the last
 // step's time.
-func retryRun(t *testing.T, p queue.RetryPolicy, m queue.Msg, f bounce.Failure, want []retryStep, lastAt time.Duration) {
+func retryRun(t *testing.T, p queue.RetryPolicy, in queue.RetryInput, want []retryStep, lastAt time.Duration) {
 	t.Helper()
 	if lastAt == 0 {
 		lastAt = want[len(want)-1].at
 	}
 	last := retryT0.Add(lastAt)
+	var due bool
 	for i, step := range want {
 		now := retryT0.Add(step.at)
-		d := p.Decide(m, f, now, nil)
+		d := p.Decide(in, now, nil)
 		if d.Attempts != int64(i+1) {
 			t.Fatalf("attempt %d: Attempts %d", i+1, d.Attempts)
 		}
-		if d.SendDelayedDSN != step.dsn {
-			t.Errorf("attempt %d at %v: SendDelayedDSN %v, want %v", i+1, step.at, d.SendDelayedDSN, step.dsn)
+		if first := d.DelayedDSNDue && !due; first != step.dsn {
+			t.Errorf("attempt %d at %v: first DelayedDSNDue %v, want %v", i+1, step.at, first, step.dsn)
 		}
+		if due && d.Retry && !d.DelayedDSNDue {
+			t.Errorf("attempt %d at %v: delayed DSN no longer due", i+1, step.at)
+		}
+		due = due || d.DelayedDSNDue
 		if i == len(want)-1 {
 			if d.Retry || d.GiveUp != step.giveUp || !d.NextAttempt.IsZero() || !d.LastAttemptAt.Equal(now) {
 				t.Fatalf("last attempt %d: got %+v, want give up %q at %v", i+1, d, step.giveUp, now)
@@ -76,22 +84,15 @@ func retryRun(t *testing.T, p queue.RetryPolicy, m queue.Msg, f bounce.Failure, 
 		if !d.LastAttemptAt.Equal(last) {
 			t.Errorf("attempt %d: LastAttemptAt %v, want %v", i+1, d.LastAttemptAt.Sub(retryT0), lastAt)
 		}
-		m.Attempts = d.Attempts
-		m.LastAttempt = now
-		m.NextAttempt = d.NextAttempt
-		m.DelayedDSNSent = m.DelayedDSNSent || d.SendDelayedDSN
+		in.Attempt = d.Attempts + 1
 	}
 	t.Fatalf("policy did not give up after %d attempts", len(want))
 }
 
-func retryMsg() queue.Msg {
-	return queue.Msg{
-		ID:               1,
-		Queued:           retryT0,
-		SenderAddress:    "sender@example.org",
-		RecipientAddress: "rcpt@example.com",
-		RecipientDomain:  "example.com",
-	}
+// retryIn is the first attempt of a message queued at retryT0, failing
+// with retryTemp.
+func retryIn() queue.RetryInput {
+	return queue.RetryInput{Attempt: 1, Queued: retryT0, Failure: retryTemp}
 }
 
 // The default schedule: 7.5m doubling to 8h, the delayed DSN at the failure
@@ -137,18 +138,18 @@ var retryMoxSteps = []retryStep{
 func TestRetryDefaultSchedule(t *testing.T) {
 	// The greylisting shortcut is never used, so one attempt more could fit
 	// before the deadline: Will-Retry-Until is the deadline.
-	retryRun(t, queue.DefaultPolicy(), retryMsg(), retryTemp, retryDefaultSteps, 120*retryH)
+	retryRun(t, queue.DefaultPolicy(), retryIn(), retryDefaultSteps, 120*retryH)
 
 	// Without the shortcut, the last attempt is known exactly.
 	p := queue.DefaultPolicy()
 	p.GreylistRetry = -1 // No greylisting shortcut.
-	retryRun(t, p, retryMsg(), retryTemp, retryDefaultSteps, 0)
+	retryRun(t, p, retryIn(), retryDefaultSteps, 0)
 
 	// Once the shortcut is used, too.
-	m := retryMsg()
-	m.Results = []queue.MsgResult{{Code: 450, EnhancedCode: "4.2.0", Error: "Greylisted"}}
-	m.Attempts = 1
-	d := queue.DefaultPolicy().Decide(m, retryTemp, retryT0.Add(5*retryM), nil)
+	in := retryIn()
+	in.GreylistedBefore = true
+	in.Attempt = 2
+	d := queue.DefaultPolicy().Decide(in, retryT0.Add(5*retryM), nil)
 	// Attempts at 0, 5m, then delays 15m, 30m, 1h, 2h, 4h, 8h...: 20m,
 	// 50m, 1h50m, 3h50m, 7h50m, 15h50m, ..., 119h50m.
 	if !d.NextAttempt.Equal(retryT0.Add(20*retryM)) || !d.LastAttemptAt.Equal(retryT0.Add(119*retryH+50*retryM)) {
@@ -157,22 +158,22 @@ func TestRetryDefaultSchedule(t *testing.T) {
 }
 
 func TestRetryZeroPolicyIsDefault(t *testing.T) {
-	retryRun(t, queue.RetryPolicy{}, retryMsg(), retryTemp, retryDefaultSteps, 120*retryH)
+	retryRun(t, queue.RetryPolicy{}, retryIn(), retryDefaultSteps, 120*retryH)
 	if err := (queue.RetryPolicy{}).Validate(); err != nil {
 		t.Fatalf("zero policy: %v", err)
 	}
 }
 
 func TestRetryMoxSchedule(t *testing.T) {
-	retryRun(t, queue.MoxPolicy(), retryMsg(), retryTemp, retryMoxSteps, 0)
+	retryRun(t, queue.MoxPolicy(), retryIn(), retryMoxSteps, 0)
 
 	// mox's Will-Retry-Until is the 5th attempt plus 28h; ours is the real
 	// last attempt, 14h earlier.
-	m := retryMsg()
-	m.Attempts = 4
+	in := retryIn()
+	in.Attempt = 5
 	fifth := retryT0.Add(retryMoxSteps[4].at)
-	d := queue.MoxPolicy().Decide(m, retryTemp, fifth, nil)
-	if !d.SendDelayedDSN {
+	d := queue.MoxPolicy().Decide(in, fifth, nil)
+	if !d.DelayedDSNDue {
 		t.Fatalf("no delayed DSN after 5th failure")
 	}
 	if got := fifth.Add(28 * retryH).Sub(d.LastAttemptAt); got != 14*retryH {
@@ -208,39 +209,38 @@ func TestRetryPlan(t *testing.T) {
 	})
 }
 
-// retryCase is one Decide call: the message is retryMsg with attempts
-// failed attempts before this one, failing at retryT0+now.
+// retryCase is one Decide call: attempt attempts+1 of a message queued at
+// retryT0, failing at retryT0+now.
 type retryCase struct {
 	name     string
 	policy   queue.RetryPolicy
 	attempts int64
-	edit     func(m *queue.Msg) // Optional.
+	edit     func(in *queue.RetryInput) // Optional.
 	failure  bounce.Failure
 	now      time.Duration
 
 	giveUp     queue.GiveUpReason // Empty: retry at next.
 	next       time.Duration
-	dsn        bool
+	dsn        bool // DelayedDSNDue.
 	greylisted bool
 	last       time.Duration // LastAttemptAt; when giving up, now.
 }
 
 func retryCheck(t *testing.T, tc retryCase) {
 	t.Helper()
-	m := retryMsg()
-	m.Attempts = tc.attempts
+	in := queue.RetryInput{Attempt: tc.attempts + 1, Queued: retryT0, Failure: tc.failure}
 	if tc.edit != nil {
-		tc.edit(&m)
+		tc.edit(&in)
 	}
 	now := retryT0.Add(tc.now)
-	d := tc.policy.Decide(m, tc.failure, now, nil)
+	d := tc.policy.Decide(in, now, nil)
 	want := queue.RetryDecision{
-		Retry:          tc.giveUp == "",
-		GiveUp:         tc.giveUp,
-		Attempts:       tc.attempts + 1,
-		Greylisted:     tc.greylisted,
-		SendDelayedDSN: tc.dsn,
-		LastAttemptAt:  retryT0.Add(tc.last),
+		Retry:         tc.giveUp == "",
+		GiveUp:        tc.giveUp,
+		Attempts:      tc.attempts + 1,
+		Greylisted:    tc.greylisted,
+		DelayedDSNDue: tc.dsn,
+		LastAttemptAt: retryT0.Add(tc.last),
 	}
 	if want.Retry {
 		want.NextAttempt = retryT0.Add(tc.next)
@@ -249,7 +249,7 @@ func retryCheck(t *testing.T, tc retryCase) {
 	}
 	if d.Retry != want.Retry || d.GiveUp != want.GiveUp || d.Attempts != want.Attempts ||
 		!d.NextAttempt.Equal(want.NextAttempt) || d.Greylisted != want.Greylisted ||
-		d.SendDelayedDSN != want.SendDelayedDSN || !d.LastAttemptAt.Equal(want.LastAttemptAt) {
+		d.DelayedDSNDue != want.DelayedDSNDue || !d.LastAttemptAt.Equal(want.LastAttemptAt) {
 		t.Errorf("got  %s\nwant %s", retryFormat(d), retryFormat(want))
 	}
 }
@@ -266,7 +266,7 @@ func retryFormat(d queue.RetryDecision) string {
 	if d.Greylisted {
 		b.WriteString(" greylisted")
 	}
-	if d.SendDelayedDSN {
+	if d.DelayedDSNDue {
 		b.WriteString(" dsn")
 	}
 	b.WriteString(" last=+" + d.LastAttemptAt.Sub(retryT0).String())
@@ -315,31 +315,32 @@ func TestRetryOptions(t *testing.T) {
 		{name: "max attempts 1", policy: queue.RetryPolicy{MaxAttempts: 1}, failure: retryTemp, giveUp: queue.GiveUpAttempts},
 
 		// Per-message MaxAttempts overrides the policy's, both ways.
-		{name: "msg max attempts lower", policy: mox, attempts: 2, edit: func(m *queue.Msg) { m.MaxAttempts = 3 }, failure: retryTemp, now: 22 * retryM, giveUp: queue.GiveUpAttempts},
-		{name: "msg max attempts higher", policy: mox, attempts: 7, edit: func(m *queue.Msg) { m.MaxAttempts, m.DelayedDSNSent = 10, true }, failure: retryTemp, now: 15 * retryH, next: 31 * retryH, last: 47 * retryH},
-		{name: "msg max attempts higher capped", policy: mox, attempts: 8, edit: func(m *queue.Msg) { m.MaxAttempts, m.DelayedDSNSent = 10, true }, failure: retryTemp, now: 31 * retryH, next: 47 * retryH, last: 47 * retryH}, // mox: 32h.
-		{name: "msg max attempts higher reached", policy: mox, attempts: 9, edit: func(m *queue.Msg) { m.MaxAttempts = 10 }, failure: retryTemp, now: 47 * retryH, giveUp: queue.GiveUpAttempts},
-		{name: "msg max attempts before max age", policy: def, attempts: 1, edit: func(m *queue.Msg) { m.MaxAttempts = 2 }, failure: retryTemp, now: 7*retryM + 30*time.Second, giveUp: queue.GiveUpAttempts},
-		{name: "msg max attempts with max age", policy: def, edit: func(m *queue.Msg) { m.MaxAttempts = 3 }, failure: retryTemp, next: 7*retryM + 30*time.Second, last: 22*retryM + 30*time.Second},
+		{name: "msg max attempts lower", policy: mox, attempts: 2, edit: func(in *queue.RetryInput) { in.MaxAttempts = 3 }, failure: retryTemp, now: 22 * retryM, giveUp: queue.GiveUpAttempts},
+		{name: "msg max attempts higher", policy: mox, attempts: 7, edit: func(in *queue.RetryInput) { in.MaxAttempts = 10 }, failure: retryTemp, now: 15 * retryH, next: 31 * retryH, dsn: true, last: 47 * retryH},
+		{name: "msg max attempts higher capped", policy: mox, attempts: 8, edit: func(in *queue.RetryInput) { in.MaxAttempts = 10 }, failure: retryTemp, now: 31 * retryH, next: 47 * retryH, dsn: true, last: 47 * retryH}, // mox: 32h.
+		{name: "msg max attempts higher reached", policy: mox, attempts: 9, edit: func(in *queue.RetryInput) { in.MaxAttempts = 10 }, failure: retryTemp, now: 47 * retryH, giveUp: queue.GiveUpAttempts},
+		{name: "msg max attempts before max age", policy: def, attempts: 1, edit: func(in *queue.RetryInput) { in.MaxAttempts = 2 }, failure: retryTemp, now: 7*retryM + 30*time.Second, giveUp: queue.GiveUpAttempts},
+		{name: "msg max attempts with max age", policy: def, edit: func(in *queue.RetryInput) { in.MaxAttempts = 3 }, failure: retryTemp, next: 7*retryM + 30*time.Second, last: 22*retryM + 30*time.Second},
 
-		// Delayed DSN by attempt count: at and after the count, once.
+		// Delayed DSN by attempt count: due at and after the count (the
+		// Handler sends it once, see TestDelayedDSNEligibility).
 		{name: "dsn attempts before", policy: queue.RetryPolicy{Schedule: []time.Duration{retryM}, MaxAttempts: 5, DelayedDSNAfterAttempts: 2}, failure: retryTemp, next: retryM, last: 4 * retryM},
 		{name: "dsn attempts at", policy: queue.RetryPolicy{Schedule: []time.Duration{retryM}, MaxAttempts: 5, DelayedDSNAfterAttempts: 2}, attempts: 1, failure: retryTemp, now: retryM, next: 2 * retryM, dsn: true, last: 4 * retryM},
-		{name: "dsn attempts after, not sent", policy: queue.RetryPolicy{Schedule: []time.Duration{retryM}, MaxAttempts: 5, DelayedDSNAfterAttempts: 2}, attempts: 2, failure: retryTemp, now: 2 * retryM, next: 3 * retryM, dsn: true, last: 4 * retryM},
-		{name: "dsn attempts after, sent", policy: queue.RetryPolicy{Schedule: []time.Duration{retryM}, MaxAttempts: 5, DelayedDSNAfterAttempts: 2}, attempts: 2, edit: func(m *queue.Msg) { m.DelayedDSNSent = true }, failure: retryTemp, now: 2 * retryM, next: 3 * retryM, last: 4 * retryM},
+		{name: "dsn attempts after", policy: queue.RetryPolicy{Schedule: []time.Duration{retryM}, MaxAttempts: 5, DelayedDSNAfterAttempts: 2}, attempts: 2, failure: retryTemp, now: 2 * retryM, next: 3 * retryM, dsn: true, last: 4 * retryM},
 
 		// Delayed DSN by age: at the failure after which the message will be
 		// that old when next tried.
 		{name: "dsn age before", policy: queue.RetryPolicy{Schedule: []time.Duration{20 * retryM, 40 * retryM}, MaxAttempts: 4, DelayedDSNAfterAge: retryH}, failure: retryTemp, next: 20 * retryM, last: 100 * retryM},
 		{name: "dsn age reached by next attempt", policy: queue.RetryPolicy{Schedule: []time.Duration{20 * retryM, 40 * retryM}, MaxAttempts: 4, DelayedDSNAfterAge: retryH}, attempts: 1, failure: retryTemp, now: 20 * retryM, next: retryH, dsn: true, last: 100 * retryM},
-		{name: "dsn age passed, not sent", policy: queue.RetryPolicy{Schedule: []time.Duration{20 * retryM, 40 * retryM}, MaxAttempts: 4, DelayedDSNAfterAge: retryH}, attempts: 2, failure: retryTemp, now: retryH, next: 100 * retryM, dsn: true, last: 100 * retryM},
-		{name: "dsn not when giving up", policy: mox, attempts: 4, edit: func(m *queue.Msg) { m.MaxAttempts = 5 }, failure: retryTemp, now: retryH + 52*retryM + 30*time.Second, giveUp: queue.GiveUpAttempts},
+		{name: "dsn age passed", policy: queue.RetryPolicy{Schedule: []time.Duration{20 * retryM, 40 * retryM}, MaxAttempts: 4, DelayedDSNAfterAge: retryH}, attempts: 2, failure: retryTemp, now: retryH, next: 100 * retryM, dsn: true, last: 100 * retryM},
+		{name: "dsn not when giving up", policy: mox, attempts: 4, edit: func(in *queue.RetryInput) { in.MaxAttempts = 5 }, failure: retryTemp, now: retryH + 52*retryM + 30*time.Second, giveUp: queue.GiveUpAttempts},
 		{name: "dsn not when permanent", policy: mox, attempts: 4, failure: permanent, now: retryH + 52*retryM + 30*time.Second, giveUp: queue.GiveUpPermanent},
 
 		// A zero Queued is taken as now: 5 days from the failure.
-		{name: "zero queued", policy: def, edit: func(m *queue.Msg) { m.Queued = time.Time{} }, failure: retryTemp, now: 200 * retryH, next: 200*retryH + 7*retryM + 30*time.Second, last: 200*retryH + 120*retryH},
-		// Negative attempt counts count as zero.
-		{name: "negative attempts", policy: mox, edit: func(m *queue.Msg) { m.Attempts = -5 }, failure: retryTemp, next: 7*retryM + 30*time.Second, last: 15*retryH + 52*retryM + 30*time.Second},
+		{name: "zero queued", policy: def, edit: func(in *queue.RetryInput) { in.Queued = time.Time{} }, failure: retryTemp, now: 200 * retryH, next: 200*retryH + 7*retryM + 30*time.Second, last: 200*retryH + 120*retryH},
+		// Attempt numbers below 1 count as 1.
+		{name: "negative attempt", policy: mox, edit: func(in *queue.RetryInput) { in.Attempt = -4 }, failure: retryTemp, next: 7*retryM + 30*time.Second, last: 15*retryH + 52*retryM + 30*time.Second},
+		{name: "zero attempt", policy: mox, edit: func(in *queue.RetryInput) { in.Attempt = 0 }, failure: retryTemp, next: 7*retryM + 30*time.Second, last: 15*retryH + 52*retryM + 30*time.Second},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -347,38 +348,6 @@ func TestRetryOptions(t *testing.T) {
 				t.Fatalf("policy: %v", err)
 			}
 			retryCheck(t, tc)
-		})
-	}
-}
-
-func TestRetryNotify(t *testing.T) {
-	// The 5th failure under MoxPolicy is the delayed DSN's moment.
-	cases := []struct {
-		name string
-		edit func(m *queue.Msg)
-		dsn  bool
-	}{
-		{"notify not given", func(m *queue.Msg) {}, true},
-		{"notify delay", func(m *queue.Msg) { m.Notify = "DELAY" }, true},
-		{"notify failure,delay lower case", func(m *queue.Msg) { m.Notify = "failure, delay" }, true},
-		{"notify success,failure", func(m *queue.Msg) { m.Notify = "SUCCESS,FAILURE" }, false},
-		{"notify failure", func(m *queue.Msg) { m.Notify = "FAILURE" }, false},
-		{"notify never", func(m *queue.Msg) { m.Notify = "NEVER" }, false},
-		{"already sent", func(m *queue.Msg) { m.DelayedDSNSent = true }, false},
-		{"dmarc report", func(m *queue.Msg) { m.IsDMARCReport = true }, false},
-		{"tls report", func(m *queue.Msg) { m.IsTLSReport = true }, false},
-		{"message is a dsn", func(m *queue.Msg) { m.IsDSN = true }, false},
-		{"null sender", func(m *queue.Msg) { m.SenderAddress = "" }, false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			m := retryMsg()
-			m.Attempts = 4
-			tc.edit(&m)
-			d := queue.MoxPolicy().Decide(m, retryTemp, retryT0.Add(retryH+52*retryM+30*time.Second), nil)
-			if !d.Retry || d.SendDelayedDSN != tc.dsn {
-				t.Fatalf("retry %v, SendDelayedDSN %v, want %v", d.Retry, d.SendDelayedDSN, tc.dsn)
-			}
 		})
 	}
 }
@@ -392,14 +361,12 @@ func TestRetryGreylisting(t *testing.T) {
 		enh, _ := bounce.ParseEnhancedCode(enhanced) // Empty: none.
 		return bounce.Failure{Permanent: code >= 500, Code: code, EnhancedCode: enh, Reason: reason, Lines: lines}
 	}
-	greyResult := queue.MsgResult{Code: 450, EnhancedCode: "4.2.0", Error: "450 4.2.0 <rcpt@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html"}
-	plainResult := queue.MsgResult{Reason: bounce.ReasonNetworkError, Error: "dial tcp 192.0.2.1:25: connect: connection refused"}
 	cases := []struct {
-		name    string
-		policy  queue.RetryPolicy
-		f       bounce.Failure
-		results []queue.MsgResult
-		grey    bool
+		name   string
+		policy queue.RetryPolicy
+		f      bounce.Failure
+		before bool // GreylistedBefore; the attempt is the second.
+		grey   bool
 	}{
 		// Real greylisting replies.
 		{name: "postgrey", f: reply(450, "4.2.0", bounce.ReasonUndefined, "<rcpt@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html"), grey: true},
@@ -424,10 +391,8 @@ func TestRetryGreylisting(t *testing.T) {
 		{name: "network error", f: bounce.Failure{Reason: bounce.ReasonNetworkError, Detail: bounce.DetailConnectionRefused}},
 		{name: "classify detail other", f: bounce.Failure{Code: 451, Reason: bounce.ReasonTooManyConn, Detail: bounce.DetailTooManyRecipients, Lines: []string{"greylisted"}}},
 
-		// Once per message.
-		{name: "greylisted before", f: reply(450, "4.2.0", bounce.ReasonUndefined, "Greylisted"), results: []queue.MsgResult{greyResult}},
-		{name: "earlier result not greylisting", f: reply(450, "4.2.0", bounce.ReasonUndefined, "Greylisted"), results: []queue.MsgResult{plainResult}, grey: true},
-		{name: "dsn result does not count", f: reply(450, "4.2.0", bounce.ReasonUndefined, "Greylisted"), results: []queue.MsgResult{{DSN: true, Code: 450, Error: "greylisted"}, plainResult}, grey: true},
+		// Once per message (which earlier results count: TestRetryInput).
+		{name: "greylisted before", f: reply(450, "4.2.0", bounce.ReasonUndefined, "Greylisted"), before: true},
 
 		// Only shorter than the schedule, and not with GreylistRetry zero.
 		{name: "mox has no shortcut", policy: queue.MoxPolicy(), f: reply(450, "4.2.0", bounce.ReasonUndefined, "Greylisted")},
@@ -436,20 +401,19 @@ func TestRetryGreylisting(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := tc.policy // The zero policy is DefaultPolicy.
-			m := retryMsg()
-			m.Attempts = int64(len(tc.results))
-			m.Results = tc.results
-			d := p.Decide(m, tc.f, retryT0, nil)
+			in := queue.RetryInput{Attempt: 1, Queued: retryT0, Failure: tc.f, GreylistedBefore: tc.before}
+			if tc.before {
+				in.Attempt = 2
+			}
+			d := p.Decide(in, retryT0, nil)
 			var want time.Duration
 			switch {
 			case tc.grey:
 				want = grey
 			case len(p.Schedule) > 0:
 				want = p.Schedule[0]
-			case len(tc.results) == 1:
+			case tc.before:
 				want = 2 * sched
-			case len(tc.results) == 2:
-				want = 4 * sched
 			default:
 				want = sched
 			}
@@ -462,17 +426,10 @@ func TestRetryGreylisting(t *testing.T) {
 		})
 	}
 
-	// A caller that appends the attempt's result before deciding gets the
-	// same answer: only the first m.Attempts results are earlier attempts.
-	m := retryMsg()
-	m.Results = []queue.MsgResult{greyResult}
-	d := queue.DefaultPolicy().Decide(m, reply(450, "4.2.0", bounce.ReasonUndefined, "Greylisted"), retryT0, nil)
-	if !d.Greylisted || d.NextAttempt.Sub(retryT0) != grey {
-		t.Fatalf("with own result appended: greylisted %v next %v", d.Greylisted, d.NextAttempt.Sub(retryT0))
-	}
-
 	// A permanent reply that mentions greylisting is permanent.
-	d = queue.DefaultPolicy().Decide(retryMsg(), reply(550, "5.7.1", bounce.ReasonBlocked, "Greylisted too often, go away"), retryT0, nil)
+	in := retryIn()
+	in.Failure = reply(550, "5.7.1", bounce.ReasonBlocked, "Greylisted too often, go away")
+	d := queue.DefaultPolicy().Decide(in, retryT0, nil)
 	if d.Retry || d.GiveUp != queue.GiveUpPermanent || d.Greylisted {
 		t.Fatalf("permanent greylist text: %+v", d)
 	}
@@ -486,7 +443,7 @@ func (r retryFixed) Float64() float64 { return float64(r) }
 func TestRetryJitter(t *testing.T) {
 	// Jitter 1/4 and binary fractions keep the arithmetic exact.
 	p := queue.RetryPolicy{Schedule: []time.Duration{8 * retryM}, MaxAttempts: 3, Jitter: 0.25}
-	m := retryMsg()
+	in := retryIn()
 	for _, tc := range []struct {
 		r    float64
 		next time.Duration
@@ -501,7 +458,7 @@ func TestRetryJitter(t *testing.T) {
 		{0.9375, 9*retryM + 45*time.Second}, // 1 + 7/32 = 39/32.
 		{0.0625, 6*retryM + 15*time.Second}, // 1 - 7/32 = 25/32.
 	} {
-		d := p.Decide(m, retryTemp, retryT0, retryFixed(tc.r))
+		d := p.Decide(in, retryT0, retryFixed(tc.r))
 		if got := d.NextAttempt.Sub(retryT0); got != tc.next {
 			t.Errorf("r %v: next +%v, want +%v", tc.r, got, tc.next)
 		}
@@ -512,7 +469,7 @@ func TestRetryJitter(t *testing.T) {
 	}
 
 	// Without a source, no jitter, whatever Jitter says.
-	if d := p.Decide(m, retryTemp, retryT0, nil); d.NextAttempt.Sub(retryT0) != 8*retryM || d.LastAttemptAt.Sub(retryT0) != 16*retryM {
+	if d := p.Decide(in, retryT0, nil); d.NextAttempt.Sub(retryT0) != 8*retryM || d.LastAttemptAt.Sub(retryT0) != 16*retryM {
 		t.Fatalf("nil source: %s", retryFormat(d))
 	}
 
@@ -522,21 +479,21 @@ func TestRetryJitter(t *testing.T) {
 	b := rand.New(rand.NewPCG(1, 2))
 	distinct := map[time.Time]bool{}
 	for i := range 50 {
-		m := retryMsg()
-		m.Attempts = int64(i % 7)
-		da := def.Decide(m, retryTemp, retryT0, a)
-		db := def.Decide(m, retryTemp, retryT0, b)
+		in := retryIn()
+		in.Attempt = int64(i%7) + 1
+		da := def.Decide(in, retryT0, a)
+		db := def.Decide(in, retryT0, b)
 		if !da.NextAttempt.Equal(db.NextAttempt) || !da.LastAttemptAt.Equal(db.LastAttemptAt) {
 			t.Fatalf("same seed, different decisions: %v %v", da, db)
 		}
-		plain := def.Decide(m, retryTemp, retryT0, nil).NextAttempt.Sub(retryT0)
+		plain := def.Decide(in, retryT0, nil).NextAttempt.Sub(retryT0)
 		got := da.NextAttempt.Sub(retryT0)
 		lo := time.Duration(float64(plain) * 0.9)
 		hi := time.Duration(float64(plain) * 1.1)
 		if got < lo || got >= hi {
-			t.Fatalf("attempt %d: next +%v outside [%v, %v)", m.Attempts+1, got, lo, hi)
+			t.Fatalf("attempt %d: next +%v outside [%v, %v)", in.Attempt, got, lo, hi)
 		}
-		if m.Attempts == 0 {
+		if in.Attempt == 1 {
 			distinct[da.NextAttempt] = true
 		}
 	}
@@ -559,11 +516,11 @@ func TestRetryJitterLastAttempt(t *testing.T) {
 	}
 	for name, p := range policies {
 		for _, src := range []queue.JitterSource{retryFixed(0), retryFixed(0.999999), rand.New(rand.NewPCG(3, 4))} {
-			m := retryMsg()
+			in := retryIn()
 			now := retryT0
 			var bound time.Time
 			for range 100 {
-				d := p.Decide(m, retryTemp, now, src)
+				d := p.Decide(in, now, src)
 				if !bound.IsZero() && now.After(bound) {
 					t.Fatalf("%s: attempt %d at +%v after an earlier LastAttemptAt +%v", name, d.Attempts, now.Sub(retryT0), bound.Sub(retryT0))
 				}
@@ -579,7 +536,7 @@ func TestRetryJitterLastAttempt(t *testing.T) {
 				if bound.IsZero() || d.LastAttemptAt.Before(bound) {
 					bound = d.LastAttemptAt
 				}
-				m.Attempts = d.Attempts
+				in.Attempt = d.Attempts + 1
 				now = d.NextAttempt
 			}
 		}
@@ -678,11 +635,10 @@ func TestRetryPartialPolicy(t *testing.T) {
 	partial := queue.RetryPolicy{MaxAttempts: 30}
 	def := queue.DefaultPolicy()
 	def.MaxAttempts = 30
-	m := retryMsg()
+	in := retryIn()
 	for _, now := range []time.Duration{0, 3*retryH + 52*retryM + 30*time.Second, 119*retryH + 52*retryM + 30*time.Second} {
-		m.Attempts = 0
-		got := partial.Decide(m, retryTemp, retryT0.Add(now), rand.New(rand.NewPCG(1, 2)))
-		want := def.Decide(m, retryTemp, retryT0.Add(now), rand.New(rand.NewPCG(1, 2)))
+		got := partial.Decide(in, retryT0.Add(now), rand.New(rand.NewPCG(1, 2)))
+		want := def.Decide(in, retryT0.Add(now), rand.New(rand.NewPCG(1, 2)))
 		tcompare(t, got, want, fmt.Sprintf("decision at %v", now))
 	}
 
@@ -711,11 +667,12 @@ func TestRetryPartialPolicy(t *testing.T) {
 			t.Fatalf("delayed dsn with DelayedDSNAfterAge off")
 		}
 	}
-	grey := bounce.Failure{Code: 450, EnhancedCode: bounce.EnhancedCode{4, 2, 0}, Reason: bounce.ReasonUndefined, Detail: bounce.DetailGreylisted}
-	if d := off.Decide(retryMsg(), grey, retryT0, nil); d.Greylisted {
+	grey := retryIn()
+	grey.Failure = bounce.Failure{Code: 450, EnhancedCode: bounce.EnhancedCode{4, 2, 0}, Reason: bounce.ReasonUndefined, Detail: bounce.DetailGreylisted}
+	if d := off.Decide(grey, retryT0, nil); d.Greylisted {
 		t.Fatalf("greylisting shortcut with GreylistRetry off")
 	}
-	if d := partial.Decide(retryMsg(), grey, retryT0, nil); !d.Greylisted || !d.NextAttempt.Equal(retryT0.Add(5*retryM)) {
+	if d := partial.Decide(grey, retryT0, nil); !d.Greylisted || !d.NextAttempt.Equal(retryT0.Add(5*retryM)) {
 		t.Fatalf("default greylisting shortcut not kept: %+v", d)
 	}
 }
@@ -734,12 +691,12 @@ func TestRetryInvalidPolicies(t *testing.T) {
 		{Jitter: math.Inf(1), MaxAttempts: 4},
 	}
 	for i, p := range policies {
-		for _, attempts := range []int64{0, 3, 1000, math.MaxInt64} {
-			m := retryMsg()
-			m.Attempts = attempts
-			d := p.Decide(m, retryTemp, retryT0, rand.New(rand.NewPCG(5, 6)))
+		for _, attempt := range []int64{1, 4, 1001, math.MaxInt64} {
+			in := retryIn()
+			in.Attempt = attempt
+			d := p.Decide(in, retryT0, rand.New(rand.NewPCG(5, 6)))
 			if d.Retry == (d.GiveUp != "") {
-				t.Fatalf("policy %d, attempts %d: Retry %v with GiveUp %q", i, attempts, d.Retry, d.GiveUp)
+				t.Fatalf("policy %d, attempt %d: Retry %v with GiveUp %q", i, attempt, d.Retry, d.GiveUp)
 			}
 		}
 		if plan := p.Plan(retryT0, 0); len(plan) == 0 || len(plan) > 10000 {
@@ -750,12 +707,12 @@ func TestRetryInvalidPolicies(t *testing.T) {
 	// Valid, but the delay takes millions of attempts to reach the cap:
 	// LastAttemptAt stops stepping and bounds the rest by the cap.
 	p := queue.RetryPolicy{Factor: 1.0000001, Initial: time.Nanosecond, MaxAge: 24 * time.Hour}
-	d := p.Decide(retryMsg(), retryTemp, retryT0, nil)
+	d := p.Decide(retryIn(), retryT0, nil)
 	if !d.Retry || !d.NextAttempt.Equal(retryT0.Add(time.Nanosecond)) || !d.LastAttemptAt.Equal(retryT0.Add(24*time.Hour)) {
 		t.Fatalf("slow factor: %s", retryFormat(d))
 	}
 	p = queue.RetryPolicy{Factor: 1.0000001, Initial: time.Nanosecond, MaxAttempts: 1e9}
-	d = p.Decide(retryMsg(), retryTemp, retryT0, nil)
+	d = p.Decide(retryIn(), retryT0, nil)
 	if min := retryT0.Add(1e9 * time.Nanosecond); !d.Retry || d.LastAttemptAt.Before(min) {
 		t.Fatalf("slow factor: LastAttemptAt %v before %v", d.LastAttemptAt, min)
 	}
@@ -782,13 +739,15 @@ func FuzzRetryDecide(f *testing.F) {
 		if p.Validate() != nil {
 			return
 		}
-		m := retryMsg()
-		m.Attempts = attempts
-		m.MaxAttempts = msgMax
-		now := retryT0.Add(time.Duration(ageNs))
 		enh, _ := bounce.ParseEnhancedCode(enhanced) // Not a code: none.
-		fl := bounce.Failure{Permanent: permanent, Code: code, EnhancedCode: enh, Lines: []string{text}}
-		d := p.Decide(m, fl, now, retryFixed(r))
+		in := queue.RetryInput{
+			Attempt:     attempts,
+			Queued:      retryT0,
+			MaxAttempts: msgMax,
+			Failure:     bounce.Failure{Permanent: permanent, Code: code, EnhancedCode: enh, Lines: []string{text}},
+		}
+		now := retryT0.Add(time.Duration(ageNs))
+		d := p.Decide(in, now, retryFixed(r))
 		if d.Retry == (d.GiveUp != "") {
 			t.Fatalf("Retry %v with GiveUp %q", d.Retry, d.GiveUp)
 		}
@@ -796,7 +755,7 @@ func FuzzRetryDecide(f *testing.F) {
 			t.Fatalf("permanent failure: %+v", d)
 		}
 		if !d.Retry {
-			if !d.LastAttemptAt.Equal(now) || d.SendDelayedDSN {
+			if !d.LastAttemptAt.Equal(now) || d.DelayedDSNDue {
 				t.Fatalf("give up: %+v", d)
 			}
 			return
@@ -812,13 +771,13 @@ func FuzzRetryDecide(f *testing.F) {
 
 func BenchmarkRetryDecide(b *testing.B) {
 	p := queue.DefaultPolicy()
-	m := retryMsg()
-	m.Attempts = 3
+	in := retryIn()
+	in.Attempt = 4
 	rnd := rand.New(rand.NewPCG(1, 2))
 	now := retryT0.Add(time.Hour)
 	b.ReportAllocs()
 	for range b.N {
-		d := p.Decide(m, retryTemp, now, rnd)
+		d := p.Decide(in, now, rnd)
 		if !d.Retry {
 			b.Fatal("gave up")
 		}
@@ -827,12 +786,12 @@ func BenchmarkRetryDecide(b *testing.B) {
 
 func BenchmarkRetryDecideGreylist(b *testing.B) {
 	p := queue.DefaultPolicy()
-	m := retryMsg()
-	f := bounce.Failure{Code: 450, EnhancedCode: bounce.EnhancedCode{4, 2, 0}, Lines: []string{"<rcpt@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html"}}
+	in := retryIn()
+	in.Failure = bounce.Failure{Code: 450, EnhancedCode: bounce.EnhancedCode{4, 2, 0}, Lines: []string{"<rcpt@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html"}}
 	rnd := rand.New(rand.NewPCG(1, 2))
 	b.ReportAllocs()
 	for range b.N {
-		d := p.Decide(m, f, retryT0, rnd)
+		d := p.Decide(in, retryT0, rnd)
 		if !d.Greylisted {
 			b.Fatal("not greylisted")
 		}

@@ -229,7 +229,7 @@ func (d *demo) enqueue(ctx context.Context) error {
 			return err
 		}
 		never := msg("alice", "alice@demo.example", "Newsletter", "news", rcptListed)
-		never.Notify = queue.NotifyNever
+		never.Notify = dsn.NotifyNever
 		if err := add(never); err != nil {
 			return err
 		}
