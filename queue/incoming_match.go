@@ -278,7 +278,12 @@ func rcptMatches(r MsgRetired, rr reportRcpt) bool {
 // each possible split at the catchall separator.
 func (p *incomingRun) loadFromID(rcptTo string) error {
 	for _, id := range fromIDCandidates(rcptTo, p.h.catchallSeparator()) {
-		l, err := p.loadBy(p.account, MsgRetired{FromID: id}, Msg{FromID: id})
+		// The retired message first: most reports come after delivery,
+		// and a found one ends the search without reading the queue.
+		l, err := p.loadRetired(p.account, MsgRetired{FromID: id})
+		if err == nil && len(l) == 0 {
+			l, err = p.loadQueued(p.account, Msg{FromID: id})
+		}
 		if err != nil {
 			return err
 		}
@@ -325,6 +330,19 @@ func (p *incomingRun) loadSubmission() error {
 // of its history. An identifier's index holds the few messages of one
 // submission.
 func (p *incomingRun) loadBy(account string, rf MsgRetired, mf Msg) ([]*candidate, error) {
+	l, err := p.loadRetired(account, rf)
+	if err != nil {
+		return nil, err
+	}
+	lq, err := p.loadQueued(account, mf)
+	if err != nil {
+		return nil, err
+	}
+	return append(l, lq...), nil
+}
+
+// loadRetired reads the retired messages for loadBy.
+func (p *incomingRun) loadRetired(account string, rf MsgRetired) ([]*candidate, error) {
 	var l []*candidate
 	qr := bstore.QueryTx[MsgRetired](p.tx)
 	qr.FilterNonzero(rf)
@@ -340,6 +358,12 @@ func (p *incomingRun) loadBy(account string, rf MsgRetired, mf Msg) ([]*candidat
 	if err != nil {
 		return nil, fmt.Errorf("queue: looking up retired messages: %w", err)
 	}
+	return l, nil
+}
+
+// loadQueued reads the queued messages for loadBy.
+func (p *incomingRun) loadQueued(account string, mf Msg) ([]*candidate, error) {
+	var l []*candidate
 	qm := bstore.QueryTx[Msg](p.tx)
 	qm.FilterNonzero(mf)
 	if account != "" {
@@ -347,7 +371,7 @@ func (p *incomingRun) loadBy(account string, rf MsgRetired, mf Msg) ([]*candidat
 	}
 	qm.SortDesc(fieldID)
 	qm.Limit(maxMatchCandidates)
-	err = qm.ForEach(func(m Msg) error {
+	err := qm.ForEach(func(m Msg) error {
 		l = append(l, &candidate{r: m.Retire(false, "", m.LastAttempt, time.Time{}), queued: true})
 		return nil
 	})
