@@ -57,7 +57,7 @@
 // "failed" webhook with DSN set; a complaint adds a complaint entry and
 // queues "complained"; an auto-reply or anything unmatched queues
 // "unrecognized", never an error. The same report processed twice changes
-// nothing (IncomingSeen).
+// nothing (MsgResult.Report on the matched message, else IncomingSeen).
 //
 // A report names the cause less directly than a live reply, so a few rules
 // apply only there: "user unknown" is a hard bounce only where the recipient

@@ -110,13 +110,22 @@ func (p *incomingRun) runBounce(res *IncomingResult) error {
 		if match == MatchSoleRecipient {
 			o.Detail = fmt.Sprintf("the report names %s; the message found by %s is to %s, the only recipient of its submission", rr.address, foundBy, c.r.RecipientAddress)
 		}
-		dup, err := p.once(rr.address, c, &o)
+		key := seenKey(p.reportKey, rr.address)
+		dup, err := p.duplicate(key, c)
 		if err != nil {
 			return err
 		}
-		if !dup {
-			if err := p.applyBounce(c, rr, &o); err != nil {
+		if dup {
+			o.Duplicate = true
+		} else {
+			onMsg, err := p.applyBounce(c, rr, &o, key)
+			if err != nil {
 				return err
+			}
+			if !onMsg || !p.keyOutlivesRetransmit(c) {
+				if err := p.remember(key, c); err != nil {
+					return err
+				}
 			}
 		}
 		res.Recipients = append(res.Recipients, o)
@@ -128,11 +137,45 @@ func (p *incomingRun) runBounce(res *IncomingResult) error {
 // report; it sets o.Duplicate and returns true when the key was seen.
 func (p *incomingRun) once(recipient string, c *candidate, o *IncomingOutcome) (bool, error) {
 	key := seenKey(p.reportKey, recipient)
-	dup, err := seen(p.tx, key)
+	dup, err := p.duplicate(key, c)
 	if err != nil || dup {
 		o.Duplicate = dup
 		return dup, err
 	}
+	return false, p.remember(key, c)
+}
+
+// duplicate reports whether key was recorded: in a result of the matched
+// message (MsgResult.Report), or as IncomingSeen.
+func (p *incomingRun) duplicate(key string, c *candidate) (bool, error) {
+	if c != nil {
+		for _, r := range c.r.Results {
+			if r.DSN && r.Report == key {
+				return true, nil
+			}
+		}
+	}
+	return seen(p.tx, key)
+}
+
+// keyOutlivesRetransmit reports whether a key recorded in a result of c
+// (after record) lasts until no retransmission of the report can come:
+// the retired message is kept retransmitWindow from now, or the queued
+// one will be kept that long once it retires. Then the result alone
+// recognizes a duplicate and the report writes no IncomingSeen record:
+// each record type a transaction writes adds its pages, and those of its
+// indexes, to the commit.
+func (p *incomingRun) keyOutlivesRetransmit(c *candidate) bool {
+	if c.queued {
+		s, _ := p.h.account(c.r.SenderAccount)
+		return p.h.keepRetired(s) >= retransmitWindow
+	}
+	return !c.r.KeepUntil.Before(p.now.Add(retransmitWindow))
+}
+
+// remember records key as IncomingSeen, kept incomingSeenKeep or the
+// account's keep period for retired messages if longer.
+func (p *incomingRun) remember(key string, c *candidate) error {
 	keep := incomingSeenKeep
 	account := p.account
 	if c != nil {
@@ -141,7 +184,7 @@ func (p *incomingRun) once(recipient string, c *candidate, o *IncomingOutcome) (
 	if s, _ := p.h.account(account); p.h.keepRetired(s) > keep {
 		keep = p.h.keepRetired(s)
 	}
-	return false, markSeen(p.tx, key, p.now, p.now.Add(keep))
+	return markSeen(p.tx, key, p.now, p.now.Add(keep))
 }
 
 // match finds the message a recipient of a DSN or bounce is about. A
@@ -235,7 +278,12 @@ func rcptMatches(r MsgRetired, rr reportRcpt) bool {
 // each possible split at the catchall separator.
 func (p *incomingRun) loadFromID(rcptTo string) error {
 	for _, id := range fromIDCandidates(rcptTo, p.h.catchallSeparator()) {
-		l, err := p.loadBy(p.account, MsgRetired{FromID: id}, Msg{FromID: id})
+		// The retired message first: most reports come after delivery,
+		// and a found one ends the search without reading the queue.
+		l, err := p.loadRetired(p.account, MsgRetired{FromID: id})
+		if err == nil && len(l) == 0 {
+			l, err = p.loadQueued(p.account, Msg{FromID: id})
+		}
 		if err != nil {
 			return err
 		}
@@ -282,6 +330,19 @@ func (p *incomingRun) loadSubmission() error {
 // of its history. An identifier's index holds the few messages of one
 // submission.
 func (p *incomingRun) loadBy(account string, rf MsgRetired, mf Msg) ([]*candidate, error) {
+	l, err := p.loadRetired(account, rf)
+	if err != nil {
+		return nil, err
+	}
+	lq, err := p.loadQueued(account, mf)
+	if err != nil {
+		return nil, err
+	}
+	return append(l, lq...), nil
+}
+
+// loadRetired reads the retired messages for loadBy.
+func (p *incomingRun) loadRetired(account string, rf MsgRetired) ([]*candidate, error) {
 	var l []*candidate
 	qr := bstore.QueryTx[MsgRetired](p.tx)
 	qr.FilterNonzero(rf)
@@ -297,6 +358,12 @@ func (p *incomingRun) loadBy(account string, rf MsgRetired, mf Msg) ([]*candidat
 	if err != nil {
 		return nil, fmt.Errorf("queue: looking up retired messages: %w", err)
 	}
+	return l, nil
+}
+
+// loadQueued reads the queued messages for loadBy.
+func (p *incomingRun) loadQueued(account string, mf Msg) ([]*candidate, error) {
+	var l []*candidate
 	qm := bstore.QueryTx[Msg](p.tx)
 	qm.FilterNonzero(mf)
 	if account != "" {
@@ -304,7 +371,7 @@ func (p *incomingRun) loadBy(account string, rf MsgRetired, mf Msg) ([]*candidat
 	}
 	qm.SortDesc(fieldID)
 	qm.Limit(maxMatchCandidates)
-	err = qm.ForEach(func(m Msg) error {
+	err := qm.ForEach(func(m Msg) error {
 		l = append(l, &candidate{r: m.Retire(false, "", m.LastAttempt, time.Time{}), queued: true})
 		return nil
 	})

@@ -23,19 +23,21 @@ const (
 const maxDetail = 2000
 
 // applyBounce records the outcome of one DSN or bounce recipient: on the
-// matched message, the suppression list and as a webhook.
-func (p *incomingRun) applyBounce(c *candidate, rr reportRcpt, o *IncomingOutcome) error {
+// matched message, the suppression list and as a webhook. It returns
+// whether a result with key (the report's idempotency key) was added to
+// the message.
+func (p *incomingRun) applyBounce(c *candidate, rr reportRcpt, o *IncomingOutcome, key string) (bool, error) {
 	f := o.Failure
 	o.Event = actionEvent(rr.action)
 	if c == nil {
 		o.Event = eventUnrecognized
 		o.Detail = "no message found for this recipient" + p.searched()
 		p.unmatchedHook(p.account, rr, o)
-		return nil
+		return false, nil
 	}
 	if o.Event == eventUnrecognized {
 		o.Detail = fmt.Sprintf("unknown action %q", rr.action)
-		return p.matchedHook(c, o, true)
+		return false, p.matchedHook(c, o, true)
 	}
 
 	success := rr.action == dsn.ActionDelivered || rr.action == dsn.ActionRelayed || rr.action == dsn.ActionExpanded
@@ -49,33 +51,36 @@ func (p *incomingRun) applyBounce(c *candidate, rr reportRcpt, o *IncomingOutcom
 		Error:        truncate(diagnosticText(rr.diagnostic), maxDetail),
 		RemoteMTA:    rr.remoteMTA,
 		DSN:          true,
+		Report:       key,
 	}
 	if err := p.record(c, result, o.Event); err != nil {
-		return err
+		return false, err
 	}
 
 	switch o.Event {
 	case eventFailed:
 		added, err := p.suppressFailure(c.r, f)
 		if err != nil {
-			return err
+			return true, err
 		}
 		o.Suppressing = added
 	case eventDelivered, eventRelayed, eventExpanded:
 		if s := p.h.Suppressions; s != nil {
 			if _, err := s.DeliveredTx(p.tx, c.r.SenderAccount, c.r.RecipientAddress); err != nil && !errors.Is(err, suppression.ErrAddress) {
-				return fmt.Errorf("queue: clearing suppression of %s: %w", c.r.RecipientAddress, err)
+				return true, fmt.Errorf("queue: clearing suppression of %s: %w", c.r.RecipientAddress, err)
 			}
 		}
 	}
-	return p.matchedHook(c, o, true)
+	return true, p.matchedHook(c, o, true)
 }
 
 // MaxDSNResults bounds the results from reports that one message keeps.
 // Each distinct DSN about a message adds one; past the bound the oldest of
 // them is dropped, so a sender of endless reports about one message cannot
 // grow its record (and the work of reading it) without end. The results of
-// delivery attempts are kept.
+// delivery attempts are kept. A dropped result takes its report's key
+// (MsgResult.Report) with it: a copy of that report, should one still
+// come, is processed again.
 const MaxDSNResults = 20
 
 // appendDSNResult appends a result from a report to results, dropping the
@@ -100,9 +105,13 @@ func appendDSNResult(results []MsgResult, r MsgResult) []MsgResult {
 
 // record adds result to the matched message's history. A retired message
 // that failed becomes failed, one delivered, relayed or expanded becomes
-// that; a delayed one keeps its state. Its keep period is extended, so a
-// later DSN about it still finds it. A message still in the queue only
-// gets the result: its delivery state belongs to the delivery loop.
+// that; a delayed one keeps its state. LastActivity moves only when the
+// outcome changes, as its doc says. The keep period is extended, so a
+// later DSN about it still finds it, but only once less than nine tenths
+// of it remain: the reports that follow a retirement within days then
+// rewrite neither indexed time (each index changed adds its pages to the
+// commit). A message still in the queue only gets the result: its
+// delivery state belongs to the delivery loop.
 func (p *incomingRun) record(c *candidate, result MsgResult, event string) error {
 	if c.queued {
 		m := Msg{ID: c.r.ID}
@@ -118,17 +127,19 @@ func (p *incomingRun) record(c *candidate, result MsgResult, event string) error
 	}
 	r := &c.r
 	r.Results = appendDSNResult(r.Results, result)
+	success, outcome := r.Success, r.Event
 	switch event {
 	case eventFailed:
-		r.Success = false
-		r.Event = eventFailed
+		success, outcome = false, eventFailed
 	case eventDelivered, eventRelayed, eventExpanded:
-		r.Success = true
-		r.Event = event
+		success, outcome = true, event
 	}
-	r.LastActivity = p.now
+	if success != r.Success || outcome != r.Event {
+		r.Success, r.Event = success, outcome
+		r.LastActivity = p.now
+	}
 	s, _ := p.h.account(r.SenderAccount)
-	if keep := p.h.keepRetired(s); keep > 0 && r.KeepUntil.Before(p.now.Add(keep)) {
+	if keep := p.h.keepRetired(s); keep > 0 && r.KeepUntil.Before(p.now.Add(keep-keep/10)) {
 		r.KeepUntil = p.now.Add(keep)
 	}
 	if err := p.tx.Update(r); err != nil {

@@ -13,7 +13,10 @@ import (
 // IncomingSeen records that ProcessIncoming handled one recipient of one
 // incoming report, so the same report processed again (a retransmission, a
 // host that retries after a crash) changes nothing and queues no second
-// webhook.
+// webhook. A report that adds a result to a message kept long enough
+// keeps its key in that result instead (MsgResult.Report): only
+// unmatched reports, complaints, auto-replies and reports about messages
+// kept briefly write IncomingSeen.
 type IncomingSeen struct {
 	ID int64
 
@@ -34,6 +37,13 @@ func incomingDBTypes() []any {
 // account's KeepRetired, when longer, is used instead (a duplicate cannot be
 // matched to a message after that anyway).
 const incomingSeenKeep = 30 * 24 * time.Hour
+
+// retransmitWindow is how long after a report a copy of it may still
+// arrive: the reporting MTA retries delivering its report until its queue
+// lifetime ends (5 days by default in Postfix and Exim). A report's key
+// kept in the result it adds to a message that stays at least this long
+// needs no IncomingSeen record.
+const retransmitWindow = 7 * 24 * time.Hour
 
 // incomingSeenCleanup is how many expired IncomingSeen records one
 // ProcessIncoming call removes, so cleanup needs no extra job and its work

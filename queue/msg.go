@@ -92,6 +92,12 @@ type MsgResult struct {
 	Error        string
 	RemoteMTA    string // Host name or IP of the remote MTA that answered, if known.
 	DSN          bool   // The result came from an incoming DSN, not from our own attempt.
+
+	// Report is, for a result from an incoming report, the key
+	// ProcessIncoming recognizes that report and recipient by: the same
+	// report processed again finds it on the message it changed, so
+	// recording it costs no record of its own (see IncomingSeen).
+	Report string
 }
 
 // MsgRetired is a message that left the queue: delivered, failed, canceled

@@ -34,6 +34,7 @@ func main() {
 	sizesFlag := flag.String("sizes", "0,10000,100000,1000000", "database sizes (retired messages), comma separated")
 	n := flag.Int("n", 50, "runs of each operation per size and round")
 	rounds := flag.Int("rounds", 5, "rounds over all sizes; the table shows the median of the rounds' medians")
+	incomingOnly := flag.Bool("incoming", false, "measure only the bare update and ProcessIncoming")
 	flag.Parse()
 	if *dir == "" {
 		flag.Usage()
@@ -59,7 +60,7 @@ func main() {
 			log.Fatalf("database of %d: %v", size, err)
 		}
 		defer db.Close()
-		runners = append(runners, &runner{ctx: ctx, db: db, n: *n, size: size})
+		runners = append(runners, &runner{ctx: ctx, db: db, n: *n, size: size, incomingOnly: *incomingOnly})
 	}
 	// Rounds go over the sizes in turn, so a burst of load from elsewhere
 	// on the machine (fsync times vary most) does not land on one size.

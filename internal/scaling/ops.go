@@ -38,6 +38,8 @@ type runner struct {
 	order []string
 	seq   int64
 	inner time.Duration // Time in the last write transaction before its commit.
+
+	incomingOnly bool // Measure only the bare update and ProcessIncoming.
 }
 
 // timeOp runs op n times, each with its index, and records the median
@@ -206,6 +208,27 @@ func (r *runner) measure() error {
 		return err
 	}
 
+	if !r.incomingOnly {
+		if err := r.measureQueue(); err != nil {
+			return err
+		}
+	}
+	if err := r.measureIncoming(); err != nil {
+		return err
+	}
+	if r.incomingOnly {
+		return nil
+	}
+	if err := r.measureReads(); err != nil {
+		return err
+	}
+	return r.cleanups()
+}
+
+// measureQueue measures Add, Due, FailMsgs and DeliveredMsgs.
+func (r *runner) measureQueue() error {
+	n := r.n
+	var err error
 	// Add, then the added messages are due, fail or are delivered.
 	added := make([]queue.Msg, 3*n)
 	err = r.timeOp("Add (1 message, new FromID)", 3*n, func(i int) error {
@@ -255,6 +278,13 @@ func (r *runner) measure() error {
 		return err
 	}
 
+	return nil
+}
+
+// measureIncoming measures ProcessIncoming.
+func (r *runner) measureIncoming() error {
+	n := r.n
+	var err error
 	// ProcessIncoming: one one-recipient DSN per transaction, about
 	// messages retired just before, against the history built earlier.
 	incoming := func(name, tag string, want queue.Match, rcptTo func(m queue.Msg) string, msg func(k int, m queue.Msg) ([]byte, error)) error {
@@ -339,6 +369,13 @@ func (r *runner) measure() error {
 		return err
 	}
 
+	return nil
+}
+
+// measureReads measures lookups and listings.
+func (r *runner) measureReads() error {
+	n := r.n
+	var err error
 	// Lookups and listings, read transactions.
 	// Random addresses, then the same again: the first lookup of an
 	// address also maps the database pages it reads into the process.
@@ -425,7 +462,7 @@ func (r *runner) measure() error {
 		return err
 	}
 
-	return r.cleanups()
+	return nil
 }
 
 // cleanups measures the removal of cleanupBatch expired records of each
