@@ -1,4 +1,4 @@
-package webhook
+package hookqueue
 
 import (
 	"context"
@@ -95,7 +95,7 @@ func TestManyURLsOneHost(t *testing.T) {
 	ret := h.retired()
 	tcompare(t, len(ret), len(hooks), "retired hooks")
 	for _, r := range ret {
-		tcompare(t, r.Outcome, OutcomeDelivered, "outcome")
+		tcompare(t, r.RetireReason, RetiredDelivered, "outcome")
 		tcompare(t, len(r.Results), seen[webhookID(r.ID)], fmt.Sprintf("hook %d: recorded attempts vs requests the endpoint saw", r.ID))
 		tcompare(t, r.Attempts, int64(1), fmt.Sprintf("hook %d: attempts", r.ID))
 	}
@@ -147,7 +147,7 @@ func TestConnectionWaitNotCounted(t *testing.T) {
 	})
 	h.enqueue(testHook(srv.URL + "/hook"))
 	h.start()
-	const msg = "webhook: no connection to the endpoint before the timeout, not counted as an attempt"
+	const msg = "hookqueue: no connection to the endpoint before the timeout, not counted as an attempt"
 wait:
 	for {
 		select {
@@ -204,7 +204,7 @@ func TestCommitFailureBacksOff(t *testing.T) {
 
 	var b Hook
 	for i, delay := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second} {
-		rec := logs.next(t, "webhook: recording results")
+		rec := logs.next(t, "hookqueue: recording results")
 		tcompare(t, count(a.ID), 1, fmt.Sprintf("failure %d: requests for the acknowledged hook", i+1))
 		tcompare(t, rec.level, slog.LevelError, "level")
 		if v, ok := rec.attrs["retry"]; !ok || v.Kind() != slog.KindDuration || v.Duration() != delay {
@@ -234,7 +234,7 @@ func TestCommitFailureBacksOff(t *testing.T) {
 	ret := h.retired()
 	tcompare(t, len(ret), 2, "retired")
 	for _, r := range ret {
-		tcompare(t, r.Outcome, OutcomeDelivered, "outcome")
+		tcompare(t, r.RetireReason, RetiredDelivered, "outcome")
 	}
 }
 
@@ -257,9 +257,9 @@ func TestCommitFailureAtShutdown(t *testing.T) {
 	conflict := HookRetired{ID: a.ID, Account: "acc", URL: srv.URL, KeepUntil: h.clk.Now().AddDate(1, 0, 0)}
 	tcheck(t, h.db.Insert(context.Background(), &conflict), "insert conflicting record")
 	h.start()
-	logs.next(t, "webhook: recording results")
+	logs.next(t, "hookqueue: recording results")
 	h.stop()
-	rec := logs.next(t, "webhook: shutdown with results not recorded, their hooks will be delivered again")
+	rec := logs.next(t, "hookqueue: shutdown with results not recorded, their hooks will be delivered again")
 	tcompare(t, rec.level, slog.LevelError, "level")
 	tcompare(t, rec.attrs["count"].String(), "1", "count")
 	p := h.pending()
@@ -325,7 +325,7 @@ func TestNoReplayOnDeadConnection(t *testing.T) {
 	ret := h.retired()
 	tcompare(t, len(ret), 2, "retired")
 	for _, r := range ret {
-		tcompare(t, r.Outcome, OutcomeDelivered, "outcome")
+		tcompare(t, r.RetireReason, RetiredDelivered, "outcome")
 		tcompare(t, len(r.Results), seen[webhookID(r.ID)], fmt.Sprintf("hook %d: recorded attempts vs requests the endpoint saw", r.ID))
 	}
 	tcompare(t, ret[1].ID, hooks[1].ID, "second hook")
@@ -339,10 +339,10 @@ func TestGiveUpLogged(t *testing.T) {
 		name     string
 		status   int
 		schedule []time.Duration
-		outcome  Outcome
+		outcome  RetireReason
 	}{
-		{"gone", http.StatusGone, nil, OutcomeGone},
-		{"schedule exhausted", http.StatusInternalServerError, []time.Duration{}, OutcomeFailed},
+		{"gone", http.StatusGone, nil, RetiredGone},
+		{"schedule exhausted", http.StatusInternalServerError, []time.Duration{}, RetiredFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(tc.status) }))
@@ -356,7 +356,7 @@ func TestGiveUpLogged(t *testing.T) {
 			h.start()
 			r := h.next()
 			tcompare(t, r.retired, true, "retired")
-			rec := logs.next(t, "webhook: giving up")
+			rec := logs.next(t, "hookqueue: giving up")
 			tcompare(t, rec.level, slog.LevelWarn, "level")
 			u, err := url.Parse(srv.URL)
 			tcheck(t, err, "parse url")

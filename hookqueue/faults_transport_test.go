@@ -1,4 +1,4 @@
-package webhook_test
+package hookqueue_test
 
 import (
 	"context"
@@ -13,40 +13,41 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
 type hookResult struct {
-	hook    webhook.Hook
+	hook    hookqueue.Hook
 	retired bool
 }
 
-// faultQueue is a webhook.Queue on a fresh database with a settable clock,
+// faultQueue is a hookqueue.Queue on a fresh database with a settable clock,
 // zero jitter, and its results on a channel.
 type faultQueue struct {
 	t       *testing.T
 	db      *bstore.DB
-	q       *webhook.Queue
+	q       *hookqueue.Queue
 	clock   *queuetest.Clock
 	results chan hookResult
 }
 
 func newFaultQueue(t *testing.T, dir string, rt http.RoundTripper) *faultQueue {
 	t.Helper()
-	db, err := bstore.Open(context.Background(), filepath.Join(dir, "webhook.db"), nil, webhook.DBTypes()...)
+	db, err := bstore.Open(context.Background(), filepath.Join(dir, "webhook.db"), nil, hookqueue.DBTypes()...)
 	if err != nil {
 		t.Fatalf("open db: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
 	fq := &faultQueue{t: t, db: db, clock: queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)), results: make(chan hookResult, 100)}
-	fq.q = &webhook.Queue{
+	fq.q = &hookqueue.Queue{
 		DB:        db,
 		Transport: rt,
 		Now:       fq.clock.Now,
 		After:     fq.clock.After,
 		Rand:      func() float64 { return 0.5 },
-		OnResult:  func(h webhook.Hook, retired bool) { fq.results <- hookResult{h, retired} },
+		OnResult:  func(h hookqueue.Hook, retired bool) { fq.results <- hookResult{h, retired} },
 	}
 	return fq
 }
@@ -70,15 +71,15 @@ func (fq *faultQueue) start() (stop func()) {
 	return stop
 }
 
-func (fq *faultQueue) enqueue(url string) webhook.Hook {
+func (fq *faultQueue) enqueue(url string) hookqueue.Hook {
 	fq.t.Helper()
-	h := webhook.Hook{Account: "acc", URL: url, Payload: webhook.Outgoing{Event: webhook.EventFailed, QueueMsgID: 7}}
+	h := hookqueue.Hook{Account: "acc", URL: url, Payload: webhook.Outgoing{Event: webhook.EventFailed, QueueMsgID: 7}}
 	err := fq.db.Write(context.Background(), func(tx *bstore.Tx) error { return fq.q.Enqueue(tx, h) })
 	if err != nil {
 		fq.t.Fatalf("enqueue: %v", err)
 	}
 	fq.q.Kick()
-	l, err := bstore.QueryDB[webhook.Hook](context.Background(), fq.db).List()
+	l, err := bstore.QueryDB[hookqueue.Hook](context.Background(), fq.db).List()
 	if err != nil || len(l) != 1 {
 		fq.t.Fatalf("listing hooks: %v, %d", err, len(l))
 	}
@@ -119,7 +120,7 @@ func TestFaultTransportBacksOff(t *testing.T) {
 
 	const step = 15 * time.Second
 	start := fq.clock.Now()
-	schedule := webhook.DefaultSchedule()
+	schedule := hookqueue.DefaultSchedule()
 	const failures = 6
 	for attempt := 1; attempt <= failures; attempt++ {
 		r := fq.next()

@@ -1,4 +1,4 @@
-package webhook_test
+package hookqueue_test
 
 import (
 	"context"
@@ -47,7 +47,7 @@ func TestFaultStorageWorker(t *testing.T) {
 	if err := fq.db.Close(); err != nil {
 		t.Fatalf("close db: %v", err)
 	}
-	const msg = "webhook: loading due hooks"
+	const msg = "hookqueue: loading due hooks"
 	logs := &countLog{wait: msg, c: make(chan struct{}, 1000), counts: map[string]int{}}
 	fq.q.Logger = slog.New(logs)
 	stop := fq.start()
