@@ -3,7 +3,6 @@ package hookqueue_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -12,8 +11,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/mjl-/bstore"
 

@@ -9,6 +9,7 @@ import (
 	"github.com/mjl-/bstore"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -24,8 +25,8 @@ func TestAccountSettingsValidate(t *testing.T) {
 		{"zero", queue.AccountSettings{}, nil},
 		{"no url, bad secret ignored", queue.AccountSettings{WebhookSecrets: []string{"x"}}, nil},
 		{"valid", queue.AccountSettings{WebhookURL: "https://app.example.org/hook", WebhookSecrets: []string{secret}, WebhookEvents: []string{"failed", "complained"}}, nil},
-		{"url without scheme", queue.AccountSettings{WebhookURL: "app.example.org/hook"}, []error{queue.ErrWebhookURL, webhook.ErrInvalidURL}},
-		{"url unparsable", queue.AccountSettings{WebhookURL: "https://[::1"}, []error{queue.ErrWebhookURL, webhook.ErrInvalidURL}},
+		{"url without scheme", queue.AccountSettings{WebhookURL: "app.example.org/hook"}, []error{queue.ErrWebhookURL, hookqueue.ErrInvalidURL}},
+		{"url unparsable", queue.AccountSettings{WebhookURL: "https://[::1"}, []error{queue.ErrWebhookURL, hookqueue.ErrInvalidURL}},
 		{"secret", queue.AccountSettings{WebhookURL: "https://app.example.org/hook", WebhookSecrets: []string{secret, "whsec_!!"}}, []error{queue.ErrWebhookSecret, webhook.ErrInvalidSecret}},
 		{"event", queue.AccountSettings{WebhookURL: "https://app.example.org/hook", WebhookEvents: []string{"failed", "bounced"}}, []error{queue.ErrWebhookEvent}},
 	} {

@@ -7,7 +7,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/dsn"
-	"github.com/bouncekit/bouncekit/webhook"
+	"github.com/bouncekit/bouncekit/hookqueue"
 )
 
 // maxMatchCandidates bounds the messages read for one ENVID, Message-ID or
@@ -39,7 +39,7 @@ type incomingRun struct {
 	byEnvID          []*candidate
 	byMsgID          []*candidate
 
-	hooks []webhook.Hook
+	hooks []hookqueue.Hook
 }
 
 // run matches the report and records its outcomes in res.

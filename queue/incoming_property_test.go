@@ -17,10 +17,10 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
-	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // The property test's size and seed: flags, else the environment
@@ -369,7 +369,7 @@ func newPropRun(t *testing.T, dir string, seed uint64, batch int, tmpls []propTe
 		DB:                db,
 		DSN:               &queuetest.Composer{},
 		Suppressions:      &suppression.Store{DB: db, Now: clock.Now},
-		Hooks:             &webhook.Queue{DB: db, Now: clock.Now},
+		Hooks:             &hookqueue.Queue{DB: db, Now: clock.Now},
 		GenerateFromIDs:   true,
 		CatchallSeparator: "+",
 		Rand:              rand.NewChaCha8(chachaSeed(seed, batch)),

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/internal/ndr"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
@@ -23,7 +24,7 @@ import (
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
-// inEnv is a Handler with the real suppression.Store and webhook.Queue on a
+// inEnv is a Handler with the real suppression.Store and hookqueue.Queue on a
 // fresh database, for ProcessIncoming scenarios.
 type inEnv struct {
 	t     testing.TB
@@ -45,7 +46,7 @@ func newInEnv(t testing.TB) *inEnv {
 		DB:                db,
 		DSN:               &queuetest.Composer{},
 		Suppressions:      &suppression.Store{DB: db, Now: clock.Now},
-		Hooks:             &webhook.Queue{DB: db, Now: clock.Now},
+		Hooks:             &hookqueue.Queue{DB: db, Now: clock.Now},
 		Hostname:          "mail.example.org",
 		GenerateFromIDs:   true,
 		CatchallSeparator: "+",
@@ -121,12 +122,12 @@ func (e *inEnv) incoming(account, rcptTo string, msg []byte) queue.IncomingResul
 	return res
 }
 
-func (e *inEnv) hooks() []webhook.Hook {
+func (e *inEnv) hooks() []hookqueue.Hook {
 	e.t.Helper()
-	var l []webhook.Hook
+	var l []hookqueue.Hook
 	err := e.db.Read(context.Background(), func(tx *bstore.Tx) error {
 		var err error
-		l, err = bstore.QueryTx[webhook.Hook](tx).SortAsc("ID").List()
+		l, err = bstore.QueryTx[hookqueue.Hook](tx).SortAsc("ID").List()
 		return err
 	})
 	icheck(e.t, err, "list hooks")
@@ -135,8 +136,8 @@ func (e *inEnv) hooks() []webhook.Hook {
 
 // incomingHooks returns the hooks queued after the deliveries: those not
 // for the delivered event.
-func (e *inEnv) incomingHooks() []webhook.Hook {
-	var l []webhook.Hook
+func (e *inEnv) incomingHooks() []hookqueue.Hook {
+	var l []hookqueue.Hook
 	for _, h := range e.hooks() {
 		if !(h.Event == webhook.EventDelivered && !h.Payload.DSN) {
 			l = append(l, h)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -91,7 +92,7 @@ type AccountSettings struct {
 	KeepRetired time.Duration
 
 	// KeepHooks is how long delivered webhooks are kept in the webhook
-	// history (webhook.Hook.KeepFor). Zero: the webhook queue's default;
+	// history (hookqueue.Hook.KeepFor). Zero: the webhook queue's default;
 	// negative: not kept.
 	KeepHooks time.Duration
 }
@@ -124,7 +125,7 @@ func (h *Handler) keepRetired(s AccountSettings) time.Duration {
 }
 
 // Errors of AccountSettings.Validate, for errors.Is. An error for a bad URL
-// or secret also wraps webhook.ErrInvalidURL or webhook.ErrInvalidSecret.
+// or secret also wraps hookqueue.ErrInvalidURL or webhook.ErrInvalidSecret.
 var (
 	ErrWebhookURL    = errors.New("queue: invalid webhook url")
 	ErrWebhookSecret = errors.New("queue: invalid webhook secret")
@@ -144,7 +145,7 @@ func (s AccountSettings) Validate() error {
 	if s.WebhookURL == "" {
 		return nil
 	}
-	if err := webhook.CheckURL(s.WebhookURL); err != nil {
+	if err := hookqueue.CheckURL(s.WebhookURL); err != nil {
 		return fmt.Errorf("%w: %w", ErrWebhookURL, err)
 	}
 	for i, secret := range s.WebhookSecrets {

@@ -11,9 +11,9 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
-	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // HookReceipt is one webhook request the parent's receiver got.
@@ -164,7 +164,7 @@ func Check(ctx context.Context, dir string, receipts []HookReceipt, kills, runs,
 		msgs    []queue.Msg
 		retired []queue.MsgRetired
 		outbox  []queue.OutboxDSN
-		hooks   []webhook.Hook
+		hooks   []hookqueue.Hook
 		entries []suppression.Entry
 	)
 	err = db.Read(ctx, func(tx *bstore.Tx) error {
@@ -181,7 +181,7 @@ func Check(ctx context.Context, dir string, receipts []HookReceipt, kills, runs,
 		if outbox, err = bstore.QueryTx[queue.OutboxDSN](tx).List(); err != nil {
 			return err
 		}
-		if hooks, err = bstore.QueryTx[webhook.Hook](tx).List(); err != nil {
+		if hooks, err = bstore.QueryTx[hookqueue.Hook](tx).List(); err != nil {
 			return err
 		}
 		entries, err = bstore.QueryTx[suppression.Entry](tx).List()
@@ -545,7 +545,7 @@ func sameCodes(results []queue.MsgResult, codes []int) bool {
 }
 
 // drained checks that the final run left nothing pending.
-func (c *checker) drained(outbox []queue.OutboxDSN, hooks []webhook.Hook) {
+func (c *checker) drained(outbox []queue.OutboxDSN, hooks []hookqueue.Hook) {
 	const what = "outbox and webhook queue empty after the drain"
 	c.count(what, 0)
 	if len(outbox) > 0 {

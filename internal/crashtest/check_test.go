@@ -10,9 +10,9 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
-	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // TestCheckDetects proves that Check can fail: after one clean run without
@@ -181,7 +181,7 @@ func TestCheckDetects(t *testing.T) {
 		}},
 		{"hook left behind", "outbox and webhook queue empty after the drain", func(t *testing.T, d string, r []HookReceipt) []HookReceipt {
 			db(t, d, func(tx *bstore.Tx) error {
-				return tx.Insert(&webhook.Hook{Account: AccountKeep, URL: "http://127.0.0.1:1/", NextAttempt: now})
+				return tx.Insert(&hookqueue.Hook{Account: AccountKeep, URL: "http://127.0.0.1:1/", NextAttempt: now})
 			})
 			return r
 		}},

@@ -16,10 +16,10 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
-	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // ChildConfig is what the parent tells one run of the child.
@@ -80,7 +80,7 @@ type child struct {
 	db      *bstore.DB
 	clock   *queuetest.Clock
 	h       *queue.Handler
-	hooks   *webhook.Queue
+	hooks   *hookqueue.Queue
 	journal journal
 	seq     int64
 	subs    int64
@@ -197,7 +197,7 @@ func (c *child) setup() {
 		default:
 		}
 	}
-	c.hooks = &webhook.Queue{
+	c.hooks = &hookqueue.Queue{
 		DB:              c.db,
 		AllowNetworks:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		Timeout:         10 * time.Second,
@@ -205,7 +205,7 @@ func (c *child) setup() {
 		Now:             c.clock.Now,
 		After:           c.clock.After,
 		Rand:            func() float64 { return 0.5 },
-		OnResult:        func(webhook.Hook, bool) { wake() },
+		OnResult:        func(hookqueue.Hook, bool) { wake() },
 	}
 	accounts := map[string]queue.AccountSettings{
 		AccountKeep: {
@@ -339,7 +339,7 @@ func (c *child) nextDue(ctx context.Context) (next time.Time, pending bool, err 
 		} else if err != bstore.ErrAbsent {
 			return err
 		}
-		if h, err := bstore.QueryTx[webhook.Hook](tx).SortAsc("NextAttempt").Limit(1).Get(); err == nil {
+		if h, err := bstore.QueryTx[hookqueue.Hook](tx).SortAsc("NextAttempt").Limit(1).Get(); err == nil {
 			earliest(h.NextAttempt)
 		} else if err != bstore.ErrAbsent {
 			return err
@@ -368,7 +368,7 @@ func (c *child) write(ctx context.Context, op string, fn func(tx *bstore.Tx, rec
 		if err != nil {
 			return err
 		}
-		hooksBefore, err := bstore.QueryTx[webhook.Hook](tx).List()
+		hooksBefore, err := bstore.QueryTx[hookqueue.Hook](tx).List()
 		if err != nil {
 			return err
 		}
@@ -392,7 +392,7 @@ func (c *child) write(ctx context.Context, op string, fn func(tx *bstore.Tx, rec
 		for _, h := range hooksBefore {
 			old[h.ID] = true
 		}
-		hooks, err := bstore.QueryTx[webhook.Hook](tx).SortAsc("ID").List()
+		hooks, err := bstore.QueryTx[hookqueue.Hook](tx).SortAsc("ID").List()
 		if err != nil {
 			return err
 		}
