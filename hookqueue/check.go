@@ -16,7 +16,7 @@ var ErrInvalidURL = errors.New("hookqueue: invalid url")
 func CheckURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidURL, err)
+		return fmt.Errorf("%w: parsing url: %w", ErrInvalidURL, err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%w: %q: need http or https with a host", ErrInvalidURL, s)

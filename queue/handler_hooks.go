@@ -28,12 +28,12 @@ type hookBatch struct {
 
 type hookItem struct {
 	m           Msg
-	event       string
+	event       webhook.OutgoingEvent
 	f           Failure
 	suppressing bool
 }
 
-func (b *hookBatch) add(m Msg, event string, f Failure, suppressing bool) {
+func (b *hookBatch) add(m Msg, event webhook.OutgoingEvent, f Failure, suppressing bool) {
 	b.items = append(b.items, hookItem{m, event, f, suppressing})
 }
 

@@ -17,19 +17,28 @@ import (
 
 func TestAccountSettingsValidate(t *testing.T) {
 	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-	for _, tc := range []struct {
+	const url = "https://app.example.org/hook"
+	type testCase struct {
 		name     string
 		settings queue.AccountSettings
 		want     []error // Nil: valid.
-	}{
+	}
+	cases := []testCase{
 		{"zero", queue.AccountSettings{}, nil},
 		{"no url, bad secret ignored", queue.AccountSettings{WebhookSecrets: []string{"x"}}, nil},
-		{"valid", queue.AccountSettings{WebhookURL: "https://app.example.org/hook", WebhookSecrets: []string{secret}, WebhookEvents: []string{"failed", "complained"}}, nil},
+		{"valid", queue.AccountSettings{WebhookURL: url, WebhookSecrets: []string{secret}, WebhookEvents: []webhook.OutgoingEvent{webhook.EventFailed, webhook.EventComplained}}, nil},
+		{"every event", queue.AccountSettings{WebhookURL: url, WebhookEvents: webhook.Events()}, nil},
 		{"url without scheme", queue.AccountSettings{WebhookURL: "app.example.org/hook"}, []error{queue.ErrWebhookURL, hookqueue.ErrInvalidURL}},
 		{"url unparsable", queue.AccountSettings{WebhookURL: "https://[::1"}, []error{queue.ErrWebhookURL, hookqueue.ErrInvalidURL}},
 		{"secret", queue.AccountSettings{WebhookURL: "https://app.example.org/hook", WebhookSecrets: []string{secret, "whsec_!!"}}, []error{queue.ErrWebhookSecret, webhook.ErrInvalidSecret}},
-		{"event", queue.AccountSettings{WebhookURL: "https://app.example.org/hook", WebhookEvents: []string{"failed", "bounced"}}, []error{queue.ErrWebhookEvent}},
-	} {
+		{"unknown event", queue.AccountSettings{WebhookURL: url, WebhookEvents: []webhook.OutgoingEvent{webhook.EventFailed, "bounced"}}, []error{queue.ErrWebhookEvent}},
+		{"empty event", queue.AccountSettings{WebhookURL: url, WebhookEvents: []webhook.OutgoingEvent{""}}, []error{queue.ErrWebhookEvent}},
+		{"event in other case", queue.AccountSettings{WebhookURL: url, WebhookEvents: []webhook.OutgoingEvent{"Failed"}}, []error{queue.ErrWebhookEvent}},
+	}
+	for _, e := range webhook.Events() {
+		cases = append(cases, testCase{"event " + string(e), queue.AccountSettings{WebhookURL: url, WebhookEvents: []webhook.OutgoingEvent{e}}, nil})
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.settings.Validate()
 			if tc.want == nil {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/hookqueue"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // maxMatchCandidates bounds the messages read for one ENVID, Message-ID or
@@ -316,18 +318,18 @@ func (p *incomingRun) loadBy(account string, rf MsgRetired, mf Msg) ([]*candidat
 
 // actionEvent returns the webhook event for a DSN action, or
 // unrecognized.
-func actionEvent(a dsn.Action) string {
+func actionEvent(a dsn.Action) webhook.OutgoingEvent {
 	switch a {
 	case dsn.ActionFailed:
-		return eventFailed
+		return webhook.EventFailed
 	case dsn.ActionDelayed:
-		return eventDelayed
+		return webhook.EventDelayed
 	case dsn.ActionDelivered:
-		return eventDelivered
+		return webhook.EventDelivered
 	case dsn.ActionRelayed:
-		return eventRelayed
+		return webhook.EventRelayed
 	case dsn.ActionExpanded:
-		return eventExpanded
+		return webhook.EventExpanded
 	}
-	return eventUnrecognized
+	return webhook.EventUnrecognized
 }

@@ -10,12 +10,8 @@ import (
 
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/suppression"
-)
 
-// Webhook events only ProcessIncoming queues.
-const (
-	eventUnrecognized = "unrecognized"
-	eventComplained   = "complained"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // maxDetail bounds the text of a report kept in a MsgResult or webhook.
@@ -27,12 +23,12 @@ func (p *incomingRun) applyBounce(c *candidate, rr reportRcpt, o *IncomingOutcom
 	f := o.Failure
 	o.Event = actionEvent(rr.action)
 	if c == nil {
-		o.Event = eventUnrecognized
+		o.Event = webhook.EventUnrecognized
 		o.Detail = "no message found for this recipient" + p.searched()
 		p.unmatchedHook(p.account, rr, o)
 		return nil
 	}
-	if o.Event == eventUnrecognized {
+	if o.Event == webhook.EventUnrecognized {
 		o.Detail = fmt.Sprintf("unknown action %q", rr.action)
 		return p.matchedHook(c, o, true)
 	}
@@ -54,13 +50,13 @@ func (p *incomingRun) applyBounce(c *candidate, rr reportRcpt, o *IncomingOutcom
 	}
 
 	switch o.Event {
-	case eventFailed:
+	case webhook.EventFailed:
 		added, err := p.suppressFailure(c.r, f)
 		if err != nil {
 			return err
 		}
 		o.Suppressing = added
-	case eventDelivered, eventRelayed, eventExpanded:
+	case webhook.EventDelivered, webhook.EventRelayed, webhook.EventExpanded:
 		if s := p.h.Suppressions; s != nil {
 			if _, err := s.DeliveredTx(p.tx, c.r.SenderAccount, c.r.RecipientAddress); err != nil && !errors.Is(err, suppression.ErrAddress) {
 				return fmt.Errorf("queue: clearing suppression of %s: %w", c.r.RecipientAddress, err)
@@ -102,7 +98,7 @@ func appendDSNResult(results []MsgResult, r MsgResult) []MsgResult {
 // that; a delayed one keeps its state. Its keep period is extended, so a
 // later DSN about it still finds it. A message still in the queue only
 // gets the result: its delivery state belongs to the delivery loop.
-func (p *incomingRun) record(c *candidate, result MsgResult, event string) error {
+func (p *incomingRun) record(c *candidate, result MsgResult, event webhook.OutgoingEvent) error {
 	if c.queued {
 		m := Msg{ID: c.r.ID}
 		if err := p.tx.Get(&m); err != nil {
@@ -118,10 +114,10 @@ func (p *incomingRun) record(c *candidate, result MsgResult, event string) error
 	r := &c.r
 	r.Results = appendDSNResult(r.Results, result)
 	switch event {
-	case eventFailed:
+	case webhook.EventFailed:
 		r.Success = false
-		r.Event = eventFailed
-	case eventDelivered, eventRelayed, eventExpanded:
+		r.Event = webhook.EventFailed
+	case webhook.EventDelivered, webhook.EventRelayed, webhook.EventExpanded:
 		r.Success = true
 		r.Event = event
 	}
@@ -215,19 +211,19 @@ func (p *incomingRun) runFeedback(res *IncomingResult) error {
 			return err
 		}
 		if dup {
-			o.Event = eventComplained
+			o.Event = webhook.EventComplained
 			res.Recipients = append(res.Recipients, o)
 			continue
 		}
 		switch {
 		case !fb.complaint():
-			o.Event = eventUnrecognized
+			o.Event = webhook.EventUnrecognized
 			o.Detail = fmt.Sprintf("feedback report of type %q, not a complaint", fb.feedbackType)
 		case o.Recipient == "" || account == "":
-			o.Event = eventUnrecognized
+			o.Event = webhook.EventUnrecognized
 			o.Detail = "feedback report names no recipient and matches no message" + p.searched()
 		default:
-			o.Event = eventComplained
+			o.Event = webhook.EventComplained
 			if err := p.complain(account, o.Recipient, &o); err != nil {
 				return err
 			}
@@ -332,7 +328,7 @@ func (p *incomingRun) runOther(res *IncomingResult) error {
 		return nil
 	}
 	c := p.byFromID[0]
-	o := IncomingOutcome{Recipient: c.r.RecipientAddress, Event: eventUnrecognized, Match: MatchFromID, MsgID: c.r.ID, Queued: c.queued}
+	o := IncomingOutcome{Recipient: c.r.RecipientAddress, Event: webhook.EventUnrecognized, Match: MatchFromID, MsgID: c.r.ID, Queued: c.queued}
 	switch p.rep.kind {
 	case IncomingAutoReply:
 		o.Failure = Failure{Reason: ReasonVacation}
@@ -392,7 +388,7 @@ func (p *incomingRun) matchedHook(c *candidate, o *IncomingOutcome, isDSN bool) 
 	m := retiredAsMsg(c.r)
 	hk := composeHook(hookItem{m: m, event: o.Event, f: o.Failure, suppressing: o.Suppressing}, account, settings, p.now)
 	hk.Payload.DSN = isDSN
-	if o.Event == eventUnrecognized || o.Event == eventComplained {
+	if o.Event == webhook.EventUnrecognized || o.Event == webhook.EventComplained {
 		hk.Payload.Error = o.Detail
 	}
 	p.hooks = append(p.hooks, hk)

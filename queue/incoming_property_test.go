@@ -768,7 +768,7 @@ func (p *propRun) check(rep propReport, msg []byte, res queue.IncomingResult, be
 		if m == "" {
 			m = "none"
 		}
-		p.stats["match "+m+"/"+o.Event]++
+		p.stats["match "+m+"/"+string(o.Event)]++
 	}
 	for id, s := range before.msgs {
 		if after.msgs[id] != s {

@@ -73,8 +73,10 @@ type AccountSettings struct {
 	WebhookURL string
 
 	// WebhookEvents lists the events the account subscribes to, e.g.
-	// "delayed", "failed". Empty means all events (as in mox).
-	WebhookEvents []string
+	// webhook.EventDelayed, webhook.EventFailed. Empty means all events
+	// (as in mox). Validate refuses a name webhook.OutgoingEvent.Known
+	// does not know.
+	WebhookEvents []webhook.OutgoingEvent
 
 	// WebhookAuthorization is sent as the Authorization header, if set.
 	WebhookAuthorization string
@@ -154,7 +156,7 @@ func (s AccountSettings) Validate() error {
 		}
 	}
 	for _, e := range s.WebhookEvents {
-		if !webhook.OutgoingEvent(e).Known() {
+		if !e.Known() {
 			return fmt.Errorf("%w: %q", ErrWebhookEvent, e)
 		}
 	}
@@ -162,7 +164,7 @@ func (s AccountSettings) Validate() error {
 }
 
 // subscribes reports whether the account wants webhooks for event.
-func (s AccountSettings) subscribes(event string) bool {
+func (s AccountSettings) subscribes(event webhook.OutgoingEvent) bool {
 	if s.WebhookURL == "" {
 		return false
 	}

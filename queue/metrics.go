@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // Metrics are the Handler's Prometheus collectors. A nil *Metrics counts
@@ -111,9 +113,9 @@ func (m *Metrics) dsnDelivered(result string) {
 	}
 }
 
-func (m *Metrics) retired(event string) {
+func (m *Metrics) retired(event webhook.OutgoingEvent) {
 	if m != nil {
-		m.retiredMsgs.WithLabelValues(event).Inc()
+		m.retiredMsgs.WithLabelValues(string(event)).Inc()
 	}
 }
 
@@ -158,7 +160,7 @@ func (m *Metrics) incomingReport(res IncomingResult) {
 	}
 	m.incoming.WithLabelValues(string(res.Kind)).Inc()
 	for _, o := range res.Recipients {
-		event := o.Event
+		event := string(o.Event)
 		if o.Duplicate {
 			event = "duplicate"
 		}

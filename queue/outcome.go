@@ -1,6 +1,10 @@
 package queue
 
-import "time"
+import (
+	"time"
+
+	"github.com/bouncekit/bouncekit/webhook"
+)
 
 // Result is what happened to one message in a Handler call.
 type Result string
@@ -52,7 +56,7 @@ type Outcome struct {
 
 	// Hook is the webhook event queued for this message; empty when none
 	// was.
-	Hook string
+	Hook webhook.OutgoingEvent
 
 	// Suppressing is true when this failure added the recipient to the
 	// suppression list.

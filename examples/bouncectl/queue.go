@@ -11,6 +11,8 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/queue"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 func queueGroup() group {
@@ -373,8 +375,8 @@ type outcomeJSON struct {
 	MsgID     int64
 	Recipient string
 	Result    queue.Result
-	DSN       queue.DSNKind `json:",omitempty"`
-	Hook      string        `json:",omitempty"`
+	DSN       queue.DSNKind         `json:",omitempty"`
+	Hook      webhook.OutgoingEvent `json:",omitempty"`
 	Retired   bool
 }
 
@@ -508,7 +510,7 @@ func (c *cli) outcomes(name string, outcomes []queue.Outcome) error {
 	}
 	t := c.table("ID", "RECIPIENT", "RESULT", "DSN", "WEBHOOK", "RETIRED")
 	for _, o := range l {
-		t.row(fmtInt(o.MsgID), o.Recipient, string(o.Result), string(o.DSN), o.Hook, yesNo(o.Retired))
+		t.row(fmtInt(o.MsgID), o.Recipient, string(o.Result), string(o.DSN), string(o.Hook), yesNo(o.Retired))
 	}
 	return t.flush()
 }

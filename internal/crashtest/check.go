@@ -14,13 +14,15 @@ import (
 	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // HookReceipt is one webhook request the parent's receiver got.
 type HookReceipt struct {
 	WebhookID string // The webhook-id header.
 	Account   string // From the URL path.
-	Event     string
+	Event     webhook.OutgoingEvent
 	MsgID     int64
 	Recipient string
 	Status    int  // The status the receiver answered.
@@ -67,7 +69,7 @@ type modelMsg struct {
 	account, rcpt string
 	baseID        int64
 	state         string // queued, retired, removed
-	event         string
+	event         webhook.OutgoingEvent
 	attempts      int64
 	results       int
 	codes         []int // Reply code of each result, oldest first.
@@ -371,19 +373,19 @@ func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*mo
 					continue
 				}
 				if m.ID == 0 {
-					if m.Account != AccountDrop || m.Result != "unrecognized" {
+					if m.Account != AccountDrop || m.Result != string(webhook.EventUnrecognized) {
 						c.fail(incWhat, "transaction %d: dsn for %s of %s not matched (%s)", r.Seq, m.Recipient, m.Account, m.Result)
 					}
 					continue
 				}
 				mm := model[m.ID]
-				if mm == nil || mm.state != "retired" || m.Result != "failed" {
+				if mm == nil || mm.state != "retired" || m.Result != string(webhook.EventFailed) {
 					c.fail(incWhat, "transaction %d: dsn matched message %d in an unexpected state (%s)", r.Seq, m.ID, m.Result)
 					continue
 				}
 				mm.results++
 				mm.codes = append(mm.codes, m.Code)
-				mm.event = "failed"
+				mm.event = webhook.EventFailed
 				continue
 			}
 
@@ -399,7 +401,7 @@ func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*mo
 				if m.Result == string(queue.ResultSuppressed) {
 					mm.results++
 					mm.codes = append(mm.codes, 0)
-					mm.settle(m, "suppressed")
+					mm.settle(m, webhook.EventSuppressed)
 					if m.Retired != (mm.account == AccountKeep) {
 						c.fail(msgWhat, "message %d of account %s: retired %v", m.ID, mm.account, m.Retired)
 					}
@@ -427,10 +429,13 @@ func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*mo
 				if at, ok := suppressedAt[key]; ok {
 					c.fail(msgWhat, "message %d to %s delivered in transaction %d, after suppression in %d", m.ID, m.Recipient, r.Seq, at)
 				}
-				mm.settle(m, "delivered")
-			case queue.ResultFailed, queue.ResultSuppressed:
+				mm.settle(m, webhook.EventDelivered)
+			case queue.ResultFailed:
 				mm.gaveUp = true
-				mm.settle(m, map[string]string{"failed": "failed", "suppressed": "suppressed"}[m.Result])
+				mm.settle(m, webhook.EventFailed)
+			case queue.ResultSuppressed:
+				mm.gaveUp = true
+				mm.settle(m, webhook.EventSuppressed)
 			default:
 				c.fail(msgWhat, "transaction %d (%s): message %d has result %q", r.Seq, r.Op, m.ID, m.Result)
 			}
@@ -460,7 +465,7 @@ func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*mo
 }
 
 // settle moves a message out of the queue with event.
-func (mm *modelMsg) settle(m MsgRec, event string) {
+func (mm *modelMsg) settle(m MsgRec, event webhook.OutgoingEvent) {
 	mm.event = event
 	if m.Retired {
 		mm.state = "retired"
@@ -484,7 +489,7 @@ func (c *checker) database(model map[int64]*modelMsg, msgs []queue.Msg, retired 
 	for id, mm := range model {
 		q, isQ := inQueue[id]
 		r, isR := inRetired[id]
-		states[mm.state+" "+mm.event]++
+		states[mm.state+" "+string(mm.event)]++
 		switch mm.state {
 		case "queued":
 			if !isQ || isR {
@@ -664,7 +669,7 @@ func (c *checker) suppression(want map[suppKey][]suppCause, entries []suppressio
 			switch {
 			case mm == nil:
 				c.fail(what, "entry %s/%s caused by message %d, which was never added", k.account, k.addr, cause.msgID)
-			case k.account == AccountKeep && (mm.state != "retired" || mm.event != "failed"):
+			case k.account == AccountKeep && (mm.state != "retired" || mm.event != webhook.EventFailed):
 				c.fail(what, "entry %s/%s caused by message %d, which is %s %s", k.account, k.addr, cause.msgID, mm.state, mm.event)
 			case k.account == AccountDrop && mm.state != "removed":
 				c.fail(what, "entry %s/%s caused by message %d, which is %s", k.account, k.addr, cause.msgID, mm.state)

@@ -13,6 +13,8 @@ import (
 	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // TestCheckDetects proves that Check can fail: after one clean run without
@@ -153,7 +155,7 @@ func TestCheckDetects(t *testing.T) {
 			return kept
 		}},
 		{"webhook of rolled-back work", "webhooks delivered (at least once, same webhook-id)", func(t *testing.T, d string, r []HookReceipt) []HookReceipt {
-			return append(r, HookReceipt{WebhookID: "bkh_999999", Account: AccountKeep, Event: "failed", MsgID: 1, Status: 200})
+			return append(r, HookReceipt{WebhookID: "bkh_999999", Account: AccountKeep, Event: webhook.EventFailed, MsgID: 1, Status: 200})
 		}},
 		{"webhook with another payload", "webhooks delivered (at least once, same webhook-id)", func(t *testing.T, d string, r []HookReceipt) []HookReceipt {
 			x := r[0]

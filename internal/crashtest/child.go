@@ -20,6 +20,8 @@ import (
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // ChildConfig is what the parent tells one run of the child.
@@ -398,7 +400,7 @@ func (c *child) write(ctx context.Context, op string, fn func(tx *bstore.Tx, rec
 		}
 		for _, h := range hooks {
 			if !old[h.ID] {
-				rec.Hooks = append(rec.Hooks, HookRec{ID: h.ID, Event: string(h.Event), MsgID: h.QueueMsgID, Recipient: h.Payload.Recipient})
+				rec.Hooks = append(rec.Hooks, HookRec{ID: h.ID, Event: h.Event, MsgID: h.QueueMsgID, Recipient: h.Payload.Recipient})
 			}
 		}
 		if err := tx.Insert(&TxMark{ID: rec.Seq, Run: int64(c.cfg.Run)}); err != nil {
@@ -528,7 +530,7 @@ func (c *child) due(ctx context.Context) ([]queue.Batch, error) {
 				Result:    string(queue.ResultSuppressed),
 				Call:      int(m.BaseID),
 				DSN:       string(queue.DSNFailed),
-				Hook:      "suppressed",
+				Hook:      webhook.EventSuppressed,
 			}
 			if err := tx.Get(&queue.Msg{ID: m.ID}); err == nil {
 				r.Result = "still-queued" // Check reports it: Due must return or give up every due message.
@@ -606,7 +608,7 @@ func (c *child) attempt(ctx context.Context, b queue.Batch) error {
 // recipients that were delivered and got no DSN yet.
 func (c *child) pendingLate(tx *bstore.Tx, limit int) ([]queue.MsgRetired, error) {
 	q := bstore.QueryTx[queue.MsgRetired](tx)
-	q.FilterNonzero(queue.MsgRetired{SenderAccount: AccountKeep, Event: "delivered"})
+	q.FilterNonzero(queue.MsgRetired{SenderAccount: AccountKeep, Event: webhook.EventDelivered})
 	q.FilterFn(func(r queue.MsgRetired) bool { return ProfileOf(r.RecipientAddress) == ProfileLate })
 	q.SortAsc("ID")
 	q.Limit(limit)
@@ -685,7 +687,7 @@ func (c *child) incoming(ctx context.Context, account string, msgID int64, fromI
 					ID:          o.MsgID,
 					Account:     account,
 					Recipient:   o.Recipient,
-					Result:      o.Event,
+					Result:      string(o.Event),
 					Code:        o.Failure.Code,
 					Hook:        o.Hook,
 					Suppressing: o.Suppressing,

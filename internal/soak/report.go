@@ -60,7 +60,7 @@ func (r *report) equation(what string, left, right int64) {
 // report counts the database and checks the ledger.
 func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (*report, error) {
 	var queued, outbox, hooksPending, entries int
-	retired := map[string]int64{}
+	retired := map[webhook.OutgoingEvent]int64{}
 	hookOutcomes := map[hookqueue.RetireReason]int64{}
 	hookEvents := map[webhook.OutgoingEvent]int64{}
 	err := s.db.Read(ctx, func(tx *bstore.Tx) (err error) {
@@ -109,12 +109,12 @@ func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (
 	r.equation("  at Add + by Due + by FailMsgs = suppressed", l.addSuppressed+l.dueSuppressed+l.failSuppressed, l.suppressed)
 	r.count("still queued", int64(queued))
 	r.equation("ledger: delivered + failed + suppressed + still queued = added", l.delivered+l.failed+l.suppressed+int64(queued), l.added)
-	r.equation("database: retired delivered = delivered", retired["delivered"], l.delivered)
-	r.equation("database: retired failed = failed", retired["failed"], l.failed)
-	r.equation("database: retired suppressed = suppressed", retired["suppressed"], l.suppressed)
+	r.equation("database: retired delivered = delivered", retired[webhook.EventDelivered], l.delivered)
+	r.equation("database: retired failed = failed", retired[webhook.EventFailed], l.failed)
+	r.equation("database: retired suppressed = suppressed", retired[webhook.EventSuppressed], l.suppressed)
 	var otherRetired int64
 	for e, n := range retired {
-		if e != "delivered" && e != "failed" && e != "suppressed" {
+		if e != webhook.EventDelivered && e != webhook.EventFailed && e != webhook.EventSuppressed {
 			otherRetired += n
 		}
 	}

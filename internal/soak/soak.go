@@ -765,7 +765,7 @@ func (s *soak) lateDSNs(ctx context.Context) error {
 						switch {
 						case o.Duplicate:
 							d.lateDup++
-						case o.Event == string(webhook.EventFailed) && o.MsgID == l.msgID && !o.Queued:
+						case o.Event == webhook.EventFailed && o.MsgID == l.msgID && !o.Queued:
 							d.lateFailed++
 							d.delivered--
 							d.failed++
