@@ -1,263 +1,17 @@
 /*
-Package webhook tells applications over HTTP what happened to the mail they
-sent: every delivery, delay, failure, suppression and complaint, as a signed
-JSON POST that is retried until it is accepted and is never lost.
-
-It has two halves: the event payload ([Outgoing], [OutgoingEvent]), which is
-wire-compatible with the outgoing webhooks of the mox mail server, and a
-durable queue ([Queue], with bstore types [Hook] and [HookRetired]) whose
-worker delivers the events. The queue lives in the host's own bstore
-database: [Queue.Enqueue] runs in the caller's transaction, so an event
-exists exactly when the state change that caused it was committed.
-
-Receiving applications written in Go check signatures with [Verify].
+Package hookqueue delivers webhooks: a durable queue of events in the
+host's own bstore database ([Queue], with bstore types [Hook] and
+[HookRetired]) and a worker ([Queue.Run]) that POSTs them, signed, until
+the application accepts them. [Queue.Enqueue] runs in the caller's
+transaction, so an event exists exactly when the state change that caused
+it was committed. The payload, the event names, signing and the
+receiver's [webhook.Verify] are package webhook, which an application that
+receives the events imports alone; delivery concerns (URL policy, SSRF
+guard, retries, retention, metrics) live here.
 
 Standards: RFC 9110 (HTTP semantics, Retry-After in section 10.2.3), the
 Standard Webhooks specification (webhook-id, webhook-timestamp,
-webhook-signature), RFC 3464 (the DSN actions behind the events), RFC 5965
-(feedback reports, for complained).
-
-# Events
-
-Each POST carries one [Outgoing] object. Its Event is one of:
-
-  - delivered: a next-hop server accepted the message.
-  - suppressed: not sent, the recipient is on the suppression list.
-  - delayed: an attempt failed temporarily, delivery is retried.
-  - failed: delivery failed permanently or gave up; see Suppressing.
-  - relayed: delivered into a system that sends no DSNs.
-  - expanded: delivered to the members of an alias or list.
-  - canceled: removed from the queue by an operator or the application.
-  - unrecognized: an incoming message matched to this message was not
-    understood (a DSN with an unknown action, or not a DSN).
-  - complained: a recipient reported the message as spam (feedback loop).
-    An addition: mox has no such event.
-
-# Payload fields
-
-The JSON field names are the Go field names, as in mox. Receivers must
-ignore fields they do not know: more may be added.
-
-  - Version: payload format, always 0.
-  - Event: one of the events above.
-  - DSN: true if the event comes from an incoming delivery status
-    notification rather than from our own delivery attempt.
-  - Suppressing: true if this failure added the recipient to the
-    account's suppression list.
-  - QueueMsgID: the message's ID in the host's queue.
-  - FromID: the unique ID in the message's MAIL FROM address, if any.
-  - MessageID: the Message-ID header of the message, with <>.
-  - Subject: the Subject of the message.
-  - WebhookQueued: when the event was first queued (RFC 3339).
-  - SMTPCode: for errors, the SMTP reply code (e.g. 451, 550), else 0
-    (250 for delivered when known).
-  - SMTPEnhancedCode: for errors, the RFC 3463 code (e.g. "5.1.1").
-  - Error: for errors, the reply text or local error.
-  - Extra: application data attached to the message at submission; an
-    object, never null.
-
-Additions (omitted when empty, so a mox receiver sees exactly mox's shape):
-
-  - Reason: the failure's classification, e.g. "userunknown", "mailboxfull",
-    "blocked", "spamdetected", "expired".
-  - Recipient: the RCPT TO address the event is about.
-  - Attempt: the delivery attempt of this webhook, starting at 1.
-
-# Example payloads
-
-Produced by the Handler, as queued; the worker adds Attempt (from 1) to
-each delivery. Package queue's TestWebhookDocExamples checks them.
-
-delivered:
-
-	{
-	  "Version": 0,
-	  "Event": "delivered",
-	  "DSN": false,
-	  "Suppressing": false,
-	  "QueueMsgID": 1,
-	  "FromID": "AQIDBAUGBwgJCgsMDQ4PEA",
-	  "MessageID": "<k3q9x@app.example>",
-	  "Subject": "Your receipt",
-	  "WebhookQueued": "2026-11-25T10:00:00Z",
-	  "SMTPCode": 250,
-	  "SMTPEnhancedCode": "2.0.0",
-	  "Error": "",
-	  "Extra": {
-	    "order": "1234"
-	  },
-	  "Reason": "delivered",
-	  "Recipient": "alice@example.net"
-	}
-
-suppressed:
-
-	{
-	  "Version": 0,
-	  "Event": "suppressed",
-	  "DSN": false,
-	  "Suppressing": false,
-	  "QueueMsgID": 2,
-	  "FromID": "ERITFBUWFxgZGhscHR4fIA",
-	  "MessageID": "<r7t2m@app.example>",
-	  "Subject": "Newsletter",
-	  "WebhookQueued": "2026-11-25T10:00:00Z",
-	  "SMTPCode": 0,
-	  "SMTPEnhancedCode": "",
-	  "Error": "recipient address is on the sender's suppression list",
-	  "Extra": {},
-	  "Reason": "suppressed",
-	  "Recipient": "gone@example.org"
-	}
-
-delayed:
-
-	{
-	  "Version": 0,
-	  "Event": "delayed",
-	  "DSN": false,
-	  "Suppressing": false,
-	  "QueueMsgID": 3,
-	  "FromID": "ISIjJCUmJygpKissLS4vMA",
-	  "MessageID": "<a1b2@app.example>",
-	  "Subject": "Welcome",
-	  "WebhookQueued": "2026-11-25T10:15:00Z",
-	  "SMTPCode": 451,
-	  "SMTPEnhancedCode": "4.7.1",
-	  "Error": "451 4.7.1 Greylisted, please try again later",
-	  "Extra": {},
-	  "Reason": "onhold",
-	  "Recipient": "bob@example.net"
-	}
-
-failed (from an incoming DSN, address suppressed):
-
-	{
-	  "Version": 0,
-	  "Event": "failed",
-	  "DSN": true,
-	  "Suppressing": true,
-	  "QueueMsgID": 4,
-	  "FromID": "OTo7PD0-P0BBQkNERUZHSA",
-	  "MessageID": "<QnxzgulZK51utga6agH_rg@app.example>",
-	  "Subject": "Invoice",
-	  "WebhookQueued": "2026-11-25T11:00:00Z",
-	  "SMTPCode": 550,
-	  "SMTPEnhancedCode": "5.1.1",
-	  "Error": "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown",
-	  "Extra": {
-	    "order": "1234"
-	  },
-	  "Reason": "userunknown",
-	  "Recipient": "nobody@example.com"
-	}
-
-relayed (from an incoming DSN):
-
-	{
-	  "Version": 0,
-	  "Event": "relayed",
-	  "DSN": true,
-	  "Suppressing": false,
-	  "QueueMsgID": 5,
-	  "FromID": "SUpLTE1OT1BRUlNUVVZXWA",
-	  "MessageID": "<x9@app.example>",
-	  "Subject": "Report",
-	  "WebhookQueued": "2026-11-25T11:00:00Z",
-	  "SMTPCode": 0,
-	  "SMTPEnhancedCode": "2.0.0",
-	  "Error": "",
-	  "Extra": {
-	    "order": "1234"
-	  },
-	  "Reason": "delivered",
-	  "Recipient": "fax@legacy.example"
-	}
-
-expanded (from an incoming DSN):
-
-	{
-	  "Version": 0,
-	  "Event": "expanded",
-	  "DSN": true,
-	  "Suppressing": false,
-	  "QueueMsgID": 6,
-	  "FromID": "WVpbXF1eX2BhYmNkZWZnaA",
-	  "MessageID": "<y8@app.example>",
-	  "Subject": "Team update",
-	  "WebhookQueued": "2026-11-25T11:00:00Z",
-	  "SMTPCode": 0,
-	  "SMTPEnhancedCode": "2.0.0",
-	  "Error": "",
-	  "Extra": {
-	    "order": "1234"
-	  },
-	  "Reason": "delivered",
-	  "Recipient": "team@example.org"
-	}
-
-canceled:
-
-	{
-	  "Version": 0,
-	  "Event": "canceled",
-	  "DSN": false,
-	  "Suppressing": false,
-	  "QueueMsgID": 3,
-	  "FromID": "ISIjJCUmJygpKissLS4vMA",
-	  "MessageID": "<a1b2@app.example>",
-	  "Subject": "Welcome",
-	  "WebhookQueued": "2026-11-25T10:15:00Z",
-	  "SMTPCode": 0,
-	  "SMTPEnhancedCode": "",
-	  "Error": "451 4.7.1 Greylisted, please try again later",
-	  "Extra": {},
-	  "Recipient": "bob@example.net"
-	}
-
-unrecognized (an auto-reply):
-
-	{
-	  "Version": 0,
-	  "Event": "unrecognized",
-	  "DSN": false,
-	  "Suppressing": false,
-	  "QueueMsgID": 7,
-	  "FromID": "aWprbG1ub3BxcnN0dXZ3eA",
-	  "MessageID": "<w6@app.example>",
-	  "Subject": "Hello",
-	  "WebhookQueued": "2026-11-25T11:00:00Z",
-	  "SMTPCode": 0,
-	  "SMTPEnhancedCode": "",
-	  "Error": "automatic reply, subject \"Out of office\"",
-	  "Extra": {
-	    "order": "1234"
-	  },
-	  "Reason": "vacation",
-	  "Recipient": "erin@example.com"
-	}
-
-complained (addition):
-
-	{
-	  "Version": 0,
-	  "Event": "complained",
-	  "DSN": false,
-	  "Suppressing": true,
-	  "QueueMsgID": 8,
-	  "FromID": "eXp7fH1-f4CBgoOEhYaHiA",
-	  "MessageID": "<v5@app.example>",
-	  "Subject": "Weekly deals",
-	  "WebhookQueued": "2026-11-26T11:00:00Z",
-	  "SMTPCode": 0,
-	  "SMTPEnhancedCode": "",
-	  "Error": "",
-	  "Extra": {
-	    "order": "1234"
-	  },
-	  "Reason": "feedback",
-	  "Recipient": "dave@example.com"
-	}
+webhook-signature).
 
 # Requests
 
@@ -272,7 +26,8 @@ Each attempt is an HTTP POST of the JSON payload with headers:
   - If Hook.Secrets is set, Standard Webhooks signatures: webhook-timestamp
     (Unix seconds) and webhook-signature, "v1,<base64 HMAC-SHA256 of
     id.timestamp.body>" for each secret, space separated, so a receiver
-    can rotate keys. Secrets are "whsec_" followed by base64.
+    can rotate keys ([webhook.Sign]). Secrets are "whsec_" followed by
+    base64.
 
 Every request the endpoint sees is a recorded attempt. net/http re-sends
 a POST that carries Idempotency-Key on a new connection when a kept-alive
@@ -283,13 +38,13 @@ attempt is recorded as failed and retried on the schedule.
 # Retries
 
 Any 2xx is success (mox accepts only 200). 410 Gone stops retrying: the
-hook is retired with OutcomeGone. A URL that is invalid or resolves to a
-forbidden address is retired with OutcomeRefused. Everything else is
+hook is retired with RetiredGone. A URL that is invalid or resolves to a
+forbidden address is retired with RetiredRefused. Everything else is
 retried: other statuses, redirects (never followed), connection errors,
 timeouts (Queue.Timeout, default 30s) and responses cut off mid-body. After
 failed attempt n the next is due Schedule[n-1] later, with +-10% jitter;
 the default is mox's schedule, 1m, 2m, 4m, 7.5m, 15m, 30m, 1h, 2h, 4h, 8h,
-16h, so a hook is given up (OutcomeFailed) after 12 failed attempts. A 429
+16h, so a hook is given up (RetiredFailed) after 12 failed attempts. A 429
 or 503 with Retry-After (seconds or an HTTP date) sets the next attempt
 instead, at most MaxRetryAfter later (default 24h), also when the number
 of seconds is too large for any integer type. Each attempt is kept in
@@ -297,13 +52,22 @@ Hook.Results with start, duration, status code, error and the first 512
 bytes of the response; at most 64 KiB more is read to reuse the
 connection, a longer body closes it.
 
+# Why a hook was retired
+
+[RetireReason] says why a hook left the queue: [RetiredDelivered],
+[RetiredFailed], [RetiredGone], [RetiredRefused], [RetiredCanceled] or
+[RetiredSuperseded]. It is a different word from queue.Outcome (what a
+Handler call did to a message) and from the webhook event (what happened
+to the mail): a "failed" event can be delivered, and then its hook is
+retired with RetiredDelivered.
+
 # Ordering and supersession
 
 mox delivers only the latest event for a message: a new event retires the
 older ones still queued, so an application can miss, say, a delayed event
 before a failed one. This queue delivers every event by default. Set
 Queue.Supersede to get mox's behaviour (older pending hooks for the same
-account, URL and QueueMsgID are retired with OutcomeSuperseded). Hooks are
+account, URL and QueueMsgID are retired with RetiredSuperseded). Hooks are
 started oldest NextAttempt first, but with several requests in flight per
 URL, and retries, receivers must not rely on arrival order: use
 WebhookQueued.
@@ -387,14 +151,6 @@ results by status class, queue size, oldest pending age and commit batch
 size. Nothing is registered on the default registry; NewMetrics(nil)
 registers nothing and returns metrics that count; a nil Metrics is off.
 
-# Receiving
-
-[Verify] checks a received request's Standard Webhooks signature with one
-or more secrets (during a key rotation, the old and the new), refuses a
-webhook-timestamp more than a tolerance (default 5 minutes) from the
-receiver's clock, and compares signatures in constant time. It accepts
-exactly what the reference libraries accept.
-
 # Performance
 
 BenchmarkDeliver POSTs signed hooks to a loopback endpoint with state in an
@@ -402,5 +158,16 @@ on-disk database; the figures are in the README. Requests to one URL run
 Concurrency at a time and results are committed in batches, where mox's
 design (one request in flight per URL, one transaction per hook) is bounded
 by one fsync per hook.
+
+# Layout
+
+  - queue.go: Queue, its defaults, Enqueue and supersession.
+  - hook.go: the bstore types Hook, HookRetired, HookResult, RetireReason; DBTypes.
+  - run.go: the worker: buffering per URL, concurrency, group commit, shutdown.
+  - attempt.go: one HTTP request: headers, signing, response, Retry-After.
+  - guard.go: the SSRF guard, NewDialer.
+  - check.go: CheckURL, the URL policy.
+  - list.go: List, ListRetired, Cancel, Cleanup, Filter and Page.
+  - metrics.go: the Prometheus collectors.
 */
 package hookqueue

@@ -52,10 +52,12 @@ type HookResult struct {
 	Interrupted bool          `json:",omitempty"` // Abandoned at shutdown; not counted in Attempts.
 }
 
-// RetireReason says why a hook was retired.
+// RetireReason says why a hook was retired: how its delivery ended, not
+// what happened to the mail (that is the event, webhook.OutgoingEvent). It
+// is named apart from queue.Outcome, the result of a Handler call.
 type RetireReason string
 
-// Outcomes of retired hooks.
+// Reasons a hook is retired.
 const (
 	RetiredDelivered  RetireReason = "delivered"  // A 2xx response.
 	RetiredFailed     RetireReason = "failed"     // Every attempt of the schedule failed.

@@ -126,13 +126,13 @@ func build(ctx context.Context, path string, n int64) error {
 			Subject:          "Your order",
 			EnvID:            fmt.Sprintf("e%d", i),
 			Success:          true,
-			Event:            "delivered",
+			Event:            webhook.EventDelivered,
 			LastActivity:     at,
 			KeepUntil:        keep.Add(time.Duration(i) * time.Second),
 		}
 		if i%7 == 0 {
 			r.Success = false
-			r.Event = "failed"
+			r.Event = webhook.EventFailed
 			r.Results[0] = queue.MsgResult{Start: at, Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: queue.ReasonUserUnknown, Error: "550 5.1.1 user unknown"}
 		}
 		return tx.Insert(&r)

@@ -392,7 +392,7 @@ func (r *runner) measure() error {
 	}
 	err = r.timeOp("ListRetired account+event failed, 100 (read)", n, func(int) error {
 		return r.read(func(tx *bstore.Tx) error {
-			_, _, err := queue.ListRetired(tx, queue.RetiredFilter{Account: "big", Event: "failed"}, 0, 100)
+			_, _, err := queue.ListRetired(tx, queue.RetiredFilter{Account: "big", Event: webhook.EventFailed}, 0, 100)
 			return err
 		})
 	})
