@@ -295,12 +295,7 @@ func TestFailingEndpoints(t *testing.T) {
 
 // After every attempt of the schedule fails, the hook is retired as failed.
 func TestScheduleExhausted(t *testing.T) {
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		w.WriteHeader(500)
-	}))
-	defer srv.Close()
+	srv := NewReceiver(t, http.StatusInternalServerError)
 	h := newHarness(t, func(q *Queue) {
 		q.Schedule = []time.Duration{time.Minute, 2 * time.Minute}
 		q.Rand = func() float64 { return 0 } // -10% jitter.
@@ -322,7 +317,7 @@ func TestScheduleExhausted(t *testing.T) {
 	ret := h.retired()
 	tcompare(t, ret[0].RetireReason, RetiredFailed, "outcome")
 	tcompare(t, len(ret[0].Results), 3, "results")
-	tcompare(t, n.Load(), int32(3), "requests")
+	tcompare(t, srv.Total(), 3, "requests")
 }
 
 // The SSRF guard refuses loopback unless allowed, also through a name,
@@ -437,8 +432,7 @@ func TestShutdownWaits(t *testing.T) {
 
 // A second Run on the same Queue is refused while the first is active.
 func TestRunTwice(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	defer srv.Close()
+	srv := NewReceiver(t, 0)
 	h := newHarness(t, nil)
 	h.enqueue(testHook(srv.URL))
 	h.start()

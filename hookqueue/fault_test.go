@@ -178,20 +178,8 @@ wait:
 // acknowledged is not POSTed again; once the write succeeds, the
 // acknowledged result is the one recorded.
 func TestCommitFailureBacksOff(t *testing.T) {
-	var mu sync.Mutex
-	posts := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		mu.Lock()
-		posts[r.Header.Get("webhook-id")]++
-		mu.Unlock()
-	}))
-	defer srv.Close()
-	count := func(id int64) int {
-		mu.Lock()
-		defer mu.Unlock()
-		return posts[webhookID(id)]
-	}
+	srv := NewReceiver(t, 0)
+	count := srv.Count
 
 	logs := newLogSink()
 	h := newHarness(t, func(q *Queue) { q.Logger = slog.New(logs) })
@@ -242,12 +230,7 @@ func TestCommitFailureBacksOff(t *testing.T) {
 // ShutdownTimeout: the hook stays due, and the next Run delivers it again
 // (at least once).
 func TestCommitFailureAtShutdown(t *testing.T) {
-	var posts atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		posts.Add(1)
-	}))
-	defer srv.Close()
+	srv := NewReceiver(t, 0)
 	logs := newLogSink()
 	h := newHarness(t, func(q *Queue) {
 		q.Logger = slog.New(logs)
@@ -272,7 +255,7 @@ func TestCommitFailureAtShutdown(t *testing.T) {
 	r := h.next()
 	tcompare(t, r.retired, true, "retired")
 	tcompare(t, r.hook.Attempts, int64(1), "attempts")
-	tcompare(t, posts.Load(), int32(2), "requests")
+	tcompare(t, srv.Total(), 2, "requests")
 }
 
 // net/http re-sends a replayable request (one with an Idempotency-Key
@@ -345,8 +328,7 @@ func TestGiveUpLogged(t *testing.T) {
 		{"schedule exhausted", http.StatusInternalServerError, []time.Duration{}, RetiredFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(tc.status) }))
-			defer srv.Close()
+			srv := NewReceiver(t, tc.status)
 			logs := newLogSink()
 			h := newHarness(t, func(q *Queue) {
 				q.Logger = slog.New(logs)
@@ -410,8 +392,7 @@ func TestParseRetryAfter(t *testing.T) {
 func TestMetricsWithoutRegistry(t *testing.T) {
 	m, err := NewMetrics(nil)
 	tcheck(t, err, "new metrics")
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	defer srv.Close()
+	srv := NewReceiver(t, 0)
 	h := newHarness(t, func(q *Queue) { q.Metrics = m })
 	h.enqueue(testHook(srv.URL))
 	h.start()

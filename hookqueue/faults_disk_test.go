@@ -3,15 +3,11 @@ package hookqueue_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -67,24 +63,8 @@ func TestDiskFullWorker(t *testing.T) {
 	}
 	defer os.RemoveAll(dir)
 
-	var mu sync.Mutex
-	seen := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		mu.Lock()
-		seen[r.Header.Get("webhook-id")]++
-		mu.Unlock()
-	}))
-	defer srv.Close()
-	requests := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		n := 0
-		for _, c := range seen {
-			n += c
-		}
-		return n
-	}
+	srv := hookqueue.NewReceiver(t, 0)
+	requests := srv.Total
 
 	fq := newFaultQueue(t, dir, nil)
 	fq.q.AllowNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
@@ -172,11 +152,13 @@ func TestDiskFullWorker(t *testing.T) {
 	}
 	stop()
 
-	mu.Lock()
+	seen := map[string]bool{}
+	for _, id := range srv.IDs() {
+		seen[id] = true
+	}
 	if len(seen) != n {
 		t.Errorf("endpoint saw %d webhook-ids, want %d", len(seen), n)
 	}
-	mu.Unlock()
 	path := filepath.Join(dir, "webhook.db")
 	tcheckErr(t, fq.db.Close(), "close db")
 	db, err := bstore.Open(context.Background(), path, nil, hookqueue.DBTypes()...)

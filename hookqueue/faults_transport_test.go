@@ -2,9 +2,7 @@ package hookqueue_test
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -104,17 +102,9 @@ func (fq *faultQueue) next() hookResult {
 // each request as an attempt, and once the transport works the hook is
 // delivered with the same webhook-id as every earlier try.
 func TestFaultTransportBacksOff(t *testing.T) {
-	var mu sync.Mutex
-	var ids []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		mu.Lock()
-		ids = append(ids, r.Header.Get("webhook-id"))
-		mu.Unlock()
-	}))
-	defer srv.Close()
+	srv := hookqueue.NewReceiver(t, 0)
 	f := &queuetest.Fault{Late: true}
-	fq := newFaultQueue(t, t.TempDir(), queuetest.FaultyTransport{Next: srv.Client().Transport, Fault: f})
+	fq := newFaultQueue(t, t.TempDir(), queuetest.FaultyTransport{Next: srv.Transport(), Fault: f})
 	fq.enqueue(srv.URL)
 	stop := fq.start()
 
@@ -153,8 +143,7 @@ func TestFaultTransportBacksOff(t *testing.T) {
 	if f.Calls() != failures+1 || f.Failed() != failures {
 		t.Fatalf("transport calls %d, failed %d: every request is a recorded attempt", f.Calls(), f.Failed())
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	ids := srv.IDs()
 	if len(ids) != failures+1 {
 		t.Fatalf("endpoint saw %d requests, want %d", len(ids), failures+1)
 	}

@@ -3,7 +3,6 @@ package hookqueue
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -176,10 +175,8 @@ func TestMetrics(t *testing.T) {
 	if _, err := NewMetrics(reg); err == nil {
 		t.Fatalf("registering twice succeeded")
 	}
-	fail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
-	defer fail.Close()
-	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	defer ok.Close()
+	fail := NewReceiver(t, http.StatusInternalServerError)
+	ok := NewReceiver(t, 0)
 	h := newHarness(t, func(q *Queue) { q.Metrics = m })
 	h.enqueue(testHook(fail.URL), testHook(ok.URL), testHook("http://10.0.0.1/"))
 	h.clk.Advance(time.Minute) // Age of the oldest hook when Run starts.
