@@ -94,7 +94,7 @@ func composeHook(it hookItem, account string, settings AccountSettings, now time
 	keep := settings.KeepHooks // Zero: the webhook queue's default.
 	payload := webhook.Outgoing{
 		Version:          0,
-		Event:            webhook.OutgoingEvent(it.event),
+		Event:            it.event,
 		Suppressing:      it.suppressing,
 		QueueMsgID:       m.ID,
 		FromID:           m.FromID,

@@ -33,8 +33,8 @@ var (
 // secret until senders use only the new one. The sender may also sign with
 // several secrets; other signature versions are ignored. Signatures are
 // compared in constant time. Secrets are "whsec_" followed by base64, as
-// in hookqueue.Hook.Secrets; the prefix is optional. An invalid secret is an error,
-// whatever the request.
+// the sender's (hookqueue.Hook.Secrets); the prefix is optional. An invalid
+// secret is an error, whatever the request.
 //
 // Errors wrap ErrNoSignature, ErrBadTimestamp or ErrSignatureMismatch.
 // Receivers answer such a request with 401 and no further detail.
