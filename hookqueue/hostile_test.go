@@ -16,7 +16,6 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/internal/hostile"
-
 	"github.com/bouncekit/bouncekit/webhook"
 )
 

@@ -8,7 +8,6 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/suppression"
-
 	"github.com/bouncekit/bouncekit/webhook"
 )
 

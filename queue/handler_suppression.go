@@ -9,7 +9,6 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/suppression"
-
 	"github.com/bouncekit/bouncekit/webhook"
 )
 

@@ -78,7 +78,7 @@ func TestInvalidHookSettingsNeverBlock(t *testing.T) {
 			if _, ok := getMsg(t, e.db, delivered.ID); ok {
 				t.Fatalf("delivered message still queued")
 			}
-			icompare(t, e.retired(delivered.ID).Event, "delivered", "delivered event")
+			icompare(t, e.retired(delivered.ID).Event, webhook.EventDelivered, "delivered event")
 
 			// Failed for good: retired and suppressed.
 			var gone queue.Msg
@@ -91,7 +91,7 @@ func TestInvalidHookSettingsNeverBlock(t *testing.T) {
 				return err
 			})
 			tcheck(t, err, "fail")
-			icompare(t, e.retired(gone.ID).Event, "failed", "failed event")
+			icompare(t, e.retired(gone.ID).Event, webhook.EventFailed, "failed event")
 
 			// Add of a suppressed recipient: retired as suppressed.
 			err = e.db.Write(ctx, func(tx *bstore.Tx) error {
@@ -104,7 +104,7 @@ func TestInvalidHookSettingsNeverBlock(t *testing.T) {
 			report := composeDSN(t, "<dsn1@mx.example.com>", "", []byte(origHeader), failedRcpt("bob@example.com", "5.2.2", "smtp; 552 5.2.2 mailbox full"))
 			res := e.incoming("alice", "alice@example.org", report)
 			icompare(t, res.Recipients[0].MsgID, delivered.ID, "report matched")
-			icompare(t, e.retired(delivered.ID).Event, "failed", "event after the report")
+			icompare(t, e.retired(delivered.ID).Event, webhook.EventFailed, "event after the report")
 
 			icompare(t, len(e.hooks()), 0, "hooks queued")
 			// delivered, failed, suppressed at Add, failed by the report.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/hookqueue"
-
 	"github.com/bouncekit/bouncekit/webhook"
 )
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/suppression"
-
 	"github.com/bouncekit/bouncekit/webhook"
 )
 

@@ -11,7 +11,6 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/dsn"
-
 	"github.com/bouncekit/bouncekit/webhook"
 )
 

@@ -65,8 +65,9 @@ Additions (omitted when empty, so a mox receiver sees exactly mox's shape):
 
 # Example payloads
 
-Produced by the Handler, as queued; the hookqueue worker adds Attempt (from 1) to
-each delivery. Package queue's TestWebhookDocExamples checks them.
+Produced by the Handler, as queued; the hookqueue worker adds Attempt
+(from 1) to each delivery. Package queue's TestWebhookDocExamples checks
+them.
 
 delivered:
 

@@ -11,7 +11,6 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/queue"
-
 	"github.com/bouncekit/bouncekit/webhook"
 )
 

@@ -14,7 +14,6 @@ import (
 	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
-
 	"github.com/bouncekit/bouncekit/webhook"
 )
 

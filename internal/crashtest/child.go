@@ -20,7 +20,6 @@ import (
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
-
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
