@@ -307,9 +307,9 @@ func TestIncomingEnvIDMultiRecipient(t *testing.T) {
 	res := e.incoming("alice", "alice@example.org", d)
 	icompare(t, len(res.Recipients), 3, "outcomes")
 	want := []struct {
-		event  string
+		event  webhook.OutgoingEvent
 		reason queue.Reason
-	}{{"failed", queue.ReasonMailboxFull}, {"delayed", queue.ReasonNetworkError}, {"relayed", queue.ReasonDelivered}}
+	}{{webhook.EventFailed, queue.ReasonMailboxFull}, {webhook.EventDelayed, queue.ReasonNetworkError}, {webhook.EventRelayed, queue.ReasonDelivered}}
 	for i, o := range res.Recipients {
 		icompare(t, o.Match, queue.MatchEnvID, "match")
 		icompare(t, o.MsgID, msgs[i].ID, "msgid")
