@@ -52,12 +52,20 @@ func TestFaultStorageWorker(t *testing.T) {
 	fq.q.Logger = slog.New(logs)
 	stop := fq.start()
 
+	// After a failed load the worker sets its timer from the clock it
+	// read; the clock moves only once that timer is pending, so the
+	// timer is not set past the step the test waits at.
 	waitLoad := func(what string) {
 		t.Helper()
 		select {
 		case <-logs.c:
 		case <-time.After(20 * time.Second):
 			t.Fatalf("no failed load %s", what)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := fq.clock.WaitTimers(ctx, 1); err != nil {
+			t.Fatalf("worker not waiting on the clock %s: %v", what, err)
 		}
 	}
 	waitLoad("at start")
