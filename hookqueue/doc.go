@@ -104,9 +104,8 @@ stay due and are delivered again.
 Logs go to Queue.Logger. Giving up on a hook (failed, gone or refused) is
 logged at WARN with the hook ID, account, the URL's host, event, message
 ID, attempts, outcome (the RetireReason), and the last status code and
-error. Logs above
-DEBUG name the URL only by its host, as its path or query may hold a
-token. Each delivery and retry is logged at DEBUG.
+error. Logs above DEBUG name the URL only by its host, as its path or
+query may hold a token. Each delivery and retry is logged at DEBUG.
 
 # Retention
 
