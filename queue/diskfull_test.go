@@ -14,10 +14,10 @@ import (
 	"github.com/mjl-/bstore"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
-	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // diskFullDir returns a fresh directory on the small file system named by
@@ -71,7 +71,7 @@ func TestDiskFullFailMsgs(t *testing.T) {
 	e.h.DB = db
 	e.h.DSN = nil // The real composer.
 	e.h.Suppressions = &suppression.Store{}
-	e.h.Hooks = &webhook.Queue{DB: db, Now: e.clock.Now}
+	e.h.Hooks = &hookqueue.Queue{DB: db, Now: e.clock.Now}
 	// A large original, returned in full by every DSN, so FailMsgs writes
 	// more than a database file has free.
 	big := "From: alice@example.org\r\nTo: x@example.com\r\nSubject: big\r\nMessage-ID: <big@example.org>\r\n\r\n" + strings.Repeat("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\r\n", 256)
@@ -145,7 +145,7 @@ func TestDiskFullFailMsgs(t *testing.T) {
 	tcompare(t, len(d["msg"].([]queue.Msg)), 0, "queued messages")
 	tcompare(t, len(d["retired"].([]queue.MsgRetired)), batches*perBatch, "retired messages")
 	tcompare(t, len(d["outbox"].([]queue.OutboxDSN)), batches*perBatch, "dsns")
-	tcompare(t, len(d["hook"].([]webhook.Hook)), batches*perBatch, "webhooks")
+	tcompare(t, len(d["hook"].([]hookqueue.Hook)), batches*perBatch, "webhooks")
 	for _, ob := range d["outbox"].([]queue.OutboxDSN) {
 		if !strings.Contains(string(ob.Data), "Message-ID: <big@example.org>") {
 			t.Fatalf("dsn %d does not return the original", ob.ID)

@@ -75,10 +75,10 @@
 // implementation and a recording fake in package queuetest: DSNComposer
 // (default: package dsn, English text), DSNDeliverer (the host's: a local
 // mailbox, a Maildir, or a re-queue with the null sender), SuppressionStore
-// (*suppression.Store), HookQueue (*webhook.Queue), MessageOpener (the
+// (*suppression.Store), HookQueue (*hookqueue.Queue), MessageOpener (the
 // host's message store), Accounts (per-account webhook settings and keep
 // periods). DBTypes lists every bstore type to register, including those of
-// packages suppression and webhook.
+// packages suppression and hookqueue.
 //
 // # Decisions
 //

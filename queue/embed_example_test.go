@@ -16,6 +16,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -121,7 +122,7 @@ func TestEmbeddingDeliversWebhooks(t *testing.T) {
 	defer srv.Close()
 
 	clock := queuetest.NewClock(time.Now())
-	hooks := &webhook.Queue{
+	hooks := &hookqueue.Queue{
 		DB:            db,
 		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		Now:           clock.Now,
@@ -147,7 +148,7 @@ func TestEmbeddingDeliversWebhooks(t *testing.T) {
 	// A first hook, kicked by hand, shows the worker has started and is
 	// idle before the loop runs.
 	err = db.Write(ctx, func(tx *bstore.Tx) error {
-		return hooks.Enqueue(tx, webhook.Hook{Account: "alice", URL: srv.URL, Event: webhook.EventUnrecognized})
+		return hooks.Enqueue(tx, hookqueue.Hook{Account: "alice", URL: srv.URL, Event: webhook.EventUnrecognized})
 	})
 	tcheck(t, err, "enqueue")
 	hooks.Kick()

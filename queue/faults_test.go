@@ -12,10 +12,10 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
-	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // faults are the faults injected at each boundary of a Handler; nil ones
@@ -33,7 +33,7 @@ func (e *env) faultHandler(f faults) *queue.Handler {
 		DSN:           queuetest.FaultyComposer{Next: e.composer, Fault: f.compose},
 		DSNDeliverer:  e.dl,
 		Suppressions:  queuetest.FaultySuppressions{Next: &suppression.Store{}, Stop: f.stop, Process: f.process, Delivered: f.delivered},
-		Hooks:         queuetest.FaultyHooks{Next: &webhook.Queue{DB: e.db, Now: e.clock.Now}, Fault: f.hooks},
+		Hooks:         queuetest.FaultyHooks{Next: &hookqueue.Queue{DB: e.db, Now: e.clock.Now}, Fault: f.hooks},
 		MessageOpener: queuetest.FaultyOpener{Next: e.msgs, Fault: f.open},
 		Accounts:      queuetest.FaultyAccounts{Next: e.h.Accounts, Fault: f.accounts},
 		Hostname:      "mail.example.org",
@@ -55,8 +55,8 @@ func (e *env) dumpAll() map[string]any {
 			"outbox":       func() (any, error) { return bstore.QueryTx[queue.OutboxDSN](tx).List() },
 			"seen":         func() (any, error) { return bstore.QueryTx[queue.IncomingSeen](tx).List() },
 			"suppression":  func() (any, error) { return bstore.QueryTx[suppression.Entry](tx).List() },
-			"hook":         func() (any, error) { return bstore.QueryTx[webhook.Hook](tx).List() },
-			"hook retired": func() (any, error) { return bstore.QueryTx[webhook.HookRetired](tx).List() },
+			"hook":         func() (any, error) { return bstore.QueryTx[hookqueue.Hook](tx).List() },
+			"hook retired": func() (any, error) { return bstore.QueryTx[hookqueue.HookRetired](tx).List() },
 		} {
 			l, err := list()
 			if err != nil {
@@ -85,7 +85,7 @@ type faultState struct {
 func (e *env) faultState() faultState {
 	e.t.Helper()
 	e.h.Suppressions = &suppression.Store{}
-	e.h.Hooks = &webhook.Queue{DB: e.db, Now: e.clock.Now}
+	e.h.Hooks = &hookqueue.Queue{DB: e.db, Now: e.clock.Now}
 	var s faultState
 	s.old = e.add(nil, "old@example.com")
 	e.fail(s.old, permErr())
@@ -268,7 +268,7 @@ func TestFaultSideBoundaries(t *testing.T) {
 			e.composer.Requests = nil
 			fs, f := tc.faults()
 			h := e.faultHandler(fs)
-			hooksBefore := len(e.dumpAll()["hook"].([]webhook.Hook))
+			hooksBefore := len(e.dumpAll()["hook"].([]hookqueue.Hook))
 			var out []queue.Outcome
 			err := e.write(func(tx *bstore.Tx) error {
 				var err error
@@ -286,7 +286,7 @@ func TestFaultSideBoundaries(t *testing.T) {
 			}
 			ob := e.outbox()
 			tcompare(t, ob[len(ob)-1].Account, tc.wantAccount, "dsn account")
-			tcompare(t, len(e.dumpAll()["hook"].([]webhook.Hook))-hooksBefore, tc.wantHooks, "hooks queued")
+			tcompare(t, len(e.dumpAll()["hook"].([]hookqueue.Hook))-hooksBefore, tc.wantHooks, "hooks queued")
 		})
 	}
 

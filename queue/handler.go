@@ -13,7 +13,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
-	"github.com/bouncekit/bouncekit/webhook"
+	"github.com/bouncekit/bouncekit/hookqueue"
 )
 
 // Handler carries out the queue's lifecycle decisions in the caller's
@@ -116,7 +116,7 @@ var (
 )
 
 // Kick wakes Run, and the HookQueue's worker when the HookQueue has a Kick
-// method (as *webhook.Queue has), e.g. after the caller committed a
+// method (as *hookqueue.Queue has), e.g. after the caller committed a
 // transaction in which FailMsgs queued a DSN and a webhook. It never
 // blocks.
 func (h *Handler) Kick() {
@@ -134,7 +134,7 @@ type kicker interface {
 	Kick()
 }
 
-var _ kicker = (*webhook.Queue)(nil)
+var _ kicker = (*hookqueue.Queue)(nil)
 
 func (h *Handler) kick() chan struct{} {
 	h.kickOnce.Do(func() { h.kickc = make(chan struct{}, 1) })

@@ -8,6 +8,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // ErrBadMsg is wrapped by Add's errors for messages that cannot be queued.
@@ -121,12 +122,12 @@ func (h *Handler) Add(tx *bstore.Tx, msgs ...*Msg) ([]Outcome, error) {
 		o.GiveUp = GiveUpSuppressed
 		o.NextAttempt = m.NextAttempt
 		o.Failure = f
-		if o.Retired, err = h.retire(tx, *m, false, eventSuppressed, now, settings); err != nil {
+		if o.Retired, err = h.retire(tx, *m, false, webhook.EventSuppressed, now, settings); err != nil {
 			return nil, err
 		}
-		if settings.subscribes(eventSuppressed) {
-			hooks.add(*m, eventSuppressed, f, false)
-			o.Hook = eventSuppressed
+		if settings.subscribes(webhook.EventSuppressed) {
+			hooks.add(*m, webhook.EventSuppressed, f, false)
+			o.Hook = webhook.EventSuppressed
 		}
 	}
 	if err := h.enqueueHooks(tx, &hooks, account, settings, now); err != nil {

@@ -10,9 +10,9 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
-	"github.com/bouncekit/bouncekit/webhook"
 )
 
 const benchBatch = 100
@@ -28,7 +28,7 @@ func benchEnv(b *testing.B) (*bstore.DB, *queue.Handler) {
 		DB:           db,
 		RetryPolicy:  queue.RetryPolicy{MaxAttempts: 1 << 40, Initial: time.Minute},
 		Suppressions: &suppression.Store{},
-		Hooks:        &webhook.Queue{DB: db},
+		Hooks:        &hookqueue.Queue{DB: db},
 		Hostname:     "mail.example.org",
 		Accounts: queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) {
 			return queue.AccountSettings{WebhookURL: "https://app.example.org/hook", KeepRetired: 24 * time.Hour}, true

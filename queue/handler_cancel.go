@@ -6,6 +6,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // CancelMsgs removes the queued messages matching filter, in the caller's
@@ -28,18 +29,18 @@ func (h *Handler) CancelMsgs(tx *bstore.Tx, filter MsgFilter) ([]Outcome, error)
 		o.MsgID = m.ID
 		o.Recipient = m.RecipientAddress
 		o.Result = ResultCanceled
-		if o.Retired, err = h.retire(tx, m, false, eventCanceled, now, settings); err != nil {
+		if o.Retired, err = h.retire(tx, m, false, webhook.EventCanceled, now, settings); err != nil {
 			return nil, err
 		}
-		if settings.subscribes(eventCanceled) {
+		if settings.subscribes(webhook.EventCanceled) {
 			b := hooks[m.SenderAccount]
 			if b == nil {
 				b = &hookBatch{}
 				hooks[m.SenderAccount] = b
 				accounts = append(accounts, m.SenderAccount)
 			}
-			b.add(m, eventCanceled, bounce.Failure{}, false)
-			o.Hook = eventCanceled
+			b.add(m, webhook.EventCanceled, bounce.Failure{}, false)
+			o.Hook = webhook.EventCanceled
 		}
 	}
 	for _, acc := range accounts {

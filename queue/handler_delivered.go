@@ -9,6 +9,7 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/suppression"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // Delivery describes a successful delivery attempt, for DeliveredMsgs.
@@ -16,7 +17,7 @@ type Delivery struct {
 	// Event is "delivered" (the default when empty), "relayed" (handed to a
 	// system that sends no DSNs, RFC 3464 action relayed) or "expanded"
 	// (delivered to an alias or list's members).
-	Event string
+	Event webhook.OutgoingEvent
 
 	Code         int                 // The SMTP reply code, e.g. 250.
 	EnhancedCode bounce.EnhancedCode // The enhanced status code, e.g. {2, 0, 0}.
@@ -37,8 +38,8 @@ func (h *Handler) DeliveredMsgs(tx *bstore.Tx, msgs []Msg, d Delivery) ([]Outcom
 	event := d.Event
 	switch event {
 	case "":
-		event = eventDelivered
-	case eventDelivered, eventRelayed, eventExpanded:
+		event = webhook.EventDelivered
+	case webhook.EventDelivered, webhook.EventRelayed, webhook.EventExpanded:
 	default:
 		return nil, fmt.Errorf("queue: unknown delivery event %q", d.Event)
 	}
@@ -89,7 +90,7 @@ func (h *Handler) DeliveredMsgs(tx *bstore.Tx, msgs []Msg, d Delivery) ([]Outcom
 			hooks.add(*m, event, f, false)
 			o.Hook = event
 		}
-		h.log().Info("delivered", slog.Int64("msgid", m.ID), slog.String("recipient", m.RecipientAddress), slog.String("event", event))
+		h.log().Info("delivered", slog.Int64("msgid", m.ID), slog.String("recipient", m.RecipientAddress), slog.String("event", string(event)))
 	}
 	if err := h.enqueueHooks(tx, &hooks, account, settings, now); err != nil {
 		return nil, err

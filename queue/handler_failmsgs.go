@@ -9,6 +9,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // ErrSuppressed may be passed to FailMsgs by a delivery loop that found the
@@ -147,9 +148,9 @@ func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, err
 		if err := tx.Update(m); err != nil {
 			return nil, fmt.Errorf("queue: updating message %d after failed attempt: %w", m.ID, err)
 		}
-		if settings.subscribes(eventDelayed) {
-			hooks.add(*m, eventDelayed, f, false)
-			o.Hook = eventDelayed
+		if settings.subscribes(webhook.EventDelayed) {
+			hooks.add(*m, webhook.EventDelayed, f, false)
+			o.Hook = webhook.EventDelayed
 		}
 		log.Info("temporary delivery failure, will retry",
 			slog.Int64("msgid", m.ID),
@@ -168,9 +169,9 @@ func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, err
 				dsns.add(DSNFailed, *m, f, time.Time{})
 				o.DSN = DSNFailed
 			}
-			event := eventFailed
+			event := webhook.EventFailed
 			if o.Result == ResultSuppressed {
-				event = eventSuppressed
+				event = webhook.EventSuppressed
 			} else {
 				added, err := h.processSuppression(tx, &history, *m, f, now)
 				if err != nil {

@@ -8,17 +8,18 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
-// HookQueue queues webhooks in the caller's transaction. *webhook.Queue
+// HookQueue queues webhooks in the caller's transaction. *hookqueue.Queue
 // implements it. A HookQueue that also has a Kick() method is woken by
 // Handler.Kick after the caller's commit.
 type HookQueue interface {
-	Enqueue(tx *bstore.Tx, hooks ...webhook.Hook) error
+	Enqueue(tx *bstore.Tx, hooks ...hookqueue.Hook) error
 }
 
-var _ HookQueue = (*webhook.Queue)(nil)
+var _ HookQueue = (*hookqueue.Queue)(nil)
 
 // hookBatch collects the webhooks of one Handler call, queued together at
 // the end.
@@ -28,12 +29,12 @@ type hookBatch struct {
 
 type hookItem struct {
 	m           Msg
-	event       string
+	event       webhook.OutgoingEvent
 	f           bounce.Failure
 	suppressing bool
 }
 
-func (b *hookBatch) add(m Msg, event string, f bounce.Failure, suppressing bool) {
+func (b *hookBatch) add(m Msg, event webhook.OutgoingEvent, f bounce.Failure, suppressing bool) {
 	b.items = append(b.items, hookItem{m, event, f, suppressing})
 }
 
@@ -43,7 +44,7 @@ func (h *Handler) enqueueHooks(tx *bstore.Tx, b *hookBatch, account string, sett
 	if h.Hooks == nil || len(b.items) == 0 {
 		return nil
 	}
-	hooks := make([]webhook.Hook, len(b.items))
+	hooks := make([]hookqueue.Hook, len(b.items))
 	for i, it := range b.items {
 		hooks[i] = composeHook(it, account, settings, now)
 	}
@@ -54,7 +55,7 @@ func (h *Handler) enqueueHooks(tx *bstore.Tx, b *hookBatch, account string, sett
 // be used (see AccountSettings.Validate) is left out with a warning and a
 // count in Metrics: a side channel never blocks the delivery bookkeeping
 // it reports on. An error from the HookQueue is returned.
-func (h *Handler) queueHooks(tx *bstore.Tx, hooks []webhook.Hook) error {
+func (h *Handler) queueHooks(tx *bstore.Tx, hooks []hookqueue.Hook) error {
 	valid := hooks[:0:0]
 	for _, hk := range hooks {
 		settings := AccountSettings{WebhookURL: hk.URL, WebhookSecrets: hk.Secrets}
@@ -81,7 +82,7 @@ func (h *Handler) queueHooks(tx *bstore.Tx, hooks []webhook.Hook) error {
 
 // composeHook builds the webhook for one message event. The payload is
 // wire-compatible with mox's outgoing webhooks.
-func composeHook(it hookItem, account string, settings AccountSettings, now time.Time) webhook.Hook {
+func composeHook(it hookItem, account string, settings AccountSettings, now time.Time) hookqueue.Hook {
 	m := it.m
 	var messageID string
 	if m.MessageID != "" {
@@ -94,7 +95,7 @@ func composeHook(it hookItem, account string, settings AccountSettings, now time
 	keep := settings.KeepHooks // Zero: the webhook queue's default.
 	payload := webhook.Outgoing{
 		Version:          0,
-		Event:            webhook.OutgoingEvent(it.event),
+		Event:            it.event,
 		Suppressing:      it.suppressing,
 		QueueMsgID:       m.ID,
 		FromID:           m.FromID,
@@ -111,7 +112,7 @@ func composeHook(it hookItem, account string, settings AccountSettings, now time
 	if payload.Extra == nil {
 		payload.Extra = map[string]string{}
 	}
-	return webhook.Hook{
+	return hookqueue.Hook{
 		Account:       account,
 		URL:           settings.WebhookURL,
 		Authorization: settings.WebhookAuthorization,

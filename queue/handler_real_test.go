@@ -11,19 +11,20 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // TestRealStores runs FailMsgs with the default DSN composer (package dsn),
-// suppression.Store and webhook.Queue on one database, and checks what
+// suppression.Store and hookqueue.Queue on one database, and checks what
 // each stored in the caller's transaction.
 func TestRealStores(t *testing.T) {
 	e := newEnv(t, queue.RetryPolicy{})
 	e.h.DSN = nil
 	e.h.Suppressions = &suppression.Store{}
-	e.h.Hooks = &webhook.Queue{DB: e.db, Now: e.clock.Now}
+	e.h.Hooks = &hookqueue.Queue{DB: e.db, Now: e.clock.Now}
 
 	msgs := e.add(func(m *queue.Msg) {
 		m.EnvID = "env-7"
@@ -68,7 +69,7 @@ func TestRealStores(t *testing.T) {
 		}
 		tcompare(t, len(entries), 2, "suppression entries")
 		tcompare(t, entries[0].Category, suppression.CategoryHardBounce, "category")
-		hooks, err := bstore.QueryTx[webhook.Hook](tx).List()
+		hooks, err := bstore.QueryTx[hookqueue.Hook](tx).List()
 		if err != nil {
 			return err
 		}
@@ -99,7 +100,7 @@ func TestRealStoresFaultRollback(t *testing.T) {
 	e := newEnv(t, queue.RetryPolicy{})
 	e.h.DSN = nil
 	e.h.Suppressions = &suppression.Store{}
-	e.h.Hooks = failingHooks{&webhook.Queue{DB: e.db, Now: e.clock.Now}}
+	e.h.Hooks = failingHooks{&hookqueue.Queue{DB: e.db, Now: e.clock.Now}}
 	e.h.Accounts = queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) {
 		return queue.AccountSettings{WebhookURL: "https://app.example.org/hook", KeepRetired: time.Hour}, true
 	})
@@ -119,10 +120,10 @@ var errHooksDown = errors.New("hook queue down")
 
 // failingHooks queues the hooks in the transaction, then fails.
 type failingHooks struct {
-	q *webhook.Queue
+	q *hookqueue.Queue
 }
 
-func (f failingHooks) Enqueue(tx *bstore.Tx, hooks ...webhook.Hook) error {
+func (f failingHooks) Enqueue(tx *bstore.Tx, hooks ...hookqueue.Hook) error {
 	if err := f.q.Enqueue(tx, hooks...); err != nil {
 		return err
 	}

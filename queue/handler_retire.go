@@ -5,23 +5,14 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
-)
 
-// Webhook event names used by the Handler (the values of webhook.OutgoingEvent).
-const (
-	eventDelivered  = "delivered"
-	eventRelayed    = "relayed"
-	eventExpanded   = "expanded"
-	eventDelayed    = "delayed"
-	eventFailed     = "failed"
-	eventSuppressed = "suppressed"
-	eventCanceled   = "canceled"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // retire removes m from the queue. If the account keeps history, m is
 // stored as MsgRetired until now plus the keep period and retire returns
 // true. The Msg record is deleted in either case.
-func (h *Handler) retire(tx *bstore.Tx, m Msg, success bool, event string, now time.Time, settings AccountSettings) (bool, error) {
+func (h *Handler) retire(tx *bstore.Tx, m Msg, success bool, event webhook.OutgoingEvent, now time.Time, settings AccountSettings) (bool, error) {
 	if err := tx.Delete(&Msg{ID: m.ID}); err != nil {
 		return false, fmt.Errorf("queue: removing message %d from queue: %w", m.ID, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/suppression"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // SuppressionStore is the per-account suppression list, used in the
@@ -120,7 +121,7 @@ func loadHistory(tx *bstore.Tx, account, address string, exclude int64) ([]suppr
 	q := bstore.QueryTx[MsgRetired](tx)
 	q.FilterNonzero(MsgRetired{RecipientAddress: address})
 	q.FilterFn(func(r MsgRetired) bool {
-		return r.ID != exclude && r.SenderAccount == account && r.Event != eventCanceled
+		return r.ID != exclude && r.SenderAccount == account && r.Event != webhook.EventCanceled
 	})
 	q.SortDesc(fieldLastActivity)
 	q.Limit(historyLimit)

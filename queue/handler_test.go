@@ -17,6 +17,7 @@ import (
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -254,7 +255,7 @@ func walk(t *testing.T, p queue.RetryPolicy, exactUntil bool) {
 	if !ok {
 		t.Fatalf("no retired message")
 	}
-	tcompare(t, r.Event, "failed", "retired event")
+	tcompare(t, r.Event, webhook.EventFailed, "retired event")
 	tcompare(t, len(r.Results), len(plan), "retired results")
 	tcompare(t, r.KeepUntil, plan[len(plan)-1].At.Add(30*24*time.Hour), "keep until")
 
@@ -305,7 +306,7 @@ func TestPermanentFirstAttempt(t *testing.T) {
 	tcompare(t, o.Result, queue.ResultFailed, "result")
 	tcompare(t, o.GiveUp, queue.GiveUpPermanent, "give up")
 	tcompare(t, o.DSN, queue.DSNFailed, "dsn")
-	tcompare(t, o.Hook, "failed", "hook")
+	tcompare(t, o.Hook, webhook.EventFailed, "hook")
 	tcompare(t, o.Suppressing, true, "suppressing")
 	tcompare(t, o.Retired, true, "retired")
 	tcompare(t, e.hooks.Queued[0].Payload.Suppressing, true, "hook suppressing")
@@ -334,7 +335,7 @@ func TestPermanentFirstAttempt(t *testing.T) {
 	})
 	tcheck(t, err, "add")
 	tcompare(t, out2[0].Result, queue.ResultSuppressed, "add result")
-	tcompare(t, out2[0].Hook, "suppressed", "add hook")
+	tcompare(t, out2[0].Hook, webhook.EventSuppressed, "add hook")
 	if _, ok := e.get(out2[0].MsgID); ok {
 		t.Fatalf("suppressed message was queued")
 	}
@@ -424,7 +425,7 @@ func TestSuppressedAtFailMsgs(t *testing.T) {
 	o := e.fail([]queue.Msg{m}, tempErr())[0]
 	tcompare(t, o.Result, queue.ResultSuppressed, "result")
 	tcompare(t, o.GiveUp, queue.GiveUpSuppressed, "give up")
-	tcompare(t, o.Hook, "suppressed", "hook")
+	tcompare(t, o.Hook, webhook.EventSuppressed, "hook")
 	tcompare(t, o.Suppressing, false, "suppressing")
 	tcompare(t, len(e.supp.Checks), 0, "no new suppression decision")
 	if _, ok := e.get(m.ID); ok {

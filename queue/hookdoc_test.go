@@ -144,7 +144,7 @@ func TestWebhookDocExamples(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	b.WriteString("# Example payloads\n\nProduced by the Handler, as queued; the worker adds Attempt (from 1) to\neach delivery. Package queue's TestWebhookDocExamples checks them.\n")
+	b.WriteString("# Example payloads\n\nProduced by the Handler, as queued; the hookqueue worker adds Attempt\n(from 1) to each delivery. Package queue's TestWebhookDocExamples checks\nthem.\n")
 	for _, ev := range docEvents {
 		p, ok := payloads[ev.event]
 		if !ok {

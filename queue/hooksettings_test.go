@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -17,19 +18,28 @@ import (
 
 func TestAccountSettingsValidate(t *testing.T) {
 	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-	for _, tc := range []struct {
+	const url = "https://app.example.org/hook"
+	type testCase struct {
 		name     string
 		settings queue.AccountSettings
 		want     []error // Nil: valid.
-	}{
+	}
+	cases := []testCase{
 		{"zero", queue.AccountSettings{}, nil},
 		{"no url, bad secret ignored", queue.AccountSettings{WebhookSecrets: []string{"x"}}, nil},
-		{"valid", queue.AccountSettings{WebhookURL: "https://app.example.org/hook", WebhookSecrets: []string{secret}, WebhookEvents: []string{"failed", "complained"}}, nil},
-		{"url without scheme", queue.AccountSettings{WebhookURL: "app.example.org/hook"}, []error{queue.ErrWebhookURL, webhook.ErrInvalidURL}},
-		{"url unparsable", queue.AccountSettings{WebhookURL: "https://[::1"}, []error{queue.ErrWebhookURL, webhook.ErrInvalidURL}},
+		{"valid", queue.AccountSettings{WebhookURL: url, WebhookSecrets: []string{secret}, WebhookEvents: []webhook.OutgoingEvent{webhook.EventFailed, webhook.EventComplained}}, nil},
+		{"every event", queue.AccountSettings{WebhookURL: url, WebhookEvents: webhook.Events()}, nil},
+		{"url without scheme", queue.AccountSettings{WebhookURL: "app.example.org/hook"}, []error{queue.ErrWebhookURL, hookqueue.ErrInvalidURL}},
+		{"url unparsable", queue.AccountSettings{WebhookURL: "https://[::1"}, []error{queue.ErrWebhookURL, hookqueue.ErrInvalidURL}},
 		{"secret", queue.AccountSettings{WebhookURL: "https://app.example.org/hook", WebhookSecrets: []string{secret, "whsec_!!"}}, []error{queue.ErrWebhookSecret, webhook.ErrInvalidSecret}},
-		{"event", queue.AccountSettings{WebhookURL: "https://app.example.org/hook", WebhookEvents: []string{"failed", "bounced"}}, []error{queue.ErrWebhookEvent}},
-	} {
+		{"unknown event", queue.AccountSettings{WebhookURL: url, WebhookEvents: []webhook.OutgoingEvent{webhook.EventFailed, "bounced"}}, []error{queue.ErrWebhookEvent}},
+		{"empty event", queue.AccountSettings{WebhookURL: url, WebhookEvents: []webhook.OutgoingEvent{""}}, []error{queue.ErrWebhookEvent}},
+		{"event in other case", queue.AccountSettings{WebhookURL: url, WebhookEvents: []webhook.OutgoingEvent{"Failed"}}, []error{queue.ErrWebhookEvent}},
+	}
+	for _, e := range webhook.Events() {
+		cases = append(cases, testCase{"event " + string(e), queue.AccountSettings{WebhookURL: url, WebhookEvents: []webhook.OutgoingEvent{e}}, nil})
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.settings.Validate()
 			if tc.want == nil {
@@ -69,7 +79,7 @@ func TestInvalidHookSettingsNeverBlock(t *testing.T) {
 			if _, ok := getMsg(t, e.db, delivered.ID); ok {
 				t.Fatalf("delivered message still queued")
 			}
-			icompare(t, e.retired(delivered.ID).Event, "delivered", "delivered event")
+			icompare(t, e.retired(delivered.ID).Event, webhook.EventDelivered, "delivered event")
 
 			// Failed for good: retired and suppressed.
 			var gone queue.Msg
@@ -82,7 +92,7 @@ func TestInvalidHookSettingsNeverBlock(t *testing.T) {
 				return err
 			})
 			tcheck(t, err, "fail")
-			icompare(t, e.retired(gone.ID).Event, "failed", "failed event")
+			icompare(t, e.retired(gone.ID).Event, webhook.EventFailed, "failed event")
 
 			// Add of a suppressed recipient: retired as suppressed.
 			err = e.db.Write(ctx, func(tx *bstore.Tx) error {
@@ -95,7 +105,7 @@ func TestInvalidHookSettingsNeverBlock(t *testing.T) {
 			report := composeDSN(t, "<dsn1@mx.example.com>", "", []byte(origHeader), failedRcpt("bob@example.com", "5.2.2", "smtp; 552 5.2.2 mailbox full"))
 			res := e.incoming("alice", "alice@example.org", report)
 			icompare(t, res.Recipients[0].MsgID, delivered.ID, "report matched")
-			icompare(t, e.retired(delivered.ID).Event, "failed", "event after the report")
+			icompare(t, e.retired(delivered.ID).Event, webhook.EventFailed, "event after the report")
 
 			icompare(t, len(e.hooks()), 0, "hooks queued")
 			// delivered, failed, suppressed at Add, failed by the report.

@@ -9,6 +9,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // IncomingKind says what ProcessIncoming found an incoming message to be.
@@ -75,9 +76,9 @@ type IncomingOutcome struct {
 	// Original-Rcpt-To, or the matched message's recipient).
 	Recipient string
 
-	// Event is what happened, as a webhook event name: failed, delayed,
+	// Event is what happened, as a webhook event: failed, delayed,
 	// delivered, relayed, expanded, complained or unrecognized.
-	Event string
+	Event webhook.OutgoingEvent
 
 	// Match says how the message was found; MsgID is its ID (0 when not
 	// matched). Queued is true when the message is still in the queue
@@ -98,7 +99,7 @@ type IncomingOutcome struct {
 
 	// Hook is the webhook event queued; empty when none was (the account
 	// does not subscribe, or Duplicate).
-	Hook string
+	Hook webhook.OutgoingEvent
 
 	// Suppressing is true when this report added the recipient to the
 	// suppression list.
@@ -116,7 +117,7 @@ var ErrNoMessage = errors.New("queue: empty incoming message")
 func (o IncomingOutcome) logAttrs() []any {
 	return []any{
 		slog.String("recipient", o.Recipient),
-		slog.String("event", o.Event),
+		slog.String("event", string(o.Event)),
 		slog.String("match", string(o.Match)),
 		slog.Int64("msgid", o.MsgID),
 		slog.Int("code", o.Failure.Code),

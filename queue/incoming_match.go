@@ -7,6 +7,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -39,7 +40,7 @@ type incomingRun struct {
 	byEnvID          []*candidate
 	byMsgID          []*candidate
 
-	hooks []webhook.Hook
+	hooks []hookqueue.Hook
 }
 
 // run matches the report and records its outcomes in res.
@@ -383,18 +384,18 @@ func (p *incomingRun) loadQueued(account string, mf Msg) ([]*candidate, error) {
 
 // actionEvent returns the webhook event for a DSN action, or
 // unrecognized.
-func actionEvent(a dsn.Action) string {
+func actionEvent(a dsn.Action) webhook.OutgoingEvent {
 	switch a {
 	case dsn.ActionFailed:
-		return eventFailed
+		return webhook.EventFailed
 	case dsn.ActionDelayed:
-		return eventDelayed
+		return webhook.EventDelayed
 	case dsn.ActionDelivered:
-		return eventDelivered
+		return webhook.EventDelivered
 	case dsn.ActionRelayed:
-		return eventRelayed
+		return webhook.EventRelayed
 	case dsn.ActionExpanded:
-		return eventExpanded
+		return webhook.EventExpanded
 	}
-	return eventUnrecognized
+	return webhook.EventUnrecognized
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/queue"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // withKeep makes every account keep retired messages for keep (negative:
@@ -133,7 +134,7 @@ func TestIncomingSiblingNotKept(t *testing.T) {
 			icompare(t, len(res.Recipients), 1, "outcomes")
 			o := res.Recipients[0]
 			icompare(t, o.Recipient, gone.RecipientAddress, "recipient")
-			icompare(t, o.Event, "unrecognized", "event")
+			icompare(t, o.Event, webhook.EventUnrecognized, "event")
 			icompare(t, o.Match, queue.MatchNone, "match")
 			icompare(t, o.MsgID, int64(0), "msgid")
 			icompare(t, e.state(stays.ID), before, "sibling unchanged")
@@ -170,12 +171,12 @@ func TestIncomingSharedFromID(t *testing.T) {
 	o := res.Recipients[0]
 	icompare(t, o.Match, queue.MatchFromID, "carol match")
 	icompare(t, o.MsgID, msgs[1].ID, "carol msgid")
-	icompare(t, o.Event, "failed", "carol event")
+	icompare(t, o.Event, webhook.EventFailed, "carol event")
 	icompare(t, o.Suppressing, true, "carol suppressing")
 	u := res.Recipients[1]
 	icompare(t, u.Match, queue.MatchNone, "zed match")
-	icompare(t, u.Event, "unrecognized", "zed event")
-	icompare(t, e.retired(msgs[1].ID).Event, "failed", "carol retired event")
+	icompare(t, u.Event, webhook.EventUnrecognized, "zed event")
+	icompare(t, e.retired(msgs[1].ID).Event, webhook.EventFailed, "carol retired event")
 	icompare(t, e.state(msgs[0].ID), bob, "bob unchanged")
 	icompare(t, e.state(msgs[2].ID), dave, "dave unchanged")
 	ents := e.entries()
@@ -186,7 +187,7 @@ func TestIncomingSharedFromID(t *testing.T) {
 	// FromID's own message is the newest candidate.
 	before := []string{e.state(msgs[0].ID), e.state(msgs[1].ID), e.state(msgs[2].ID)}
 	res = e.incoming("alice", rcptTo, composeDSN(t, "<shared2@mx.example.com>", "", nil, failedRcpt("robert@forward.example", "5.1.1", "550 5.1.1 user unknown")))
-	icompare(t, res.Recipients[0].Event, "unrecognized", "other address")
+	icompare(t, res.Recipients[0].Event, webhook.EventUnrecognized, "other address")
 	icompare(t, res.Recipients[0].MsgID, int64(0), "other address msgid")
 	icompare(t, []string{e.state(msgs[0].ID), e.state(msgs[1].ID), e.state(msgs[2].ID)}, before, "messages after report about another address")
 	icompare(t, len(e.entries()), 1, "entries after report about another address")
@@ -205,7 +206,7 @@ func TestIncomingSharedFromIDNotKept(t *testing.T) {
 	d := composeDSN(t, "<sharednk@mx.example.com>", "", []byte(origHeader), failedRcpt("carol@example.com", "5.1.1", "550 5.1.1 user unknown"))
 	res := e.incoming("alice", msgs[0].MailFrom("+"), d)
 	o := res.Recipients[0]
-	icompare(t, o.Event, "unrecognized", "event")
+	icompare(t, o.Event, webhook.EventUnrecognized, "event")
 	icompare(t, o.MsgID, int64(0), "msgid")
 	icompare(t, e.state(msgs[0].ID), before, "queued message unchanged")
 	icompare(t, len(e.entries()), 0, "entries")
@@ -267,7 +268,7 @@ func TestIncomingSoleRecipient(t *testing.T) {
 			o := res.Recipients[0]
 			icompare(t, o.Recipient, "robert@forward.example", "recipient")
 			if !c.match {
-				icompare(t, o.Event, "unrecognized", "event")
+				icompare(t, o.Event, webhook.EventUnrecognized, "event")
 				icompare(t, o.Match, queue.MatchNone, "match")
 				for i, m := range msgs {
 					icompare(t, e.state(m.ID), before[i], "message unchanged")
@@ -277,7 +278,7 @@ func TestIncomingSoleRecipient(t *testing.T) {
 			}
 			icompare(t, o.Match, queue.MatchSoleRecipient, "match")
 			icompare(t, o.MsgID, msgs[0].ID, "msgid")
-			icompare(t, o.Event, "failed", "event")
+			icompare(t, o.Event, webhook.EventFailed, "event")
 			if o.Detail == "" {
 				t.Fatalf("no detail for a sole-recipient match")
 			}
@@ -313,7 +314,7 @@ func TestIncomingSoleRecipientSiblingsCleanedUp(t *testing.T) {
 	before := e.state(msgs[0].ID)
 	d := composeDSN(t, "<late@mx.example.com>", "", []byte(origHeader), failedRcpt("carol@example.com", "5.1.1", "550 5.1.1 user unknown"))
 	res := e.incoming("alice", "alice@example.org", d)
-	icompare(t, res.Recipients[0].Event, "unrecognized", "event")
+	icompare(t, res.Recipients[0].Event, webhook.EventUnrecognized, "event")
 	icompare(t, e.state(msgs[0].ID), before, "bob unchanged")
 	icompare(t, len(e.entries()), 0, "entries")
 }
@@ -332,14 +333,14 @@ func TestIncomingFeedbackRedacted(t *testing.T) {
 
 	// To the FromID of the first message of two: carol may be meant.
 	res := e.incoming("alice", multi[0].MailFrom("+"), arfReport("<fblr1@example.com>", "abuse", "", "other@example.org"))
-	icompare(t, res.Recipients[0].Event, "unrecognized", "shared fromid")
+	icompare(t, res.Recipients[0].Event, webhook.EventUnrecognized, "shared fromid")
 	icompare(t, []string{e.state(multi[0].ID), e.state(multi[1].ID)}, before, "messages unchanged")
 	icompare(t, len(e.entries()), 0, "entries")
 
 	// To the FromID of a message alone in its submission.
 	res = e.incoming("alice", solo[0].MailFrom("+"), arfReport("<fblr2@example.com>", "abuse", "", "other@example.org"))
 	o := res.Recipients[0]
-	icompare(t, o.Event, "complained", "sole fromid")
+	icompare(t, o.Event, webhook.EventComplained, "sole fromid")
 	icompare(t, o.Match, queue.MatchSoleRecipient, "match")
 	icompare(t, o.MsgID, solo[0].ID, "msgid")
 	icompare(t, o.Recipient, "dan@example.com", "recipient")
@@ -391,7 +392,7 @@ func TestIncomingReturnedAddressees(t *testing.T) {
 	res = e.incoming("alice", "alice@example.org", d)
 	icompare(t, len(res.Recipients), 1, "outcomes")
 	icompare(t, res.Recipients[0].MsgID, solo[0].ID, "msgid")
-	icompare(t, res.Recipients[0].Event, "failed", "event")
+	icompare(t, res.Recipients[0].Event, webhook.EventFailed, "event")
 }
 
 // TestIncomingSoleRecipientPerMessageEnvID: a host that gives each
@@ -411,7 +412,7 @@ func TestIncomingSoleRecipientPerMessageEnvID(t *testing.T) {
 			before := []string{e.state(msgs[0].ID), e.state(msgs[1].ID)}
 			d := composeDSN(t, "<pm@mx.example.com>", msgs[found].EnvID, nil, failedRcpt("robert@forward.example", "5.1.1", "550 5.1.1 user unknown"))
 			res := e.incoming("alice", "alice@example.org", d)
-			icompare(t, res.Recipients[0].Event, "unrecognized", "event")
+			icompare(t, res.Recipients[0].Event, webhook.EventUnrecognized, "event")
 			icompare(t, []string{e.state(msgs[0].ID), e.state(msgs[1].ID)}, before, "messages unchanged")
 			icompare(t, len(e.entries()), 0, "entries")
 		})

@@ -11,12 +11,7 @@ import (
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/suppression"
-)
-
-// Webhook events only ProcessIncoming queues.
-const (
-	eventUnrecognized = "unrecognized"
-	eventComplained   = "complained"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // maxDetail bounds the text of a report kept in a MsgResult or webhook.
@@ -30,12 +25,12 @@ func (p *incomingRun) applyBounce(c *candidate, rr reportRcpt, o *IncomingOutcom
 	f := o.Failure
 	o.Event = actionEvent(rr.action)
 	if c == nil {
-		o.Event = eventUnrecognized
+		o.Event = webhook.EventUnrecognized
 		o.Detail = "no message found for this recipient" + p.searched()
 		p.unmatchedHook(p.account, rr, o)
 		return false, nil
 	}
-	if o.Event == eventUnrecognized {
+	if o.Event == webhook.EventUnrecognized {
 		o.Detail = fmt.Sprintf("unknown action %q", rr.action)
 		return false, p.matchedHook(c, o, true)
 	}
@@ -58,13 +53,13 @@ func (p *incomingRun) applyBounce(c *candidate, rr reportRcpt, o *IncomingOutcom
 	}
 
 	switch o.Event {
-	case eventFailed:
+	case webhook.EventFailed:
 		added, err := p.suppressFailure(c.r, f)
 		if err != nil {
 			return true, err
 		}
 		o.Suppressing = added
-	case eventDelivered, eventRelayed, eventExpanded:
+	case webhook.EventDelivered, webhook.EventRelayed, webhook.EventExpanded:
 		if s := p.h.Suppressions; s != nil {
 			if _, err := s.DeliveredTx(p.tx, c.r.SenderAccount, c.r.RecipientAddress); err != nil && !errors.Is(err, suppression.ErrAddress) {
 				return true, fmt.Errorf("queue: clearing suppression of %s: %w", c.r.RecipientAddress, err)
@@ -112,7 +107,7 @@ func appendDSNResult(results []MsgResult, r MsgResult) []MsgResult {
 // rewrite neither indexed time (each index changed adds its pages to the
 // commit). A message still in the queue only gets the result: its
 // delivery state belongs to the delivery loop.
-func (p *incomingRun) record(c *candidate, result MsgResult, event string) error {
+func (p *incomingRun) record(c *candidate, result MsgResult, event webhook.OutgoingEvent) error {
 	if c.queued {
 		m := Msg{ID: c.r.ID}
 		if err := p.tx.Get(&m); err != nil {
@@ -129,9 +124,9 @@ func (p *incomingRun) record(c *candidate, result MsgResult, event string) error
 	r.Results = appendDSNResult(r.Results, result)
 	success, outcome := r.Success, r.Event
 	switch event {
-	case eventFailed:
-		success, outcome = false, eventFailed
-	case eventDelivered, eventRelayed, eventExpanded:
+	case webhook.EventFailed:
+		success, outcome = false, webhook.EventFailed
+	case webhook.EventDelivered, webhook.EventRelayed, webhook.EventExpanded:
 		success, outcome = true, event
 	}
 	if success != r.Success || outcome != r.Event {
@@ -227,19 +222,19 @@ func (p *incomingRun) runFeedback(res *IncomingResult) error {
 			return err
 		}
 		if dup {
-			o.Event = eventComplained
+			o.Event = webhook.EventComplained
 			res.Recipients = append(res.Recipients, o)
 			continue
 		}
 		switch {
 		case !fb.complaint():
-			o.Event = eventUnrecognized
+			o.Event = webhook.EventUnrecognized
 			o.Detail = fmt.Sprintf("feedback report of type %q, not a complaint", fb.feedbackType)
 		case o.Recipient == "" || account == "":
-			o.Event = eventUnrecognized
+			o.Event = webhook.EventUnrecognized
 			o.Detail = "feedback report names no recipient and matches no message" + p.searched()
 		default:
-			o.Event = eventComplained
+			o.Event = webhook.EventComplained
 			if err := p.complain(account, o.Recipient, &o); err != nil {
 				return err
 			}
@@ -344,7 +339,7 @@ func (p *incomingRun) runOther(res *IncomingResult) error {
 		return nil
 	}
 	c := p.byFromID[0]
-	o := IncomingOutcome{Recipient: c.r.RecipientAddress, Event: eventUnrecognized, Match: MatchFromID, MsgID: c.r.ID, Queued: c.queued}
+	o := IncomingOutcome{Recipient: c.r.RecipientAddress, Event: webhook.EventUnrecognized, Match: MatchFromID, MsgID: c.r.ID, Queued: c.queued}
 	switch p.rep.kind {
 	case IncomingAutoReply:
 		o.Failure = bounce.Failure{Reason: bounce.ReasonVacation}
@@ -404,7 +399,7 @@ func (p *incomingRun) matchedHook(c *candidate, o *IncomingOutcome, isDSN bool) 
 	m := retiredAsMsg(c.r)
 	hk := composeHook(hookItem{m: m, event: o.Event, f: o.Failure, suppressing: o.Suppressing}, account, settings, p.now)
 	hk.Payload.DSN = isDSN
-	if o.Event == eventUnrecognized || o.Event == eventComplained {
+	if o.Event == webhook.EventUnrecognized || o.Event == webhook.EventComplained {
 		hk.Payload.Error = o.Detail
 	}
 	p.hooks = append(p.hooks, hk)

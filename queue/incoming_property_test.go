@@ -18,10 +18,10 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
-	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // The property test's size and seed: flags, else the environment
@@ -370,7 +370,7 @@ func newPropRun(t *testing.T, dir string, seed uint64, batch int, tmpls []propTe
 		DB:                db,
 		DSN:               &queuetest.Composer{},
 		Suppressions:      &suppression.Store{DB: db, Now: clock.Now},
-		Hooks:             &webhook.Queue{DB: db, Now: clock.Now},
+		Hooks:             &hookqueue.Queue{DB: db, Now: clock.Now},
 		GenerateFromIDs:   true,
 		CatchallSeparator: "+",
 		Rand:              rand.NewChaCha8(chachaSeed(seed, batch)),
@@ -769,7 +769,7 @@ func (p *propRun) check(rep propReport, msg []byte, res queue.IncomingResult, be
 		if m == "" {
 			m = "none"
 		}
-		p.stats["match "+m+"/"+o.Event]++
+		p.stats["match "+m+"/"+string(o.Event)]++
 	}
 	for id, s := range before.msgs {
 		if after.msgs[id] != s {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/internal/ndr"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
@@ -24,7 +25,7 @@ import (
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
-// inEnv is a Handler with the real suppression.Store and webhook.Queue on a
+// inEnv is a Handler with the real suppression.Store and hookqueue.Queue on a
 // fresh database, for ProcessIncoming scenarios.
 type inEnv struct {
 	t     testing.TB
@@ -46,7 +47,7 @@ func newInEnv(t testing.TB) *inEnv {
 		DB:                db,
 		DSN:               &queuetest.Composer{},
 		Suppressions:      &suppression.Store{DB: db, Now: clock.Now},
-		Hooks:             &webhook.Queue{DB: db, Now: clock.Now},
+		Hooks:             &hookqueue.Queue{DB: db, Now: clock.Now},
 		Hostname:          "mail.example.org",
 		GenerateFromIDs:   true,
 		CatchallSeparator: "+",
@@ -122,12 +123,12 @@ func (e *inEnv) incoming(account, rcptTo string, msg []byte) queue.IncomingResul
 	return res
 }
 
-func (e *inEnv) hooks() []webhook.Hook {
+func (e *inEnv) hooks() []hookqueue.Hook {
 	e.t.Helper()
-	var l []webhook.Hook
+	var l []hookqueue.Hook
 	err := e.db.Read(context.Background(), func(tx *bstore.Tx) error {
 		var err error
-		l, err = bstore.QueryTx[webhook.Hook](tx).SortAsc("ID").List()
+		l, err = bstore.QueryTx[hookqueue.Hook](tx).SortAsc("ID").List()
 		return err
 	})
 	icheck(e.t, err, "list hooks")
@@ -136,8 +137,8 @@ func (e *inEnv) hooks() []webhook.Hook {
 
 // incomingHooks returns the hooks queued after the deliveries: those not
 // for the delivered event.
-func (e *inEnv) incomingHooks() []webhook.Hook {
-	var l []webhook.Hook
+func (e *inEnv) incomingHooks() []hookqueue.Hook {
+	var l []hookqueue.Hook
 	for _, h := range e.hooks() {
 		if !(h.Event == webhook.EventDelivered && !h.Payload.DSN) {
 			l = append(l, h)
@@ -218,10 +219,10 @@ func TestIncomingFromID(t *testing.T) {
 	icompare(t, o.Event, "failed", "event")
 	icompare(t, o.Failure.Reason, bounce.ReasonUserUnknown, "reason")
 	icompare(t, o.Suppressing, true, "suppressing")
-	icompare(t, o.Hook, "failed", "hook")
+	icompare(t, o.Hook, webhook.EventFailed, "hook")
 
 	r := e.retired(m.ID)
-	icompare(t, r.Event, "failed", "retired event")
+	icompare(t, r.Event, webhook.EventFailed, "retired event")
 	icompare(t, r.Success, false, "retired success")
 	icompare(t, len(r.Results), 2, "results")
 	lr := r.Results[1]
@@ -320,13 +321,13 @@ func TestIncomingEnvIDMultiRecipient(t *testing.T) {
 	// A mailbox full once is no reason to suppress.
 	icompare(t, len(e.entries()), 0, "suppressions")
 
-	icompare(t, e.retired(msgs[0].ID).Event, "failed", "bob")
+	icompare(t, e.retired(msgs[0].ID).Event, webhook.EventFailed, "bob")
 	carol := e.retired(msgs[1].ID)
-	icompare(t, carol.Event, "delivered", "carol stays delivered while delayed")
+	icompare(t, carol.Event, webhook.EventDelivered, "carol stays delivered while delayed")
 	icompare(t, len(carol.Results), 2, "carol results")
 	icompare(t, carol.Results[1].Success, false, "carol delayed result")
 	dave := e.retired(msgs[2].ID)
-	icompare(t, dave.Event, "relayed", "dave")
+	icompare(t, dave.Event, webhook.EventRelayed, "dave")
 	icompare(t, dave.Success, true, "dave success")
 
 	var events []string
@@ -358,7 +359,7 @@ func TestIncomingMessageIDAndUnmatched(t *testing.T) {
 	u := res.Recipients[1]
 	icompare(t, u.Match, queue.MatchNone, "unmatched")
 	icompare(t, u.MsgID, int64(0), "unmatched msgid")
-	icompare(t, u.Event, "unrecognized", "unmatched event")
+	icompare(t, u.Event, webhook.EventUnrecognized, "unmatched event")
 	if !strings.Contains(u.Detail, "message-id <m1@example.org>") {
 		t.Fatalf("detail %q does not say what was searched", u.Detail)
 	}
@@ -397,7 +398,7 @@ func TestIncomingDuplicate(t *testing.T) {
 	icompare(t, len(res.Recipients), 1, "outcomes")
 	o := res.Recipients[0]
 	icompare(t, o.Duplicate, true, "duplicate")
-	icompare(t, o.Hook, "", "no hook")
+	icompare(t, o.Hook, webhook.OutgoingEvent(""), "no hook")
 	icompare(t, len(e.hooks()), nhooks, "hooks after duplicate")
 	r2 := e.retired(msgs[0].ID)
 	icompare(t, len(r2.Results), len(r1.Results), "results after duplicate")
@@ -466,7 +467,7 @@ func TestIncomingFeedback(t *testing.T) {
 	icompare(t, res.Kind, queue.IncomingFeedback, "kind")
 	icompare(t, len(res.Recipients), 1, "outcomes")
 	o := res.Recipients[0]
-	icompare(t, o.Event, "complained", "event")
+	icompare(t, o.Event, webhook.EventComplained, "event")
 	icompare(t, o.Match, queue.MatchMessageID, "match")
 	icompare(t, o.MsgID, msgs[1].ID, "msgid")
 	icompare(t, o.Failure.Reason, bounce.ReasonFeedback, "reason")
@@ -483,19 +484,19 @@ func TestIncomingFeedback(t *testing.T) {
 	icompare(t, hooks[0].Payload.QueueMsgID, msgs[1].ID, "hook msgid")
 	icompare(t, hooks[0].Payload.DSN, false, "hook dsn")
 	// The message's delivery outcome stays.
-	icompare(t, e.retired(msgs[1].ID).Event, "delivered", "retired event")
+	icompare(t, e.retired(msgs[1].ID).Event, webhook.EventDelivered, "retired event")
 
 	// Redacted recipient: the Message-ID matches two messages, so the
 	// report cannot say whom to suppress.
 	res = e.incoming("alice", "abuse@example.org", arfReport("<fbl2@example.com>", "abuse", "", "m1@example.org"))
-	icompare(t, res.Recipients[0].Event, "unrecognized", "ambiguous")
+	icompare(t, res.Recipients[0].Event, webhook.EventUnrecognized, "ambiguous")
 	icompare(t, len(e.entries()), 1, "entries after ambiguous")
 
 	// Redacted recipient, unique Message-ID.
 	one := e.send("alice", func(m *queue.Msg) { m.MessageID = "solo@example.org" }, "dan@example.com")
 	res = e.incoming("", "abuse@example.org", arfReport("<fbl3@example.com>", "fraud", "", "solo@example.org"))
 	o = res.Recipients[0]
-	icompare(t, o.Event, "complained", "unique message-id")
+	icompare(t, o.Event, webhook.EventComplained, "unique message-id")
 	icompare(t, o.MsgID, one[0].ID, "unique msgid")
 	icompare(t, o.Recipient, "dan@example.com", "recipient from message")
 
@@ -507,7 +508,7 @@ func TestIncomingFeedback(t *testing.T) {
 
 	// not-spam is no complaint.
 	res = e.incoming("alice", "abuse@example.org", arfReport("<fbl5@example.com>", "not-spam", "eve@example.com", "x@y"))
-	icompare(t, res.Recipients[0].Event, "unrecognized", "not-spam")
+	icompare(t, res.Recipients[0].Event, webhook.EventUnrecognized, "not-spam")
 	icompare(t, len(e.entries()), 3, "entries")
 
 	// Duplicate report.
@@ -529,7 +530,7 @@ func TestIncomingSESComplaint(t *testing.T) {
 	icompare(t, res.Kind, queue.IncomingFeedback, "kind")
 	icompare(t, len(res.Recipients), 1, "outcomes")
 	o := res.Recipients[0]
-	icompare(t, o.Event, "complained", "event")
+	icompare(t, o.Event, webhook.EventComplained, "event")
 	icompare(t, o.Match, queue.MatchRecipient, "match")
 	icompare(t, o.MsgID, msgs[0].ID, "msgid")
 	ents := e.entries()
@@ -560,7 +561,7 @@ func TestIncomingAutoReplyAndOther(t *testing.T) {
 	icompare(t, o.Failure.Reason, bounce.ReasonVacation, "reason")
 	icompare(t, o.MsgID, msgs[0].ID, "msgid")
 	r := e.retired(msgs[0].ID)
-	icompare(t, r.Event, "delivered", "still delivered")
+	icompare(t, r.Event, webhook.EventDelivered, "still delivered")
 	icompare(t, len(r.Results), 1, "no result added")
 	icompare(t, len(e.entries()), 0, "no suppression")
 	hooks := e.incomingHooks()
@@ -572,7 +573,7 @@ func TestIncomingAutoReplyAndOther(t *testing.T) {
 	other := []byte("From: bob@example.com\r\nTo: " + rcptTo + "\r\nSubject: question\r\nMessage-ID: <q1@example.com>\r\n\r\nHow are you?\r\n")
 	res = e.incoming("alice", rcptTo, other)
 	icompare(t, res.Kind, queue.IncomingOther, "kind")
-	icompare(t, res.Recipients[0].Event, "unrecognized", "event")
+	icompare(t, res.Recipients[0].Event, webhook.EventUnrecognized, "event")
 	if !strings.Contains(res.Recipients[0].Detail, `subject "question"`) {
 		t.Fatalf("detail %q", res.Recipients[0].Detail)
 	}
@@ -602,7 +603,7 @@ func TestIncomingQueuedMessage(t *testing.T) {
 	res := e.incoming("alice", m.MailFrom("+"), d)
 	o := res.Recipients[0]
 	icompare(t, o.Queued, true, "queued")
-	icompare(t, o.Event, "delayed", "event")
+	icompare(t, o.Event, webhook.EventDelayed, "event")
 	var cur queue.Msg
 	err = e.db.Read(context.Background(), func(tx *bstore.Tx) error {
 		cur = queue.Msg{ID: m.ID}
@@ -620,8 +621,8 @@ func TestIncomingNoHistoryAccountAndQuiet(t *testing.T) {
 	msgs := e.send("quiet", nil, "bob@example.com")
 	d := composeDSN(t, "<dsn6@mx.example.com>", "", nil, failedRcpt("bob@example.com", "5.1.1", "550 5.1.1 unknown"))
 	res := e.incoming("quiet", msgs[0].MailFrom("+"), d)
-	icompare(t, res.Recipients[0].Event, "failed", "event")
-	icompare(t, res.Recipients[0].Hook, "", "hook")
+	icompare(t, res.Recipients[0].Event, webhook.EventFailed, "event")
+	icompare(t, res.Recipients[0].Hook, webhook.OutgoingEvent(""), "hook")
 	icompare(t, len(e.entries()), 1, "suppressed")
 	icompare(t, len(e.incomingHooks()), 0, "hooks")
 
@@ -660,11 +661,11 @@ func TestIncomingRollback(t *testing.T) {
 	icompare(t, err, errAbort, "write")
 	icompare(t, len(e.hooks()), n, "hooks after rollback")
 	icompare(t, len(e.entries()), 0, "suppressions after rollback")
-	icompare(t, e.retired(msgs[0].ID).Event, "delivered", "retired after rollback")
+	icompare(t, e.retired(msgs[0].ID).Event, webhook.EventDelivered, "retired after rollback")
 	// Not recorded as seen either: processing again works.
 	res := e.incoming("alice", msgs[0].MailFrom("+"), d)
 	icompare(t, res.Recipients[0].Duplicate, false, "not a duplicate")
-	icompare(t, res.Recipients[0].Event, "failed", "event")
+	icompare(t, res.Recipients[0].Event, webhook.EventFailed, "event")
 }
 
 func TestIncomingStoreErrors(t *testing.T) {
@@ -729,7 +730,7 @@ func TestIncomingLarge(t *testing.T) {
 	}
 	res := e.incoming("alice", msgs[0].MailFrom("+"), big)
 	icompare(t, len(res.Recipients), 1, "outcomes")
-	icompare(t, res.Recipients[0].Event, "failed", "event")
+	icompare(t, res.Recipients[0].Event, webhook.EventFailed, "event")
 
 	// A DSN with 10,000 recipients: package dsn refuses more than its limit,
 	// the text parser keeps MaxIncomingRecipients, so work is bounded.
@@ -842,12 +843,12 @@ func TestIncomingCorpusSamples(t *testing.T) {
 				o := res.Recipients[0]
 				icompare(t, o.Match, want, "match")
 				icompare(t, o.MsgID, msgs[0].ID, "msgid")
-				icompare(t, o.Event, "failed", "event")
+				icompare(t, o.Event, webhook.EventFailed, "event")
 				if s.reason != "" {
 					icompare(t, o.Failure.Reason, s.reason, "reason")
 				}
 				ret := e.retired(msgs[0].ID)
-				icompare(t, ret.Event, "failed", "retired event")
+				icompare(t, ret.Event, webhook.EventFailed, "retired event")
 				icompare(t, ret.Results[len(ret.Results)-1].DSN, true, "dsn result")
 				hooks := e.incomingHooks()
 				if len(hooks) == 0 || hooks[0].Payload.Event != webhook.EventFailed || !hooks[0].Payload.DSN {

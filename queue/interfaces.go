@@ -9,6 +9,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -72,8 +73,10 @@ type AccountSettings struct {
 	WebhookURL string
 
 	// WebhookEvents lists the events the account subscribes to, e.g.
-	// "delayed", "failed". Empty means all events (as in mox).
-	WebhookEvents []string
+	// webhook.EventDelayed, webhook.EventFailed. Empty means all events
+	// (as in mox). Validate refuses a name webhook.OutgoingEvent.Known
+	// does not know.
+	WebhookEvents []webhook.OutgoingEvent
 
 	// WebhookAuthorization is sent as the Authorization header, if set.
 	WebhookAuthorization string
@@ -91,7 +94,7 @@ type AccountSettings struct {
 	KeepRetired time.Duration
 
 	// KeepHooks is how long delivered webhooks are kept in the webhook
-	// history (webhook.Hook.KeepFor). Zero: the webhook queue's default;
+	// history (hookqueue.Hook.KeepFor). Zero: the webhook queue's default;
 	// negative: not kept.
 	KeepHooks time.Duration
 }
@@ -124,7 +127,7 @@ func (h *Handler) keepRetired(s AccountSettings) time.Duration {
 }
 
 // Errors of AccountSettings.Validate, for errors.Is. An error for a bad URL
-// or secret also wraps webhook.ErrInvalidURL or webhook.ErrInvalidSecret.
+// or secret also wraps hookqueue.ErrInvalidURL or webhook.ErrInvalidSecret.
 var (
 	ErrWebhookURL    = errors.New("queue: invalid webhook url")
 	ErrWebhookSecret = errors.New("queue: invalid webhook secret")
@@ -144,7 +147,7 @@ func (s AccountSettings) Validate() error {
 	if s.WebhookURL == "" {
 		return nil
 	}
-	if err := webhook.CheckURL(s.WebhookURL); err != nil {
+	if err := hookqueue.CheckURL(s.WebhookURL); err != nil {
 		return fmt.Errorf("%w: %w", ErrWebhookURL, err)
 	}
 	for i, secret := range s.WebhookSecrets {
@@ -153,7 +156,7 @@ func (s AccountSettings) Validate() error {
 		}
 	}
 	for _, e := range s.WebhookEvents {
-		if !webhook.OutgoingEvent(e).Known() {
+		if !e.Known() {
 			return fmt.Errorf("%w: %q", ErrWebhookEvent, e)
 		}
 	}
@@ -161,7 +164,7 @@ func (s AccountSettings) Validate() error {
 }
 
 // subscribes reports whether the account wants webhooks for event.
-func (s AccountSettings) subscribes(event string) bool {
+func (s AccountSettings) subscribes(event webhook.OutgoingEvent) bool {
 	if s.WebhookURL == "" {
 		return false
 	}

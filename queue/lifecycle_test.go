@@ -15,6 +15,7 @@ import (
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 func TestDueGroupingAndHold(t *testing.T) {
@@ -146,7 +147,7 @@ func TestDueSkipsSuppressed(t *testing.T) {
 		if !ok {
 			t.Fatalf("suppressed message %d not retired", m.ID)
 		}
-		tcompare(t, r.Event, "suppressed", "event")
+		tcompare(t, r.Event, webhook.EventSuppressed, "event")
 		tcompare(t, r.Attempts, int64(1), "attempts: no attempt counted")
 		last, _ := queue.Msg{Results: r.Results}.LastResult()
 		tcompare(t, last.Reason, bounce.ReasonSuppressed, "result reason")

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // Metrics are the Handler's Prometheus collectors. A nil *Metrics counts
@@ -113,9 +114,9 @@ func (m *Metrics) dsnDelivered(result string) {
 	}
 }
 
-func (m *Metrics) retired(event string) {
+func (m *Metrics) retired(event webhook.OutgoingEvent) {
 	if m != nil {
-		m.retiredMsgs.WithLabelValues(event).Inc()
+		m.retiredMsgs.WithLabelValues(string(event)).Inc()
 	}
 }
 
@@ -160,7 +161,7 @@ func (m *Metrics) incomingReport(res IncomingResult) {
 	}
 	m.incoming.WithLabelValues(string(res.Kind)).Inc()
 	for _, o := range res.Recipients {
-		event := o.Event
+		event := string(o.Event)
 		if o.Duplicate {
 			event = "duplicate"
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // Msg is a message in the outbound queue: one message to one recipient.
@@ -136,9 +137,9 @@ type MsgRetired struct {
 
 	// Success is true when the message was delivered (or relayed/expanded).
 	Success bool
-	// Event is the webhook event name that retired it: delivered, failed,
+	// Event is the webhook event that retired it: delivered, failed,
 	// suppressed, canceled, relayed, expanded.
-	Event string
+	Event webhook.OutgoingEvent
 	// LastActivity is when the message was retired, or when a later DSN
 	// changed its outcome.
 	LastActivity time.Time
@@ -148,7 +149,7 @@ type MsgRetired struct {
 
 // Retire returns the MsgRetired for m, retired at now with the given event,
 // kept until keepUntil.
-func (m Msg) Retire(success bool, event string, now, keepUntil time.Time) MsgRetired {
+func (m Msg) Retire(success bool, event webhook.OutgoingEvent, now, keepUntil time.Time) MsgRetired {
 	return MsgRetired{
 		ID:                   m.ID,
 		BaseID:               m.BaseID,

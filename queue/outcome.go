@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // Result is what happened to one message in a Handler call.
@@ -56,7 +57,7 @@ type Outcome struct {
 
 	// Hook is the webhook event queued for this message; empty when none
 	// was.
-	Hook string
+	Hook webhook.OutgoingEvent
 
 	// Suppressing is true when this failure added the recipient to the
 	// suppression list.

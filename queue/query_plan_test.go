@@ -11,6 +11,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // The plan tests run each query on a database where one account has
@@ -52,7 +53,7 @@ func planDB(t *testing.T) *bstore.DB {
 			RecipientDomain:  "example.com",
 			MessageID:        fmt.Sprintf("m%d@example.org", id),
 			EnvID:            fmt.Sprintf("e%d", id),
-			Event:            eventDelivered,
+			Event:            webhook.EventDelivered,
 			Success:          true,
 			LastActivity:     planNow.Add(time.Duration(id-planHistory) * time.Second),
 			KeepUntil:        planNow.Add(30 * 24 * time.Hour),

@@ -5,16 +5,18 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // RetiredFilter selects retired messages for ListRetired. All nonzero fields
 // must match.
 type RetiredFilter struct {
 	Account   string
-	Recipient string    // Exact RecipientAddress.
-	Event     string    // e.g. "failed", "delivered".
-	Since     time.Time // LastActivity at or after.
-	Before    time.Time // LastActivity before.
+	Recipient string                // Exact RecipientAddress.
+	Event     webhook.OutgoingEvent // e.g. webhook.EventFailed.
+	Since     time.Time             // LastActivity at or after.
+	Before    time.Time             // LastActivity before.
 }
 
 // ListRetired returns up to limit (at most 1000; <= 0 means 100) retired

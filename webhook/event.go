@@ -49,7 +49,15 @@ const (
 	EventComplained OutgoingEvent = "complained"
 )
 
+// Events returns every event defined in this package, in the order of the
+// constants above.
+func Events() []OutgoingEvent {
+	return []OutgoingEvent{EventDelivered, EventSuppressed, EventDelayed, EventFailed, EventRelayed,
+		EventExpanded, EventCanceled, EventUnrecognized, EventComplained}
+}
+
 // Known reports whether e is one of the events defined in this package.
+// Hosts check a configured subscription list with it.
 func (e OutgoingEvent) Known() bool {
 	switch e {
 	case EventDelivered, EventSuppressed, EventDelayed, EventFailed, EventRelayed,

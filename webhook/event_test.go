@@ -86,9 +86,26 @@ func TestDocExamples(t *testing.T) {
 		seen[p.Event] = true
 		block = nil
 	}
-	for _, e := range []OutgoingEvent{EventDelivered, EventSuppressed, EventDelayed, EventFailed, EventRelayed, EventExpanded, EventCanceled, EventUnrecognized, EventComplained} {
+	for _, e := range Events() {
 		if !seen[e] {
 			t.Errorf("no doc example for %q", e)
+		}
+	}
+}
+
+// Events lists each event once, and exactly the events Known accepts.
+func TestEvents(t *testing.T) {
+	seen := map[OutgoingEvent]bool{}
+	for _, e := range Events() {
+		if !e.Known() || seen[e] || e == "" {
+			t.Fatalf("event %q unknown, empty or repeated", e)
+		}
+		seen[e] = true
+	}
+	tcompare(t, len(seen), 9, "number of events")
+	for _, e := range []OutgoingEvent{"", "bounced", "Delivered", "delivered "} {
+		if e.Known() {
+			t.Errorf("%q reported known", e)
 		}
 	}
 }

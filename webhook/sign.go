@@ -10,13 +10,16 @@ import (
 	"time"
 )
 
-// Standard Webhooks (https://www.standardwebhooks.com/) headers.
+// Standard Webhooks (https://www.standardwebhooks.com/) header names. A
+// sender sets all three on a signed request; Verify reads them.
 const (
-	headerWebhookID        = "webhook-id"
-	headerWebhookTimestamp = "webhook-timestamp"
-	headerWebhookSignature = "webhook-signature"
-	secretPrefix           = "whsec_"
+	HeaderID        = "webhook-id"        // Idempotency key of the event, the same on every attempt.
+	HeaderTimestamp = "webhook-timestamp" // Unix seconds when the request was signed.
+	HeaderSignature = "webhook-signature" // Space-separated "v1,<base64>" signatures.
 )
+
+// secretPrefix starts a Standard Webhooks signing secret.
+const secretPrefix = "whsec_"
 
 // parseSecret decodes a "whsec_<base64>" signing secret. The prefix is
 // optional, as in the reference libraries.
@@ -31,10 +34,12 @@ func parseSecret(s string) ([]byte, error) {
 	return key, nil
 }
 
-// signature returns the webhook-signature header value: one
+// Sign returns the webhook-signature header value for a request with
+// webhook-id id, webhook-timestamp ts (sent as ts.Unix()) and body: one
 // "v1,<base64 HMAC-SHA256 of id.timestamp.body>" per secret, separated by
-// spaces, so receivers can rotate keys.
-func signature(secrets []string, id string, ts time.Time, body []byte) (string, error) {
+// spaces, so receivers can rotate keys. Secrets are "whsec_" followed by
+// base64; the prefix is optional. An invalid secret is an error.
+func Sign(secrets []string, id string, ts time.Time, body []byte) (string, error) {
 	var b strings.Builder
 	for i, s := range secrets {
 		key, err := parseSecret(s)
@@ -57,9 +62,4 @@ func signV1(key []byte, id string, unix int64, body []byte) string {
 	mac.Write([]byte(id + "." + strconv.FormatInt(unix, 10) + "."))
 	mac.Write(body)
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
-
-// webhookID is the idempotency key of a hook: the same for every attempt.
-func webhookID(id int64) string {
-	return "bkh_" + strconv.FormatInt(id, 10)
 }

@@ -33,8 +33,8 @@ var (
 // secret until senders use only the new one. The sender may also sign with
 // several secrets; other signature versions are ignored. Signatures are
 // compared in constant time. Secrets are "whsec_" followed by base64, as
-// in Hook.Secrets; the prefix is optional. An invalid secret is an error,
-// whatever the request.
+// the sender's (hookqueue.Hook.Secrets); the prefix is optional. An invalid
+// secret is an error, whatever the request.
 //
 // Errors wrap ErrNoSignature, ErrBadTimestamp or ErrSignatureMismatch.
 // Receivers answer such a request with 401 and no further detail.
@@ -51,9 +51,9 @@ func Verify(secrets []string, header http.Header, body []byte, now time.Time, to
 		keys[i] = k
 	}
 
-	id := header.Get(headerWebhookID)
-	ts := header.Get(headerWebhookTimestamp)
-	sigs := header.Get(headerWebhookSignature)
+	id := header.Get(HeaderID)
+	ts := header.Get(HeaderTimestamp)
+	sigs := header.Get(HeaderSignature)
 	if id == "" || ts == "" || sigs == "" {
 		return ErrNoSignature
 	}
@@ -62,7 +62,10 @@ func Verify(secrets []string, header http.Header, body []byte, now time.Time, to
 		return fmt.Errorf("%w: %q", ErrBadTimestamp, ts)
 	}
 	// Compared in seconds: not every int64 of them fits a time.Time.
-	tol := int64(orDefault(tolerance, DefaultTolerance) / time.Second)
+	if tolerance <= 0 {
+		tolerance = DefaultTolerance
+	}
+	tol := int64(tolerance / time.Second)
 	if secs < now.Unix()-tol || secs > now.Unix()+tol {
 		return fmt.Errorf("%w: %d, now %d", ErrBadTimestamp, secs, now.Unix())
 	}

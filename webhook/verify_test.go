@@ -32,7 +32,7 @@ func TestVerifyReference(t *testing.T) {
 				header := signedHeader(id, ts, sig)
 				tcheck(t, Verify([]string{secret}, header, body, now, 0), "verify reference signature")
 
-				ours, err := signature([]string{secret}, id, ts, body)
+				ours, err := Sign([]string{secret}, id, ts, body)
 				tcheck(t, err, "sign")
 				tcompare(t, ours, sig, "signature")
 				tcheck(t, ref.Verify(body, signedHeader(id, ts, ours)), "reference verifies ours")
@@ -40,7 +40,7 @@ func TestVerifyReference(t *testing.T) {
 		}
 	}
 	// A queue signing with two secrets: the reference accepts each.
-	sig, err := signature([]string{secret1, secret2}, "bkh_7", now, bodies[0])
+	sig, err := Sign([]string{secret1, secret2}, "bkh_7", now, bodies[0])
 	tcheck(t, err, "sign")
 	for _, s := range []string{secret1, secret2} {
 		ref, err := standardwebhooks.NewWebhook(s)
@@ -125,7 +125,7 @@ func TestVerify(t *testing.T) {
 func TestVerifyArguments(t *testing.T) {
 	now := time.Unix(1711497600, 0)
 	body := []byte("{}")
-	sig, err := signature([]string{secret1}, "bkh_1", now.Add(-time.Hour), body)
+	sig, err := Sign([]string{secret1}, "bkh_1", now.Add(-time.Hour), body)
 	tcheck(t, err, "sign")
 	header := signedHeader("bkh_1", now.Add(-time.Hour), sig)
 	for _, tc := range []struct {
@@ -147,7 +147,7 @@ func TestVerifyArguments(t *testing.T) {
 			err := Verify(tc.secrets, header, body, now, tc.tolerance)
 			switch {
 			case tc.errSub != "":
-				if err == nil || !contains(err.Error(), tc.errSub) {
+				if err == nil || !strings.Contains(err.Error(), tc.errSub) {
 					t.Fatalf("got %v, expected an error with %q", err, tc.errSub)
 				}
 			case !errors.Is(err, tc.exp) || (tc.exp == nil) != (err == nil):
@@ -170,7 +170,7 @@ func signedHeader(id string, ts time.Time, sig string) http.Header {
 func BenchmarkVerify(b *testing.B) {
 	now := time.Unix(1711497600, 0)
 	body := []byte(strings.Repeat("x", 600))
-	sig, err := signature([]string{secret1}, "bkh_1", now, body)
+	sig, err := Sign([]string{secret1}, "bkh_1", now, body)
 	tcheck(b, err, "sign")
 	header := signedHeader("bkh_1", now, sig)
 	secrets := []string{secret2, secret1}

@@ -59,7 +59,7 @@
 //
 // Commands that write use the library's own functions in one transaction:
 // queue.SetHold, queue.Handler.CancelMsgs and FailMsgs, queue.AddHoldRule,
-// suppression.Store and webhook.Queue. The CLI does not know the host's
+// suppression.Store and hookqueue.Queue. The CLI does not know the host's
 // per-account settings: messages failed or canceled here are kept as
 // retired for -keep (default 7 days) and queue no webhooks; the DSN of
 // queue fail waits in the database's DSN outbox until the server's

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -30,8 +31,8 @@ start, or at its next wakeup). Attempts made so far still count towards the
 retry schedule. Needs a filter or -all.`
 
 // hookFilter registers the filter flags of the hooks commands.
-func hookFilter(c *cli, fs *flag.FlagSet, retired bool) *webhook.Filter {
-	f := &webhook.Filter{}
+func hookFilter(c *cli, fs *flag.FlagSet, retired bool) *hookqueue.Filter {
+	f := &hookqueue.Filter{}
 	fs.Var((*idList)(&f.IDs), "id", "webhook IDs, comma-separated; repeatable")
 	fs.StringVar(&f.Account, "account", "", "account")
 	fs.StringVar(&f.URL, "url", "", "webhook URL, exact")
@@ -40,12 +41,12 @@ func hookFilter(c *cli, fs *flag.FlagSet, retired bool) *webhook.Filter {
 	fs.Var(timeFlag{c, &f.SubmittedAfter}, "submitted-after", "queued at or after this time")
 	fs.Var(timeFlag{c, &f.SubmittedBefore}, "submitted-before", "queued before this time")
 	if retired {
-		fs.Var(outcomeFlag{&f.Outcome}, "outcome", "outcome: delivered, failed, gone, refused, canceled, superseded")
+		fs.Var(outcomeFlag{&f.RetireReason}, "outcome", "outcome: delivered, failed, gone, refused, canceled, superseded")
 	}
 	return f
 }
 
-func hookFilterEmpty(f *webhook.Filter) bool {
+func hookFilterEmpty(f *hookqueue.Filter) bool {
 	return len(f.IDs) == 0 && f.Account == "" && f.URL == "" && f.Event == "" && f.QueueMsgID == 0 && f.SubmittedAfter.IsZero() && f.SubmittedBefore.IsZero()
 }
 
@@ -67,7 +68,7 @@ func (f eventFlag) Set(s string) error {
 	return nil
 }
 
-type outcomeFlag struct{ o *webhook.Outcome }
+type outcomeFlag struct{ o *hookqueue.RetireReason }
 
 func (f outcomeFlag) String() string {
 	if f.o == nil {
@@ -77,21 +78,21 @@ func (f outcomeFlag) String() string {
 }
 
 func (f outcomeFlag) Set(s string) error {
-	switch o := webhook.Outcome(s); o {
-	case webhook.OutcomeDelivered, webhook.OutcomeFailed, webhook.OutcomeGone, webhook.OutcomeRefused, webhook.OutcomeCanceled, webhook.OutcomeSuperseded:
+	switch o := hookqueue.RetireReason(s); o {
+	case hookqueue.RetiredDelivered, hookqueue.RetiredFailed, hookqueue.RetiredGone, hookqueue.RetiredRefused, hookqueue.RetiredCanceled, hookqueue.RetiredSuperseded:
 		*f.o = o
 		return nil
 	}
 	return fmt.Errorf("unknown outcome %q", s)
 }
 
-func pageFlags(fs *flag.FlagSet, p *webhook.Page) {
+func pageFlags(fs *flag.FlagSet, p *hookqueue.Page) {
 	fs.IntVar(&p.Limit, "limit", 100, "page size")
 	fs.Int64Var(&p.Cursor, "cursor", 0, "continue after this cursor, printed by the previous page")
 }
 
 // hookResult sums up an attempt: "503: text" or the error.
-func hookResult(r webhook.HookResult) string {
+func hookResult(r hookqueue.HookResult) string {
 	switch {
 	case r.Start.IsZero():
 		return ""
@@ -107,7 +108,7 @@ func hookResult(r webhook.HookResult) string {
 
 func hooksList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
 	f := hookFilter(c, fs, false)
-	var p webhook.Page
+	var p hookqueue.Page
 	pageFlags(fs, &p)
 	if err := c.parse(fs, args); err != nil {
 		return err
@@ -118,18 +119,18 @@ func hooksList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 	if p.Limit < 0 || p.Cursor < 0 {
 		return usageErrorf("hooks list: -limit and -cursor must not be negative")
 	}
-	var hooks []webhook.Hook
+	var hooks []hookqueue.Hook
 	var next int64
 	err := c.withDB(ctx, func(db *bstore.DB) error {
 		var err error
-		hooks, next, err = (&webhook.Queue{DB: db, Now: c.now}).List(ctx, *f, p)
+		hooks, next, err = (&hookqueue.Queue{DB: db, Now: c.now}).List(ctx, *f, p)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	if hooks == nil {
-		hooks = []webhook.Hook{}
+		hooks = []hookqueue.Hook{}
 	}
 	for i := range hooks {
 		// Credentials stay in the database.
@@ -139,7 +140,7 @@ func hooksList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 		}
 	}
 	if c.json {
-		return c.writeJSON(pageJSON[webhook.Hook]{hooks, next})
+		return c.writeJSON(pageJSON[hookqueue.Hook]{hooks, next})
 	}
 	if len(hooks) == 0 {
 		c.note("no pending webhooks match")
@@ -168,7 +169,7 @@ func redact(s string) string {
 
 func hooksRetired(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
 	f := hookFilter(c, fs, true)
-	p := webhook.Page{Desc: true}
+	p := hookqueue.Page{Desc: true}
 	pageFlags(fs, &p)
 	oldest := fs.Bool("oldest", false, "oldest first")
 	if err := c.parse(fs, args); err != nil {
@@ -181,21 +182,21 @@ func hooksRetired(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) 
 		return usageErrorf("hooks retired: -limit and -cursor must not be negative")
 	}
 	p.Desc = !*oldest
-	var hooks []webhook.HookRetired
+	var hooks []hookqueue.HookRetired
 	var next int64
 	err := c.withDB(ctx, func(db *bstore.DB) error {
 		var err error
-		hooks, next, err = (&webhook.Queue{DB: db, Now: c.now}).ListRetired(ctx, *f, p)
+		hooks, next, err = (&hookqueue.Queue{DB: db, Now: c.now}).ListRetired(ctx, *f, p)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	if hooks == nil {
-		hooks = []webhook.HookRetired{}
+		hooks = []hookqueue.HookRetired{}
 	}
 	if c.json {
-		return c.writeJSON(pageJSON[webhook.HookRetired]{hooks, next})
+		return c.writeJSON(pageJSON[hookqueue.HookRetired]{hooks, next})
 	}
 	if len(hooks) == 0 {
 		c.note("no retired webhooks match")
@@ -203,7 +204,7 @@ func hooksRetired(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) 
 	}
 	t := c.table("ID", "ACCOUNT", "EVENT", "MSGID", "RECIPIENT", "OUTCOME", "ATTEMPTS", "LAST ACTIVITY", "LAST RESULT", "URL")
 	for _, h := range hooks {
-		t.row(fmtInt(h.ID), h.Account, string(h.Event), fmtInt(h.QueueMsgID), h.Payload.Recipient, string(h.Outcome), fmtInt(h.Attempts), c.fmtTime(h.LastActivity), truncate(hookResult(h.LastResult()), 50), h.URL)
+		t.row(fmtInt(h.ID), h.Account, string(h.Event), fmtInt(h.QueueMsgID), h.Payload.Recipient, string(h.RetireReason), fmtInt(h.Attempts), c.fmtTime(h.LastActivity), truncate(hookResult(h.LastResult()), 50), h.URL)
 	}
 	if err := t.flush(); err != nil {
 		return err
@@ -229,7 +230,7 @@ func hooksCancel(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 	var n int
 	err := c.withDB(ctx, func(db *bstore.DB) error {
 		var err error
-		n, err = (&webhook.Queue{DB: db, Now: c.now}).Cancel(ctx, *f)
+		n, err = (&hookqueue.Queue{DB: db, Now: c.now}).Cancel(ctx, *f)
 		return err
 	})
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bouncekit/bouncekit/webhook"
+	"github.com/bouncekit/bouncekit/hookqueue"
 )
 
 func TestHooks(t *testing.T) {
@@ -13,7 +13,7 @@ func TestHooks(t *testing.T) {
 
 	out := f.ok("hooks", "list")
 	contains(t, out, "EVENT", "delayed", "carol@example.com", "failed", "gone@example.com", "https://hooks.example.com/alice")
-	p := jsonOf[pageJSON[webhook.Hook]](f, "hooks", "list")
+	p := jsonOf[pageJSON[hookqueue.Hook]](f, "hooks", "list")
 	if len(p.Items) != 2 || p.Items[0].ID != f.hookDelayed || p.Items[1].ID != f.hookFailed {
 		t.Fatalf("list: %+v", p)
 	}
@@ -24,10 +24,10 @@ func TestHooks(t *testing.T) {
 		}
 	}
 
-	sameIDs(t, "-event failed", hookIDs(jsonOf[pageJSON[webhook.Hook]](f, "hooks", "list", "-event", "failed").Items), []int64{f.hookFailed})
-	sameIDs(t, "-msgid", hookIDs(jsonOf[pageJSON[webhook.Hook]](f, "hooks", "list", "-msgid", fmt.Sprint(f.carol)).Items), []int64{f.hookDelayed})
-	sameIDs(t, "-account", hookIDs(jsonOf[pageJSON[webhook.Hook]](f, "hooks", "list", "-account", "bob").Items), []int64{})
-	p = jsonOf[pageJSON[webhook.Hook]](f, "hooks", "list", "-limit", "1")
+	sameIDs(t, "-event failed", hookIDs(jsonOf[pageJSON[hookqueue.Hook]](f, "hooks", "list", "-event", "failed").Items), []int64{f.hookFailed})
+	sameIDs(t, "-msgid", hookIDs(jsonOf[pageJSON[hookqueue.Hook]](f, "hooks", "list", "-msgid", fmt.Sprint(f.carol)).Items), []int64{f.hookDelayed})
+	sameIDs(t, "-account", hookIDs(jsonOf[pageJSON[hookqueue.Hook]](f, "hooks", "list", "-account", "bob").Items), []int64{})
+	p = jsonOf[pageJSON[hookqueue.Hook]](f, "hooks", "list", "-limit", "1")
 	if len(p.Items) != 1 || p.Next != f.hookDelayed {
 		t.Errorf("page: %+v", p)
 	}
@@ -35,7 +35,7 @@ func TestHooks(t *testing.T) {
 	// Retry makes a hook due at the command's time.
 	f.now = t0.Add(10 * time.Minute)
 	contains(t, f.ok("hooks", "retry", "-id", fmt.Sprint(f.hookFailed)), "1 webhooks due now")
-	for _, h := range jsonOf[pageJSON[webhook.Hook]](f, "hooks", "list").Items {
+	for _, h := range jsonOf[pageJSON[hookqueue.Hook]](f, "hooks", "list").Items {
 		if want := h.ID == f.hookFailed; h.NextAttempt.Equal(f.now) != want {
 			t.Errorf("hook %d next attempt %v", h.ID, h.NextAttempt)
 		}
@@ -50,21 +50,21 @@ func TestHooks(t *testing.T) {
 	f.fails(exitNotFound, "hooks", "cancel", "-event", "delayed")
 	out = f.ok("hooks", "retired")
 	contains(t, out, "OUTCOME", "canceled", "delayed")
-	rp := jsonOf[pageJSON[webhook.HookRetired]](f, "hooks", "retired", "-outcome", "canceled")
+	rp := jsonOf[pageJSON[hookqueue.HookRetired]](f, "hooks", "retired", "-outcome", "canceled")
 	if len(rp.Items) != 1 || rp.Items[0].ID != f.hookDelayed || !rp.Items[0].LastActivity.Equal(f.now) {
 		t.Errorf("retired: %+v", rp)
 	}
-	sameIDs(t, "-outcome delivered", retiredHookIDs(jsonOf[pageJSON[webhook.HookRetired]](f, "hooks", "retired", "-outcome", "delivered").Items), []int64{})
+	sameIDs(t, "-outcome delivered", retiredHookIDs(jsonOf[pageJSON[hookqueue.HookRetired]](f, "hooks", "retired", "-outcome", "delivered").Items), []int64{})
 
 	contains(t, f.ok("hooks", "cancel", "-all"), "canceled 1 webhooks")
 	r := f.run("hooks", "list")
 	if r.code != exitOK || r.stderr != "no pending webhooks match\n" {
 		t.Errorf("empty list: %+v", r)
 	}
-	sameIDs(t, "retired, oldest first", retiredHookIDs(jsonOf[pageJSON[webhook.HookRetired]](f, "hooks", "retired", "-oldest").Items), []int64{f.hookDelayed, f.hookFailed})
+	sameIDs(t, "retired, oldest first", retiredHookIDs(jsonOf[pageJSON[hookqueue.HookRetired]](f, "hooks", "retired", "-oldest").Items), []int64{f.hookDelayed, f.hookFailed})
 }
 
-func hookIDs(l []webhook.Hook) []int64 {
+func hookIDs(l []hookqueue.Hook) []int64 {
 	ids := []int64{}
 	for _, h := range l {
 		ids = append(ids, h.ID)
@@ -72,7 +72,7 @@ func hookIDs(l []webhook.Hook) []int64 {
 	return ids
 }
 
-func retiredHookIDs(l []webhook.HookRetired) []int64 {
+func retiredHookIDs(l []hookqueue.HookRetired) []int64 {
 	ids := []int64{}
 	for _, h := range l {
 		ids = append(ids, h.ID)

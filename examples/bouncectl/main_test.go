@@ -12,6 +12,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -56,7 +57,7 @@ func newFixture(t *testing.T) *fixture {
 		Now:          now,
 		Hostname:     "mx.example.org",
 		Suppressions: &suppression.Store{DB: db, Now: now},
-		Hooks:        &webhook.Queue{DB: db, Now: now},
+		Hooks:        &hookqueue.Queue{DB: db, Now: now},
 		Accounts: queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) {
 			s := queue.AccountSettings{KeepRetired: 30 * 24 * time.Hour}
 			if name == "alice" {
@@ -96,7 +97,7 @@ func newFixture(t *testing.T) *fixture {
 		_, _, err = s.AddTx(tx, suppression.Entry{Account: "bob", OriginalAddress: "Blocked@Example.org", Reason: "asked to stop"}, t0)
 		tcheck(t, err, "add suppression")
 
-		hooks, err := bstore.QueryTx[webhook.Hook](tx).SortAsc("ID").List()
+		hooks, err := bstore.QueryTx[hookqueue.Hook](tx).SortAsc("ID").List()
 		tcheck(t, err, "list hooks")
 		for _, hk := range hooks {
 			switch {

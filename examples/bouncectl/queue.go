@@ -12,6 +12,7 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 func queueGroup() group {
@@ -374,8 +375,8 @@ type outcomeJSON struct {
 	MsgID     int64
 	Recipient string
 	Result    queue.Result
-	DSN       queue.DSNKind `json:",omitempty"`
-	Hook      string        `json:",omitempty"`
+	DSN       queue.DSNKind         `json:",omitempty"`
+	Hook      webhook.OutgoingEvent `json:",omitempty"`
 	Retired   bool
 }
 
@@ -509,7 +510,7 @@ func (c *cli) outcomes(name string, outcomes []queue.Outcome) error {
 	}
 	t := c.table("ID", "RECIPIENT", "RESULT", "DSN", "WEBHOOK", "RETIRED")
 	for _, o := range l {
-		t.row(fmtInt(o.MsgID), o.Recipient, string(o.Result), string(o.DSN), o.Hook, yesNo(o.Retired))
+		t.row(fmtInt(o.MsgID), o.Recipient, string(o.Result), string(o.DSN), string(o.Hook), yesNo(o.Retired))
 	}
 	return t.flush()
 }

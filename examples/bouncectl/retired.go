@@ -25,7 +25,7 @@ func retiredList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 	var f queue.RetiredFilter
 	fs.StringVar(&f.Account, "account", "", "sender account")
 	fs.StringVar(&f.Recipient, "recipient", "", "recipient address, exact")
-	fs.StringVar(&f.Event, "event", "", "event that retired the message: delivered, failed, suppressed, canceled, relayed, expanded")
+	fs.Var(eventFlag{&f.Event}, "event", "event that retired the message: delivered, failed, suppressed, canceled, relayed, expanded")
 	fs.Var(timeFlag{c, &f.Since}, "since", "retired at or after this time")
 	fs.Var(timeFlag{c, &f.Before}, "before", "retired before this time")
 	limit := fs.Int("limit", 100, "page size, at most 1000")
@@ -63,7 +63,7 @@ func retiredList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 	}
 	t := c.table("ID", "ACCOUNT", "FROM", "TO", "EVENT", "ATTEMPTS", "RETIRED", "LAST RESULT")
 	for _, m := range msgs {
-		t.row(fmtInt(m.ID), m.SenderAccount, m.SenderAddress, m.RecipientAddress, m.Event, fmtInt(m.Attempts), c.fmtTime(m.LastActivity), truncate(lastError(m.Results), 60))
+		t.row(fmtInt(m.ID), m.SenderAccount, m.SenderAddress, m.RecipientAddress, string(m.Event), fmtInt(m.Attempts), c.fmtTime(m.LastActivity), truncate(lastError(m.Results), 60))
 	}
 	if err := t.flush(); err != nil {
 		return err
@@ -94,7 +94,7 @@ func retiredShow(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 	c.fields(
 		"ID", fmtInt(m.ID),
 		"BaseID", fmtInt(m.BaseID),
-		"Event", m.Event,
+		"Event", string(m.Event),
 		"Success", yesNo(m.Success),
 		"Queued", c.fmtTime(m.Queued),
 		"Retired", c.fmtTime(m.LastActivity),

@@ -19,10 +19,10 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
-	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // config is what the command line sets.
@@ -48,7 +48,7 @@ type demo struct {
 	db       *bstore.DB
 	clock    *queuetest.Clock
 	handler  *queue.Handler
-	hooks    *webhook.Queue
+	hooks    *hookqueue.Queue
 	supp     *suppression.Store
 	remote   *remoteServer
 	app      *receiver
@@ -135,19 +135,19 @@ func (d *demo) setup() error {
 	policy.Jitter = -1 // No jitter: exact, repeatable times for the summary.
 
 	var qm *queue.Metrics
-	var wm *webhook.Metrics
+	var wm *hookqueue.Metrics
 	if d.cfg.Registry != nil {
 		var err error
 		if qm, err = queue.NewMetrics(d.cfg.Registry); err != nil {
 			return err
 		}
-		if wm, err = webhook.NewMetrics(d.cfg.Registry); err != nil {
+		if wm, err = hookqueue.NewMetrics(d.cfg.Registry); err != nil {
 			return err
 		}
 	}
 
 	d.supp = &suppression.Store{DB: d.db, Now: d.clock.Now}
-	d.hooks = &webhook.Queue{
+	d.hooks = &hookqueue.Queue{
 		DB:            d.db,
 		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 		// One request at a time, so the summary lists events in a stable order.
@@ -157,7 +157,7 @@ func (d *demo) setup() error {
 		After:          d.clock.After,
 		Rand:           func() float64 { return 0.5 }, // No jitter: exact times.
 		Metrics:        wm,
-		OnResult: func(webhook.Hook, bool) {
+		OnResult: func(hookqueue.Hook, bool) {
 			d.results <- struct{}{}
 		},
 	}
@@ -305,7 +305,7 @@ func (d *demo) nextDue(ctx context.Context, next time.Time) (time.Time, error) {
 		if ok {
 			earliest(t)
 		}
-		h, err := bstore.QueryTx[webhook.Hook](tx).SortAsc("NextAttempt").Limit(1).Get()
+		h, err := bstore.QueryTx[hookqueue.Hook](tx).SortAsc("NextAttempt").Limit(1).Get()
 		if err == nil {
 			earliest(h.NextAttempt)
 		} else if err != bstore.ErrAbsent {
@@ -322,7 +322,7 @@ func (d *demo) flushHooks(ctx context.Context) error {
 	for {
 		var n int
 		err := d.db.Read(ctx, func(tx *bstore.Tx) (err error) {
-			n, err = bstore.QueryTx[webhook.Hook](tx).FilterLessEqual("NextAttempt", d.clock.Now()).Count()
+			n, err = bstore.QueryTx[hookqueue.Hook](tx).FilterLessEqual("NextAttempt", d.clock.Now()).Count()
 			return err
 		})
 		if err != nil || n == 0 {

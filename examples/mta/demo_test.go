@@ -97,7 +97,7 @@ func checkRecipients(t *testing.T, s *Summary, dropAttempts int) {
 			t.Errorf("unexpected recipient %q", r.Recipient)
 			continue
 		}
-		got := want{r.Outcome, r.Reason, len(r.Attempts), strings.Join(r.DSNs, "+")}
+		got := want{string(r.Outcome), r.Reason, len(r.Attempts), strings.Join(r.DSNs, "+")}
 		if w.reason == "" {
 			got.reason = ""
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // Summary is what the demo did, read back from the library's own records.
@@ -32,8 +33,8 @@ type RecipientSummary struct {
 	MsgID     int64
 	Account   string
 	Recipient string
-	Attempts  []string // Simulated time and result of each attempt.
-	Outcome   string   // The event that retired it: delivered, failed, suppressed, ...
+	Attempts  []string              // Simulated time and result of each attempt.
+	Outcome   webhook.OutgoingEvent // The event that retired it: delivered, failed, suppressed, ...
 	Reason    bounce.Reason
 	DSNs      []string // Kinds of DSNs sent to the sender.
 }
@@ -108,7 +109,7 @@ func (s *Summary) Print(w io.Writer) {
 	fmt.Fprintln(tw, "  recipient\toutcome\treason\tattempts\tDSNs\tattempt times (simulated)")
 	for _, r := range s.Recipients {
 		reason := string(r.Reason)
-		if r.Outcome == "delivered" && reason != "" {
+		if r.Outcome == webhook.EventDelivered && reason != "" {
 			reason = "(" + reason + " before)"
 		}
 		times := strings.Join(r.Attempts, ", ")

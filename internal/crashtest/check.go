@@ -11,6 +11,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -20,7 +21,7 @@ import (
 type HookReceipt struct {
 	WebhookID string // The webhook-id header.
 	Account   string // From the URL path.
-	Event     string
+	Event     webhook.OutgoingEvent
 	MsgID     int64
 	Recipient string
 	Status    int  // The status the receiver answered.
@@ -67,7 +68,7 @@ type modelMsg struct {
 	account, rcpt string
 	baseID        int64
 	state         string // queued, retired, removed
-	event         string
+	event         webhook.OutgoingEvent
 	attempts      int64
 	results       int
 	codes         []int // Reply code of each result, oldest first.
@@ -164,7 +165,7 @@ func Check(ctx context.Context, dir string, receipts []HookReceipt, kills, runs,
 		msgs    []queue.Msg
 		retired []queue.MsgRetired
 		outbox  []queue.OutboxDSN
-		hooks   []webhook.Hook
+		hooks   []hookqueue.Hook
 		entries []suppression.Entry
 	)
 	err = db.Read(ctx, func(tx *bstore.Tx) error {
@@ -181,7 +182,7 @@ func Check(ctx context.Context, dir string, receipts []HookReceipt, kills, runs,
 		if outbox, err = bstore.QueryTx[queue.OutboxDSN](tx).List(); err != nil {
 			return err
 		}
-		if hooks, err = bstore.QueryTx[webhook.Hook](tx).List(); err != nil {
+		if hooks, err = bstore.QueryTx[hookqueue.Hook](tx).List(); err != nil {
 			return err
 		}
 		entries, err = bstore.QueryTx[suppression.Entry](tx).List()
@@ -371,19 +372,19 @@ func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*mo
 					continue
 				}
 				if m.ID == 0 {
-					if m.Account != AccountDrop || m.Result != "unrecognized" {
+					if m.Account != AccountDrop || m.Result != string(webhook.EventUnrecognized) {
 						c.fail(incWhat, "transaction %d: dsn for %s of %s not matched (%s)", r.Seq, m.Recipient, m.Account, m.Result)
 					}
 					continue
 				}
 				mm := model[m.ID]
-				if mm == nil || mm.state != "retired" || m.Result != "failed" {
+				if mm == nil || mm.state != "retired" || m.Result != string(webhook.EventFailed) {
 					c.fail(incWhat, "transaction %d: dsn matched message %d in an unexpected state (%s)", r.Seq, m.ID, m.Result)
 					continue
 				}
 				mm.results++
 				mm.codes = append(mm.codes, m.Code)
-				mm.event = "failed"
+				mm.event = webhook.EventFailed
 				continue
 			}
 
@@ -399,7 +400,7 @@ func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*mo
 				if m.Result == string(queue.ResultSuppressed) {
 					mm.results++
 					mm.codes = append(mm.codes, 0)
-					mm.settle(m, "suppressed")
+					mm.settle(m, webhook.EventSuppressed)
 					if m.Retired != (mm.account == AccountKeep) {
 						c.fail(msgWhat, "message %d of account %s: retired %v", m.ID, mm.account, m.Retired)
 					}
@@ -427,10 +428,13 @@ func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*mo
 				if at, ok := suppressedAt[key]; ok {
 					c.fail(msgWhat, "message %d to %s delivered in transaction %d, after suppression in %d", m.ID, m.Recipient, r.Seq, at)
 				}
-				mm.settle(m, "delivered")
-			case queue.ResultFailed, queue.ResultSuppressed:
+				mm.settle(m, webhook.EventDelivered)
+			case queue.ResultFailed:
 				mm.gaveUp = true
-				mm.settle(m, map[string]string{"failed": "failed", "suppressed": "suppressed"}[m.Result])
+				mm.settle(m, webhook.EventFailed)
+			case queue.ResultSuppressed:
+				mm.gaveUp = true
+				mm.settle(m, webhook.EventSuppressed)
 			default:
 				c.fail(msgWhat, "transaction %d (%s): message %d has result %q", r.Seq, r.Op, m.ID, m.Result)
 			}
@@ -460,7 +464,7 @@ func (c *checker) replay(recs []Record, committed map[int64]bool) (map[int64]*mo
 }
 
 // settle moves a message out of the queue with event.
-func (mm *modelMsg) settle(m MsgRec, event string) {
+func (mm *modelMsg) settle(m MsgRec, event webhook.OutgoingEvent) {
 	mm.event = event
 	if m.Retired {
 		mm.state = "retired"
@@ -484,7 +488,7 @@ func (c *checker) database(model map[int64]*modelMsg, msgs []queue.Msg, retired 
 	for id, mm := range model {
 		q, isQ := inQueue[id]
 		r, isR := inRetired[id]
-		states[mm.state+" "+mm.event]++
+		states[mm.state+" "+string(mm.event)]++
 		switch mm.state {
 		case "queued":
 			if !isQ || isR {
@@ -545,7 +549,7 @@ func sameCodes(results []queue.MsgResult, codes []int) bool {
 }
 
 // drained checks that the final run left nothing pending.
-func (c *checker) drained(outbox []queue.OutboxDSN, hooks []webhook.Hook) {
+func (c *checker) drained(outbox []queue.OutboxDSN, hooks []hookqueue.Hook) {
 	const what = "outbox and webhook queue empty after the drain"
 	c.count(what, 0)
 	if len(outbox) > 0 {
@@ -664,7 +668,7 @@ func (c *checker) suppression(want map[suppKey][]suppCause, entries []suppressio
 			switch {
 			case mm == nil:
 				c.fail(what, "entry %s/%s caused by message %d, which was never added", k.account, k.addr, cause.msgID)
-			case k.account == AccountKeep && (mm.state != "retired" || mm.event != "failed"):
+			case k.account == AccountKeep && (mm.state != "retired" || mm.event != webhook.EventFailed):
 				c.fail(what, "entry %s/%s caused by message %d, which is %s %s", k.account, k.addr, cause.msgID, mm.state, mm.event)
 			case k.account == AccountDrop && mm.state != "removed":
 				c.fail(what, "entry %s/%s caused by message %d, which is %s", k.account, k.addr, cause.msgID, mm.state)

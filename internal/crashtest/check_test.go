@@ -10,6 +10,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -153,7 +154,7 @@ func TestCheckDetects(t *testing.T) {
 			return kept
 		}},
 		{"webhook of rolled-back work", "webhooks delivered (at least once, same webhook-id)", func(t *testing.T, d string, r []HookReceipt) []HookReceipt {
-			return append(r, HookReceipt{WebhookID: "bkh_999999", Account: AccountKeep, Event: "failed", MsgID: 1, Status: 200})
+			return append(r, HookReceipt{WebhookID: "bkh_999999", Account: AccountKeep, Event: webhook.EventFailed, MsgID: 1, Status: 200})
 		}},
 		{"webhook with another payload", "webhooks delivered (at least once, same webhook-id)", func(t *testing.T, d string, r []HookReceipt) []HookReceipt {
 			x := r[0]
@@ -181,7 +182,7 @@ func TestCheckDetects(t *testing.T) {
 		}},
 		{"hook left behind", "outbox and webhook queue empty after the drain", func(t *testing.T, d string, r []HookReceipt) []HookReceipt {
 			db(t, d, func(tx *bstore.Tx) error {
-				return tx.Insert(&webhook.Hook{Account: AccountKeep, URL: "http://127.0.0.1:1/", NextAttempt: now})
+				return tx.Insert(&hookqueue.Hook{Account: AccountKeep, URL: "http://127.0.0.1:1/", NextAttempt: now})
 			})
 			return r
 		}},

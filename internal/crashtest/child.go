@@ -17,6 +17,7 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
@@ -81,7 +82,7 @@ type child struct {
 	db      *bstore.DB
 	clock   *queuetest.Clock
 	h       *queue.Handler
-	hooks   *webhook.Queue
+	hooks   *hookqueue.Queue
 	journal journal
 	seq     int64
 	subs    int64
@@ -198,7 +199,7 @@ func (c *child) setup() {
 		default:
 		}
 	}
-	c.hooks = &webhook.Queue{
+	c.hooks = &hookqueue.Queue{
 		DB:              c.db,
 		AllowNetworks:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		Timeout:         10 * time.Second,
@@ -206,7 +207,7 @@ func (c *child) setup() {
 		Now:             c.clock.Now,
 		After:           c.clock.After,
 		Rand:            func() float64 { return 0.5 },
-		OnResult:        func(webhook.Hook, bool) { wake() },
+		OnResult:        func(hookqueue.Hook, bool) { wake() },
 	}
 	accounts := map[string]queue.AccountSettings{
 		AccountKeep: {
@@ -340,7 +341,7 @@ func (c *child) nextDue(ctx context.Context) (next time.Time, pending bool, err 
 		} else if err != bstore.ErrAbsent {
 			return err
 		}
-		if h, err := bstore.QueryTx[webhook.Hook](tx).SortAsc("NextAttempt").Limit(1).Get(); err == nil {
+		if h, err := bstore.QueryTx[hookqueue.Hook](tx).SortAsc("NextAttempt").Limit(1).Get(); err == nil {
 			earliest(h.NextAttempt)
 		} else if err != bstore.ErrAbsent {
 			return err
@@ -369,7 +370,7 @@ func (c *child) write(ctx context.Context, op string, fn func(tx *bstore.Tx, rec
 		if err != nil {
 			return err
 		}
-		hooksBefore, err := bstore.QueryTx[webhook.Hook](tx).List()
+		hooksBefore, err := bstore.QueryTx[hookqueue.Hook](tx).List()
 		if err != nil {
 			return err
 		}
@@ -393,13 +394,13 @@ func (c *child) write(ctx context.Context, op string, fn func(tx *bstore.Tx, rec
 		for _, h := range hooksBefore {
 			old[h.ID] = true
 		}
-		hooks, err := bstore.QueryTx[webhook.Hook](tx).SortAsc("ID").List()
+		hooks, err := bstore.QueryTx[hookqueue.Hook](tx).SortAsc("ID").List()
 		if err != nil {
 			return err
 		}
 		for _, h := range hooks {
 			if !old[h.ID] {
-				rec.Hooks = append(rec.Hooks, HookRec{ID: h.ID, Event: string(h.Event), MsgID: h.QueueMsgID, Recipient: h.Payload.Recipient})
+				rec.Hooks = append(rec.Hooks, HookRec{ID: h.ID, Event: h.Event, MsgID: h.QueueMsgID, Recipient: h.Payload.Recipient})
 			}
 		}
 		if err := tx.Insert(&TxMark{ID: rec.Seq, Run: int64(c.cfg.Run)}); err != nil {
@@ -529,7 +530,7 @@ func (c *child) due(ctx context.Context) ([]queue.Batch, error) {
 				Result:    string(queue.ResultSuppressed),
 				Call:      int(m.BaseID),
 				DSN:       string(queue.DSNFailed),
-				Hook:      "suppressed",
+				Hook:      webhook.EventSuppressed,
 			}
 			if err := tx.Get(&queue.Msg{ID: m.ID}); err == nil {
 				r.Result = "still-queued" // Check reports it: Due must return or give up every due message.
@@ -607,7 +608,7 @@ func (c *child) attempt(ctx context.Context, b queue.Batch) error {
 // recipients that were delivered and got no DSN yet.
 func (c *child) pendingLate(tx *bstore.Tx, limit int) ([]queue.MsgRetired, error) {
 	q := bstore.QueryTx[queue.MsgRetired](tx)
-	q.FilterNonzero(queue.MsgRetired{SenderAccount: AccountKeep, Event: "delivered"})
+	q.FilterNonzero(queue.MsgRetired{SenderAccount: AccountKeep, Event: webhook.EventDelivered})
 	q.FilterFn(func(r queue.MsgRetired) bool { return ProfileOf(r.RecipientAddress) == ProfileLate })
 	q.SortAsc("ID")
 	q.Limit(limit)
@@ -686,7 +687,7 @@ func (c *child) incoming(ctx context.Context, account string, msgID int64, fromI
 					ID:          o.MsgID,
 					Account:     account,
 					Recipient:   o.Recipient,
-					Result:      o.Event,
+					Result:      string(o.Event),
 					Code:        o.Failure.Code,
 					Hook:        o.Hook,
 					Suppressing: o.Suppressing,

@@ -111,7 +111,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	account := strings.TrimPrefix(r.URL.Path, "/")
 	id := r.Header.Get("webhook-id")
-	rec := HookReceipt{WebhookID: id, Account: account, Event: string(p.Event), MsgID: p.QueueMsgID, Recipient: p.Recipient, Status: http.StatusOK}
+	rec := HookReceipt{WebhookID: id, Account: account, Event: p.Event, MsgID: p.QueueMsgID, Recipient: p.Recipient, Status: http.StatusOK}
 	if account == AccountKeep {
 		rec.BadSig = webhook.Verify([]string{keepSecret}, r.Header, body, time.Now(), 20*365*24*time.Hour) != nil
 	}

@@ -6,7 +6,7 @@
 // an on-disk bstore database: Handler.Add, Handler.Due, FailMsgs with
 // temporary and permanent SMTP replies, DeliveredMsgs, ProcessIncoming of
 // DSNs composed with package dsn, Handler.Run delivering the DSN outbox to
-// a file, and webhook.Queue.Run posting to a receiver that the parent runs
+// a file, and hookqueue.Queue.Run posting to a receiver that the parent runs
 // on 127.0.0.1. The parent SIGKILLs the child at seeded random moments,
 // checks the database file with bbolt after every kill, and restarts the
 // child, which continues where the database says it was. A last run drains

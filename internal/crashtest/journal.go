@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // Files in the working directory shared by the parent and the child.
@@ -57,19 +59,19 @@ type Record struct {
 // MsgRec is what one Handler call did to one message, from its Outcome
 // (or IncomingOutcome).
 type MsgRec struct {
-	ID          int64  `json:"id"`
-	BaseID      int64  `json:"base,omitempty"`
-	Account     string `json:"account,omitempty"`
-	Recipient   string `json:"rcpt"`
-	Result      string `json:"result"`            // queue.Result, or the incoming event.
-	Attempt     bool   `json:"attempt,omitempty"` // Counted as a delivery attempt.
-	Call        int    `json:"call,omitempty"`    // Which Handler call of the transaction: DSNs are grouped per call.
-	Code        int    `json:"code,omitempty"`
-	DSN         string `json:"dsn,omitempty"`
-	Hook        string `json:"hook,omitempty"`
-	Suppressing bool   `json:"suppressing,omitempty"`
-	Retired     bool   `json:"retired,omitempty"`
-	Duplicate   bool   `json:"duplicate,omitempty"`
+	ID          int64                 `json:"id"`
+	BaseID      int64                 `json:"base,omitempty"`
+	Account     string                `json:"account,omitempty"`
+	Recipient   string                `json:"rcpt"`
+	Result      string                `json:"result"`            // queue.Result, or the incoming event.
+	Attempt     bool                  `json:"attempt,omitempty"` // Counted as a delivery attempt.
+	Call        int                   `json:"call,omitempty"`    // Which Handler call of the transaction: DSNs are grouped per call.
+	Code        int                   `json:"code,omitempty"`
+	DSN         string                `json:"dsn,omitempty"`
+	Hook        webhook.OutgoingEvent `json:"hook,omitempty"`
+	Suppressing bool                  `json:"suppressing,omitempty"`
+	Retired     bool                  `json:"retired,omitempty"`
+	Duplicate   bool                  `json:"duplicate,omitempty"`
 }
 
 // DSNRec is a DSN the transaction put in the outbox.
@@ -82,10 +84,10 @@ type DSNRec struct {
 
 // HookRec is a webhook the transaction queued.
 type HookRec struct {
-	ID        int64  `json:"id"`
-	Event     string `json:"event"`
-	MsgID     int64  `json:"msg"`
-	Recipient string `json:"rcpt"`
+	ID        int64                 `json:"id"`
+	Event     webhook.OutgoingEvent `json:"event"`
+	MsgID     int64                 `json:"msg"`
+	Recipient string                `json:"rcpt"`
 }
 
 // journal appends records to the journal file. One write per record: a

@@ -12,6 +12,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -126,13 +127,13 @@ func build(ctx context.Context, path string, n int64) error {
 			Subject:          "Your order",
 			EnvID:            fmt.Sprintf("e%d", i),
 			Success:          true,
-			Event:            "delivered",
+			Event:            webhook.EventDelivered,
 			LastActivity:     at,
 			KeepUntil:        keep.Add(time.Duration(i) * time.Second),
 		}
 		if i%7 == 0 {
 			r.Success = false
-			r.Event = "failed"
+			r.Event = webhook.EventFailed
 			r.Results[0] = queue.MsgResult{Start: at, Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: bounce.ReasonUserUnknown, Error: "550 5.1.1 user unknown"}
 		}
 		return tx.Insert(&r)
@@ -166,7 +167,7 @@ func build(ctx context.Context, path string, n int64) error {
 		if err := tx.Insert(&m); err != nil {
 			return err
 		}
-		h := webhook.Hook{ID: n + 1000, Account: "big", URL: "https://app.example/hook", NextAttempt: keep}
+		h := hookqueue.Hook{ID: n + 1000, Account: "big", URL: "https://app.example/hook", NextAttempt: keep}
 		if err := tx.Insert(&h); err != nil {
 			return err
 		}
@@ -202,7 +203,7 @@ func build(ctx context.Context, path string, n int64) error {
 	}
 	err = batches("retired hooks", n, func(tx *bstore.Tx, i int64) error {
 		at := base.Add(-time.Duration(n-i) * time.Second)
-		h := webhook.HookRetired{
+		h := hookqueue.HookRetired{
 			ID:         i,
 			Account:    account(i),
 			URL:        "https://app.example/hook",
@@ -219,8 +220,8 @@ func build(ctx context.Context, path string, n int64) error {
 			},
 			Submitted:    at,
 			Attempts:     1,
-			Results:      []webhook.HookResult{{Start: at, Duration: 20 * time.Millisecond, URL: "https://app.example/hook", Success: true, Code: 200}},
-			Outcome:      webhook.OutcomeDelivered,
+			Results:      []hookqueue.HookResult{{Start: at, Duration: 20 * time.Millisecond, URL: "https://app.example/hook", Success: true, Code: 200}},
+			RetireReason: hookqueue.RetiredDelivered,
 			Success:      true,
 			LastActivity: at,
 			KeepUntil:    keep.Add(time.Duration(i) * time.Second),

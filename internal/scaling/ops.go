@@ -12,6 +12,7 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
@@ -32,7 +33,7 @@ type runner struct {
 	nonce string // Makes this run's addresses and report Message-IDs new.
 	h     *queue.Handler
 	supp  *suppression.Store
-	hooks *webhook.Queue
+	hooks *hookqueue.Queue
 	rnd   *rand.Rand
 	res   map[string]time.Duration
 	order []string
@@ -173,7 +174,7 @@ func (r *runner) measure() error {
 		r.rnd = rand.New(rand.NewPCG(uint64(r.size), 1))
 	}
 	r.supp = &suppression.Store{DB: r.db}
-	r.hooks = &webhook.Queue{DB: r.db}
+	r.hooks = &hookqueue.Queue{DB: r.db}
 	r.h = &queue.Handler{
 		DB:              r.db,
 		Suppressions:    r.supp,
@@ -430,7 +431,7 @@ func (r *runner) measureReads() error {
 	}
 	err = r.timeOp("ListRetired account+event failed, 100 (read)", n, func(int) error {
 		return r.read(func(tx *bstore.Tx) error {
-			_, _, err := queue.ListRetired(tx, queue.RetiredFilter{Account: "big", Event: "failed"}, 0, 100)
+			_, _, err := queue.ListRetired(tx, queue.RetiredFilter{Account: "big", Event: webhook.EventFailed}, 0, 100)
 			return err
 		})
 	})
@@ -448,14 +449,14 @@ func (r *runner) measureReads() error {
 		return err
 	}
 	err = r.timeOp("hooks ListRetired account, newest 100 (read)", n, func(int) error {
-		_, _, err := r.hooks.ListRetired(r.ctx, webhook.Filter{Account: "big"}, webhook.Page{Limit: 100, Desc: true})
+		_, _, err := r.hooks.ListRetired(r.ctx, hookqueue.Filter{Account: "big"}, hookqueue.Page{Limit: 100, Desc: true})
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	err = r.timeOp("hooks ListRetired account+event, 100 (read)", n, func(int) error {
-		_, _, err := r.hooks.ListRetired(r.ctx, webhook.Filter{Account: "big", Event: webhook.EventDelivered}, webhook.Page{Limit: 100, Desc: true})
+		_, _, err := r.hooks.ListRetired(r.ctx, hookqueue.Filter{Account: "big", Event: webhook.EventDelivered}, hookqueue.Page{Limit: 100, Desc: true})
 		return err
 	})
 	if err != nil {
@@ -486,7 +487,7 @@ func (r *runner) cleanups() error {
 			return
 		}},
 		{"hooks Cleanup", func(tx *bstore.Tx, k int64) error {
-			h := webhook.HookRetired{ID: 1<<50 + k, Account: "big", URL: "https://app.example/hook", KeepUntil: past}
+			h := hookqueue.HookRetired{ID: 1<<50 + k, Account: "big", URL: "https://app.example/hook", KeepUntil: past}
 			return tx.Insert(&h)
 		}, func() (int, error) { return r.hooks.Cleanup(r.ctx) }},
 		{"suppression Cleanup", func(tx *bstore.Tx, k int64) error {

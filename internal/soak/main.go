@@ -2,7 +2,7 @@
 // pushes many messages through the default retry schedule on a simulated
 // clock, on an on-disk bstore database, with 10% permanent and 30%
 // temporary failures, 5% late DSNs matched by FromID, webhooks POSTed to a
-// loopback receiver by webhook.Queue.Run and DSNs delivered by
+// loopback receiver by hookqueue.Queue.Run and DSNs delivered by
 // Handler.Run. It prints a ledger that must balance (delivered + failed +
 // suppressed + still queued = added; webhooks delivered = committed; DSNs
 // delivered = committed), throughput per phase, peak RSS and the database

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -59,8 +60,8 @@ func (r *report) equation(what string, left, right int64) {
 // report counts the database and checks the ledger.
 func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (*report, error) {
 	var queued, outbox, hooksPending, entries int
-	retired := map[string]int64{}
-	hookOutcomes := map[webhook.Outcome]int64{}
+	retired := map[webhook.OutgoingEvent]int64{}
+	hookOutcomes := map[hookqueue.RetireReason]int64{}
 	hookEvents := map[webhook.OutgoingEvent]int64{}
 	err := s.db.Read(ctx, func(tx *bstore.Tx) (err error) {
 		if queued, err = bstore.QueryTx[queue.Msg](tx).Count(); err != nil {
@@ -69,7 +70,7 @@ func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (
 		if outbox, err = bstore.QueryTx[queue.OutboxDSN](tx).Count(); err != nil {
 			return err
 		}
-		if hooksPending, err = bstore.QueryTx[webhook.Hook](tx).Count(); err != nil {
+		if hooksPending, err = bstore.QueryTx[hookqueue.Hook](tx).Count(); err != nil {
 			return err
 		}
 		if entries, err = bstore.QueryTx[suppression.Entry](tx).Count(); err != nil {
@@ -82,9 +83,9 @@ func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (
 		if err != nil {
 			return err
 		}
-		return bstore.QueryTx[webhook.HookRetired](tx).ForEach(func(h webhook.HookRetired) error {
-			hookOutcomes[h.Outcome]++
-			if h.Outcome == webhook.OutcomeDelivered {
+		return bstore.QueryTx[hookqueue.HookRetired](tx).ForEach(func(h hookqueue.HookRetired) error {
+			hookOutcomes[h.RetireReason]++
+			if h.RetireReason == hookqueue.RetiredDelivered {
 				hookEvents[h.Event]++
 			}
 			return nil
@@ -108,12 +109,12 @@ func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (
 	r.equation("  at Add + by Due + by FailMsgs = suppressed", l.addSuppressed+l.dueSuppressed+l.failSuppressed, l.suppressed)
 	r.count("still queued", int64(queued))
 	r.equation("ledger: delivered + failed + suppressed + still queued = added", l.delivered+l.failed+l.suppressed+int64(queued), l.added)
-	r.equation("database: retired delivered = delivered", retired["delivered"], l.delivered)
-	r.equation("database: retired failed = failed", retired["failed"], l.failed)
-	r.equation("database: retired suppressed = suppressed", retired["suppressed"], l.suppressed)
+	r.equation("database: retired delivered = delivered", retired[webhook.EventDelivered], l.delivered)
+	r.equation("database: retired failed = failed", retired[webhook.EventFailed], l.failed)
+	r.equation("database: retired suppressed = suppressed", retired[webhook.EventSuppressed], l.suppressed)
 	var otherRetired int64
 	for e, n := range retired {
-		if e != "delivered" && e != "failed" && e != "suppressed" {
+		if e != webhook.EventDelivered && e != webhook.EventFailed && e != webhook.EventSuppressed {
 			otherRetired += n
 		}
 	}
@@ -180,8 +181,8 @@ func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (
 	r.equation("webhooks delivered (unique webhook-id) = committed", recvUnique, hooksCommitted)
 	r.count("  requests in all", recvTotal)
 	r.equation("  requests without webhook-id or payload", recvInvalid, 0)
-	r.equation("database: hooks retired delivered = committed", hookOutcomes[webhook.OutcomeDelivered], hooksCommitted)
-	r.equation("database: hooks pending or retired otherwise", int64(hooksPending)+sumExcept(hookOutcomes, webhook.OutcomeDelivered), 0)
+	r.equation("database: hooks retired delivered = committed", hookOutcomes[hookqueue.RetiredDelivered], hooksCommitted)
+	r.equation("database: hooks pending or retired otherwise", int64(hooksPending)+sumExcept(hookOutcomes, hookqueue.RetiredDelivered), 0)
 	r.count("write transactions of the delivery loop", l.txs)
 	return r, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
@@ -134,7 +135,7 @@ func (l *ledger) outcomes(outs []queue.Outcome) {
 // countingHooks is the HookQueue: the webhook queue, counting the hooks
 // of the current transaction, added to the committed counts on commit.
 type countingHooks struct {
-	q *webhook.Queue
+	q *hookqueue.Queue
 
 	mu        sync.Mutex
 	pending   map[webhook.OutgoingEvent]int64
@@ -143,7 +144,7 @@ type countingHooks struct {
 
 var _ queue.HookQueue = (*countingHooks)(nil)
 
-func (c *countingHooks) Enqueue(tx *bstore.Tx, hooks ...webhook.Hook) error {
+func (c *countingHooks) Enqueue(tx *bstore.Tx, hooks ...hookqueue.Hook) error {
 	if err := c.q.Enqueue(tx, hooks...); err != nil {
 		return err
 	}
@@ -379,7 +380,7 @@ func run(ctx context.Context, cfg config) (rep *report, rerr error) {
 
 func (s *soak) setup() {
 	s.hooks = &countingHooks{
-		q: &webhook.Queue{
+		q: &hookqueue.Queue{
 			DB:              s.db,
 			AllowNetworks:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 			Timeout:         30 * time.Second,
@@ -553,7 +554,7 @@ func (s *soak) flushPhase(ctx context.Context) error {
 	for {
 		var hooks, outbox int
 		err := s.db.Read(ctx, func(tx *bstore.Tx) (err error) {
-			if hooks, err = bstore.QueryTx[webhook.Hook](tx).Count(); err != nil {
+			if hooks, err = bstore.QueryTx[hookqueue.Hook](tx).Count(); err != nil {
 				return err
 			}
 			outbox, err = bstore.QueryTx[queue.OutboxDSN](tx).Count()
@@ -765,7 +766,7 @@ func (s *soak) lateDSNs(ctx context.Context) error {
 						switch {
 						case o.Duplicate:
 							d.lateDup++
-						case o.Event == string(webhook.EventFailed) && o.MsgID == l.msgID && !o.Queued:
+						case o.Event == webhook.EventFailed && o.MsgID == l.msgID && !o.Queued:
 							d.lateFailed++
 							d.delivered--
 							d.failed++

@@ -10,9 +10,9 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
-	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // ErrInjected is the error a Fault injects when its Err is nil.
@@ -215,7 +215,7 @@ func (s FaultySuppressions) DeliveredTx(tx *bstore.Tx, account, address string) 
 
 // FaultyHooks is a HookQueue that fails the calls its Fault selects and
 // passes the others to Next. Kick is passed on when Next has it, so
-// Handler.Kick still wakes a wrapped *webhook.Queue.
+// Handler.Kick still wakes a wrapped *hookqueue.Queue.
 type FaultyHooks struct {
 	Next  queue.HookQueue
 	Fault *Fault
@@ -224,7 +224,7 @@ type FaultyHooks struct {
 var _ queue.HookQueue = FaultyHooks{}
 
 // Enqueue implements queue.HookQueue.
-func (h FaultyHooks) Enqueue(tx *bstore.Tx, hooks ...webhook.Hook) error {
+func (h FaultyHooks) Enqueue(tx *bstore.Tx, hooks ...hookqueue.Hook) error {
 	if h.Next == nil {
 		return ErrNoNext
 	}
@@ -331,7 +331,7 @@ func (a FaultyAccounts) Account(name string) (queue.AccountSettings, bool) {
 	return a.Next.Account(name)
 }
 
-// FaultyTransport is an http.RoundTripper for a webhook.Queue that fails
+// FaultyTransport is an http.RoundTripper for a hookqueue.Queue that fails
 // the requests its Fault selects, as a refused connection or a reset does,
 // and passes the others to Next. A Late failure reached the endpoint: its
 // response is discarded.
@@ -370,7 +370,7 @@ func closeBody(req *http.Request) {
 }
 
 // CloseIdleConnections closes Next's idle connections, if it keeps any, so
-// a webhook.Queue's Run releases them when it returns.
+// a hookqueue.Queue's Run releases them when it returns.
 func (t FaultyTransport) CloseIdleConnections() {
 	if ci, ok := t.Next.(interface{ CloseIdleConnections() }); ok {
 		ci.CloseIdleConnections()

@@ -11,9 +11,9 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
-	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // A host checks that its delivery loop rolls back when the webhook queue
@@ -36,7 +36,7 @@ func ExampleFaultyHooks() {
 	fault := &queuetest.Fault{Late: true, Times: 1}
 	h := &queue.Handler{
 		DB:    db,
-		Hooks: queuetest.FaultyHooks{Next: &webhook.Queue{DB: db, Now: clock.Now}, Fault: fault},
+		Hooks: queuetest.FaultyHooks{Next: &hookqueue.Queue{DB: db, Now: clock.Now}, Fault: fault},
 		Accounts: queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) {
 			return queue.AccountSettings{WebhookURL: "https://app.example/hook", KeepRetired: -1}, true
 		}),
@@ -59,7 +59,7 @@ func ExampleFaultyHooks() {
 	}
 	count := func() (queued, hooks int) {
 		queued, _ = bstore.QueryDB[queue.Msg](ctx, db).Count()
-		hooks, _ = bstore.QueryDB[webhook.Hook](ctx, db).Count()
+		hooks, _ = bstore.QueryDB[hookqueue.Hook](ctx, db).Count()
 		return
 	}
 

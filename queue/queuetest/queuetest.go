@@ -8,7 +8,7 @@
 //
 // The Faulty wrappers (FaultyComposer, FaultyDeliverer, FaultySuppressions,
 // FaultyHooks, FaultyOpener, FaultyAccounts, and FaultyTransport for a
-// webhook.Queue) put a Fault in front of any implementation, fake or real,
+// hookqueue.Queue) put a Fault in front of any implementation, fake or real,
 // so a test can check what a failure at each boundary does: the error the
 // caller gets, the rollback, the backoff of background loops. FillDisk
 // fills a small test file system, for what a full disk does.
@@ -25,9 +25,9 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
-	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // Clock is a settable clock. Pass Now and After to a queue.Handler.
@@ -310,7 +310,7 @@ func (s *Suppressions) DeliveredTx(tx *bstore.Tx, account, address string) (bool
 // a call fail, for fault injection.
 type Hooks struct {
 	mu     sync.Mutex
-	Queued []webhook.Hook
+	Queued []hookqueue.Hook
 	Calls  int
 
 	// FailAfter, if > 0, makes the call with this number (from 1) and all
@@ -321,7 +321,7 @@ type Hooks struct {
 var _ queue.HookQueue = (*Hooks)(nil)
 
 // Enqueue records hooks.
-func (h *Hooks) Enqueue(tx *bstore.Tx, hooks ...webhook.Hook) error {
+func (h *Hooks) Enqueue(tx *bstore.Tx, hooks ...hookqueue.Hook) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.Calls++

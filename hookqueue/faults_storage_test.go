@@ -1,4 +1,4 @@
-package webhook_test
+package hookqueue_test
 
 import (
 	"context"
@@ -47,17 +47,25 @@ func TestFaultStorageWorker(t *testing.T) {
 	if err := fq.db.Close(); err != nil {
 		t.Fatalf("close db: %v", err)
 	}
-	const msg = "webhook: loading due hooks"
+	const msg = "hookqueue: loading due hooks"
 	logs := &countLog{wait: msg, c: make(chan struct{}, 1000), counts: map[string]int{}}
 	fq.q.Logger = slog.New(logs)
 	stop := fq.start()
 
+	// After a failed load the worker sets its timer from the clock it
+	// read; the clock moves only once that timer is pending, so the
+	// timer is not set past the step the test waits at.
 	waitLoad := func(what string) {
 		t.Helper()
 		select {
 		case <-logs.c:
 		case <-time.After(20 * time.Second):
 			t.Fatalf("no failed load %s", what)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := fq.clock.WaitTimers(ctx, 1); err != nil {
+			t.Fatalf("worker not waiting on the clock %s: %v", what, err)
 		}
 	}
 	waitLoad("at start")

@@ -1,17 +1,13 @@
-package webhook_test
+package hookqueue_test
 
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,11 +15,12 @@ import (
 	"github.com/mjl-/bstore"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
-// commitLog passes the worker's "webhook: recording results" errors on a
+// commitLog passes the worker's "hookqueue: recording results" errors on a
 // channel.
 type commitLog struct {
 	c chan slog.Record
@@ -31,7 +28,7 @@ type commitLog struct {
 
 func (l commitLog) Enabled(_ context.Context, lv slog.Level) bool { return lv >= slog.LevelError }
 func (l commitLog) Handle(_ context.Context, r slog.Record) error {
-	if r.Message == "webhook: recording results" {
+	if r.Message == "hookqueue: recording results" {
 		l.c <- r
 	}
 	return nil
@@ -66,24 +63,8 @@ func TestDiskFullWorker(t *testing.T) {
 	}
 	defer os.RemoveAll(dir)
 
-	var mu sync.Mutex
-	seen := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		mu.Lock()
-		seen[r.Header.Get("webhook-id")]++
-		mu.Unlock()
-	}))
-	defer srv.Close()
-	requests := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		n := 0
-		for _, c := range seen {
-			n += c
-		}
-		return n
-	}
+	srv := hookqueue.NewReceiver(t, 0)
+	requests := srv.Total
 
 	fq := newFaultQueue(t, dir, nil)
 	fq.q.AllowNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
@@ -93,9 +74,9 @@ func TestDiskFullWorker(t *testing.T) {
 	// Large payloads, so recording the results needs more pages than the
 	// database file has free.
 	const n = 40
-	hooks := make([]webhook.Hook, n)
+	hooks := make([]hookqueue.Hook, n)
 	for i := range hooks {
-		hooks[i] = webhook.Hook{Account: "acc", URL: srv.URL, Payload: webhook.Outgoing{Event: webhook.EventFailed, QueueMsgID: int64(i + 1), Extra: map[string]string{"pad": strings.Repeat("x", 8<<10)}}}
+		hooks[i] = hookqueue.Hook{Account: "acc", URL: srv.URL, Payload: webhook.Outgoing{Event: webhook.EventFailed, QueueMsgID: int64(i + 1), Extra: map[string]string{"pad": strings.Repeat("x", 8<<10)}}}
 	}
 	err = fq.db.Write(context.Background(), func(tx *bstore.Tx) error { return fq.q.Enqueue(tx, hooks...) })
 	if err != nil {
@@ -146,7 +127,7 @@ func TestDiskFullWorker(t *testing.T) {
 		case 3:
 			// Requests dispatched before the first failure was known may
 			// still arrive, at most as many as are let in flight.
-			if got := requests(); got-before > webhook.DefaultConcurrency {
+			if got := requests(); got-before > hookqueue.DefaultConcurrency {
 				t.Fatalf("%d requests after the first failed commit, more than were in flight", got-before)
 			}
 			tcheckErr(t, release(), "giving space back")
@@ -171,26 +152,28 @@ func TestDiskFullWorker(t *testing.T) {
 	}
 	stop()
 
-	mu.Lock()
+	seen := map[string]bool{}
+	for _, id := range srv.IDs() {
+		seen[id] = true
+	}
 	if len(seen) != n {
 		t.Errorf("endpoint saw %d webhook-ids, want %d", len(seen), n)
 	}
-	mu.Unlock()
 	path := filepath.Join(dir, "webhook.db")
 	tcheckErr(t, fq.db.Close(), "close db")
-	db, err := bstore.Open(context.Background(), path, nil, webhook.DBTypes()...)
+	db, err := bstore.Open(context.Background(), path, nil, hookqueue.DBTypes()...)
 	tcheckErr(t, err, "reopen db")
-	pending, err := bstore.QueryDB[webhook.Hook](context.Background(), db).Count()
+	pending, err := bstore.QueryDB[hookqueue.Hook](context.Background(), db).Count()
 	tcheckErr(t, err, "count hooks")
-	retired, err := bstore.QueryDB[webhook.HookRetired](context.Background(), db).List()
+	retired, err := bstore.QueryDB[hookqueue.HookRetired](context.Background(), db).List()
 	tcheckErr(t, err, "list retired")
 	tcheckErr(t, db.Close(), "close reopened db")
 	if pending != 0 || len(retired) != n {
 		t.Fatalf("%d pending, %d retired hooks, want 0 and %d", pending, len(retired), n)
 	}
 	for _, r := range retired {
-		if r.Outcome != webhook.OutcomeDelivered {
-			t.Fatalf("hook %d: outcome %q", r.ID, r.Outcome)
+		if r.RetireReason != hookqueue.RetiredDelivered {
+			t.Fatalf("hook %d: outcome %q", r.ID, r.RetireReason)
 		}
 	}
 

@@ -1,10 +1,8 @@
-package webhook_test
+package hookqueue_test
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,40 +11,41 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
 type hookResult struct {
-	hook    webhook.Hook
+	hook    hookqueue.Hook
 	retired bool
 }
 
-// faultQueue is a webhook.Queue on a fresh database with a settable clock,
+// faultQueue is a hookqueue.Queue on a fresh database with a settable clock,
 // zero jitter, and its results on a channel.
 type faultQueue struct {
 	t       *testing.T
 	db      *bstore.DB
-	q       *webhook.Queue
+	q       *hookqueue.Queue
 	clock   *queuetest.Clock
 	results chan hookResult
 }
 
 func newFaultQueue(t *testing.T, dir string, rt http.RoundTripper) *faultQueue {
 	t.Helper()
-	db, err := bstore.Open(context.Background(), filepath.Join(dir, "webhook.db"), nil, webhook.DBTypes()...)
+	db, err := bstore.Open(context.Background(), filepath.Join(dir, "webhook.db"), nil, hookqueue.DBTypes()...)
 	if err != nil {
 		t.Fatalf("open db: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
 	fq := &faultQueue{t: t, db: db, clock: queuetest.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)), results: make(chan hookResult, 100)}
-	fq.q = &webhook.Queue{
+	fq.q = &hookqueue.Queue{
 		DB:        db,
 		Transport: rt,
 		Now:       fq.clock.Now,
 		After:     fq.clock.After,
 		Rand:      func() float64 { return 0.5 },
-		OnResult:  func(h webhook.Hook, retired bool) { fq.results <- hookResult{h, retired} },
+		OnResult:  func(h hookqueue.Hook, retired bool) { fq.results <- hookResult{h, retired} },
 	}
 	return fq
 }
@@ -70,15 +69,15 @@ func (fq *faultQueue) start() (stop func()) {
 	return stop
 }
 
-func (fq *faultQueue) enqueue(url string) webhook.Hook {
+func (fq *faultQueue) enqueue(url string) hookqueue.Hook {
 	fq.t.Helper()
-	h := webhook.Hook{Account: "acc", URL: url, Payload: webhook.Outgoing{Event: webhook.EventFailed, QueueMsgID: 7}}
+	h := hookqueue.Hook{Account: "acc", URL: url, Payload: webhook.Outgoing{Event: webhook.EventFailed, QueueMsgID: 7}}
 	err := fq.db.Write(context.Background(), func(tx *bstore.Tx) error { return fq.q.Enqueue(tx, h) })
 	if err != nil {
 		fq.t.Fatalf("enqueue: %v", err)
 	}
 	fq.q.Kick()
-	l, err := bstore.QueryDB[webhook.Hook](context.Background(), fq.db).List()
+	l, err := bstore.QueryDB[hookqueue.Hook](context.Background(), fq.db).List()
 	if err != nil || len(l) != 1 {
 		fq.t.Fatalf("listing hooks: %v, %d", err, len(l))
 	}
@@ -103,23 +102,15 @@ func (fq *faultQueue) next() hookResult {
 // each request as an attempt, and once the transport works the hook is
 // delivered with the same webhook-id as every earlier try.
 func TestFaultTransportBacksOff(t *testing.T) {
-	var mu sync.Mutex
-	var ids []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		mu.Lock()
-		ids = append(ids, r.Header.Get("webhook-id"))
-		mu.Unlock()
-	}))
-	defer srv.Close()
+	srv := hookqueue.NewReceiver(t, 0)
 	f := &queuetest.Fault{Late: true}
-	fq := newFaultQueue(t, t.TempDir(), queuetest.FaultyTransport{Next: srv.Client().Transport, Fault: f})
+	fq := newFaultQueue(t, t.TempDir(), queuetest.FaultyTransport{Next: srv.Transport(), Fault: f})
 	fq.enqueue(srv.URL)
 	stop := fq.start()
 
 	const step = 15 * time.Second
 	start := fq.clock.Now()
-	schedule := webhook.DefaultSchedule()
+	schedule := hookqueue.DefaultSchedule()
 	const failures = 6
 	for attempt := 1; attempt <= failures; attempt++ {
 		r := fq.next()
@@ -152,8 +143,7 @@ func TestFaultTransportBacksOff(t *testing.T) {
 	if f.Calls() != failures+1 || f.Failed() != failures {
 		t.Fatalf("transport calls %d, failed %d: every request is a recorded attempt", f.Calls(), f.Failed())
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	ids := srv.IDs()
 	if len(ids) != failures+1 {
 		t.Fatalf("endpoint saw %d requests, want %d", len(ids), failures+1)
 	}

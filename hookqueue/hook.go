@@ -1,6 +1,10 @@
-package webhook
+package hookqueue
 
-import "time"
+import (
+	"time"
+
+	"github.com/bouncekit/bouncekit/webhook"
+)
 
 // DBTypes lists the types a host passes to bstore.Open (or DB.Register)
 // for the webhook queue.
@@ -20,14 +24,14 @@ const (
 type Hook struct {
 	ID int64 // Assigned by Enqueue. The webhook-id sent is derived from it, so it is stable across retries.
 
-	Account       string        `bstore:"nonzero,index Account+QueueMsgID"` // Account whose mail the event is about.
-	URL           string        `bstore:"nonzero"`                          // http or https URL to POST to.
-	Authorization string        // Optional Authorization header value, e.g. "Basic ...". Not kept in HookRetired.
-	Secrets       []string      // Optional Standard Webhooks signing secrets, "whsec_" + base64; each signs. Not kept in HookRetired.
-	Event         OutgoingEvent // Copy of Payload.Event, for filtering (checked per record: no index to write).
-	QueueMsgID    int64         // Copy of Payload.QueueMsgID, for filtering and supersession.
-	Payload       Outgoing      // Sent as JSON, with Attempt set per attempt.
-	KeepFor       time.Duration // How long to keep the HookRetired record; 0: Queue.KeepRetired; negative: not kept.
+	Account       string                `bstore:"nonzero,index Account+QueueMsgID"` // Account whose mail the event is about.
+	URL           string                `bstore:"nonzero"`                          // http or https URL to POST to.
+	Authorization string                // Optional Authorization header value, e.g. "Basic ...". Not kept in HookRetired.
+	Secrets       []string              // Optional Standard Webhooks signing secrets, "whsec_" + base64; each signs. Not kept in HookRetired.
+	Event         webhook.OutgoingEvent // Copy of Payload.Event, for filtering (checked per record: no index to write).
+	QueueMsgID    int64                 // Copy of Payload.QueueMsgID, for filtering and supersession.
+	Payload       webhook.Outgoing      // Sent as JSON, with Attempt set per attempt.
+	KeepFor       time.Duration         // How long to keep the HookRetired record; 0: Queue.KeepRetired; negative: not kept.
 
 	Submitted   time.Time    // Set by Enqueue. Not indexed: IDs are assigned in the same order, so the oldest hook is the one with the lowest ID.
 	Attempts    int64        // Completed delivery attempts.
@@ -48,17 +52,19 @@ type HookResult struct {
 	Interrupted bool          `json:",omitempty"` // Abandoned at shutdown; not counted in Attempts.
 }
 
-// Outcome says why a hook was retired.
-type Outcome string
+// RetireReason says why a hook was retired: how its delivery ended, not
+// what happened to the mail (that is the event, webhook.OutgoingEvent). It
+// is named apart from queue.Outcome, the result of a Handler call.
+type RetireReason string
 
-// Outcomes of retired hooks.
+// Reasons a hook is retired.
 const (
-	OutcomeDelivered  Outcome = "delivered"  // A 2xx response.
-	OutcomeFailed     Outcome = "failed"     // Every attempt of the schedule failed.
-	OutcomeGone       Outcome = "gone"       // 410 Gone: the endpoint asked us to stop.
-	OutcomeRefused    Outcome = "refused"    // The URL is invalid or points to a forbidden address.
-	OutcomeCanceled   Outcome = "canceled"   // Removed by Queue.Cancel.
-	OutcomeSuperseded Outcome = "superseded" // Replaced by a newer event for the same message (Queue.Supersede).
+	RetiredDelivered  RetireReason = "delivered"  // A 2xx response.
+	RetiredFailed     RetireReason = "failed"     // Every attempt of the schedule failed.
+	RetiredGone       RetireReason = "gone"       // 410 Gone: the endpoint asked us to stop.
+	RetiredRefused    RetireReason = "refused"    // The URL is invalid or points to a forbidden address.
+	RetiredCanceled   RetireReason = "canceled"   // Removed by Queue.Cancel.
+	RetiredSuperseded RetireReason = "superseded" // Replaced by a newer event for the same message (Queue.Supersede).
 )
 
 // HookRetired is the history record of a hook that was delivered, given up
@@ -66,20 +72,20 @@ const (
 type HookRetired struct {
 	ID int64 // Same as the Hook's ID.
 
-	Account       string        `bstore:"nonzero,index"` // Its keys end in the ID: ListRetired reads an account in ID order without sorting.
-	URL           string        `bstore:"nonzero"`
-	Authorization bool          // Whether an Authorization header was sent.
-	Signed        bool          // Whether requests were signed.
-	Event         OutgoingEvent // Not indexed: no query uses it alone, ListRetired checks it per record of the account.
+	Account       string                `bstore:"nonzero,index"` // Its keys end in the ID: ListRetired reads an account in ID order without sorting.
+	URL           string                `bstore:"nonzero"`
+	Authorization bool                  // Whether an Authorization header was sent.
+	Signed        bool                  // Whether requests were signed.
+	Event         webhook.OutgoingEvent // Not indexed: no query uses it alone, ListRetired checks it per record of the account.
 	QueueMsgID    int64
-	Payload       Outgoing
+	Payload       webhook.Outgoing
 
 	Submitted      time.Time
 	Attempts       int64
 	Results        []HookResult
-	Outcome        Outcome
-	Success        bool  // Outcome is OutcomeDelivered.
-	SupersededByID int64 // For OutcomeSuperseded: ID of the newer Hook.
+	RetireReason   RetireReason
+	Success        bool  // RetireReason is RetiredDelivered.
+	SupersededByID int64 // For RetiredSuperseded: ID of the newer Hook.
 
 	LastActivity time.Time // Not indexed: listings go by ID, cleanup by KeepUntil.
 	KeepUntil    time.Time `bstore:"index"`
@@ -104,7 +110,7 @@ func (h HookRetired) LastResult() HookResult {
 }
 
 // retire returns the history record for h.
-func (h Hook) retire(outcome Outcome, now time.Time, keep time.Duration) HookRetired {
+func (h Hook) retire(outcome RetireReason, now time.Time, keep time.Duration) HookRetired {
 	return HookRetired{
 		ID:            h.ID,
 		Account:       h.Account,
@@ -117,8 +123,8 @@ func (h Hook) retire(outcome Outcome, now time.Time, keep time.Duration) HookRet
 		Submitted:     h.Submitted,
 		Attempts:      h.Attempts,
 		Results:       h.Results,
-		Outcome:       outcome,
-		Success:       outcome == OutcomeDelivered,
+		RetireReason:  outcome,
+		Success:       outcome == RetiredDelivered,
 		LastActivity:  now,
 		KeepUntil:     now.Add(keep),
 	}

@@ -1,4 +1,4 @@
-package webhook
+package hookqueue
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // Filter selects hooks for List, ListRetired and Cancel. Zero fields match
@@ -15,11 +17,11 @@ type Filter struct {
 	IDs             []int64
 	Account         string
 	URL             string
-	Event           OutgoingEvent
+	Event           webhook.OutgoingEvent
 	QueueMsgID      int64
-	SubmittedAfter  time.Time // Inclusive.
-	SubmittedBefore time.Time // Exclusive.
-	Outcome         Outcome   // ListRetired only.
+	SubmittedAfter  time.Time    // Inclusive.
+	SubmittedBefore time.Time    // Exclusive.
+	RetireReason    RetireReason // ListRetired only.
 }
 
 // Page selects a window of a listing. Results are ordered by ID: oldest
@@ -36,11 +38,11 @@ const defaultPageLimit = 100
 // List returns pending hooks matching f, and the cursor for the next page,
 // 0 when there are no more.
 func (q *Queue) List(ctx context.Context, f Filter, p Page) ([]Hook, int64, error) {
-	if f.Outcome != "" {
-		return nil, 0, errors.New("webhook: pending hooks have no outcome")
+	if f.RetireReason != "" {
+		return nil, 0, errors.New("hookqueue: pending hooks have no outcome")
 	}
 	query := bstore.QueryDB[Hook](ctx, q.DB)
-	applyFilter(query, f, func(h Hook) (OutgoingEvent, string, Outcome) { return h.Event, h.URL, "" })
+	applyFilter(query, f, func(h Hook) (webhook.OutgoingEvent, string, RetireReason) { return h.Event, h.URL, "" })
 	return page(query, p, func(h Hook) int64 { return h.ID })
 }
 
@@ -48,7 +50,9 @@ func (q *Queue) List(ctx context.Context, f Filter, p Page) ([]Hook, int64, erro
 // page, 0 when there are no more.
 func (q *Queue) ListRetired(ctx context.Context, f Filter, p Page) ([]HookRetired, int64, error) {
 	query := bstore.QueryDB[HookRetired](ctx, q.DB)
-	applyFilter(query, f, func(h HookRetired) (OutgoingEvent, string, Outcome) { return h.Event, h.URL, h.Outcome })
+	applyFilter(query, f, func(h HookRetired) (webhook.OutgoingEvent, string, RetireReason) {
+		return h.Event, h.URL, h.RetireReason
+	})
 	return page(query, p, func(h HookRetired) int64 { return h.ID })
 }
 
@@ -57,7 +61,7 @@ func (q *Queue) ListRetired(ctx context.Context, f Filter, p Page) ([]HookRetire
 // Account index, whose keys end in the ID, so a page is read in order
 // without sorting the account (QueueMsgID is checked per record there).
 // The rest is checked per record.
-func applyFilter[T any](query *bstore.Query[T], f Filter, get func(T) (OutgoingEvent, string, Outcome)) {
+func applyFilter[T any](query *bstore.Query[T], f Filter, get func(T) (webhook.OutgoingEvent, string, RetireReason)) {
 	if len(f.IDs) > 0 {
 		query.FilterIDs(f.IDs)
 	}
@@ -73,12 +77,12 @@ func applyFilter[T any](query *bstore.Query[T], f Filter, get func(T) (OutgoingE
 	if !f.SubmittedBefore.IsZero() {
 		query.FilterLess(fieldSubmitted, f.SubmittedBefore)
 	}
-	if f.Event != "" || f.URL != "" || f.Outcome != "" {
+	if f.Event != "" || f.URL != "" || f.RetireReason != "" {
 		query.FilterFn(func(v T) bool {
 			event, url, outcome := get(v)
 			return (f.Event == "" || event == f.Event) &&
 				(f.URL == "" || url == f.URL) &&
-				(f.Outcome == "" || outcome == f.Outcome)
+				(f.RetireReason == "" || outcome == f.RetireReason)
 		})
 	}
 }
@@ -102,7 +106,7 @@ func page[T any](query *bstore.Query[T], p Page, id func(T) int64) ([]T, int64, 
 	// One extra tells whether there is a next page.
 	l, err := query.Limit(limit + 1).List()
 	if err != nil {
-		return nil, 0, fmt.Errorf("webhook: listing: %w", err)
+		return nil, 0, fmt.Errorf("hookqueue: listing: %w", err)
 	}
 	if len(l) <= limit {
 		return l, 0, nil
@@ -112,25 +116,25 @@ func page[T any](query *bstore.Query[T], p Page, id func(T) int64) ([]T, int64, 
 }
 
 // Cancel removes pending hooks matching f and retires them with
-// OutcomeCanceled. It returns how many were canceled. A hook whose request
+// RetiredCanceled. It returns how many were canceled. A hook whose request
 // is in flight may still reach the endpoint; its result is then not
 // recorded.
 func (q *Queue) Cancel(ctx context.Context, f Filter) (int, error) {
-	if f.Outcome != "" {
-		return 0, errors.New("webhook: pending hooks have no outcome")
+	if f.RetireReason != "" {
+		return 0, errors.New("hookqueue: pending hooks have no outcome")
 	}
 	now := q.now()
 	var n int
 	err := q.DB.Write(ctx, func(tx *bstore.Tx) error {
 		var hooks []Hook
 		query := bstore.QueryTx[Hook](tx)
-		applyFilter(query, f, func(h Hook) (OutgoingEvent, string, Outcome) { return h.Event, h.URL, "" })
+		applyFilter(query, f, func(h Hook) (webhook.OutgoingEvent, string, RetireReason) { return h.Event, h.URL, "" })
 		if _, err := query.Gather(&hooks).Delete(); err != nil {
-			return fmt.Errorf("webhook: removing hooks: %w", err)
+			return fmt.Errorf("hookqueue: removing hooks: %w", err)
 		}
 		for _, h := range hooks {
 			keep := q.keepFor(h)
-			if err := insertRetired(tx, h.retire(OutcomeCanceled, now, keep), keep); err != nil {
+			if err := insertRetired(tx, h.retire(RetiredCanceled, now, keep), keep); err != nil {
 				return err
 			}
 		}
@@ -153,7 +157,7 @@ func (q *Queue) Cancel(ctx context.Context, f Filter) (int, error) {
 func (q *Queue) Cleanup(ctx context.Context) (int, error) {
 	n, err := bstore.QueryDB[HookRetired](ctx, q.DB).FilterLess(fieldKeepUntil, q.now()).Delete()
 	if err != nil {
-		return 0, fmt.Errorf("webhook: removing expired retired hooks: %w", err)
+		return 0, fmt.Errorf("hookqueue: removing expired retired hooks: %w", err)
 	}
 	return n, nil
 }

@@ -1,9 +1,8 @@
-package webhook
+package hookqueue
 
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/mjl-/bstore"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 func TestEnqueueValidation(t *testing.T) {
@@ -27,7 +28,7 @@ func TestEnqueueValidation(t *testing.T) {
 		{"bad url", func(h *Hook) { h.URL = "http://[::1" }, "parsing url"},
 		{"bad secret", func(h *Hook) { h.Secrets = []string{"whsec_!!"} }, "secret"},
 		{"no event", func(h *Hook) { h.Payload.Event = "" }, "without event"},
-		{"event mismatch", func(h *Hook) { h.Event = EventFailed }, "differs"},
+		{"event mismatch", func(h *Hook) { h.Event = webhook.EventFailed }, "differs"},
 		{"msgid mismatch", func(h *Hook) { h.QueueMsgID = 5 }, "differs"},
 	}
 	for _, tc := range tests {
@@ -37,7 +38,7 @@ func TestEnqueueValidation(t *testing.T) {
 			err := h.db.Write(context.Background(), func(tx *bstore.Tx) error {
 				return h.q.Enqueue(tx, good, hk)
 			})
-			if err == nil || !strings.Contains(err.Error(), tc.errSub) || !strings.HasPrefix(err.Error(), "webhook: ") {
+			if err == nil || !strings.Contains(err.Error(), tc.errSub) || !strings.HasPrefix(err.Error(), "hookqueue: ") {
 				t.Fatalf("got error %v, expected %q", err, tc.errSub)
 			}
 			tcompare(t, len(h.pending()), 0, "hooks after rolled back enqueue")
@@ -45,9 +46,9 @@ func TestEnqueueValidation(t *testing.T) {
 	}
 
 	// Event and QueueMsgID may be given on the Hook instead of the payload.
-	hk := Hook{Account: "a", URL: "https://example.org/hook", Event: EventFailed, QueueMsgID: 7}
+	hk := Hook{Account: "a", URL: "https://example.org/hook", Event: webhook.EventFailed, QueueMsgID: 7}
 	l := h.enqueue(hk)
-	tcompare(t, l[0].Payload.Event, EventFailed, "payload event")
+	tcompare(t, l[0].Payload.Event, webhook.EventFailed, "payload event")
 	tcompare(t, l[0].Payload.QueueMsgID, int64(7), "payload msgid")
 	tcompare(t, l[0].Payload.WebhookQueued, h.clk.Now(), "webhook queued")
 	tcompare(t, l[0].NextAttempt, h.clk.Now(), "next attempt")
@@ -65,7 +66,7 @@ func TestListCancelCleanup(t *testing.T) {
 		if i >= 3 {
 			hk.Account = "other"
 			hk.URL = "https://b.example/hook"
-			hk.Payload.Event = EventFailed
+			hk.Payload.Event = webhook.EventFailed
 		}
 		hooks = append(hooks, hk)
 	}
@@ -102,19 +103,19 @@ func TestListCancelCleanup(t *testing.T) {
 		n int
 	}{
 		{Filter{Account: "acc"}, 3},
-		{Filter{Account: "other", Event: EventFailed}, 2},
+		{Filter{Account: "other", Event: webhook.EventFailed}, 2},
 		{Filter{URL: "https://b.example/hook"}, 2},
 		{Filter{QueueMsgID: 101}, 1},
 		{Filter{IDs: []int64{hooks[0].ID, hooks[4].ID}}, 2},
 		{Filter{SubmittedBefore: h.clk.Now()}, 0},
 		{Filter{SubmittedAfter: h.clk.Now()}, 5},
-		{Filter{Event: EventDelayed}, 0},
+		{Filter{Event: webhook.EventDelayed}, 0},
 	} {
 		l, _, err := h.q.List(ctx, tc.f, Page{})
 		tcheck(t, err, "list filtered")
 		tcompare(t, len(l), tc.n, "filtered count")
 	}
-	if _, _, err := h.q.List(ctx, Filter{Outcome: OutcomeGone}, Page{}); err == nil {
+	if _, _, err := h.q.List(ctx, Filter{RetireReason: RetiredGone}, Page{}); err == nil {
 		t.Fatalf("outcome filter on pending accepted")
 	}
 
@@ -124,7 +125,7 @@ func TestListCancelCleanup(t *testing.T) {
 	tcheck(t, err, "cancel")
 	tcompare(t, n, 2, "canceled")
 	tcompare(t, len(h.pending()), 3, "pending after cancel")
-	ret, _, err := h.q.ListRetired(ctx, Filter{Outcome: OutcomeCanceled}, Page{})
+	ret, _, err := h.q.ListRetired(ctx, Filter{RetireReason: RetiredCanceled}, Page{})
 	tcheck(t, err, "list retired")
 	tcompare(t, len(ret), 1, "retired kept (one had KeepFor -1)")
 	tcompare(t, ret[0].ID, hooks[3].ID, "retired id")
@@ -146,10 +147,10 @@ func TestSupersede(t *testing.T) {
 	for _, supersede := range []bool{false, true} {
 		h := newHarness(t, func(q *Queue) { q.Supersede = supersede })
 		first := testHook("https://a.example/hook")
-		first.Payload.Event = EventDelayed
+		first.Payload.Event = webhook.EventDelayed
 		f := h.enqueue(first)
 		second := testHook("https://a.example/hook")
-		second.Payload.Event = EventFailed
+		second.Payload.Event = webhook.EventFailed
 		s := h.enqueue(second)
 		other := testHook("https://a.example/hook")
 		other.Payload.QueueMsgID = 999
@@ -162,7 +163,7 @@ func TestSupersede(t *testing.T) {
 		ret := h.retired()
 		tcompare(t, len(ret), 1, "retired")
 		tcompare(t, ret[0].ID, f[0].ID, "superseded id")
-		tcompare(t, ret[0].Outcome, OutcomeSuperseded, "outcome")
+		tcompare(t, ret[0].RetireReason, RetiredSuperseded, "outcome")
 		tcompare(t, ret[0].SupersededByID, s[0].ID, "superseded by")
 	}
 }
@@ -174,10 +175,8 @@ func TestMetrics(t *testing.T) {
 	if _, err := NewMetrics(reg); err == nil {
 		t.Fatalf("registering twice succeeded")
 	}
-	fail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
-	defer fail.Close()
-	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	defer ok.Close()
+	fail := NewReceiver(t, http.StatusInternalServerError)
+	ok := NewReceiver(t, 0)
 	h := newHarness(t, func(q *Queue) { q.Metrics = m })
 	h.enqueue(testHook(fail.URL), testHook(ok.URL), testHook("http://10.0.0.1/"))
 	h.clk.Advance(time.Minute) // Age of the oldest hook when Run starts.

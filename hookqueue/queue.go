@@ -1,4 +1,4 @@
-package webhook
+package hookqueue
 
 import (
 	"context"
@@ -8,11 +8,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // DefaultSchedule is the delay before each retry after a failed attempt,
@@ -229,7 +230,7 @@ func (q *Queue) Enqueue(tx *bstore.Tx, hooks ...Hook) error {
 			return err
 		}
 		if err := tx.Insert(h); err != nil {
-			return fmt.Errorf("webhook: inserting hook: %w", err)
+			return fmt.Errorf("hookqueue: inserting hook: %w", err)
 		}
 		if q.Supersede && h.QueueMsgID != 0 {
 			if err := q.supersede(tx, *h, now); err != nil {
@@ -243,18 +244,14 @@ func (q *Queue) Enqueue(tx *bstore.Tx, hooks ...Hook) error {
 // prepare validates h and fills the fields Enqueue sets.
 func prepare(h *Hook, now time.Time) error {
 	if h.Account == "" {
-		return errors.New("webhook: hook without account")
+		return errors.New("hookqueue: hook without account")
 	}
-	u, err := url.Parse(h.URL)
-	if err != nil {
-		return fmt.Errorf("webhook: parsing url: %w", err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("webhook: url %q: need http or https with a host", h.URL)
+	if err := CheckURL(h.URL); err != nil {
+		return err
 	}
 	for _, s := range h.Secrets {
-		if _, err := parseSecret(s); err != nil {
-			return err
+		if err := webhook.CheckSecret(s); err != nil {
+			return fmt.Errorf("hookqueue: %w", err)
 		}
 	}
 	// RFC 9110 section 5.5: no control characters but tab in a field
@@ -262,24 +259,24 @@ func prepare(h *Hook, now time.Time) error {
 	// every attempt.
 	for _, c := range []byte(h.Authorization) {
 		if c < 0x20 && c != '\t' || c == 0x7f {
-			return fmt.Errorf("webhook: authorization has control character 0x%02x", c)
+			return fmt.Errorf("hookqueue: authorization has control character 0x%02x", c)
 		}
 	}
 	switch {
 	case h.Payload.Event == "":
 		h.Payload.Event = h.Event
 	case h.Event != "" && h.Event != h.Payload.Event:
-		return fmt.Errorf("webhook: event %q differs from payload event %q", h.Event, h.Payload.Event)
+		return fmt.Errorf("hookqueue: event %q differs from payload event %q", h.Event, h.Payload.Event)
 	}
 	if h.Payload.Event == "" {
-		return errors.New("webhook: hook without event")
+		return errors.New("hookqueue: hook without event")
 	}
 	h.Event = h.Payload.Event
 	switch {
 	case h.Payload.QueueMsgID == 0:
 		h.Payload.QueueMsgID = h.QueueMsgID
 	case h.QueueMsgID != 0 && h.QueueMsgID != h.Payload.QueueMsgID:
-		return fmt.Errorf("webhook: queue message id %d differs from payload's %d", h.QueueMsgID, h.Payload.QueueMsgID)
+		return fmt.Errorf("hookqueue: queue message id %d differs from payload's %d", h.QueueMsgID, h.Payload.QueueMsgID)
 	}
 	h.QueueMsgID = h.Payload.QueueMsgID
 	if h.Payload.WebhookQueued.IsZero() {
@@ -304,10 +301,10 @@ func (q *Queue) supersede(tx *bstore.Tx, h Hook, now time.Time) error {
 		Gather(&old).
 		Delete()
 	if err != nil {
-		return fmt.Errorf("webhook: removing superseded hooks: %w", err)
+		return fmt.Errorf("hookqueue: removing superseded hooks: %w", err)
 	}
 	for _, o := range old {
-		r := o.retire(OutcomeSuperseded, now, q.keepFor(o))
+		r := o.retire(RetiredSuperseded, now, q.keepFor(o))
 		r.SupersededByID = h.ID
 		if err := insertRetired(tx, r, q.keepFor(o)); err != nil {
 			return err
@@ -325,7 +322,7 @@ func insertRetired(tx *bstore.Tx, r HookRetired, keep time.Duration) error {
 		return nil
 	}
 	if err := tx.Insert(&r); err != nil {
-		return fmt.Errorf("webhook: inserting retired hook: %w", err)
+		return fmt.Errorf("hookqueue: inserting retired hook: %w", err)
 	}
 	return nil
 }

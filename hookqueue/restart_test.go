@@ -1,4 +1,4 @@
-package webhook
+package hookqueue
 
 import (
 	"context"
@@ -118,7 +118,7 @@ func TestRestart(t *testing.T) {
 	defer mu.Unlock()
 	results2 := 0
 	for _, r := range retired {
-		tcompare(t, r.Outcome, OutcomeDelivered, "outcome")
+		tcompare(t, r.RetireReason, RetiredDelivered, "outcome")
 		if !okIDs[webhookID(r.ID)] {
 			t.Fatalf("hook %d not received", r.ID)
 		}

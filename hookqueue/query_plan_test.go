@@ -1,4 +1,4 @@
-package webhook
+package hookqueue
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // The plan tests run each listing on a queue where one account has
@@ -29,7 +31,7 @@ func planSeed(t *testing.T, db *bstore.DB) {
 	t.Helper()
 	err := db.Write(context.Background(), func(tx *bstore.Tx) error {
 		retired := func(id int64, account string, keep time.Time) error {
-			h := HookRetired{ID: id, Account: account, URL: "https://app.example/hook", Event: EventDelivered, QueueMsgID: 100000 + id, Outcome: OutcomeDelivered, LastActivity: planNow, KeepUntil: keep}
+			h := HookRetired{ID: id, Account: account, URL: "https://app.example/hook", Event: webhook.EventDelivered, QueueMsgID: 100000 + id, RetireReason: RetiredDelivered, LastActivity: planNow, KeepUntil: keep}
 			return tx.Insert(&h)
 		}
 		for i := int64(1); i <= planHooks; i++ {
@@ -46,7 +48,7 @@ func planSeed(t *testing.T, db *bstore.DB) {
 			}
 		}
 		for i := int64(10001); i <= 10000+planHooks; i++ {
-			h := Hook{ID: i, Account: "big", URL: "https://app.example/hook", Event: EventDelivered, QueueMsgID: 200000 + i, Submitted: planNow, NextAttempt: planNow.Add(time.Hour)}
+			h := Hook{ID: i, Account: "big", URL: "https://app.example/hook", Event: webhook.EventDelivered, QueueMsgID: 200000 + i, Submitted: planNow, NextAttempt: planNow.Add(time.Hour)}
 			if err := tx.Insert(&h); err != nil {
 				return err
 			}
@@ -114,9 +116,9 @@ func planCases(q *Queue) []planCase {
 		{"retired small account", retired(Filter{Account: "small"}, Page{Limit: 2, Desc: true}, "[2010 2009] next 2009"), "HookRetired", "Account", 10, nil},
 		// Event has no index: it is checked per record of the account's
 		// index, in ID order.
-		{"retired account and event", retired(Filter{Account: "small", Event: EventDelivered}, Page{Limit: 2, Desc: true}, "[2010 2009] next 2009"), "HookRetired", "Account", 10, nil},
+		{"retired account and event", retired(Filter{Account: "small", Event: webhook.EventDelivered}, Page{Limit: 2, Desc: true}, "[2010 2009] next 2009"), "HookRetired", "Account", 10, nil},
 		{"pending account and submitted", func() error {
-			l, _, err := q.List(ctx, Filter{Account: "big", QueueMsgID: 210007, SubmittedAfter: planNow, Event: EventDelivered}, Page{})
+			l, _, err := q.List(ctx, Filter{Account: "big", QueueMsgID: 210007, SubmittedAfter: planNow, Event: webhook.EventDelivered}, Page{})
 			if err == nil && (len(l) != 1 || l[0].ID != 10007) {
 				err = fmt.Errorf("found %d hooks", len(l))
 			}
@@ -139,7 +141,7 @@ func planCases(q *Queue) []planCase {
 			// Put them back for the next run.
 			return q.DB.Write(ctx, func(tx *bstore.Tx) error {
 				for i := int64(1); i <= 10; i++ {
-					h := HookRetired{ID: planHooks + 100 + i, Account: "big", URL: "https://app.example/hook", Outcome: OutcomeDelivered, KeepUntil: planNow.Add(-time.Hour)}
+					h := HookRetired{ID: planHooks + 100 + i, Account: "big", URL: "https://app.example/hook", RetireReason: RetiredDelivered, KeepUntil: planNow.Add(-time.Hour)}
 					if err := tx.Insert(&h); err != nil {
 						return err
 					}
@@ -172,13 +174,13 @@ func TestQueryPlanOldSchema(t *testing.T) {
 		URL            string `bstore:"nonzero"`
 		Authorization  bool
 		Signed         bool
-		Event          OutgoingEvent `bstore:"index"`
+		Event          webhook.OutgoingEvent `bstore:"index"`
 		QueueMsgID     int64
-		Payload        Outgoing
+		Payload        webhook.Outgoing
 		Submitted      time.Time
 		Attempts       int64
 		Results        []HookResult
-		Outcome        Outcome
+		RetireReason   RetireReason
 		Success        bool
 		SupersededByID int64
 		LastActivity   time.Time `bstore:"index"`
@@ -186,7 +188,7 @@ func TestQueryPlanOldSchema(t *testing.T) {
 	}
 	// Declared before the old Hook type shadows the current one.
 	enqueue := func(tx *bstore.Tx, q *Queue) error {
-		return q.Enqueue(tx, Hook{Account: "small", URL: "https://app.example/hook", Event: EventDelivered, QueueMsgID: 4})
+		return q.Enqueue(tx, Hook{Account: "small", URL: "https://app.example/hook", Event: webhook.EventDelivered, QueueMsgID: 4})
 	}
 	// Hook as it was, with indexes on Event and Submitted.
 	type Hook struct {
@@ -195,9 +197,9 @@ func TestQueryPlanOldSchema(t *testing.T) {
 		URL           string `bstore:"nonzero"`
 		Authorization string
 		Secrets       []string
-		Event         OutgoingEvent `bstore:"index"`
+		Event         webhook.OutgoingEvent `bstore:"index"`
 		QueueMsgID    int64
-		Payload       Outgoing
+		Payload       webhook.Outgoing
 		KeepFor       time.Duration
 		Submitted     time.Time `bstore:"index"`
 		Attempts      int64
@@ -218,13 +220,13 @@ func TestQueryPlanOldSchema(t *testing.T) {
 			}
 			// LastActivity in the opposite order of ID: the old index
 			// would list by it.
-			h := HookRetired{Account: account, URL: "https://app.example/hook", Outcome: OutcomeDelivered, LastActivity: planNow.Add(-time.Duration(i) * time.Minute), KeepUntil: planNow.Add(time.Hour)}
+			h := HookRetired{Account: account, URL: "https://app.example/hook", RetireReason: RetiredDelivered, LastActivity: planNow.Add(-time.Duration(i) * time.Minute), KeepUntil: planNow.Add(time.Hour)}
 			if err := tx.Insert(&h); err != nil {
 				return err
 			}
 		}
 		for i := int64(1); i <= 3; i++ {
-			h := Hook{Account: "small", URL: "https://app.example/hook", Event: EventFailed, QueueMsgID: i, Submitted: planNow, NextAttempt: planNow}
+			h := Hook{Account: "small", URL: "https://app.example/hook", Event: webhook.EventFailed, QueueMsgID: i, Submitted: planNow, NextAttempt: planNow}
 			if err := tx.Insert(&h); err != nil {
 				return err
 			}
@@ -263,9 +265,9 @@ func TestQueryPlanOldSchema(t *testing.T) {
 		t.Fatalf("enqueue after upgrade: %v", err)
 	}
 	for _, c := range []struct {
-		event OutgoingEvent
+		event webhook.OutgoingEvent
 		want  string
-	}{{EventFailed, "[1 2 3]"}, {EventDelivered, "[4]"}} {
+	}{{webhook.EventFailed, "[1 2 3]"}, {webhook.EventDelivered, "[4]"}} {
 		l, _, err := q.List(ctx, Filter{Account: "small", Event: c.event}, Page{})
 		var ids []int64
 		for _, h := range l {

@@ -1,4 +1,4 @@
-package webhook
+package hookqueue
 
 import (
 	"context"
@@ -79,8 +79,8 @@ type commitResult struct {
 
 type storedHook struct {
 	hook    Hook
-	outcome Outcome // Why it was retired, empty if it stays queued.
-	absent  bool    // Canceled or superseded while in flight: nothing recorded.
+	outcome RetireReason // Why it was retired, empty if it stays queued.
+	absent  bool         // Canceled or superseded while in flight: nothing recorded.
 }
 
 // Run delivers due hooks until ctx is canceled. It then starts no new
@@ -94,12 +94,12 @@ type storedHook struct {
 // again (at least once).
 func (q *Queue) Run(ctx context.Context) error {
 	if q.DB == nil {
-		return errors.New("webhook: Queue.DB is nil")
+		return errors.New("hookqueue: Queue.DB is nil")
 	}
 	q.mu.Lock()
 	if q.running {
 		q.mu.Unlock()
-		return errors.New("webhook: Run already active")
+		return errors.New("hookqueue: Run already active")
 	}
 	q.running = true
 	q.mu.Unlock()
@@ -265,7 +265,7 @@ func (w *worker) load() {
 	})
 	w.skipped = skipped
 	if err != nil && w.ctx.Err() == nil {
-		w.log.Error("webhook: loading due hooks", slog.Any("err", err))
+		w.log.Error("hookqueue: loading due hooks", slog.Any("err", err))
 		w.nextDue = now.Add(time.Second)
 	}
 }
@@ -297,7 +297,7 @@ func (w *worker) dispatch() {
 			w.inflightHost[host]++
 			w.inflightN++
 			started = true
-			w.log.Debug("webhook: delivering", hookAttrs(h)...)
+			w.log.Debug("hookqueue: delivering", hookAttrs(h)...)
 			go func() {
 				w.doneC <- w.q.deliver(w.reqCtx, w.client, h)
 			}()
@@ -347,7 +347,7 @@ func (w *worker) finished(a attempt) {
 	if a.verdict == verdictNoConn {
 		// Not an attempt: nothing to record, and the hook is still due.
 		// The wait took a whole Timeout, so this cannot spin.
-		w.log.Warn("webhook: no connection to the endpoint before the timeout, not counted as an attempt",
+		w.log.Warn("hookqueue: no connection to the endpoint before the timeout, not counted as an attempt",
 			append(warnAttrs(a.hook), slog.Duration("timeout", orDefault(w.q.Timeout, DefaultTimeout)))...)
 		delete(w.busy, a.hook.ID)
 		w.needLoad = true
@@ -381,7 +381,7 @@ func (w *worker) committed(r commitResult) {
 		delay := min(commitRetryMin<<min(w.commitFails-1, 16), commitRetryMax)
 		w.commitRetryAt = q.now().Add(delay)
 		w.pending = append(r.batch, w.pending...)
-		w.log.Error("webhook: recording results",
+		w.log.Error("hookqueue: recording results",
 			slog.Int("count", len(w.pending)), slog.Int("failures", w.commitFails), slog.Duration("retry", delay), slog.Any("err", r.err))
 		return
 	}
@@ -396,13 +396,13 @@ func (w *worker) committed(r commitResult) {
 			continue
 		}
 		switch {
-		case s.outcome == OutcomeDelivered:
-			w.log.Debug("webhook: delivered", append(hookAttrs(s.hook), resultAttrs(a.result)...)...)
+		case s.outcome == RetiredDelivered:
+			w.log.Debug("hookqueue: delivered", append(hookAttrs(s.hook), resultAttrs(a.result)...)...)
 		case s.outcome != "":
 			// The application misses this event: worth an operator's look.
-			w.log.Warn("webhook: giving up", giveUpAttrs(s.hook, s.outcome, a.result)...)
+			w.log.Warn("hookqueue: giving up", giveUpAttrs(s.hook, s.outcome, a.result)...)
 		default:
-			w.log.Debug("webhook: attempt failed, will retry", append(hookAttrs(s.hook), resultAttrs(a.result)...)...)
+			w.log.Debug("hookqueue: attempt failed, will retry", append(hookAttrs(s.hook), resultAttrs(a.result)...)...)
 			w.setNextDue(s.hook.NextAttempt)
 		}
 		if q.OnResult != nil {
@@ -427,7 +427,7 @@ func (w *worker) shutdown() {
 	deadlineC := deadline.C
 	for w.inflightN > 0 || w.committing || len(w.pending) > 0 {
 		if deadlineC == nil && w.commitFails > 0 && !w.committing && len(w.pending) > 0 {
-			w.log.Error("webhook: shutdown with results not recorded, their hooks will be delivered again", slog.Int("count", len(w.pending)))
+			w.log.Error("hookqueue: shutdown with results not recorded, their hooks will be delivered again", slog.Int("count", len(w.pending)))
 			w.pending = nil
 			continue
 		}
@@ -443,7 +443,7 @@ func (w *worker) shutdown() {
 			w.committed(r)
 		case <-retryC:
 		case <-deadlineC:
-			w.log.Info("webhook: shutdown timeout, abandoning requests", slog.Int("inflight", w.inflightN))
+			w.log.Info("hookqueue: shutdown timeout, abandoning requests", slog.Int("inflight", w.inflightN))
 			w.cancelReqs()
 			deadlineC = nil
 		}
@@ -455,9 +455,9 @@ func (w *worker) cleanup() {
 	w.nextCleanup = q.now().Add(orDefault(q.CleanupInterval, DefaultCleanupInterval))
 	n, err := q.Cleanup(w.ctx)
 	if err != nil && w.ctx.Err() == nil {
-		w.log.Error("webhook: removing expired retired hooks", slog.Any("err", err))
+		w.log.Error("hookqueue: removing expired retired hooks", slog.Any("err", err))
 	} else if n > 0 {
-		w.log.Debug("webhook: removed expired retired hooks", slog.Int("count", n))
+		w.log.Debug("hookqueue: removed expired retired hooks", slog.Int("count", n))
 	}
 }
 
@@ -493,7 +493,7 @@ func (q *Queue) commit(batch []attempt) commitResult {
 				r.stored[i] = storedHook{absent: true}
 				continue
 			} else if err != nil {
-				return fmt.Errorf("webhook: getting hook: %w", err)
+				return fmt.Errorf("hookqueue: getting hook: %w", err)
 			}
 			outcome, err := q.record(tx, &h, a, now)
 			if err != nil {
@@ -508,22 +508,22 @@ func (q *Queue) commit(batch []attempt) commitResult {
 
 // record applies one attempt's result to h: retire it (returning why), or
 // schedule the next attempt.
-func (q *Queue) record(tx *bstore.Tx, h *Hook, a attempt, now time.Time) (Outcome, error) {
+func (q *Queue) record(tx *bstore.Tx, h *Hook, a attempt, now time.Time) (RetireReason, error) {
 	h.Results = append(h.Results, a.result)
-	var outcome Outcome
+	var outcome RetireReason
 	switch a.verdict {
 	case verdictAbandoned:
 		// Shutdown: keep it due, this try does not count.
 	case verdictDelivered:
-		outcome = OutcomeDelivered
+		outcome = RetiredDelivered
 	case verdictGone:
-		outcome = OutcomeGone
+		outcome = RetiredGone
 	case verdictRefused:
-		outcome = OutcomeRefused
+		outcome = RetiredRefused
 	default:
 		schedule := q.schedule()
 		if h.Attempts+1 > int64(len(schedule)) {
-			outcome = OutcomeFailed
+			outcome = RetiredFailed
 		} else if a.result.RetryAfter > 0 {
 			h.NextAttempt = now.Add(a.result.RetryAfter)
 		} else {
@@ -535,12 +535,12 @@ func (q *Queue) record(tx *bstore.Tx, h *Hook, a attempt, now time.Time) (Outcom
 	}
 	if outcome == "" {
 		if err := tx.Update(h); err != nil {
-			return "", fmt.Errorf("webhook: updating hook: %w", err)
+			return "", fmt.Errorf("hookqueue: updating hook: %w", err)
 		}
 		return "", nil
 	}
 	if err := tx.Delete(h); err != nil {
-		return "", fmt.Errorf("webhook: removing hook: %w", err)
+		return "", fmt.Errorf("hookqueue: removing hook: %w", err)
 	}
 	keep := q.keepFor(*h)
 	return outcome, insertRetired(tx, h.retire(outcome, now, keep), keep)
@@ -570,7 +570,7 @@ func warnAttrs(h Hook) []any {
 	}
 }
 
-func giveUpAttrs(h Hook, outcome Outcome, r HookResult) []any {
+func giveUpAttrs(h Hook, outcome RetireReason, r HookResult) []any {
 	return append(warnAttrs(h),
 		slog.String("outcome", string(outcome)),
 		slog.Int64("code", r.Code),

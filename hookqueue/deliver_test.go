@@ -1,4 +1,4 @@
-package webhook
+package hookqueue
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 const (
@@ -73,10 +75,10 @@ func TestDeliverSigned(t *testing.T) {
 		tcompare(t, rq.header.Get("webhook-id"), webhookID(hooks[0].ID), "webhook-id")
 		tcompare(t, rq.header.Get("Idempotency-Key"), webhookID(hooks[0].ID), "idempotency-key")
 		tcompare(t, rq.header.Get("X-Mox-Webhook-Attempt"), fmt.Sprint(i+1), "mox attempt header")
-		var p Outgoing
+		var p webhook.Outgoing
 		tcheck(t, json.Unmarshal(rq.body, &p), "parse payload")
 		tcompare(t, p.Attempt, int64(i+1), "payload attempt")
-		tcompare(t, p.Event, EventDelivered, "payload event")
+		tcompare(t, p.Event, webhook.EventDelivered, "payload event")
 		tcompare(t, p.Extra["userid"], "456", "payload extra")
 	}
 	// A wrong secret does not verify.
@@ -87,7 +89,7 @@ func TestDeliverSigned(t *testing.T) {
 
 	ret := h.retired()
 	tcompare(t, len(ret), 1, "retired hooks")
-	tcompare(t, ret[0].Outcome, OutcomeDelivered, "outcome")
+	tcompare(t, ret[0].RetireReason, RetiredDelivered, "outcome")
 	tcompare(t, len(ret[0].Results), 2, "results")
 	tcompare(t, ret[0].Authorization, true, "authorization recorded")
 	tcompare(t, ret[0].Signed, true, "signed recorded")
@@ -177,7 +179,7 @@ func TestFailingEndpoints(t *testing.T) {
 				tcompare(t, r.retired, true, "retired")
 				ret := h.retired()
 				tcompare(t, len(ret), 1, "retired")
-				tcompare(t, ret[0].Outcome, OutcomeGone, "outcome")
+				tcompare(t, ret[0].RetireReason, RetiredGone, "outcome")
 				tcompare(t, ret[0].Success, false, "success")
 				tcompare(t, ret[0].Attempts, int64(1), "attempts")
 				tcompare(t, len(h.pending()), 0, "pending")
@@ -231,7 +233,7 @@ func TestFailingEndpoints(t *testing.T) {
 			check: func(t *testing.T, h *harness, r result) {
 				tcompare(t, r.retired, true, "retired")
 				ret := h.retired()
-				tcompare(t, ret[0].Outcome, OutcomeDelivered, "outcome")
+				tcompare(t, ret[0].RetireReason, RetiredDelivered, "outcome")
 				tcompare(t, len(ret[0].LastResult().Response), responseKeep, "stored response length")
 				tcompare(t, ret[0].LastResult().Response[:3], "abc", "stored response")
 			},
@@ -293,12 +295,7 @@ func TestFailingEndpoints(t *testing.T) {
 
 // After every attempt of the schedule fails, the hook is retired as failed.
 func TestScheduleExhausted(t *testing.T) {
-	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		w.WriteHeader(500)
-	}))
-	defer srv.Close()
+	srv := NewReceiver(t, http.StatusInternalServerError)
 	h := newHarness(t, func(q *Queue) {
 		q.Schedule = []time.Duration{time.Minute, 2 * time.Minute}
 		q.Rand = func() float64 { return 0 } // -10% jitter.
@@ -318,9 +315,9 @@ func TestScheduleExhausted(t *testing.T) {
 	r = h.next()
 	tcompare(t, r.retired, true, "retired")
 	ret := h.retired()
-	tcompare(t, ret[0].Outcome, OutcomeFailed, "outcome")
+	tcompare(t, ret[0].RetireReason, RetiredFailed, "outcome")
 	tcompare(t, len(ret[0].Results), 3, "results")
-	tcompare(t, n.Load(), int32(3), "requests")
+	tcompare(t, srv.Total(), 3, "requests")
 }
 
 // The SSRF guard refuses loopback unless allowed, also through a name,
@@ -341,7 +338,7 @@ func TestGuardRefuses(t *testing.T) {
 		}
 	}
 	for _, r := range h.retired() {
-		tcompare(t, r.Outcome, OutcomeRefused, "outcome")
+		tcompare(t, r.RetireReason, RetiredRefused, "outcome")
 	}
 	tcompare(t, hit.Load(), false, "server contacted")
 }
@@ -430,13 +427,12 @@ func TestShutdownWaits(t *testing.T) {
 	h.cancel = nil
 	ret := h.retired()
 	tcompare(t, len(ret), 1, "retired")
-	tcompare(t, ret[0].Outcome, OutcomeDelivered, "outcome")
+	tcompare(t, ret[0].RetireReason, RetiredDelivered, "outcome")
 }
 
 // A second Run on the same Queue is refused while the first is active.
 func TestRunTwice(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	defer srv.Close()
+	srv := NewReceiver(t, 0)
 	h := newHarness(t, nil)
 	h.enqueue(testHook(srv.URL))
 	h.start()

@@ -1,4 +1,4 @@
-package webhook
+package hookqueue
 
 import (
 	"errors"
@@ -11,8 +11,8 @@ import (
 
 // ErrForbiddenAddress is returned (wrapped) when a webhook URL resolves to an
 // address the SSRF guard refuses. A hook failing with it is retired with
-// OutcomeRefused, not retried.
-var ErrForbiddenAddress = errors.New("webhook: address not allowed")
+// RetiredRefused, not retried.
+var ErrForbiddenAddress = errors.New("hookqueue: address not allowed")
 
 // Networks refused besides loopback, private (RFC 1918, RFC 4193),
 // link-local, multicast and unspecified addresses.

@@ -1,4 +1,4 @@
-package webhook
+package hookqueue
 
 import (
 	"context"
@@ -95,7 +95,7 @@ func TestManyURLsOneHost(t *testing.T) {
 	ret := h.retired()
 	tcompare(t, len(ret), len(hooks), "retired hooks")
 	for _, r := range ret {
-		tcompare(t, r.Outcome, OutcomeDelivered, "outcome")
+		tcompare(t, r.RetireReason, RetiredDelivered, "outcome")
 		tcompare(t, len(r.Results), seen[webhookID(r.ID)], fmt.Sprintf("hook %d: recorded attempts vs requests the endpoint saw", r.ID))
 		tcompare(t, r.Attempts, int64(1), fmt.Sprintf("hook %d: attempts", r.ID))
 	}
@@ -147,7 +147,7 @@ func TestConnectionWaitNotCounted(t *testing.T) {
 	})
 	h.enqueue(testHook(srv.URL + "/hook"))
 	h.start()
-	const msg = "webhook: no connection to the endpoint before the timeout, not counted as an attempt"
+	const msg = "hookqueue: no connection to the endpoint before the timeout, not counted as an attempt"
 wait:
 	for {
 		select {
@@ -178,20 +178,8 @@ wait:
 // acknowledged is not POSTed again; once the write succeeds, the
 // acknowledged result is the one recorded.
 func TestCommitFailureBacksOff(t *testing.T) {
-	var mu sync.Mutex
-	posts := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		mu.Lock()
-		posts[r.Header.Get("webhook-id")]++
-		mu.Unlock()
-	}))
-	defer srv.Close()
-	count := func(id int64) int {
-		mu.Lock()
-		defer mu.Unlock()
-		return posts[webhookID(id)]
-	}
+	srv := NewReceiver(t, 0)
+	count := srv.Count
 
 	logs := newLogSink()
 	h := newHarness(t, func(q *Queue) { q.Logger = slog.New(logs) })
@@ -204,7 +192,7 @@ func TestCommitFailureBacksOff(t *testing.T) {
 
 	var b Hook
 	for i, delay := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second} {
-		rec := logs.next(t, "webhook: recording results")
+		rec := logs.next(t, "hookqueue: recording results")
 		tcompare(t, count(a.ID), 1, fmt.Sprintf("failure %d: requests for the acknowledged hook", i+1))
 		tcompare(t, rec.level, slog.LevelError, "level")
 		if v, ok := rec.attrs["retry"]; !ok || v.Kind() != slog.KindDuration || v.Duration() != delay {
@@ -234,7 +222,7 @@ func TestCommitFailureBacksOff(t *testing.T) {
 	ret := h.retired()
 	tcompare(t, len(ret), 2, "retired")
 	for _, r := range ret {
-		tcompare(t, r.Outcome, OutcomeDelivered, "outcome")
+		tcompare(t, r.RetireReason, RetiredDelivered, "outcome")
 	}
 }
 
@@ -242,12 +230,7 @@ func TestCommitFailureBacksOff(t *testing.T) {
 // ShutdownTimeout: the hook stays due, and the next Run delivers it again
 // (at least once).
 func TestCommitFailureAtShutdown(t *testing.T) {
-	var posts atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		posts.Add(1)
-	}))
-	defer srv.Close()
+	srv := NewReceiver(t, 0)
 	logs := newLogSink()
 	h := newHarness(t, func(q *Queue) {
 		q.Logger = slog.New(logs)
@@ -257,9 +240,9 @@ func TestCommitFailureAtShutdown(t *testing.T) {
 	conflict := HookRetired{ID: a.ID, Account: "acc", URL: srv.URL, KeepUntil: h.clk.Now().AddDate(1, 0, 0)}
 	tcheck(t, h.db.Insert(context.Background(), &conflict), "insert conflicting record")
 	h.start()
-	logs.next(t, "webhook: recording results")
+	logs.next(t, "hookqueue: recording results")
 	h.stop()
-	rec := logs.next(t, "webhook: shutdown with results not recorded, their hooks will be delivered again")
+	rec := logs.next(t, "hookqueue: shutdown with results not recorded, their hooks will be delivered again")
 	tcompare(t, rec.level, slog.LevelError, "level")
 	tcompare(t, rec.attrs["count"].String(), "1", "count")
 	p := h.pending()
@@ -272,7 +255,7 @@ func TestCommitFailureAtShutdown(t *testing.T) {
 	r := h.next()
 	tcompare(t, r.retired, true, "retired")
 	tcompare(t, r.hook.Attempts, int64(1), "attempts")
-	tcompare(t, posts.Load(), int32(2), "requests")
+	tcompare(t, srv.Total(), 2, "requests")
 }
 
 // net/http re-sends a replayable request (one with an Idempotency-Key
@@ -325,7 +308,7 @@ func TestNoReplayOnDeadConnection(t *testing.T) {
 	ret := h.retired()
 	tcompare(t, len(ret), 2, "retired")
 	for _, r := range ret {
-		tcompare(t, r.Outcome, OutcomeDelivered, "outcome")
+		tcompare(t, r.RetireReason, RetiredDelivered, "outcome")
 		tcompare(t, len(r.Results), seen[webhookID(r.ID)], fmt.Sprintf("hook %d: recorded attempts vs requests the endpoint saw", r.ID))
 	}
 	tcompare(t, ret[1].ID, hooks[1].ID, "second hook")
@@ -339,14 +322,13 @@ func TestGiveUpLogged(t *testing.T) {
 		name     string
 		status   int
 		schedule []time.Duration
-		outcome  Outcome
+		outcome  RetireReason
 	}{
-		{"gone", http.StatusGone, nil, OutcomeGone},
-		{"schedule exhausted", http.StatusInternalServerError, []time.Duration{}, OutcomeFailed},
+		{"gone", http.StatusGone, nil, RetiredGone},
+		{"schedule exhausted", http.StatusInternalServerError, []time.Duration{}, RetiredFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(tc.status) }))
-			defer srv.Close()
+			srv := NewReceiver(t, tc.status)
 			logs := newLogSink()
 			h := newHarness(t, func(q *Queue) {
 				q.Logger = slog.New(logs)
@@ -356,7 +338,7 @@ func TestGiveUpLogged(t *testing.T) {
 			h.start()
 			r := h.next()
 			tcompare(t, r.retired, true, "retired")
-			rec := logs.next(t, "webhook: giving up")
+			rec := logs.next(t, "hookqueue: giving up")
 			tcompare(t, rec.level, slog.LevelWarn, "level")
 			u, err := url.Parse(srv.URL)
 			tcheck(t, err, "parse url")
@@ -410,8 +392,7 @@ func TestParseRetryAfter(t *testing.T) {
 func TestMetricsWithoutRegistry(t *testing.T) {
 	m, err := NewMetrics(nil)
 	tcheck(t, err, "new metrics")
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	defer srv.Close()
+	srv := NewReceiver(t, 0)
 	h := newHarness(t, func(q *Queue) { q.Metrics = m })
 	h.enqueue(testHook(srv.URL))
 	h.start()

@@ -1,4 +1,4 @@
-package webhook
+package hookqueue
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // drainLimit is how much of a response body beyond responseKeep is read so
@@ -126,7 +128,13 @@ func (c *connTrace) waitedOnly() bool {
 	return c.asked.Load() && !c.got.Load() && !c.dialed.Load()
 }
 
-var errBadURL = errors.New("webhook: bad url")
+var errBadURL = errors.New("hookqueue: bad url")
+
+// webhookID is the webhook-id (and Idempotency-Key) of a hook: derived from
+// its ID, so it is the same on every attempt.
+func webhookID(id int64) string {
+	return "bkh_" + strconv.FormatInt(id, 10)
+}
 
 func (q *Queue) request(ctx context.Context, client *http.Client, h Hook, a *attempt) error {
 	p := h.Payload
@@ -136,7 +144,7 @@ func (q *Queue) request(ctx context.Context, client *http.Client, h Hook, a *att
 	}
 	body, err := json.Marshal(p)
 	if err != nil {
-		return fmt.Errorf("webhook: encoding payload: %w", err)
+		return fmt.Errorf("hookqueue: encoding payload: %w", err)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, orDefault(q.Timeout, DefaultTimeout))
@@ -154,7 +162,7 @@ func (q *Queue) request(ctx context.Context, client *http.Client, h Hook, a *att
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("User-Agent", orString(q.UserAgent, DefaultUserAgent))
 	req.Header.Set("Idempotency-Key", id)
-	req.Header.Set(headerWebhookID, id)
+	req.Header.Set(webhook.HeaderID, id)
 	// mox's headers, for receivers written for mox.
 	req.Header.Set("X-Mox-Webhook-ID", strconv.FormatInt(h.ID, 10))
 	req.Header.Set("X-Mox-Webhook-Attempt", strconv.FormatInt(p.Attempt, 10))
@@ -163,12 +171,12 @@ func (q *Queue) request(ctx context.Context, client *http.Client, h Hook, a *att
 	}
 	if len(h.Secrets) > 0 {
 		ts := q.now()
-		sig, err := signature(h.Secrets, id, ts, body)
+		sig, err := webhook.Sign(h.Secrets, id, ts, body)
 		if err != nil {
 			return err
 		}
-		req.Header.Set(headerWebhookTimestamp, strconv.FormatInt(ts.Unix(), 10))
-		req.Header.Set(headerWebhookSignature, sig)
+		req.Header.Set(webhook.HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
+		req.Header.Set(webhook.HeaderSignature, sig)
 	}
 
 	resp, err := client.Do(req)
@@ -190,7 +198,7 @@ func (q *Queue) request(ctx context.Context, client *http.Client, h Hook, a *att
 	}
 	if rerr != nil {
 		// The response was cut off: the receiver may not have finished.
-		return fmt.Errorf("webhook: reading response: %w", rerr)
+		return fmt.Errorf("hookqueue: reading response: %w", rerr)
 	}
 
 	switch code := resp.StatusCode; {
@@ -200,14 +208,14 @@ func (q *Queue) request(ctx context.Context, client *http.Client, h Hook, a *att
 		return nil
 	case code == http.StatusGone:
 		a.verdict = verdictGone
-		return fmt.Errorf("webhook: endpoint answered 410 gone, not retrying")
+		return fmt.Errorf("hookqueue: endpoint answered 410 gone, not retrying")
 	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
 		a.result.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), q.now(), orDefault(q.MaxRetryAfter, DefaultMaxRetryAfter))
-		return fmt.Errorf("webhook: http status %d", code)
+		return fmt.Errorf("hookqueue: http status %d", code)
 	case code >= 300 && code < 400:
-		return fmt.Errorf("webhook: http status %d, redirect to %q not followed", code, resp.Header.Get("Location"))
+		return fmt.Errorf("hookqueue: http status %d, redirect to %q not followed", code, resp.Header.Get("Location"))
 	default:
-		return fmt.Errorf("webhook: http status %d", code)
+		return fmt.Errorf("hookqueue: http status %d", code)
 	}
 }
 

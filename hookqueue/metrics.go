@@ -1,4 +1,4 @@
-package webhook
+package hookqueue
 
 import (
 	"fmt"
@@ -65,7 +65,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	}
 	for _, c := range []prometheus.Collector{m.requestDuration, m.results, m.queueSize, m.oldestAge, m.commitBatch} {
 		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("webhook: registering metrics: %w", err)
+			return nil, fmt.Errorf("hookqueue: registering metrics: %w", err)
 		}
 	}
 	return m, nil
