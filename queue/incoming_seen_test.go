@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"context"
+	"github.com/bouncekit/bouncekit/webhook"
 	"testing"
 	"time"
 
@@ -108,7 +109,7 @@ func TestIncomingRecordTimes(t *testing.T) {
 		name         string
 		advance      time.Duration
 		rcpt         dsn.Recipient
-		event        string
+		event        webhook.OutgoingEvent
 		lastActivity time.Time
 		keepUntil    time.Time
 	}{

@@ -216,7 +216,7 @@ func TestIncomingFromID(t *testing.T) {
 	o := res.Recipients[0]
 	icompare(t, o.Match, queue.MatchSoleRecipient, "match")
 	icompare(t, o.MsgID, m.ID, "msgid")
-	icompare(t, o.Event, "failed", "event")
+	icompare(t, o.Event, webhook.EventFailed, "event")
 	icompare(t, o.Failure.Reason, bounce.ReasonUserUnknown, "reason")
 	icompare(t, o.Suppressing, true, "suppressing")
 	icompare(t, o.Hook, webhook.EventFailed, "hook")
@@ -308,7 +308,7 @@ func TestIncomingEnvIDMultiRecipient(t *testing.T) {
 	res := e.incoming("alice", "alice@example.org", d)
 	icompare(t, len(res.Recipients), 3, "outcomes")
 	want := []struct {
-		event  string
+		event  webhook.OutgoingEvent
 		reason bounce.Reason
 	}{{"failed", bounce.ReasonMailboxFull}, {"delayed", bounce.ReasonNetworkError}, {"relayed", bounce.ReasonDelivered}}
 	for i, o := range res.Recipients {
@@ -353,7 +353,7 @@ func TestIncomingMessageIDAndUnmatched(t *testing.T) {
 	o := res.Recipients[0]
 	icompare(t, o.Match, queue.MatchMessageID, "match")
 	icompare(t, o.MsgID, msgs[1].ID, "msgid")
-	icompare(t, o.Event, "failed", "event")
+	icompare(t, o.Event, webhook.EventFailed, "event")
 	icompare(t, o.Failure.Reason, bounce.ReasonSpamDetected, "reason")
 
 	u := res.Recipients[1]
@@ -557,7 +557,7 @@ func TestIncomingAutoReplyAndOther(t *testing.T) {
 	icompare(t, res.Kind, queue.IncomingAutoReply, "kind")
 	icompare(t, len(res.Recipients), 1, "outcomes")
 	o := res.Recipients[0]
-	icompare(t, o.Event, "unrecognized", "event")
+	icompare(t, o.Event, webhook.EventUnrecognized, "event")
 	icompare(t, o.Failure.Reason, bounce.ReasonVacation, "reason")
 	icompare(t, o.MsgID, msgs[0].ID, "msgid")
 	r := e.retired(msgs[0].ID)
