@@ -10,6 +10,8 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/internal/plantest"
+
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/webhook"
 )
@@ -17,13 +19,9 @@ import (
 // The plan tests run each query on a database where one account has
 // planHistory retired and queued messages, so a query that scans the
 // account's index instead of the identifier's reads thousands of records.
-// bstore chooses between equally usable indexes by map order, which is
-// random per query: each case runs planRuns times, in a fresh transaction
-// each, so a wrong choice cannot pass by luck.
-const (
-	planHistory = 2000
-	planRuns    = 50
-)
+// plantest runs each case plantest.Runs times, so a plan bstore picks by
+// map order cannot pass by luck.
+const planHistory = 2000
 
 var planNow = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
@@ -122,67 +120,6 @@ func planDB(t *testing.T) *bstore.DB {
 	return db
 }
 
-// planCase is one query and the plan it must get.
-type planCase struct {
-	name string
-	run  func(tx *bstore.Tx) error
-	// The query counted is the last one run: its type, index (empty: the
-	// primary key) and kind of plan.
-	typ   string
-	index string
-	plan  string // "index", "unique", "pk" (get), "pkscan"; "any" checks only that no query scans a whole table.
-	// Records read at most: records-bucket gets and cursor steps plus
-	// index cursor steps, over the whole call.
-	maxReads uint
-}
-
-// checkPlans runs every case planRuns times, each in a new transaction
-// that is rolled back, and checks the statistics of the call.
-func checkPlans(t *testing.T, db *bstore.DB, cases []planCase) {
-	t.Helper()
-	ctx := context.Background()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			for i := range planRuns {
-				tx, err := db.Begin(ctx, true)
-				if err != nil {
-					t.Fatalf("begin: %v", err)
-				}
-				before := tx.Stats()
-				err = c.run(tx)
-				d := tx.Stats().Sub(before)
-				if rerr := tx.Rollback(); rerr != nil {
-					t.Fatalf("rollback: %v", rerr)
-				}
-				if err != nil {
-					t.Fatalf("run %d: %v", i, err)
-				}
-				var plan string
-				switch {
-				case d.PlanIndexScan > 0 && d.PlanTableScan == 0 && d.PlanPKScan == 0:
-					plan = "index"
-				case d.PlanUnique > 0 && d.PlanTableScan == 0 && d.PlanPKScan == 0 && d.PlanIndexScan == 0:
-					plan = "unique"
-				case d.PlanPK > 0 && d.PlanTableScan == 0 && d.PlanPKScan == 0 && d.PlanIndexScan == 0:
-					plan = "pk"
-				case d.PlanPKScan > 0 && d.PlanTableScan == 0 && d.PlanIndexScan == 0:
-					plan = "pkscan"
-				default:
-					plan = fmt.Sprintf("mixed %+v", d)
-				}
-				reads := d.Records.Get + d.Records.Cursor + d.Index.Cursor
-				if c.plan == "any" && d.PlanTableScan == 0 {
-					plan, d.LastType, d.LastIndex = "any", c.typ, c.index
-				}
-				if plan != c.plan || d.LastType != c.typ || d.LastIndex != c.index || reads > c.maxReads {
-					t.Fatalf("run %d: plan %s on %s index %q, %d reads (records get %d, cursor %d; index cursor %d), want plan %s on %s index %q, at most %d reads",
-						i, plan, d.LastType, d.LastIndex, reads, d.Records.Get, d.Records.Cursor, d.Index.Cursor, c.plan, c.typ, c.index, c.maxReads)
-				}
-			}
-		})
-	}
-}
-
 func TestQueryPlanMatching(t *testing.T) {
 	db := planDB(t)
 	h := &Handler{Now: func() time.Time { return planNow }}
@@ -197,24 +134,24 @@ func TestQueryPlanMatching(t *testing.T) {
 		}
 		return err
 	}
-	cases := []planCase{
-		{"loadBy FromID", func(tx *bstore.Tx) error {
+	cases := []plantest.Case{
+		{Name: "loadBy FromID", Run: func(tx *bstore.Tx) error {
 			l, err := run(tx).loadBy("big", MsgRetired{FromID: "f1234"}, Msg{FromID: "f1234"})
 			return want(l, 1, err)
-		}, "Msg", "FromID", "index", 8},
-		{"loadBy FromID other account", func(tx *bstore.Tx) error {
+		}, Type: "Msg", Index: "FromID", Plan: plantest.Index, MaxReads: 8},
+		{Name: "loadBy FromID other account", Run: func(tx *bstore.Tx) error {
 			l, err := run(tx).loadBy("other", MsgRetired{FromID: "f1234"}, Msg{FromID: "f1234"})
 			return want(l, 0, err)
-		}, "Msg", "FromID", "index", 8},
-		{"loadBy EnvID", func(tx *bstore.Tx) error {
+		}, Type: "Msg", Index: "FromID", Plan: plantest.Index, MaxReads: 8},
+		{Name: "loadBy EnvID", Run: func(tx *bstore.Tx) error {
 			l, err := run(tx).loadBy("big", MsgRetired{EnvID: "e77"}, Msg{EnvID: "e77"})
 			return want(l, 1, err)
-		}, "Msg", "EnvID", "index", 8},
-		{"loadBy MessageID", func(tx *bstore.Tx) error {
+		}, Type: "Msg", Index: "EnvID", Plan: plantest.Index, MaxReads: 8},
+		{Name: "loadBy MessageID", Run: func(tx *bstore.Tx) error {
 			l, err := run(tx).loadBy("big", MsgRetired{MessageID: "sub@example.org"}, Msg{MessageID: "sub@example.org"})
 			return want(l, 5, err)
-		}, "Msg", "MessageID", "index", 20},
-		{"loadSubmission BaseID", func(tx *bstore.Tx) error {
+		}, Type: "Msg", Index: "MessageID", Plan: plantest.Index, MaxReads: 20},
+		{Name: "loadSubmission BaseID", Run: func(tx *bstore.Tx) error {
 			p := run(tx)
 			l, err := p.loadBy("big", MsgRetired{FromID: "f5003"}, Msg{FromID: "f5003"})
 			if err != nil {
@@ -225,55 +162,55 @@ func TestQueryPlanMatching(t *testing.T) {
 				return err
 			}
 			return want(p.byFromID, 5, nil)
-		}, "Msg", "BaseID", "index", 30},
-		{"soleRecipient", func(tx *bstore.Tx) error {
+		}, Type: "Msg", Index: "BaseID", Plan: plantest.Index, MaxReads: 30},
+		{Name: "soleRecipient", Run: func(tx *bstore.Tx) error {
 			r := MsgRetired{ID: 5001, BaseID: 5001, SenderAccount: "big", Queued: planNow.Add(-time.Hour)}
 			alone, err := run(tx).soleRecipient(r)
 			if err == nil && alone {
 				err = fmt.Errorf("submission of five taken as alone")
 			}
 			return err
-		}, "MsgRetired", "BaseID", "index", 8},
-		{"complaint recipient lookup", func(tx *bstore.Tx) error {
+		}, Type: "MsgRetired", Index: "BaseID", Plan: plantest.Index, MaxReads: 8},
+		{Name: "complaint recipient lookup", Run: func(tx *bstore.Tx) error {
 			c, m, err := run(tx).matchFeedback("r7@example.com")
 			if err == nil && (c == nil || m != MatchRecipient || c.r.ID != planHistory-93) {
 				err = fmt.Errorf("match %v %v, want the newest message to r7", c, m)
 			}
 			return err
-		}, "MsgRetired", "RecipientAddress+LastActivity", "index", 8},
-		{"fromIDUsed retired", func(tx *bstore.Tx) error {
+		}, Type: "MsgRetired", Index: "RecipientAddress+LastActivity", Plan: plantest.Index, MaxReads: 8},
+		{Name: "fromIDUsed retired", Run: func(tx *bstore.Tx) error {
 			used, err := fromIDUsed(tx, "f42")
 			if err == nil && !used {
 				err = fmt.Errorf("fromid f42 not found")
 			}
 			return err
-		}, "MsgRetired", "FromID", "index", 8},
-		{"fromIDUsed new", func(tx *bstore.Tx) error {
+		}, Type: "MsgRetired", Index: "FromID", Plan: plantest.Index, MaxReads: 8},
+		{Name: "fromIDUsed new", Run: func(tx *bstore.Tx) error {
 			used, err := fromIDUsed(tx, "nothere")
 			if err == nil && used {
 				err = fmt.Errorf("unused fromid found")
 			}
 			return err
-		}, "MsgRetired", "FromID", "index", 8},
-		{"loadHistory", func(tx *bstore.Tx) error {
+		}, Type: "MsgRetired", Index: "FromID", Plan: plantest.Index, MaxReads: 8},
+		{Name: "loadHistory", Run: func(tx *bstore.Tx) error {
 			hist, err := loadHistory(tx, "big", "r7@example.com", 0)
 			if err == nil && len(hist) != min(historyLimit, planHistory/100) {
 				err = fmt.Errorf("history of %d, want %d", len(hist), min(historyLimit, planHistory/100))
 			}
 			return err
-		}, "MsgRetired", "RecipientAddress+LastActivity", "index", 2*historyLimit + 8},
-		{"seen", func(tx *bstore.Tx) error {
+		}, Type: "MsgRetired", Index: "RecipientAddress+LastActivity", Plan: plantest.Index, MaxReads: 2*historyLimit + 8},
+		{Name: "seen", Run: func(tx *bstore.Tx) error {
 			ok, err := seen(tx, "k5")
 			if err == nil && !ok {
 				err = fmt.Errorf("key not seen")
 			}
 			return err
-		}, "", "", "any", 4},
-		{"cleanupSeen", func(tx *bstore.Tx) error {
+		}, Plan: plantest.Any, MaxReads: 4},
+		{Name: "cleanupSeen", Run: func(tx *bstore.Tx) error {
 			return cleanupSeen(tx, planNow)
-		}, "IncomingSeen", "KeepUntil", "index", 40},
+		}, Type: "IncomingSeen", Index: "KeepUntil", Plan: plantest.Index, MaxReads: 40},
 	}
-	checkPlans(t, db, cases)
+	plantest.Check(t, db, cases)
 }
 
 func TestQueryPlanProcessIncoming(t *testing.T) {
@@ -315,85 +252,85 @@ func TestQueryPlanProcessIncoming(t *testing.T) {
 	}
 	// A call runs many queries (their plans are checked one by one
 	// above); the reads bound the whole call.
-	cases := []planCase{
-		{"by FromID", incoming("big+f1234@example.org", report("<d1@mx>", "", "", "r34@example.com"), MatchFromID), "", "", "any", 40},
-		{"by FromID, recipient of a submission", incoming("big+f5001@example.org", report("<d2@mx>", "", "", "sub5004@example.com"), MatchFromID), "", "", "any", 60},
-		{"by ENVID", incoming("big@example.org", report("<d3@mx>", "e1500", "", "r0@example.com"), MatchEnvID), "", "", "any", 40},
-		{"by Message-ID", incoming("big@example.org", report("<d4@mx>", "", "m1500@example.org", "r0@example.com"), MatchMessageID), "", "", "any", 40},
-		{"unmatched", incoming("big@example.org", report("<d5@mx>", "nothere", "nothere@example.org", "x@example.com"), MatchNone), "", "", "any", 40},
+	cases := []plantest.Case{
+		{Name: "by FromID", Run: incoming("big+f1234@example.org", report("<d1@mx>", "", "", "r34@example.com"), MatchFromID), Plan: plantest.Any, MaxReads: 40},
+		{Name: "by FromID, recipient of a submission", Run: incoming("big+f5001@example.org", report("<d2@mx>", "", "", "sub5004@example.com"), MatchFromID), Plan: plantest.Any, MaxReads: 60},
+		{Name: "by ENVID", Run: incoming("big@example.org", report("<d3@mx>", "e1500", "", "r0@example.com"), MatchEnvID), Plan: plantest.Any, MaxReads: 40},
+		{Name: "by Message-ID", Run: incoming("big@example.org", report("<d4@mx>", "", "m1500@example.org", "r0@example.com"), MatchMessageID), Plan: plantest.Any, MaxReads: 40},
+		{Name: "unmatched", Run: incoming("big@example.org", report("<d5@mx>", "nothere", "nothere@example.org", "x@example.com"), MatchNone), Plan: plantest.Any, MaxReads: 40},
 	}
-	checkPlans(t, db, cases)
+	plantest.Check(t, db, cases)
 }
 
 func TestQueryPlanQueue(t *testing.T) {
 	db := planDB(t)
-	cases := []planCase{
-		{"due", func(tx *bstore.Tx) error {
+	cases := []plantest.Case{
+		{Name: "due", Run: func(tx *bstore.Tx) error {
 			b, err := due(tx, planNow, 100)
 			if err == nil && len(b) != 3 {
 				err = fmt.Errorf("%d batches due, want 3", len(b))
 			}
 			return err
-		}, "Msg", "NextAttempt+ID", "index", 10},
-		{"NextDue", func(tx *bstore.Tx) error {
+		}, Type: "Msg", Index: "NextAttempt+ID", Plan: plantest.Index, MaxReads: 10},
+		{Name: "NextDue", Run: func(tx *bstore.Tx) error {
 			_, ok, err := NextDue(tx)
 			if err == nil && !ok {
 				err = fmt.Errorf("nothing due")
 			}
 			return err
-		}, "Msg", "NextAttempt+ID", "index", 4},
-		{"CleanupRetired", func(tx *bstore.Tx) error {
+		}, Type: "Msg", Index: "NextAttempt+ID", Plan: plantest.Index, MaxReads: 4},
+		{Name: "CleanupRetired", Run: func(tx *bstore.Tx) error {
 			n, err := CleanupRetired(tx, planNow)
 			if err == nil && n != 10 {
 				err = fmt.Errorf("removed %d, want 10", n)
 			}
 			return err
-		}, "MsgRetired", "KeepUntil", "index", 40},
-		{"ListRetired account", func(tx *bstore.Tx) error {
+		}, Type: "MsgRetired", Index: "KeepUntil", Plan: plantest.Index, MaxReads: 40},
+		{Name: "ListRetired account", Run: func(tx *bstore.Tx) error {
 			l, next, err := ListRetired(tx, RetiredFilter{Account: "big"}, 0, 20)
 			if err == nil && (len(l) != 20 || next == 0) {
 				err = fmt.Errorf("page of %d, next %d", len(l), next)
 			}
 			return err
-		}, "MsgRetired", "SenderAccount", "index", 50},
+		}, Type: "MsgRetired", Index: "SenderAccount", Plan: plantest.Index, MaxReads: 50},
 		// A later page steps over the newer messages (see ListRetired).
-		{"ListRetired account, second page", func(tx *bstore.Tx) error {
+		{Name: "ListRetired account, second page", Run: func(tx *bstore.Tx) error {
 			l, _, err := ListRetired(tx, RetiredFilter{Account: "big"}, planHistory-20, 20)
 			if err == nil && (len(l) != 20 || l[0].ID != planHistory-21) {
 				err = fmt.Errorf("page of %d from the cursor wrong", len(l))
 			}
 			return err
-		}, "MsgRetired", "SenderAccount", "index", 130},
-		{"ListRetired account and recipient", func(tx *bstore.Tx) error {
+		}, Type: "MsgRetired", Index: "SenderAccount", Plan: plantest.Index, MaxReads: 130},
+		{Name: "ListRetired account and recipient", Run: func(tx *bstore.Tx) error {
 			l, _, err := ListRetired(tx, RetiredFilter{Account: "big", Recipient: "r7@example.com"}, 0, 5)
 			if err == nil && (len(l) != 5 || l[0].ID != planHistory-93) {
 				err = fmt.Errorf("page of %d wrong", len(l))
 			}
 			return err
-		}, "MsgRetired", "RecipientAddress+LastActivity", "index", 2*planHistory/100 + 8},
-		{"ListRetired no filter, cursor", func(tx *bstore.Tx) error {
+		}, Type: "MsgRetired", Index: "RecipientAddress+LastActivity", Plan: plantest.Index, MaxReads: 2*planHistory/100 + 8},
+		{Name: "ListRetired no filter, cursor", Run: func(tx *bstore.Tx) error {
 			l, _, err := ListRetired(tx, RetiredFilter{}, 1000, 20)
 			if err == nil && (len(l) != 20 || l[0].ID != 999) {
 				err = fmt.Errorf("page of %d from the cursor 1000 wrong", len(l))
 			}
 			return err
-		}, "MsgRetired", "", "pkscan", 30},
-		{"MsgFilter account and recipient", func(tx *bstore.Tx) error {
+		}, Type: "MsgRetired", Plan: plantest.PKScan, MaxReads: 30},
+		{Name: "MsgFilter account and recipient", Run: func(tx *bstore.Tx) error {
 			n, err := MsgFilter{Account: "big", Recipient: "r7@example.com"}.query(tx).Count()
 			if err == nil && n != planHistory/100 {
 				err = fmt.Errorf("%d messages, want %d", n, planHistory/100)
 			}
 			return err
-		}, "Msg", "RecipientAddress", "index", 2*planHistory/100 + 8},
-		{"MsgFilter base and account", func(tx *bstore.Tx) error {
+		}, Type: "Msg", Index: "RecipientAddress", Plan: plantest.Index, MaxReads: 2*planHistory/100 + 8},
+		{Name: "MsgFilter base and account", Run: func(tx *bstore.Tx) error {
 			n, err := MsgFilter{Account: "big", BaseID: 10007}.query(tx).Count()
 			if err == nil && n != 1 {
 				err = fmt.Errorf("%d messages, want 1", n)
 			}
 			return err
-		}, "Msg", "BaseID", "index", 8},
+		}, Type: "Msg", Index: "BaseID", Plan: plantest.Index, MaxReads: 8},
 	}
-	checkPlans(t, db, cases)
+	plantest.Check(t, db, cases)
 }
 
 // TestQueryPlanFromIDStops checks that a FromID match reads the rest of
