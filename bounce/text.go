@@ -1,6 +1,10 @@
 package bounce
 
-import "strings"
+import (
+	"bytes"
+	"sort"
+	"strings"
+)
 
 // Text heuristics: phrases real MTAs put in their replies, in priority order.
 // The first rule in this list that matches anywhere in the reply wins, so
@@ -493,14 +497,6 @@ var aboutUsRules = [...]textRule{
 	{"unroutable sender", ReasonRejected, true, ""}, // Exim.
 }
 
-// scanRules is textRules followed by aboutUsRules, so that one pass over a
-// reply finds both: an index from len(textRules) on is an about-us rule.
-var scanRules = append(textRules[:len(textRules):len(textRules)], aboutUsRules[:]...)
-
-// textRuleIndex finds the rules of scanRules that can match at a position
-// from the text's first bytes there. Read-only after init.
-var textRuleIndex = buildRuleIndex(scanRules)
-
 // firstWeakRule is the index of the first weak rule: strong rules come first.
 var firstWeakRule = func() int {
 	for i, r := range textRules {
@@ -510,42 +506,6 @@ var firstWeakRule = func() int {
 	}
 	return len(textRules)
 }()
-
-const textRuleBuckets = 1024
-
-type textRuleRef struct {
-	index uint16
-	key   uint32 // The phrase's first three bytes, see key3.
-}
-
-type textRuleIndexes struct {
-	byPair  [textRuleBuckets][]textRuleRef // By the first two bytes, see pairBucket.
-	byFirst [256][]uint16                  // By the first byte, near a line's end.
-	starts  [256]bool                      // Whether a phrase starts with the byte: most positions are skipped at once.
-}
-
-func buildRuleIndex(rules []textRule) *textRuleIndexes {
-	x := &textRuleIndexes{}
-	for i, r := range rules {
-		p := r.phrase
-		b := pairBucket(p[0], p[1])
-		x.byPair[b] = append(x.byPair[b], textRuleRef{uint16(i), key3(p[0], p[1], p[2])})
-		x.byFirst[p[0]] = append(x.byFirst[p[0]], uint16(i))
-		x.starts[p[0]] = true
-		if isLetter(p[0]) {
-			x.starts[p[0]-'a'+'A'] = true
-		}
-	}
-	return x
-}
-
-func pairBucket(b0, b1 byte) int {
-	return (int(b0)*37 + int(b1)) & (textRuleBuckets - 1)
-}
-
-func key3(b0, b1, b2 byte) uint32 {
-	return uint32(b0) | uint32(b1)<<8 | uint32(b2)<<16
-}
 
 // fold lowers ASCII letters and turns a tab into a space.
 func fold(c byte) byte {
@@ -560,87 +520,6 @@ func fold(c byte) byte {
 func matchText(first string, more []string, limit int) int {
 	ri, _ := scanText(first, more, limit, false)
 	return ri
-}
-
-// scanText returns the index in textRules of the first rule below limit
-// that matches the reply, or -1, and, if aboutUs is set, the index in
-// aboutUsRules of the first of those that matches, or -1. A phrase may
-// continue on the next line: replies are wrapped at spaces, and a line end
-// matches a space in a phrase. A phrase never matches inside an address the
-// reply echoes (see inAddress): "<virus@example.org>: User unknown" is about
-// an unknown user.
-func scanText(first string, more []string, limit int, aboutUs bool) (ri, about int) {
-	n := len(textRules)
-	best, bestAbout := limit, n // Without aboutUs, n stops the scan at the about-us rules.
-	if aboutUs {
-		bestAbout = len(scanRules)
-	}
-	x := textRuleIndex
-	for li := 0; li <= len(more) && (best > 0 || bestAbout > n); li++ {
-		s := first
-		if li > 0 {
-			s = more[li-1]
-		}
-		next := more[min(li, len(more)):]
-		for i := 0; i < len(s); i++ {
-			if i > 0 && isLetter(s[i-1]) || !x.starts[s[i]] {
-				continue
-			}
-			// The candidates at this position, in scanRules order: first
-			// the text rules, then the about-us rules; each kind only if
-			// better than what was found. The address check runs only for a
-			// position where a phrase matched, which is rare: text without a
-			// match pays nothing.
-			if i+2 < len(s) {
-				b0, b1 := fold(s[i]), fold(s[i+1])
-				key := key3(b0, b1, fold(s[i+2]))
-				for _, ref := range x.byPair[pairBucket(b0, b1)] {
-					idx := int(ref.index)
-					if idx >= bestAbout {
-						break
-					}
-					if idx < n && idx >= best || ref.key != key || !hasPrefixFold(s[i:], next, scanRules[idx].phrase) {
-						continue
-					}
-					if inAddress(s, i) {
-						break
-					}
-					if idx >= n {
-						bestAbout = idx
-						break
-					}
-					best = idx
-				}
-				continue
-			}
-			// The last bytes of a line: a phrase may go on in the next.
-			for _, ri := range x.byFirst[fold(s[i])] {
-				idx := int(ri)
-				if idx >= bestAbout {
-					break
-				}
-				if idx < n && idx >= best || !hasPrefixFold(s[i:], next, scanRules[idx].phrase) {
-					continue
-				}
-				if inAddress(s, i) {
-					break
-				}
-				if idx >= n {
-					bestAbout = idx
-					break
-				}
-				best = idx
-			}
-		}
-	}
-	ri, about = best, bestAbout-n
-	if best == limit {
-		ri = -1
-	}
-	if !aboutUs || bestAbout == len(scanRules) {
-		about = -1
-	}
-	return ri, about
 }
 
 // inAddress reports whether position i of a reply line is inside an email
@@ -738,4 +617,100 @@ func lower(c byte) byte {
 
 func isLetter(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// maxScanText bounds the bytes of a reply the text rules read. An SMTP
+// reply line has at most 512 octets (RFC 5321 section 4.5.3.1.5); what
+// follows the first 64 KB of a reply is not read, so hostile text costs at
+// most the rules times this.
+const maxScanText = 64 << 10
+
+// foldedReply is a reply's lines folded for searching: lower case, tabs as
+// spaces, joined by "\n", which no phrase contains; at most maxScanText
+// bytes.
+type foldedReply struct {
+	text  []byte
+	ends  []int // ends[k] is the offset in text where line k ends.
+	first string
+	more  []string
+}
+
+func foldReply(first string, more []string) *foldedReply {
+	n := len(first) + len(more)
+	for _, l := range more {
+		n += len(l)
+	}
+	t := &foldedReply{first: first, more: more, text: make([]byte, 0, min(n, maxScanText))}
+	for k := 0; k <= len(more) && len(t.text) < maxScanText; k++ {
+		s := first
+		if k > 0 {
+			t.text = append(t.text, '\n')
+			s = more[k-1]
+		}
+		s = s[:min(len(s), maxScanText-len(t.text))]
+		for i := 0; i < len(s); i++ {
+			t.text = append(t.text, fold(s[i]))
+		}
+		t.ends = append(t.ends, len(t.text))
+	}
+	return t
+}
+
+// contains reports whether phrase starts a word of the reply outside an
+// echoed address. The phrase's first word is searched in the folded text;
+// each place found is then checked on the original lines, where a space of
+// the phrase may also match a line end.
+func (t *foldedReply) contains(phrase string) bool {
+	word := phrase
+	if j := strings.IndexByte(phrase, ' '); j >= 0 {
+		word = phrase[:j]
+	}
+	for off := 0; ; {
+		j := bytes.Index(t.text[off:], []byte(word))
+		if j < 0 {
+			return false
+		}
+		p := off + j
+		off = p + 1
+		k := sort.SearchInts(t.ends, p) // The line of p.
+		start := 0
+		if k > 0 {
+			start = t.ends[k-1] + 1
+		}
+		s, next := t.first, t.more
+		if k > 0 {
+			s, next = t.more[k-1], t.more[k:]
+		}
+		i := p - start
+		if (i == 0 || !isLetter(s[i-1])) && hasPrefixFold(s[i:], next, phrase) && !inAddress(s, i) {
+			return true
+		}
+	}
+}
+
+// scanText returns the index in textRules of the first rule below limit
+// that matches the reply, or -1, and, if aboutUs is set, the index in
+// aboutUsRules of the first of those that matches, or -1. A phrase may
+// continue on the next line: replies are wrapped at spaces, and a line end
+// matches a space in a phrase. A phrase never matches inside an address the
+// reply echoes (see inAddress): "<virus@example.org>: User unknown" is about
+// an unknown user.
+func scanText(first string, more []string, limit int, aboutUs bool) (ri, about int) {
+	t := foldReply(first, more)
+	ri, about = -1, -1
+	for k := 0; k < limit; k++ {
+		if t.contains(textRules[k].phrase) {
+			ri = k
+			break
+		}
+	}
+	if aboutUs {
+		for k := range aboutUsRules {
+			if t.contains(aboutUsRules[k].phrase) {
+				about = k
+				break
+			}
+		}
+	}
+	return ri, about
 }
