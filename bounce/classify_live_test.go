@@ -156,4 +156,8 @@ func TestClassifyLiveReplies(t *testing.T) {
 		t.Logf("%s: reason %s, permanence %s, hard-bounce verdict %s", k, pct(x.reason, x.n), pct(x.perm, x.n), pct(x.hard, x.n))
 	}
 	t.Logf("all: reason %s, permanence %s, hard-bounce verdict %s", pct(total.reason, total.n), pct(total.perm, total.n), pct(total.hard, total.n))
+	// Read by scripts/figures for the README.
+	t.Logf("figure live.hard: %d/%d", total.hard, total.n)
+	t.Logf("figure live.permanence: %d/%d", total.perm, total.n)
+	t.Logf("figure live.reason: %d/%d", total.reason, total.n)
 }

@@ -31,9 +31,11 @@ type perfRow struct {
 
 // perfRows are the rows of the README's performance table, in order.
 var perfRows = []perfRow{
-	{What: "`Classify` of an `*SMTPError` with enhanced code", Pkg: "./queue", Bench: "BenchmarkClassifySMTPError"},
-	{What: "`Classify` of a code-only reply (text rules)", Pkg: "./queue", Bench: "BenchmarkClassifyCodeOnlyText", Target: "< 3 µs"},
-	{What: "`Classify` of a reply about our sender with echoed addresses", Pkg: "./queue", Bench: "BenchmarkClassifySenderRejected"},
+	{What: "`Classify` of an `*SMTPError` with enhanced code", Pkg: "./bounce", Bench: "BenchmarkClassifySMTPError"},
+	{What: "`Classify` of a code-only reply (text rules)", Pkg: "./bounce", Bench: "BenchmarkClassifyCodeOnlyText", Target: "< 3 µs"},
+	{What: "`Classify` of a reply about our sender with echoed addresses", Pkg: "./bounce", Bench: "BenchmarkClassifySenderRejected"},
+	{What: "`Classify` of a mix of real replies (the reply tables and the live set)", Pkg: "./bounce", Bench: "BenchmarkClassifyMix"},
+	{What: "the text rules' scan of one reply of that mix", Pkg: "./bounce", Bench: "BenchmarkScanText"},
 	{What: "`RetryPolicy.Decide`", Pkg: "./queue", Bench: "BenchmarkRetryDecide"},
 	{What: "`dsn` Compose, 10 KB original, RET=FULL", Pkg: "./dsn", Bench: "BenchmarkComposeFull"},
 	{What: "`dsn` Compose, 10 KB original, RET=HDRS", Pkg: "./dsn", Bench: "BenchmarkComposeHeaders"},
@@ -41,8 +43,8 @@ var perfRows = []perfRow{
 	{What: "suppression Lookup, 1,000,000 entries, 1,000 accounts", Pkg: "./suppression", Bench: "BenchmarkLookup", Target: "< 20 µs"},
 	{What: "suppression Add, batches of 1,000 per transaction", Pkg: "./suppression", Bench: "BenchmarkAdd", Unit: "adds/s", Target: "> 50,000/s"},
 	{What: "suppression List of an account, first 100 of its 1,000", Pkg: "./suppression", Bench: "BenchmarkListAccount"},
-	{What: "webhook delivery to one loopback endpoint, 4 in flight", Pkg: "./webhook", Bench: "BenchmarkDeliver/concurrency=4", Unit: "hooks/s", Target: "> 5,000/s"},
-	{What: "webhook delivery to one loopback endpoint, 16 in flight", Pkg: "./webhook", Bench: "BenchmarkDeliver/concurrency=16", Unit: "hooks/s"},
+	{What: "webhook delivery to one loopback endpoint, 4 in flight", Pkg: "./hookqueue", Bench: "BenchmarkDeliver/concurrency=4", Unit: "hooks/s", Target: "> 5,000/s"},
+	{What: "webhook delivery to one loopback endpoint, 16 in flight", Pkg: "./hookqueue", Bench: "BenchmarkDeliver/concurrency=16", Unit: "hooks/s"},
 	{What: "bare update of 100 messages in one transaction, per message", Pkg: "./queue", Bench: "BenchmarkBareUpdate", Unit: "ns/msg"},
 	{What: "FailMsgs, temporary failure, 100 msgs/tx, per message", Pkg: "./queue", Bench: "BenchmarkFailMsgsTemporary", Unit: "ns/msg", Baseline: "BenchmarkBareUpdate", BaselineWhat: "a bare update", Target: "<= 3x a bare update"},
 	{What: "FailMsgs, permanent (DSN, suppression, retire, webhook), per message", Pkg: "./queue", Bench: "BenchmarkFailMsgsPermanent", Unit: "ns/msg", Baseline: "BenchmarkBareUpdate", BaselineWhat: "a bare update", Target: "<= 8x a bare update"},
@@ -129,7 +131,7 @@ type figureTest struct {
 
 var figureTests = []figureTest{
 	{"./queue", "^TestIncomingCorpus$"},
-	{"./queue", "^TestClassifyLive"},
+	{"./bounce", "^TestClassifyLiveReplies$"},
 	{"./internal/ndr", "^TestCorpus$"},
 	{"./dsn", "^TestCorpus"},
 }
@@ -139,7 +141,7 @@ var figureRows = []figureRow{
 	{"… reason right", "incoming.reason", ">= 80%"},
 	{"… permanent/temporary class right", "incoming.class", ""},
 	{"internal/ndr: corpus files read right", "ndr.files", ""},
-	{"… of them without a delivery-status part", "ndr.text", ""},
+	{"internal/ndr: corpus files without a delivery-status part read right", "ndr.text", ""},
 	{"dsn.Parse: corpus files with a delivery-status part parsed", "dsn.corpus", ""},
 	{"Classify on the live replies of real MTAs: hard-bounce verdict", "live.hard", ""},
 	{"… permanence", "live.permanence", ""},
