@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/internal/inject"
 )
 
 // Errors of Store.
@@ -45,10 +47,7 @@ type Store struct {
 }
 
 func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
+	return inject.Now(s.Now)
 }
 
 func (s *Store) read(ctx context.Context, fn func(tx *bstore.Tx) error) error {
