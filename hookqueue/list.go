@@ -8,6 +8,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -24,36 +25,25 @@ type Filter struct {
 	RetireReason    RetireReason // ListRetired only.
 }
 
-// Page selects a window of a listing. Results are ordered by ID: oldest
-// first, or newest first with Desc. Pass the returned cursor as Cursor to
-// get the next page.
-type Page struct {
-	Cursor int64 // Return hooks after (Desc: before) this ID; 0 starts at the beginning.
-	Limit  int   // At most this many; 0 means 100.
-	Desc   bool
-}
-
-const defaultPageLimit = 100
-
-// List returns pending hooks matching f, and the cursor for the next page,
-// 0 when there are no more.
-func (q *Queue) List(ctx context.Context, f Filter, p Page) ([]Hook, int64, error) {
+// List returns a page of pending hooks matching f, ordered by ID, and the
+// cursor of the next page (0 after the last); see package paging.
+func (q *Queue) List(ctx context.Context, f Filter, p paging.Page) ([]Hook, int64, error) {
 	if f.RetireReason != "" {
 		return nil, 0, errors.New("hookqueue: pending hooks have no outcome")
 	}
 	query := bstore.QueryDB[Hook](ctx, q.DB)
 	applyFilter(query, f, func(h Hook) (webhook.OutgoingEvent, string, RetireReason) { return h.Event, h.URL, "" })
-	return page(query, p, func(h Hook) int64 { return h.ID })
+	return list(query, p, func(h Hook) int64 { return h.ID })
 }
 
-// ListRetired returns retired hooks matching f, and the cursor for the next
-// page, 0 when there are no more.
-func (q *Queue) ListRetired(ctx context.Context, f Filter, p Page) ([]HookRetired, int64, error) {
+// ListRetired returns a page of retired hooks matching f, ordered by ID,
+// and the cursor of the next page (0 after the last); see package paging.
+func (q *Queue) ListRetired(ctx context.Context, f Filter, p paging.Page) ([]HookRetired, int64, error) {
 	query := bstore.QueryDB[HookRetired](ctx, q.DB)
 	applyFilter(query, f, func(h HookRetired) (webhook.OutgoingEvent, string, RetireReason) {
 		return h.Event, h.URL, h.RetireReason
 	})
-	return page(query, p, func(h HookRetired) int64 { return h.ID })
+	return list(query, p, func(h HookRetired) int64 { return h.ID })
 }
 
 // applyFilter adds f to query. Account and QueueMsgID go through
@@ -87,32 +77,13 @@ func applyFilter[T any](query *bstore.Query[T], f Filter, get func(T) (webhook.O
 	}
 }
 
-func page[T any](query *bstore.Query[T], p Page, id func(T) int64) ([]T, int64, error) {
-	limit := p.Limit
-	if limit <= 0 {
-		limit = defaultPageLimit
-	}
-	if p.Desc {
-		if p.Cursor > 0 {
-			query.FilterLess("ID", p.Cursor)
-		}
-		query.SortDesc("ID")
-	} else {
-		if p.Cursor > 0 {
-			query.FilterGreater("ID", p.Cursor)
-		}
-		query.SortAsc("ID")
-	}
-	// One extra tells whether there is a next page.
-	l, err := query.Limit(limit + 1).List()
+// list reads one page of query with paging.List.
+func list[T any](query *bstore.Query[T], p paging.Page, id func(T) int64) ([]T, int64, error) {
+	l, next, err := paging.List(query, p, id)
 	if err != nil {
 		return nil, 0, fmt.Errorf("hookqueue: listing: %w", err)
 	}
-	if len(l) <= limit {
-		return l, 0, nil
-	}
-	l = l[:limit]
-	return l, id(l[limit-1]), nil
+	return l, next, nil
 }
 
 // Cancel removes pending hooks matching f and retires them with

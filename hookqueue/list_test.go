@@ -11,6 +11,7 @@ import (
 	"github.com/mjl-/bstore"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -78,7 +79,7 @@ func TestListCancelCleanup(t *testing.T) {
 	var ids []int64
 	var cursor int64
 	for {
-		l, next, err := h.q.List(ctx, Filter{}, Page{Cursor: cursor, Limit: 2})
+		l, next, err := h.q.List(ctx, Filter{}, paging.Page{After: cursor, Limit: 2})
 		tcheck(t, err, "list")
 		for _, hk := range l {
 			ids = append(ids, hk.ID)
@@ -92,7 +93,7 @@ func TestListCancelCleanup(t *testing.T) {
 	for i := range ids {
 		tcompare(t, ids[i], hooks[i].ID, "order")
 	}
-	l, next, err := h.q.List(ctx, Filter{}, Page{Limit: 2, Desc: true})
+	l, next, err := h.q.List(ctx, Filter{}, paging.Page{Limit: 2, Newest: true})
 	tcheck(t, err, "list desc")
 	tcompare(t, l[0].ID, hooks[4].ID, "newest first")
 	tcompare(t, next, hooks[3].ID, "desc cursor")
@@ -111,11 +112,11 @@ func TestListCancelCleanup(t *testing.T) {
 		{Filter{SubmittedAfter: h.clk.Now()}, 5},
 		{Filter{Event: webhook.EventDelayed}, 0},
 	} {
-		l, _, err := h.q.List(ctx, tc.f, Page{})
+		l, _, err := h.q.List(ctx, tc.f, paging.Page{})
 		tcheck(t, err, "list filtered")
 		tcompare(t, len(l), tc.n, "filtered count")
 	}
-	if _, _, err := h.q.List(ctx, Filter{RetireReason: RetiredGone}, Page{}); err == nil {
+	if _, _, err := h.q.List(ctx, Filter{RetireReason: RetiredGone}, paging.Page{}); err == nil {
 		t.Fatalf("outcome filter on pending accepted")
 	}
 
@@ -125,7 +126,7 @@ func TestListCancelCleanup(t *testing.T) {
 	tcheck(t, err, "cancel")
 	tcompare(t, n, 2, "canceled")
 	tcompare(t, len(h.pending()), 3, "pending after cancel")
-	ret, _, err := h.q.ListRetired(ctx, Filter{RetireReason: RetiredCanceled}, Page{})
+	ret, _, err := h.q.ListRetired(ctx, Filter{RetireReason: RetiredCanceled}, paging.Page{})
 	tcheck(t, err, "list retired")
 	tcompare(t, len(ret), 1, "retired kept (one had KeepFor -1)")
 	tcompare(t, ret[0].ID, hooks[3].ID, "retired id")

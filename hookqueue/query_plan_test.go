@@ -9,6 +9,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -96,7 +97,7 @@ func checkPlans(t *testing.T, db *bstore.DB, cases []planCase) {
 
 func planCases(q *Queue) []planCase {
 	ctx := context.Background()
-	retired := func(f Filter, p Page, want string) func() error {
+	retired := func(f Filter, p paging.Page, want string) func() error {
 		return func() error {
 			l, next, err := q.ListRetired(ctx, f, p)
 			var ids []int64
@@ -110,22 +111,22 @@ func planCases(q *Queue) []planCase {
 		}
 	}
 	return []planCase{
-		{"retired account, newest first", retired(Filter{Account: "big"}, Page{Limit: 3, Desc: true}, "[2110 2109 2108] next 2108"), "HookRetired", "Account", 10, nil},
-		{"retired account, oldest first", retired(Filter{Account: "big"}, Page{Limit: 3}, "[1 2 3] next 3"), "HookRetired", "Account", 10, nil},
-		{"retired account, second page", retired(Filter{Account: "big"}, Page{Limit: 3, Cursor: 3}, "[4 5 6] next 6"), "HookRetired", "Account", 20, nil},
-		{"retired small account", retired(Filter{Account: "small"}, Page{Limit: 2, Desc: true}, "[2010 2009] next 2009"), "HookRetired", "Account", 10, nil},
+		{"retired account, newest first", retired(Filter{Account: "big"}, paging.Page{Limit: 3, Newest: true}, "[2110 2109 2108] next 2108"), "HookRetired", "Account", 10, nil},
+		{"retired account, oldest first", retired(Filter{Account: "big"}, paging.Page{Limit: 3}, "[1 2 3] next 3"), "HookRetired", "Account", 10, nil},
+		{"retired account, second page", retired(Filter{Account: "big"}, paging.Page{Limit: 3, After: 3}, "[4 5 6] next 6"), "HookRetired", "Account", 20, nil},
+		{"retired small account", retired(Filter{Account: "small"}, paging.Page{Limit: 2, Newest: true}, "[2010 2009] next 2009"), "HookRetired", "Account", 10, nil},
 		// Event has no index: it is checked per record of the account's
 		// index, in ID order.
-		{"retired account and event", retired(Filter{Account: "small", Event: webhook.EventDelivered}, Page{Limit: 2, Desc: true}, "[2010 2009] next 2009"), "HookRetired", "Account", 10, nil},
+		{"retired account and event", retired(Filter{Account: "small", Event: webhook.EventDelivered}, paging.Page{Limit: 2, Newest: true}, "[2010 2009] next 2009"), "HookRetired", "Account", 10, nil},
 		{"pending account and submitted", func() error {
-			l, _, err := q.List(ctx, Filter{Account: "big", QueueMsgID: 210007, SubmittedAfter: planNow, Event: webhook.EventDelivered}, Page{})
+			l, _, err := q.List(ctx, Filter{Account: "big", QueueMsgID: 210007, SubmittedAfter: planNow, Event: webhook.EventDelivered}, paging.Page{})
 			if err == nil && (len(l) != 1 || l[0].ID != 10007) {
 				err = fmt.Errorf("found %d hooks", len(l))
 			}
 			return err
 		}, "Hook", "Account+QueueMsgID", 6, nil},
 		{"pending account and message", func() error {
-			l, _, err := q.List(ctx, Filter{Account: "big", QueueMsgID: 210007}, Page{})
+			l, _, err := q.List(ctx, Filter{Account: "big", QueueMsgID: 210007}, paging.Page{})
 			if err == nil && (len(l) != 1 || l[0].ID != 10007) {
 				err = fmt.Errorf("found %d hooks", len(l))
 			}
@@ -245,7 +246,7 @@ func TestQueryPlanOldSchema(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	q := &Queue{DB: db, Now: func() time.Time { return planNow }}
-	page := func(p Page, want string) func() error {
+	page := func(p paging.Page, want string) func() error {
 		return func() error {
 			l, next, err := q.ListRetired(ctx, Filter{Account: "small"}, p)
 			var ids []int64
@@ -268,7 +269,7 @@ func TestQueryPlanOldSchema(t *testing.T) {
 		event webhook.OutgoingEvent
 		want  string
 	}{{webhook.EventFailed, "[1 2 3]"}, {webhook.EventDelivered, "[4]"}} {
-		l, _, err := q.List(ctx, Filter{Account: "small", Event: c.event}, Page{})
+		l, _, err := q.List(ctx, Filter{Account: "small", Event: c.event}, paging.Page{})
 		var ids []int64
 		for _, h := range l {
 			ids = append(ids, h.QueueMsgID)
@@ -278,6 +279,6 @@ func TestQueryPlanOldSchema(t *testing.T) {
 		}
 	}
 	checkPlans(t, db, []planCase{
-		{"retired account after upgrade", page(Page{Limit: 3, Desc: true, Cursor: 18}, "[16 14 12] next 12"), "HookRetired", "Account", 20, nil},
+		{"retired account after upgrade", page(paging.Page{Limit: 3, Newest: true, After: 18}, "[16 14 12] next 12"), "HookRetired", "Account", 20, nil},
 	})
 }
