@@ -25,21 +25,45 @@ type Filter struct {
 	RetireReason    RetireReason // ListRetired only.
 }
 
-// List returns a page of pending hooks matching f, ordered by ID, and the
-// cursor of the next page (0 after the last); see package paging.
-func (q *Queue) List(ctx context.Context, f Filter, p paging.Page) ([]Hook, int64, error) {
+// errPendingReason is returned for a Filter with a RetireReason given to a
+// listing of pending hooks.
+var errPendingReason = errors.New("hookqueue: pending hooks have no outcome")
+
+// List returns a page of pending hooks; see ListTx.
+func (q *Queue) List(ctx context.Context, f Filter, p paging.Page) (hooks []Hook, next int64, err error) {
+	err = q.read(ctx, func(tx *bstore.Tx) error {
+		hooks, next, err = q.ListTx(tx, f, p)
+		return err
+	})
+	return
+}
+
+// ListTx returns a page of the pending hooks matching f, ordered by ID,
+// and the cursor of the next page (0 after the last); see package paging.
+func (q *Queue) ListTx(tx *bstore.Tx, f Filter, p paging.Page) ([]Hook, int64, error) {
 	if f.RetireReason != "" {
-		return nil, 0, errors.New("hookqueue: pending hooks have no outcome")
+		return nil, 0, errPendingReason
 	}
-	query := bstore.QueryDB[Hook](ctx, q.DB)
+	query := bstore.QueryTx[Hook](tx)
 	applyFilter(query, f, func(h Hook) (webhook.OutgoingEvent, string, RetireReason) { return h.Event, h.URL, "" })
 	return list(query, p, func(h Hook) int64 { return h.ID })
 }
 
-// ListRetired returns a page of retired hooks matching f, ordered by ID,
-// and the cursor of the next page (0 after the last); see package paging.
-func (q *Queue) ListRetired(ctx context.Context, f Filter, p paging.Page) ([]HookRetired, int64, error) {
-	query := bstore.QueryDB[HookRetired](ctx, q.DB)
+// ListRetired returns a page of retired hooks; see ListRetiredTx.
+func (q *Queue) ListRetired(ctx context.Context, f Filter, p paging.Page) (hooks []HookRetired, next int64, err error) {
+	err = q.read(ctx, func(tx *bstore.Tx) error {
+		hooks, next, err = q.ListRetiredTx(tx, f, p)
+		return err
+	})
+	return
+}
+
+// ListRetiredTx returns a page of the retired hooks matching f, ordered
+// by ID, and the cursor of the next page (0 after the last); see package
+// paging. With an Account filter a page reads the account's records in ID
+// order from the Account index.
+func (q *Queue) ListRetiredTx(tx *bstore.Tx, f Filter, p paging.Page) ([]HookRetired, int64, error) {
+	query := bstore.QueryTx[HookRetired](tx)
 	applyFilter(query, f, func(h HookRetired) (webhook.OutgoingEvent, string, RetireReason) {
 		return h.Event, h.URL, h.RetireReason
 	})
@@ -86,47 +110,71 @@ func list[T any](query *bstore.Query[T], p paging.Page, id func(T) int64) ([]T, 
 	return l, next, nil
 }
 
-// Cancel removes pending hooks matching f and retires them with
-// RetiredCanceled. It returns how many were canceled. A hook whose request
-// is in flight may still reach the endpoint; its result is then not
-// recorded.
-func (q *Queue) Cancel(ctx context.Context, f Filter) (int, error) {
-	if f.RetireReason != "" {
-		return 0, errors.New("hookqueue: pending hooks have no outcome")
-	}
-	now := q.now()
-	var n int
-	err := q.DB.Write(ctx, func(tx *bstore.Tx) error {
-		var hooks []Hook
-		query := bstore.QueryTx[Hook](tx)
-		applyFilter(query, f, func(h Hook) (webhook.OutgoingEvent, string, RetireReason) { return h.Event, h.URL, "" })
-		if _, err := query.Gather(&hooks).Delete(); err != nil {
-			return fmt.Errorf("hookqueue: removing hooks: %w", err)
-		}
-		for _, h := range hooks {
-			keep := q.keepFor(h)
-			if err := insertRetired(tx, h.retire(RetiredCanceled, now, keep), keep); err != nil {
-				return err
-			}
-		}
-		n = len(hooks)
-		return nil
+// Cancel cancels the pending hooks matching f in a transaction of its own
+// and wakes the worker; see CancelTx. It returns how many were canceled.
+func (q *Queue) Cancel(ctx context.Context, f Filter) (n int, err error) {
+	err = q.write(ctx, func(tx *bstore.Tx) error {
+		n, err = q.CancelTx(tx, f)
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
 	if n > 0 {
+		// Again after the commit: the worker may have reloaded its
+		// buffer between CancelTx and the commit.
 		q.markFlush()
 		q.Kick()
 	}
 	return n, nil
 }
 
-// Cleanup removes retired hooks whose KeepUntil has passed and returns how
-// many. Run calls it every CleanupInterval. It walks the KeepUntil index up
-// to now, so its cost follows what it removes, not what is kept.
-func (q *Queue) Cleanup(ctx context.Context) (int, error) {
-	n, err := bstore.QueryDB[HookRetired](ctx, q.DB).FilterLess(fieldKeepUntil, q.now()).Delete()
+// CancelTx removes the pending hooks matching f in the caller's writable
+// transaction and retires them with RetiredCanceled. It returns how many
+// were canceled. Call Kick after the commit, as after Enqueue, so the
+// worker drops canceled hooks it has buffered. A hook whose request is in
+// flight may still reach the endpoint; its result is then not recorded.
+func (q *Queue) CancelTx(tx *bstore.Tx, f Filter) (int, error) {
+	if f.RetireReason != "" {
+		return 0, errPendingReason
+	}
+	now := q.now()
+	var hooks []Hook
+	query := bstore.QueryTx[Hook](tx)
+	applyFilter(query, f, func(h Hook) (webhook.OutgoingEvent, string, RetireReason) { return h.Event, h.URL, "" })
+	if _, err := query.Gather(&hooks).Delete(); err != nil {
+		return 0, fmt.Errorf("hookqueue: removing hooks: %w", err)
+	}
+	for _, h := range hooks {
+		keep := q.keepFor(h)
+		if err := insertRetired(tx, h.retire(RetiredCanceled, now, keep), keep); err != nil {
+			return 0, err
+		}
+	}
+	if len(hooks) > 0 {
+		q.markFlush()
+	}
+	return len(hooks), nil
+}
+
+// Cleanup removes the retired hooks whose KeepUntil has passed, in a
+// transaction of its own; see CleanupTx. Run calls it every
+// CleanupInterval.
+func (q *Queue) Cleanup(ctx context.Context) (n int, err error) {
+	now := q.now()
+	err = q.write(ctx, func(tx *bstore.Tx) error {
+		n, err = q.CleanupTx(tx, now)
+		return err
+	})
+	return
+}
+
+// CleanupTx removes the retired hooks whose KeepUntil is before now, in
+// the caller's writable transaction, and returns how many. It walks the
+// KeepUntil index up to now, so its cost follows what it removes, not
+// what is kept.
+func (q *Queue) CleanupTx(tx *bstore.Tx, now time.Time) (int, error) {
+	n, err := bstore.QueryTx[HookRetired](tx).FilterLess(fieldKeepUntil, now).Delete()
 	if err != nil {
 		return 0, fmt.Errorf("hookqueue: removing expired retired hooks: %w", err)
 	}

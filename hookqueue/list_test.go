@@ -2,6 +2,7 @@ package hookqueue
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -140,6 +141,83 @@ func TestListCancelCleanup(t *testing.T) {
 	n, err = h.q.Cleanup(ctx)
 	tcheck(t, err, "cleanup")
 	tcompare(t, n, 1, "cleaned after expiry")
+}
+
+// The Tx forms join the caller's transaction: they see its uncommitted
+// hooks, and a rollback undoes a cancel and a cleanup.
+func TestTxForms(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	kept := h.enqueue(testHook("https://a.example/hook"))
+	// One retired hook that expired, for CleanupTx.
+	expired := testHook("https://a.example/hook")
+	expired.KeepFor = time.Minute
+	expired.Payload.QueueMsgID = 7
+	h.enqueue(expired)
+	_, err := h.q.Cancel(ctx, Filter{QueueMsgID: 7})
+	tcheck(t, err, "cancel")
+	h.clk.Advance(time.Hour)
+
+	errRollback := errors.New("rollback")
+	err = h.db.Write(ctx, func(tx *bstore.Tx) error {
+		hk := testHook("https://b.example/hook")
+		if err := h.q.Enqueue(tx, hk); err != nil {
+			return err
+		}
+		l, next, err := h.q.ListTx(tx, Filter{URL: "https://b.example/hook"}, paging.Page{})
+		tcheck(t, err, "list in tx")
+		tcompare(t, len(l), 1, "uncommitted hook listed")
+		tcompare(t, next, int64(0), "next")
+
+		n, err := h.q.CancelTx(tx, Filter{})
+		tcheck(t, err, "cancel in tx")
+		tcompare(t, n, 2, "canceled in tx")
+		ret, _, err := h.q.ListRetiredTx(tx, Filter{RetireReason: RetiredCanceled}, paging.Page{Newest: true})
+		tcheck(t, err, "list retired in tx")
+		tcompare(t, len(ret), 3, "retired in tx")
+		tcompare(t, ret[0].URL, "https://b.example/hook", "newest retired: the uncommitted hook")
+
+		n, err = h.q.CleanupTx(tx, h.clk.Now())
+		tcheck(t, err, "cleanup in tx")
+		tcompare(t, n, 1, "cleaned in tx")
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("write: %v", err)
+	}
+	l, _, err := h.q.List(ctx, Filter{}, paging.Page{})
+	tcheck(t, err, "list after rollback")
+	tcompare(t, len(l), 1, "pending after rollback")
+	tcompare(t, l[0].ID, kept[0].ID, "pending hook after rollback")
+	ret, _, err := h.q.ListRetired(ctx, Filter{}, paging.Page{})
+	tcheck(t, err, "list retired after rollback")
+	tcompare(t, len(ret), 1, "retired after rollback")
+
+	err = h.db.Write(ctx, func(tx *bstore.Tx) error {
+		_, err := h.q.CancelTx(tx, Filter{RetireReason: RetiredGone})
+		return err
+	})
+	if err == nil {
+		t.Fatalf("CancelTx with an outcome filter accepted")
+	}
+}
+
+// Without a database, the methods that open a transaction and Run return
+// ErrNoDB.
+func TestNoDB(t *testing.T) {
+	q := &Queue{}
+	ctx := context.Background()
+	for name, call := range map[string]func() error{
+		"List":        func() error { _, _, err := q.List(ctx, Filter{}, paging.Page{}); return err },
+		"ListRetired": func() error { _, _, err := q.ListRetired(ctx, Filter{}, paging.Page{}); return err },
+		"Cancel":      func() error { _, err := q.Cancel(ctx, Filter{}); return err },
+		"Cleanup":     func() error { _, err := q.Cleanup(ctx); return err },
+		"Run":         func() error { return q.Run(ctx) },
+	} {
+		if err := call(); !errors.Is(err, ErrNoDB) {
+			t.Errorf("%s: got %v, want ErrNoDB", name, err)
+		}
+	}
 }
 
 // With Supersede, a newer event for the same message retires the pending

@@ -40,6 +40,10 @@ const (
 	DefaultMaxRetryAfter   = 24 * time.Hour
 )
 
+// ErrNoDB is returned by the methods that open their own transaction, and
+// by Run, when Queue.DB is nil.
+var ErrNoDB = errors.New("hookqueue: no database")
+
 // responseKeep is how much of a response body is stored in HookResult.
 const responseKeep = 512
 
@@ -47,7 +51,10 @@ const responseKeep = 512
 // with a struct literal; a zero field means the documented default. Fields
 // must not be changed while Run is active.
 type Queue struct {
-	DB *bstore.DB // Opened with DBTypes registered. Required.
+	// DB is the host's database, opened with DBTypes registered. Run and
+	// the methods without a Tx suffix use it; the Tx forms and Enqueue
+	// take the caller's transaction instead.
+	DB *bstore.DB
 
 	// Transport makes the HTTP requests. Nil: an http.Transport without
 	// proxy, dialing with NewDialer(AllowNetworks), with as many
@@ -162,6 +169,20 @@ func (q *Queue) now() time.Time {
 		return q.Now()
 	}
 	return time.Now()
+}
+
+func (q *Queue) read(ctx context.Context, fn func(tx *bstore.Tx) error) error {
+	if q.DB == nil {
+		return ErrNoDB
+	}
+	return q.DB.Read(ctx, fn)
+}
+
+func (q *Queue) write(ctx context.Context, fn func(tx *bstore.Tx) error) error {
+	if q.DB == nil {
+		return ErrNoDB
+	}
+	return q.DB.Write(ctx, fn)
 }
 
 func (q *Queue) after(d time.Duration) <-chan time.Time {
