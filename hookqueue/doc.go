@@ -119,13 +119,14 @@ removes expired records; Run calls it every CleanupInterval.
 
 List and ListRetired take a Filter and a paging.Page and return a page
 ordered by ID with the cursor of the next one, like every listing in the
-module (package paging). Cancel takes a Filter. Each has two forms, as in
-package suppression: List, ListRetired, Cancel and Cleanup run their own
-transaction on Queue.DB (ErrNoDB when it is nil); ListTx, ListRetiredTx,
-CancelTx and CleanupTx join the caller's transaction, so a host can list or
-cancel hooks together with its own changes. Enqueue always takes the
-caller's transaction. After committing a transaction that called Enqueue or
-CancelTx, call Kick.
+module (package paging). Cancel (retire as canceled) and Retry (make due
+now) take a Filter. Each has two forms, as in package suppression: List,
+ListRetired, Cancel, Retry and Cleanup run their own transaction on
+Queue.DB (ErrNoDB when it is nil); ListTx, ListRetiredTx, CancelTx,
+RetryTx and CleanupTx join the caller's transaction, so a host can list or
+change hooks together with its own changes. Enqueue always takes the
+caller's transaction. After committing a transaction that called Enqueue,
+CancelTx or RetryTx, call Kick.
 
 # SSRF guard
 
@@ -179,7 +180,7 @@ by one fsync per hook.
   - attempt.go: one HTTP request: headers, signing, response, Retry-After.
   - guard.go: the SSRF guard, NewDialer.
   - check.go: CheckURL, the URL policy.
-  - list.go: Filter; List, ListRetired, Cancel, Cleanup and their Tx forms.
+  - list.go: Filter; List, ListRetired, Cancel, Retry, Cleanup and their Tx forms.
   - metrics.go: the Prometheus collectors, registered with internal/promreg.
 */
 package hookqueue

@@ -12,7 +12,7 @@ import (
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
-// Filter selects hooks for List, ListRetired and Cancel. Zero fields match
+// Filter selects hooks for List, ListRetired, Cancel and Retry. Zero fields match
 // everything; a zero Filter matches all hooks.
 type Filter struct {
 	IDs             []int64
@@ -155,6 +155,36 @@ func (q *Queue) CancelTx(tx *bstore.Tx, f Filter) (int, error) {
 		q.markFlush()
 	}
 	return len(hooks), nil
+}
+
+// Retry makes the pending hooks matching f due now, in a transaction of
+// its own, and wakes the worker; see RetryTx. It returns how many.
+func (q *Queue) Retry(ctx context.Context, f Filter) (n int, err error) {
+	err = q.write(ctx, func(tx *bstore.Tx) error {
+		n, err = q.RetryTx(tx, f)
+		return err
+	})
+	if err == nil && n > 0 {
+		q.Kick()
+	}
+	return n, err
+}
+
+// RetryTx sets NextAttempt of the pending hooks matching f to now, in the
+// caller's writable transaction, and returns how many: an operator's
+// "send it again now" after fixing an endpoint. Attempts made so far still
+// count towards the Schedule. Call Kick after the commit.
+func (q *Queue) RetryTx(tx *bstore.Tx, f Filter) (int, error) {
+	if f.RetireReason != "" {
+		return 0, errPendingReason
+	}
+	query := bstore.QueryTx[Hook](tx)
+	applyFilter(query, f, func(h Hook) (webhook.OutgoingEvent, string, RetireReason) { return h.Event, h.URL, "" })
+	n, err := query.UpdateField(fieldNextAttempt, q.now())
+	if err != nil {
+		return 0, fmt.Errorf("hookqueue: setting next attempt: %w", err)
+	}
+	return n, nil
 }
 
 // Cleanup removes the retired hooks whose KeepUntil has passed, in a

@@ -3,6 +3,7 @@ package hookqueue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -202,6 +203,58 @@ func TestTxForms(t *testing.T) {
 	}
 }
 
+// Retry makes only the matching pending hooks due now, keeping their
+// attempts.
+func TestRetry(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	later := h.clk.Now().Add(time.Hour)
+	var hooks []Hook
+	for i := range 3 {
+		hk := testHook("https://a.example/hook")
+		hk.Payload.QueueMsgID = int64(100 + i)
+		hk.NextAttempt = later
+		hooks = append(hooks, hk)
+	}
+	hooks[2].Account = "other"
+	hooks = h.enqueue(hooks...)
+	h.clk.Advance(time.Minute)
+
+	for _, tc := range []struct {
+		name string
+		f    Filter
+		want int
+	}{
+		{"no match", Filter{Account: "nobody"}, 0},
+		{"one message", Filter{Account: "acc", QueueMsgID: 101}, 1},
+		{"event and URL", Filter{Event: webhook.EventDelivered, URL: "https://a.example/hook", IDs: []int64{hooks[0].ID, hooks[2].ID}}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := h.db.Write(ctx, func(tx *bstore.Tx) error {
+				n, err := h.q.RetryTx(tx, tc.f)
+				tcompare(t, n, tc.want, "retried")
+				return err
+			})
+			tcheck(t, err, "retry")
+		})
+	}
+	now := h.clk.Now()
+	for i, hk := range h.pending() {
+		tcompare(t, hk.NextAttempt, now, fmt.Sprintf("hook %d due", i))
+	}
+
+	// The ctx form, and an outcome filter is refused.
+	h.clk.Advance(time.Minute)
+	n, err := h.q.Retry(ctx, Filter{Account: "other"})
+	tcheck(t, err, "retry")
+	tcompare(t, n, 1, "retried")
+	tcompare(t, h.pending()[2].NextAttempt, h.clk.Now(), "other due")
+	tcompare(t, h.pending()[0].NextAttempt, now, "acc unchanged")
+	if _, err := h.q.Retry(ctx, Filter{RetireReason: RetiredFailed}); err == nil {
+		t.Fatalf("outcome filter on pending accepted")
+	}
+}
+
 // Without a database, the methods that open a transaction and Run return
 // ErrNoDB.
 func TestNoDB(t *testing.T) {
@@ -212,6 +265,7 @@ func TestNoDB(t *testing.T) {
 		"ListRetired": func() error { _, _, err := q.ListRetired(ctx, Filter{}, paging.Page{}); return err },
 		"Cancel":      func() error { _, err := q.Cancel(ctx, Filter{}); return err },
 		"Cleanup":     func() error { _, err := q.Cleanup(ctx); return err },
+		"Retry":       func() error { _, err := q.Retry(ctx, Filter{}); return err },
 		"Run":         func() error { return q.Run(ctx) },
 	} {
 		if err := call(); !errors.Is(err, ErrNoDB) {

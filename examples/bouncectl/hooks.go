@@ -251,11 +251,9 @@ func hooksRetry(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) er
 	}
 	var n int
 	err := c.withDB(ctx, func(db *bstore.DB) error {
-		return db.Write(ctx, func(tx *bstore.Tx) error {
-			var err error
-			n, err = retryHooks(tx, *f, c.now())
-			return err
-		})
+		var err error
+		n, err = (&hookqueue.Queue{DB: db, Now: c.now}).Retry(ctx, *f)
+		return err
 	})
 	if err != nil {
 		return err
