@@ -3,6 +3,7 @@ package hookqueue
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -293,12 +295,41 @@ func TestFailingEndpoints(t *testing.T) {
 	}
 }
 
+// The jitter is drawn from Queue.Rand: +-10% of the delay, none when the
+// reader fails.
+func TestJitter(t *testing.T) {
+	const d = 100 * time.Second
+	for _, tc := range []struct {
+		name string
+		rand io.Reader
+		want time.Duration
+	}{
+		{"lowest", RepeatReader{0}, 90 * time.Second},
+		{"middle", NoJitter(), d},
+		{"quarter", RepeatReader{0x40, 0, 0, 0, 0, 0, 0, 0}, 95 * time.Second},
+		{"highest", RepeatReader{0xff}, 110 * time.Second}, // 0.9+0.2*(1-2^-53) rounds to 1.1.
+		{"failing reader", iotest.ErrReader(errors.New("no randomness")), d},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := &Queue{Rand: tc.rand}
+			tcompare(t, q.jitter(d), tc.want, "delay")
+		})
+	}
+	// The default, crypto/rand, stays within the range.
+	q := &Queue{}
+	for range 100 {
+		if got := q.jitter(d); got < 90*time.Second || got > 110*time.Second {
+			t.Fatalf("jitter %v out of range", got)
+		}
+	}
+}
+
 // After every attempt of the schedule fails, the hook is retired as failed.
 func TestScheduleExhausted(t *testing.T) {
 	srv := NewReceiver(t, http.StatusInternalServerError)
 	h := newHarness(t, func(q *Queue) {
 		q.Schedule = []time.Duration{time.Minute, 2 * time.Minute}
-		q.Rand = func() float64 { return 0 } // -10% jitter.
+		q.Rand = RepeatReader{0} // -10% jitter.
 	})
 	h.enqueue(testHook(srv.URL))
 	h.start()

@@ -113,8 +113,20 @@ A delivered, failed, gone, refused, canceled or superseded hook becomes a
 HookRetired (without the Authorization value and secrets), kept for
 Hook.KeepFor (per account: the host sets it when enqueuing; zero means
 Queue.KeepRetired, default 7 days; negative means not kept). Queue.Cleanup
-removes expired records; Run calls it every CleanupInterval. List and
-ListRetired take a Filter and a Page (ID cursor); Cancel takes a Filter.
+removes expired records; Run calls it every CleanupInterval.
+
+# Listing, canceling and transactions
+
+List and ListRetired take a Filter and a paging.Page and return a page
+ordered by ID with the cursor of the next one, like every listing in the
+module (package paging). Cancel (retire as canceled) and Retry (make due
+now) take a Filter. Each has two forms, as in package suppression: List,
+ListRetired, Cancel, Retry and Cleanup run their own transaction on
+Queue.DB (ErrNoDB when it is nil); ListTx, ListRetiredTx, CancelTx,
+RetryTx and CleanupTx join the caller's transaction, so a host can list or
+change hooks together with its own changes. Enqueue always takes the
+caller's transaction. After committing a transaction that called Enqueue,
+CancelTx or RetryTx, call Kick.
 
 # SSRF guard
 
@@ -139,7 +151,8 @@ committed; those hooks are simply delivered again.
 # Clock and testing
 
 Time comes from Queue.Now and Queue.After (real time if nil), jitter from
-Queue.Rand. With a fake clock, advance it and call Kick; the worker then
+Queue.Rand, an io.Reader as in package queue (crypto/rand if nil; a reader
+that fails means no jitter). With a fake clock, advance it and call Kick; the worker then
 looks again. Queue.OnResult reports each committed result, so tests wait on
 a channel instead of sleeping. The per-request Timeout and the
 ShutdownTimeout use the real clock.
@@ -161,13 +174,13 @@ by one fsync per hook.
 
 # Layout
 
-  - queue.go: Queue, its defaults, Enqueue and supersession.
+  - queue.go: Queue, its defaults, ErrNoDB, Enqueue and supersession, jitter.
   - hook.go: the bstore types Hook, HookRetired, HookResult, RetireReason; DBTypes.
   - run.go: the worker: buffering per URL, concurrency, group commit, shutdown.
   - attempt.go: one HTTP request: headers, signing, response, Retry-After.
   - guard.go: the SSRF guard, NewDialer.
   - check.go: CheckURL, the URL policy.
-  - list.go: List, ListRetired, Cancel, Cleanup, Filter and Page.
-  - metrics.go: the Prometheus collectors.
+  - list.go: Filter; List, ListRetired, Cancel, Retry, Cleanup and their Tx forms.
+  - metrics.go: the Prometheus collectors, registered with internal/promreg.
 */
 package hookqueue

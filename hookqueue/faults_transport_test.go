@@ -44,7 +44,7 @@ func newFaultQueue(t *testing.T, dir string, rt http.RoundTripper) *faultQueue {
 		Transport: rt,
 		Now:       fq.clock.Now,
 		After:     fq.clock.After,
-		Rand:      func() float64 { return 0.5 },
+		Rand:      hookqueue.NoJitter(),
 		OnResult:  func(h hookqueue.Hook, retired bool) { fq.results <- hookResult{h, retired} },
 	}
 	return fq

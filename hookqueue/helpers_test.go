@@ -67,6 +67,22 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.waiters = l
 }
 
+// RepeatReader returns its bytes over and over: a fixed Queue.Rand. Each
+// retry reads 8 bytes, so an 8-byte RepeatReader gives the same jitter
+// every time.
+type RepeatReader []byte
+
+func (r RepeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = r[i%len(r)]
+	}
+	return len(p), nil
+}
+
+// NoJitter returns a Queue.Rand for exact retry times: it gives 0.5, the
+// middle of the jitter range.
+func NoJitter() RepeatReader { return RepeatReader{0x80, 0, 0, 0, 0, 0, 0, 0} }
+
 type result struct {
 	hook    Hook
 	retired bool
@@ -94,7 +110,7 @@ func newHarness(t testing.TB, configure func(q *Queue)) *harness {
 		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 		Now:           h.clk.Now,
 		After:         h.clk.After,
-		Rand:          func() float64 { return 0.5 },
+		Rand:          NoJitter(),
 		OnResult:      func(hk Hook, retired bool) { h.results <- result{hk, retired} },
 	}
 	if configure != nil {

@@ -8,10 +8,11 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
-// Filter selects hooks for List, ListRetired and Cancel. Zero fields match
+// Filter selects hooks for List, ListRetired, Cancel and Retry. Zero fields match
 // everything; a zero Filter matches all hooks.
 type Filter struct {
 	IDs             []int64
@@ -24,36 +25,49 @@ type Filter struct {
 	RetireReason    RetireReason // ListRetired only.
 }
 
-// Page selects a window of a listing. Results are ordered by ID: oldest
-// first, or newest first with Desc. Pass the returned cursor as Cursor to
-// get the next page.
-type Page struct {
-	Cursor int64 // Return hooks after (Desc: before) this ID; 0 starts at the beginning.
-	Limit  int   // At most this many; 0 means 100.
-	Desc   bool
+// errPendingReason is returned for a Filter with a RetireReason given to a
+// listing of pending hooks.
+var errPendingReason = errors.New("hookqueue: pending hooks have no outcome")
+
+// List returns a page of pending hooks; see ListTx.
+func (q *Queue) List(ctx context.Context, f Filter, p paging.Page) (hooks []Hook, next int64, err error) {
+	err = q.read(ctx, func(tx *bstore.Tx) error {
+		hooks, next, err = q.ListTx(tx, f, p)
+		return err
+	})
+	return
 }
 
-const defaultPageLimit = 100
-
-// List returns pending hooks matching f, and the cursor for the next page,
-// 0 when there are no more.
-func (q *Queue) List(ctx context.Context, f Filter, p Page) ([]Hook, int64, error) {
+// ListTx returns a page of the pending hooks matching f, ordered by ID,
+// and the cursor of the next page (0 after the last); see package paging.
+func (q *Queue) ListTx(tx *bstore.Tx, f Filter, p paging.Page) ([]Hook, int64, error) {
 	if f.RetireReason != "" {
-		return nil, 0, errors.New("hookqueue: pending hooks have no outcome")
+		return nil, 0, errPendingReason
 	}
-	query := bstore.QueryDB[Hook](ctx, q.DB)
+	query := bstore.QueryTx[Hook](tx)
 	applyFilter(query, f, func(h Hook) (webhook.OutgoingEvent, string, RetireReason) { return h.Event, h.URL, "" })
-	return page(query, p, func(h Hook) int64 { return h.ID })
+	return list(query, p, func(h Hook) int64 { return h.ID })
 }
 
-// ListRetired returns retired hooks matching f, and the cursor for the next
-// page, 0 when there are no more.
-func (q *Queue) ListRetired(ctx context.Context, f Filter, p Page) ([]HookRetired, int64, error) {
-	query := bstore.QueryDB[HookRetired](ctx, q.DB)
+// ListRetired returns a page of retired hooks; see ListRetiredTx.
+func (q *Queue) ListRetired(ctx context.Context, f Filter, p paging.Page) (hooks []HookRetired, next int64, err error) {
+	err = q.read(ctx, func(tx *bstore.Tx) error {
+		hooks, next, err = q.ListRetiredTx(tx, f, p)
+		return err
+	})
+	return
+}
+
+// ListRetiredTx returns a page of the retired hooks matching f, ordered
+// by ID, and the cursor of the next page (0 after the last); see package
+// paging. With an Account filter a page reads the account's records in ID
+// order from the Account index.
+func (q *Queue) ListRetiredTx(tx *bstore.Tx, f Filter, p paging.Page) ([]HookRetired, int64, error) {
+	query := bstore.QueryTx[HookRetired](tx)
 	applyFilter(query, f, func(h HookRetired) (webhook.OutgoingEvent, string, RetireReason) {
 		return h.Event, h.URL, h.RetireReason
 	})
-	return page(query, p, func(h HookRetired) int64 { return h.ID })
+	return list(query, p, func(h HookRetired) int64 { return h.ID })
 }
 
 // applyFilter adds f to query. Account and QueueMsgID go through
@@ -87,75 +101,110 @@ func applyFilter[T any](query *bstore.Query[T], f Filter, get func(T) (webhook.O
 	}
 }
 
-func page[T any](query *bstore.Query[T], p Page, id func(T) int64) ([]T, int64, error) {
-	limit := p.Limit
-	if limit <= 0 {
-		limit = defaultPageLimit
-	}
-	if p.Desc {
-		if p.Cursor > 0 {
-			query.FilterLess("ID", p.Cursor)
-		}
-		query.SortDesc("ID")
-	} else {
-		if p.Cursor > 0 {
-			query.FilterGreater("ID", p.Cursor)
-		}
-		query.SortAsc("ID")
-	}
-	// One extra tells whether there is a next page.
-	l, err := query.Limit(limit + 1).List()
+// list reads one page of query with paging.List.
+func list[T any](query *bstore.Query[T], p paging.Page, id func(T) int64) ([]T, int64, error) {
+	l, next, err := paging.List(query, p, id)
 	if err != nil {
 		return nil, 0, fmt.Errorf("hookqueue: listing: %w", err)
 	}
-	if len(l) <= limit {
-		return l, 0, nil
-	}
-	l = l[:limit]
-	return l, id(l[limit-1]), nil
+	return l, next, nil
 }
 
-// Cancel removes pending hooks matching f and retires them with
-// RetiredCanceled. It returns how many were canceled. A hook whose request
-// is in flight may still reach the endpoint; its result is then not
-// recorded.
-func (q *Queue) Cancel(ctx context.Context, f Filter) (int, error) {
-	if f.RetireReason != "" {
-		return 0, errors.New("hookqueue: pending hooks have no outcome")
-	}
-	now := q.now()
-	var n int
-	err := q.DB.Write(ctx, func(tx *bstore.Tx) error {
-		var hooks []Hook
-		query := bstore.QueryTx[Hook](tx)
-		applyFilter(query, f, func(h Hook) (webhook.OutgoingEvent, string, RetireReason) { return h.Event, h.URL, "" })
-		if _, err := query.Gather(&hooks).Delete(); err != nil {
-			return fmt.Errorf("hookqueue: removing hooks: %w", err)
-		}
-		for _, h := range hooks {
-			keep := q.keepFor(h)
-			if err := insertRetired(tx, h.retire(RetiredCanceled, now, keep), keep); err != nil {
-				return err
-			}
-		}
-		n = len(hooks)
-		return nil
+// Cancel cancels the pending hooks matching f in a transaction of its own
+// and wakes the worker; see CancelTx. It returns how many were canceled.
+func (q *Queue) Cancel(ctx context.Context, f Filter) (n int, err error) {
+	err = q.write(ctx, func(tx *bstore.Tx) error {
+		n, err = q.CancelTx(tx, f)
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
 	if n > 0 {
+		// Again after the commit: the worker may have reloaded its
+		// buffer between CancelTx and the commit.
 		q.markFlush()
 		q.Kick()
 	}
 	return n, nil
 }
 
-// Cleanup removes retired hooks whose KeepUntil has passed and returns how
-// many. Run calls it every CleanupInterval. It walks the KeepUntil index up
-// to now, so its cost follows what it removes, not what is kept.
-func (q *Queue) Cleanup(ctx context.Context) (int, error) {
-	n, err := bstore.QueryDB[HookRetired](ctx, q.DB).FilterLess(fieldKeepUntil, q.now()).Delete()
+// CancelTx removes the pending hooks matching f in the caller's writable
+// transaction and retires them with RetiredCanceled. It returns how many
+// were canceled. Call Kick after the commit, as after Enqueue, so the
+// worker drops canceled hooks it has buffered. A hook whose request is in
+// flight may still reach the endpoint; its result is then not recorded.
+func (q *Queue) CancelTx(tx *bstore.Tx, f Filter) (int, error) {
+	if f.RetireReason != "" {
+		return 0, errPendingReason
+	}
+	now := q.now()
+	var hooks []Hook
+	query := bstore.QueryTx[Hook](tx)
+	applyFilter(query, f, func(h Hook) (webhook.OutgoingEvent, string, RetireReason) { return h.Event, h.URL, "" })
+	if _, err := query.Gather(&hooks).Delete(); err != nil {
+		return 0, fmt.Errorf("hookqueue: removing hooks: %w", err)
+	}
+	for _, h := range hooks {
+		keep := q.keepFor(h)
+		if err := insertRetired(tx, h.retire(RetiredCanceled, now, keep), keep); err != nil {
+			return 0, err
+		}
+	}
+	if len(hooks) > 0 {
+		q.markFlush()
+	}
+	return len(hooks), nil
+}
+
+// Retry makes the pending hooks matching f due now, in a transaction of
+// its own, and wakes the worker; see RetryTx. It returns how many.
+func (q *Queue) Retry(ctx context.Context, f Filter) (n int, err error) {
+	err = q.write(ctx, func(tx *bstore.Tx) error {
+		n, err = q.RetryTx(tx, f)
+		return err
+	})
+	if err == nil && n > 0 {
+		q.Kick()
+	}
+	return n, err
+}
+
+// RetryTx sets NextAttempt of the pending hooks matching f to now, in the
+// caller's writable transaction, and returns how many: an operator's
+// "send it again now" after fixing an endpoint. Attempts made so far still
+// count towards the Schedule. Call Kick after the commit.
+func (q *Queue) RetryTx(tx *bstore.Tx, f Filter) (int, error) {
+	if f.RetireReason != "" {
+		return 0, errPendingReason
+	}
+	query := bstore.QueryTx[Hook](tx)
+	applyFilter(query, f, func(h Hook) (webhook.OutgoingEvent, string, RetireReason) { return h.Event, h.URL, "" })
+	n, err := query.UpdateField(fieldNextAttempt, q.now())
+	if err != nil {
+		return 0, fmt.Errorf("hookqueue: setting next attempt: %w", err)
+	}
+	return n, nil
+}
+
+// Cleanup removes the retired hooks whose KeepUntil has passed, in a
+// transaction of its own; see CleanupTx. Run calls it every
+// CleanupInterval.
+func (q *Queue) Cleanup(ctx context.Context) (n int, err error) {
+	now := q.now()
+	err = q.write(ctx, func(tx *bstore.Tx) error {
+		n, err = q.CleanupTx(tx, now)
+		return err
+	})
+	return
+}
+
+// CleanupTx removes the retired hooks whose KeepUntil is before now, in
+// the caller's writable transaction, and returns how many. It walks the
+// KeepUntil index up to now, so its cost follows what it removes, not
+// what is kept.
+func (q *Queue) CleanupTx(tx *bstore.Tx, now time.Time) (int, error) {
+	n, err := bstore.QueryTx[HookRetired](tx).FilterLess(fieldKeepUntil, now).Delete()
 	if err != nil {
 		return 0, fmt.Errorf("hookqueue: removing expired retired hooks: %w", err)
 	}

@@ -2,6 +2,8 @@ package hookqueue
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/mjl-/bstore"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -78,7 +81,7 @@ func TestListCancelCleanup(t *testing.T) {
 	var ids []int64
 	var cursor int64
 	for {
-		l, next, err := h.q.List(ctx, Filter{}, Page{Cursor: cursor, Limit: 2})
+		l, next, err := h.q.List(ctx, Filter{}, paging.Page{After: cursor, Limit: 2})
 		tcheck(t, err, "list")
 		for _, hk := range l {
 			ids = append(ids, hk.ID)
@@ -92,7 +95,7 @@ func TestListCancelCleanup(t *testing.T) {
 	for i := range ids {
 		tcompare(t, ids[i], hooks[i].ID, "order")
 	}
-	l, next, err := h.q.List(ctx, Filter{}, Page{Limit: 2, Desc: true})
+	l, next, err := h.q.List(ctx, Filter{}, paging.Page{Limit: 2, Newest: true})
 	tcheck(t, err, "list desc")
 	tcompare(t, l[0].ID, hooks[4].ID, "newest first")
 	tcompare(t, next, hooks[3].ID, "desc cursor")
@@ -111,11 +114,11 @@ func TestListCancelCleanup(t *testing.T) {
 		{Filter{SubmittedAfter: h.clk.Now()}, 5},
 		{Filter{Event: webhook.EventDelayed}, 0},
 	} {
-		l, _, err := h.q.List(ctx, tc.f, Page{})
+		l, _, err := h.q.List(ctx, tc.f, paging.Page{})
 		tcheck(t, err, "list filtered")
 		tcompare(t, len(l), tc.n, "filtered count")
 	}
-	if _, _, err := h.q.List(ctx, Filter{RetireReason: RetiredGone}, Page{}); err == nil {
+	if _, _, err := h.q.List(ctx, Filter{RetireReason: RetiredGone}, paging.Page{}); err == nil {
 		t.Fatalf("outcome filter on pending accepted")
 	}
 
@@ -125,7 +128,7 @@ func TestListCancelCleanup(t *testing.T) {
 	tcheck(t, err, "cancel")
 	tcompare(t, n, 2, "canceled")
 	tcompare(t, len(h.pending()), 3, "pending after cancel")
-	ret, _, err := h.q.ListRetired(ctx, Filter{RetireReason: RetiredCanceled}, Page{})
+	ret, _, err := h.q.ListRetired(ctx, Filter{RetireReason: RetiredCanceled}, paging.Page{})
 	tcheck(t, err, "list retired")
 	tcompare(t, len(ret), 1, "retired kept (one had KeepFor -1)")
 	tcompare(t, ret[0].ID, hooks[3].ID, "retired id")
@@ -139,6 +142,136 @@ func TestListCancelCleanup(t *testing.T) {
 	n, err = h.q.Cleanup(ctx)
 	tcheck(t, err, "cleanup")
 	tcompare(t, n, 1, "cleaned after expiry")
+}
+
+// The Tx forms join the caller's transaction: they see its uncommitted
+// hooks, and a rollback undoes a cancel and a cleanup.
+func TestTxForms(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	kept := h.enqueue(testHook("https://a.example/hook"))
+	// One retired hook that expired, for CleanupTx.
+	expired := testHook("https://a.example/hook")
+	expired.KeepFor = time.Minute
+	expired.Payload.QueueMsgID = 7
+	h.enqueue(expired)
+	_, err := h.q.Cancel(ctx, Filter{QueueMsgID: 7})
+	tcheck(t, err, "cancel")
+	h.clk.Advance(time.Hour)
+
+	errRollback := errors.New("rollback")
+	err = h.db.Write(ctx, func(tx *bstore.Tx) error {
+		hk := testHook("https://b.example/hook")
+		if err := h.q.Enqueue(tx, hk); err != nil {
+			return err
+		}
+		l, next, err := h.q.ListTx(tx, Filter{URL: "https://b.example/hook"}, paging.Page{})
+		tcheck(t, err, "list in tx")
+		tcompare(t, len(l), 1, "uncommitted hook listed")
+		tcompare(t, next, int64(0), "next")
+
+		n, err := h.q.CancelTx(tx, Filter{})
+		tcheck(t, err, "cancel in tx")
+		tcompare(t, n, 2, "canceled in tx")
+		ret, _, err := h.q.ListRetiredTx(tx, Filter{RetireReason: RetiredCanceled}, paging.Page{Newest: true})
+		tcheck(t, err, "list retired in tx")
+		tcompare(t, len(ret), 3, "retired in tx")
+		tcompare(t, ret[0].URL, "https://b.example/hook", "newest retired: the uncommitted hook")
+
+		n, err = h.q.CleanupTx(tx, h.clk.Now())
+		tcheck(t, err, "cleanup in tx")
+		tcompare(t, n, 1, "cleaned in tx")
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("write: %v", err)
+	}
+	l, _, err := h.q.List(ctx, Filter{}, paging.Page{})
+	tcheck(t, err, "list after rollback")
+	tcompare(t, len(l), 1, "pending after rollback")
+	tcompare(t, l[0].ID, kept[0].ID, "pending hook after rollback")
+	ret, _, err := h.q.ListRetired(ctx, Filter{}, paging.Page{})
+	tcheck(t, err, "list retired after rollback")
+	tcompare(t, len(ret), 1, "retired after rollback")
+
+	err = h.db.Write(ctx, func(tx *bstore.Tx) error {
+		_, err := h.q.CancelTx(tx, Filter{RetireReason: RetiredGone})
+		return err
+	})
+	if err == nil {
+		t.Fatalf("CancelTx with an outcome filter accepted")
+	}
+}
+
+// Retry makes only the matching pending hooks due now, keeping their
+// attempts.
+func TestRetry(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	later := h.clk.Now().Add(time.Hour)
+	var hooks []Hook
+	for i := range 3 {
+		hk := testHook("https://a.example/hook")
+		hk.Payload.QueueMsgID = int64(100 + i)
+		hk.NextAttempt = later
+		hooks = append(hooks, hk)
+	}
+	hooks[2].Account = "other"
+	hooks = h.enqueue(hooks...)
+	h.clk.Advance(time.Minute)
+
+	for _, tc := range []struct {
+		name string
+		f    Filter
+		want int
+	}{
+		{"no match", Filter{Account: "nobody"}, 0},
+		{"one message", Filter{Account: "acc", QueueMsgID: 101}, 1},
+		{"event and URL", Filter{Event: webhook.EventDelivered, URL: "https://a.example/hook", IDs: []int64{hooks[0].ID, hooks[2].ID}}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := h.db.Write(ctx, func(tx *bstore.Tx) error {
+				n, err := h.q.RetryTx(tx, tc.f)
+				tcompare(t, n, tc.want, "retried")
+				return err
+			})
+			tcheck(t, err, "retry")
+		})
+	}
+	now := h.clk.Now()
+	for i, hk := range h.pending() {
+		tcompare(t, hk.NextAttempt, now, fmt.Sprintf("hook %d due", i))
+	}
+
+	// The ctx form, and an outcome filter is refused.
+	h.clk.Advance(time.Minute)
+	n, err := h.q.Retry(ctx, Filter{Account: "other"})
+	tcheck(t, err, "retry")
+	tcompare(t, n, 1, "retried")
+	tcompare(t, h.pending()[2].NextAttempt, h.clk.Now(), "other due")
+	tcompare(t, h.pending()[0].NextAttempt, now, "acc unchanged")
+	if _, err := h.q.Retry(ctx, Filter{RetireReason: RetiredFailed}); err == nil {
+		t.Fatalf("outcome filter on pending accepted")
+	}
+}
+
+// Without a database, the methods that open a transaction and Run return
+// ErrNoDB.
+func TestNoDB(t *testing.T) {
+	q := &Queue{}
+	ctx := context.Background()
+	for name, call := range map[string]func() error{
+		"List":        func() error { _, _, err := q.List(ctx, Filter{}, paging.Page{}); return err },
+		"ListRetired": func() error { _, _, err := q.ListRetired(ctx, Filter{}, paging.Page{}); return err },
+		"Cancel":      func() error { _, err := q.Cancel(ctx, Filter{}); return err },
+		"Cleanup":     func() error { _, err := q.Cleanup(ctx); return err },
+		"Retry":       func() error { _, err := q.Retry(ctx, Filter{}); return err },
+		"Run":         func() error { return q.Run(ctx) },
+	} {
+		if err := call(); !errors.Is(err, ErrNoDB) {
+			t.Errorf("%s: got %v, want ErrNoDB", name, err)
+		}
+	}
 }
 
 // With Supersede, a newer event for the same message retires the pending

@@ -1,11 +1,12 @@
 package hookqueue
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bouncekit/bouncekit/internal/promreg"
 )
 
 // Metrics are the Prometheus collectors of a webhook Queue. Create them once
@@ -21,7 +22,8 @@ type Metrics struct {
 }
 
 // NewMetrics creates the collectors and registers them on reg (nil: not
-// registered, e.g. for tests; the metrics still count):
+// registered, e.g. for tests; the metrics still count; on an error none
+// stays registered):
 //
 //   - bouncekit_webhook_request_duration_seconds: histogram of HTTP request
 //     durations, including reading the (capped) response body.
@@ -60,13 +62,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
 		}),
 	}
-	if reg == nil {
-		return m, nil
-	}
-	for _, c := range []prometheus.Collector{m.requestDuration, m.results, m.queueSize, m.oldestAge, m.commitBatch} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("hookqueue: registering metrics: %w", err)
-		}
+	if err := promreg.Register(reg, "hookqueue", m.requestDuration, m.results, m.queueSize, m.oldestAge, m.commitBatch); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -9,17 +9,15 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/internal/plantest"
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // The plan tests run each listing on a queue where one account has
 // planHooks retired hooks, so a plan that reads the whole account shows in
-// the record counts. bstore chooses between equally usable indexes by map
-// order, random per query: each case runs planRuns times.
-const (
-	planHooks = 2000
-	planRuns  = 50
-)
+// the record counts; plantest runs each case plantest.Runs times.
+const planHooks = 2000
 
 var planNow = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
@@ -60,95 +58,58 @@ func planSeed(t *testing.T, db *bstore.DB) {
 	}
 }
 
-type planCase struct {
-	name     string
-	run      func() error
-	typ      string
-	index    string       // Index of the last query; empty for the primary key.
-	maxReads uint         // Records-bucket gets and cursor steps plus index cursor steps.
-	after    func() error // Run after the statistics are taken, to restore the database.
+// listIDs returns the IDs of a page and its next cursor, for comparing.
+func listIDs[T any](l []T, next int64, id func(T) int64) string {
+	var ids []int64
+	for _, v := range l {
+		ids = append(ids, id(v))
+	}
+	return fmt.Sprint(ids, " next ", next)
 }
 
-// checkPlans runs each case planRuns times and checks the statistics of
-// the database across the call (each listing is its own transaction).
-func checkPlans(t *testing.T, db *bstore.DB, cases []planCase) {
-	t.Helper()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			for i := range planRuns {
-				before := db.Stats()
-				err := c.run()
-				d := db.Stats().Sub(before)
-				if err == nil && c.after != nil {
-					err = c.after()
-				}
-				if err != nil {
-					t.Fatalf("run %d: %v", i, err)
-				}
-				reads := d.Records.Get + d.Records.Cursor + d.Index.Cursor
-				if d.PlanTableScan+d.PlanPKScan > 0 || d.PlanIndexScan == 0 || d.LastType != c.typ || d.LastIndex != c.index || reads > c.maxReads {
-					t.Fatalf("run %d: %+v: %d reads, want an index scan of %s index %q, at most %d reads", i, d, reads, c.typ, c.index, c.maxReads)
-				}
-			}
-		})
+func retiredID(h HookRetired) int64 { return h.ID }
+
+// retiredPage returns a case's Run listing retired hooks and comparing the
+// page with want.
+func retiredPage(q *Queue, f Filter, p paging.Page, want string) func(tx *bstore.Tx) error {
+	return func(tx *bstore.Tx) error {
+		l, next, err := q.ListRetiredTx(tx, f, p)
+		if got := listIDs(l, next, retiredID); err == nil && got != want {
+			err = fmt.Errorf("page %s, want %s", got, want)
+		}
+		return err
 	}
 }
 
-func planCases(q *Queue) []planCase {
-	ctx := context.Background()
-	retired := func(f Filter, p Page, want string) func() error {
-		return func() error {
-			l, next, err := q.ListRetired(ctx, f, p)
-			var ids []int64
-			for _, h := range l {
-				ids = append(ids, h.ID)
-			}
-			if got := fmt.Sprint(ids, " next ", next); err == nil && got != want {
-				err = fmt.Errorf("page %s, want %s", got, want)
+func planCases(q *Queue) []plantest.Case {
+	pending := func(f Filter) func(tx *bstore.Tx) error {
+		return func(tx *bstore.Tx) error {
+			l, _, err := q.ListTx(tx, f, paging.Page{})
+			if err == nil && (len(l) != 1 || l[0].ID != 10007) {
+				err = fmt.Errorf("found %d hooks", len(l))
 			}
 			return err
 		}
 	}
-	return []planCase{
-		{"retired account, newest first", retired(Filter{Account: "big"}, Page{Limit: 3, Desc: true}, "[2110 2109 2108] next 2108"), "HookRetired", "Account", 10, nil},
-		{"retired account, oldest first", retired(Filter{Account: "big"}, Page{Limit: 3}, "[1 2 3] next 3"), "HookRetired", "Account", 10, nil},
-		{"retired account, second page", retired(Filter{Account: "big"}, Page{Limit: 3, Cursor: 3}, "[4 5 6] next 6"), "HookRetired", "Account", 20, nil},
-		{"retired small account", retired(Filter{Account: "small"}, Page{Limit: 2, Desc: true}, "[2010 2009] next 2009"), "HookRetired", "Account", 10, nil},
+	return []plantest.Case{
+		{Name: "retired account, newest first", Run: retiredPage(q, Filter{Account: "big"}, paging.Page{Limit: 3, Newest: true}, "[2110 2109 2108] next 2108"), Type: "HookRetired", Index: "Account", Plan: plantest.Index, MaxReads: 10},
+		{Name: "retired account, oldest first", Run: retiredPage(q, Filter{Account: "big"}, paging.Page{Limit: 3}, "[1 2 3] next 3"), Type: "HookRetired", Index: "Account", Plan: plantest.Index, MaxReads: 10},
+		{Name: "retired account, second page", Run: retiredPage(q, Filter{Account: "big"}, paging.Page{Limit: 3, After: 3}, "[4 5 6] next 6"), Type: "HookRetired", Index: "Account", Plan: plantest.Index, MaxReads: 20},
+		{Name: "retired small account", Run: retiredPage(q, Filter{Account: "small"}, paging.Page{Limit: 2, Newest: true}, "[2010 2009] next 2009"), Type: "HookRetired", Index: "Account", Plan: plantest.Index, MaxReads: 10},
 		// Event has no index: it is checked per record of the account's
 		// index, in ID order.
-		{"retired account and event", retired(Filter{Account: "small", Event: webhook.EventDelivered}, Page{Limit: 2, Desc: true}, "[2010 2009] next 2009"), "HookRetired", "Account", 10, nil},
-		{"pending account and submitted", func() error {
-			l, _, err := q.List(ctx, Filter{Account: "big", QueueMsgID: 210007, SubmittedAfter: planNow, Event: webhook.EventDelivered}, Page{})
-			if err == nil && (len(l) != 1 || l[0].ID != 10007) {
-				err = fmt.Errorf("found %d hooks", len(l))
-			}
-			return err
-		}, "Hook", "Account+QueueMsgID", 6, nil},
-		{"pending account and message", func() error {
-			l, _, err := q.List(ctx, Filter{Account: "big", QueueMsgID: 210007}, Page{})
-			if err == nil && (len(l) != 1 || l[0].ID != 10007) {
-				err = fmt.Errorf("found %d hooks", len(l))
-			}
-			return err
-		}, "Hook", "Account+QueueMsgID", 6, nil},
-		{"cleanup", func() error {
-			n, err := q.Cleanup(ctx)
+		{Name: "retired account and event", Run: retiredPage(q, Filter{Account: "small", Event: webhook.EventDelivered}, paging.Page{Limit: 2, Newest: true}, "[2010 2009] next 2009"), Type: "HookRetired", Index: "Account", Plan: plantest.Index, MaxReads: 10},
+		{Name: "pending account and submitted", Run: pending(Filter{Account: "big", QueueMsgID: 210007, SubmittedAfter: planNow, Event: webhook.EventDelivered}), Type: "Hook", Index: "Account+QueueMsgID", Plan: plantest.Index, MaxReads: 6},
+		{Name: "pending account and message", Run: pending(Filter{Account: "big", QueueMsgID: 210007}), Type: "Hook", Index: "Account+QueueMsgID", Plan: plantest.Index, MaxReads: 6},
+		// The transaction is rolled back after each run, so every run
+		// finds the ten expired hooks.
+		{Name: "cleanup", Run: func(tx *bstore.Tx) error {
+			n, err := q.CleanupTx(tx, planNow)
 			if err == nil && n != 10 {
 				err = fmt.Errorf("removed %d, want 10", n)
 			}
 			return err
-		}, "HookRetired", "KeepUntil", 40, func() error {
-			// Put them back for the next run.
-			return q.DB.Write(ctx, func(tx *bstore.Tx) error {
-				for i := int64(1); i <= 10; i++ {
-					h := HookRetired{ID: planHooks + 100 + i, Account: "big", URL: "https://app.example/hook", RetireReason: RetiredDelivered, KeepUntil: planNow.Add(-time.Hour)}
-					if err := tx.Insert(&h); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		}},
+		}, Type: "HookRetired", Index: "KeepUntil", Plan: plantest.Index, MaxReads: 40},
 	}
 }
 
@@ -159,7 +120,7 @@ func TestQueryPlan(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	planSeed(t, db)
-	checkPlans(t, db, planCases(&Queue{DB: db, Now: func() time.Time { return planNow }}))
+	plantest.Check(t, db, planCases(&Queue{DB: db, Now: func() time.Time { return planNow }}))
 }
 
 // TestQueryPlanOldSchema opens a queue written when HookRetired's account
@@ -245,19 +206,6 @@ func TestQueryPlanOldSchema(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	q := &Queue{DB: db, Now: func() time.Time { return planNow }}
-	page := func(p Page, want string) func() error {
-		return func() error {
-			l, next, err := q.ListRetired(ctx, Filter{Account: "small"}, p)
-			var ids []int64
-			for _, h := range l {
-				ids = append(ids, h.ID)
-			}
-			if got := fmt.Sprint(ids, " next ", next); err == nil && got != want {
-				err = fmt.Errorf("page %s, want %s", got, want)
-			}
-			return err
-		}
-	}
 	// The pending hooks written with the old indexes are listed by event,
 	// and one queued now is stored without them.
 	err = db.Write(ctx, func(tx *bstore.Tx) error { return enqueue(tx, q) })
@@ -268,7 +216,7 @@ func TestQueryPlanOldSchema(t *testing.T) {
 		event webhook.OutgoingEvent
 		want  string
 	}{{webhook.EventFailed, "[1 2 3]"}, {webhook.EventDelivered, "[4]"}} {
-		l, _, err := q.List(ctx, Filter{Account: "small", Event: c.event}, Page{})
+		l, _, err := q.List(ctx, Filter{Account: "small", Event: c.event}, paging.Page{})
 		var ids []int64
 		for _, h := range l {
 			ids = append(ids, h.QueueMsgID)
@@ -277,7 +225,7 @@ func TestQueryPlanOldSchema(t *testing.T) {
 			t.Fatalf("pending %s after upgrade: %s, %v; want %s", c.event, got, err, c.want)
 		}
 	}
-	checkPlans(t, db, []planCase{
-		{"retired account after upgrade", page(Page{Limit: 3, Desc: true, Cursor: 18}, "[16 14 12] next 12"), "HookRetired", "Account", 20, nil},
+	plantest.Check(t, db, []plantest.Case{
+		{Name: "retired account after upgrade", Run: retiredPage(q, Filter{Account: "small"}, paging.Page{Limit: 3, Newest: true, After: 18}, "[16 14 12] next 12"), Type: "HookRetired", Index: "Account", Plan: plantest.Index, MaxReads: 20},
 	})
 }

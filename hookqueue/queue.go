@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/netip"
 	"sync"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/internal/randsrc"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -40,6 +41,10 @@ const (
 	DefaultMaxRetryAfter   = 24 * time.Hour
 )
 
+// ErrNoDB is returned by the methods that open their own transaction, and
+// by Run, when Queue.DB is nil.
+var ErrNoDB = errors.New("hookqueue: no database")
+
 // responseKeep is how much of a response body is stored in HookResult.
 const responseKeep = 512
 
@@ -47,7 +52,10 @@ const responseKeep = 512
 // with a struct literal; a zero field means the documented default. Fields
 // must not be changed while Run is active.
 type Queue struct {
-	DB *bstore.DB // Opened with DBTypes registered. Required.
+	// DB is the host's database, opened with DBTypes registered. Run and
+	// the methods without a Tx suffix use it; the Tx forms and Enqueue
+	// take the caller's transaction instead.
+	DB *bstore.DB
 
 	// Transport makes the HTTP requests. Nil: an http.Transport without
 	// proxy, dialing with NewDialer(AllowNetworks), with as many
@@ -106,9 +114,12 @@ type Queue struct {
 	Now   func() time.Time
 	After func(d time.Duration) <-chan time.Time
 
-	// Rand returns a number in [0, 1) for retry jitter. Nil: math/rand/v2.
-	// Called from one goroutine at a time.
-	Rand func() float64
+	// Rand is the source of randomness for retry jitter, 8 bytes per
+	// retry, as queue.Handler.Rand. Nil: crypto/rand.Reader. It is read
+	// from one goroutine at a time. A reader that fails means no jitter:
+	// every delay is exactly the Schedule's. Tests inject a fixed reader,
+	// or a seeded math/rand/v2 ChaCha8, for exact times.
+	Rand io.Reader
 
 	Logger  *slog.Logger // Nil: discard.
 	Metrics *Metrics     // Nil: no metrics.
@@ -164,6 +175,20 @@ func (q *Queue) now() time.Time {
 	return time.Now()
 }
 
+func (q *Queue) read(ctx context.Context, fn func(tx *bstore.Tx) error) error {
+	if q.DB == nil {
+		return ErrNoDB
+	}
+	return q.DB.Read(ctx, fn)
+}
+
+func (q *Queue) write(ctx context.Context, fn func(tx *bstore.Tx) error) error {
+	if q.DB == nil {
+		return ErrNoDB
+	}
+	return q.DB.Write(ctx, fn)
+}
+
 func (q *Queue) after(d time.Duration) <-chan time.Time {
 	if q.After != nil {
 		return q.After(d)
@@ -208,11 +233,7 @@ func (q *Queue) keepFor(h Hook) time.Duration {
 
 // jitter spreads d by +-10%.
 func (q *Queue) jitter(d time.Duration) time.Duration {
-	r := rand.Float64
-	if q.Rand != nil {
-		r = q.Rand
-	}
-	return time.Duration(float64(d) * (0.9 + 0.2*r()))
+	return time.Duration(float64(d) * (0.9 + 0.2*randsrc.Float64(q.Rand)))
 }
 
 // Enqueue adds hooks to the queue in the caller's transaction tx, so an

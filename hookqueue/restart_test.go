@@ -58,7 +58,7 @@ func TestRestart(t *testing.T) {
 		db, err := bstore.Open(context.Background(), path, nil, DBTypes()...)
 		tcheck(t, err, "open")
 		q := &Queue{
-			DB: db, Now: clk.Now, After: clk.After, Rand: func() float64 { return 0.5 },
+			DB: db, Now: clk.Now, After: clk.After, Rand: NoJitter(),
 			AllowNetworks:   allowLoopback,
 			Concurrency:     total, // All in flight at once, so hanging requests block nothing.
 			ShutdownTimeout: 10 * time.Millisecond,

@@ -86,15 +86,15 @@ type storedHook struct {
 // Run delivers due hooks until ctx is canceled. It then starts no new
 // requests, waits up to ShutdownTimeout for requests in flight, abandons
 // the rest (recording them as interrupted and leaving them due), commits
-// all results and returns nil. It returns an error only for an invalid
-// configuration or if Run is already active. Database errors are logged and
+// all results and returns nil. It returns an error only without a DB
+// (ErrNoDB) or if Run is already active. Database errors are logged and
 // retried: results that cannot be written are kept and written again later,
 // with a growing delay, and no new request starts meanwhile. Results still
 // unwritten when Run returns leave their hooks due, so they are delivered
 // again (at least once).
 func (q *Queue) Run(ctx context.Context) error {
 	if q.DB == nil {
-		return errors.New("hookqueue: Queue.DB is nil")
+		return ErrNoDB
 	}
 	q.mu.Lock()
 	if q.running {

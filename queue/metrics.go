@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/internal/promreg"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -27,8 +28,8 @@ type Metrics struct {
 }
 
 // NewMetrics creates the collectors and registers them with reg (nil: not
-// registered, e.g. for tests). Nothing is registered on the default
-// registry unless passed as reg.
+// registered, e.g. for tests; on an error none stays registered). Nothing
+// is registered on the default registry unless passed as reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -80,12 +81,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Per-recipient outcomes of ProcessIncoming, by event (failed, delayed, delivered, complained, unrecognized, ...; duplicate for a report seen before).",
 		}, []string{"event"}),
 	}
-	if reg != nil {
-		for _, c := range []prometheus.Collector{m.failures, m.dsnQueue, m.dsnFallbacks, m.dsnDelivery, m.retiredMsgs, m.suppressions, m.reportFails, m.hooks, m.hooksSkipped, m.retiredRemove, m.incoming, m.incomingOuts} {
-			if err := reg.Register(c); err != nil {
-				return nil, fmt.Errorf("queue: registering metrics: %w", err)
-			}
-		}
+	err := promreg.Register(reg, "queue", m.failures, m.dsnQueue, m.dsnFallbacks, m.dsnDelivery, m.retiredMsgs, m.suppressions, m.reportFails, m.hooks, m.hooksSkipped, m.retiredRemove, m.incoming, m.incomingOuts)
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }

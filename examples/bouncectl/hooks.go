@@ -86,11 +86,6 @@ func (f outcomeFlag) Set(s string) error {
 	return fmt.Errorf("unknown outcome %q", s)
 }
 
-func pageFlags(fs *flag.FlagSet, p *hookqueue.Page) {
-	fs.IntVar(&p.Limit, "limit", 100, "page size")
-	fs.Int64Var(&p.Cursor, "cursor", 0, "continue after this cursor, printed by the previous page")
-}
-
 // hookResult sums up an attempt: "503: text" or the error.
 func hookResult(r hookqueue.HookResult) string {
 	switch {
@@ -108,22 +103,21 @@ func hookResult(r hookqueue.HookResult) string {
 
 func hooksList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
 	f := hookFilter(c, fs, false)
-	var p hookqueue.Page
-	pageFlags(fs, &p)
+	p, checkPage := listFlags(fs, false)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	if p.Limit < 0 || p.Cursor < 0 {
-		return usageErrorf("hooks list: -limit and -cursor must not be negative")
+	if err := checkPage("hooks list"); err != nil {
+		return err
 	}
 	var hooks []hookqueue.Hook
 	var next int64
 	err := c.withDB(ctx, func(db *bstore.DB) error {
 		var err error
-		hooks, next, err = (&hookqueue.Queue{DB: db, Now: c.now}).List(ctx, *f, p)
+		hooks, next, err = (&hookqueue.Queue{DB: db, Now: c.now}).List(ctx, *f, *p)
 		return err
 	})
 	if err != nil {
@@ -169,24 +163,21 @@ func redact(s string) string {
 
 func hooksRetired(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
 	f := hookFilter(c, fs, true)
-	p := hookqueue.Page{Desc: true}
-	pageFlags(fs, &p)
-	oldest := fs.Bool("oldest", false, "oldest first")
+	p, checkPage := listFlags(fs, true)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	if p.Limit < 0 || p.Cursor < 0 {
-		return usageErrorf("hooks retired: -limit and -cursor must not be negative")
+	if err := checkPage("hooks retired"); err != nil {
+		return err
 	}
-	p.Desc = !*oldest
 	var hooks []hookqueue.HookRetired
 	var next int64
 	err := c.withDB(ctx, func(db *bstore.DB) error {
 		var err error
-		hooks, next, err = (&hookqueue.Queue{DB: db, Now: c.now}).ListRetired(ctx, *f, p)
+		hooks, next, err = (&hookqueue.Queue{DB: db, Now: c.now}).ListRetired(ctx, *f, *p)
 		return err
 	})
 	if err != nil {
@@ -260,11 +251,9 @@ func hooksRetry(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) er
 	}
 	var n int
 	err := c.withDB(ctx, func(db *bstore.DB) error {
-		return db.Write(ctx, func(tx *bstore.Tx) error {
-			var err error
-			n, err = retryHooks(tx, *f, c.now())
-			return err
-		})
+		var err error
+		n, err = (&hookqueue.Queue{DB: db, Now: c.now}).Retry(ctx, *f)
+		return err
 	})
 	if err != nil {
 		return err

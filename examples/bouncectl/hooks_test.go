@@ -32,6 +32,12 @@ func TestHooks(t *testing.T) {
 		t.Errorf("page: %+v", p)
 	}
 
+	// The paging flags every listing has (listFlags).
+	sameIDs(t, "-newest", hookIDs(jsonOf[pageJSON[hookqueue.Hook]](f, "hooks", "list", "-newest").Items), []int64{f.hookFailed, f.hookDelayed})
+	sameIDs(t, "-cursor", hookIDs(jsonOf[pageJSON[hookqueue.Hook]](f, "hooks", "list", "-cursor", fmt.Sprint(f.hookDelayed)).Items), []int64{f.hookFailed})
+	f.fails(exitUsage, "hooks", "list", "-limit", "-1")
+	f.fails(exitUsage, "hooks", "retired", "-cursor", "-1")
+
 	// Retry makes a hook due at the command's time.
 	f.now = t0.Add(10 * time.Minute)
 	contains(t, f.ok("hooks", "retry", "-id", fmt.Sprint(f.hookFailed)), "1 webhooks due now")

@@ -155,7 +155,7 @@ func (d *demo) setup() error {
 		MaxConcurrency: 1,
 		Now:            d.clock.Now,
 		After:          d.clock.After,
-		Rand:           func() float64 { return 0.5 }, // No jitter: exact times.
+		Rand:           rand.NewChaCha8([32]byte{'h', 'o', 'o', 'k', 's'}), // Seeded: repeatable retry times.
 		Metrics:        wm,
 		OnResult: func(hookqueue.Hook, bool) {
 			d.results <- struct{}{}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing/iotest"
 	"time"
 
 	"github.com/mjl-/bstore"
@@ -206,7 +207,7 @@ func (c *child) setup() {
 		ShutdownTimeout: time.Second,
 		Now:             c.clock.Now,
 		After:           c.clock.After,
-		Rand:            func() float64 { return 0.5 },
+		Rand:            iotest.ErrReader(io.EOF), // Reads fail: no jitter, exact retry times.
 		OnResult:        func(hookqueue.Hook, bool) { wake() },
 	}
 	accounts := map[string]queue.AccountSettings{

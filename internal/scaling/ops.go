@@ -449,14 +449,14 @@ func (r *runner) measureReads() error {
 		return err
 	}
 	err = r.timeOp("hooks ListRetired account, newest 100 (read)", n, func(int) error {
-		_, _, err := r.hooks.ListRetired(r.ctx, hookqueue.Filter{Account: "big"}, hookqueue.Page{Limit: 100, Desc: true})
+		_, _, err := r.hooks.ListRetired(r.ctx, hookqueue.Filter{Account: "big"}, paging.Page{Limit: 100, Newest: true})
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	err = r.timeOp("hooks ListRetired account+event, 100 (read)", n, func(int) error {
-		_, _, err := r.hooks.ListRetired(r.ctx, hookqueue.Filter{Account: "big", Event: webhook.EventDelivered}, hookqueue.Page{Limit: 100, Desc: true})
+		_, _, err := r.hooks.ListRetired(r.ctx, hookqueue.Filter{Account: "big", Event: webhook.EventDelivered}, paging.Page{Limit: 100, Newest: true})
 		return err
 	})
 	if err != nil {

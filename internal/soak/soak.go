@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing/iotest"
 	"time"
 
 	"github.com/mjl-/bstore"
@@ -388,7 +389,7 @@ func (s *soak) setup() {
 			KeepRetired:     keep,
 			Now:             s.clock.Now,
 			After:           s.clock.After,
-			Rand:            func() float64 { return 0.5 },
+			Rand:            iotest.ErrReader(io.EOF), // Reads fail: no jitter, exact retry times.
 		},
 		pending:   map[webhook.OutgoingEvent]int64{},
 		committed: map[webhook.OutgoingEvent]int64{},
