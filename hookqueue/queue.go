@@ -13,6 +13,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/internal/inject"
 	"github.com/bouncekit/bouncekit/internal/randsrc"
 	"github.com/bouncekit/bouncekit/webhook"
 )
@@ -169,10 +170,7 @@ func (q *Queue) takeFlush() bool {
 }
 
 func (q *Queue) now() time.Time {
-	if q.Now != nil {
-		return q.Now()
-	}
-	return time.Now()
+	return inject.Now(q.Now)
 }
 
 func (q *Queue) read(ctx context.Context, fn func(tx *bstore.Tx) error) error {
@@ -190,17 +188,11 @@ func (q *Queue) write(ctx context.Context, fn func(tx *bstore.Tx) error) error {
 }
 
 func (q *Queue) after(d time.Duration) <-chan time.Time {
-	if q.After != nil {
-		return q.After(d)
-	}
-	return time.After(d)
+	return inject.After(q.After, d)
 }
 
 func (q *Queue) log() *slog.Logger {
-	if q.Logger != nil {
-		return q.Logger
-	}
-	return slog.New(discardHandler{})
+	return inject.Logger(q.Logger)
 }
 
 func (q *Queue) schedule() []time.Duration {
@@ -347,11 +339,3 @@ func insertRetired(tx *bstore.Tx, r HookRetired, keep time.Duration) error {
 	}
 	return nil
 }
-
-// discardHandler is a slog.Handler that drops everything.
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discardHandler) WithGroup(string) slog.Handler           { return d }
