@@ -12,6 +12,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/internal/workload"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -155,9 +156,9 @@ func Check(ctx context.Context, dir string, receipts []HookReceipt, kills, runs,
 	if torn {
 		c.fail("journal records", "torn last line")
 	}
-	db, err := bstore.Open(ctx, filepath.Join(dir, dbFile), &bstore.Options{Timeout: 5e9}, DBTypes()...)
+	db, err := workload.OpenDB(ctx, filepath.Join(dir, dbFile), childTypes...)
 	if err != nil {
-		return nil, fmt.Errorf("crashtest: opening database for check: %w", err)
+		return nil, fmt.Errorf("crashtest: check: %w", err)
 	}
 	defer db.Close()
 	var (

@@ -11,6 +11,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/internal/workload"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -56,7 +57,7 @@ func TestCheckDetects(t *testing.T) {
 	// db runs fn in a write transaction on the copy's database.
 	db := func(t *testing.T, d string, fn func(tx *bstore.Tx) error) {
 		t.Helper()
-		x, err := bstore.Open(ctx, filepath.Join(d, dbFile), nil, DBTypes()...)
+		x, err := workload.OpenDB(ctx, filepath.Join(d, dbFile), childTypes...)
 		if err != nil {
 			t.Fatal(err)
 		}

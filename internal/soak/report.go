@@ -10,6 +10,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/internal/workload"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -96,7 +97,7 @@ func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (
 	}
 
 	l := s.led
-	r := &report{msgs: s.cfg.Msgs, seed: s.cfg.Seed, phases: phases, wall: wall, sim: s.clock.Now().Sub(clockStart)}
+	r := &report{msgs: s.cfg.Msgs, seed: s.cfg.Seed, phases: phases, wall: wall, sim: s.clock.Now().Sub(workload.ClockStart())}
 	r.count("messages added (submissions of 1-10 recipients)", l.added)
 	r.count("  submissions", s.subs)
 	r.count("delivered", l.delivered)
