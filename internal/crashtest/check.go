@@ -12,7 +12,6 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/hookqueue"
-	"github.com/bouncekit/bouncekit/internal/workload"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -156,7 +155,7 @@ func Check(ctx context.Context, dir string, receipts []HookReceipt, kills, runs,
 	if torn {
 		c.fail("journal records", "torn last line")
 	}
-	db, err := workload.OpenDB(ctx, filepath.Join(dir, dbFile), childTypes...)
+	db, err := openDB(ctx, dir)
 	if err != nil {
 		return nil, fmt.Errorf("crashtest: check: %w", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/hookqueue"
-	"github.com/bouncekit/bouncekit/internal/workload"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -57,7 +56,7 @@ func TestCheckDetects(t *testing.T) {
 	// db runs fn in a write transaction on the copy's database.
 	db := func(t *testing.T, d string, fn func(tx *bstore.Tx) error) {
 		t.Helper()
-		x, err := workload.OpenDB(ctx, filepath.Join(d, dbFile), childTypes...)
+		x, err := openDB(ctx, d)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -63,9 +63,11 @@ func Policy() queue.RetryPolicy {
 	}
 }
 
-// childTypes are the child's own types in its database, besides the
-// library's.
-var childTypes = []any{TxMark{}, Progress{}}
+// openDB opens the child's database in dir: the library's types and the
+// child's own.
+func openDB(ctx context.Context, dir string) (*bstore.DB, error) {
+	return workload.OpenDB(ctx, filepath.Join(dir, dbFile), TxMark{}, Progress{})
+}
 
 // child is one run of the workload.
 type child struct {
@@ -124,7 +126,7 @@ func RunChild(ctx context.Context, cfg ChildConfig) (rerr error) {
 	}
 	defer c.dsnF.Close()
 
-	c.db, err = workload.OpenDB(ctx, filepath.Join(cfg.Dir, dbFile), childTypes...)
+	c.db, err = openDB(ctx, cfg.Dir)
 	if err != nil {
 		return fmt.Errorf("crashtest: %w", err)
 	}
@@ -312,42 +314,32 @@ func (c *child) nextDue(ctx context.Context) (next time.Time, pending bool, err 
 func (c *child) write(ctx context.Context, op string, fn func(tx *bstore.Tx, rec *Record) error) error {
 	rec := Record{Seq: c.seq, Run: c.cfg.Run, Op: op, Now: c.clock.Now()}
 	err := c.db.Write(ctx, func(tx *bstore.Tx) error {
-		dsnsBefore, err := bstore.QueryTx[queue.OutboxDSN](tx).List()
+		dsnID := func(d queue.OutboxDSN) int64 { return d.ID }
+		hookID := func(h hookqueue.Hook) int64 { return h.ID }
+		oldDSNs, err := ids(tx, dsnID)
 		if err != nil {
 			return err
 		}
-		hooksBefore, err := bstore.QueryTx[hookqueue.Hook](tx).List()
+		oldHooks, err := ids(tx, hookID)
 		if err != nil {
 			return err
 		}
 		if err := fn(tx, &rec); err != nil {
 			return err
 		}
-		old := map[int64]bool{}
-		for _, d := range dsnsBefore {
-			old[d.ID] = true
-		}
-		dsns, err := bstore.QueryTx[queue.OutboxDSN](tx).SortAsc("ID").List()
+		dsns, err := added(tx, oldDSNs, dsnID)
 		if err != nil {
 			return err
 		}
 		for _, d := range dsns {
-			if !old[d.ID] {
-				rec.DSNs = append(rec.DSNs, DSNRec{ID: d.ID, Kind: string(d.Kind), MsgID: d.MsgID, MessageID: d.MessageID})
-			}
+			rec.DSNs = append(rec.DSNs, DSNRec{ID: d.ID, Kind: string(d.Kind), MsgID: d.MsgID, MessageID: d.MessageID})
 		}
-		old = map[int64]bool{}
-		for _, h := range hooksBefore {
-			old[h.ID] = true
-		}
-		hooks, err := bstore.QueryTx[hookqueue.Hook](tx).SortAsc("ID").List()
+		hooks, err := added(tx, oldHooks, hookID)
 		if err != nil {
 			return err
 		}
 		for _, h := range hooks {
-			if !old[h.ID] {
-				rec.Hooks = append(rec.Hooks, HookRec{ID: h.ID, Event: h.Event, MsgID: h.QueueMsgID, Recipient: h.Payload.Recipient})
-			}
+			rec.Hooks = append(rec.Hooks, HookRec{ID: h.ID, Event: h.Event, MsgID: h.QueueMsgID, Recipient: h.Payload.Recipient})
 		}
 		if err := tx.Insert(&TxMark{ID: rec.Seq, Run: int64(c.cfg.Run)}); err != nil {
 			return err
@@ -379,6 +371,24 @@ func (c *child) write(ctx context.Context, op string, fn func(tx *bstore.Tx, rec
 	}
 	c.h.Kick()
 	return c.journal.confirm(rec.Seq, c.cfg.Run)
+}
+
+// ids returns the IDs of the records of type T.
+func ids[T any](tx *bstore.Tx, id func(T) int64) (map[int64]bool, error) {
+	m := map[int64]bool{}
+	err := bstore.QueryTx[T](tx).ForEach(func(v T) error {
+		m[id(v)] = true
+		return nil
+	})
+	return m, err
+}
+
+// added returns the records of type T whose IDs are not in old, by ID.
+func added[T any](tx *bstore.Tx, old map[int64]bool, id func(T) int64) ([]T, error) {
+	q := bstore.QueryTx[T](tx)
+	q.FilterFn(func(v T) bool { return !old[id(v)] })
+	q.SortAsc("ID")
+	return q.List()
 }
 
 func outcomeRecs(outs []queue.Outcome, msgs []queue.Msg, call int, attempt bool, code int) []MsgRec {

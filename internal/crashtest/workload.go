@@ -31,33 +31,18 @@ const (
 	AccountDrop = "drop" // Keeps none (KeepRetired negative).
 )
 
-// Submission is one message the workload adds: an account and 1 to 3
-// recipients.
-type Submission struct {
-	N          int64
-	Account    string
-	Recipients []string
-}
-
-// NewSubmission returns submission n of the workload with seed: the same
-// for the same n and seed, in every run.
-func NewSubmission(seed uint64, n int64) Submission {
-	r := rand.New(rand.NewPCG(seed, uint64(n)))
-	s := Submission{N: n, Account: AccountKeep}
-	if r.IntN(2) == 1 {
-		s.Account = AccountDrop
-	}
-	count := 1 + r.IntN(3)
-	seen := map[string]bool{}
-	for len(s.Recipients) < count {
-		p := mix.Draw(r)
-		addr := workload.Address(p, r.IntN(addressesPerProfile), domains[r.IntN(len(domains))])
-		if !seen[addr] {
-			seen[addr] = true
-			s.Recipients = append(s.Recipients, addr)
-		}
-	}
-	return s
+// NewSubmission returns submission n of the workload with seed (1 to 3
+// recipients): the same for the same n and seed, in every run.
+func NewSubmission(seed uint64, n int64) workload.Submission {
+	return workload.Submissions{
+		Seed:          seed,
+		Mix:           mix,
+		Accounts:      []string{AccountKeep, AccountDrop},
+		MaxRecipients: 3,
+		Address: func(r *rand.Rand, p workload.Profile) string {
+			return workload.Address(p, r.IntN(addressesPerProfile), domains[r.IntN(len(domains))])
+		},
+	}.Draw(n, 0)
 }
 
 // chance reports, deterministically for seed and key, whether an event

@@ -104,11 +104,11 @@ func TestWorkloadMix(t *testing.T) {
 	counts := map[workload.Profile]int{}
 	total := 0
 	for n := int64(1); total < 20000; n++ {
-		s := w.submission(n, 10)
-		if len(s.recipients) < 1 || len(s.recipients) > 10 {
-			t.Fatalf("submission %d has %d recipients", n, len(s.recipients))
+		s := w.Draw(n, 10)
+		if len(s.Recipients) < 1 || len(s.Recipients) > 10 {
+			t.Fatalf("submission %d has %d recipients", n, len(s.Recipients))
 		}
-		for _, r := range s.recipients {
+		for _, r := range s.Recipients {
 			counts[workload.ProfileOf(r)]++
 			total++
 		}
@@ -133,8 +133,8 @@ func TestWorkloadMix(t *testing.T) {
 			t.Errorf("%s share %.3f, want %.2f", tc.name, tc.got, tc.want)
 		}
 	}
-	a, b := newWorkload(7, 20000, accounts).submission(42, 10), w.submission(42, 10)
-	if strings.Join(a.recipients, ",") != strings.Join(b.recipients, ",") || a.account != b.account {
+	a, b := newWorkload(7, 20000, accounts).Draw(42, 10), w.Draw(42, 10)
+	if strings.Join(a.Recipients, ",") != strings.Join(b.Recipients, ",") || a.Account != b.Account {
 		t.Errorf("same seed, different submissions: %v, %v", a, b)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"time"
 
@@ -135,10 +136,7 @@ func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (
 	}
 	s.dsns.mu.Lock()
 	dsnUnique, dsnTotal, dsnBroken := s.dsns.ids.unique, s.dsns.ids.total, s.dsns.broken
-	dsnKinds := map[queue.DSNKind]int64{}
-	for k, n := range s.dsns.kinds {
-		dsnKinds[k] = n
-	}
+	dsnKinds := maps.Clone(s.dsns.kinds)
 	s.dsns.mu.Unlock()
 	r.count("DSNs committed to the outbox", dsnQueued)
 	for _, k := range []queue.DSNKind{queue.DSNFailed, queue.DSNDelayed} {
@@ -159,10 +157,7 @@ func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (
 	s.hooks.mu.Unlock()
 	s.recv.mu.Lock()
 	recvUnique, recvTotal, recvInvalid := s.recv.ids.unique, s.recv.ids.total, s.recv.invalid
-	recvEvents := map[webhook.OutgoingEvent]int64{}
-	for e, n := range s.recv.events {
-		recvEvents[e] = n
-	}
+	recvEvents := maps.Clone(s.recv.events)
 	s.recv.mu.Unlock()
 	r.count("webhooks committed", hooksCommitted)
 	var events []string

@@ -239,7 +239,7 @@ type soak struct {
 	hooks *countingHooks
 	dsns  *dsnCounter
 	recv  *receiver
-	work  *soakWorkload
+	work  workload.Submissions
 
 	led       ledger
 	subs      int64 // Submissions added.
@@ -572,12 +572,12 @@ func (s *soak) add(ctx context.Context, target int64) error {
 		subs = s.subs
 		for n := 0; n < s.cfg.AddTx && s.led.added+d.added < target; {
 			subs++
-			sub := s.work.submission(subs, int(min(target-s.led.added-d.added, 10)))
-			msgs := make([]*queue.Msg, len(sub.recipients))
-			for i, rcpt := range sub.recipients {
+			sub := s.work.Draw(subs, int(min(target-s.led.added-d.added, 10)))
+			msgs := make([]*queue.Msg, len(sub.Recipients))
+			for i, rcpt := range sub.Recipients {
 				msgs[i] = &queue.Msg{
-					SenderAccount:    sub.account,
-					SenderAddress:    workload.SenderAddress(sub.account),
+					SenderAccount:    sub.Account,
+					SenderAddress:    workload.SenderAddress(sub.Account),
 					RecipientAddress: rcpt,
 					MessageID:        fmt.Sprintf("sub%d@sender.example", subs),
 					Subject:          fmt.Sprintf("soak %d", subs),

@@ -22,47 +22,25 @@ var mix = workload.Mix{
 // numDomains is how many recipient domains the workload spreads over.
 const numDomains = 20
 
-// submission is one message the workload adds: an account and 1 to 10
-// recipients.
-type submission struct {
-	account    string
-	recipients []string
-}
-
-// soakWorkload draws submissions from a seeded source. Addresses are drawn
-// from a pool per profile as large as the expected number of its
-// recipients, so many repeat (per account, as suppression lists are) and
-// meet the suppression list.
-type soakWorkload struct {
-	seed     uint64
-	accounts []string
-	pool     map[workload.Profile]int
-}
-
-func newWorkload(seed uint64, msgs int64, accounts []string) *soakWorkload {
-	w := &soakWorkload{seed: seed, accounts: accounts, pool: map[workload.Profile]int{}}
+// newWorkload returns the soak's submissions with seed for a run of msgs
+// messages: 1 to 10 recipients each. Addresses are drawn from a pool per
+// profile as large as the expected number of its recipients, so many
+// repeat (per account, as suppression lists are) and meet the suppression
+// list.
+func newWorkload(seed uint64, msgs int64, accounts []string) workload.Submissions {
+	pool := map[workload.Profile]int{}
 	total := int64(mix.Total())
-	for _, pw := range mix {
-		w.pool[pw.Profile] = int(max(16, msgs*int64(pw.N)/total))
+	for _, w := range mix {
+		pool[w.Profile] = int(max(16, msgs*int64(w.N)/total))
 	}
-	return w
-}
-
-// submission returns submission n with at most limit recipients: the
-// same for the same seed and n.
-func (w *soakWorkload) submission(n int64, limit int) submission {
-	r := rand.New(rand.NewPCG(w.seed, uint64(n)))
-	s := submission{account: w.accounts[r.IntN(len(w.accounts))]}
-	count := min(1+r.IntN(10), limit)
-	seen := map[string]bool{}
-	for len(s.recipients) < count {
-		p := mix.Draw(r)
-		i := r.IntN(w.pool[p])
-		addr := workload.Address(p, i, fmt.Sprintf("d%02d.example", i%numDomains))
-		if !seen[addr] {
-			seen[addr] = true
-			s.recipients = append(s.recipients, addr)
-		}
+	return workload.Submissions{
+		Seed:          seed,
+		Mix:           mix,
+		Accounts:      accounts,
+		MaxRecipients: 10,
+		Address: func(r *rand.Rand, p workload.Profile) string {
+			i := r.IntN(pool[p])
+			return workload.Address(p, i, fmt.Sprintf("d%02d.example", i%numDomains))
+		},
 	}
-	return s
 }

@@ -4,12 +4,14 @@
 // attempt number alone, the late RFC 3464 DSNs remote MTAs send, and the
 // database, Handler and worker wiring every simulated host repeats.
 //
-// The programs differ on purpose only in their mix of profiles (Mix), their
-// accounts and their retry policy; those stay with each program.
+// The programs differ on purpose only in their mix of profiles (Mix), how
+// often addresses repeat (Submissions.Address), their accounts and their
+// retry policy; those stay with each program.
 //
 // # Layout
 //
 //   - profile.go: Profile, the address scheme, AttemptError, Mix.
+//   - submission.go: the seeded draw of the messages a workload adds.
 //   - message.go: the messages of the workload and the late DSNs.
 //   - host.go: OpenDB, Handler, HookQueue, Workers.
 package workload

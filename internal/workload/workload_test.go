@@ -243,3 +243,54 @@ func TestWorkers(t *testing.T) {
 		})
 	}
 }
+
+// TestSubmissions checks that a submission depends only on seed and
+// number, keeps to MaxRecipients and the limit, and has distinct
+// recipients of the mix's profiles from the given accounts.
+func TestSubmissions(t *testing.T) {
+	mix := Mix{{ProfileOK, 5}, {ProfileHard, 1}, {ProfileTemp2, 2}}
+	subs := func(seed uint64) Submissions {
+		return Submissions{
+			Seed:          seed,
+			Mix:           mix,
+			Accounts:      []string{"a", "b", "c"},
+			MaxRecipients: 4,
+			Address: func(r *rand.Rand, p Profile) string {
+				return Address(p, r.IntN(3), "x.example")
+			},
+		}
+	}
+	accounts := map[string]int{}
+	sizes := map[int]int{}
+	for _, seed := range []uint64{1, 2} {
+		for n := int64(1); n <= 200; n++ {
+			for _, limit := range []int{0, 1, 2} {
+				a, b := subs(seed).Draw(n, limit), subs(seed).Draw(n, limit)
+				if a.N != n || a.Account != b.Account || strings.Join(a.Recipients, ",") != strings.Join(b.Recipients, ",") {
+					t.Fatalf("seed %d, n %d: %+v and %+v", seed, n, a, b)
+				}
+				most := 4
+				if limit > 0 {
+					most = limit
+				}
+				if len(a.Recipients) < 1 || len(a.Recipients) > most {
+					t.Fatalf("seed %d, n %d, limit %d: %d recipients", seed, n, limit, len(a.Recipients))
+				}
+				seen := map[string]bool{}
+				for _, r := range a.Recipients {
+					if seen[r] || !mix.Has(ProfileOf(r)) {
+						t.Fatalf("seed %d, n %d: recipient %s repeated or of no profile of the mix", seed, n, r)
+					}
+					seen[r] = true
+				}
+				if limit == 0 {
+					accounts[a.Account]++
+					sizes[len(a.Recipients)]++
+				}
+			}
+		}
+	}
+	if len(accounts) != 3 || len(sizes) != 4 {
+		t.Errorf("accounts drawn %v, sizes %v: want all 3 accounts and 1 to 4 recipients", accounts, sizes)
+	}
+}
