@@ -524,7 +524,7 @@ func (c *child) attempt(ctx context.Context, b queue.Batch) error {
 			}
 		}
 		if len(delivered) > 0 {
-			outs, err := c.h.DeliveredMsgs(tx, delivered, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"})
+			outs, err := c.h.DeliveredMsgs(tx, delivered, workload.Accepted())
 			if err != nil {
 				return err
 			}

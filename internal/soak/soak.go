@@ -15,7 +15,6 @@ import (
 
 	"github.com/mjl-/bstore"
 
-	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/internal/workload"
 	"github.com/bouncekit/bouncekit/queue"
@@ -648,7 +647,7 @@ func (s *soak) dueRound(ctx context.Context) (bool, error) {
 				g.msgs = append(g.msgs, m)
 			}
 			if len(ok) > 0 {
-				outs, err := s.h.DeliveredMsgs(tx, ok, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"})
+				outs, err := s.h.DeliveredMsgs(tx, ok, workload.Accepted())
 				if err != nil {
 					return err
 				}

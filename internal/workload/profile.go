@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/queue"
 )
 
 // Profile is how a recipient's server answers. A recipient address starts
@@ -77,6 +78,13 @@ func AttemptError(addr string, n int64) error {
 		return &bounce.SMTPError{Code: 451, EnhancedCode: bounce.EnhancedCode{4, 4, 1}, Stage: bounce.StageConnect, Line: "no answer from host"}
 	}
 	return nil
+}
+
+// Accepted is the reply to an attempt AttemptError accepts, as
+// Handler.DeliveredMsgs records it: 250 with enhanced code 2.0.0 (RFC 3463
+// section 3.1).
+func Accepted() queue.Delivery {
+	return queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"}
 }
 
 // Weight is the relative frequency of a profile in a Mix.

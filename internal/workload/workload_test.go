@@ -200,6 +200,17 @@ func TestHandler(t *testing.T) {
 	if !strings.Contains(want, "Date: Mon, 05 Jan 2026 09:00:00 +0000\r\n") {
 		t.Errorf("header %q has not the date of ClockStart", want)
 	}
+	var outs []queue.Outcome
+	err = db.Write(ctx, func(tx *bstore.Tx) (err error) {
+		outs, err = h.DeliveredMsgs(tx, []queue.Msg{*m}, Accepted())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 1 || outs[0].Result != queue.ResultDelivered {
+		t.Errorf("DeliveredMsgs with Accepted: %+v, want one delivered", outs)
+	}
 }
 
 // TestWorkers checks that Stop waits for the workers, returns the first
