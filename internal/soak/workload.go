@@ -13,10 +13,14 @@ import (
 // (weighted towards state changes), it follows the rates of real traffic,
 // so the throughput and database size it reports mean something.
 var mix = workload.Mix{
-	{Profile: workload.ProfileOK, N: 550}, {Profile: workload.ProfileLate, N: 50},
-	{Profile: workload.ProfileHard, N: 60}, {Profile: workload.ProfileBlock, N: 40},
-	{Profile: workload.ProfileTemp1, N: 100}, {Profile: workload.ProfileTemp2, N: 80},
-	{Profile: workload.ProfileTemp3, N: 60}, {Profile: workload.ProfileTempFail, N: 60},
+	{Profile: workload.ProfileOK, N: 550},
+	{Profile: workload.ProfileLate, N: 50},
+	{Profile: workload.ProfileHard, N: 60},
+	{Profile: workload.ProfileBlock, N: 40},
+	{Profile: workload.ProfileTemp1, N: 100},
+	{Profile: workload.ProfileTemp2, N: 80},
+	{Profile: workload.ProfileTemp3, N: 60},
+	{Profile: workload.ProfileTempFail, N: 60},
 }
 
 // numDomains is how many recipient domains the workload spreads over.
