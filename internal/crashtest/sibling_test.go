@@ -46,16 +46,8 @@ func TestIncomingSiblingBug(t *testing.T) {
 			}
 			defer db.Close()
 			clock := queuetest.NewClock(workload.ClockStart())
-			supp := &suppression.Store{DB: db, Now: clock.Now}
-			h := &queue.Handler{
-				DB:           db,
-				Suppressions: supp,
-				Accounts: queue.AccountsFunc(func(string) (queue.AccountSettings, bool) {
-					return queue.AccountSettings{KeepRetired: tc.keep}, true
-				}),
-				GenerateFromIDs: true,
-				Now:             clock.Now,
-			}
+			h := workload.Handler(db, clock, hostname, map[string]queue.AccountSettings{"acc": {KeepRetired: tc.keep}}, "")
+			supp := h.Suppressions.(*suppression.Store)
 			const bounced, sibling = "late-1@a.example", "temp2-6@b.example"
 			var msgs []*queue.Msg
 			err = db.Write(ctx, func(tx *bstore.Tx) error {
