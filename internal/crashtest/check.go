@@ -155,9 +155,9 @@ func Check(ctx context.Context, dir string, receipts []HookReceipt, kills, runs,
 	if torn {
 		c.fail("journal records", "torn last line")
 	}
-	db, err := bstore.Open(ctx, filepath.Join(dir, dbFile), &bstore.Options{Timeout: 5e9}, DBTypes()...)
+	db, err := openDB(ctx, dir)
 	if err != nil {
-		return nil, fmt.Errorf("crashtest: opening database for check: %w", err)
+		return nil, fmt.Errorf("crashtest: check: %w", err)
 	}
 	defer db.Close()
 	var (

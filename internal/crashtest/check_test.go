@@ -56,7 +56,7 @@ func TestCheckDetects(t *testing.T) {
 	// db runs fn in a write transaction on the copy's database.
 	db := func(t *testing.T, d string, fn func(tx *bstore.Tx) error) {
 		t.Helper()
-		x, err := bstore.Open(ctx, filepath.Join(d, dbFile), nil, DBTypes()...)
+		x, err := openDB(ctx, d)
 		if err != nil {
 			t.Fatal(err)
 		}

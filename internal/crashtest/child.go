@@ -6,22 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
-	"testing/iotest"
 	"time"
 
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/bounce"
-	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/internal/workload"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
-	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -47,7 +43,6 @@ const (
 	clockStep    = 2 * time.Minute // Simulated time per loop iteration.
 	maxQueued    = 150             // No new submission while this many are queued.
 	incomingBulk = 5               // Late DSNs processed per iteration.
-	separator    = "+"
 	hostname     = "mta.crash.example"
 )
 
@@ -55,9 +50,6 @@ const (
 // header, with its Message-ID, so matching by Message-ID with siblings
 // still queued is covered too (TestIncomingSiblingBug).
 const dropDSNOriginal = true
-
-// clockStart is the simulated clock of the first run.
-var clockStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 
 // Policy is the retry policy of the workload: quick to give up, and a
 // delayed DSN after the second failed attempt.
@@ -71,10 +63,10 @@ func Policy() queue.RetryPolicy {
 	}
 }
 
-// DBTypes are the types of the child's database: the library's and the
+// openDB opens the child's database in dir: the library's types and the
 // child's own.
-func DBTypes() []any {
-	return append(queue.DBTypes(), TxMark{}, Progress{})
+func openDB(ctx context.Context, dir string) (*bstore.DB, error) {
+	return workload.OpenDB(ctx, filepath.Join(dir, dbFile), TxMark{}, Progress{})
 }
 
 // child is one run of the workload.
@@ -114,7 +106,7 @@ func RunChild(ctx context.Context, cfg ChildConfig) (rerr error) {
 	if err != nil {
 		return err
 	}
-	now := clockStart
+	now := workload.ClockStart()
 	for _, r := range recs {
 		c.seq = max(c.seq, r.Seq)
 		if r.Now.After(now) {
@@ -134,9 +126,9 @@ func RunChild(ctx context.Context, cfg ChildConfig) (rerr error) {
 	}
 	defer c.dsnF.Close()
 
-	c.db, err = bstore.Open(ctx, filepath.Join(cfg.Dir, dbFile), &bstore.Options{Timeout: 5 * time.Second, Perm: 0o600}, DBTypes()...)
+	c.db, err = openDB(ctx, cfg.Dir)
 	if err != nil {
-		return fmt.Errorf("crashtest: opening database: %w", err)
+		return fmt.Errorf("crashtest: %w", err)
 	}
 	defer func() {
 		if err := c.db.Close(); err != nil && rerr == nil {
@@ -162,30 +154,13 @@ func RunChild(ctx context.Context, cfg ChildConfig) (rerr error) {
 	c.clock = queuetest.NewClock(now.Add(clockStep))
 	c.setup()
 
-	var wg sync.WaitGroup
-	errc := make(chan error, 2)
-	for _, run := range []func(context.Context) error{c.h.Run, c.hooks.Run} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				errc <- err
-			}
-		}()
-	}
-	defer wg.Wait()
-	defer cancel()
+	workers := workload.StartWorkers(ctx, c.h.Run, c.hooks.Run)
+	defer workers.Stop()
 
 	fmt.Fprintln(cfg.Out, "ready")
 	err = c.loop(ctx)
-	cancel()
-	wg.Wait()
-	select {
-	case err2 := <-errc:
-		if err == nil {
-			err = err2
-		}
-	default:
+	if err2 := workers.Stop(); err == nil {
+		err = err2
 	}
 	if err == nil && cfg.Drain {
 		fmt.Fprintln(cfg.Out, "done")
@@ -200,16 +175,10 @@ func (c *child) setup() {
 		default:
 		}
 	}
-	c.hooks = &hookqueue.Queue{
-		DB:              c.db,
-		AllowNetworks:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		Timeout:         10 * time.Second,
-		ShutdownTimeout: time.Second,
-		Now:             c.clock.Now,
-		After:           c.clock.After,
-		Rand:            iotest.ErrReader(io.EOF), // Reads fail: no jitter, exact retry times.
-		OnResult:        func(hookqueue.Hook, bool) { wake() },
-	}
+	c.hooks = workload.HookQueue(c.db, c.clock)
+	c.hooks.Timeout = 10 * time.Second
+	c.hooks.ShutdownTimeout = time.Second
+	c.hooks.OnResult = func(hookqueue.Hook, bool) { wake() }
 	accounts := map[string]queue.AccountSettings{
 		AccountKeep: {
 			WebhookURL:     c.cfg.HookURL + "/" + AccountKeep,
@@ -221,25 +190,13 @@ func (c *child) setup() {
 			KeepRetired: -1,
 		},
 	}
-	c.h = &queue.Handler{
-		DB:          c.db,
-		RetryPolicy: Policy(),
-		DSNDeliverer: queue.DSNDelivererFunc(func(ctx context.Context, d queue.OutboxDSN) error {
-			defer wake()
-			return c.deliverDSN(d)
-		}),
-		Suppressions: &suppression.Store{DB: c.db, Now: c.clock.Now},
-		Hooks:        c.hooks,
-		Accounts:     queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) { s, ok := accounts[name]; return s, ok }),
-		MessageOpener: queue.MessageOpenerFunc(func(_ *bstore.Tx, m queue.Msg) (io.ReadCloser, error) {
-			return io.NopCloser(strings.NewReader(messageText(m))), nil
-		}),
-		Hostname:          hostname,
-		GenerateFromIDs:   true,
-		CatchallSeparator: separator,
-		Now:               c.clock.Now,
-		After:             c.clock.After,
-	}
+	c.h = workload.Handler(c.db, c.clock, hostname, accounts, "crash test\r\n")
+	c.h.RetryPolicy = Policy()
+	c.h.DSNDeliverer = queue.DSNDelivererFunc(func(ctx context.Context, d queue.OutboxDSN) error {
+		defer wake()
+		return c.deliverDSN(d)
+	})
+	c.h.Hooks = c.hooks
 }
 
 // deliverDSN appends the DSN to the file the parent reads, after checking
@@ -252,16 +209,6 @@ func (c *child) deliverDSN(d queue.OutboxDSN) error {
 	defer c.dsnMu.Unlock()
 	_, err := c.dsnF.WriteString(formatDSNLine(DSNLine{OutboxID: d.ID, Kind: string(d.Kind), MsgID: d.MsgID, MessageID: d.MessageID, Account: d.Account}))
 	return err
-}
-
-func messageText(m queue.Msg) string {
-	return "From: " + m.SenderAddress + "\r\n" +
-		"To: " + m.RecipientAddress + "\r\n" +
-		"Subject: " + m.Subject + "\r\n" +
-		"Message-ID: <" + m.MessageID + ">\r\n" +
-		"Date: Mon, 05 Jan 2026 09:00:00 +0000\r\n" +
-		"\r\n" +
-		"crash test\r\n"
 }
 
 // loop is the host's delivery loop.
@@ -367,42 +314,32 @@ func (c *child) nextDue(ctx context.Context) (next time.Time, pending bool, err 
 func (c *child) write(ctx context.Context, op string, fn func(tx *bstore.Tx, rec *Record) error) error {
 	rec := Record{Seq: c.seq, Run: c.cfg.Run, Op: op, Now: c.clock.Now()}
 	err := c.db.Write(ctx, func(tx *bstore.Tx) error {
-		dsnsBefore, err := bstore.QueryTx[queue.OutboxDSN](tx).List()
+		dsnID := func(d queue.OutboxDSN) int64 { return d.ID }
+		hookID := func(h hookqueue.Hook) int64 { return h.ID }
+		oldDSNs, err := ids(tx, dsnID)
 		if err != nil {
 			return err
 		}
-		hooksBefore, err := bstore.QueryTx[hookqueue.Hook](tx).List()
+		oldHooks, err := ids(tx, hookID)
 		if err != nil {
 			return err
 		}
 		if err := fn(tx, &rec); err != nil {
 			return err
 		}
-		old := map[int64]bool{}
-		for _, d := range dsnsBefore {
-			old[d.ID] = true
-		}
-		dsns, err := bstore.QueryTx[queue.OutboxDSN](tx).SortAsc("ID").List()
+		dsns, err := added(tx, oldDSNs, dsnID)
 		if err != nil {
 			return err
 		}
 		for _, d := range dsns {
-			if !old[d.ID] {
-				rec.DSNs = append(rec.DSNs, DSNRec{ID: d.ID, Kind: string(d.Kind), MsgID: d.MsgID, MessageID: d.MessageID})
-			}
+			rec.DSNs = append(rec.DSNs, DSNRec{ID: d.ID, Kind: string(d.Kind), MsgID: d.MsgID, MessageID: d.MessageID})
 		}
-		old = map[int64]bool{}
-		for _, h := range hooksBefore {
-			old[h.ID] = true
-		}
-		hooks, err := bstore.QueryTx[hookqueue.Hook](tx).SortAsc("ID").List()
+		hooks, err := added(tx, oldHooks, hookID)
 		if err != nil {
 			return err
 		}
 		for _, h := range hooks {
-			if !old[h.ID] {
-				rec.Hooks = append(rec.Hooks, HookRec{ID: h.ID, Event: h.Event, MsgID: h.QueueMsgID, Recipient: h.Payload.Recipient})
-			}
+			rec.Hooks = append(rec.Hooks, HookRec{ID: h.ID, Event: h.Event, MsgID: h.QueueMsgID, Recipient: h.Payload.Recipient})
 		}
 		if err := tx.Insert(&TxMark{ID: rec.Seq, Run: int64(c.cfg.Run)}); err != nil {
 			return err
@@ -434,6 +371,24 @@ func (c *child) write(ctx context.Context, op string, fn func(tx *bstore.Tx, rec
 	}
 	c.h.Kick()
 	return c.journal.confirm(rec.Seq, c.cfg.Run)
+}
+
+// ids returns the IDs of the records of type T.
+func ids[T any](tx *bstore.Tx, id func(T) int64) (map[int64]bool, error) {
+	m := map[int64]bool{}
+	err := bstore.QueryTx[T](tx).ForEach(func(v T) error {
+		m[id(v)] = true
+		return nil
+	})
+	return m, err
+}
+
+// added returns the records of type T whose IDs are not in old, by ID.
+func added[T any](tx *bstore.Tx, old map[int64]bool, id func(T) int64) ([]T, error) {
+	q := bstore.QueryTx[T](tx)
+	q.FilterFn(func(v T) bool { return !old[id(v)] })
+	q.SortAsc("ID")
+	return q.List()
 }
 
 func outcomeRecs(outs []queue.Outcome, msgs []queue.Msg, call int, attempt bool, code int) []MsgRec {
@@ -474,7 +429,7 @@ func (c *child) add(ctx context.Context) (bool, error) {
 		for _, rcpt := range s.Recipients {
 			ptrs = append(ptrs, &queue.Msg{
 				SenderAccount:    s.Account,
-				SenderAddress:    SenderAddress(s.Account),
+				SenderAddress:    workload.SenderAddress(s.Account),
 				RecipientAddress: rcpt,
 				MessageID:        fmt.Sprintf("sub%d@sender.example", s.N),
 				Subject:          fmt.Sprintf("crash %d", s.N),
@@ -561,7 +516,7 @@ func (c *child) attempt(ctx context.Context, b queue.Batch) error {
 		var errs []error
 		for _, m := range b.Msgs {
 			m.Attempt = queue.Attempt{Start: rec.Now, RemoteMTA: "mx." + m.RecipientDomain}
-			if err := AttemptError(m.RecipientAddress, m.Attempts+1); err != nil {
+			if err := workload.AttemptError(m.RecipientAddress, m.Attempts+1); err != nil {
 				failed = append(failed, m)
 				errs = append(errs, err)
 			} else {
@@ -569,7 +524,7 @@ func (c *child) attempt(ctx context.Context, b queue.Batch) error {
 			}
 		}
 		if len(delivered) > 0 {
-			outs, err := c.h.DeliveredMsgs(tx, delivered, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"})
+			outs, err := c.h.DeliveredMsgs(tx, delivered, workload.Accepted())
 			if err != nil {
 				return err
 			}
@@ -590,7 +545,7 @@ func (c *child) attempt(ctx context.Context, b queue.Batch) error {
 		return err
 	}
 	for _, m := range delivered {
-		if ProfileOf(m.RecipientAddress) == ProfileLate && m.SenderAccount == AccountDrop {
+		if workload.ProfileOf(m.RecipientAddress) == workload.ProfileLate && m.SenderAccount == AccountDrop {
 			lateDrop = append(lateDrop, m)
 		}
 	}
@@ -610,7 +565,7 @@ func (c *child) attempt(ctx context.Context, b queue.Batch) error {
 func (c *child) pendingLate(tx *bstore.Tx, limit int) ([]queue.MsgRetired, error) {
 	q := bstore.QueryTx[queue.MsgRetired](tx)
 	q.FilterNonzero(queue.MsgRetired{SenderAccount: AccountKeep, Event: webhook.EventDelivered})
-	q.FilterFn(func(r queue.MsgRetired) bool { return ProfileOf(r.RecipientAddress) == ProfileLate })
+	q.FilterFn(func(r queue.MsgRetired) bool { return workload.ProfileOf(r.RecipientAddress) == workload.ProfileLate })
 	q.SortAsc("ID")
 	q.Limit(limit)
 	return q.List()
@@ -644,34 +599,22 @@ func (c *child) lateDSNs(ctx context.Context) (int, error) {
 // the address the DSN came to, even ones by the returned Message-ID.
 // Some DSNs are processed twice, which must change nothing.
 func (c *child) incoming(ctx context.Context, account string, msgID int64, fromID, rcpt, messageID, subject string) error {
-	rcptTo := SenderAddress(account)
+	rcptTo := workload.SenderAddress(account)
 	if msgID%2 == 1 {
-		rcptTo = queue.Msg{SenderAddress: rcptTo, FromID: fromID}.MailFrom(separator)
+		rcptTo = queue.Msg{SenderAddress: rcptTo, FromID: fromID}.MailFrom(workload.Separator)
 	}
-	report := &dsn.Message{
-		From:         "MAILER-DAEMON@mx.remote.example",
-		To:           rcptTo,
-		Subject:      "Undelivered Mail Returned to Sender",
-		MessageID:    fmt.Sprintf("bounce-%d@mx.remote.example", msgID),
-		Date:         c.clock.Now(),
-		TextBody:     "The mailbox does not exist.\n",
-		ReportingMTA: "mx.remote.example",
-		Recipients: []dsn.Recipient{{
-			FinalRecipient: rcpt,
-			Action:         dsn.ActionFailed,
-			Status:         "5.1.1",
-			DiagnosticType: "smtp",
-			DiagnosticCode: "550 5.1.1 <" + rcpt + ">: mailbox does not exist",
-		}},
-		Original: []byte(messageText(queue.Msg{SenderAddress: SenderAddress(account), RecipientAddress: rcpt, Subject: subject, MessageID: messageID})),
-		Ret:      dsn.RetHeaders,
+	late := workload.Late{
+		MsgID:      msgID,
+		Account:    account,
+		RcptTo:     rcptTo,
+		Recipient:  rcpt,
+		MessageID:  messageID,
+		Subject:    subject,
+		NoOriginal: account == AccountDrop && !dropDSNOriginal,
 	}
-	if account == AccountDrop && !dropDSNOriginal {
-		report.Original = nil
-	}
-	var buf bytes.Buffer
-	if err := report.Compose(&buf); err != nil {
-		return fmt.Errorf("crashtest: composing dsn: %w", err)
+	msg, err := late.Compose(c.clock.Now())
+	if err != nil {
+		return fmt.Errorf("crashtest: %w", err)
 	}
 	times := 1
 	if chance(c.cfg.Seed, fmt.Sprintf("dup%d", msgID), 4) {
@@ -679,7 +622,7 @@ func (c *child) incoming(ctx context.Context, account string, msgID int64, fromI
 	}
 	for range times {
 		err := c.write(ctx, opIncoming, func(tx *bstore.Tx, rec *Record) error {
-			res, err := c.h.ProcessIncoming(tx, account, rcptTo, buf.Bytes())
+			res, err := c.h.ProcessIncoming(tx, account, rcptTo, msg)
 			if err != nil {
 				return err
 			}

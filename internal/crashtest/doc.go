@@ -27,9 +27,11 @@
 //
 // # The workload
 //
-// The outcome of a delivery attempt depends only on the recipient address
-// and the attempt number (see Profile), so a run that was killed between an
-// attempt and its FailMsgs repeats the same outcome after the restart. Two
+// The profiles, SMTP errors and late DSNs are internal/workload's, shared
+// with the soak; the mix of profiles is the crash test's own. The outcome
+// of a delivery attempt depends only on the recipient address and the
+// attempt number (see workload.Profile), so a run that was killed between
+// an attempt and its FailMsgs repeats the same outcome after the restart. Two
 // accounts are used: "keep" keeps retired messages for a year, "drop"
 // keeps none (KeepRetired negative), so Check knows where each message must
 // be. Both subscribe to every webhook event. DSNs that come back for the

@@ -10,6 +10,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/internal/workload"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
@@ -39,22 +40,14 @@ func TestIncomingSiblingBug(t *testing.T) {
 				t.Skip(tc.bug)
 			}
 			ctx := context.Background()
-			db, err := bstore.Open(ctx, filepath.Join(t.TempDir(), "q.db"), nil, queue.DBTypes()...)
+			db, err := workload.OpenDB(ctx, filepath.Join(t.TempDir(), "q.db"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			clock := queuetest.NewClock(clockStart)
-			supp := &suppression.Store{DB: db, Now: clock.Now}
-			h := &queue.Handler{
-				DB:           db,
-				Suppressions: supp,
-				Accounts: queue.AccountsFunc(func(string) (queue.AccountSettings, bool) {
-					return queue.AccountSettings{KeepRetired: tc.keep}, true
-				}),
-				GenerateFromIDs: true,
-				Now:             clock.Now,
-			}
+			clock := queuetest.NewClock(workload.ClockStart())
+			h := workload.Handler(db, clock, hostname, map[string]queue.AccountSettings{"acc": {KeepRetired: tc.keep}}, "")
+			supp := h.Suppressions.(*suppression.Store)
 			const bounced, sibling = "late-1@a.example", "temp2-6@b.example"
 			var msgs []*queue.Msg
 			err = db.Write(ctx, func(tx *bstore.Tx) error {
@@ -83,7 +76,7 @@ func TestIncomingSiblingBug(t *testing.T) {
 					DiagnosticType: "smtp",
 					DiagnosticCode: "550 5.1.1 mailbox does not exist",
 				}},
-				Original: []byte(messageText(queue.Msg{SenderAddress: "acc@sender.example", RecipientAddress: bounced, MessageID: "sub1@sender.example"})),
+				Original: []byte(workload.Header("acc@sender.example", bounced, "", "sub1@sender.example")),
 				Ret:      dsn.RetHeaders,
 			}
 			var buf bytes.Buffer

@@ -1,57 +1,15 @@
 package crashtest
 
 import (
-	"errors"
 	"reflect"
 	"testing"
 
-	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/internal/workload"
 )
 
-// TestAttemptError pins the outcome of each profile per attempt: a
-// restarted child must repeat the outcome of an attempt it did not record.
-func TestAttemptError(t *testing.T) {
-	for _, tc := range []struct {
-		addr      string
-		attempt   int64
-		code      int // 0: accepted.
-		permanent bool
-	}{
-		{"ok-1@a.example", 1, 0, false},
-		{"late-3@b.example", 1, 0, false},
-		{"hard-0@a.example", 1, 550, true},
-		{"block-2@a.example", 3, 554, true},
-		{"temp1-1@a.example", 1, 451, false},
-		{"temp1-1@a.example", 2, 0, false},
-		{"temp2-1@a.example", 2, 451, false},
-		{"temp2-1@a.example", 3, 0, false},
-		{"temp3-1@a.example", 3, 451, false},
-		{"temp3-1@a.example", 4, 0, false},
-		{"tempfail-5@b.example", 4, 451, false},
-	} {
-		err := AttemptError(tc.addr, tc.attempt)
-		if tc.code == 0 {
-			if err != nil {
-				t.Errorf("%s attempt %d: %v, want accepted", tc.addr, tc.attempt, err)
-			}
-			continue
-		}
-		var se *bounce.SMTPError
-		if !errors.As(err, &se) {
-			t.Errorf("%s attempt %d: %v, want an SMTPError", tc.addr, tc.attempt, err)
-			continue
-		}
-		if se.Code != tc.code {
-			t.Errorf("%s attempt %d: code %d, want %d", tc.addr, tc.attempt, se.Code, tc.code)
-		}
-		if f := bounce.Classify(err); f.Permanent != tc.permanent {
-			t.Errorf("%s attempt %d: permanent %v, want %v", tc.addr, tc.attempt, f.Permanent, tc.permanent)
-		}
-	}
-}
-
 // TestNewSubmission checks that a submission depends only on seed and
-// number, and that its recipients are distinct workload addresses.
+// number, and that its recipients are distinct addresses of the mix's
+// profiles.
 func TestNewSubmission(t *testing.T) {
 	for _, tc := range []struct {
 		seed uint64
@@ -73,11 +31,7 @@ func TestNewSubmission(t *testing.T) {
 				t.Errorf("seed %d, n %d: %s twice", tc.seed, tc.n, r)
 			}
 			seen[r] = true
-			known := false
-			for _, pw := range profileWeights {
-				known = known || ProfileOf(r) == pw.p
-			}
-			if !known {
+			if !mix.Has(workload.ProfileOf(r)) {
 				t.Errorf("seed %d, n %d: %s has no profile", tc.seed, tc.n, r)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/internal/workload"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -73,7 +74,7 @@ func openDB(ctx context.Context, dir string, n int64) (*bstore.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return bstore.Open(ctx, path, &bstore.Options{Timeout: 5 * time.Second}, queue.DBTypes()...)
+	return workload.OpenDB(ctx, path)
 }
 
 // build writes a new database of size n at path.
@@ -82,7 +83,7 @@ func build(ctx context.Context, path string, n int64) error {
 	os.Remove(path + ".done")
 	log.Printf("building %s (%d retired messages); this takes a while once", path, n)
 	start := time.Now()
-	db, err := bstore.Open(ctx, path, &bstore.Options{Timeout: 5 * time.Second}, queue.DBTypes()...)
+	db, err := workload.OpenDB(ctx, path)
 	if err != nil {
 		return err
 	}

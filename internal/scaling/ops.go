@@ -13,6 +13,7 @@ import (
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/internal/workload"
 	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
@@ -119,7 +120,7 @@ func (r *runner) addRetired(tag string, k int) ([]queue.Msg, error) {
 	}
 	return msgs, r.write(func(tx *bstore.Tx) error {
 		for _, m := range msgs {
-			if _, err := r.h.DeliveredMsgs(tx, []queue.Msg{m}, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"}); err != nil {
+			if _, err := r.h.DeliveredMsgs(tx, []queue.Msg{m}, workload.Accepted()); err != nil {
 				return err
 			}
 		}
@@ -271,7 +272,7 @@ func (r *runner) measureQueue() error {
 	}
 	err = r.timeOp("DeliveredMsgs (1 message)", n, func(i int) error {
 		return r.write(func(tx *bstore.Tx) error {
-			_, err := r.h.DeliveredMsgs(tx, added[2*n+i:2*n+i+1], queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"})
+			_, err := r.h.DeliveredMsgs(tx, added[2*n+i:2*n+i+1], workload.Accepted())
 			return err
 		})
 	})

@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/internal/workload"
 )
 
 func TestMain(m *testing.M) {
@@ -101,19 +101,19 @@ func TestLedgerBroken(t *testing.T) {
 // gives the same submissions.
 func TestWorkloadMix(t *testing.T) {
 	w := newWorkload(7, 20000, accounts)
-	counts := map[profile]int{}
+	counts := map[workload.Profile]int{}
 	total := 0
 	for n := int64(1); total < 20000; n++ {
-		s := w.submission(n, 10)
-		if len(s.recipients) < 1 || len(s.recipients) > 10 {
-			t.Fatalf("submission %d has %d recipients", n, len(s.recipients))
+		s := w.Draw(n, 10)
+		if len(s.Recipients) < 1 || len(s.Recipients) > 10 {
+			t.Fatalf("submission %d has %d recipients", n, len(s.Recipients))
 		}
-		for _, r := range s.recipients {
-			counts[profileOf(r)]++
+		for _, r := range s.Recipients {
+			counts[workload.ProfileOf(r)]++
 			total++
 		}
 	}
-	share := func(ps ...profile) float64 {
+	share := func(ps ...workload.Profile) float64 {
 		n := 0
 		for _, p := range ps {
 			n += counts[p]
@@ -125,47 +125,16 @@ func TestWorkloadMix(t *testing.T) {
 		got  float64
 		want float64
 	}{
-		{"permanent", share(profileHard, profileBlock), 0.10},
-		{"temporary", share(profileTemp1, profileTemp2, profileTemp3, profileTempFail), 0.30},
-		{"late", share(profileLate), 0.05},
+		{"permanent", share(workload.ProfileHard, workload.ProfileBlock), 0.10},
+		{"temporary", share(workload.ProfileTemp1, workload.ProfileTemp2, workload.ProfileTemp3, workload.ProfileTempFail), 0.30},
+		{"late", share(workload.ProfileLate), 0.05},
 	} {
 		if tc.got < tc.want-0.015 || tc.got > tc.want+0.015 {
 			t.Errorf("%s share %.3f, want %.2f", tc.name, tc.got, tc.want)
 		}
 	}
-	a, b := newWorkload(7, 20000, accounts).submission(42, 10), w.submission(42, 10)
-	if strings.Join(a.recipients, ",") != strings.Join(b.recipients, ",") || a.account != b.account {
+	a, b := newWorkload(7, 20000, accounts).Draw(42, 10), w.Draw(42, 10)
+	if strings.Join(a.Recipients, ",") != strings.Join(b.Recipients, ",") || a.Account != b.Account {
 		t.Errorf("same seed, different submissions: %v, %v", a, b)
-	}
-}
-
-// TestAttemptError checks the seeded rule for each profile: which
-// attempts fail, and whether permanently.
-func TestAttemptError(t *testing.T) {
-	for _, tc := range []struct {
-		addr      string
-		failUntil int64 // Attempts 1..failUntil fail; -1: all.
-		permanent bool
-	}{
-		{"ok-1@d00.example", 0, false},
-		{"late-1@d00.example", 0, false},
-		{"hard-1@d00.example", -1, true},
-		{"block-1@d00.example", -1, true},
-		{"temp1-1@d00.example", 1, false},
-		{"temp2-1@d00.example", 2, false},
-		{"temp3-1@d00.example", 3, false},
-		{"tempfail-1@d00.example", -1, false},
-	} {
-		for n := int64(1); n <= 25; n++ {
-			err := attemptError(tc.addr, n)
-			wantFail := tc.failUntil == -1 || n <= tc.failUntil
-			if (err != nil) != wantFail {
-				t.Errorf("%s attempt %d: error %v, want failure %v", tc.addr, n, err, wantFail)
-				continue
-			}
-			if err != nil && bounce.Classify(err).Permanent != tc.permanent {
-				t.Errorf("%s attempt %d: %v classified permanent %v, want %v", tc.addr, n, err, !tc.permanent, tc.permanent)
-			}
-		}
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"time"
 
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/internal/workload"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -96,7 +98,7 @@ func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (
 	}
 
 	l := s.led
-	r := &report{msgs: s.cfg.Msgs, seed: s.cfg.Seed, phases: phases, wall: wall, sim: s.clock.Now().Sub(clockStart)}
+	r := &report{msgs: s.cfg.Msgs, seed: s.cfg.Seed, phases: phases, wall: wall, sim: s.clock.Now().Sub(workload.ClockStart())}
 	r.count("messages added (submissions of 1-10 recipients)", l.added)
 	r.count("  submissions", s.subs)
 	r.count("delivered", l.delivered)
@@ -134,10 +136,7 @@ func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (
 	}
 	s.dsns.mu.Lock()
 	dsnUnique, dsnTotal, dsnBroken := s.dsns.ids.unique, s.dsns.ids.total, s.dsns.broken
-	dsnKinds := map[queue.DSNKind]int64{}
-	for k, n := range s.dsns.kinds {
-		dsnKinds[k] = n
-	}
+	dsnKinds := maps.Clone(s.dsns.kinds)
 	s.dsns.mu.Unlock()
 	r.count("DSNs committed to the outbox", dsnQueued)
 	for _, k := range []queue.DSNKind{queue.DSNFailed, queue.DSNDelayed} {
@@ -158,10 +157,7 @@ func (s *soak) report(ctx context.Context, phases []phase, wall time.Duration) (
 	s.hooks.mu.Unlock()
 	s.recv.mu.Lock()
 	recvUnique, recvTotal, recvInvalid := s.recv.ids.unique, s.recv.ids.total, s.recv.invalid
-	recvEvents := map[webhook.OutgoingEvent]int64{}
-	for e, n := range s.recv.events {
-		recvEvents[e] = n
-	}
+	recvEvents := maps.Clone(s.recv.events)
 	s.recv.mu.Unlock()
 	r.count("webhooks committed", hooksCommitted)
 	var events []string

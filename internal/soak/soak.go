@@ -7,22 +7,18 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing/iotest"
 	"time"
 
 	"github.com/mjl-/bstore"
 
-	"github.com/bouncekit/bouncekit/bounce"
-	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/internal/workload"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
-	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -70,16 +66,12 @@ func (c *config) defaults() {
 
 // Workload constants.
 const (
-	separator = "+"
-	hostname  = "mta.soak.example"
-	keep      = 60 * 24 * time.Hour // Retired messages and hooks are kept past the run, so the database can be counted.
-	dbName    = "soak.db"
+	hostname = "mta.soak.example"
+	keep     = 60 * 24 * time.Hour // Retired messages and hooks are kept past the run, so the database can be counted.
+	dbName   = "soak.db"
 )
 
-var (
-	clockStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
-	accounts   = []string{"acct0", "acct1", "acct2", "acct3"}
-)
+var accounts = []string{"acct0", "acct1", "acct2", "acct3"}
 
 // ledger counts what happened to the messages, from the Handler's
 // outcomes.
@@ -224,15 +216,10 @@ func (d *dsnCounter) unique() int64 {
 	return d.ids.unique
 }
 
-// lateDSN is a DSN that will arrive for a delivered message.
+// lateDSN is a DSN that will arrive for a delivered message, at a time.
 type lateDSN struct {
-	at        time.Time
-	msgID     int64
-	account   string
-	rcptTo    string // The FromID address the DSN is sent to.
-	recipient string
-	messageID string
-	subject   string
+	at time.Time
+	workload.Late
 }
 
 // phase is the wall time of one phase of the run.
@@ -251,7 +238,7 @@ type soak struct {
 	hooks *countingHooks
 	dsns  *dsnCounter
 	recv  *receiver
-	work  *workload
+	work  workload.Submissions
 
 	led       ledger
 	subs      int64 // Submissions added.
@@ -283,9 +270,9 @@ func run(ctx context.Context, cfg config) (rep *report, rerr error) {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("soak: removing old database: %w", err)
 	}
-	db, err := bstore.Open(ctx, path, &bstore.Options{Timeout: 5 * time.Second, Perm: 0o600}, queue.DBTypes()...)
+	db, err := workload.OpenDB(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("soak: opening database: %w", err)
+		return nil, fmt.Errorf("soak: %w", err)
 	}
 	dbClosed := false
 	defer func() {
@@ -308,7 +295,7 @@ func run(ctx context.Context, cfg config) (rep *report, rerr error) {
 	s := &soak{
 		cfg:       cfg,
 		db:        db,
-		clock:     queuetest.NewClock(clockStart),
+		clock:     queuetest.NewClock(workload.ClockStart()),
 		recv:      recv,
 		work:      newWorkload(cfg.Seed, cfg.Msgs, accounts),
 		dsnQueued: map[queue.DSNKind]int64{},
@@ -316,23 +303,8 @@ func run(ctx context.Context, cfg config) (rep *report, rerr error) {
 	}
 	s.setup()
 
-	wctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	errc := make(chan error, 2)
-	for _, fn := range []func(context.Context) error{s.h.Run, s.hooks.q.Run} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := fn(wctx); err != nil && !errors.Is(err, context.Canceled) {
-				errc <- err
-			}
-		}()
-	}
-	stop := func() {
-		cancel()
-		wg.Wait()
-	}
-	defer stop()
+	workers := workload.StartWorkers(ctx, s.h.Run, s.hooks.q.Run)
+	defer workers.Stop()
 
 	var phases []phase
 	t0 := time.Now()
@@ -345,7 +317,7 @@ func run(ctx context.Context, cfg config) (rep *report, rerr error) {
 	if err := s.addPhase(ctx); err != nil {
 		return nil, err
 	}
-	mark("add (simulated " + s.clock.Now().Sub(clockStart).Round(time.Minute).String() + ")")
+	mark("add (simulated " + s.clock.Now().Sub(workload.ClockStart()).Round(time.Minute).String() + ")")
 	simAdd := s.clock.Now()
 	if err := s.drainPhase(ctx); err != nil {
 		return nil, err
@@ -356,11 +328,8 @@ func run(ctx context.Context, cfg config) (rep *report, rerr error) {
 	}
 	mark("flush outbox and webhooks")
 	wall := time.Since(s.start)
-	stop()
-	select {
-	case err := <-errc:
+	if err := workers.Stop(); err != nil {
 		return nil, fmt.Errorf("soak: background worker: %w", err)
-	default:
 	}
 
 	rep, err = s.report(ctx, phases, wall)
@@ -380,17 +349,12 @@ func run(ctx context.Context, cfg config) (rep *report, rerr error) {
 }
 
 func (s *soak) setup() {
+	q := workload.HookQueue(s.db, s.clock)
+	q.Timeout = 30 * time.Second
+	q.ShutdownTimeout = 5 * time.Second
+	q.KeepRetired = keep
 	s.hooks = &countingHooks{
-		q: &hookqueue.Queue{
-			DB:              s.db,
-			AllowNetworks:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-			Timeout:         30 * time.Second,
-			ShutdownTimeout: 5 * time.Second,
-			KeepRetired:     keep,
-			Now:             s.clock.Now,
-			After:           s.clock.After,
-			Rand:            iotest.ErrReader(io.EOF), // Reads fail: no jitter, exact retry times.
-		},
+		q:         q,
 		pending:   map[webhook.OutgoingEvent]int64{},
 		committed: map[webhook.OutgoingEvent]int64{},
 	}
@@ -399,26 +363,11 @@ func (s *soak) setup() {
 	for _, a := range accounts {
 		settings[a] = queue.AccountSettings{WebhookURL: s.recv.url(a), KeepRetired: keep, KeepHooks: keep}
 	}
-	s.h = &queue.Handler{
-		DB:           s.db,
-		RetryPolicy:  queue.DefaultPolicy(),
-		DSNDeliverer: s.dsns,
-		Suppressions: &suppression.Store{DB: s.db, Now: s.clock.Now},
-		Hooks:        s.hooks,
-		Accounts: queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) {
-			st, ok := settings[name]
-			return st, ok
-		}),
-		MessageOpener: queue.MessageOpenerFunc(func(_ *bstore.Tx, m queue.Msg) (io.ReadCloser, error) {
-			return io.NopCloser(strings.NewReader(messageHeader(m.SenderAddress, m.RecipientAddress, m.Subject, m.MessageID) + "soak\r\n")), nil
-		}),
-		Hostname:          hostname,
-		GenerateFromIDs:   true,
-		CatchallSeparator: separator,
-		Now:               s.clock.Now,
-		After:             s.clock.After,
-		Rand:              rand.NewChaCha8(seed32(s.cfg.Seed)),
-	}
+	s.h = workload.Handler(s.db, s.clock, hostname, settings, "soak\r\n")
+	s.h.RetryPolicy = queue.DefaultPolicy()
+	s.h.DSNDeliverer = s.dsns
+	s.h.Hooks = s.hooks
+	s.h.Rand = rand.NewChaCha8(seed32(s.cfg.Seed))
 }
 
 func seed32(seed uint64) (b [32]byte) {
@@ -622,12 +571,12 @@ func (s *soak) add(ctx context.Context, target int64) error {
 		subs = s.subs
 		for n := 0; n < s.cfg.AddTx && s.led.added+d.added < target; {
 			subs++
-			sub := s.work.submission(subs, int(min(target-s.led.added-d.added, 10)))
-			msgs := make([]*queue.Msg, len(sub.recipients))
-			for i, rcpt := range sub.recipients {
+			sub := s.work.Draw(subs, int(min(target-s.led.added-d.added, 10)))
+			msgs := make([]*queue.Msg, len(sub.Recipients))
+			for i, rcpt := range sub.Recipients {
 				msgs[i] = &queue.Msg{
-					SenderAccount:    sub.account,
-					SenderAddress:    senderAddress(sub.account),
+					SenderAccount:    sub.Account,
+					SenderAddress:    workload.SenderAddress(sub.Account),
 					RecipientAddress: rcpt,
 					MessageID:        fmt.Sprintf("sub%d@sender.example", subs),
 					Subject:          fmt.Sprintf("soak %d", subs),
@@ -683,7 +632,7 @@ func (s *soak) dueRound(ctx context.Context) (bool, error) {
 			for _, m := range b.Msgs {
 				d.attempts++
 				m.Attempt = queue.Attempt{Start: now, Duration: time.Second, RemoteMTA: "mx." + m.RecipientDomain}
-				aerr := attemptError(m.RecipientAddress, m.Attempts+1)
+				aerr := workload.AttemptError(m.RecipientAddress, m.Attempts+1)
 				if aerr == nil {
 					ok = append(ok, m)
 					continue
@@ -698,13 +647,13 @@ func (s *soak) dueRound(ctx context.Context) (bool, error) {
 				g.msgs = append(g.msgs, m)
 			}
 			if len(ok) > 0 {
-				outs, err := s.h.DeliveredMsgs(tx, ok, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"})
+				outs, err := s.h.DeliveredMsgs(tx, ok, workload.Accepted())
 				if err != nil {
 					return err
 				}
 				d.outcomes(outs)
 				for i, o := range outs {
-					if o.Result == queue.ResultDelivered && profileOf(ok[i].RecipientAddress) == profileLate {
+					if o.Result == queue.ResultDelivered && workload.ProfileOf(ok[i].RecipientAddress) == workload.ProfileLate {
 						delivered = append(delivered, ok[i])
 					}
 				}
@@ -724,13 +673,15 @@ func (s *soak) dueRound(ctx context.Context) (bool, error) {
 	}
 	for _, m := range delivered {
 		s.late = append(s.late, lateDSN{
-			at:        now.Add(s.cfg.Late),
-			msgID:     m.ID,
-			account:   m.SenderAccount,
-			rcptTo:    m.MailFrom(separator),
-			recipient: m.RecipientAddress,
-			messageID: m.MessageID,
-			subject:   m.Subject,
+			at: now.Add(s.cfg.Late),
+			Late: workload.Late{
+				MsgID:     m.ID,
+				Account:   m.SenderAccount,
+				RcptTo:    m.MailFrom(workload.Separator),
+				Recipient: m.RecipientAddress,
+				MessageID: m.MessageID,
+				Subject:   m.Subject,
+			},
 		})
 	}
 	return found, nil
@@ -749,25 +700,25 @@ func (s *soak) lateDSNs(ctx context.Context) error {
 		batch := s.late[:n]
 		err := s.write(ctx, func(tx *bstore.Tx, d *ledger) error {
 			for _, l := range batch {
-				msg, err := composeLate(l, now)
+				msg, err := l.Compose(now)
 				if err != nil {
 					return err
 				}
 				times := 1
-				if l.msgID%10 == 0 {
+				if l.MsgID%10 == 0 {
 					times = 2
 				}
 				for range times {
-					res, err := s.h.ProcessIncoming(tx, l.account, l.rcptTo, msg)
+					res, err := s.h.ProcessIncoming(tx, l.Account, l.RcptTo, msg)
 					if err != nil {
-						return fmt.Errorf("processing dsn for message %d: %w", l.msgID, err)
+						return fmt.Errorf("processing dsn for message %d: %w", l.MsgID, err)
 					}
 					d.lateSent++
 					for _, o := range res.Recipients {
 						switch {
 						case o.Duplicate:
 							d.lateDup++
-						case o.Event == webhook.EventFailed && o.MsgID == l.msgID && !o.Queued:
+						case o.Event == webhook.EventFailed && o.MsgID == l.MsgID && !o.Queued:
 							d.lateFailed++
 							d.delivered--
 							d.failed++
@@ -793,34 +744,6 @@ func (s *soak) lateDSNs(ctx context.Context) error {
 	return nil
 }
 
-// composeLate composes the DSN a remote MTA sends after it accepted the
-// message: RFC 3464, to the FromID address, returning the header.
-func composeLate(l lateDSN, now time.Time) ([]byte, error) {
-	m := &dsn.Message{
-		From:         "MAILER-DAEMON@mx.remote.example",
-		To:           l.rcptTo,
-		Subject:      "Undelivered Mail Returned to Sender",
-		MessageID:    fmt.Sprintf("bounce-%d@mx.remote.example", l.msgID),
-		Date:         now,
-		TextBody:     "The mailbox does not exist.\n",
-		ReportingMTA: "mx.remote.example",
-		Recipients: []dsn.Recipient{{
-			FinalRecipient: l.recipient,
-			Action:         dsn.ActionFailed,
-			Status:         "5.1.1",
-			DiagnosticType: "smtp",
-			DiagnosticCode: "550 5.1.1 <" + l.recipient + ">: mailbox does not exist",
-		}},
-		Original: []byte(messageHeader(senderAddress(l.account), l.recipient, l.subject, l.messageID)),
-		Ret:      dsn.RetHeaders,
-	}
-	var buf bytes.Buffer
-	if err := m.Compose(&buf); err != nil {
-		return nil, fmt.Errorf("soak: composing dsn: %w", err)
-	}
-	return buf.Bytes(), nil
-}
-
 // progress prints a line every 10 seconds (or when forced).
 func (s *soak) progress(force bool) {
 	if !force && time.Since(s.lastLog) < 10*time.Second {
@@ -834,7 +757,7 @@ func (s *soak) progress(force bool) {
 	queued := s.led.added - s.led.delivered - s.led.failed - s.led.suppressed
 	fmt.Fprintf(s.cfg.Progress, "%6.0fs  added %d  queued %d  delivered %d  failed %d  suppressed %d  late dsns %d  hooks %d/%d  dsns %d  simulated %s\n",
 		time.Since(s.start).Seconds(), s.led.added, queued, s.led.delivered, s.led.failed, s.led.suppressed,
-		s.led.lateSent, got, s.hooks.total(), s.dsns.unique(), s.clock.Now().Sub(clockStart).Round(time.Minute))
+		s.led.lateSent, got, s.hooks.total(), s.dsns.unique(), s.clock.Now().Sub(workload.ClockStart()).Round(time.Minute))
 }
 
 // peakRSS returns the process's peak resident set size in bytes, from
