@@ -35,9 +35,10 @@ type Handler struct {
 	// before changing anything.
 	RetryPolicy RetryPolicy
 
-	// DSN composes delivery status notifications. Nil: the default composer
-	// (package dsn, English text, From the Postmaster address at Hostname).
-	DSN DSNComposer
+	// DSNComposer composes delivery status notifications. Nil: the default
+	// composer (package dsn, English text, From the Postmaster address at
+	// Hostname).
+	DSNComposer DSNComposer
 
 	// DSNDeliverer receives composed DSNs from Run after commit. Nil: DSNs
 	// stay in the outbox until a Handler with a deliverer runs.

@@ -239,8 +239,8 @@ func readHeaderSection(r io.Reader) ([]byte, error) {
 }
 
 func (h *Handler) composer() DSNComposer {
-	if h.DSN != nil {
-		return h.DSN
+	if h.DSNComposer != nil {
+		return h.DSNComposer
 	}
 	return defaultComposer{}
 }

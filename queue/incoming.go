@@ -110,8 +110,8 @@ type IncomingOutcome struct {
 	Duplicate bool
 }
 
-// ErrNoMessage is returned by ProcessIncoming for empty input.
-var ErrNoMessage = errors.New("queue: empty incoming message")
+// ErrEmptyMessage is returned by ProcessIncoming for empty input.
+var ErrEmptyMessage = errors.New("queue: empty incoming message")
 
 // logAttrs returns the attributes for logging o.
 func (o IncomingOutcome) logAttrs() []any {
@@ -180,7 +180,7 @@ func (o IncomingOutcome) logAttrs() []any {
 // that cannot be read or matched is never an error.
 func (h *Handler) ProcessIncoming(tx *bstore.Tx, account, rcptTo string, msg []byte) (IncomingResult, error) {
 	if len(msg) == 0 {
-		return IncomingResult{}, ErrNoMessage
+		return IncomingResult{}, ErrEmptyMessage
 	}
 	if tx == nil {
 		return IncomingResult{}, fmt.Errorf("queue: nil transaction")
