@@ -25,8 +25,8 @@ import (
 // A Handler must not be copied after first use. Two Handlers with different
 // databases work side by side: there is no package-level state.
 type Handler struct {
-	// DB is the host's database, used only by Run for work outside a
-	// caller's transaction. Nil: Run returns an error.
+	// DB is the host's database, used only for work outside a caller's
+	// transaction: by Run and DeliverOutbox. Nil: they return ErrNoDB.
 	DB *bstore.DB
 
 	// RetryPolicy decides when to retry and when to give up. Its zero
@@ -113,8 +113,13 @@ var (
 	ErrNilError      = errors.New("queue: nil delivery error")
 	ErrMixedAccounts = errors.New("queue: messages of different sender accounts in one batch")
 	ErrMsgNotFound   = errors.New("queue: message not in queue")
-	ErrNoDB          = errors.New("queue: handler has no database")
 )
+
+// ErrNoDB is returned, unwrapped and before anything else is done, by the
+// Handler methods that open their own transaction (Run, DeliverOutbox) when
+// Handler.DB is nil. The methods that take the caller's *bstore.Tx never
+// need it.
+var ErrNoDB = errors.New("queue: handler has no database")
 
 // Kick wakes Run, and the HookQueue's worker when the HookQueue has a Kick
 // method (as *hookqueue.Queue has), e.g. after the caller committed a

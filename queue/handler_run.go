@@ -57,7 +57,7 @@ func (h *Handler) Run(ctx context.Context) error {
 }
 
 func (h *Handler) cleanup(ctx context.Context, now time.Time) (n int, err error) {
-	err = h.DB.Write(ctx, func(tx *bstore.Tx) error {
+	err = h.write(ctx, func(tx *bstore.Tx) error {
 		n, err = CleanupRetired(tx, now)
 		return err
 	})
@@ -70,7 +70,7 @@ func (h *Handler) cleanup(ctx context.Context, now time.Time) (n int, err error)
 // are removed, failed ones are retried with backoff (1 minute doubling to 1
 // hour) and dropped with an error log after 12 attempts. It returns the
 // number delivered and when the next DSN is due (zero: none). Without a
-// DSNDeliverer it does nothing. Run calls it; hosts with their own
+// DSNDeliverer it does nothing; without a DB it returns ErrNoDB. Run calls it; hosts with their own
 // scheduling may call it instead.
 //
 // Delivery is at least once: a crash after a delivery and before the commit
@@ -85,7 +85,7 @@ func (h *Handler) DeliverOutbox(ctx context.Context) (delivered int, next time.T
 	}
 	now := h.now()
 	var due []OutboxDSN
-	err = h.DB.Read(ctx, func(tx *bstore.Tx) error {
+	err = h.read(ctx, func(tx *bstore.Tx) error {
 		q := bstore.QueryTx[OutboxDSN](tx)
 		q.FilterLessEqual(fieldNextAttempt, now)
 		q.SortAsc(fieldNextAttempt)
@@ -113,7 +113,7 @@ func (h *Handler) DeliverOutbox(ctx context.Context) (delivered int, next time.T
 		}
 	}
 
-	err = h.DB.Write(context.WithoutCancel(ctx), func(tx *bstore.Tx) error {
+	err = h.write(context.WithoutCancel(ctx), func(tx *bstore.Tx) error {
 		for i, d := range due {
 			log := h.log().With(slog.Int64("outboxid", d.ID), slog.Int64("msgid", d.MsgID), slog.String("kind", string(d.Kind)))
 			derr := results[i]
@@ -157,4 +157,22 @@ func (h *Handler) DeliverOutbox(ctx context.Context) (delivered int, next time.T
 		return 0, time.Time{}, fmt.Errorf("queue: recording dsn deliveries: %w", err)
 	}
 	return delivered, next, nil
+}
+
+// read runs fn in a read transaction of h.DB: every Handler method that
+// opens its own transaction goes through read or write, so each returns
+// ErrNoDB the same way when the Handler has no DB.
+func (h *Handler) read(ctx context.Context, fn func(tx *bstore.Tx) error) error {
+	if h.DB == nil {
+		return ErrNoDB
+	}
+	return h.DB.Read(ctx, fn)
+}
+
+// write runs fn in a write transaction of h.DB, see read.
+func (h *Handler) write(ctx context.Context, fn func(tx *bstore.Tx) error) error {
+	if h.DB == nil {
+		return ErrNoDB
+	}
+	return h.DB.Write(ctx, fn)
 }
