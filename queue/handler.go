@@ -14,6 +14,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/internal/randsrc"
 )
 
 // Handler carries out the queue's lifecycle decisions in the caller's
@@ -90,7 +91,8 @@ type Handler struct {
 	After func(d time.Duration) <-chan time.Time
 
 	// Rand is the source of randomness for FromIDs, DSN Message-IDs and
-	// retry jitter. Nil: crypto/rand.Reader.
+	// retry jitter (RetryInput.JitterDraw). Nil: crypto/rand.Reader. A
+	// seeded reader makes them repeatable in tests and demos.
 	Rand io.Reader
 
 	// CleanupInterval is how often Run removes retired messages past their
@@ -225,7 +227,8 @@ func (h *Handler) policy() RetryPolicy {
 	return h.RetryPolicy
 }
 
-// jitter returns the JitterSource for the RetryPolicy, from Rand.
-func (h *Handler) jitter() JitterSource {
-	return ReaderJitter{R: h.rand()}
+// jitterDraw returns a RetryInput.JitterDraw from Rand, uniform in [-1, 1);
+// 0 (no jitter) when Rand fails.
+func (h *Handler) jitterDraw() float64 {
+	return 2*randsrc.Float64(h.rand()) - 1
 }
