@@ -84,7 +84,7 @@ func (h *Handler) Add(tx *bstore.Tx, msgs ...*Msg) ([]Outcome, error) {
 			}
 		}
 		for _, r := range rules {
-			if r.Matches(*m) {
+			if r.matches(*m) {
 				m.Hold = true
 				break
 			}
