@@ -48,9 +48,11 @@ const (
 type IncomingResult struct {
 	Kind IncomingKind
 
-	// Format names the software whose layout was recognized: "rfc3464",
-	// "arf", "qmail", "exim", "exchange", "office365", "gmail", ... (see
-	// internal/ndr), or empty.
+	// Format names how the message was read: "rfc3464" (a standard DSN),
+	// "arf" (an RFC 5965 feedback report), "autoreply", the software whose
+	// bounce layout was recognised ("qmail", "exim", "postfix", "exchange",
+	// "gmail", "amazonses", ...), "generic" (a bounce read by the generic
+	// rules), or empty; for logs and statistics.
 	Format string
 
 	// MessageID is the incoming message's own Message-ID, without <>.
@@ -186,7 +188,7 @@ func (h *Handler) ProcessIncoming(tx *bstore.Tx, account, rcptTo string, msg []b
 		return IncomingResult{}, fmt.Errorf("queue: nil transaction")
 	}
 	rep := parseIncoming(msg)
-	res := IncomingResult{Kind: rep.kind, Format: rep.format, MessageID: rep.messageID, Truncated: rep.truncated}
+	res := IncomingResult{Kind: rep.kind, Format: string(rep.format), MessageID: rep.messageID, Truncated: rep.truncated}
 	p := &incomingRun{
 		h:       h,
 		tx:      tx,

@@ -11,6 +11,8 @@ import (
 	"net/mail"
 	"net/textproto"
 	"strings"
+
+	"github.com/bouncekit/bouncekit/internal/ndr"
 )
 
 // Limits for reading a feedback report.
@@ -20,6 +22,10 @@ const (
 	maxARFFields   = 64 * 1024 // Bytes of the message/feedback-report part.
 	maxARFReturned = 1 << 20   // Bytes of the returned message read for its header.
 )
+
+// formatARF is the IncomingResult.Format of an RFC 5965 feedback report:
+// this file reads those, internal/ndr names the formats it reads.
+const formatARF ndr.Format = "arf"
 
 // arfReport is what parseARF found in an RFC 5965 feedback report.
 type arfReport struct {
