@@ -13,19 +13,26 @@ import (
 // results are committed in one transaction.
 const outboxBatch = 100
 
+// Timing of Run.
+const (
+	defaultCleanupInterval = time.Hour   // Handler.CleanupInterval when zero.
+	runErrorRetry          = time.Minute // Wait after a round whose DSN delivery failed.
+)
+
 // Run does the Handler's background work until ctx is done: it delivers the
 // DSNs in the outbox to the DSNDeliverer (DeliverOutbox) and removes retired
 // messages past their KeepUntil (CleanupRetired, every CleanupInterval). It
 // wakes when Kick is called, when a DSN is due for a retry, and for the
 // next cleanup. It returns nil when ctx is done, ErrNoDB without a DB.
-// Errors of a round are logged and the round is retried after a minute.
+// Errors are logged: a round whose DSN delivery failed is retried after a
+// minute, a failed cleanup at the next CleanupInterval.
 func (h *Handler) Run(ctx context.Context) error {
 	if h.DB == nil {
 		return ErrNoDB
 	}
 	interval := h.CleanupInterval
 	if interval <= 0 {
-		interval = time.Hour
+		interval = defaultCleanupInterval
 	}
 	var nextCleanup time.Time // Zero: clean up in the first round.
 	for {
@@ -42,7 +49,7 @@ func (h *Handler) Run(ctx context.Context) error {
 		_, next, err := h.DeliverOutbox(ctx)
 		if err != nil && ctx.Err() == nil {
 			h.log().Error("delivering dsns from outbox", slog.Any("err", err))
-			next = now.Add(time.Minute)
+			next = now.Add(runErrorRetry)
 		}
 		if !next.IsZero() && next.Before(wake) {
 			wake = next
