@@ -69,7 +69,7 @@ func TestDiskFullFailMsgs(t *testing.T) {
 	e := newEnv(t, queue.RetryPolicy{})
 	e.db = db
 	e.h.DB = db
-	e.h.DSN = nil // The real composer.
+	e.h.DSNComposer = nil // The real composer.
 	e.h.Suppressions = &suppression.Store{}
 	e.h.Hooks = &hookqueue.Queue{DB: db, Now: e.clock.Now}
 	// A large original, returned in full by every DSN, so FailMsgs writes

@@ -115,4 +115,49 @@
 //     characters), checked against queued and retired messages.
 //   - No package-level state: time (Now, After) and randomness (Rand) are
 //     Handler fields.
+//
+// # Layout
+//
+// Records and the host's calls on them:
+//   - msg.go: Msg, MsgResult, MsgRetired, HoldRule, Attempt.
+//   - dbtypes.go: DBTypes, every bstore type a host registers.
+//   - outcome.go: Outcome, Result, DSNKind: what a Handler call did.
+//   - filter.go: MsgFilter, for CancelMsgs and SetHold.
+//   - due.go: Due and NextDue: what the delivery loop sends next, in Batches.
+//   - hold.go: hold rules and SetHold.
+//   - retired.go: ListRetired and CleanupRetired.
+//   - msgcheck.go: Add's checks that a message's DSN can be written: its
+//     NOTIFY and RET, and the fields a DSN carries.
+//
+// The Handler, one file per call or concern:
+//   - handler.go: the Handler, its fields and defaults, Kick, the errors.
+//   - handler_add.go, handler_failmsgs.go, handler_delivered.go,
+//     handler_cancel.go: Add, FailMsgs, DeliveredMsgs, CancelMsgs.
+//   - retry.go: where retry is decided: RetryPolicy and Decide, a pure
+//     function of a RetryInput; DefaultPolicy, MoxPolicy, Plan.
+//   - handler_dsn.go: which DSNs are wanted (dsnWanted: NOTIFY, the null
+//     sender, reports) and queued; dsncompose.go: the default DSNComposer,
+//     where a DSN is composed (with package dsn); outbox.go: OutboxDSN.
+//   - handler_run.go: Run and DeliverOutbox, the work after commit.
+//   - handler_suppression.go: the SuppressionStore and the recipient's
+//     history it decides from.
+//   - handler_hooks.go: the HookQueue and the webhooks a call queues.
+//   - handler_retire.go: moving a message to MsgRetired.
+//   - interfaces.go: DSNComposer, DSNDeliverer, MessageOpener, Accounts;
+//     AccountSettings and how long retired messages are kept.
+//   - metrics.go: NewMetrics and the Prometheus collectors.
+//
+// Mail that comes back (ProcessIncoming):
+//   - incoming.go: ProcessIncoming, IncomingResult, IncomingOutcome.
+//   - incoming_parse.go: reading a report (package dsn, internal/ndr) and
+//     classifying each recipient's failure.
+//   - incoming_arf.go: RFC 5965 feedback reports.
+//   - incoming_fromid.go: FromIDs in MAIL FROM: Msg.MailFrom and
+//     ParseMailFrom.
+//   - incoming_match.go: where a bounce is matched to the message it is
+//     about: by FromID, ENVID, Message-ID, sole recipient.
+//   - incoming_outcome.go: what a matched or unmatched report changes:
+//     results, suppression, webhooks.
+//   - incoming_seen.go: IncomingSeen, so a report processed twice changes
+//     nothing.
 package queue

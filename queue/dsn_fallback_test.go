@@ -17,7 +17,7 @@ import (
 // DSN's Message-ID.
 func TestDSNComposeFallback(t *testing.T) {
 	e := newEnv(t, queue.RetryPolicy{})
-	e.h.DSN = nil // The default composer, package dsn.
+	e.h.DSNComposer = nil // The default composer, package dsn.
 	e.h.Hostname = "mäil.example.org"
 	reg := prometheus.NewRegistry()
 	metrics, err := queue.NewMetrics(reg)

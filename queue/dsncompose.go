@@ -11,7 +11,7 @@ import (
 )
 
 // defaultComposer composes DSNs with package dsn, with English text. It is
-// used when Handler.DSN is nil.
+// used when Handler.DSNComposer is nil.
 type defaultComposer struct{}
 
 // ComposeDSN implements DSNComposer.

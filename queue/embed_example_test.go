@@ -17,6 +17,7 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -88,7 +89,7 @@ func Example_embedding() {
 	}
 
 	err = db.Read(ctx, func(tx *bstore.Tx) error {
-		l, _, err := queue.ListRetired(tx, queue.RetiredFilter{}, 0, 10)
+		l, _, err := queue.ListRetired(tx, queue.RetiredFilter{}, paging.Page{Limit: 10})
 		for _, m := range l {
 			r, _ := queue.Msg{Results: m.Results}.LastResult()
 			fmt.Println(m.RecipientAddress, m.Event, r.Reason, r.Permanent)

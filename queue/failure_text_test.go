@@ -14,7 +14,7 @@ import (
 // writes in DSNs: the reply as the remote sent it.
 func TestFailMsgsWords(t *testing.T) {
 	e := newEnv(t, queue.RetryPolicy{})
-	e.h.DSN = nil // The default composer.
+	e.h.DSNComposer = nil // The default composer.
 	m := e.add(nil, "x@example.com")[0]
 	err := fmt.Errorf("delivering: %w", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<x@example.com>: Recipient address rejected:\nUser unknown in local recipient table"})
 	e.fail([]queue.Msg{m}, err)

@@ -30,7 +30,7 @@ type faults struct {
 func (e *env) faultHandler(f faults) *queue.Handler {
 	return &queue.Handler{
 		DB:            e.db,
-		DSN:           queuetest.FaultyComposer{Next: e.composer, Fault: f.compose},
+		DSNComposer:   queuetest.FaultyComposer{Next: e.composer, Fault: f.compose},
 		DSNDeliverer:  e.dl,
 		Suppressions:  queuetest.FaultySuppressions{Next: &suppression.Store{}, Stop: f.stop, Process: f.process, Delivered: f.delivered},
 		Hooks:         queuetest.FaultyHooks{Next: &hookqueue.Queue{DB: e.db, Now: e.clock.Now}, Fault: f.hooks},

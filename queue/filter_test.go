@@ -6,6 +6,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/queue"
 )
 
@@ -38,7 +39,7 @@ func TestZeroFilters(t *testing.T) {
 	tcheck(t, err, "write")
 
 	err = e.db.Read(context.Background(), func(tx *bstore.Tx) error {
-		l, next, err := queue.ListRetired(tx, queue.RetiredFilter{}, 0, 10)
+		l, next, err := queue.ListRetired(tx, queue.RetiredFilter{}, paging.Page{Limit: 10})
 		tcheck(t, err, "list retired without filter")
 		tcompare(t, len(l), 1, "retired")
 		tcompare(t, l[0].ID, b.ID, "retired id")

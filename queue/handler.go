@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -14,6 +13,8 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/internal/inject"
+	"github.com/bouncekit/bouncekit/internal/randsrc"
 )
 
 // Handler carries out the queue's lifecycle decisions in the caller's
@@ -25,8 +26,8 @@ import (
 // A Handler must not be copied after first use. Two Handlers with different
 // databases work side by side: there is no package-level state.
 type Handler struct {
-	// DB is the host's database, used only by Run for work outside a
-	// caller's transaction. Nil: Run returns an error.
+	// DB is the host's database, used only for work outside a caller's
+	// transaction: by Run and DeliverOutbox. Nil: they return ErrNoDB.
 	DB *bstore.DB
 
 	// RetryPolicy decides when to retry and when to give up. Its zero
@@ -35,9 +36,10 @@ type Handler struct {
 	// before changing anything.
 	RetryPolicy RetryPolicy
 
-	// DSN composes delivery status notifications. Nil: the default composer
-	// (package dsn, English text, From the Postmaster address at Hostname).
-	DSN DSNComposer
+	// DSNComposer composes delivery status notifications. Nil: the default
+	// composer (package dsn, English text, From the Postmaster address at
+	// Hostname).
+	DSNComposer DSNComposer
 
 	// DSNDeliverer receives composed DSNs from Run after commit. Nil: DSNs
 	// stay in the outbox until a Handler with a deliverer runs.
@@ -89,7 +91,8 @@ type Handler struct {
 	After func(d time.Duration) <-chan time.Time
 
 	// Rand is the source of randomness for FromIDs, DSN Message-IDs and
-	// retry jitter. Nil: crypto/rand.Reader.
+	// retry jitter (RetryInput.JitterDraw). Nil: crypto/rand.Reader. A
+	// seeded reader makes them repeatable in tests and demos.
 	Rand io.Reader
 
 	// CleanupInterval is how often Run removes retired messages past their
@@ -112,8 +115,13 @@ var (
 	ErrNilError      = errors.New("queue: nil delivery error")
 	ErrMixedAccounts = errors.New("queue: messages of different sender accounts in one batch")
 	ErrMsgNotFound   = errors.New("queue: message not in queue")
-	ErrNoDB          = errors.New("queue: handler has no database")
 )
+
+// ErrNoDB is returned, unwrapped and before anything else is done, by the
+// Handler methods that open their own transaction (Run, DeliverOutbox) when
+// Handler.DB is nil. The methods that take the caller's *bstore.Tx never
+// need it.
+var ErrNoDB = errors.New("queue: handler has no database")
 
 // Kick wakes Run, and the HookQueue's worker when the HookQueue has a Kick
 // method (as *hookqueue.Queue has), e.g. after the caller committed a
@@ -142,33 +150,16 @@ func (h *Handler) kick() chan struct{} {
 }
 
 func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
+	return inject.Now(h.Now)
 }
 
 func (h *Handler) after(d time.Duration) <-chan time.Time {
-	if h.After != nil {
-		return h.After(d)
-	}
-	return time.After(d)
+	return inject.After(h.After, d)
 }
 
 func (h *Handler) log() *slog.Logger {
-	if h.Logger != nil {
-		return h.Logger
-	}
-	return slog.New(discardHandler{})
+	return inject.Logger(h.Logger)
 }
-
-// discardHandler drops all records (slog.DiscardHandler needs Go 1.24).
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discardHandler) WithGroup(string) slog.Handler           { return d }
 
 func (h *Handler) hostname() string {
 	if h.Hostname != "" {
@@ -219,7 +210,8 @@ func (h *Handler) policy() RetryPolicy {
 	return h.RetryPolicy
 }
 
-// jitter returns the JitterSource for the RetryPolicy, from Rand.
-func (h *Handler) jitter() JitterSource {
-	return ReaderJitter{R: h.rand()}
+// jitterDraw returns a RetryInput.JitterDraw from Rand, uniform in [-1, 1);
+// 0 (no jitter) when Rand fails.
+func (h *Handler) jitterDraw() float64 {
+	return 2*randsrc.Float64(h.rand()) - 1
 }

@@ -19,8 +19,14 @@ var ErrBadMsg = errors.New("queue: invalid message")
 // call): a report that comes back for it could not tell them apart.
 var ErrFromIDInUse = errors.New("queue: fromid already in use")
 
-// fromIDBytes is the entropy of a generated FromID.
-const fromIDBytes = 16
+// Generated FromIDs.
+const (
+	fromIDBytes = 16 // Random bytes in a FromID: its entropy.
+
+	// fromIDTries bounds the draws of a FromID no message has: with
+	// fromIDBytes random bytes a collision means Rand is not random.
+	fromIDTries = 10
+)
 
 // Add queues msgs, in the caller's transaction, and sets their IDs. The
 // messages of one call are one submission: those without a BaseID get the
@@ -84,7 +90,7 @@ func (h *Handler) Add(tx *bstore.Tx, msgs ...*Msg) ([]Outcome, error) {
 			}
 		}
 		for _, r := range rules {
-			if r.Matches(*m) {
+			if r.matches(*m) {
 				m.Hold = true
 				break
 			}
@@ -174,7 +180,7 @@ func fromIDUsed(tx *bstore.Tx, id string) (bool, error) {
 
 // newFromID returns a random FromID that no queued or retired message has.
 func (h *Handler) newFromID(tx *bstore.Tx) (string, error) {
-	for range 10 {
+	for range fromIDTries {
 		id, err := h.randomID(fromIDBytes)
 		if err != nil {
 			return "", err
@@ -185,5 +191,5 @@ func (h *Handler) newFromID(tx *bstore.Tx) (string, error) {
 			return id, nil
 		}
 	}
-	return "", errors.New("queue: no unique fromid after 10 tries, is Handler.Rand random?")
+	return "", fmt.Errorf("queue: no unique fromid after %d tries, is Handler.Rand random?", fromIDTries)
 }

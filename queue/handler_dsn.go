@@ -51,6 +51,11 @@ type DSNRecipient struct {
 	WillRetryUntil time.Time
 }
 
+// dsnMessageIDBytes is the number of random bytes in the local part of a
+// DSN's Message-ID: unique without a counter, and stable across redelivery
+// because it is stored with the DSN in the outbox.
+const dsnMessageIDBytes = 12
+
 // dsnBatch collects the DSNs of one Handler call, grouped by original
 // message and kind.
 type dsnBatch struct {
@@ -107,7 +112,7 @@ func (m Msg) isReport() bool {
 func (h *Handler) queueDSNs(tx *bstore.Tx, b *dsnBatch, account string, known bool, now time.Time) error {
 	for _, g := range b.groups {
 		m := g.rcpts[0].Msg
-		msgID, err := h.randomID(12)
+		msgID, err := h.randomID(dsnMessageIDBytes)
 		if err != nil {
 			return err
 		}
@@ -239,8 +244,8 @@ func readHeaderSection(r io.Reader) ([]byte, error) {
 }
 
 func (h *Handler) composer() DSNComposer {
-	if h.DSN != nil {
-		return h.DSN
+	if h.DSNComposer != nil {
+		return h.DSNComposer
 	}
 	return defaultComposer{}
 }

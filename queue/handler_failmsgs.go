@@ -121,7 +121,9 @@ func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, err
 			return nil, serr
 		}
 
-		d := policy.Decide(retryInput(m, f), now, h.jitter())
+		in := retryInput(m, f)
+		in.JitterDraw = h.jitterDraw()
+		d := policy.Decide(in, now)
 		m.Attempts = d.Attempts
 		m.LastAttempt = start
 		if suppressed {

@@ -22,7 +22,7 @@ import (
 // each stored in the caller's transaction.
 func TestRealStores(t *testing.T) {
 	e := newEnv(t, queue.RetryPolicy{})
-	e.h.DSN = nil
+	e.h.DSNComposer = nil
 	e.h.Suppressions = &suppression.Store{}
 	e.h.Hooks = &hookqueue.Queue{DB: e.db, Now: e.clock.Now}
 
@@ -98,7 +98,7 @@ func TestRealStores(t *testing.T) {
 // settings no longer fail the call: TestInvalidHookSettingsNeverBlock.)
 func TestRealStoresFaultRollback(t *testing.T) {
 	e := newEnv(t, queue.RetryPolicy{})
-	e.h.DSN = nil
+	e.h.DSNComposer = nil
 	e.h.Suppressions = &suppression.Store{}
 	e.h.Hooks = failingHooks{&hookqueue.Queue{DB: e.db, Now: e.clock.Now}}
 	e.h.Accounts = queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) {

@@ -21,7 +21,7 @@ func (h *Handler) retire(tx *bstore.Tx, m Msg, success bool, event webhook.Outgo
 	if keep <= 0 {
 		return false, nil
 	}
-	r := m.Retire(success, event, now, now.Add(keep))
+	r := m.retire(success, event, now, now.Add(keep))
 	if err := tx.Insert(&r); err != nil {
 		return false, fmt.Errorf("queue: storing retired message %d: %w", m.ID, err)
 	}

@@ -13,19 +13,26 @@ import (
 // results are committed in one transaction.
 const outboxBatch = 100
 
+// Timing of Run.
+const (
+	defaultCleanupInterval = time.Hour   // Handler.CleanupInterval when zero.
+	runErrorRetry          = time.Minute // Wait after a round whose DSN delivery failed.
+)
+
 // Run does the Handler's background work until ctx is done: it delivers the
 // DSNs in the outbox to the DSNDeliverer (DeliverOutbox) and removes retired
 // messages past their KeepUntil (CleanupRetired, every CleanupInterval). It
 // wakes when Kick is called, when a DSN is due for a retry, and for the
 // next cleanup. It returns nil when ctx is done, ErrNoDB without a DB.
-// Errors of a round are logged and the round is retried after a minute.
+// Errors are logged: a round whose DSN delivery failed is retried after a
+// minute, a failed cleanup at the next CleanupInterval.
 func (h *Handler) Run(ctx context.Context) error {
 	if h.DB == nil {
 		return ErrNoDB
 	}
 	interval := h.CleanupInterval
 	if interval <= 0 {
-		interval = time.Hour
+		interval = defaultCleanupInterval
 	}
 	var nextCleanup time.Time // Zero: clean up in the first round.
 	for {
@@ -42,7 +49,7 @@ func (h *Handler) Run(ctx context.Context) error {
 		_, next, err := h.DeliverOutbox(ctx)
 		if err != nil && ctx.Err() == nil {
 			h.log().Error("delivering dsns from outbox", slog.Any("err", err))
-			next = now.Add(time.Minute)
+			next = now.Add(runErrorRetry)
 		}
 		if !next.IsZero() && next.Before(wake) {
 			wake = next
@@ -57,7 +64,7 @@ func (h *Handler) Run(ctx context.Context) error {
 }
 
 func (h *Handler) cleanup(ctx context.Context, now time.Time) (n int, err error) {
-	err = h.DB.Write(ctx, func(tx *bstore.Tx) error {
+	err = h.write(ctx, func(tx *bstore.Tx) error {
 		n, err = CleanupRetired(tx, now)
 		return err
 	})
@@ -70,7 +77,7 @@ func (h *Handler) cleanup(ctx context.Context, now time.Time) (n int, err error)
 // are removed, failed ones are retried with backoff (1 minute doubling to 1
 // hour) and dropped with an error log after 12 attempts. It returns the
 // number delivered and when the next DSN is due (zero: none). Without a
-// DSNDeliverer it does nothing. Run calls it; hosts with their own
+// DSNDeliverer it does nothing; without a DB it returns ErrNoDB. Run calls it; hosts with their own
 // scheduling may call it instead.
 //
 // Delivery is at least once: a crash after a delivery and before the commit
@@ -85,7 +92,7 @@ func (h *Handler) DeliverOutbox(ctx context.Context) (delivered int, next time.T
 	}
 	now := h.now()
 	var due []OutboxDSN
-	err = h.DB.Read(ctx, func(tx *bstore.Tx) error {
+	err = h.read(ctx, func(tx *bstore.Tx) error {
 		q := bstore.QueryTx[OutboxDSN](tx)
 		q.FilterLessEqual(fieldNextAttempt, now)
 		q.SortAsc(fieldNextAttempt)
@@ -113,7 +120,7 @@ func (h *Handler) DeliverOutbox(ctx context.Context) (delivered int, next time.T
 		}
 	}
 
-	err = h.DB.Write(context.WithoutCancel(ctx), func(tx *bstore.Tx) error {
+	err = h.write(context.WithoutCancel(ctx), func(tx *bstore.Tx) error {
 		for i, d := range due {
 			log := h.log().With(slog.Int64("outboxid", d.ID), slog.Int64("msgid", d.MsgID), slog.String("kind", string(d.Kind)))
 			derr := results[i]
@@ -157,4 +164,22 @@ func (h *Handler) DeliverOutbox(ctx context.Context) (delivered int, next time.T
 		return 0, time.Time{}, fmt.Errorf("queue: recording dsn deliveries: %w", err)
 	}
 	return delivered, next, nil
+}
+
+// read runs fn in a read transaction of h.DB: every Handler method that
+// opens its own transaction goes through read or write, so each returns
+// ErrNoDB the same way when the Handler has no DB.
+func (h *Handler) read(ctx context.Context, fn func(tx *bstore.Tx) error) error {
+	if h.DB == nil {
+		return ErrNoDB
+	}
+	return h.DB.Read(ctx, fn)
+}
+
+// write runs fn in a write transaction of h.DB, see read.
+func (h *Handler) write(ctx context.Context, fn func(tx *bstore.Tx) error) error {
+	if h.DB == nil {
+		return ErrNoDB
+	}
+	return h.DB.Write(ctx, fn)
 }

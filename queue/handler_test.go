@@ -55,7 +55,7 @@ func newEnv(t *testing.T, policy queue.RetryPolicy) *env {
 	e.h = &queue.Handler{
 		DB:            db,
 		RetryPolicy:   policy,
-		DSN:           e.composer,
+		DSNComposer:   e.composer,
 		DSNDeliverer:  e.dl,
 		Suppressions:  e.supp,
 		Hooks:         e.hooks,

@@ -103,8 +103,8 @@ func TestHostileProcessIncoming(t *testing.T) {
 			_, err := e.h.ProcessIncoming(tx, "alice", "alice@example.org", nil)
 			return err
 		})
-		if !errors.Is(err, queue.ErrNoMessage) {
-			t.Fatalf("got %v, want ErrNoMessage", err)
+		if !errors.Is(err, queue.ErrEmptyMessage) {
+			t.Fatalf("got %v, want ErrEmptyMessage", err)
 		}
 	})
 }
@@ -277,7 +277,7 @@ func TestHostileDSNInjection(t *testing.T) {
 		for i, s := range hostile.Strings {
 			t.Run(fmt.Sprintf("%s/%d", field, i), func(t *testing.T) {
 				e := newEnv(t, queue.DefaultPolicy())
-				e.h.DSN = nil // The default composer.
+				e.h.DSNComposer = nil // The default composer.
 				m := &queue.Msg{SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: "bob@example.com", MessageID: "m1@example.org", Subject: "hi"}
 				if mod != nil {
 					mod(m, s)
@@ -353,7 +353,7 @@ func checkHostileDSN(t *testing.T, data []byte) {
 // without the optional fields, and the message is retired.
 func TestHostileStoredMsg(t *testing.T) {
 	e := newEnv(t, queue.DefaultPolicy())
-	e.h.DSN = nil
+	e.h.DSNComposer = nil
 	m := queue.Msg{SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: "bob@example.com", RecipientDomain: "example.com", EnvID: "a\r\nBcc: victim@example.net", Queued: t0, NextAttempt: t0}
 	tcheck(t, e.write(func(tx *bstore.Tx) error { return tx.Insert(&m) }), "insert")
 	reply := &bounce.SMTPError{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Stage: bounce.StageRcpt, Line: "user unknown"}

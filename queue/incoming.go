@@ -48,9 +48,11 @@ const (
 type IncomingResult struct {
 	Kind IncomingKind
 
-	// Format names the software whose layout was recognized: "rfc3464",
-	// "arf", "qmail", "exim", "exchange", "office365", "gmail", ... (see
-	// internal/ndr), or empty.
+	// Format names how the message was read: "rfc3464" (a standard DSN),
+	// "arf" (an RFC 5965 feedback report), "autoreply", the software whose
+	// bounce layout was recognised ("qmail", "exim", "postfix", "exchange",
+	// "gmail", "amazonses", ...), "generic" (a bounce read by the generic
+	// rules), or empty; for logs and statistics.
 	Format string
 
 	// MessageID is the incoming message's own Message-ID, without <>.
@@ -110,8 +112,8 @@ type IncomingOutcome struct {
 	Duplicate bool
 }
 
-// ErrNoMessage is returned by ProcessIncoming for empty input.
-var ErrNoMessage = errors.New("queue: empty incoming message")
+// ErrEmptyMessage is returned by ProcessIncoming for empty input.
+var ErrEmptyMessage = errors.New("queue: empty incoming message")
 
 // logAttrs returns the attributes for logging o.
 func (o IncomingOutcome) logAttrs() []any {
@@ -180,13 +182,13 @@ func (o IncomingOutcome) logAttrs() []any {
 // that cannot be read or matched is never an error.
 func (h *Handler) ProcessIncoming(tx *bstore.Tx, account, rcptTo string, msg []byte) (IncomingResult, error) {
 	if len(msg) == 0 {
-		return IncomingResult{}, ErrNoMessage
+		return IncomingResult{}, ErrEmptyMessage
 	}
 	if tx == nil {
 		return IncomingResult{}, fmt.Errorf("queue: nil transaction")
 	}
 	rep := parseIncoming(msg)
-	res := IncomingResult{Kind: rep.kind, Format: rep.format, MessageID: rep.messageID, Truncated: rep.truncated}
+	res := IncomingResult{Kind: rep.kind, Format: string(rep.format), MessageID: rep.messageID, Truncated: rep.truncated}
 	p := &incomingRun{
 		h:       h,
 		tx:      tx,

@@ -11,6 +11,8 @@ import (
 	"net/mail"
 	"net/textproto"
 	"strings"
+
+	"github.com/bouncekit/bouncekit/internal/ndr"
 )
 
 // Limits for reading a feedback report.
@@ -19,7 +21,13 @@ const (
 	maxARFDepth    = 4         // Nesting of multiparts.
 	maxARFFields   = 64 * 1024 // Bytes of the message/feedback-report part.
 	maxARFReturned = 1 << 20   // Bytes of the returned message read for its header.
+	maxARFScan     = 4 << 20   // Bytes searched for "feedback-report" before the MIME walk.
+	maxARFLineScan = 64 * 1024 // Bytes searched for a LF; without one, line ends are CR only.
 )
+
+// formatARF is the IncomingResult.Format of an RFC 5965 feedback report:
+// this file reads those, internal/ndr names the formats it reads.
+const formatARF ndr.Format = "arf"
 
 // arfReport is what parseARF found in an RFC 5965 feedback report.
 type arfReport struct {
@@ -52,10 +60,10 @@ func (r *arfReport) complaint() bool {
 // part. A report-type other than feedback-report is accepted, as long as
 // the part is there.
 func parseARF(msg []byte) *arfReport {
-	if !bytes.Contains(msg[:min(len(msg), 4<<20)], []byte("feedback-report")) {
+	if !bytes.Contains(msg[:min(len(msg), maxARFScan)], []byte("feedback-report")) {
 		return nil // Cheap test before the MIME walk.
 	}
-	if bytes.IndexByte(msg[:min(len(msg), 64*1024)], '\n') < 0 {
+	if bytes.IndexByte(msg[:min(len(msg), maxARFLineScan)], '\n') < 0 {
 		msg = bytes.ReplaceAll(msg, []byte("\r"), []byte("\n")) // CR-only line ends.
 	}
 	m, err := mail.ReadMessage(bytes.NewReader(msg))

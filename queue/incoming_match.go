@@ -373,7 +373,7 @@ func (p *incomingRun) loadQueued(account string, mf Msg) ([]*candidate, error) {
 	qm.SortDesc(fieldID)
 	qm.Limit(maxMatchCandidates)
 	err := qm.ForEach(func(m Msg) error {
-		l = append(l, &candidate{r: m.Retire(false, "", m.LastAttempt, time.Time{}), queued: true})
+		l = append(l, &candidate{r: m.retire(false, "", m.LastAttempt, time.Time{}), queued: true})
 		return nil
 	})
 	if err != nil {

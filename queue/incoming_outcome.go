@@ -134,7 +134,7 @@ func (p *incomingRun) record(c *candidate, result MsgResult, event webhook.Outgo
 		r.LastActivity = p.now
 	}
 	s, _ := p.h.account(r.SenderAccount)
-	if keep := p.h.keepRetired(s); keep > 0 && r.KeepUntil.Before(p.now.Add(keep-keep/10)) {
+	if keep := p.h.keepRetired(s); keep > 0 && r.KeepUntil.Before(p.now.Add(keep-keep/keepExtendSlack)) {
 		r.KeepUntil = p.now.Add(keep)
 	}
 	if err := p.tx.Update(r); err != nil {
@@ -354,7 +354,7 @@ func (p *incomingRun) runOther(res *IncomingResult) error {
 		}
 	}
 	if p.rep.subject != "" {
-		o.Detail += fmt.Sprintf(", subject %q", truncate(p.rep.subject, 200))
+		o.Detail += fmt.Sprintf(", subject %q", truncate(p.rep.subject, detailMaxSubject))
 	}
 	dup, err := p.once("fromid:"+p.fromID, c, &o)
 	if err != nil {
@@ -377,10 +377,10 @@ func (p *incomingRun) searched() string {
 		l = append(l, "fromid "+p.fromID)
 	}
 	if p.rep.envID != "" {
-		l = append(l, fmt.Sprintf("envid %q", truncate(p.rep.envID, 100)))
+		l = append(l, fmt.Sprintf("envid %q", truncate(p.rep.envID, detailMaxEnvID)))
 	}
 	if id := p.rep.origMessageID; id != "" {
-		l = append(l, fmt.Sprintf("message-id <%s>", truncate(id, 200)))
+		l = append(l, fmt.Sprintf("message-id <%s>", truncate(id, detailMaxMessageID)))
 	}
 	if len(l) == 0 {
 		return " (the report has no fromid address, envid or message-id)"
@@ -451,6 +451,20 @@ func retiredAsMsg(r MsgRetired) Msg {
 		Extra:            r.Extra,
 	}
 }
+
+// Bytes of a report's values quoted in IncomingOutcome.Detail, which goes
+// into logs and webhooks: a report's sender chooses them.
+const (
+	detailMaxSubject   = 200
+	detailMaxEnvID     = 100
+	detailMaxMessageID = 200
+)
+
+// keepExtendSlack makes a report push a retired message's KeepUntil back
+// to a full keep period only when more than a keepExtendSlack-th of it has
+// passed, so a stream of reports about one message does not rewrite its
+// record each time for a few seconds more.
+const keepExtendSlack = 10
 
 // truncate cuts s to at most n bytes, at a rune boundary.
 func truncate(s string, n int) string {

@@ -25,7 +25,7 @@ const maxIncomingHeader = 256 * 1024
 // incomingReport is what parseIncoming found in an incoming message.
 type incomingReport struct {
 	kind   IncomingKind
-	format string // Software that wrote a bounce (internal/ndr's names), "rfc3464" or "arf".
+	format ndr.Format // Software that wrote a bounce, ndr.FormatRFC3464, or formatARF.
 
 	messageID string // Message-ID of the incoming message, without <>.
 	subject   string
@@ -80,7 +80,7 @@ func parseIncoming(msg []byte) *incomingReport {
 	}
 	if err == nil && len(m.Recipients) > 0 {
 		rep.kind = IncomingDSN
-		rep.format = "rfc3464"
+		rep.format = ndr.FormatRFC3464
 		rcpts := m.Recipients
 		if len(rcpts) > MaxIncomingRecipients {
 			rcpts = rcpts[:MaxIncomingRecipients]
@@ -108,7 +108,7 @@ func parseIncoming(msg []byte) *incomingReport {
 			}
 			rep.rcpts = append(rep.rcpts, rr)
 		}
-		if nr != nil && nr.Format != "" && nr.Format != "generic" {
+		if nr != nil && nr.Format != "" && nr.Format != ndr.FormatGeneric {
 			rep.format = nr.Format
 		}
 		return rep
@@ -119,7 +119,7 @@ func parseIncoming(msg []byte) *incomingReport {
 
 	if fb := parseARF(msg); fb != nil {
 		rep.kind = IncomingFeedback
-		rep.format = "arf"
+		rep.format = formatARF
 		rep.feedback = fb
 		if rep.origMessageID == "" {
 			rep.origMessageID = fb.messageID
@@ -131,7 +131,7 @@ func parseIncoming(msg []byte) *incomingReport {
 	if nr == nil {
 		if ndr.IsAutoReply(hdr) {
 			rep.kind = IncomingAutoReply
-			rep.format = "autoreply"
+			rep.format = ndr.FormatAutoReply
 		}
 		return rep
 	}
@@ -179,7 +179,7 @@ func parseIncoming(msg []byte) *incomingReport {
 			diagnostic:   r.Diagnostic,
 			stage:        replyStageOf(r.Command, r.Diagnostic),
 			mailer:       isPipe(r.Address),
-			groupRefused: nr.Format == "googlegroups",
+			groupRefused: nr.Format == ndr.FormatGoogleGroups,
 		})
 	}
 	if len(rep.rcpts) > MaxIncomingRecipients {

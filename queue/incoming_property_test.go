@@ -368,7 +368,7 @@ func newPropRun(t *testing.T, dir string, seed uint64, batch int, tmpls []propTe
 	p := &propRun{t: t, r: r, db: db, clock: clock, tmpls: tmpls, seed: seed, batch: batch, stats: map[string]int{}}
 	p.h = &queue.Handler{
 		DB:                db,
-		DSN:               &queuetest.Composer{},
+		DSNComposer:       &queuetest.Composer{},
 		Suppressions:      &suppression.Store{DB: db, Now: clock.Now},
 		Hooks:             &hookqueue.Queue{DB: db, Now: clock.Now},
 		GenerateFromIDs:   true,

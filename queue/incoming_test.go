@@ -45,7 +45,7 @@ func newInEnv(t testing.TB) *inEnv {
 	e := &inEnv{t: t, db: db, clock: clock}
 	e.h = &queue.Handler{
 		DB:                db,
-		DSN:               &queuetest.Composer{},
+		DSNComposer:       &queuetest.Composer{},
 		Suppressions:      &suppression.Store{DB: db, Now: clock.Now},
 		Hooks:             &hookqueue.Queue{DB: db, Now: clock.Now},
 		Hostname:          "mail.example.org",
@@ -637,7 +637,7 @@ func TestIncomingBadInput(t *testing.T) {
 		_, err := e.h.ProcessIncoming(tx, "alice", "alice@example.org", nil)
 		return err
 	})
-	if !errors.Is(err, queue.ErrNoMessage) {
+	if !errors.Is(err, queue.ErrEmptyMessage) {
 		t.Fatalf("empty message: got %v", err)
 	}
 	_, err = e.h.ProcessIncoming(nil, "alice", "alice@example.org", []byte("x"))

@@ -14,7 +14,7 @@ import (
 )
 
 // DSNComposer writes the DSN message for a request. The Handler's default,
-// used when Handler.DSN is nil, composes an RFC 3464 multipart/report with
+// used when Handler.DSNComposer is nil, composes an RFC 3464 multipart/report with
 // package dsn and English text.
 type DSNComposer interface {
 	ComposeDSN(req DSNRequest) ([]byte, error)

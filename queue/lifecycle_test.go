@@ -13,6 +13,7 @@ import (
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -260,27 +261,35 @@ func TestCancelAndListRetired(t *testing.T) {
 		t.Fatalf("other account's message canceled")
 	}
 
-	var pages [][]int64
-	err = e.db.Read(context.Background(), func(tx *bstore.Tx) error {
-		var cursor int64
-		for {
-			l, next, err := queue.ListRetired(tx, queue.RetiredFilter{Account: "alice", Event: "canceled"}, cursor, 2)
-			if err != nil {
-				return err
+	for _, c := range []struct {
+		newest bool
+		want   [][]int64
+	}{
+		{false, [][]int64{{ids[0], ids[1]}, {ids[2], ids[3]}, {ids[4]}}},
+		{true, [][]int64{{ids[4], ids[3]}, {ids[2], ids[1]}, {ids[0]}}},
+	} {
+		var pages [][]int64
+		err = e.db.Read(context.Background(), func(tx *bstore.Tx) error {
+			p := paging.Page{Limit: 2, Newest: c.newest}
+			for {
+				l, next, err := queue.ListRetired(tx, queue.RetiredFilter{Account: "alice", Event: "canceled"}, p)
+				if err != nil {
+					return err
+				}
+				var page []int64
+				for _, r := range l {
+					page = append(page, r.ID)
+				}
+				pages = append(pages, page)
+				if next == 0 {
+					return nil
+				}
+				p.After = next
 			}
-			var page []int64
-			for _, r := range l {
-				page = append(page, r.ID)
-			}
-			pages = append(pages, page)
-			if next == 0 {
-				return nil
-			}
-			cursor = next
-		}
-	})
-	tcheck(t, err, "list retired")
-	tcompare(t, pages, [][]int64{{ids[4], ids[3]}, {ids[2], ids[1]}, {ids[0]}}, "pages")
+		})
+		tcheck(t, err, "list retired")
+		tcompare(t, pages, c.want, fmt.Sprintf("pages, newest first %v", c.newest))
+	}
 }
 
 func TestRunDeliversOutboxAndCleansUp(t *testing.T) {

@@ -147,9 +147,9 @@ type MsgRetired struct {
 	KeepUntil time.Time `bstore:"index"`
 }
 
-// Retire returns the MsgRetired for m, retired at now with the given event,
+// retire returns the MsgRetired for m, retired at now with the given event,
 // kept until keepUntil.
-func (m Msg) Retire(success bool, event webhook.OutgoingEvent, now, keepUntil time.Time) MsgRetired {
+func (m Msg) retire(success bool, event webhook.OutgoingEvent, now, keepUntil time.Time) MsgRetired {
 	return MsgRetired{
 		ID:                   m.ID,
 		BaseID:               m.BaseID,
@@ -208,8 +208,8 @@ func (r HoldRule) All() bool {
 	return r.Account == "" && r.SenderDomain == "" && r.RecipientDomain == ""
 }
 
-// Matches reports whether the rule holds m.
-func (r HoldRule) Matches(m Msg) bool {
+// matches reports whether the rule holds m.
+func (r HoldRule) matches(m Msg) bool {
 	return (r.Account == "" || r.Account == m.SenderAccount) &&
 		(r.SenderDomain == "" || strings.EqualFold(r.SenderDomain, addressDomain(m.SenderAddress))) &&
 		(r.RecipientDomain == "" || strings.EqualFold(r.RecipientDomain, m.RecipientDomain))

@@ -54,7 +54,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 		if err := tx.Insert(&m); err != nil {
 			return err
 		}
-		r := m.Retire(false, "failed", now, now.Add(24*time.Hour))
+		r := m.retire(false, "failed", now, now.Add(24*time.Hour))
 		if err := tx.Insert(&r); err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func TestHoldRuleMatches(t *testing.T) {
 		{HoldRule{Account: "alice", RecipientDomain: "example.com"}, true},
 	}
 	for _, c := range cases {
-		if got := c.rule.Matches(m); got != c.want {
+		if got := c.rule.matches(m); got != c.want {
 			t.Errorf("rule %+v: got %v, want %v", c.rule, got, c.want)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/bouncekit/bouncekit/internal/plantest"
 
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -287,7 +288,7 @@ func TestQueryPlanQueue(t *testing.T) {
 			return err
 		}, Type: "MsgRetired", Index: "KeepUntil", Plan: plantest.Index, MaxReads: 40},
 		{Name: "ListRetired account", Run: func(tx *bstore.Tx) error {
-			l, next, err := ListRetired(tx, RetiredFilter{Account: "big"}, 0, 20)
+			l, next, err := ListRetired(tx, RetiredFilter{Account: "big"}, paging.Page{Limit: 20, Newest: true})
 			if err == nil && (len(l) != 20 || next == 0) {
 				err = fmt.Errorf("page of %d, next %d", len(l), next)
 			}
@@ -295,21 +296,21 @@ func TestQueryPlanQueue(t *testing.T) {
 		}, Type: "MsgRetired", Index: "SenderAccount", Plan: plantest.Index, MaxReads: 50},
 		// A later page steps over the newer messages (see ListRetired).
 		{Name: "ListRetired account, second page", Run: func(tx *bstore.Tx) error {
-			l, _, err := ListRetired(tx, RetiredFilter{Account: "big"}, planHistory-20, 20)
+			l, _, err := ListRetired(tx, RetiredFilter{Account: "big"}, paging.Page{After: planHistory - 20, Limit: 20, Newest: true})
 			if err == nil && (len(l) != 20 || l[0].ID != planHistory-21) {
 				err = fmt.Errorf("page of %d from the cursor wrong", len(l))
 			}
 			return err
 		}, Type: "MsgRetired", Index: "SenderAccount", Plan: plantest.Index, MaxReads: 130},
 		{Name: "ListRetired account and recipient", Run: func(tx *bstore.Tx) error {
-			l, _, err := ListRetired(tx, RetiredFilter{Account: "big", Recipient: "r7@example.com"}, 0, 5)
+			l, _, err := ListRetired(tx, RetiredFilter{Account: "big", Recipient: "r7@example.com"}, paging.Page{Limit: 5, Newest: true})
 			if err == nil && (len(l) != 5 || l[0].ID != planHistory-93) {
 				err = fmt.Errorf("page of %d wrong", len(l))
 			}
 			return err
 		}, Type: "MsgRetired", Index: "RecipientAddress+LastActivity", Plan: plantest.Index, MaxReads: 2*planHistory/100 + 8},
 		{Name: "ListRetired no filter, cursor", Run: func(tx *bstore.Tx) error {
-			l, _, err := ListRetired(tx, RetiredFilter{}, 1000, 20)
+			l, _, err := ListRetired(tx, RetiredFilter{}, paging.Page{After: 1000, Limit: 20, Newest: true})
 			if err == nil && (len(l) != 20 || l[0].ID != 999) {
 				err = fmt.Errorf("page of %d from the cursor 1000 wrong", len(l))
 			}

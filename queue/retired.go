@@ -6,6 +6,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -19,37 +20,30 @@ type RetiredFilter struct {
 	Before    time.Time             // LastActivity before.
 }
 
-// ListRetired returns up to limit (at most 1000; <= 0 means 100) retired
-// messages matching filter, highest ID (newest message) first, starting
-// below the cursor: 0 for the first page, then the returned next. next is 0
-// after the last page. Because IDs never change, pages stay consistent when
-// messages are retired in between.
+// ListRetired returns one page of the retired messages matching filter,
+// in ID order (the order they were retired in): oldest first, or newest
+// first with p.Newest. It returns the cursor of the next page, 0 after the
+// last, as every bouncekit listing does (package paging). Because IDs never
+// change, pages stay consistent when messages are retired in between.
 //
 // One index serves the query, chosen by the filter, not by bstore's map
 // order: with Recipient the recipient's (its messages are few and sorted in
 // memory), else with Account the SenderAccount index (its keys end in the
-// ID, so it is read newest first without sorting), else the primary key
-// from the cursor down. The other fields are checked per record, so a page
+// ID, so it is read in ID order without sorting), else the primary key
+// from the cursor on. The other fields are checked per record, so a page
 // costs its length divided by the share of the records read that match: an
 // Event or time filter that matches few of an account's messages reads more
 // of them. With Account, a page also steps over the account's messages
-// above the cursor (bstore seeks an index only by its named fields, and an
+// before the cursor (bstore seeks an index only by its named fields, and an
 // index naming ID is built wrongly for existing records by bstore v0.0.11),
 // so deep pages of a large account cost their depth.
-func ListRetired(tx *bstore.Tx, filter RetiredFilter, cursor int64, limit int) (msgs []MsgRetired, next int64, err error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	limit = min(limit, 1000)
+func ListRetired(tx *bstore.Tx, filter RetiredFilter, p paging.Page) ([]MsgRetired, int64, error) {
 	q := bstore.QueryTx[MsgRetired](tx)
 	switch {
 	case filter.Recipient != "":
 		q.FilterNonzero(MsgRetired{RecipientAddress: filter.Recipient})
 	case filter.Account != "":
 		q.FilterNonzero(MsgRetired{SenderAccount: filter.Account})
-	}
-	if cursor > 0 {
-		q.FilterLess(fieldID, cursor)
 	}
 	f := filter
 	if f.Recipient != "" && f.Account != "" || f.Event != "" || !f.Since.IsZero() || !f.Before.IsZero() {
@@ -60,15 +54,9 @@ func ListRetired(tx *bstore.Tx, filter RetiredFilter, cursor int64, limit int) (
 				(f.Before.IsZero() || r.LastActivity.Before(f.Before))
 		})
 	}
-	q.SortDesc(fieldID)
-	q.Limit(limit + 1)
-	msgs, err = q.List()
+	msgs, next, err := paging.List(q, p, func(r MsgRetired) int64 { return r.ID })
 	if err != nil {
 		return nil, 0, fmt.Errorf("queue: listing retired messages: %w", err)
-	}
-	if len(msgs) > limit {
-		msgs = msgs[:limit]
-		next = msgs[limit-1].ID
 	}
 	return msgs, next, nil
 }

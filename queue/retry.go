@@ -1,10 +1,8 @@
 package queue
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strings"
 	"time"
@@ -16,9 +14,10 @@ import (
 // try again, when to give up, and when the delayed DSN is due. Its Decide
 // method is a pure function of a RetryInput (the attempt number, when the
 // message was queued, the failure, the message's own limit, whether it was
-// greylisted before), the time and the jitter source. Whether a DSN may and should go to the sender (NOTIFY, the
-// null sender, reports) is not the policy's to decide: the Handler decides
-// that, for every DSN, in one place.
+// greylisted before, the random jitter draw) and the time. Whether a DSN
+// may and should go to the sender (NOTIFY, the null sender, reports) is not
+// the policy's to decide: the Handler decides that, for every DSN, in one
+// place.
 //
 // A zero field takes DefaultPolicy's value, so RetryPolicy{MaxAttempts: 30}
 // is the default policy with at most 30 attempts, keeping its age limit and
@@ -80,9 +79,9 @@ type RetryPolicy struct {
 
 	// Jitter spreads retries so messages that failed together (say, during
 	// a remote outage) do not all come back at the same moment: each delay
-	// is multiplied by a factor drawn uniformly from [1-Jitter, 1+Jitter)
-	// with the JitterSource passed to Decide. It must be below 1. Zero: 0.1.
-	// Negative: no jitter.
+	// is multiplied by 1+Jitter*RetryInput.JitterDraw, a factor in
+	// [1-Jitter, 1+Jitter]. It must be below 1. Zero: 0.1. Negative: no
+	// jitter.
 	Jitter float64
 }
 
@@ -211,32 +210,6 @@ func (p RetryPolicy) Validate() error {
 	return fmt.Errorf("%w: %s", ErrInvalidRetryPolicy, strings.Join(problems, "; "))
 }
 
-// JitterSource supplies the randomness for jitter: Float64 returns a number
-// in [0, 1). *rand.Rand of math/rand/v2 and of math/rand satisfy it; seed one
-// in tests for exact results. ReaderJitter adapts an io.Reader.
-type JitterSource interface {
-	Float64() float64
-}
-
-// ReaderJitter is a JitterSource reading random bytes from R, such as
-// crypto/rand.Reader. When R fails, Float64 returns 0.5, which means no
-// jitter.
-type ReaderJitter struct {
-	R io.Reader
-}
-
-// Float64 returns a number in [0, 1) made from 8 bytes of R.
-func (r ReaderJitter) Float64() float64 {
-	var b [8]byte
-	if r.R == nil {
-		return 0.5
-	}
-	if _, err := io.ReadFull(r.R, b[:]); err != nil {
-		return 0.5
-	}
-	return float64(binary.BigEndian.Uint64(b[:])>>11) / (1 << 53)
-}
-
 // GiveUpReason says why a message is no longer retried.
 type GiveUpReason string
 
@@ -273,6 +246,13 @@ type RetryInput struct {
 
 	// Failure is how the attempt failed, as bounce.Classify describes it.
 	Failure bounce.Failure
+
+	// JitterDraw places this attempt's delay in the policy's jitter range:
+	// -1 is the shortest (1-Jitter times the scheduled delay), 1 the
+	// longest, 0 the scheduled delay itself. The Handler draws it uniformly
+	// from Handler.Rand; a seeded or fixed value gives exact results in
+	// tests. Zero, and anything outside [-1, 1]: the scheduled delay.
+	JitterDraw float64
 }
 
 // RetryDecision is what RetryPolicy.Decide decided about a failed attempt.
@@ -306,10 +286,11 @@ type RetryDecision struct {
 
 	// LastAttemptAt is the time of the last attempt the policy will make if
 	// every attempt fails: the RFC 3464 Will-Retry-Until of a delayed DSN,
-	// never earlier than the real last attempt. It is exact when no
-	// JitterSource is given and either MaxAge is zero or no greylisting
-	// shortcut is left (GreylistRetry zero, or already used). Otherwise
-	// jitter or a later shortcut may fit more attempts before the deadline,
+	// never earlier than the real last attempt, whatever the later jitter
+	// draws. It is exact when the policy has no jitter (Jitter negative) and
+	// either MaxAge is zero or no greylisting shortcut is left
+	// (GreylistRetry zero, or already used). Otherwise jitter or a later
+	// shortcut may fit more attempts before the deadline,
 	// so it is an upper bound: the earlier of Queued+MaxAge and the last
 	// attempt with every delay at its longest. When giving up it is the time
 	// of the failed attempt.
@@ -323,8 +304,9 @@ type RetryDecision struct {
 //   - Reaching MaxAttempts (in.MaxAttempts if above zero) gives up
 //     (GiveUpAttempts).
 //   - Otherwise the next attempt is now plus the delay for this attempt
-//     number, or GreylistRetry for a greylisting reply, with jitter from
-//     rnd. If that is more than MaxAge after in.Queued, the policy gives up
+//     number, or GreylistRetry for a greylisting reply, scaled by the
+//     jitter in.JitterDraw selects. If that is more than MaxAge after
+//     in.Queued, the policy gives up
 //     now (GiveUpExpired) instead of waiting for an attempt it will not make.
 //   - The delayed DSN is due when DelayedDSNAfterAttempts or
 //     DelayedDSNAfterAge is reached.
@@ -339,9 +321,7 @@ type RetryDecision struct {
 // in.GreylistedBefore is false. Rate limits (reason speeding or
 // toomanyconn) follow the schedule unless they say greylisted: coming back
 // in minutes tends to prolong them.
-//
-// rnd may be nil: no jitter.
-func (p RetryPolicy) Decide(in RetryInput, now time.Time, rnd JitterSource) RetryDecision {
+func (p RetryPolicy) Decide(in RetryInput, now time.Time) RetryDecision {
 	p = p.effective()
 	f := in.Failure
 	d := RetryDecision{Attempts: max(in.Attempt, 1), LastAttemptAt: now}
@@ -376,14 +356,8 @@ func (p RetryPolicy) Decide(in RetryInput, now time.Time, rnd JitterSource) Retr
 		shortcut = false
 	}
 	jitter := p.Jitter
-	if rnd == nil {
-		jitter = 0
-	} else if jitter > 0 {
-		r := rnd.Float64()
-		if !(r >= 0 && r < 1) {
-			r = 0.5
-		}
-		delay = retryScale(delay, 1+jitter*(2*r-1))
+	if draw := in.JitterDraw; jitter > 0 && draw >= -1 && draw <= 1 { // Also not NaN.
+		delay = retryScale(delay, 1+jitter*draw)
 	}
 	next := now.Add(max(delay, time.Nanosecond))
 	// RFC 5321 section 4.5.4.1: give up after a period, with a failure DSN.
@@ -429,12 +403,13 @@ type PlannedAttempt struct {
 // temporarily and immediately, without greylisting or jitter: the policy's
 // schedule, as Decide would make it. It lists at most 10000 attempts.
 func (p RetryPolicy) Plan(queued time.Time, maxAttempts int64) []PlannedAttempt {
+	p.Jitter = -1 // The plain schedule, and exact LastAttemptAt.
 	in := RetryInput{Attempt: 1, Queued: queued, MaxAttempts: maxAttempts, Failure: bounce.Failure{Reason: bounce.ReasonUndefined}}
 	now := queued
 	var plan []PlannedAttempt
 	var sent bool
 	for range retryMaxPlanned {
-		d := p.Decide(in, now, nil)
+		d := p.Decide(in, now)
 		delayed := d.DelayedDSNDue && !sent
 		sent = sent || delayed
 		plan = append(plan, PlannedAttempt{At: now, DelayedDSN: delayed, GiveUp: d.GiveUp})

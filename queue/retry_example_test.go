@@ -2,7 +2,6 @@ package queue_test
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/bouncekit/bouncekit/bounce"
@@ -26,28 +25,36 @@ func ExampleRetryPolicy_Decide() {
 	}
 	now := queued.Add(time.Hour + 52*time.Minute + 30*time.Second)
 
-	// No jitter source: the exact schedule.
-	d := policy.Decide(in, now, nil)
+	// JitterDraw 0: the scheduled delay. Will-Retry-Until allows for the
+	// longest delays the policy's jitter may still bring.
+	d := policy.Decide(in, now)
 	fmt.Println("retry:", d.Retry, "attempts:", d.Attempts)
 	fmt.Println("next attempt:", d.NextAttempt.Format(time.DateTime))
 	fmt.Println("delayed DSN due:", d.DelayedDSNDue)
 	fmt.Println("will retry until:", d.LastAttemptAt.Format(time.DateTime))
 
-	// With jitter (a seeded source here, crypto/rand through
-	// queue.ReaderJitter in production) the delay varies by up to 1/90.
-	d = policy.Decide(in, now, rand.New(rand.NewPCG(1, 1)))
-	fmt.Println("next attempt in about", d.NextAttempt.Sub(now).Round(time.Minute))
+	// The Handler draws JitterDraw from Handler.Rand for every failure, in
+	// [-1, 1): with mox's Jitter the delay varies by up to 1/90.
+	in.JitterDraw = 0.9
+	d = policy.Decide(in, now)
+	fmt.Println("next attempt after", d.NextAttempt.Sub(now))
+
+	// Without jitter, Will-Retry-Until is the exact last attempt.
+	exact := policy
+	exact.Jitter = -1
+	fmt.Println("exact last attempt:", exact.Decide(in, now).LastAttemptAt.Format(time.DateTime))
 
 	// After the 8th failure, mox's policy gives up.
 	in.Attempt = 8
-	d = policy.Decide(in, queued.Add(16*time.Hour), nil)
+	d = policy.Decide(in, queued.Add(16*time.Hour))
 	fmt.Println("retry:", d.Retry, "give up:", d.GiveUp)
 	// Output:
 	// retry: true attempts: 5
 	// next attempt: 2025-03-04 12:52:30
 	// delayed DSN due: true
-	// will retry until: 2025-03-05 00:52:30
-	// next attempt in about 2h0m0s
+	// will retry until: 2025-03-05 01:00:30
+	// next attempt after 2h1m12s
+	// exact last attempt: 2025-03-05 00:52:30
 	// retry: false give up: attempts
 }
 

@@ -1,8 +1,6 @@
 package queue_test
 
 import (
-	"bytes"
-	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"math"
@@ -50,9 +48,10 @@ var retryTemp = bounce.Failure{
 // first.
 //
 // lastAt is the expected LastAttemptAt after retryT0; zero means the last
-// step's time.
+// step's time. The schedule is exact: p runs without jitter.
 func retryRun(t *testing.T, p queue.RetryPolicy, in queue.RetryInput, want []retryStep, lastAt time.Duration) {
 	t.Helper()
+	p = retryNoJitter(p)
 	if lastAt == 0 {
 		lastAt = want[len(want)-1].at
 	}
@@ -60,7 +59,7 @@ func retryRun(t *testing.T, p queue.RetryPolicy, in queue.RetryInput, want []ret
 	var due bool
 	for i, step := range want {
 		now := retryT0.Add(step.at)
-		d := p.Decide(in, now, nil)
+		d := p.Decide(in, now)
 		if d.Attempts != int64(i+1) {
 			t.Fatalf("attempt %d: Attempts %d", i+1, d.Attempts)
 		}
@@ -87,6 +86,13 @@ func retryRun(t *testing.T, p queue.RetryPolicy, in queue.RetryInput, want []ret
 		in.Attempt = d.Attempts + 1
 	}
 	t.Fatalf("policy did not give up after %d attempts", len(want))
+}
+
+// retryNoJitter returns p without jitter, for exact times: with jitter,
+// LastAttemptAt allows for the longest delays (TestRetryJitter).
+func retryNoJitter(p queue.RetryPolicy) queue.RetryPolicy {
+	p.Jitter = -1
+	return p
 }
 
 // retryIn is the first attempt of a message queued at retryT0, failing
@@ -149,7 +155,7 @@ func TestRetryDefaultSchedule(t *testing.T) {
 	in := retryIn()
 	in.GreylistedBefore = true
 	in.Attempt = 2
-	d := queue.DefaultPolicy().Decide(in, retryT0.Add(5*retryM), nil)
+	d := retryNoJitter(queue.DefaultPolicy()).Decide(in, retryT0.Add(5*retryM))
 	// Attempts at 0, 5m, then delays 15m, 30m, 1h, 2h, 4h, 8h...: 20m,
 	// 50m, 1h50m, 3h50m, 7h50m, 15h50m, ..., 119h50m.
 	if !d.NextAttempt.Equal(retryT0.Add(20*retryM)) || !d.LastAttemptAt.Equal(retryT0.Add(119*retryH+50*retryM)) {
@@ -172,7 +178,7 @@ func TestRetryMoxSchedule(t *testing.T) {
 	in := retryIn()
 	in.Attempt = 5
 	fifth := retryT0.Add(retryMoxSteps[4].at)
-	d := queue.MoxPolicy().Decide(in, fifth, nil)
+	d := retryNoJitter(queue.MoxPolicy()).Decide(in, fifth)
 	if !d.DelayedDSNDue {
 		t.Fatalf("no delayed DSN after 5th failure")
 	}
@@ -210,7 +216,7 @@ func TestRetryPlan(t *testing.T) {
 }
 
 // retryCase is one Decide call: attempt attempts+1 of a message queued at
-// retryT0, failing at retryT0+now.
+// retryT0, failing at retryT0+now, without jitter.
 type retryCase struct {
 	name     string
 	policy   queue.RetryPolicy
@@ -233,7 +239,7 @@ func retryCheck(t *testing.T, tc retryCase) {
 		tc.edit(&in)
 	}
 	now := retryT0.Add(tc.now)
-	d := tc.policy.Decide(in, now, nil)
+	d := retryNoJitter(tc.policy).Decide(in, now)
 	want := queue.RetryDecision{
 		Retry:         tc.giveUp == "",
 		GiveUp:        tc.giveUp,
@@ -405,7 +411,7 @@ func TestRetryGreylisting(t *testing.T) {
 			if tc.before {
 				in.Attempt = 2
 			}
-			d := p.Decide(in, retryT0, nil)
+			d := p.Decide(in, retryT0) // JitterDraw 0: the delay itself.
 			var want time.Duration
 			switch {
 			case tc.grey:
@@ -429,64 +435,79 @@ func TestRetryGreylisting(t *testing.T) {
 	// A permanent reply that mentions greylisting is permanent.
 	in := retryIn()
 	in.Failure = reply(550, "5.7.1", bounce.ReasonBlocked, "Greylisted too often, go away")
-	d := queue.DefaultPolicy().Decide(in, retryT0, nil)
+	d := queue.DefaultPolicy().Decide(in, retryT0)
 	if d.Retry || d.GiveUp != queue.GiveUpPermanent || d.Greylisted {
 		t.Fatalf("permanent greylist text: %+v", d)
 	}
 }
 
-// retryFixed is a JitterSource that always returns the same value.
-type retryFixed float64
-
-func (r retryFixed) Float64() float64 { return float64(r) }
+// retryDraws returns a JitterDraw per call from a source seeded with seed,
+// as the Handler draws them: uniform in [-1, 1).
+func retryDraws(seed uint64) func() float64 {
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	return func() float64 { return 2*r.Float64() - 1 }
+}
 
 func TestRetryJitter(t *testing.T) {
 	// Jitter 1/4 and binary fractions keep the arithmetic exact.
 	p := queue.RetryPolicy{Schedule: []time.Duration{8 * retryM}, MaxAttempts: 3, Jitter: 0.25}
-	in := retryIn()
 	for _, tc := range []struct {
-		r    float64
+		draw float64
 		next time.Duration
 	}{
-		{0, 6 * retryM},                     // 1 - 1/4.
-		{0.5, 8 * retryM},                   // The middle: no change.
-		{0.75, 9 * retryM},                  // 1 + 1/8.
-		{1, 8 * retryM},                     // Out of range: the middle.
-		{-0.5, 8 * retryM},                  // Out of range.
-		{math.NaN(), 8 * retryM},            // Not a number.
-		{math.Inf(1), 8 * retryM},           // Infinite.
-		{0.9375, 9*retryM + 45*time.Second}, // 1 + 7/32 = 39/32.
-		{0.0625, 6*retryM + 15*time.Second}, // 1 - 7/32 = 25/32.
+		{-1, 6 * retryM},                          // 1 - 1/4.
+		{0, 8 * retryM},                           // The middle: no change.
+		{0.5, 9 * retryM},                         // 1 + 1/8.
+		{1, 10 * retryM},                          // 1 + 1/4.
+		{0.875, 9*retryM + 45*time.Second},        // 1 + 7/32 = 39/32.
+		{-0.875, 6*retryM + 15*time.Second},       // 1 - 7/32 = 25/32.
+		{1.5, 8 * retryM},                         // Out of range: the middle.
+		{-1.5, 8 * retryM},                        // Out of range.
+		{math.NaN(), 8 * retryM},                  // Not a number.
+		{math.Inf(1), 8 * retryM},                 // Infinite.
+		{math.Inf(-1), 8 * retryM},                // Infinite.
+		{math.SmallestNonzeroFloat64, 8 * retryM}, // Too small to show.
 	} {
-		d := p.Decide(in, retryT0, retryFixed(tc.r))
+		in := retryIn()
+		in.JitterDraw = tc.draw
+		d := p.Decide(in, retryT0)
 		if got := d.NextAttempt.Sub(retryT0); got != tc.next {
-			t.Errorf("r %v: next +%v, want +%v", tc.r, got, tc.next)
+			t.Errorf("draw %v: next +%v, want +%v", tc.draw, got, tc.next)
 		}
-		// Will-Retry-Until takes the remaining delay at its longest: 8m * 5/4.
+		// Will-Retry-Until takes the remaining delay at its longest: 8m * 5/4,
+		// whatever this attempt's draw.
 		if got, want := d.LastAttemptAt.Sub(d.NextAttempt), 10*retryM; got != want {
-			t.Errorf("r %v: last attempt %v after next, want %v", tc.r, got, want)
+			t.Errorf("draw %v: last attempt %v after next, want %v", tc.draw, got, want)
 		}
 	}
 
-	// Without a source, no jitter, whatever Jitter says.
-	if d := p.Decide(in, retryT0, nil); d.NextAttempt.Sub(retryT0) != 8*retryM || d.LastAttemptAt.Sub(retryT0) != 16*retryM {
-		t.Fatalf("nil source: %s", retryFormat(d))
+	// With Jitter off, the draw does not count and the last attempt is
+	// exact.
+	off := p
+	off.Jitter = -1
+	for _, draw := range []float64{-1, 0, 0.5} {
+		in := retryIn()
+		in.JitterDraw = draw
+		if d := off.Decide(in, retryT0); d.NextAttempt.Sub(retryT0) != 8*retryM || d.LastAttemptAt.Sub(retryT0) != 16*retryM {
+			t.Fatalf("jitter off, draw %v: %s", draw, retryFormat(d))
+		}
 	}
 
-	// A seeded source gives the same decisions every run, within bounds.
+	// Seeded draws give the same decisions every run, within bounds.
 	def := queue.DefaultPolicy()
-	a := rand.New(rand.NewPCG(1, 2))
-	b := rand.New(rand.NewPCG(1, 2))
+	a, b := retryDraws(1), retryDraws(1)
 	distinct := map[time.Time]bool{}
 	for i := range 50 {
 		in := retryIn()
 		in.Attempt = int64(i%7) + 1
-		da := def.Decide(in, retryT0, a)
-		db := def.Decide(in, retryT0, b)
+		ina, inb := in, in
+		ina.JitterDraw, inb.JitterDraw = a(), b()
+		da := def.Decide(ina, retryT0)
+		db := def.Decide(inb, retryT0)
 		if !da.NextAttempt.Equal(db.NextAttempt) || !da.LastAttemptAt.Equal(db.LastAttemptAt) {
 			t.Fatalf("same seed, different decisions: %v %v", da, db)
 		}
-		plain := def.Decide(in, retryT0, nil).NextAttempt.Sub(retryT0)
+		plain := def.Decide(in, retryT0).NextAttempt.Sub(retryT0)
 		got := da.NextAttempt.Sub(retryT0)
 		lo := time.Duration(float64(plain) * 0.9)
 		hi := time.Duration(float64(plain) * 1.1)
@@ -515,12 +536,13 @@ func TestRetryJitterLastAttempt(t *testing.T) {
 		}(),
 	}
 	for name, p := range policies {
-		for _, src := range []queue.JitterSource{retryFixed(0), retryFixed(0.999999), rand.New(rand.NewPCG(3, 4))} {
+		for _, draw := range []func() float64{func() float64 { return -1 }, func() float64 { return 1 }, func() float64 { return 0 }, retryDraws(3)} {
 			in := retryIn()
 			now := retryT0
 			var bound time.Time
 			for range 100 {
-				d := p.Decide(in, now, src)
+				in.JitterDraw = draw()
+				d := p.Decide(in, now)
 				if !bound.IsZero() && now.After(bound) {
 					t.Fatalf("%s: attempt %d at +%v after an earlier LastAttemptAt +%v", name, d.Attempts, now.Sub(retryT0), bound.Sub(retryT0))
 				}
@@ -539,31 +561,6 @@ func TestRetryJitterLastAttempt(t *testing.T) {
 				in.Attempt = d.Attempts + 1
 				now = d.NextAttempt
 			}
-		}
-	}
-}
-
-func TestReaderJitter(t *testing.T) {
-	cases := []struct {
-		name string
-		r    queue.ReaderJitter
-		want float64
-	}{
-		{"half", queue.ReaderJitter{R: bytes.NewReader([]byte{0x80, 0, 0, 0, 0, 0, 0, 0})}, 0.5},
-		{"zero", queue.ReaderJitter{R: bytes.NewReader(make([]byte, 8))}, 0},
-		{"max", queue.ReaderJitter{R: bytes.NewReader(bytes.Repeat([]byte{0xff}, 8))}, float64(1<<53-1) / (1 << 53)},
-		{"short read", queue.ReaderJitter{R: bytes.NewReader([]byte{1, 2, 3})}, 0.5},
-		{"nil reader", queue.ReaderJitter{}, 0.5},
-	}
-	for _, tc := range cases {
-		if got := tc.r.Float64(); got != tc.want {
-			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
-		}
-	}
-	r := queue.ReaderJitter{R: crand.Reader}
-	for range 100 {
-		if v := r.Float64(); !(v >= 0 && v < 1) {
-			t.Fatalf("crypto/rand: %v outside [0, 1)", v)
 		}
 	}
 }
@@ -636,9 +633,11 @@ func TestRetryPartialPolicy(t *testing.T) {
 	def := queue.DefaultPolicy()
 	def.MaxAttempts = 30
 	in := retryIn()
+	draw := retryDraws(1)
 	for _, now := range []time.Duration{0, 3*retryH + 52*retryM + 30*time.Second, 119*retryH + 52*retryM + 30*time.Second} {
-		got := partial.Decide(in, retryT0.Add(now), rand.New(rand.NewPCG(1, 2)))
-		want := def.Decide(in, retryT0.Add(now), rand.New(rand.NewPCG(1, 2)))
+		in.JitterDraw = draw()
+		got := partial.Decide(in, retryT0.Add(now))
+		want := def.Decide(in, retryT0.Add(now))
 		tcompare(t, got, want, fmt.Sprintf("decision at %v", now))
 	}
 
@@ -669,10 +668,10 @@ func TestRetryPartialPolicy(t *testing.T) {
 	}
 	grey := retryIn()
 	grey.Failure = bounce.Failure{Code: 450, EnhancedCode: bounce.EnhancedCode{4, 2, 0}, Reason: bounce.ReasonUndefined, Detail: bounce.DetailGreylisted}
-	if d := off.Decide(grey, retryT0, nil); d.Greylisted {
+	if d := off.Decide(grey, retryT0); d.Greylisted {
 		t.Fatalf("greylisting shortcut with GreylistRetry off")
 	}
-	if d := partial.Decide(grey, retryT0, nil); !d.Greylisted || !d.NextAttempt.Equal(retryT0.Add(5*retryM)) {
+	if d := partial.Decide(grey, retryT0); !d.Greylisted || !d.NextAttempt.Equal(retryT0.Add(5*retryM)) {
 		t.Fatalf("default greylisting shortcut not kept: %+v", d)
 	}
 }
@@ -691,10 +690,12 @@ func TestRetryInvalidPolicies(t *testing.T) {
 		{Jitter: math.Inf(1), MaxAttempts: 4},
 	}
 	for i, p := range policies {
+		draw := retryDraws(5)
 		for _, attempt := range []int64{1, 4, 1001, math.MaxInt64} {
 			in := retryIn()
 			in.Attempt = attempt
-			d := p.Decide(in, retryT0, rand.New(rand.NewPCG(5, 6)))
+			in.JitterDraw = draw()
+			d := p.Decide(in, retryT0)
 			if d.Retry == (d.GiveUp != "") {
 				t.Fatalf("policy %d, attempt %d: Retry %v with GiveUp %q", i, attempt, d.Retry, d.GiveUp)
 			}
@@ -707,12 +708,12 @@ func TestRetryInvalidPolicies(t *testing.T) {
 	// Valid, but the delay takes millions of attempts to reach the cap:
 	// LastAttemptAt stops stepping and bounds the rest by the cap.
 	p := queue.RetryPolicy{Factor: 1.0000001, Initial: time.Nanosecond, MaxAge: 24 * time.Hour}
-	d := p.Decide(retryIn(), retryT0, nil)
+	d := p.Decide(retryIn(), retryT0)
 	if !d.Retry || !d.NextAttempt.Equal(retryT0.Add(time.Nanosecond)) || !d.LastAttemptAt.Equal(retryT0.Add(24*time.Hour)) {
 		t.Fatalf("slow factor: %s", retryFormat(d))
 	}
 	p = queue.RetryPolicy{Factor: 1.0000001, Initial: time.Nanosecond, MaxAttempts: 1e9}
-	d = p.Decide(retryIn(), retryT0, nil)
+	d = p.Decide(retryIn(), retryT0)
 	if min := retryT0.Add(1e9 * time.Nanosecond); !d.Retry || d.LastAttemptAt.Before(min) {
 		t.Fatalf("slow factor: LastAttemptAt %v before %v", d.LastAttemptAt, min)
 	}
@@ -745,9 +746,10 @@ func FuzzRetryDecide(f *testing.F) {
 			Queued:      retryT0,
 			MaxAttempts: msgMax,
 			Failure:     bounce.Failure{Permanent: permanent, Code: code, EnhancedCode: enh, Lines: []string{text}},
+			JitterDraw:  2*r - 1, // r as randsrc.Float64 returns it: the seeds span [0, 1).
 		}
 		now := retryT0.Add(time.Duration(ageNs))
-		d := p.Decide(in, now, retryFixed(r))
+		d := p.Decide(in, now)
 		if d.Retry == (d.GiveUp != "") {
 			t.Fatalf("Retry %v with GiveUp %q", d.Retry, d.GiveUp)
 		}
@@ -773,11 +775,12 @@ func BenchmarkRetryDecide(b *testing.B) {
 	p := queue.DefaultPolicy()
 	in := retryIn()
 	in.Attempt = 4
-	rnd := rand.New(rand.NewPCG(1, 2))
+	draw := retryDraws(1)
 	now := retryT0.Add(time.Hour)
 	b.ReportAllocs()
 	for range b.N {
-		d := p.Decide(in, now, rnd)
+		in.JitterDraw = draw()
+		d := p.Decide(in, now)
 		if !d.Retry {
 			b.Fatal("gave up")
 		}
@@ -788,10 +791,11 @@ func BenchmarkRetryDecideGreylist(b *testing.B) {
 	p := queue.DefaultPolicy()
 	in := retryIn()
 	in.Failure = bounce.Failure{Code: 450, EnhancedCode: bounce.EnhancedCode{4, 2, 0}, Lines: []string{"<rcpt@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html"}}
-	rnd := rand.New(rand.NewPCG(1, 2))
+	draw := retryDraws(1)
 	b.ReportAllocs()
 	for range b.N {
-		d := p.Decide(in, retryT0, rnd)
+		in.JitterDraw = draw()
+		d := p.Decide(in, retryT0)
 		if !d.Greylisted {
 			b.Fatal("not greylisted")
 		}

@@ -15,7 +15,7 @@ func retiredGroup() group {
 		name:  "retired",
 		short: "Inspect messages that left the queue: delivered, failed, suppressed or canceled.",
 		cmds: []command{
-			{name: "list", short: "list retired messages, newest first, a page at a time", run: retiredList},
+			{name: "list", short: "list retired messages, newest first (-oldest: oldest first), a page at a time", run: retiredList},
 			{name: "show", args: "ID", short: "show one retired message with its delivery attempts", run: retiredShow},
 		},
 	}
@@ -28,23 +28,22 @@ func retiredList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 	fs.Var(eventFlag{&f.Event}, "event", "event that retired the message: delivered, failed, suppressed, canceled, relayed, expanded")
 	fs.Var(timeFlag{c, &f.Since}, "since", "retired at or after this time")
 	fs.Var(timeFlag{c, &f.Before}, "before", "retired before this time")
-	limit := fs.Int("limit", 100, "page size, at most 1000")
-	cursor := fs.Int64("cursor", 0, "continue after this cursor, printed by the previous page")
+	p, checkPage := listFlags(fs, true)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	if *limit < 0 || *cursor < 0 {
-		return usageErrorf("retired list: -limit and -cursor must not be negative")
+	if err := checkPage("retired list"); err != nil {
+		return err
 	}
 	var msgs []queue.MsgRetired
 	var next int64
 	err := c.withDB(ctx, func(db *bstore.DB) error {
 		return db.Read(ctx, func(tx *bstore.Tx) error {
 			var err error
-			msgs, next, err = listRetired(tx, f, *cursor, *limit)
+			msgs, next, err = queue.ListRetired(tx, f, *p)
 			return err
 		})
 	})
@@ -116,11 +115,6 @@ func retiredShow(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 		"Extra", fmtMap(m.Extra),
 	)
 	return c.results(m.Results)
-}
-
-// listRetired is queue.ListRetired, which picks the index for the filter.
-func listRetired(tx *bstore.Tx, f queue.RetiredFilter, cursor int64, limit int) ([]queue.MsgRetired, int64, error) {
-	return queue.ListRetired(tx, f, cursor, limit)
 }
 
 // parseOneID parses a show command's flags and its single ID argument.

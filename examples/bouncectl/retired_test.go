@@ -31,6 +31,17 @@ func TestRetired(t *testing.T) {
 	r = f.run("retired", "list", "-limit", "1", "-cursor", fmt.Sprint(f.delivered))
 	lacks(t, r.stderr, "more results")
 
+	// -oldest turns the order around; the cursor continues in that order.
+	p = jsonOf[pageJSON[queue.MsgRetired]](f, "retired", "list", "-oldest", "-limit", "1")
+	if len(p.Items) != 1 || p.Items[0].ID != f.gone || p.Next != f.gone {
+		t.Fatalf("oldest page 1: %+v", p)
+	}
+	p = jsonOf[pageJSON[queue.MsgRetired]](f, "retired", "list", "-oldest", "-limit", "1", "-cursor", fmt.Sprint(p.Next))
+	if len(p.Items) != 1 || p.Items[0].ID != f.delivered || p.Next != 0 {
+		t.Fatalf("oldest page 2: %+v", p)
+	}
+	f.fails(exitUsage, "retired", "list", "-limit", "-1")
+
 	// Filters.
 	for _, tc := range []struct {
 		args []string

@@ -5,9 +5,37 @@ import (
 	"strings"
 )
 
+// Format names the software or service whose bounce layout Parse
+// recognised, for logs and statistics: recipients are found by the same
+// rules whatever the format.
+type Format string
+
+// Formats. The software formats are named by the signatures below; the
+// last three say how the report was read instead.
+const (
+	FormatQmail        Format = "qmail"
+	FormatExim         Format = "exim"
+	FormatPostfix      Format = "postfix"
+	FormatGoogleGroups Format = "googlegroups" // Google Groups: the group does not exist or the sender may not post to it.
+	FormatGmail        Format = "gmail"
+	FormatYahoo        Format = "yahoo"
+	FormatAmazonSES    Format = "amazonses"
+	FormatExchange     Format = "exchange"
+	FormatOffice365    Format = "office365"
+	FormatSendmail     Format = "sendmail"
+	FormatCourier      Format = "courier"
+	FormatOpenSMTPD    Format = "opensmtpd"
+	FormatDragonfly    Format = "dragonfly"
+	FormatNotes        Format = "notes" // Lotus (HCL) Notes/Domino.
+
+	FormatRFC3464   Format = "rfc3464"   // A standard DSN (RFC 3464) from software no signature names.
+	FormatGeneric   Format = "generic"   // None recognised: read by the generic rules.
+	FormatAutoReply Format = "autoreply" // An automatic reply, not a bounce.
+)
+
 // signature is a phrase that identifies the software that wrote a bounce.
 type signature struct {
-	format string
+	format Format
 	where  byte   // 'b' body text, 'f' From, 's' Subject, 'h' any header value listed in fields.
 	phrase string // Lower case.
 }
@@ -15,38 +43,38 @@ type signature struct {
 // signatures are checked in order; the first match names the format. Body
 // phrases come first: they are the most specific.
 var signatures = []signature{
-	{"qmail", 'b', "this is the qmail-send program"},
-	{"qmail", 'b', "qmail-send"},
-	{"exim", 'b', "this message was created automatically by mail delivery software"},
-	{"postfix", 'b', "this is the mail system at host"},
-	{"postfix", 'b', "this is the postfix program"},
-	{"googlegroups", 'b', "groups.google.com/support"}, // In every language of its "you may not post" bounce.
-	{"gmail", 'b', "google tried to deliver your message"},
-	{"gmail", 'b', "delivery to the following recipient failed"},
-	{"gmail", 'b', "delivery to the following recipients failed"},
-	{"yahoo", 'b', "sorry, we were unable to deliver your message"},
-	{"amazonses", 'b', "amazon ses"},
-	{"exchange", 'b', "did not reach the following recipient"},
-	{"exchange", 'b', "delivery has failed to these recipients"},
-	{"office365", 'b', "office 365"},
-	{"office365", 'b', "outlook.com"},
-	{"sendmail", 'b', "----- transcript of session follows -----"},
-	{"sendmail", 'b', "the original message was received at"},
-	{"courier", 'b', "this is a delivery status notification from"},
-	{"opensmtpd", 'b', "this is the mailer-daemon at"},
-	{"opensmtpd", 'b', "an error has occurred while attempting to deliver a message"},
-	{"dragonfly", 'b', "this is the dragonfly mail agent"},
-	{"notes", 'b', "lotus smtp mta"},
-	{"amazonses", 'h', "amazonses.com"},
-	{"gmail", 'f', "googlemail.com"},
-	{"gmail", 'f', "google.com"},
-	{"yahoo", 'f', "yahoo"},
-	{"exchange", 'h', "microsoft exchange"},
-	{"office365", 'h', "outlook.com"},
+	{FormatQmail, 'b', "this is the qmail-send program"},
+	{FormatQmail, 'b', "qmail-send"},
+	{FormatExim, 'b', "this message was created automatically by mail delivery software"},
+	{FormatPostfix, 'b', "this is the mail system at host"},
+	{FormatPostfix, 'b', "this is the postfix program"},
+	{FormatGoogleGroups, 'b', "groups.google.com/support"}, // In every language of its "you may not post" bounce.
+	{FormatGmail, 'b', "google tried to deliver your message"},
+	{FormatGmail, 'b', "delivery to the following recipient failed"},
+	{FormatGmail, 'b', "delivery to the following recipients failed"},
+	{FormatYahoo, 'b', "sorry, we were unable to deliver your message"},
+	{FormatAmazonSES, 'b', "amazon ses"},
+	{FormatExchange, 'b', "did not reach the following recipient"},
+	{FormatExchange, 'b', "delivery has failed to these recipients"},
+	{FormatOffice365, 'b', "office 365"},
+	{FormatOffice365, 'b', "outlook.com"},
+	{FormatSendmail, 'b', "----- transcript of session follows -----"},
+	{FormatSendmail, 'b', "the original message was received at"},
+	{FormatCourier, 'b', "this is a delivery status notification from"},
+	{FormatOpenSMTPD, 'b', "this is the mailer-daemon at"},
+	{FormatOpenSMTPD, 'b', "an error has occurred while attempting to deliver a message"},
+	{FormatDragonfly, 'b', "this is the dragonfly mail agent"},
+	{FormatNotes, 'b', "lotus smtp mta"},
+	{FormatAmazonSES, 'h', "amazonses.com"},
+	{FormatGmail, 'f', "googlemail.com"},
+	{FormatGmail, 'f', "google.com"},
+	{FormatYahoo, 'f', "yahoo"},
+	{FormatExchange, 'h', "microsoft exchange"},
+	{FormatOffice365, 'h', "outlook.com"},
 }
 
-// detectFormat names the software that wrote a bounce, or "generic".
-func detectFormat(h mail.Header, text string) string {
+// detectFormat names the software that wrote a bounce, or FormatGeneric.
+func detectFormat(h mail.Header, text string) Format {
 	body := strings.ToLower(text[:min(len(text), 8192)])
 	from := strings.ToLower(h.Get("From"))
 	subj := strings.ToLower(h.Get("Subject"))
@@ -74,7 +102,7 @@ func detectFormat(h mail.Header, text string) string {
 			return s.format
 		}
 	}
-	return "generic"
+	return FormatGeneric
 }
 
 // bounceSubjects are subject phrases of bounces, lower case.

@@ -29,12 +29,8 @@ var ErrTooLarge = errors.New("ndr: message too large")
 // Report is what Parse found in a bounce.
 type Report struct {
 	// Format names the software or service whose bounce layout was
-	// recognised: "qmail", "exim", "sendmail", "postfix", "exchange",
-	// "office365", "gmail", "yahoo", "amazonses", "courier", "opensmtpd",
-	// "dragonfly", "notes", "rfc3464" (a standard DSN from unnamed
-	// software), "generic" (none
-	// recognised, found by the generic rules), or "autoreply".
-	Format string
+	// recognised, one of the Format constants.
+	Format Format
 
 	// Recipients holds the failed (or, in a DSN, delayed or delivered)
 	// recipients in the order they appear in the bounce. It is empty for an
@@ -171,7 +167,7 @@ func Parse(msg []byte) (*Report, error) {
 	evidence := bounceEvidence(m.Header, parts, text)
 	if !evidence {
 		if IsAutoReply(m.Header) {
-			return &Report{Format: "autoreply", AutoReply: true}, nil
+			return &Report{Format: FormatAutoReply, AutoReply: true}, nil
 		}
 		return nil, ErrNotBounce
 	}
@@ -185,8 +181,8 @@ func Parse(msg []byte) (*Report, error) {
 	if rcpts := parseDeliveryStatus(parts.dsn); len(rcpts) > 0 {
 		r.DSN = true
 		r.Recipients = rcpts
-		if r.Format == "generic" {
-			r.Format = "rfc3464"
+		if r.Format == FormatGeneric {
+			r.Format = FormatRFC3464
 		}
 		x.complete(r.Recipients)
 	} else if rcpts := parseDeliveryStatus([]byte(text)); len(rcpts) > 0 {

@@ -105,7 +105,7 @@ func TestParse(t *testing.T) {
 	tests := []struct {
 		name   string
 		msg    string
-		format string
+		format Format
 		msgid  string
 		rcpts  []rcpt
 	}{

@@ -49,7 +49,7 @@ func parseSES(text string) (*Report, error) {
 	if err := json.NewDecoder(strings.NewReader(unwrapLongLines(text[i:]))).Decode(&n); err != nil {
 		return nil, nil
 	}
-	r := &Report{Format: "amazonses"}
+	r := &Report{Format: FormatAmazonSES}
 	for _, h := range n.Mail.Headers {
 		if strings.EqualFold(h.Name, "Message-Id") {
 			r.OriginalMessageID = cleanMessageID(h.Value)

@@ -414,7 +414,7 @@ func (r *runner) measureReads() error {
 	err = r.timeOp("ListRetired account, 100 (read)", n, func(int) error {
 		return r.read(func(tx *bstore.Tx) error {
 			var err error
-			_, next, err = queue.ListRetired(tx, queue.RetiredFilter{Account: "big"}, 0, 100)
+			_, next, err = queue.ListRetired(tx, queue.RetiredFilter{Account: "big"}, paging.Page{Limit: 100, Newest: true})
 			return err
 		})
 	})
@@ -423,7 +423,7 @@ func (r *runner) measureReads() error {
 	}
 	err = r.timeOp("ListRetired account, second 100 (read)", n, func(int) error {
 		return r.read(func(tx *bstore.Tx) error {
-			_, _, err := queue.ListRetired(tx, queue.RetiredFilter{Account: "big"}, next, 100)
+			_, _, err := queue.ListRetired(tx, queue.RetiredFilter{Account: "big"}, paging.Page{After: next, Limit: 100, Newest: true})
 			return err
 		})
 	})
@@ -432,7 +432,7 @@ func (r *runner) measureReads() error {
 	}
 	err = r.timeOp("ListRetired account+event failed, 100 (read)", n, func(int) error {
 		return r.read(func(tx *bstore.Tx) error {
-			_, _, err := queue.ListRetired(tx, queue.RetiredFilter{Account: "big", Event: webhook.EventFailed}, 0, 100)
+			_, _, err := queue.ListRetired(tx, queue.RetiredFilter{Account: "big", Event: webhook.EventFailed}, paging.Page{Limit: 100, Newest: true})
 			return err
 		})
 	})
@@ -442,7 +442,7 @@ func (r *runner) measureReads() error {
 	err = r.timeOp("ListRetired recipient (read)", n, func(int) error {
 		i := r.pick()
 		return r.read(func(tx *bstore.Tx) error {
-			_, _, err := queue.ListRetired(tx, queue.RetiredFilter{Recipient: recipient(i)}, 0, 100)
+			_, _, err := queue.ListRetired(tx, queue.RetiredFilter{Recipient: recipient(i)}, paging.Page{Limit: 100, Newest: true})
 			return err
 		})
 	})

@@ -36,7 +36,7 @@ func Example() {
 	h := &queue.Handler{
 		DB:           db,
 		RetryPolicy:  queue.MoxPolicy(),
-		DSN:          composer,
+		DSNComposer:  composer,
 		DSNDeliverer: &queuetest.Deliverer{},
 		Suppressions: &queuetest.Suppressions{},
 		Hooks:        hooks,
