@@ -101,4 +101,15 @@
 // Account are checked per entry: a filter that matches few of the account's
 // entries reads more of them per page. The index costs one more index write
 // per new entry. Cleanup walks the ExpiresAt index up to now.
+//
+// # Layout
+//
+//   - policy.go: Policy, Check and Decision: whether a failure suppresses,
+//     on bounce.Failure and its hard-bounce definition; categories and
+//     sources.
+//   - normalize.go: Normalizer, the base address of an address.
+//   - entry.go: Entry, the stored record.
+//   - store.go: Store: lookup, add, remove, process a failure, cleanup.
+//   - list.go: Filter, List and Count, paged with package paging.
+//   - csv.go: import and export as CSV.
 package suppression
