@@ -633,14 +633,23 @@ type foldedReply struct {
 	ends  []int // ends[k] is the offset in text where line k ends.
 	first string
 	more  []string
+
+	// starts has a bit set for the first three bytes of every word of
+	// text (see startBit), so most phrases are ruled out without a search.
+	starts [64]uint64
 }
 
-func foldReply(first string, more []string) *foldedReply {
-	n := len(first) + len(more)
-	for _, l := range more {
-		n += len(l)
-	}
-	t := &foldedReply{first: first, more: more, text: make([]byte, 0, min(n, maxScanText))}
+// startBit returns the word and bit of foldedReply.starts for a word that
+// starts with b0, b1, b2. Starts may share a bit: a set bit only means a
+// search is needed.
+func startBit(b0, b1, b2 byte) (int, uint64) {
+	h := (uint(b0)*961 + uint(b1)*31 + uint(b2)) & 4095
+	return int(h >> 6), 1 << (h & 63)
+}
+
+// foldReply folds the reply into t, reusing t's text and ends.
+func (t *foldedReply) fold(first string, more []string) {
+	t.first, t.more = first, more
 	for k := 0; k <= len(more) && len(t.text) < maxScanText; k++ {
 		s := first
 		if k > 0 {
@@ -653,7 +662,20 @@ func foldReply(first string, more []string) *foldedReply {
 		}
 		t.ends = append(t.ends, len(t.text))
 	}
-	return t
+	// A space of a phrase matches a line end: the key reads one as a space.
+	space := func(b byte) byte {
+		if b == '\n' {
+			return ' '
+		}
+		return b
+	}
+	for i := 0; i+2 < len(t.text); i++ {
+		if i > 0 && isLetter(t.text[i-1]) {
+			continue
+		}
+		w, bit := startBit(t.text[i], space(t.text[i+1]), space(t.text[i+2]))
+		t.starts[w] |= bit
+	}
 }
 
 // contains reports whether phrase starts a word of the reply outside an
@@ -661,6 +683,9 @@ func foldReply(first string, more []string) *foldedReply {
 // each place found is then checked on the original lines, where a space of
 // the phrase may also match a line end.
 func (t *foldedReply) contains(phrase string) bool {
+	if w, bit := startBit(phrase[0], phrase[1], phrase[2]); t.starts[w]&bit == 0 {
+		return false
+	}
 	word := phrase
 	if j := strings.IndexByte(phrase, ' '); j >= 0 {
 		word = phrase[:j]
@@ -696,7 +721,10 @@ func (t *foldedReply) contains(phrase string) bool {
 // reply echoes (see inAddress): "<virus@example.org>: User unknown" is about
 // an unknown user.
 func scanText(first string, more []string, limit int, aboutUs bool) (ri, about int) {
-	t := foldReply(first, more)
+	var text [1024]byte
+	var ends [16]int
+	t := foldedReply{text: text[:0], ends: ends[:0]}
+	t.fold(first, more)
 	ri, about = -1, -1
 	for k := 0; k < limit; k++ {
 		if t.contains(textRules[k].phrase) {
