@@ -8,7 +8,8 @@ import (
 // DBTypes returns the bstore types a host passes to bstore.Open (or
 // Register) on its database for a Handler with the bstore-backed
 // suppression.Store and hookqueue.Queue: those of package queue (Msg,
-// MsgRetired, HoldRule, OutboxDSN, IncomingSeen), suppression.DBTypes
+// MsgRetired, HoldRule, OutboxDSN, and the reports seen, stored as
+// IncomingSeen), suppression.DBTypes
 // and hookqueue.DBTypes.
 func DBTypes() []any {
 	l := append([]any{Msg{}, MsgRetired{}, HoldRule{}, OutboxDSN{}}, incomingDBTypes()...)

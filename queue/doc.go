@@ -158,6 +158,6 @@
 //     about: by FromID, ENVID, Message-ID, sole recipient.
 //   - incoming_outcome.go: what a matched or unmatched report changes:
 //     results, suppression, webhooks.
-//   - incoming_seen.go: IncomingSeen, so a report processed twice changes
-//     nothing.
+//   - incoming_seen.go: the reports seen (stored as IncomingSeen), so a
+//     report processed twice changes nothing.
 package queue

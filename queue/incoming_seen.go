@@ -10,15 +10,16 @@ import (
 	"github.com/mjl-/bstore"
 )
 
-// IncomingSeen records that ProcessIncoming handled one recipient of one
+// incomingSeen records that ProcessIncoming handled one recipient of one
 // incoming report, so the same report processed again (a retransmission, a
 // host that retries after a crash) changes nothing and queues no second
 // webhook. A report that adds a result to a message kept long enough
 // keeps its key in that result instead (MsgResult.Report): only
 // unmatched reports, complaints, auto-replies and reports about messages
 // kept briefly write IncomingSeen.
-type IncomingSeen struct {
-	ID int64
+type incomingSeen struct {
+	// The stored type keeps its first name.
+	ID int64 `bstore:"typename IncomingSeen"`
 
 	// Key is a hash of the report's Message-ID (or, without one, its
 	// content) and the recipient.
@@ -30,7 +31,7 @@ type IncomingSeen struct {
 
 // incomingDBTypes returns the bstore types ProcessIncoming stores.
 func incomingDBTypes() []any {
-	return []any{IncomingSeen{}}
+	return []any{incomingSeen{}}
 }
 
 // incomingSeenKeep is how long IncomingSeen records are kept at least; an
@@ -68,7 +69,7 @@ func seenKey(report, recipient string) string {
 
 // seen reports whether key was recorded.
 func seen(tx *bstore.Tx, key string) (bool, error) {
-	ok, err := bstore.QueryTx[IncomingSeen](tx).FilterNonzero(IncomingSeen{Key: key}).Exists()
+	ok, err := bstore.QueryTx[incomingSeen](tx).FilterNonzero(incomingSeen{Key: key}).Exists()
 	if err != nil {
 		return false, fmt.Errorf("queue: looking up processed reports: %w", err)
 	}
@@ -77,7 +78,7 @@ func seen(tx *bstore.Tx, key string) (bool, error) {
 
 // markSeen records key until keepUntil.
 func markSeen(tx *bstore.Tx, key string, now, keepUntil time.Time) error {
-	if err := tx.Insert(&IncomingSeen{Key: key, Received: now, KeepUntil: keepUntil}); err != nil {
+	if err := tx.Insert(&incomingSeen{Key: key, Received: now, KeepUntil: keepUntil}); err != nil {
 		return fmt.Errorf("queue: recording processed report: %w", err)
 	}
 	return nil
@@ -85,7 +86,7 @@ func markSeen(tx *bstore.Tx, key string, now, keepUntil time.Time) error {
 
 // cleanupSeen removes up to incomingSeenCleanup expired records.
 func cleanupSeen(tx *bstore.Tx, now time.Time) error {
-	q := bstore.QueryTx[IncomingSeen](tx)
+	q := bstore.QueryTx[incomingSeen](tx)
 	q.FilterLess(fieldKeepUntil, now)
 	q.Limit(incomingSeenCleanup)
 	if _, err := q.Delete(); err != nil {

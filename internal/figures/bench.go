@@ -28,7 +28,11 @@ func runBenchmarks(pkg string, names []string, count int) (results, error) {
 	}
 	r := parseBench(out)
 	for _, n := range names {
-		if r[n] == nil {
+		found := false
+		for name := range r {
+			found = found || name == n || strings.HasPrefix(name, n+"/")
+		}
+		if !found {
 			return nil, fmt.Errorf("%s: benchmark %s printed no result", pkg, n)
 		}
 	}

@@ -87,7 +87,11 @@ func build(ctx context.Context, path string, n int64) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() {
+		if db != nil {
+			db.Close()
+		}
+	}()
 	base := time.Now()
 	keep := base.AddDate(10, 0, 0)
 
@@ -232,8 +236,18 @@ func build(ctx context.Context, path string, n int64) error {
 	if err != nil {
 		return err
 	}
+	// The reports seen are stored by a type package queue does not export:
+	// they are written through seenRecord, the same stored type, on the
+	// database opened again with that type alone.
+	if err := db.Close(); err != nil {
+		return err
+	}
+	db, err = bstore.Open(ctx, path, nil, seenRecord{})
+	if err != nil {
+		return err
+	}
 	err = batches("processed reports", n/10, func(tx *bstore.Tx, i int64) error {
-		s := queue.IncomingSeen{Key: fmt.Sprintf("%064x", i), Received: base, KeepUntil: keep.Add(time.Duration(i) * time.Second)}
+		s := seenRecord{Key: fmt.Sprintf("%064x", i), Received: base, KeepUntil: keep.Add(time.Duration(i) * time.Second)}
 		return tx.Insert(&s)
 	})
 	if err != nil {
@@ -241,4 +255,14 @@ func build(ctx context.Context, path string, n int64) error {
 	}
 	log.Printf("built %s in %s", path, time.Since(start).Round(time.Second))
 	return nil
+}
+
+// seenRecord is the stored type of the reports package queue has seen
+// (queue/incoming_seen.go): the same name, fields and tags, so that bstore
+// takes it for the same type.
+type seenRecord struct {
+	ID        int64  `bstore:"typename IncomingSeen"`
+	Key       string `bstore:"unique"`
+	Received  time.Time
+	KeepUntil time.Time `bstore:"index"`
 }
