@@ -102,8 +102,9 @@ func Classify(err error) Failure {
 // Status fields (RFC 3464 section 2.3.6 and 2.3.4). The text is parsed with
 // ParseReply, so it may be multi-line with code prefixes and may start with
 // a diagnostic type ("smtp; 550 ..."). A non-zero code and a valid enhanced
-// code override those found in the text. Failure.Err is the *SMTPError that
-// was classified.
+// code override those found in the text; a 2xx or 3xx code found in the
+// text is dropped under a failing (4.x.x or 5.x.x) enhanced code. Failure.Err
+// is the *SMTPError that was classified.
 func ClassifyReply(code int, enhanced EnhancedCode, text string) Failure {
 	e := ParseReply(text)
 	if code != 0 {
@@ -111,6 +112,12 @@ func ClassifyReply(code int, enhanced EnhancedCode, text string) Failure {
 		e.Permanent = code/100 == 5
 	}
 	if enhanced.Valid() {
+		if code == 0 && e.Code/100 < 4 && enhanced[0] != 2 && e.Code != 0 {
+			// A positive reply in the text under a failing status (a
+			// quoted greeting with no failing reply after it) is not the
+			// failure's reply: the status decides.
+			e.Code = 0
+		}
 		e.EnhancedCode = enhanced
 		if code == 0 && e.Code == 0 {
 			e.Permanent = enhanced.Permanent()
@@ -163,7 +170,7 @@ func classifySMTPError(e *SMTPError, err error) Failure {
 		f.Lines = append(f.Lines, e.Line)
 		f.Lines = append(f.Lines, e.MoreLines...)
 	}
-	f.Reason, f.Detail = replyReason(e.Code, enh, line, e.MoreLines)
+	f.Reason, f.Detail = replyReason(e.Code, enh, line, e.MoreLines, e.Stage)
 	f.Permanent = replyPermanent(e.Code, enh, f.Detail)
 	if e.Code == 0 && enh.IsZero() {
 		f.Permanent = e.Permanent
@@ -201,7 +208,7 @@ func classifyMessage(code int, enh EnhancedCode, msg string, err error) Failure 
 	if len(f.Lines) > 0 {
 		first, more = f.Lines[0], f.Lines[1:]
 	}
-	f.Reason, f.Detail = replyReason(code, enh, first, more)
+	f.Reason, f.Detail = replyReason(code, enh, first, more, StageUnknown)
 	f.Permanent = replyPermanent(code, enh, f.Detail)
 	settleTemporary(&f)
 	return f
@@ -278,7 +285,8 @@ func replyPermanent(code int, enh EnhancedCode, detail Detail) bool {
 }
 
 // replyReason decides the reason of a reply: enhanced code, reply code, text.
-func replyReason(code int, enh EnhancedCode, first string, more []string) (Reason, Detail) {
+// stage is the command the reply answered, if known.
+func replyReason(code int, enh EnhancedCode, first string, more []string, stage Stage) (Reason, Detail) {
 	if code/100 == 2 || code == 0 && enh[0] == 2 {
 		return ReasonDelivered, ""
 	}
@@ -303,6 +311,11 @@ func replyReason(code int, enh EnhancedCode, first string, more []string) (Reaso
 	}
 	ri, about := scanText(first, more, limit, true)
 	r, d := textReason(code, enh, enhReason, ri)
+	if ri < 0 && enh[0] == 5 {
+		if cr, ok := codeTextReason(enh, first, more, stage); ok {
+			r, d = cr, ""
+		}
+	}
 	if about >= 0 && (r == ReasonUserUnknown || r == ReasonHostUnknown || r == ReasonHasMoved || r == ReasonNotAccept) {
 		// A reply about us (our client, HELO, sender or rate) is never a
 		// hard bounce of the recipient: "550 5.1.1 <x>: Sender address
@@ -312,6 +325,81 @@ func replyReason(code int, enh EnhancedCode, first string, more []string) (Reaso
 		return aboutUsRules[about].reason, ""
 	}
 	return r, d
+}
+
+// codeTextRule is a phrase that decides under one permanent enhanced code
+// (X.subject.detail), where an MTA uses that code for something else than
+// the registry's meaning and says so in its text.
+type codeTextRule struct {
+	subject, detail int
+	phrase          string // Lower case ASCII, matched as textRules are.
+	reason          Reason
+	rcpt            bool // Only for a reply to RCPT TO (see codeTextReason).
+}
+
+// codeTextRules is read-only. They are tried only when no strong phrase
+// matched, so an about-us reply ("Sender address rejected") still wins.
+var codeTextRules = [...]codeTextRule{
+	// X.2.1 is "mailbox disabled" (RFC 3463 section 3.3: the mailbox
+	// exists), yet servers answer RCPT TO for an address they do not have
+	// with a Sendmail-style "550 5.2.1 <x@example.org>... User Unknown"
+	// (sisimai's Exim, Yandex, Zoho, Amazon WorkMail and PowerMTA bounces
+	// quote it), and Yandex's bounce help reads "User unknown", "No such
+	// user here" and "User not found" in a Diagnostic-Code as an address
+	// that does not exist. The text wins where it answers RCPT TO, as
+	// sisimai's userunknown rule decides for a status outside X.1.x; a
+	// reply whose command is unknown keeps the code's meaning, since a
+	// "user unknown" that could answer the data is no proof that the
+	// address is gone (the same judgment as queue's reading of DSNs).
+	{2, 1, "user unknown", ReasonUserUnknown, true},
+	{2, 1, "unknown user", ReasonUserUnknown, true},
+	{2, 1, "no such user", ReasonUserUnknown, true},
+	{2, 1, "user not found", ReasonUserUnknown, true},
+	{2, 1, "user does not exist", ReasonUserUnknown, true},
+	{2, 1, "unknown recipient", ReasonUserUnknown, true},
+	{2, 1, "recipient unknown", ReasonUserUnknown, true},
+	{2, 1, "no such recipient", ReasonUserUnknown, true},
+	{2, 1, "no such mailbox", ReasonUserUnknown, true},
+	{2, 1, "mailbox does not exist", ReasonUserUnknown, true},
+
+	// Exchange Online's directory based edge blocking answers a recipient
+	// that is not in the tenant's directory with "550 5.4.1 Recipient
+	// address rejected: Access denied" (Microsoft's Exchange Online NDR
+	// documentation for 5.4.1; AS(201806281) is matched in textRules). The
+	// same text under another code is Postfix's default reply for an
+	// access(5) REJECT of the recipient, a policy, so it is scoped to
+	// X.4.1, which the registry reserves for "no answer from host".
+	{4, 1, "recipient address rejected: access denied", ReasonUserUnknown, false},
+}
+
+// codeTextReason returns the reason of the first of codeTextRules for enh
+// that matches the reply. A rule for replies to RCPT TO needs stage
+// StageRcpt, or, when the stage is unknown, a reply text that names the
+// command: Exim's "SMTP error from remote mail server after RCPT TO:<x>",
+// Postfix's "(in reply to RCPT TO command)".
+func codeTextReason(enh EnhancedCode, first string, more []string, stage Stage) (Reason, bool) {
+	var t *foldedReply
+	for k := range codeTextRules {
+		r := &codeTextRules[k]
+		if r.subject != enh[1] || r.detail != enh[2] {
+			continue
+		}
+		if r.rcpt && stage != StageRcpt && stage != StageUnknown {
+			continue
+		}
+		if t == nil {
+			t = &foldedReply{}
+			t.fold(first, more)
+		}
+		if !t.contains(r.phrase) {
+			continue
+		}
+		if r.rcpt && stage == StageUnknown && !t.contains("rcpt to") {
+			continue
+		}
+		return r.reason, true
+	}
+	return "", false
 }
 
 // textReason decides from the matched text rule ri (or -1), then the

@@ -92,10 +92,16 @@ func (e *SMTPError) Unwrap() error {
 // enhanced codes are removed from each line. Text without a leading reply
 // code gives Code 0; text is never rejected. The result is never nil.
 //
+// A diagnostic may quote the session before the failure, starting with the
+// server's "220" greeting or a "250" answer to an earlier command: then the
+// first reply with a 4xx or 5xx code, on a later line or further on the
+// same folded line, is the one parsed. A positive reply is never read as
+// the outcome of a failure it was only the prelude to.
+//
 // Permanent is set from the reply code class (or from the enhanced code's
 // class when there is no reply code), without Classify's exceptions.
 func ParseReply(text string) *SMTPError {
-	text = trimDiagnosticType(text)
+	text = skipPositiveReplies(trimDiagnosticType(text))
 	e := &SMTPError{}
 
 	n := 1 + strings.Count(text, "\n")
@@ -244,4 +250,45 @@ func parseReplyCode(line string) (int, bool) {
 		return 0, false
 	}
 	return int(line[0]-'0')*100 + int(line[1]-'0')*10 + int(line[2]-'0'), true
+}
+
+// skipPositiveReplies returns text from its first failing reply (4xx or
+// 5xx) on when text starts with a positive one (2xx or 3xx), such as a
+// quoted "220" greeting: "220 mx.example.org ESMTP\r\n550 5.1.1 User
+// unknown". A failing reply folded into the same line counts when its
+// enhanced code has the reply code's class ("220 mx.example.org ESMTP 550
+// 5.1.1 User unknown"), so a number in the greeting's text is not taken
+// for a code. Text that starts otherwise, or has no failing reply, is
+// returned as is.
+func skipPositiveReplies(text string) string {
+	c, ok := parseReplyCode(text)
+	if !ok || c/100 != 2 && c/100 != 3 {
+		return text
+	}
+	// A later line that starts with a failing reply code.
+	for rest := text; ; {
+		i := strings.IndexByte(rest, '\n')
+		if i < 0 {
+			break
+		}
+		rest = rest[i+1:]
+		line := strings.TrimLeft(rest, " \t")
+		if c, ok := parseReplyCode(line); ok && c/100 >= 4 {
+			return line
+		}
+	}
+	// A failing reply with an enhanced code inside a folded line.
+	for i := 1; i+4 < len(text); i++ {
+		if text[i-1] != ' ' && text[i-1] != '\t' || text[i] != '4' && text[i] != '5' {
+			continue
+		}
+		rest := text[i:]
+		if _, ok := parseReplyCode(rest); !ok {
+			continue
+		}
+		if enh, _, ok := CutEnhancedCode(strings.TrimLeft(rest[4:], " ")); ok && int(rest[0]-'0') == enh[0] {
+			return rest
+		}
+	}
+	return text
 }

@@ -346,11 +346,25 @@ var textRules = [...]textRule{
 	{"disk full", ReasonSystemFull, false, ""},
 	{"disk is full", ReasonSystemFull, false, ""},
 
-	{"in the queue too long", ReasonExpired, false, ""}, // qmail, before "timed out".
+	// The sending queue gave up: texts written into a bounce when a
+	// message's queue lifetime ran out, before the network errors they
+	// often quote ("Connection timed out: retry timeout exceeded").
+	{"in the queue too long", ReasonExpired, false, ""}, // qmail-send: "this message has been in the queue too long".
 	{"message expired", ReasonExpired, false, ""},
 	{"queue.expired", ReasonExpired, false, ""}, // Exchange.
 	{"delivery time expired", ReasonExpired, false, ""},
-	{"retry timeout exceeded", ReasonExpired, false, ""}, // Exim.
+	// Exim's retry.c sets "retry timeout exceeded" when an address passed
+	// its retry rule's cutoff; its smtp transport says "retry time not
+	// reached for any host after a long failure period" and "all hosts
+	// have been failing for a long time and were last tried after this
+	// message arrived".
+	{"retry timeout exceeded", ReasonExpired, false, ""},
+	{"retry time not reached for any host", ReasonExpired, false, ""},
+	{"failing for a long time", ReasonExpired, false, ""},
+	// "Giving up on 192.0.2.1." after the last failed attempt, as sisimai's
+	// expired table lists it; Yahoo's "Unable to deliver message after
+	// multiple retries, giving up." has no "on" and stays out.
+	{"giving up on", ReasonExpired, false, ""},
 
 	{"timed out", ReasonNetworkError, false, ""},
 	{"timeout", ReasonNetworkError, false, ""},
@@ -429,6 +443,16 @@ var textRules = [...]textRule{
 	{"server busy", ReasonSystemError, false, ""},
 	{"temporarily unavailable", ReasonSystemError, false, ""},
 	{"lookup failure", ReasonSystemError, false, ""},
+
+	// Postfix's queue manager defers the recipients of a destination it
+	// has marked dead after a connection-level failure (qmgr_defer.c
+	// writes "delivery temporarily suspended: " and the failure: connect
+	// errors, a lost connection, a greeting that refused the session).
+	// That is a temporary problem reaching the host, not a suspended
+	// mailbox: the word "suspended" in it is never read (see
+	// foldedReply.fold), the failure it quotes decides, and this rule only
+	// when no other does.
+	{"delivery temporarily suspended", ReasonNetworkError, false, ""},
 }
 
 // aboutUsRules are phrases that say a reply is about us, the sending side:
@@ -662,6 +686,7 @@ func (t *foldedReply) fold(first string, more []string) {
 		}
 		t.ends = append(t.ends, len(t.text))
 	}
+	blankSuspendedDelivery(t.text)
 	// A space of a phrase matches a line end: the key reads one as a space.
 	space := func(b byte) byte {
 		if b == '\n' {
@@ -741,4 +766,48 @@ func scanText(first string, more []string, limit int, aboutUs bool) (ri, about i
 		}
 	}
 	return ri, about
+}
+
+// blankSuspendedDelivery overwrites with spaces the word "suspended" of
+// Postfix's "delivery temporarily suspended" in folded text, so that the
+// suspend rules do not read a dead destination as a suspended mailbox (see
+// the last of textRules). The words may be split by spaces or line ends.
+func blankSuspendedDelivery(text []byte) {
+	const first = "delivery"
+	for off := 0; ; {
+		j := bytes.Index(text[off:], []byte(first))
+		if j < 0 {
+			return
+		}
+		p := off + j
+		off = p + len(first)
+		if p > 0 && isLetter(text[p-1]) {
+			continue
+		}
+		k, ok := skipWord(text, off, "temporarily")
+		if !ok {
+			continue
+		}
+		k, ok = skipWord(text, k, "suspended")
+		if !ok {
+			continue
+		}
+		for i := k - len("suspended"); i < k; i++ {
+			text[i] = ' '
+		}
+		off = k
+	}
+}
+
+// skipWord skips one or more spaces or line ends at text[i:] and then
+// word, returning the index after word.
+func skipWord(text []byte, i int, word string) (int, bool) {
+	n := i
+	for n < len(text) && (text[n] == ' ' || text[n] == '\n') {
+		n++
+	}
+	if n == i || !bytes.HasPrefix(text[n:], []byte(word)) {
+		return 0, false
+	}
+	return n + len(word), true
 }
