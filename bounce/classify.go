@@ -56,7 +56,11 @@ import (
 // Yahoo's "554 5.7.9 ... policy reasons" is policyviolation. Only distinctive
 // phrases override a specific enhanced code; generic codes (X.0.0, X.N.0,
 // X.7.1 and vendor-specific details such as Microsoft's 5.7.606) let any
-// matching phrase decide. See text.go for the phrases.
+// matching phrase decide. See text.go for the phrases. A few phrases decide
+// only under one code they contradict (see codeTextRules): "User unknown"
+// under 5.2.1 (mailbox disabled) is userunknown when the reply answered RCPT
+// TO, and Exchange Online's "550 5.4.1 Recipient address rejected: Access
+// denied" is userunknown.
 //
 // Addresses a reply echoes are never read as its words: "550 5.1.1
 // <virus@example.org>: Recipient address rejected: User unknown" is
