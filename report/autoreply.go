@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import (
 	"mime"
@@ -15,7 +15,7 @@ import (
 //
 // Bounces are often auto-replied too (RFC 3834 section 5), so Parse only
 // consults IsAutoReply for messages that show no sign of being a bounce.
-func IsAutoReply(h mail.Header) bool {
+func isAutoReply(h mail.Header) bool {
 	// RFC 3834 section 5: any value other than "no" marks an automatic
 	// message; "auto-replied" is the one for replies.
 	as := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted")))

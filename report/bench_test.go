@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ func benchmarkFile(b *testing.B, name string) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(msg)))
 	for range b.N {
-		if _, err := Parse(msg); err != nil {
+		if _, err := readText(msg); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -45,7 +45,7 @@ func BenchmarkParseTranscriptManyRecipients(b *testing.B) {
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
 	for range b.N {
-		if _, err := Parse(msg); err != nil {
+		if _, err := readText(msg); err != nil {
 			b.Fatal(err)
 		}
 	}

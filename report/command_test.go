@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import "testing"
 
@@ -33,7 +33,7 @@ While talking to mx.example.org:
 // is reported: the ">>> RCPT" line naming the recipient, or the ">>> "
 // line before the reply that precedes the recipient's line.
 func TestTranscriptCommand(t *testing.T) {
-	r, err := Parse([]byte(sendmailTranscript))
+	r, err := readText([]byte(sendmailTranscript))
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}

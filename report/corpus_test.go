@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import (
 	"bufio"
@@ -58,7 +58,7 @@ func readExpected(t *testing.T) map[string][]expectedRow {
 // checkBounce compares a Report with sisimai's rows for the file: the number
 // and order of recipients, plausible addresses and the status class. It
 // returns what is wrong, or "" if nothing.
-func checkBounce(msg []byte, r *Report, rows []expectedRow) string {
+func checkBounce(msg []byte, r *textReport, rows []expectedRow) string {
 	path := rows[0].path
 	if len(r.Recipients) != len(rows) {
 		return fmt.Sprintf("got %d recipients, expected %d", len(r.Recipients), len(rows))
@@ -147,11 +147,11 @@ func TestCorpus(t *testing.T) {
 		if engine == "" {
 			engine = "(not a bounce)"
 		}
-		r, err := Parse(msg)
+		r, err := readText(msg)
 		var problem string
 		switch {
 		case rows[0].index == "0":
-			if !errors.Is(err, ErrNotBounce) {
+			if !errors.Is(err, errNotBounce) {
 				problem = fmt.Sprintf("not a bounce, got %v, %+v", err, r)
 			}
 		case rows[0].reason == "vacation":
@@ -161,7 +161,7 @@ func TestCorpus(t *testing.T) {
 		case rows[0].reason == "feedback":
 			// An RFC 5965 report is not a bounce; a sending service's own
 			// complaint notification is returned as a Complaint.
-			if !errors.Is(err, ErrNotBounce) && (err != nil || r.Complaint == nil || len(r.Complaint.Recipients) == 0 || len(r.Recipients) != 0) {
+			if !errors.Is(err, errNotBounce) && (err != nil || r.Complaint == nil || len(r.Complaint.Recipients) == 0 || len(r.Recipients) != 0) {
 				problem = fmt.Sprintf("feedback report, got %v, %+v", err, r)
 			}
 		case err != nil:

@@ -99,4 +99,4 @@
 // RFCs: RFC 3464 (DSN), RFC 3463 (enhanced status codes), RFC 5321 (reply
 // codes), RFC 3834 (auto-replies), RFC 5965 (ARF, recognised to be refused),
 // RFC 2045-2047 (MIME).
-package ndr
+package report

@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import (
 	"strings"
@@ -10,12 +10,12 @@ import (
 // folded lines are unfolded. It also works on DSN fields pasted into a text
 // body. Groups without a recipient field (such as the per-message fields) are
 // ignored.
-func parseDeliveryStatus(b []byte) []Recipient {
+func parseDeliveryStatus(b []byte) []textRecipient {
 	s := string(b)
 	if !strings.Contains(strings.ToLower(s), "recipient:") {
 		return nil
 	}
-	var rcpts []Recipient
+	var rcpts []textRecipient
 	for _, group := range fieldGroups(s) {
 		if len(rcpts) > MaxRecipients {
 			break
@@ -65,8 +65,8 @@ func fieldGroups(s string) [][]field {
 
 // recipientFromFields builds a Recipient from a per-recipient field group
 // (RFC 3464 section 2.3).
-func recipientFromFields(group []field) (Recipient, bool) {
-	var r Recipient
+func recipientFromFields(group []field) (textRecipient, bool) {
+	var r textRecipient
 	var final, orig string
 	var diagType, diag, statusComment string
 	for _, f := range group {

@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import (
 	"net/mail"
@@ -189,7 +189,7 @@ func bounceEvidence(h mail.Header, p *parts, text string) bool {
 			break
 		}
 	}
-	if IsAutoReply(h) {
+	if isAutoReply(h) {
 		// An auto-reply needs the bounce's own wording to count as a bounce.
 		return score >= 3
 	}

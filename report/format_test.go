@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import (
 	"os"

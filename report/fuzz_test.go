@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import (
 	"os"
@@ -27,7 +27,7 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		r, err := Parse(msg)
+		r, err := readText(msg)
 		if err != nil {
 			if r != nil {
 				t.Fatalf("report %+v with error %v", r, err)

@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import (
 	"flag"
@@ -37,7 +37,7 @@ func TestCorpusGolden(t *testing.T) {
 			t.Fatalf("read %s: %v", f, err)
 		}
 		name := filepath.ToSlash(strings.TrimPrefix(f, corpusDir+string(filepath.Separator)))
-		r, err := Parse(msg)
+		r, err := readText(msg)
 		if err != nil {
 			fmt.Fprintf(&b, "%s\terror: %v\n", name, err)
 			continue

@@ -1,4 +1,4 @@
-package ndr_test
+package report
 
 import (
 	"errors"
@@ -6,11 +6,10 @@ import (
 	"testing"
 
 	"github.com/bouncekit/bouncekit/internal/hostile"
-	"github.com/bouncekit/bouncekit/internal/ndr"
 )
 
 // TestHostileParse runs Parse on hostile messages: each gives a Report or an
-// "ndr: " error, never a panic; Recipients stay within MaxRecipients and
+// "report: " error, never a panic; Recipients stay within MaxRecipients and
 // their fields carry no line breaks; and the bytes allocated stay within the
 // bound of the case (an upper bound of the peak extra heap, besides the
 // input).
@@ -23,7 +22,7 @@ func TestHostileParse(t *testing.T) {
 		bound uint64
 		// want: "bounce" for a Report with rcpt@example.com first,
 		// "truncated" for MaxRecipients recipients and Truncated, "any"
-		// for a Report or error, "error" for any "ndr: " error, else the
+		// for a Report or error, "error" for any "report: " error, else the
 		// error (errors.Is).
 		want   string
 		target error
@@ -32,12 +31,12 @@ func TestHostileParse(t *testing.T) {
 		{"empty", func() []byte { return []byte{} }, 64 << 10, "error", nil},
 		{"wellformed", hostile.DSN, 256 << 10, "bounce", nil},
 		// Over MaxSize: refused before any parsing.
-		{"150MB message", func() []byte { return hostile.BigDSN(hostile.BigMessage).Bytes() }, 64 << 10, "", ndr.ErrTooLarge},
+		{"150MB message", func() []byte { return hostile.BigDSN(hostile.BigMessage).Bytes() }, 64 << 10, "", errTooLarge},
 		// Just under MaxSize: parsed, with text searched only up to its
 		// limits. The line ends are normalized in a copy: about the
 		// input's size.
-		{"30MB message", func() []byte { return hostile.BigDSN(ndr.MaxSize - 1).Bytes() }, 40 * mb, "bounce", nil},
-		{"30MB line", func() []byte { return hostile.BigLineDSN(ndr.MaxSize - 1).Bytes() }, 40 * mb, "bounce", nil},
+		{"30MB message", func() []byte { return hostile.BigDSN(MaxSize - 1).Bytes() }, 40 * mb, "bounce", nil},
+		{"30MB line", func() []byte { return hostile.BigLineDSN(MaxSize - 1).Bytes() }, 40 * mb, "bounce", nil},
 		// Header fields are read whole (net/mail): about 8 times their
 		// size, 32 times for a Content-Type whose parameters are parsed.
 		{"1MB subject", func() []byte { return hostile.LongSubject(hostile.LongLine) }, 16 * mb, "bounce", nil},
@@ -71,17 +70,17 @@ func TestHostileParse(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			msg := c.msg()
-			var r *ndr.Report
+			var r *textReport
 			var err error
-			hostile.Check(t, c.bound, func() { r, err = ndr.Parse(msg) })
+			hostile.Check(t, c.bound, func() { r, err = readText(msg) })
 			if err != nil {
 				t.Logf("error: %.200s", err)
 			}
 			switch {
 			case c.want == "any":
 			case c.want == "truncated":
-				if err != nil || len(r.Recipients) != ndr.MaxRecipients || !r.Truncated {
-					t.Fatalf("got %v, want %d recipients and Truncated", err, ndr.MaxRecipients)
+				if err != nil || len(r.Recipients) != MaxRecipients || !r.Truncated {
+					t.Fatalf("got %v, want %d recipients and Truncated", err, MaxRecipients)
 				}
 			case c.want == "bounce":
 				if err != nil {
@@ -92,7 +91,7 @@ func TestHostileParse(t *testing.T) {
 				}
 			case err == nil:
 				t.Fatalf("no error, want %v", c.target)
-			case !strings.HasPrefix(err.Error(), "ndr: "):
+			case !strings.HasPrefix(err.Error(), "report: "):
 				t.Fatalf("error %q without package prefix", err)
 			case c.want != "error" && !errors.Is(err, c.target):
 				t.Fatalf("got error %v, want %v", err, c.target)
@@ -100,12 +99,12 @@ func TestHostileParse(t *testing.T) {
 			if r == nil {
 				return
 			}
-			if len(r.Recipients) > ndr.MaxRecipients {
-				t.Errorf("%d recipients, max %d", len(r.Recipients), ndr.MaxRecipients)
+			if len(r.Recipients) > MaxRecipients {
+				t.Errorf("%d recipients, max %d", len(r.Recipients), MaxRecipients)
 			}
 			t.Logf("format %q, %d recipients, truncated %v", r.Format, len(r.Recipients), r.Truncated)
 			for _, rc := range r.Recipients {
-				for _, s := range []string{rc.Address, rc.OriginalRecipient, rc.Action, rc.Status, rc.Diagnostic, rc.Command, r.OriginalMessageID} {
+				for _, s := range []string{rc.Address, rc.OriginalRecipient, string(rc.Action), rc.Status, rc.Diagnostic, rc.Command, r.OriginalMessageID} {
 					if strings.ContainsAny(s, "\r\n") {
 						t.Fatalf("line break in recipient field %q", s)
 					}
@@ -123,8 +122,8 @@ func BenchmarkHostileParse(b *testing.B) {
 		msg  []byte
 	}{
 		{"150MB-message", hostile.BigDSN(hostile.BigMessage).Bytes()},
-		{"30MB-message", hostile.BigDSN(ndr.MaxSize - 1).Bytes()},
-		{"30MB-line", hostile.BigLineDSN(ndr.MaxSize - 1).Bytes()},
+		{"30MB-message", hostile.BigDSN(MaxSize - 1).Bytes()},
+		{"30MB-line", hostile.BigLineDSN(MaxSize - 1).Bytes()},
 		{"1MB-subject", hostile.LongSubject(hostile.LongLine)},
 		{"100k-recipients-dsn", hostile.ManyRecipientsDSN(hostile.ManyRecipients)},
 		{"100k-recipients-text", hostile.ManyRecipientsText(hostile.ManyRecipients)},
@@ -134,7 +133,7 @@ func BenchmarkHostileParse(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(c.msg)))
 			for i := 0; i < b.N; i++ {
-				ndr.Parse(c.msg)
+				readText(c.msg)
 			}
 		})
 	}

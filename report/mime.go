@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import (
 	"bufio"
@@ -18,6 +18,8 @@ const (
 	maxDepth   = 8
 	maxParts   = 200
 	maxTextLen = 1 << 20 // Bytes of decoded text kept in total.
+
+	maxFeedbackFields = 64 << 10 // Bytes of a message/feedback-report part read.
 )
 
 // parts is what walkMessage found in a message.
@@ -26,6 +28,8 @@ type parts struct {
 	dsn      []byte        // Contents of message/delivery-status parts.
 	original []mail.Header // Headers of returned messages (message/rfc822, text/rfc822-headers).
 	feedback bool          // A message/feedback-report part was seen (RFC 5965).
+	fbFields []byte        // Contents of the first message/feedback-report part, up to maxFeedbackFields.
+	fbOrig   mail.Header   // Header of the returned message that follows the feedback part.
 	count    int           // Parts visited.
 	textLen  int           // Total length of texts.
 }
@@ -63,16 +67,19 @@ func (p *parts) walk(h textproto.MIMEHeader, body io.Reader, depth int) {
 		p.dsn = append(p.dsn, b...)
 		p.dsn = append(p.dsn, '\n')
 	case mt == "message/feedback-report":
+		if !p.feedback {
+			p.fbFields = readAll(decodeBody(h, body), maxFeedbackFields)
+		}
 		p.feedback = true
 	case mt == "message/rfc822" || mt == "message/global":
 		r := bufio.NewReader(decodeBody(h, body))
 		if m, err := mail.ReadMessage(r); err == nil {
-			p.original = append(p.original, m.Header)
+			p.addOriginal(m.Header)
 		}
-	case mt == "text/rfc822-headers" || mt == "message/rfc822-headers" || mt == "text/rfc822-header":
+	case mt == "text/rfc822-headers" || mt == "message/rfc822-headers" || mt == "text/rfc822-header" || mt == "message/global-headers":
 		b := readAll(decodeBody(h, body), maxTextLen)
 		if m, err := mail.ReadMessage(bytes.NewReader(append(b, "\n\n"...))); err == nil {
-			p.original = append(p.original, m.Header)
+			p.addOriginal(m.Header)
 		}
 	case strings.HasPrefix(mt, "text/") || mt == "":
 		if p.textLen >= maxTextLen {
@@ -93,6 +100,16 @@ func (p *parts) walk(h textproto.MIMEHeader, body io.Reader, depth int) {
 		}
 		p.textLen += len(s)
 		p.texts = append(p.texts, s)
+	}
+}
+
+// addOriginal records the header of a returned message. The first one after
+// a feedback part is the message the feedback report is about (RFC 5965
+// section 2, item d).
+func (p *parts) addOriginal(h mail.Header) {
+	p.original = append(p.original, h)
+	if p.feedback && p.fbOrig == nil {
+		p.fbOrig = h
 	}
 }
 

@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import (
 	"bytes"
@@ -130,7 +130,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := Parse([]byte(tc.msg))
+			r, err := readText([]byte(tc.msg))
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
@@ -154,7 +154,7 @@ func TestParse(t *testing.T) {
 // parsing.
 func TestParse8bit(t *testing.T) {
 	msg := strings.Replace(qmailBounce, "Sorry it didn't work out.", "Sorry \xe9\xff\x80 it didn't work out.", 1)
-	r, err := Parse([]byte(msg))
+	r, err := readText([]byte(msg))
 	if err != nil || len(r.Recipients) != 2 {
 		t.Fatalf("got %+v, %v", r, err)
 	}
@@ -164,7 +164,7 @@ func TestNotBounce(t *testing.T) {
 	plain := "From: alice@example.com\nTo: bob@example.net\nSubject: lunch\n\nSee you at 550 Main Street, bob@example.net.\n"
 	arf := "From: fbl@isp.example\nTo: abuse@example.com\nSubject: complaint\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\n\n--b\nContent-Type: text/plain\n\nThis is an abuse report.\n--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nVersion: 1\n--b--\n"
 	for _, msg := range []string{plain, arf} {
-		if r, err := Parse([]byte(msg)); !errors.Is(err, ErrNotBounce) {
+		if r, err := readText([]byte(msg)); !errors.Is(err, errNotBounce) {
 			t.Errorf("got %+v, %v, want ErrNotBounce", r, err)
 		}
 	}
@@ -190,7 +190,7 @@ func TestAutoReply(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", tc.header, err)
 		}
-		if got := IsAutoReply(m.Header); got != tc.want {
+		if got := isAutoReply(m.Header); got != tc.want {
 			t.Errorf("IsAutoReply(%q) = %v, want %v", tc.header, got, tc.want)
 		}
 	}
@@ -198,12 +198,12 @@ func TestAutoReply(t *testing.T) {
 	// Parse reports a vacation message as an auto-reply, not a bounce, even
 	// though it names an address and a date.
 	vacation := "From: bob@example.net\nTo: alice@example.com\nSubject: Out of Office: lunch\nAuto-Submitted: auto-replied\n\nI am away until 5 May.\nFor urgent matters write to carol@example.net.\n"
-	r, err := Parse([]byte(vacation))
+	r, err := readText([]byte(vacation))
 	if err != nil || !r.AutoReply || len(r.Recipients) != 0 {
 		t.Fatalf("vacation: got %+v, %v", r, err)
 	}
 	// A bounce marked auto-replied (as Exim does) is still a bounce.
-	r, err = Parse([]byte(eximQP))
+	r, err = readText([]byte(eximQP))
 	if err != nil || r.AutoReply || len(r.Recipients) != 1 {
 		t.Fatalf("exim bounce: got %+v, %v", r, err)
 	}
@@ -211,7 +211,7 @@ func TestAutoReply(t *testing.T) {
 
 func TestLimits(t *testing.T) {
 	big := make([]byte, MaxSize+1)
-	if _, err := Parse(big); !errors.Is(err, ErrTooLarge) {
+	if _, err := readText(big); !errors.Is(err, errTooLarge) {
 		t.Errorf("oversized: got %v, want ErrTooLarge", err)
 	}
 
@@ -222,7 +222,7 @@ func TestLimits(t *testing.T) {
 		fmt.Fprintf(&b, "\nFinal-Recipient: rfc822; r%d@example.net\nAction: failed\nStatus: 5.1.1\n", i)
 	}
 	b.WriteString("--b--\n")
-	r, err := Parse(b.Bytes())
+	r, err := readText(b.Bytes())
 	if err != nil {
 		t.Fatalf("many recipients: %v", err)
 	}
@@ -232,7 +232,7 @@ func TestLimits(t *testing.T) {
 
 	// Truncated MIME: the closing boundary and half the DSN part are missing.
 	trunc := "From: MAILER-DAEMON@example.org\nTo: s@example.com\nSubject: Undelivered Mail\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\n\n--b\nContent-Type: text/plain\n\nThis is the mail system at host example.org.\n\n<dave@example.net>: host mx.example.net said: 550 5.1.1 no such user\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; example.org\n\nFinal-Recipient: rfc822; dave@example.net\nAction: fail"
-	r, err = Parse([]byte(trunc))
+	r, err = readText([]byte(trunc))
 	if err != nil || len(r.Recipients) != 1 || r.Recipients[0].Address != "dave@example.net" || r.Recipients[0].Code != 550 {
 		t.Errorf("truncated MIME: got %+v, %v", r, err)
 	}
@@ -242,27 +242,27 @@ func TestLimits(t *testing.T) {
 	for i := range 50 {
 		deep += fmt.Sprintf("--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n", i, i+1)
 	}
-	if _, err := Parse([]byte(deep)); err != nil && !errors.Is(err, ErrNotBounce) {
+	if _, err := readText([]byte(deep)); err != nil && !errors.Is(err, errNotBounce) {
 		t.Errorf("deep nesting: %v", err)
 	}
 }
 
 func TestBadHeader(t *testing.T) {
-	if _, err := Parse([]byte("no header here")); err == nil || errors.Is(err, ErrNotBounce) {
+	if _, err := readText([]byte("no header here")); err == nil || errors.Is(err, errNotBounce) {
 		t.Errorf("got %v, want a header error", err)
 	}
 }
 
 func TestRecipientClass(t *testing.T) {
 	tests := []struct {
-		r    Recipient
+		r    textRecipient
 		want int
 	}{
-		{Recipient{Status: "4.2.2", Code: 550}, 4},
-		{Recipient{Code: 550}, 5},
-		{Recipient{Action: "delayed"}, 4},
-		{Recipient{Action: "delivered"}, 2},
-		{Recipient{}, 5},
+		{textRecipient{Status: "4.2.2", Code: 550}, 4},
+		{textRecipient{Code: 550}, 5},
+		{textRecipient{Action: "delayed"}, 4},
+		{textRecipient{Action: "delivered"}, 2},
+		{textRecipient{}, 5},
 	}
 	for _, tc := range tests {
 		if got := tc.r.Class(); got != tc.want {

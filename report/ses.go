@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import (
 	"encoding/json"
@@ -40,7 +40,7 @@ type sesNotification struct {
 // parseSES reads an Amazon SES notification in JSON from the text. It returns
 // nil if there is none. A complaint notification is returned as a Report
 // with Complaint set.
-func parseSES(text string) (*Report, error) {
+func parseSES(text string) (*textReport, error) {
 	i := strings.Index(text, `{"notificationType"`)
 	if i < 0 {
 		return nil, nil
@@ -49,7 +49,7 @@ func parseSES(text string) (*Report, error) {
 	if err := json.NewDecoder(strings.NewReader(unwrapLongLines(text[i:]))).Decode(&n); err != nil {
 		return nil, nil
 	}
-	r := &Report{Format: FormatAmazonSES}
+	r := &textReport{Format: FormatAmazonSES, notification: true}
 	for _, h := range n.Mail.Headers {
 		if strings.EqualFold(h.Name, "Message-Id") {
 			r.OriginalMessageID = cleanMessageID(h.Value)
@@ -58,7 +58,7 @@ func parseSES(text string) (*Report, error) {
 	switch n.NotificationType {
 	case "Bounce":
 		for _, b := range n.Bounce.BouncedRecipients {
-			rc := Recipient{Address: b.EmailAddress, Action: strings.ToLower(b.Action), Diagnostic: strings.Join(strings.Fields(b.DiagnosticCode), " ")}
+			rc := textRecipient{Address: b.EmailAddress, Action: strings.ToLower(b.Action), Diagnostic: strings.Join(strings.Fields(b.DiagnosticCode), " ")}
 			rc.Code, rc.Status = codes(rc.Diagnostic)
 			if st := findStatus(b.Status); st != "" {
 				rc.Status = st
@@ -75,17 +75,17 @@ func parseSES(text string) (*Report, error) {
 		diag := strings.Join(strings.Fields(n.Delivery.SMTPResponse), " ")
 		code, status := codes(diag)
 		for _, a := range n.Delivery.Recipients {
-			r.Recipients = append(r.Recipients, Recipient{Address: a, Action: "delivered", Code: code, Status: status, Diagnostic: diag})
+			r.Recipients = append(r.Recipients, textRecipient{Address: a, Action: "delivered", Code: code, Status: status, Diagnostic: diag})
 		}
 	case "Complaint":
-		c := &Complaint{FeedbackType: strings.ToLower(n.Complaint.ComplaintFeedbackType), UserAgent: n.Complaint.UserAgent}
+		c := &textComplaint{FeedbackType: strings.ToLower(n.Complaint.ComplaintFeedbackType), UserAgent: n.Complaint.UserAgent}
 		for _, rc := range n.Complaint.ComplainedRecipients {
 			if len(c.Recipients) < MaxRecipients {
 				c.Recipients = append(c.Recipients, rc.EmailAddress)
 			}
 		}
 		if len(c.Recipients) == 0 {
-			return nil, ErrNotBounce
+			return nil, errNotBounce
 		}
 		r.Complaint = c
 	default:

@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import (
 	"net/mail"
@@ -349,7 +349,7 @@ func (x *extractor) lineOf(a string) int {
 }
 
 // recipients finds the failed recipients and their diagnostics in the text.
-func (x *extractor) recipients(original []mail.Header) []Recipient {
+func (x *extractor) recipients(original []mail.Header) []textRecipient {
 	cands := x.findRecipients(original)
 	if len(cands) > MaxRecipients+1 {
 		cands = cands[:MaxRecipients+1]
@@ -359,7 +359,7 @@ func (x *extractor) recipients(original []mail.Header) []Recipient {
 		starts[c.line] = true
 	}
 	global := x.globalReply()
-	var rcpts []Recipient
+	var rcpts []textRecipient
 	for i, c := range cands {
 		diag := x.block(c, starts)
 		if !hasCode(diag) && global != "" && !strings.Contains(diag, global) {
@@ -372,7 +372,7 @@ func (x *extractor) recipients(original []mail.Header) []Recipient {
 		if diag == "" {
 			diag = x.sentence()
 		}
-		r := Recipient{Address: c.addr, Diagnostic: diag}
+		r := textRecipient{Address: c.addr, Diagnostic: diag}
 		if i < maxTextSearches {
 			// Each search may read the whole text.
 			r.Command = x.command(c.addr, c.line)
@@ -388,7 +388,7 @@ func (x *extractor) recipients(original []mail.Header) []Recipient {
 }
 
 // complete fills in what a DSN part left out from the text.
-func (x *extractor) complete(rcpts []Recipient) {
+func (x *extractor) complete(rcpts []textRecipient) {
 	global := ""
 	var cands []candidate
 	for i := range rcpts {
@@ -699,7 +699,7 @@ var errorWords = []string{"unknown", "not exist", "no such", "invalid", "full", 
 var temporaryWords = []string{"temporary", "temporarily", "will be retried", "will retry", "will continue", "still trying", "delayed", "deferred", "has not yet been delivered", "not yet been delivered", "will keep trying", "retry", "warning:"}
 
 // action judges "failed" or "delayed" from the codes, else from the wording.
-func (x *extractor) action(r Recipient) string {
+func (x *extractor) action(r textRecipient) string {
 	switch r.Class() {
 	case 4:
 		return "delayed"

@@ -1,4 +1,4 @@
-package ndr
+package report
 
 import (
 	"bytes"
@@ -21,13 +21,13 @@ const MaxRecipients = 1000
 // ErrNotBounce is returned by Parse for a message that does not look like a
 // bounce: ordinary mail, or a feedback report (RFC 5965 ARF), which is about a
 // complaint rather than a failed delivery.
-var ErrNotBounce = errors.New("ndr: not a bounce")
+var errNotBounce = errors.New("report: not a bounce")
 
 // ErrTooLarge is returned by Parse for input larger than MaxSize.
-var ErrTooLarge = errors.New("ndr: message too large")
+var errTooLarge = errors.New("report: message too large")
 
 // Report is what Parse found in a bounce.
-type Report struct {
+type textReport struct {
 	// Format names the software or service whose bounce layout was
 	// recognised, one of the Format constants.
 	Format Format
@@ -36,7 +36,7 @@ type Report struct {
 	// recipients in the order they appear in the bounce. It is empty for an
 	// auto-reply, and may be empty when a bounce names no address we could
 	// find.
-	Recipients []Recipient
+	Recipients []textRecipient
 
 	// OriginalMessageID is the Message-ID of the message the bounce is about,
 	// without angle brackets, taken from the returned message or returned
@@ -53,19 +53,26 @@ type Report struct {
 	// used to fill in missing fields.
 	DSN bool
 
+	// notification is set for a sending service's own notification
+	// (parseSES).
+	notification bool
+
+	// OriginalHeader is the header of the returned message, or nil.
+	OriginalHeader mail.Header
+
 	// Truncated is set when the bounce named more than MaxRecipients
 	// recipients and the rest were dropped.
 	Truncated bool
 
 	// Complaint is set, and Recipients is empty, when the message is a
 	// sending service's complaint notification, not a bounce.
-	Complaint *Complaint
+	Complaint *textComplaint
 }
 
 // Complaint is a spam complaint that a sending service relays as its own
 // notification rather than as an RFC 5965 feedback report: Amazon SES's
 // "Complaint" event, sent by SNS to an email endpoint.
-type Complaint struct {
+type textComplaint struct {
 	// Recipients are the addresses that complained.
 	Recipients []string
 
@@ -78,7 +85,7 @@ type Complaint struct {
 }
 
 // Recipient is one recipient of the original message that a bounce reports on.
-type Recipient struct {
+type textRecipient struct {
 	// Address is the recipient's email address as the bounce gives it. In a
 	// DSN it is the Final-Recipient (RFC 3464 section 2.3.2); for a recipient
 	// of a non-Internet mail system it may not contain an "@".
@@ -116,14 +123,14 @@ type Recipient struct {
 // Permanent reports whether the failure is permanent (a 5.x.x status or 5xx
 // reply), as opposed to temporary or a success. Without codes it follows
 // Action.
-func (r Recipient) Permanent() bool {
+func (r textRecipient) Permanent() bool {
 	return r.Class() == 5
 }
 
 // Class returns the class of the outcome: 2 (success), 4 (temporary failure)
 // or 5 (permanent failure). The enhanced status code wins over the reply code,
 // which wins over Action.
-func (r Recipient) Class() int {
+func (r textRecipient) Class() int {
 	if r.Status != "" {
 		return int(r.Status[0] - '0')
 	}
@@ -139,44 +146,56 @@ func (r Recipient) Class() int {
 	return 5
 }
 
-// Parse extracts the failed recipients, their SMTP replies and status codes
-// from a bounce message. It understands RFC 3464 DSNs and the plain-text
-// layouts of common mail software (see the package documentation).
+// readText extracts the failed recipients, their SMTP replies and status
+// codes from a bounce message. It understands RFC 3464 DSNs and the
+// plain-text layouts of common mail software (see the package
+// documentation).
 //
-// Parse returns ErrNotBounce for a message that is not a bounce, and a Report
-// with AutoReply set for an automatic reply. Line endings may be CRLF, LF or
-// CR. Input over MaxSize is refused with ErrTooLarge.
-func Parse(msg []byte) (*Report, error) {
+// readText returns errNotBounce for a message that is not a bounce (a
+// feedback report included), and a textReport with AutoReply set for an
+// automatic reply. Line endings may be CRLF, LF or CR. Input over MaxSize
+// is refused with errTooLarge.
+func readText(msg []byte) (*textReport, error) {
+	r, fb, err := readTextOrFeedback(msg)
+	if fb != nil {
+		return nil, errNotBounce
+	}
+	return r, err
+}
+
+// readTextOrFeedback is readText that also returns the feedback report
+// (RFC 5965) the same MIME walk found, with errNotBounce.
+func readTextOrFeedback(msg []byte) (*textReport, *Feedback, error) {
 	if len(msg) > MaxSize {
-		return nil, fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(msg), MaxSize)
+		return nil, nil, fmt.Errorf("%w: %d bytes, max %d", errTooLarge, len(msg), MaxSize)
 	}
 	msg = normalizeNewlines(msg)
 	m, err := mail.ReadMessage(bytes.NewReader(msg))
 	if err != nil {
-		return nil, fmt.Errorf("ndr: reading message header: %w", err)
+		return nil, nil, fmt.Errorf("report: reading message header: %w", err)
 	}
 	parts := walkMessage(m.Header, m.Body)
 	if parts.feedback {
-		return nil, ErrNotBounce
+		return nil, feedbackFrom(parts), errNotBounce
 	}
 
 	text, tail := bounceText(parts.texts)
 	if r, err := parseSES(text); r != nil || err != nil {
-		return r, err
+		return r, nil, err
 	}
 	evidence := bounceEvidence(m.Header, parts, text)
 	if !evidence {
-		if IsAutoReply(m.Header) {
-			return &Report{Format: FormatAutoReply, AutoReply: true}, nil
+		if isAutoReply(m.Header) {
+			return &textReport{Format: FormatAutoReply, AutoReply: true}, nil, nil
 		}
-		return nil, ErrNotBounce
+		return nil, nil, errNotBounce
 	}
 
 	original := parts.original
 	if h := headerBlock(tail); h != nil {
 		original = append(original, h)
 	}
-	r := &Report{Format: detectFormat(m.Header, text)}
+	r := &textReport{Format: detectFormat(m.Header, text)}
 	x := newExtractor(m.Header, text)
 	if rcpts := parseDeliveryStatus(parts.dsn); len(rcpts) > 0 {
 		r.DSN = true
@@ -197,7 +216,10 @@ func Parse(msg []byte) (*Report, error) {
 		r.Truncated = true
 	}
 	r.OriginalMessageID = originalMessageID(original)
-	return r, nil
+	if len(original) > 0 {
+		r.OriginalHeader = original[0]
+	}
+	return r, nil, nil
 }
 
 // normalizeNewlines turns CRLF and lone CR line endings into LF, so the rest
