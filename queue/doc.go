@@ -45,7 +45,7 @@
 //
 // Handler.ProcessIncoming(tx, account, rcptTo, msg) takes mail that came
 // back: an RFC 3464 DSN (package dsn), a bounce in another format (qmail,
-// Exim, Exchange, ...: internal/ndr), an RFC 5965 feedback report, or an
+// Exim, Exchange, ...: package report), an RFC 5965 feedback report, or an
 // auto-reply. Each recipient it names is matched by its address to a
 // queued or retired message found by, in this order, the FromID in rcptTo
 // (which names the whole submission, see Msg.MailFrom and ParseMailFrom),
@@ -149,7 +149,7 @@
 //
 // Mail that comes back (ProcessIncoming):
 //   - incoming.go: ProcessIncoming, IncomingResult, IncomingOutcome.
-//   - incoming_parse.go: reading a report (package dsn, internal/ndr) and
+//   - incoming_parse.go: reading a report (package dsn, package report) and
 //     classifying each recipient's failure.
 //   - incoming_arf.go: RFC 5965 feedback reports.
 //   - incoming_fromid.go: FromIDs in MAIL FROM: Msg.MailFrom and

@@ -209,8 +209,8 @@ func TestCorpus(t *testing.T) {
 	t.Logf("per format (files right/files):%s\ntotal %d/%d = %.1f%%, %d disagreements on purpose, %.1f%% without them", b.String(), pass, total, 100*rate, ndisagree, 100*float64(pass)/float64(total-ndisagree))
 	textRate := float64(textPass) / float64(textTotal)
 	// Read by scripts/figures for the README.
-	t.Logf("figure ndr.files: %d/%d (%.1f%%)", pass, total, 100*rate)
-	t.Logf("figure ndr.text: %d/%d (%.1f%%)", textPass, textTotal, 100*textRate)
+	t.Logf("figure report.files: %d/%d (%.1f%%)", pass, total, 100*rate)
+	t.Logf("figure report.text: %d/%d (%.1f%%)", textPass, textTotal, 100*textRate)
 	t.Logf("without a delivery-status part (text rules, auto-replies, not bounces): %d/%d = %.1f%%", textPass, textTotal, 100*textRate)
 	if textRate < minTextPassRate {
 		t.Errorf("pass rate without DSN part %.3f below floor %.3f", textRate, minTextPassRate)

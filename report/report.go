@@ -88,9 +88,11 @@ type Recipient struct {
 	// section 2.3.1), the address as the sender gave it (ORCPT), if given.
 	OriginalRecipient string
 
-	// ActualRecipient is the X-Actual-Recipient field Postfix adds when it
-	// delivered to another address than Final-Recipient (a pipe, an
-	// alias), as written; empty if absent.
+	// ActualRecipient is where the message went when that differs from
+	// Address: the X-Actual-Recipient field Postfix adds (a pipe, an
+	// alias), or the Final-Recipient of a DSN, such as a pipe or file,
+	// when the text names the address it was for (then Address). Empty
+	// otherwise.
 	ActualRecipient string
 
 	// Action is what the reporting MTA did (RFC 3464 section 2.3.3).
@@ -268,6 +270,9 @@ func completeFromText(rc *Recipient, tr *textReport, i, n int) {
 		}
 		if !strings.Contains(rc.Address, "@") && strings.Contains(t.Address, "@") {
 			// A file or pipe: the text names the address it was for.
+			if rc.ActualRecipient == "" {
+				rc.ActualRecipient = rc.Address
+			}
 			rc.Address = t.Address
 		}
 		if rc.Diagnostic == "" {
