@@ -6,15 +6,15 @@ import (
 	"strings"
 )
 
-// IsAutoReply reports whether a message header marks an automatic reply, such
+// isAutoReply reports whether a message header marks an automatic reply, such
 // as a vacation or out-of-office message, which must not be treated as a
 // bounce. It looks at the RFC 3834 Auto-Submitted field, the fields vacation
 // programs and Exchange set (X-Autoreply, X-Autorespond, Precedence:
 // auto_reply, X-Auto-Response-Suppress together with an auto-reply subject),
 // and subjects such as "Out of Office" or "Automatic reply".
 //
-// Bounces are often auto-replied too (RFC 3834 section 5), so Parse only
-// consults IsAutoReply for messages that show no sign of being a bounce.
+// Bounces are often auto-replied too (RFC 3834 section 5), so Read only
+// consults isAutoReply for messages that show no sign of being a bounce.
 func isAutoReply(h mail.Header) bool {
 	// RFC 3834 section 5: any value other than "no" marks an automatic
 	// message; "auto-replied" is the one for replies.

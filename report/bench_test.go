@@ -50,3 +50,32 @@ func BenchmarkParseTranscriptManyRecipients(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRead measures the entry point on each kind: a DSN (package dsn,
+// then the text reader to name the command each reply answered), a text
+// bounce, a feedback report and ordinary mail.
+func BenchmarkRead(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		file string
+	}{
+		{"dsn-postfix", "sisimai/bsd/lhost-postfix-28.eml"},
+		{"bounce-qmail", "sisimai/bsd/lhost-qmail-03.eml"},
+		{"feedback-arf", "sisimai/bsd/arf-01.eml"},
+		{"autoreply", "sisimai/bsd/rfc3834-01.eml"},
+	} {
+		msg, err := os.ReadFile(filepath.Join(corpusDir, c.file))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(msg)))
+			for range b.N {
+				if r := Read(msg); r.Kind == KindNone {
+					b.Fatalf("%s: not a report", c.file)
+				}
+			}
+		})
+	}
+}

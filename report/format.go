@@ -5,13 +5,13 @@ import (
 	"strings"
 )
 
-// Format names the software or service whose bounce layout Parse
-// recognised, for logs and statistics: recipients are found by the same
+// Format names the software or service whose report layout Read
+// recognised, or how the report was read, for logs and statistics: recipients are found by the same
 // rules whatever the format.
 type Format string
 
 // Formats. The software formats are named by the signatures below; the
-// last three say how the report was read instead.
+// last ones (and FormatARF) say how the report was read instead.
 const (
 	FormatQmail        Format = "qmail"
 	FormatExim         Format = "exim"

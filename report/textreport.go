@@ -9,24 +9,24 @@ import (
 	"strings"
 )
 
-// MaxSize is the largest message Parse accepts, in bytes. Bounces carry the
-// returned message, so this is generous; larger input is refused with an error
-// instead of being read.
+// MaxSize is how much of a message Read reads, in bytes. Reports carry the
+// returned message, so this is generous; the rest is not read.
 const MaxSize = 30 << 20
 
-// MaxRecipients bounds the number of recipients in a Report. Further
-// recipients are dropped and Report.Truncated is set.
+// MaxRecipients bounds the number of recipients in a Report, and of
+// complained recipients in a Feedback. Further recipients are dropped (and
+// Report.Truncated is set).
 const MaxRecipients = 1000
 
-// ErrNotBounce is returned by Parse for a message that does not look like a
-// bounce: ordinary mail, or a feedback report (RFC 5965 ARF), which is about a
-// complaint rather than a failed delivery.
+// errNotBounce is returned by readText for a message that does not look like
+// a bounce: ordinary mail, or a feedback report (RFC 5965 ARF), which is
+// about a complaint rather than a failed delivery.
 var errNotBounce = errors.New("report: not a bounce")
 
-// ErrTooLarge is returned by Parse for input larger than MaxSize.
+// errTooLarge is returned by readText for input larger than MaxSize.
 var errTooLarge = errors.New("report: message too large")
 
-// Report is what Parse found in a bounce.
+// textReport is what the bounce text reader found in a bounce.
 type textReport struct {
 	// Format names the software or service whose bounce layout was
 	// recognised, one of the Format constants.
@@ -69,7 +69,7 @@ type textReport struct {
 	Complaint *textComplaint
 }
 
-// Complaint is a spam complaint that a sending service relays as its own
+// textComplaint is a spam complaint that a sending service relays as its own
 // notification rather than as an RFC 5965 feedback report: Amazon SES's
 // "Complaint" event, sent by SNS to an email endpoint.
 type textComplaint struct {
@@ -84,7 +84,8 @@ type textComplaint struct {
 	UserAgent string
 }
 
-// Recipient is one recipient of the original message that a bounce reports on.
+// textRecipient is one recipient of the original message that a bounce
+// reports on, as the text reader found it.
 type textRecipient struct {
 	// Address is the recipient's email address as the bounce gives it. In a
 	// DSN it is the Final-Recipient (RFC 3464 section 2.3.2); for a recipient
