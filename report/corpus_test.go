@@ -120,8 +120,8 @@ var disagreements = map[string]string{
 	"sisimai/bsd/lhost-gmail-08.eml":     "a delay warning (\"Message will be retried\"), so delayed; sisimai labels the identical lhost-gmail-09 4.x and this one 5.x",
 	"sisimai/bsd/lhost-opensmtpd-04.eml": "\"this is only a temporary failure report\", so delayed; sisimai says 5.x",
 	"sisimai/bsd/lhost-opensmtpd-12.eml": "the DSN says Action: delayed, Status: 4.0.0; sisimai says 5.x",
-	"sisimai/bsd/rfc3464-28.eml":         "the file holds two bounce messages one after the other; Parse reads one message",
-	"sisimai/bsd/rhost-cox-01.eml":       "the file holds two bounce messages one after the other; Parse reads one message",
+	"sisimai/bsd/rfc3464-28.eml":         "the file holds two bounce messages one after the other; readText reads one message",
+	"sisimai/bsd/rhost-cox-01.eml":       "the file holds two bounce messages one after the other; readText reads one message",
 	"sisimai/bsd/lhost-fml-02.eml":       "a mailing list's \"you are not a member\" reply, not a delivery failure",
 	"sisimai/bsd/lhost-fml-03.eml":       "a mailing list's command reply, not a delivery failure",
 }

@@ -17,7 +17,7 @@ var knownFormats = map[Format]bool{
 	FormatRFC3464: true, FormatGeneric: true, FormatAutoReply: true,
 }
 
-// TestFormatsKnown checks that every format Parse can report is a Format
+// TestFormatsKnown checks that every format the text reader can report is a Format
 // constant: those of the signature table, and those it reported for the
 // corpus (the golden file's second column).
 func TestFormatsKnown(t *testing.T) {

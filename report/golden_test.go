@@ -12,7 +12,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/corpus.golden")
 
-// TestCorpusGolden compares what Parse returns for every corpus file with
+// TestCorpusGolden compares what readText returns for every corpus file with
 // testdata/corpus.golden: format, original Message-ID and, per recipient,
 // address, action, status, code, command and diagnostic. The golden file was reviewed
 // by hand against the bounces when written; expected.tsv has no addresses or

@@ -8,7 +8,7 @@ import (
 	"github.com/bouncekit/bouncekit/internal/hostile"
 )
 
-// TestHostileParse runs Parse on hostile messages: each gives a Report or an
+// TestHostileParse runs readText on hostile messages: each gives a Report or an
 // "report: " error, never a panic; Recipients stay within MaxRecipients and
 // their fields carry no line breaks; and the bytes allocated stay within the
 // bound of the case (an upper bound of the peak extra heap, besides the
@@ -114,7 +114,7 @@ func TestHostileParse(t *testing.T) {
 	}
 }
 
-// BenchmarkHostileParse measures Parse on the oversized inputs of
+// BenchmarkHostileParse measures readText on the oversized inputs of
 // TestHostileParse: its time bound.
 func BenchmarkHostileParse(b *testing.B) {
 	for _, c := range []struct {
