@@ -138,3 +138,41 @@ func BenchmarkHostileParse(b *testing.B) {
 		})
 	}
 }
+
+// TestHostileRead runs Read on hostile messages: each gives a Report, never
+// a panic, with at most MaxRecipients recipients, and the bytes allocated
+// stay within the bound of the case (an upper bound of the peak extra heap,
+// besides the input). Input over MaxSize is read up to MaxSize, in a copy
+// with normalized line ends: about MaxSize.
+func TestHostileRead(t *testing.T) {
+	const mb = 1 << 20
+	cases := []struct {
+		name  string
+		msg   func() []byte
+		bound uint64
+		kind  Kind // Empty: any.
+	}{
+		{"wellformed", hostile.DSN, 256 << 10, KindDSN},
+		{"150MB message", func() []byte { return hostile.BigDSN(hostile.BigMessage).Bytes() }, 40 * mb, ""},
+		{"30MB message", func() []byte { return hostile.BigDSN(MaxSize - 1).Bytes() }, 40 * mb, KindDSN},
+		{"1MB subject", func() []byte { return hostile.LongSubject(hostile.LongLine) }, 16 * mb, KindDSN},
+		{"100k recipients in DSN", func() []byte { return hostile.ManyRecipientsDSN(hostile.ManyRecipients) }, 32 * mb, KindDSN},
+		{"100k recipients in text", func() []byte { return hostile.ManyRecipientsText(hostile.ManyRecipients) }, 24 * mb, ""},
+		{"10k nested multiparts", func() []byte { return hostile.DeepMultipart(hostile.DeepNesting) }, 2 * mb, ""},
+		{"10k nested messages", func() []byte { return hostile.DeepRFC822(hostile.DeepNesting) }, 2 * mb, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			msg := c.msg()
+			var r *Report
+			n := hostile.Check(t, c.bound, func() { r = Read(msg) })
+			t.Logf("kind %s, format %q, %d recipients, truncated %v, %d bytes allocated", r.Kind, r.Format, len(r.Recipients), r.Truncated, n)
+			if c.kind != "" && r.Kind != c.kind {
+				t.Errorf("kind %s, want %s", r.Kind, c.kind)
+			}
+			if len(r.Recipients) > MaxRecipients {
+				t.Errorf("%d recipients, max %d", len(r.Recipients), MaxRecipients)
+			}
+		})
+	}
+}
