@@ -13,10 +13,6 @@ import (
 // limits of package dsn and of the bounce text parser.
 const MaxIncomingRecipients = 1000
 
-// maxIncomingHeader is how much of an incoming message's header is read for
-// its Message-ID, Subject and auto-reply fields.
-const maxIncomingHeader = 256 * 1024
-
 // incomingReport is what parseIncoming found in an incoming message: package
 // report's reading, in the form the matching and classification use.
 type incomingReport struct {
@@ -175,48 +171,11 @@ func classifyRcpt(r reportRcpt) bounce.Failure {
 	return f
 }
 
-// mentionsUnknownUser reports whether r would be classified as an unknown
-// user, which depends on the command the reply answered.
-func mentionsUnknownUser(r reportRcpt) bool {
-	return classifyRcpt(reportRcpt{action: r.action, status: r.status, code: r.code, diagnostic: r.diagnostic, stage: bounce.StageRcpt}).Reason == bounce.ReasonUserUnknown
-}
-
 // addressStatus reports whether an enhanced status code is in the X.1.x
 // addressing subject (RFC 3463 section 3.2), such as 5.1.1 bad destination
 // mailbox address.
 func addressStatus(c bounce.EnhancedCode) bool {
 	return !c.IsZero() && c.Subject() == 1
-}
-
-// replyStageOf returns the stage a reply answered: the command a bounce's
-// transcript shows (package report), else what the diagnostic says:
-// Postfix's "(in reply to RCPT TO command)" and "(in reply to end of DATA
-// command)", Exim's "after RCPT TO:<...>" and "after end of data",
-// Sendmail's ">>> RCPT To:" and ">>> DATA". Only RCPT TO and the data
-// stages are told apart: they decide whether "user unknown" is about the
-// recipient (classifyRcpt).
-func replyStageOf(command, s string) bounce.Stage {
-	switch command {
-	case "RCPT":
-		return bounce.StageRcpt
-	case "DATA", "BDAT":
-		return bounce.StageData
-	}
-	s = strings.ToLower(s)
-	if strings.Contains(s, "end of data") {
-		return bounce.StageDataEnd
-	}
-	for _, p := range []string{">>> data", "after data", "in reply to data"} {
-		if strings.Contains(s, p) {
-			return bounce.StageData
-		}
-	}
-	for _, p := range []string{"rcpt to", ">>> rcpt", "in reply to rcpt", "after rcpt"} {
-		if strings.Contains(s, p) {
-			return bounce.StageRcpt
-		}
-	}
-	return bounce.StageUnknown
 }
 
 // dnsOrLoop reports whether a network error is a DNS failure or a mail
@@ -271,14 +230,6 @@ func isPipe(addr string) bool {
 	return strings.HasPrefix(a, "|")
 }
 
-// firstValue returns the first of a field's values, or empty.
-func firstValue(v []string) string {
-	if len(v) == 0 {
-		return ""
-	}
-	return v[0]
-}
-
 // isExpiredStatus reports whether an enhanced status code is X.4.7,
 // delivery time expired (RFC 3463 section 3.5).
 func isExpiredStatus(c bounce.EnhancedCode) bool {
@@ -289,11 +240,4 @@ func isExpiredStatus(c bounce.EnhancedCode) bool {
 // its class: X.0.0.
 func isGenericStatus(c bounce.EnhancedCode) bool {
 	return !c.IsZero() && c.Subject() == 0 && c.Detail() == 0
-}
-
-// statusCode parses a report's Status; an invalid one counts as none, as
-// bounce.ClassifyReply ignores it.
-func statusCode(s string) bounce.EnhancedCode {
-	c, _ := bounce.ParseEnhancedCode(s)
-	return c
 }

@@ -263,3 +263,28 @@ func TestReadMaxSize(t *testing.T) {
 		t.Fatalf("got kind %s, recipients %+v", r.Kind, r.Recipients)
 	}
 }
+
+// TestStageOf checks how the command a reply answered is read from a
+// transcript's command or the diagnostic's words.
+func TestStageOf(t *testing.T) {
+	cases := []struct {
+		command, diag string
+		want          bounce.Stage
+	}{
+		{"RCPT", "550 No such user here", bounce.StageRcpt},
+		{"DATA", "550 5.1.1 No such user here", bounce.StageData},
+		{"BDAT", "", bounce.StageData},
+		{"", "host mx.example[192.0.2.1] said: 550 Unknown user (in reply to RCPT TO command)", bounce.StageRcpt},
+		{"", "host mx.example[192.0.2.1] said: 550 5.7.1 spam (in reply to end of DATA command)", bounce.StageDataEnd},
+		{"", "SMTP error from remote mail server after end of data: 550 5.1.1 user unknown", bounce.StageDataEnd},
+		{"", "SMTP error from remote mail server after RCPT TO:<x@example.jp>: 550 5.1.1 user unknown", bounce.StageRcpt},
+		{"", ">>> DATA <<< 554 5.7.1 rejected", bounce.StageData},
+		{"", "550 Unknown user x@example.jp", bounce.StageUnknown},
+		{"MAIL", "550 5.7.1 sender rejected", bounce.StageUnknown},
+	}
+	for _, c := range cases {
+		if got := stageOf(c.command, c.diag); got != c.want {
+			t.Errorf("stageOf(%q, %q) = %q, want %q", c.command, c.diag, got, c.want)
+		}
+	}
+}
