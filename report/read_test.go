@@ -172,7 +172,7 @@ func TestRead(t *testing.T) {
 			Kind: KindDSN, Format: FormatPostfix, MessageID: "dsn1@mx.example.org", Subject: "Undelivered Mail Returned to Sender",
 			EnvelopeID: "env-42", OriginalMessageID: "orig1@example.com",
 			Recipients: []Recipient{
-				{Address: "alice@example.net", OriginalRecipient: "Alice@Example.net", Action: dsn.ActionFailed, Status: bounce.EnhancedCode{5, 1, 1}, RemoteMTA: "mx.example.net", DiagnosticType: "smtp",
+				{Address: "alice@example.net", OriginalRecipient: "Alice@Example.net", Action: dsn.ActionFailed, Status: bounce.EnhancedCode{5, 1, 1}, Code: 550, RemoteMTA: "mx.example.net", DiagnosticType: "smtp",
 					Diagnostic: "550 5.1.1 <alice@example.net>: Recipient address rejected: User unknown (in reply to RCPT TO command)", Stage: bounce.StageRcpt, LastAttempt: lastAttempt},
 				{Address: "|/usr/bin/procmail", Action: dsn.ActionFailed, Status: bounce.EnhancedCode{5, 3, 0}, DiagnosticType: "x-unix",
 					Diagnostic: "Command died with status 1"},

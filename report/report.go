@@ -104,8 +104,8 @@ type Recipient struct {
 	// has none or it does not parse.
 	Status bounce.EnhancedCode
 
-	// Code is the SMTP reply code (RFC 5321) that starts the diagnostic,
-	// or 0.
+	// Code is the first SMTP reply code (RFC 5321) in the diagnostic (in
+	// a DSN, one of type smtp), or 0.
 	Code int
 
 	// RemoteMTA is the Remote-MTA of a DSN (RFC 3464 section 2.3.5), the
@@ -234,6 +234,10 @@ func readDSN(r *Report, m *dsn.Message, msg []byte) {
 			DiagnosticType:    dr.DiagnosticType,
 			Diagnostic:        dr.DiagnosticCode,
 			LastAttempt:       dr.LastAttemptDate,
+		}
+		if rc.DiagnosticType == "smtp" || rc.DiagnosticType == "" {
+			// RFC 3464 section 2.3.6: an smtp diagnostic is the reply.
+			rc.Code, _ = codes(rc.Diagnostic)
 		}
 		rc.Stage = stageOf("", rc.Diagnostic)
 		if rc.Diagnostic == "" && (rc.Action == dsn.ActionFailed || rc.Action == dsn.ActionDelayed) || rc.Stage == bounce.StageUnknown {
