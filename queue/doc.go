@@ -44,9 +44,9 @@
 // # Feedback that arrives later
 //
 // Handler.ProcessIncoming(tx, account, rcptTo, msg) takes mail that came
-// back: an RFC 3464 DSN (package dsn), a bounce in another format (qmail,
-// Exim, Exchange, ...: internal/ndr), an RFC 5965 feedback report, or an
-// auto-reply. Each recipient it names is matched by its address to a
+// back, as package report reads it: an RFC 3464 DSN, a bounce in another
+// format (qmail, Exim, Exchange, ...), an RFC 5965 feedback report, a
+// sending service's notification, or an auto-reply. Each recipient it names is matched by its address to a
 // queued or retired message found by, in this order, the FromID in rcptTo
 // (which names the whole submission, see Msg.MailFrom and ParseMailFrom),
 // the DSN's Original-Envelope-Id against Msg.EnvID (RFC 3461), and the
@@ -149,9 +149,8 @@
 //
 // Mail that comes back (ProcessIncoming):
 //   - incoming.go: ProcessIncoming, IncomingResult, IncomingOutcome.
-//   - incoming_parse.go: reading a report (package dsn, internal/ndr) and
+//   - incoming_parse.go: a report as package report reads it, and
 //     classifying each recipient's failure.
-//   - incoming_arf.go: RFC 5965 feedback reports.
 //   - incoming_fromid.go: FromIDs in MAIL FROM: Msg.MailFrom and
 //     ParseMailFrom.
 //   - incoming_match.go: where a bounce is matched to the message it is

@@ -37,8 +37,8 @@ func hostileIncoming() []struct {
 		bound uint64
 	}{
 		{"wellformed", hostile.DSN, 1 * mb},
-		// The DSN part is streamed; internal/ndr searches only the first
-		// ndr.MaxSize bytes, in a copy with normalized line ends.
+		// The DSN part is streamed; package report searches only the first
+		// report.MaxSize bytes, in a copy with normalized line ends.
 		{"150MB message", func() []byte { return hostile.BigDSN(hostile.BigMessage).Bytes() }, 48 * mb},
 		{"150MB line", func() []byte { return hostile.BigLineDSN(hostile.BigMessage).Bytes() }, 48 * mb},
 		{"1MB subject", func() []byte { return hostile.LongSubject(hostile.LongLine) }, 24 * mb},

@@ -9,6 +9,7 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/report"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -48,12 +49,13 @@ const (
 type IncomingResult struct {
 	Kind IncomingKind
 
-	// Format names how the message was read: "rfc3464" (a standard DSN),
-	// "arf" (an RFC 5965 feedback report), "autoreply", the software whose
-	// bounce layout was recognised ("qmail", "exim", "postfix", "exchange",
-	// "gmail", "amazonses", ...), "generic" (a bounce read by the generic
-	// rules), or empty; for logs and statistics.
-	Format string
+	// Format names how the message was read (package report): a standard
+	// DSN (report.FormatRFC3464), a feedback report (report.FormatARF),
+	// an auto-reply, the software whose bounce layout was recognised
+	// (report.FormatQmail, report.FormatPostfix, ...), a bounce read by
+	// the generic rules (report.FormatGeneric), or empty; for logs and
+	// statistics.
+	Format report.Format
 
 	// MessageID is the incoming message's own Message-ID, without <>.
 	MessageID string
@@ -141,7 +143,7 @@ func (o IncomingOutcome) logAttrs() []any {
 // (see Msg.MailFrom), that message's submission is searched, and nothing
 // else. account limits matching to messages sent by that account; empty
 // means any account (a server-wide bounce mailbox). msg is the whole
-// message; at most internal/ndr's 30 MB are searched for text bounces.
+// message; at most package report's 30 MB are searched for text bounces.
 //
 // A report changes only the messages whose recipient it names. Per
 // recipient of a DSN or bounce, the message is the one to that address
@@ -188,7 +190,7 @@ func (h *Handler) ProcessIncoming(tx *bstore.Tx, account, rcptTo string, msg []b
 		return IncomingResult{}, fmt.Errorf("queue: nil transaction")
 	}
 	rep := parseIncoming(msg)
-	res := IncomingResult{Kind: rep.kind, Format: string(rep.format), MessageID: rep.messageID, Truncated: rep.truncated}
+	res := IncomingResult{Kind: rep.kind, Format: rep.format, MessageID: rep.messageID, Truncated: rep.truncated}
 	p := &incomingRun{
 		h:       h,
 		tx:      tx,
@@ -204,7 +206,7 @@ func (h *Handler) ProcessIncoming(tx *bstore.Tx, account, rcptTo string, msg []b
 	log := h.log().With(
 		slog.String("account", account),
 		slog.String("kind", string(res.Kind)),
-		slog.String("format", res.Format),
+		slog.String("format", string(res.Format)),
 		slog.String("messageid", res.MessageID),
 	)
 	for _, o := range res.Recipients {
@@ -221,4 +223,14 @@ func (h *Handler) ProcessIncoming(tx *bstore.Tx, account, rcptTo string, msg []b
 func addrEqual(a, b string) bool {
 	a, b = trimAngle(a), trimAngle(b)
 	return a != "" && strings.EqualFold(a, b)
+}
+
+// trimAngle returns an address without spaces, angle brackets and a
+// "type;" prefix.
+func trimAngle(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, ';'); i >= 0 && !strings.Contains(s[:i], "@") {
+		s = strings.TrimSpace(s[i+1:])
+	}
+	return strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">"))
 }

@@ -22,9 +22,9 @@ func BenchmarkProcessIncomingDSN(b *testing.B) {
 }
 
 // BenchmarkProcessIncomingTextBounce measures a qmail bounce from the
-// corpus, read by internal/ndr; after the first, each is a duplicate.
+// corpus, read by package report; after the first, each is a duplicate.
 func BenchmarkProcessIncomingTextBounce(b *testing.B) {
-	data, err := os.ReadFile("../internal/ndr/testdata/corpus/sisimai/bsd/lhost-qmail-03.eml")
+	data, err := os.ReadFile("../report/testdata/corpus/sisimai/bsd/lhost-qmail-03.eml")
 	if err != nil {
 		b.Fatal(err)
 	}

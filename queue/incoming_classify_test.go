@@ -11,9 +11,17 @@ import (
 // the rules that only apply to reports that arrive later, where the command
 // the reply answered, the kind of diagnostic and the Status field matter.
 func TestClassifyRcpt(t *testing.T) {
-	failed := func(status, diag string) reportRcpt {
-		return reportRcpt{action: dsn.ActionFailed, status: statusCode(status), diagnostic: diag, stage: replyStageOf("", diag)}
+	// failedAt is a failed recipient whose report says, or does not say
+	// (bounce.StageUnknown), which command the reply answered; package
+	// report reads the stage (its TestStageOf).
+	failedAt := func(stage bounce.Stage, status, diag string) reportRcpt {
+		code, err := bounce.ParseEnhancedCode(status)
+		if err != nil && status != "" {
+			t.Fatalf("status %q: %v", status, err)
+		}
+		return reportRcpt{action: dsn.ActionFailed, status: code, diagnostic: diag, stage: stage}
 	}
+	failed := func(status, diag string) reportRcpt { return failedAt(bounce.StageUnknown, status, diag) }
 	cases := []struct {
 		name   string
 		r      reportRcpt
@@ -22,12 +30,12 @@ func TestClassifyRcpt(t *testing.T) {
 		hard   bool
 	}{
 		// User unknown: hard only where the recipient itself was refused.
-		{"unknown user at RCPT TO", failed("5.0.0", "host mx.example[192.0.2.1] said: 550 Unknown user (in reply to RCPT TO command)"), bounce.ReasonUserUnknown, true, true},
+		{"unknown user at RCPT TO", failedAt(bounce.StageRcpt, "5.0.0", "host mx.example[192.0.2.1] said: 550 Unknown user (in reply to RCPT TO command)"), bounce.ReasonUserUnknown, true, true},
 		{"unknown user with X.1.1", failed("5.1.1", "550 5.1.1 <x@example.jp>... User Unknown"), bounce.ReasonUserUnknown, true, true},
 		{"unknown user, stage not said", failed("5.0.0", "550 Unknown user x@example.jp"), bounce.ReasonFiltered, true, false},
-		{"unknown user after data", failed("5.1.1", "SMTP error from remote mail server after end of data: 550 5.1.1 user unknown"), bounce.ReasonFiltered, true, false},
-		{"transcript command RCPT", reportRcpt{action: dsn.ActionFailed, code: 550, diagnostic: "550 No such user here", stage: replyStageOf("RCPT", "550 No such user here")}, bounce.ReasonUserUnknown, true, true},
-		{"transcript command DATA", reportRcpt{action: dsn.ActionFailed, code: 550, diagnostic: "550 5.1.1 No such user here", stage: replyStageOf("DATA", "550 5.1.1 No such user here")}, bounce.ReasonFiltered, true, false},
+		{"unknown user after data", failedAt(bounce.StageDataEnd, "5.1.1", "SMTP error from remote mail server after end of data: 550 5.1.1 user unknown"), bounce.ReasonFiltered, true, false},
+		{"transcript command RCPT", reportRcpt{action: dsn.ActionFailed, code: 550, diagnostic: "550 No such user here", stage: bounce.StageRcpt}, bounce.ReasonUserUnknown, true, true},
+		{"transcript command DATA", reportRcpt{action: dsn.ActionFailed, code: 550, diagnostic: "550 5.1.1 No such user here", stage: bounce.StageData}, bounce.ReasonFiltered, true, false},
 
 		// A local delivery program, not an SMTP server.
 		{"x-unix exit status", reportRcpt{action: dsn.ActionFailed, status: bounce.EnhancedCode{5, 0, 0}, diagnostic: "255", mailer: true}, bounce.ReasonMailerError, true, false},

@@ -14,9 +14,9 @@ import (
 
 // incomingCorpus is the shared corpus of real bounces (sisimai's
 // set-of-emails and KumoMTA's samples), kept once in the repository by
-// package internal/ndr, with its README, licenses and sisimai's labels in
+// package report, with its README, licenses and sisimai's labels in
 // expected.tsv.
-const incomingCorpus = "../internal/ndr/testdata/corpus"
+const incomingCorpus = "../report/testdata/corpus"
 
 // Floors for the corpus measurement, just below what is achieved, so a
 // regression fails the test. See TestIncomingCorpus.
@@ -142,7 +142,7 @@ func splitMbox(b []byte) [][]byte {
 }
 
 // TestIncomingCorpus measures, over the shared corpus, how often the
-// incoming path (package dsn, internal/ndr, ClassifyReply) gets sisimai's
+// incoming path (package dsn, package report, ClassifyReply) gets sisimai's
 // answer: the failed recipient with the right hard/soft verdict, and the
 // reason. It logs a table per format (sisimai's engine) and asserts floors.
 func TestIncomingCorpus(t *testing.T) {

@@ -186,13 +186,13 @@ func (p *incomingRun) history(r MsgRetired) ([]suppression.Prior, error) {
 // and the complained webhook per complained-about recipient.
 func (p *incomingRun) runFeedback(res *IncomingResult) error {
 	fb := p.rep.feedback
-	if fb.messageID != "" {
+	if fb.MessageID != "" {
 		var err error
-		if p.byMsgID, err = p.loadBy(p.account, MsgRetired{MessageID: fb.messageID}, Msg{MessageID: fb.messageID}); err != nil {
+		if p.byMsgID, err = p.loadBy(p.account, MsgRetired{MessageID: fb.MessageID}, Msg{MessageID: fb.MessageID}); err != nil {
 			return err
 		}
 	}
-	rcpts := fb.originalRcptTo
+	rcpts := fb.OriginalRcptTo
 	if len(rcpts) > MaxIncomingRecipients {
 		rcpts = rcpts[:MaxIncomingRecipients]
 		res.Truncated = true
@@ -227,9 +227,9 @@ func (p *incomingRun) runFeedback(res *IncomingResult) error {
 			continue
 		}
 		switch {
-		case !fb.complaint():
+		case !fb.Complaint():
 			o.Event = webhook.EventUnrecognized
-			o.Detail = fmt.Sprintf("feedback report of type %q, not a complaint", fb.feedbackType)
+			o.Detail = fmt.Sprintf("feedback report of type %q, not a complaint", fb.Type)
 		case o.Recipient == "" || account == "":
 			o.Event = webhook.EventUnrecognized
 			o.Detail = "feedback report names no recipient and matches no message" + p.searched()

@@ -1,16 +1,11 @@
 package queue
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
-	"mime"
-	"net/mail"
 	"strings"
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
-	"github.com/bouncekit/bouncekit/internal/ndr"
+	"github.com/bouncekit/bouncekit/report"
 )
 
 // MaxIncomingRecipients bounds the recipients ProcessIncoming handles from
@@ -18,14 +13,11 @@ import (
 // limits of package dsn and of the bounce text parser.
 const MaxIncomingRecipients = 1000
 
-// maxIncomingHeader is how much of an incoming message's header is read for
-// its Message-ID, Subject and auto-reply fields.
-const maxIncomingHeader = 256 * 1024
-
-// incomingReport is what parseIncoming found in an incoming message.
+// incomingReport is what parseIncoming found in an incoming message: package
+// report's reading, in the form the matching and classification use.
 type incomingReport struct {
 	kind   IncomingKind
-	format ndr.Format // Software that wrote a bounce, ndr.FormatRFC3464, or formatARF.
+	format report.Format
 
 	messageID string // Message-ID of the incoming message, without <>.
 	subject   string
@@ -36,7 +28,7 @@ type incomingReport struct {
 	rcpts     []reportRcpt
 	truncated bool // More recipients than MaxIncomingRecipients.
 
-	feedback *arfReport // For IncomingFeedback.
+	feedback *report.Feedback // For IncomingFeedback.
 
 	// parseErr says why a message that looked like a DSN could not be read
 	// as one, for the unrecognized event.
@@ -63,123 +55,56 @@ type reportRcpt struct {
 	groupRefused bool
 }
 
-// parseIncoming reads msg: an RFC 3464 DSN (package dsn), an RFC 5965
-// feedback report, a bounce in another format or an auto-reply (package
-// internal/ndr), or something else. It never fails: what it cannot read is
-// IncomingOther.
+// incomingKinds maps package report's kinds to ProcessIncoming's. A
+// provider notification is a bounce, or a feedback report when it carries a
+// complaint (parseIncoming).
+var incomingKinds = map[report.Kind]IncomingKind{
+	report.KindDSN:          IncomingDSN,
+	report.KindBounce:       IncomingBounce,
+	report.KindFeedback:     IncomingFeedback,
+	report.KindNotification: IncomingBounce,
+	report.KindAutoReply:    IncomingAutoReply,
+	report.KindNone:         IncomingOther,
+}
+
+// parseIncoming reads msg with package report. It never fails: what it
+// cannot read is IncomingOther.
 func parseIncoming(msg []byte) *incomingReport {
-	rep := &incomingReport{kind: IncomingOther}
-	hdr := readHeader(msg)
-	rep.messageID = trimMsgID(hdr.Get("Message-Id"))
-	rep.subject = decodeSubject(hdr.Get("Subject"))
-
-	m, _, err := dsn.Parse(bytes.NewReader(msg))
-	if m != nil {
-		rep.envID = strings.TrimSpace(m.OriginalEnvelopeID)
-		rep.origMessageID = trimMsgID(m.OriginalMessageID)
+	r := report.Read(msg)
+	rep := &incomingReport{
+		kind:          incomingKinds[r.Kind],
+		format:        r.Format,
+		messageID:     r.MessageID,
+		subject:       r.Subject,
+		envID:         r.EnvelopeID,
+		origMessageID: r.OriginalMessageID,
+		truncated:     r.Truncated,
+		feedback:      r.Feedback,
 	}
-	if err == nil && len(m.Recipients) > 0 {
-		rep.kind = IncomingDSN
-		rep.format = ndr.FormatRFC3464
-		rcpts := m.Recipients
-		if len(rcpts) > MaxIncomingRecipients {
-			rcpts = rcpts[:MaxIncomingRecipients]
-			rep.truncated = true
-		}
-		var nr *ndr.Report // Parsed once, when a recipient lacks a diagnostic.
-		for _, r := range rcpts {
-			rr := reportRcpt{
-				address:    strings.TrimSpace(r.FinalRecipient),
-				original:   strings.TrimSpace(r.OriginalRecipient),
-				action:     r.Action,
-				status:     statusCode(r.Status),
-				diagnostic: r.DiagnosticCode,
-				remoteMTA:  r.RemoteMTA,
-				mailer:     r.DiagnosticType == "x-unix" || isPipe(r.FinalRecipient) || isPipe(firstValue(r.Extra["X-Actual-Recipient"])),
-			}
-			rr.stage = replyStageOf("", rr.diagnostic)
-			if rr.diagnostic == "" && (rr.action == dsn.ActionFailed || rr.action == dsn.ActionDelayed) || rr.stage == bounce.StageUnknown && mentionsUnknownUser(rr) {
-				// Some MTAs put the reply, or the command it answered,
-				// only in the text part.
-				if nr == nil {
-					nr = parseBounce(msg)
-				}
-				fillFromText(&rr, nr, len(rep.rcpts), len(rcpts))
-			}
-			rep.rcpts = append(rep.rcpts, rr)
-		}
-		if nr != nil && nr.Format != "" && nr.Format != ndr.FormatGeneric {
-			rep.format = nr.Format
-		}
-		return rep
+	if rep.kind == "" {
+		rep.kind = IncomingOther
 	}
-	if err != nil && !errors.Is(err, dsn.ErrNotDSN) && !errors.Is(err, dsn.ErrNoRecipients) {
-		rep.parseErr = err.Error()
-	}
-
-	if fb := parseARF(msg); fb != nil {
-		rep.kind = IncomingFeedback
-		rep.format = formatARF
-		rep.feedback = fb
-		if rep.origMessageID == "" {
-			rep.origMessageID = fb.messageID
-		}
-		return rep
-	}
-
-	nr := parseBounce(msg)
-	if nr == nil {
-		if ndr.IsAutoReply(hdr) {
-			rep.kind = IncomingAutoReply
-			rep.format = ndr.FormatAutoReply
-		}
-		return rep
-	}
-	if c := nr.Complaint; c != nil {
+	if r.Feedback != nil {
 		// A sending service's complaint notification (Amazon SES): the
 		// same outcome as an RFC 5965 report.
 		rep.kind = IncomingFeedback
-		rep.format = nr.Format
-		rep.feedback = &arfReport{feedbackType: c.FeedbackType, userAgent: c.UserAgent, originalRcptTo: c.Recipients, messageID: trimMsgID(nr.OriginalMessageID)}
-		if rep.origMessageID == "" {
-			rep.origMessageID = rep.feedback.messageID
-		}
 		return rep
 	}
-	if nr.AutoReply {
-		rep.kind = IncomingAutoReply
-		rep.format = nr.Format
-		return rep
+	if r.DSNError != nil {
+		rep.parseErr = r.DSNError.Error()
 	}
-	if len(nr.Recipients) == 0 {
-		// Bounce wording, but nobody named: nothing to match per recipient.
-		rep.kind = IncomingBounce
-		rep.format = nr.Format
-		if rep.origMessageID == "" {
-			rep.origMessageID = trimMsgID(nr.OriginalMessageID)
-		}
-		return rep
-	}
-	rep.kind = IncomingBounce
-	if nr.DSN {
-		rep.kind = IncomingDSN
-	}
-	rep.format = nr.Format
-	rep.truncated = nr.Truncated
-	if rep.origMessageID == "" {
-		rep.origMessageID = trimMsgID(nr.OriginalMessageID)
-	}
-	for _, r := range nr.Recipients {
+	for _, rc := range r.Recipients {
 		rep.rcpts = append(rep.rcpts, reportRcpt{
-			address:      strings.TrimSpace(r.Address),
-			original:     strings.TrimSpace(r.OriginalRecipient),
-			action:       dsn.Action(r.Action),
-			status:       statusCode(r.Status),
-			code:         r.Code,
-			diagnostic:   r.Diagnostic,
-			stage:        replyStageOf(r.Command, r.Diagnostic),
-			mailer:       isPipe(r.Address),
-			groupRefused: nr.Format == ndr.FormatGoogleGroups,
+			address:      rc.Address,
+			original:     rc.OriginalRecipient,
+			action:       rc.Action,
+			status:       rc.Status,
+			code:         rc.Code,
+			diagnostic:   rc.Diagnostic,
+			remoteMTA:    rc.RemoteMTA,
+			stage:        rc.Stage,
+			mailer:       rc.DiagnosticType == "x-unix" || isPipe(rc.Address) || isPipe(rc.ActualRecipient),
+			groupRefused: r.Format == report.FormatGoogleGroups,
 		})
 	}
 	if len(rep.rcpts) > MaxIncomingRecipients {
@@ -187,87 +112,6 @@ func parseIncoming(msg []byte) *incomingReport {
 		rep.truncated = true
 	}
 	return rep
-}
-
-// parseBounce runs the bounce text parser on at most its size limit of msg
-// (the text that names recipients comes first), nil if msg is no bounce.
-func parseBounce(msg []byte) *ndr.Report {
-	if len(msg) > ndr.MaxSize {
-		msg = msg[:ndr.MaxSize]
-	}
-	r, err := ndr.Parse(msg)
-	if err != nil {
-		return nil
-	}
-	return r
-}
-
-// fillFromText completes DSN recipient i of n, without a diagnostic, from
-// the bounce text parser's recipient of the same address, or of the same
-// position when the text names as many recipients but under other
-// addresses (Exim names the address a file or pipe delivery was for).
-func fillFromText(rr *reportRcpt, nr *ndr.Report, i, n int) {
-	if nr == nil {
-		return
-	}
-	for j, r := range nr.Recipients {
-		if !strings.EqualFold(r.Address, rr.address) && !(j == i && len(nr.Recipients) == n && !strings.Contains(rr.address, "@")) {
-			continue
-		}
-		if !strings.Contains(rr.address, "@") && strings.Contains(r.Address, "@") {
-			// A file or pipe: the text names the address it was for.
-			rr.address = r.Address
-		}
-		if rr.diagnostic == "" {
-			rr.diagnostic = r.Diagnostic
-		}
-		if rr.stage == bounce.StageUnknown {
-			rr.stage = replyStageOf(r.Command, r.Diagnostic)
-		}
-		if rr.code == 0 {
-			rr.code = r.Code
-		}
-		if rr.status.IsZero() {
-			rr.status = statusCode(r.Status)
-		}
-		return
-	}
-}
-
-// readHeader reads the header of msg, empty if it is unreadable. Only the
-// first maxIncomingHeader bytes are looked at.
-func readHeader(msg []byte) mail.Header {
-	b := msg[:min(len(msg), maxIncomingHeader)]
-	if bytes.IndexByte(b, '\n') < 0 && bytes.IndexByte(b, '\r') >= 0 {
-		b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
-	}
-	m, err := mail.ReadMessage(bufio.NewReader(bytes.NewReader(b)))
-	if err != nil {
-		return mail.Header{}
-	}
-	return m.Header
-}
-
-// trimMsgID returns a Message-ID without spaces and angle brackets, as
-// stored in Msg.MessageID.
-func trimMsgID(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '<'); i >= 0 {
-		if j := strings.IndexByte(s[i:], '>'); j > 0 {
-			s = s[i+1 : i+j]
-		}
-	}
-	return strings.TrimSpace(s)
-}
-
-// decodeSubject decodes RFC 2047 encoded-words, leaving the text as is when
-// it cannot.
-func decodeSubject(s string) string {
-	var d mime.WordDecoder
-	if t, err := d.DecodeHeader(s); err == nil {
-		return t
-	}
-	return s
 }
 
 // classifyRcpt classifies one recipient's result from its Status,
@@ -327,48 +171,11 @@ func classifyRcpt(r reportRcpt) bounce.Failure {
 	return f
 }
 
-// mentionsUnknownUser reports whether r would be classified as an unknown
-// user, which depends on the command the reply answered.
-func mentionsUnknownUser(r reportRcpt) bool {
-	return classifyRcpt(reportRcpt{action: r.action, status: r.status, code: r.code, diagnostic: r.diagnostic, stage: bounce.StageRcpt}).Reason == bounce.ReasonUserUnknown
-}
-
 // addressStatus reports whether an enhanced status code is in the X.1.x
 // addressing subject (RFC 3463 section 3.2), such as 5.1.1 bad destination
 // mailbox address.
 func addressStatus(c bounce.EnhancedCode) bool {
 	return !c.IsZero() && c.Subject() == 1
-}
-
-// replyStageOf returns the stage a reply answered: the command a bounce's
-// transcript shows (package internal/ndr), else what the diagnostic says:
-// Postfix's "(in reply to RCPT TO command)" and "(in reply to end of DATA
-// command)", Exim's "after RCPT TO:<...>" and "after end of data",
-// Sendmail's ">>> RCPT To:" and ">>> DATA". Only RCPT TO and the data
-// stages are told apart: they decide whether "user unknown" is about the
-// recipient (classifyRcpt).
-func replyStageOf(command, s string) bounce.Stage {
-	switch command {
-	case "RCPT":
-		return bounce.StageRcpt
-	case "DATA", "BDAT":
-		return bounce.StageData
-	}
-	s = strings.ToLower(s)
-	if strings.Contains(s, "end of data") {
-		return bounce.StageDataEnd
-	}
-	for _, p := range []string{">>> data", "after data", "in reply to data"} {
-		if strings.Contains(s, p) {
-			return bounce.StageData
-		}
-	}
-	for _, p := range []string{"rcpt to", ">>> rcpt", "in reply to rcpt", "after rcpt"} {
-		if strings.Contains(s, p) {
-			return bounce.StageRcpt
-		}
-	}
-	return bounce.StageUnknown
 }
 
 // dnsOrLoop reports whether a network error is a DNS failure or a mail
@@ -423,14 +230,6 @@ func isPipe(addr string) bool {
 	return strings.HasPrefix(a, "|")
 }
 
-// firstValue returns the first of a field's values, or empty.
-func firstValue(v []string) string {
-	if len(v) == 0 {
-		return ""
-	}
-	return v[0]
-}
-
 // isExpiredStatus reports whether an enhanced status code is X.4.7,
 // delivery time expired (RFC 3463 section 3.5).
 func isExpiredStatus(c bounce.EnhancedCode) bool {
@@ -441,11 +240,4 @@ func isExpiredStatus(c bounce.EnhancedCode) bool {
 // its class: X.0.0.
 func isGenericStatus(c bounce.EnhancedCode) bool {
 	return !c.IsZero() && c.Subject() == 0 && c.Detail() == 0
-}
-
-// statusCode parses a report's Status; an invalid one counts as none, as
-// bounce.ClassifyReply ignores it.
-func statusCode(s string) bounce.EnhancedCode {
-	c, _ := bounce.ParseEnhancedCode(s)
-	return c
 }

@@ -152,7 +152,7 @@ func loadPropTemplates(t *testing.T) []propTemplate {
 		if tp.file == "" {
 			continue
 		}
-		buf, err := os.ReadFile(filepath.Join("../internal/ndr/testdata/corpus", tp.file))
+		buf, err := os.ReadFile(filepath.Join("../report/testdata/corpus", tp.file))
 		icheck(t, err, "read template")
 		tp.data = string(buf)
 		need := []string{tp.msgID, tp.to}
@@ -692,7 +692,7 @@ func (p *propRun) check(rep propReport, msg []byte, res queue.IncomingResult, be
 	}
 	if len(rep.names) == 0 && p.template(rep.tmpl).to != "" && len(rep.allRcpts) == 1 {
 		// A bounce that names nobody but returns a message with one
-		// addressee is about that addressee (internal/ndr's last resort).
+		// addressee is about that addressee (package report's last resort).
 		named[strings.ToLower(rep.allRcpts[0])] = true
 		namedFailed[strings.ToLower(rep.allRcpts[0])] = true
 	}

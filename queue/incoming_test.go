@@ -18,9 +18,9 @@ import (
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/hookqueue"
-	"github.com/bouncekit/bouncekit/internal/ndr"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/queue/queuetest"
+	"github.com/bouncekit/bouncekit/report"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
 )
@@ -524,7 +524,7 @@ func TestIncomingFeedback(t *testing.T) {
 func TestIncomingSESComplaint(t *testing.T) {
 	e := newInEnv(t)
 	msgs := e.send("alice", nil, "complaint@simulator.amazonses.com")
-	data, err := os.ReadFile("../internal/ndr/testdata/corpus/sisimai/bsd/lhost-amazonses-11.eml")
+	data, err := os.ReadFile("../report/testdata/corpus/sisimai/bsd/lhost-amazonses-11.eml")
 	icheck(t, err, "read")
 	res := e.incoming("alice", "ses-notifications@example.org", data)
 	icompare(t, res.Kind, queue.IncomingFeedback, "kind")
@@ -814,10 +814,9 @@ func TestIncomingCorpusSamples(t *testing.T) {
 	}
 	for _, s := range samples {
 		t.Run(filepath.Base(s.file), func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("../internal/ndr/testdata/corpus", s.file))
+			data, err := os.ReadFile(filepath.Join("../report/testdata/corpus", s.file))
 			icheck(t, err, "read")
-			r, err := ndr.Parse(data)
-			icheck(t, err, "ndr parse")
+			r := report.Read(data)
 			if len(r.Recipients) == 0 {
 				t.Fatalf("no recipient in sample")
 			}

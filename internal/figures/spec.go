@@ -132,7 +132,7 @@ type figureTest struct {
 var figureTests = []figureTest{
 	{"./queue", "^TestIncomingCorpus$"},
 	{"./bounce", "^TestClassifyLiveReplies$"},
-	{"./internal/ndr", "^TestCorpus$"},
+	{"./report", "^TestCorpus$"},
 	{"./dsn", "^TestCorpus"},
 }
 
@@ -140,8 +140,8 @@ var figureRows = []figureRow{
 	{"ProcessIncoming on the shared corpus: failed recipient and hard/soft verdict right", "incoming.verdict", ">= 90%"},
 	{"… reason right", "incoming.reason", ">= 80%"},
 	{"… permanent/temporary class right", "incoming.class", ""},
-	{"internal/ndr: corpus files read right", "ndr.files", ""},
-	{"internal/ndr: corpus files without a delivery-status part read right", "ndr.text", ""},
+	{"report: corpus files read right", "report.files", ""},
+	{"report: corpus files without a delivery-status part read right", "report.text", ""},
 	{"dsn.Parse: corpus files with a delivery-status part parsed", "dsn.corpus", ""},
 	{"Classify on the live replies of real MTAs: hard-bounce verdict", "live.hard", ""},
 	{"… permanence", "live.permanence", ""},

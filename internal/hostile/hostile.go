@@ -1,7 +1,7 @@
 // Package hostile makes the hostile inputs of the module's hostile-input
 // tests (issue 15: nil, empty, oversized, deeply nested, invalid UTF-8, NUL,
 // CR/LF injection) and measures what a call allocates. It is used by tests
-// only; it is a package so the dsn, internal/ndr, queue, suppression and
+// only; it is a package so the dsn, package report, queue, suppression and
 // webhook tests build the same inputs.
 //
 // Oversized inputs for APIs that take an io.Reader or io.ReaderAt are made

@@ -1,0 +1,290 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/dsn"
+)
+
+// dsnMessage is an RFC 3464 DSN with the per-message and per-recipient
+// fields Read reports: ENVID, Remote-MTA, Last-Attempt-Date, a pipe
+// recipient, and a diagnostic that says the command it answered.
+const dsnMessage = `From: MAILER-DAEMON@mx.example.org (Mail Delivery System)
+To: sender@example.com
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn1@mx.example.org>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+--b1
+Content-Type: text/plain
+
+This is the mail system at host mx.example.org.
+
+<alice@example.net>: host mx.example.net said: 550 5.1.1 User unknown
+
+--b1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.org
+Original-Envelope-Id: env-42
+
+Final-Recipient: rfc822; alice@example.net
+Original-Recipient: rfc822; Alice@Example.net
+Action: failed
+Status: 5.1.1
+Remote-MTA: dns; mx.example.net
+Diagnostic-Code: smtp; 550 5.1.1 <alice@example.net>: Recipient address rejected: User unknown (in reply to RCPT TO command)
+Last-Attempt-Date: Mon, 2 Nov 2026 10:00:00 +0000
+
+Final-Recipient: x-unix; |/usr/bin/procmail
+Action: failed
+Status: 5.3.0
+Diagnostic-Code: x-unix; Command died with status 1
+
+--b1
+Content-Type: text/rfc822-headers
+
+Message-ID: <orig1@example.com>
+From: sender@example.com
+To: alice@example.net
+Subject: hello
+
+--b1--
+`
+
+// transcriptDSN is a Sendmail DSN whose delivery-status part has no
+// Diagnostic-Code: the reply, and the command it answered, are only in the
+// session transcript of the text part.
+const transcriptDSN = `From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>
+To: sender@example.com
+Subject: Returned mail: see transcript for details
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b2"
+
+--b2
+Content-Type: text/plain
+
+The original message was received at Mon, 2 Nov 2026 10:00:00 GMT
+
+   ----- The following addresses had permanent fatal errors -----
+<carol@example.net>
+    (reason: 550 5.1.1 <carol@example.net>... User unknown)
+
+   ----- Transcript of session follows -----
+... while talking to mx.example.net.:
+>>> RCPT To:<carol@example.net>
+<<< 550 5.1.1 <carol@example.net>... User unknown
+550 5.1.1 <carol@example.net>... User unknown
+
+--b2
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.org
+
+Final-Recipient: RFC822; carol@example.net
+Action: failed
+Status: 5.1.1
+
+--b2--
+`
+
+// arfMessage is an RFC 5965 feedback report with every field Read reports.
+const arfMessage = `From: <abuse@isp.example>
+To: <fbl@example.com>
+Subject: FW: Earn money
+Message-ID: <fbl1@isp.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report; boundary="part1"
+
+--part1
+Content-Type: text/plain
+
+This is an email abuse report for an email message received from IP
+192.0.2.1 on Thu, 8 Mar 2005 14:00:00 EDT.
+
+--part1
+Content-Type: message/feedback-report
+
+Feedback-Type: abuse
+User-Agent: SomeGenerator/1.0
+Version: 1
+Original-Mail-From: <somespammer@example.net>
+Original-Rcpt-To: <user@example.com>
+Received-Date: Thu, 8 Mar 2005 14:00:00 EDT
+Source-IP: 192.0.2.1
+Reporting-MTA: dns; mail.example.com
+
+--part1
+Content-Type: message/rfc822
+Content-Disposition: inline
+
+From: <somespammer@example.net>
+To: <user@example.com>
+Subject: =?utf-8?q?Earn_money_=E2=82=AC?=
+Message-ID: <8787KJKJ3K4J3K4J3K4J3.mail@example.net>
+
+Spam, spam, spam
+--part1--
+`
+
+const autoReply = `From: bob@example.net
+To: sender@example.com
+Subject: Out of office: hello
+Auto-Submitted: auto-replied
+
+I am away until Monday.
+`
+
+const ordinary = `From: bob@example.net
+To: sender@example.com
+Subject: lunch?
+Message-ID: <lunch@example.net>
+
+Shall we have lunch at 12:30 in room 550?
+`
+
+// TestRead checks the Report of each kind of message: kind, format,
+// identifiers and every recipient field.
+func TestRead(t *testing.T) {
+	lastAttempt := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	corpus := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(corpusDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	cases := []struct {
+		name   string
+		msg    string
+		want   Report // OriginalHeader, Feedback and DSNError are checked apart.
+		header bool   // OriginalHeader is set.
+		fb     *Feedback
+	}{
+		{"dsn", dsnMessage, Report{
+			Kind: KindDSN, Format: FormatPostfix, MessageID: "dsn1@mx.example.org", Subject: "Undelivered Mail Returned to Sender",
+			EnvelopeID: "env-42", OriginalMessageID: "orig1@example.com",
+			Recipients: []Recipient{
+				{Address: "alice@example.net", OriginalRecipient: "Alice@Example.net", Action: dsn.ActionFailed, Status: bounce.EnhancedCode{5, 1, 1}, Code: 550, RemoteMTA: "mx.example.net", DiagnosticType: "smtp",
+					Diagnostic: "550 5.1.1 <alice@example.net>: Recipient address rejected: User unknown (in reply to RCPT TO command)", Stage: bounce.StageRcpt, LastAttempt: lastAttempt},
+				{Address: "|/usr/bin/procmail", Action: dsn.ActionFailed, Status: bounce.EnhancedCode{5, 3, 0}, DiagnosticType: "x-unix",
+					Diagnostic: "Command died with status 1"},
+			},
+		}, true, nil},
+		{"dsn completed from text", transcriptDSN, Report{
+			Kind: KindDSN, Format: FormatSendmail, Subject: "Returned mail: see transcript for details",
+			Recipients: []Recipient{
+				{Address: "carol@example.net", Action: dsn.ActionFailed, Status: bounce.EnhancedCode{5, 1, 1}, Code: 550,
+					Diagnostic: "(reason: 550 5.1.1 <carol@example.net>... User unknown)", Stage: bounce.StageRcpt},
+			},
+		}, false, nil},
+		{"feedback", arfMessage, Report{
+			Kind: KindFeedback, Format: FormatARF, MessageID: "fbl1@isp.example", Subject: "FW: Earn money",
+			OriginalMessageID: "8787KJKJ3K4J3K4J3K4J3.mail@example.net",
+		}, false, &Feedback{
+			Type: "abuse", UserAgent: "SomeGenerator/1.0", OriginalRcptTo: []string{"user@example.com"}, OriginalMailFrom: "somespammer@example.net",
+			ReportingMTA: "dns; mail.example.com", SourceIP: "192.0.2.1", MessageID: "8787KJKJ3K4J3K4J3K4J3.mail@example.net", Subject: "Earn money €",
+		}},
+		{"feedback CR line ends", strings.ReplaceAll(arfMessage, "\n", "\r"), Report{
+			Kind: KindFeedback, Format: FormatARF, MessageID: "fbl1@isp.example", Subject: "FW: Earn money",
+			OriginalMessageID: "8787KJKJ3K4J3K4J3K4J3.mail@example.net",
+		}, false, &Feedback{
+			Type: "abuse", UserAgent: "SomeGenerator/1.0", OriginalRcptTo: []string{"user@example.com"}, OriginalMailFrom: "somespammer@example.net",
+			ReportingMTA: "dns; mail.example.com", SourceIP: "192.0.2.1", MessageID: "8787KJKJ3K4J3K4J3K4J3.mail@example.net", Subject: "Earn money €",
+		}},
+		{"text bounce", qmailBounce, Report{
+			Kind: KindBounce, Format: FormatQmail, Subject: "failure notice",
+			OriginalMessageID: "orig-1@example.com",
+			Recipients: []Recipient{
+				{Address: "alice@example.net", Action: dsn.ActionFailed, Status: bounce.EnhancedCode{5, 1, 1}, Code: 550,
+					Diagnostic: "192.0.2.1 does not like recipient. Remote host said: 550 5.1.1 <alice@example.net>... User unknown Giving up on 192.0.2.1."},
+				{Address: "bob@example.net", Action: dsn.ActionDelayed, Status: bounce.EnhancedCode{4, 2, 2}, Code: 452,
+					Diagnostic: "192.0.2.1 does not like recipient. Remote host said: 452 4.2.2 Mailbox full, try later"},
+			},
+		}, true, nil},
+		{"provider complaint", corpus("sisimai/bsd/lhost-amazonses-11.eml"), Report{
+			Kind: KindNotification, Format: FormatAmazonSES, MessageID: "01010158992beedd-7d62a0c4-97e7-40d9-8bd9-8df84f891f1a-000000@us-west-2.amazonses.com", Subject: "AWS Notification Message",
+		}, false, &Feedback{Type: "abuse", UserAgent: "Amazon SES Mailbox Simulator", OriginalRcptTo: []string{"complaint@simulator.amazonses.com"}}},
+		{"auto-reply", autoReply, Report{Kind: KindAutoReply, Format: FormatAutoReply, Subject: "Out of office: hello"}, false, nil},
+		{"ordinary mail", ordinary, Report{Kind: KindNone, MessageID: "lunch@example.net", Subject: "lunch?"}, false, nil},
+		{"empty", "", Report{Kind: KindNone}, false, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := Read([]byte(c.msg))
+			if (r.OriginalHeader != nil) != c.header {
+				t.Errorf("original header %v, want one: %v", r.OriginalHeader, c.header)
+			}
+			if !reflect.DeepEqual(r.Feedback, c.fb) {
+				t.Errorf("feedback\ngot  %+v\nwant %+v", r.Feedback, c.fb)
+			}
+			if r.DSNError != nil {
+				t.Errorf("dsn error %v", r.DSNError)
+			}
+			got := *r
+			got.OriginalHeader, got.Feedback = nil, nil
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("report\ngot  %+v\nwant %+v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestReadDSNError checks that a delivery-status part package dsn refuses
+// is reported, and that the text is still read.
+func TestReadDSNError(t *testing.T) {
+	msg := strings.Replace(dsnMessage, "Action: failed\nStatus: 5.1.1", "Action: failed\nStatus: 5.1.1\nLast-Attempt-Date: not a date at all", 1)
+	msg = strings.Replace(msg, "Reporting-MTA: dns; mx.example.org\n", "Reporting-MTA\n", 1)
+	r := Read([]byte(msg))
+	if r.DSNError == nil {
+		t.Skipf("package dsn accepts this DSN; kind %s", r.Kind)
+	}
+	if !strings.HasPrefix(r.DSNError.Error(), "dsn: ") {
+		t.Errorf("dsn error %q without the dsn package prefix", r.DSNError)
+	}
+	if r.Kind != KindDSN && r.Kind != KindBounce || len(r.Recipients) == 0 {
+		t.Errorf("kind %s with %d recipients, want the text reader's reading", r.Kind, len(r.Recipients))
+	}
+}
+
+// TestReadMaxSize checks that input over MaxSize is read up to MaxSize,
+// not refused: the text that names recipients comes first.
+func TestReadMaxSize(t *testing.T) {
+	msg := qmailBounce + strings.Repeat("x", MaxSize)
+	r := Read([]byte(msg))
+	if r.Kind != KindBounce || len(r.Recipients) != 2 || r.Recipients[0].Address != "alice@example.net" {
+		t.Fatalf("got kind %s, recipients %+v", r.Kind, r.Recipients)
+	}
+}
+
+// TestStageOf checks how the command a reply answered is read from a
+// transcript's command or the diagnostic's words.
+func TestStageOf(t *testing.T) {
+	cases := []struct {
+		command, diag string
+		want          bounce.Stage
+	}{
+		{"RCPT", "550 No such user here", bounce.StageRcpt},
+		{"DATA", "550 5.1.1 No such user here", bounce.StageData},
+		{"BDAT", "", bounce.StageData},
+		{"", "host mx.example[192.0.2.1] said: 550 Unknown user (in reply to RCPT TO command)", bounce.StageRcpt},
+		{"", "host mx.example[192.0.2.1] said: 550 5.7.1 spam (in reply to end of DATA command)", bounce.StageDataEnd},
+		{"", "SMTP error from remote mail server after end of data: 550 5.1.1 user unknown", bounce.StageDataEnd},
+		{"", "SMTP error from remote mail server after RCPT TO:<x@example.jp>: 550 5.1.1 user unknown", bounce.StageRcpt},
+		{"", ">>> DATA <<< 554 5.7.1 rejected", bounce.StageData},
+		{"", "550 Unknown user x@example.jp", bounce.StageUnknown},
+		{"MAIL", "550 5.7.1 sender rejected", bounce.StageUnknown},
+	}
+	for _, c := range cases {
+		if got := stageOf(c.command, c.diag); got != c.want {
+			t.Errorf("stageOf(%q, %q) = %q, want %q", c.command, c.diag, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,378 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/dsn"
+)
+
+// Kind says what a returned message is.
+type Kind string
+
+// Kinds of message Read tells apart.
+const (
+	KindDSN          Kind = "dsn"          // A delivery status notification with a delivery-status part (RFC 3464, RFC 6533).
+	KindBounce       Kind = "bounce"       // A bounce without a readable delivery-status part (qmail, Exim, Exchange, ...), read from its text.
+	KindFeedback     Kind = "feedback"     // A feedback report (RFC 5965 ARF), such as a spam complaint.
+	KindNotification Kind = "notification" // A sending service's own notification (Amazon SES): a bounce, delivery or complaint.
+	KindAutoReply    Kind = "autoreply"    // An automatic reply (RFC 3834), such as a vacation message; never a bounce.
+	KindNone         Kind = "none"         // None of the above.
+)
+
+// FormatARF is the Format of an RFC 5965 feedback report.
+const FormatARF Format = "arf"
+
+// Report is what Read found in a returned message.
+type Report struct {
+	// Kind says what the message is; Format names the software or
+	// service whose layout was recognised, when it was (empty for
+	// KindNone).
+	Kind   Kind
+	Format Format
+
+	// MessageID and Subject are the returned message's own Message-ID
+	// (without angle brackets) and Subject (RFC 2047 encoded words
+	// decoded): the report's, not the original message's.
+	MessageID string
+	Subject   string
+
+	// EnvelopeID is the Original-Envelope-Id of a DSN (RFC 3464 section
+	// 2.2.1): the ENVID the sender gave (RFC 3461 section 4.4).
+	EnvelopeID string
+
+	// OriginalMessageID is the Message-ID of the message the report is
+	// about, without angle brackets, from the returned message or header
+	// block; empty if the report does not include it.
+	OriginalMessageID string
+
+	// OriginalHeader is the header of the returned message, where the
+	// bounce text reader found one (a message/rfc822 or
+	// text/rfc822-headers part, or a header block after the text); nil
+	// otherwise.
+	OriginalHeader mail.Header
+
+	// Recipients holds one entry per recipient the report is about, in
+	// the order of the report, at most MaxRecipients. Empty for a
+	// feedback report, an auto-reply, and a bounce that names no address
+	// that could be found.
+	Recipients []Recipient
+
+	// Truncated is set when the report named more than MaxRecipients
+	// recipients and the rest were dropped.
+	Truncated bool
+
+	// Feedback is set for KindFeedback, and for a KindNotification that
+	// is a complaint.
+	Feedback *Feedback
+
+	// DSNError says why a message with a delivery-status part could not
+	// be read as an RFC 3464 DSN (package dsn's error); nil otherwise.
+	DSNError error
+}
+
+// Recipient is one recipient of the original message that a report is
+// about.
+type Recipient struct {
+	// Address is the recipient's address as the report gives it: the
+	// Final-Recipient of a DSN (RFC 3464 section 2.3.2), without its type;
+	// for a pipe or a non-Internet mail system it may not contain an "@".
+	Address string
+
+	// OriginalRecipient is the Original-Recipient of a DSN (RFC 3464
+	// section 2.3.1), the address as the sender gave it (ORCPT), if given.
+	OriginalRecipient string
+
+	// ActualRecipient is where the message went when that differs from
+	// Address: the X-Actual-Recipient field Postfix adds (a pipe, an
+	// alias), or the Final-Recipient of a DSN, such as a pipe or file,
+	// when the text names the address it was for (then Address). Empty
+	// otherwise.
+	ActualRecipient string
+
+	// Action is what the reporting MTA did (RFC 3464 section 2.3.3).
+	// Without a delivery-status part it is failed or delayed, judged from
+	// the codes and wording of the bounce.
+	Action dsn.Action
+
+	// Status is the enhanced status code (RFC 3463), zero when the report
+	// has none or it does not parse.
+	Status bounce.EnhancedCode
+
+	// Code is the first SMTP reply code (RFC 5321) in the diagnostic (in
+	// a DSN, one of type smtp), or 0.
+	Code int
+
+	// RemoteMTA is the Remote-MTA of a DSN (RFC 3464 section 2.3.5), the
+	// host that gave the diagnostic; empty if not given.
+	RemoteMTA string
+
+	// DiagnosticType is the lower-case type of a DSN's Diagnostic-Code
+	// (RFC 3464 section 2.3.6), such as "smtp" or "x-unix"; empty
+	// otherwise.
+	DiagnosticType string
+
+	// Diagnostic is the remote server's reply or the bounce's error
+	// sentence, with line breaks replaced by spaces: the text a classifier
+	// searches.
+	Diagnostic string
+
+	// Stage is the SMTP command the reply answered, when the report says
+	// it: a transcript (">>> RCPT To:" then "<<< 550 ..."), or the
+	// diagnostic's words (Postfix "in reply to RCPT TO command", Exim
+	// "after RCPT TO"). Only RCPT TO and the data stages are told apart.
+	Stage bounce.Stage
+
+	// LastAttempt is the Last-Attempt-Date of a DSN (RFC 3464 section
+	// 2.3.7); zero if absent.
+	LastAttempt time.Time
+}
+
+// MaxHeader is how much of a message Read reads for the message's own
+// header (Message-ID, Subject, auto-reply fields).
+const MaxHeader = 256 << 10
+
+// Read reads a returned message: a DSN (RFC 3464, read by package dsn), a
+// feedback report (RFC 5965), a provider notification, a bounce in
+// another format, an auto-reply (RFC 3834), or anything else (KindNone).
+// It never fails: what it cannot read is KindNone, and a delivery-status
+// part that package dsn refused is reported in DSNError. Only the first
+// MaxSize bytes of msg are read; line endings may be CRLF, LF or CR.
+//
+// msg is the whole message as bytes: the bounce text rules search the
+// decoded text, and a message is at most MaxSize.
+func Read(msg []byte) *Report {
+	if len(msg) > MaxSize {
+		msg = msg[:MaxSize]
+	}
+	r := &Report{Kind: KindNone}
+	hdr := readHeader(msg)
+	r.MessageID = trimMessageID(hdr.Get("Message-Id"))
+	r.Subject = decodeHeader(hdr.Get("Subject"))
+
+	m, _, err := dsn.Parse(bytes.NewReader(msg))
+	if m != nil {
+		r.EnvelopeID = strings.TrimSpace(m.OriginalEnvelopeID)
+		r.OriginalMessageID = trimMessageID(m.OriginalMessageID)
+	}
+	if err == nil && len(m.Recipients) > 0 {
+		readDSN(r, m, msg)
+		return r
+	}
+	if err != nil && !errors.Is(err, dsn.ErrNotDSN) && !errors.Is(err, dsn.ErrNoRecipients) {
+		r.DSNError = err
+	}
+
+	tr, fb, err := readTextOrFeedback(msg)
+	switch {
+	case fb != nil:
+		r.Kind, r.Format, r.Feedback = KindFeedback, FormatARF, fb
+		if r.OriginalMessageID == "" {
+			r.OriginalMessageID = fb.MessageID
+		}
+		return r
+	case err != nil:
+		if isAutoReply(hdr) {
+			r.Kind, r.Format = KindAutoReply, FormatAutoReply
+		}
+		return r
+	}
+	r.Format = tr.Format
+	if r.OriginalMessageID == "" {
+		r.OriginalMessageID = trimMessageID(tr.OriginalMessageID)
+	}
+	r.OriginalHeader = tr.OriginalHeader
+	switch {
+	case tr.Complaint != nil:
+		c := tr.Complaint
+		r.Kind = KindNotification
+		r.Feedback = &Feedback{Type: c.FeedbackType, UserAgent: c.UserAgent, OriginalRcptTo: c.Recipients, MessageID: trimMessageID(tr.OriginalMessageID)}
+		return r
+	case tr.AutoReply:
+		r.Kind = KindAutoReply
+		return r
+	case tr.notification:
+		r.Kind = KindNotification
+	case tr.DSN && len(tr.Recipients) > 0:
+		r.Kind = KindDSN
+	default:
+		r.Kind = KindBounce
+	}
+	r.Truncated = tr.Truncated
+	for _, tc := range tr.Recipients {
+		r.Recipients = append(r.Recipients, fromText(tc))
+	}
+	return r
+}
+
+// readDSN fills r from the RFC 3464 DSN m that package dsn read from msg.
+// Where a recipient lacks a diagnostic, or the diagnostic does not say
+// which command it answered, the bounce text reader completes it: some
+// MTAs put the reply, or the command, only in the text part.
+func readDSN(r *Report, m *dsn.Message, msg []byte) {
+	r.Kind, r.Format = KindDSN, FormatRFC3464
+	rcpts := m.Recipients
+	if len(rcpts) > MaxRecipients {
+		rcpts = rcpts[:MaxRecipients]
+		r.Truncated = true
+	}
+	var tr *textReport // Read once, when a recipient needs it.
+	textRead := false
+	for i, dr := range rcpts {
+		rc := Recipient{
+			Address:           strings.TrimSpace(dr.FinalRecipient),
+			OriginalRecipient: strings.TrimSpace(dr.OriginalRecipient),
+			ActualRecipient:   strings.TrimSpace(firstValue(dr.Extra["X-Actual-Recipient"])),
+			Action:            dr.Action,
+			Status:            enhancedCode(dr.Status),
+			RemoteMTA:         dr.RemoteMTA,
+			DiagnosticType:    dr.DiagnosticType,
+			Diagnostic:        dr.DiagnosticCode,
+			LastAttempt:       dr.LastAttemptDate,
+		}
+		if rc.DiagnosticType == "smtp" || rc.DiagnosticType == "" {
+			// RFC 3464 section 2.3.6: an smtp diagnostic is the reply.
+			rc.Code, _ = codes(rc.Diagnostic)
+		}
+		rc.Stage = stageOf("", rc.Diagnostic)
+		if rc.Diagnostic == "" && (rc.Action == dsn.ActionFailed || rc.Action == dsn.ActionDelayed) || rc.Stage == bounce.StageUnknown {
+			if !textRead {
+				tr, _ = readText(msg)
+				textRead = true
+			}
+			completeFromText(&rc, tr, i, len(rcpts))
+		}
+		r.Recipients = append(r.Recipients, rc)
+	}
+	if tr != nil && tr.Format != "" && tr.Format != FormatGeneric {
+		r.Format = tr.Format
+	}
+	if r.OriginalMessageID == "" && tr != nil {
+		r.OriginalMessageID = trimMessageID(tr.OriginalMessageID)
+	}
+	if tr != nil {
+		r.OriginalHeader = tr.OriginalHeader
+	}
+}
+
+// completeFromText completes DSN recipient i of n from the bounce text
+// reader's recipient of the same address, or of the same position when the
+// text names as many recipients but under other addresses (Exim names the
+// address a file or pipe delivery was for).
+func completeFromText(rc *Recipient, tr *textReport, i, n int) {
+	if tr == nil {
+		return
+	}
+	for j, t := range tr.Recipients {
+		if !strings.EqualFold(t.Address, rc.Address) && !(j == i && len(tr.Recipients) == n && !strings.Contains(rc.Address, "@")) {
+			continue
+		}
+		if !strings.Contains(rc.Address, "@") && strings.Contains(t.Address, "@") {
+			// A file or pipe: the text names the address it was for.
+			if rc.ActualRecipient == "" {
+				rc.ActualRecipient = rc.Address
+			}
+			rc.Address = t.Address
+		}
+		if rc.Diagnostic == "" {
+			rc.Diagnostic = t.Diagnostic
+		}
+		if rc.Stage == bounce.StageUnknown {
+			rc.Stage = stageOf(t.Command, t.Diagnostic)
+		}
+		if rc.Code == 0 {
+			rc.Code = t.Code
+		}
+		if rc.Status.IsZero() {
+			rc.Status = enhancedCode(t.Status)
+		}
+		return
+	}
+}
+
+// fromText returns the Recipient of a recipient the bounce text reader found.
+func fromText(t textRecipient) Recipient {
+	return Recipient{
+		Address:           strings.TrimSpace(t.Address),
+		OriginalRecipient: strings.TrimSpace(t.OriginalRecipient),
+		Action:            dsn.Action(t.Action),
+		Status:            enhancedCode(t.Status),
+		Code:              t.Code,
+		Diagnostic:        t.Diagnostic,
+		Stage:             stageOf(t.Command, t.Diagnostic),
+	}
+}
+
+// stageOf returns the stage a reply answered: the command a transcript
+// shows, else what the diagnostic says: Postfix's "(in reply to RCPT TO
+// command)" and "(in reply to end of DATA command)", Exim's "after RCPT
+// TO:<...>" and "after end of data", Sendmail's ">>> RCPT To:" and ">>>
+// DATA". Only RCPT TO and the data stages are told apart: they decide
+// whether "user unknown" is about the recipient.
+func stageOf(command, s string) bounce.Stage {
+	switch command {
+	case "RCPT":
+		return bounce.StageRcpt
+	case "DATA", "BDAT":
+		return bounce.StageData
+	}
+	s = strings.ToLower(s)
+	if strings.Contains(s, "end of data") {
+		return bounce.StageDataEnd
+	}
+	for _, p := range []string{">>> data", "after data", "in reply to data"} {
+		if strings.Contains(s, p) {
+			return bounce.StageData
+		}
+	}
+	for _, p := range []string{"rcpt to", ">>> rcpt", "in reply to rcpt", "after rcpt"} {
+		if strings.Contains(s, p) {
+			return bounce.StageRcpt
+		}
+	}
+	return bounce.StageUnknown
+}
+
+// enhancedCode parses a Status; an invalid one counts as none.
+func enhancedCode(s string) bounce.EnhancedCode {
+	c, _ := bounce.ParseEnhancedCode(s)
+	return c
+}
+
+// readHeader reads the header of msg, empty if it is unreadable. Only the
+// first MaxHeader bytes are looked at.
+func readHeader(msg []byte) mail.Header {
+	b := msg[:min(len(msg), MaxHeader)]
+	if bytes.IndexByte(b, '\n') < 0 && bytes.IndexByte(b, '\r') >= 0 {
+		b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
+	}
+	m, err := mail.ReadMessage(bufio.NewReader(bytes.NewReader(b)))
+	if err != nil {
+		return mail.Header{}
+	}
+	return m.Header
+}
+
+// trimMessageID returns a Message-ID without spaces and angle brackets.
+func trimMessageID(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '<'); i >= 0 {
+		if j := strings.IndexByte(s[i:], '>'); j > 0 {
+			s = s[i+1 : i+j]
+		}
+	}
+	return strings.TrimSpace(s)
+}
+
+// firstValue returns the first of a field's values, or empty.
+func firstValue(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
