@@ -106,6 +106,13 @@
 // were named). Read reads one message: a file holding several bounces yields
 // the first. Charsets of text parts are not decoded yet.
 //
+// Memory: no part's body is copied per nesting level, so what Read
+// allocates follows the input's size (at most MaxSize of it) whatever the
+// nesting; a report naming many recipients costs more per input byte,
+// because dsn.Parse reads every recipient before the MaxRecipients cut.
+// TestHostileRead asserts the bounds (25 MB nested 8 deep, 10,000 and
+// 100,000 recipients).
+//
 // # Two readers of a DSN, for now
 //
 // A DSN is read by package dsn (dsn.Parse, a streaming MIME walk of its own

@@ -158,6 +158,12 @@ func TestHostileRead(t *testing.T) {
 		{"1MB subject", func() []byte { return hostile.LongSubject(hostile.LongLine) }, 16 * mb, KindDSN},
 		{"100k recipients in DSN", func() []byte { return hostile.ManyRecipientsDSN(hostile.ManyRecipients) }, 32 * mb, KindDSN},
 		{"100k recipients in text", func() []byte { return hostile.ManyRecipientsText(hostile.ManyRecipients) }, 24 * mb, ""},
+		{"10k recipients in DSN", func() []byte { return hostile.ManyRecipientsDSN(10000) }, 16 * mb, KindDSN}, // About 10 times the input: see issue 17.
+		{"10k recipients in text", func() []byte { return hostile.ManyRecipientsText(10000) }, 8 * mb, ""},
+		// Peak extra heap stays about the input's size whatever the nesting:
+		// no level's body is copied.
+		{"25MB bounce, 1 level", func() []byte { return hostile.NestedBounce(1, 25*mb) }, 40 * mb, KindBounce},
+		{"25MB bounce, 8 levels", func() []byte { return hostile.NestedBounce(8, 25*mb) }, 40 * mb, KindBounce},
 		{"10k nested multiparts", func() []byte { return hostile.DeepMultipart(hostile.DeepNesting) }, 2 * mb, ""},
 		{"10k nested messages", func() []byte { return hostile.DeepRFC822(hostile.DeepNesting) }, 2 * mb, ""},
 	}

@@ -242,6 +242,27 @@ func DeepMultipart(depth int) []byte {
 	return b.Bytes()
 }
 
+// NestedBounce is a text bounce of about size bytes whose text part is
+// nested depth multipart/mixed levels deep: a reader that copies each
+// level's body allocates depth times the message.
+func NestedBounce(depth, size int) []byte {
+	var b bytes.Buffer
+	b.Grow(size + 1024)
+	b.WriteString("From: MAILER-DAEMON@mx.example.com\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n")
+	for i := 0; i < depth; i++ {
+		fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=n%d\r\n\r\n--n%d\r\n", i, i)
+	}
+	b.WriteString("Content-Type: text/plain\r\n\r\n<rcpt@example.com>: host mx.example.com said: 550 5.1.1 user unknown\r\n")
+	line := strings.Repeat("x", 76) + "\r\n"
+	for b.Len() < size {
+		b.WriteString(line)
+	}
+	for i := depth - 1; i >= 0; i-- {
+		fmt.Fprintf(&b, "\r\n--n%d--\r\n", i)
+	}
+	return b.Bytes()
+}
+
 // DeepRFC822 is a message of depth nested message/rfc822 parts with a DSN
 // innermost.
 func DeepRFC822(depth int) []byte {
