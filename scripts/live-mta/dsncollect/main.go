@@ -223,24 +223,26 @@ func main() {
 	defer isrv.Close()
 
 	scs := scenarios(skip)
-	want := 0
+	want := map[string]int{}
 	for _, sc := range scs {
 		if err := submit(*addr, *mta, sc); err != nil {
 			log.Printf("dsncollect: %s %s: submit: %v", *mta, sc.id, err)
 			continue
 		}
-		want += sc.dsns
+		want[sc.id] = sc.dsns
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *wait)
 	defer cancel()
 	for {
 		in.mu.Lock()
-		n := 0
-		for _, c := range in.count {
-			n += c
+		done := true
+		for id, n := range want {
+			if in.count[id] < n {
+				done = false
+			}
 		}
 		in.mu.Unlock()
-		if n >= want {
+		if done {
 			break
 		}
 		select {
