@@ -288,3 +288,32 @@ func TestStageOf(t *testing.T) {
 		}
 	}
 }
+
+// TestReadStageFromParagraph: a DSN recipient whose Diagnostic-Code leaves
+// out the command gets its stage from the paragraph of the bounce text that
+// names it, as Postfix ("(in reply to RCPT TO command)") and Exim ("SMTP
+// error from remote mail server after RCPT TO:<...>") write it.
+func TestReadStageFromParagraph(t *testing.T) {
+	dsnMsg := func(text, diag string) []byte {
+		return []byte("From: MAILER-DAEMON@mx.example.org\r\nSubject: Undelivered Mail\r\nMIME-Version: 1.0\r\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n" +
+			"--b\r\nContent-Type: text/plain\r\n\r\n" + text + "\r\n" +
+			"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n" +
+			"Final-Recipient: rfc822; unknown@sink.example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n" +
+			"Diagnostic-Code: smtp; " + diag + "\r\n--b--\r\n")
+	}
+	for _, c := range []struct {
+		name, text string
+		want       bounce.Stage
+	}{
+		{"postfix", "<unknown@sink.example.com>: host mx.sink.example.com[127.0.0.30] said: 550\r\n    5.1.1 <unknown@sink.example.com>: user unknown (in reply to RCPT TO\r\n    command)\r\n", bounce.StageRcpt},
+		{"exim", "  unknown@sink.example.com\r\n    host mx.sink.example.com [127.0.0.30]\r\n    SMTP error from remote mail server after RCPT TO:<unknown@sink.example.com>:\r\n    550 5.1.1 <unknown@sink.example.com>: user unknown\r\n", bounce.StageRcpt},
+		{"postfix end of data", "<unknown@sink.example.com>: host mx.sink.example.com[127.0.0.30] said: 550\r\n    5.1.1 user unknown (in reply to end of DATA command)\r\n", bounce.StageDataEnd},
+		{"no command", "<unknown@sink.example.com>: 550 5.1.1 user unknown\r\n\r\nIn reply to RCPT TO of another recipient.\r\n", bounce.StageUnknown},
+	} {
+		r := Read(dsnMsg(c.text, "550 5.1.1 <unknown@sink.example.com>: user unknown"))
+		if len(r.Recipients) != 1 || r.Recipients[0].Stage != c.want {
+			t.Errorf("%s: recipients %+v, want stage %q", c.name, r.Recipients, c.want)
+		}
+	}
+}

@@ -283,7 +283,7 @@ func completeFromText(rc *Recipient, tr *textReport, i, n int) {
 			rc.Diagnostic = t.Diagnostic
 		}
 		if rc.Stage == bounce.StageUnknown {
-			rc.Stage = stageOf(t.Command, t.Diagnostic)
+			rc.Stage = stageOf(t.Command, t.Diagnostic+" "+t.Context)
 		}
 		if rc.Code == 0 {
 			rc.Code = t.Code

@@ -332,6 +332,29 @@ func (x *extractor) leadingLineOf(a string) (line int, rest string, positional b
 	return x.lineOf(a), "", false
 }
 
+// maxContext bounds textRecipient.Context.
+const maxContext = 1024
+
+// paragraph returns the lower-case lines from line up to the next empty
+// line, joined by spaces, at most maxContext bytes; "" for line -1.
+func (x *extractor) paragraph(line int) string {
+	if line < 0 {
+		return ""
+	}
+	var b strings.Builder
+	low := x.lower()
+	for i := line; i < len(low) && b.Len() < maxContext; i++ {
+		l := strings.TrimSpace(low[i])
+		if l == "" && i > line {
+			break
+		}
+		b.WriteString(l)
+		b.WriteByte(' ')
+	}
+	s := b.String()
+	return s[:min(len(s), maxContext)]
+}
+
 // lineOf returns the first line naming address a, or -1.
 func (x *extractor) lineOf(a string) int {
 	la := strings.ToLower(a)
@@ -376,6 +399,7 @@ func (x *extractor) recipients(original []mail.Header) []textRecipient {
 		if i < maxTextSearches {
 			// Each search may read the whole text.
 			r.Command = x.command(c.addr, c.line)
+			r.Context = x.paragraph(c.line)
 		}
 		r.Code, r.Status = codes(diag)
 		if r.Status == "" {
@@ -422,6 +446,9 @@ func (x *extractor) complete(rcpts []textRecipient) {
 		}
 		if r.Command == "" && i < maxTextSearches {
 			r.Command = x.command(r.Address, x.lineOf(r.Address))
+		}
+		if r.Context == "" && i < maxTextSearches {
+			r.Context = x.paragraph(x.lineOf(r.Address))
 		}
 		code, status := codes(r.Diagnostic)
 		if r.Code == 0 {

@@ -119,6 +119,13 @@ type textRecipient struct {
 	// transcript shows it (">>> RCPT To:<x@y>" then "<<< 550 ..."); else
 	// empty. Postfix and Exim name the command in Diagnostic itself.
 	Command string
+
+	// Context is the lower-case text of the paragraph that names the
+	// recipient, at most maxContext bytes: where Postfix writes "(in reply
+	// to RCPT TO command)" and Exim "SMTP error from remote mail server
+	// after RCPT TO:<...>", which the reply itself leaves out. It completes
+	// the stage of a DSN recipient.
+	Context string
 }
 
 // Permanent reports whether the failure is permanent (a 5.x.x status or 5xx
