@@ -131,6 +131,7 @@ type figureTest struct {
 
 var figureTests = []figureTest{
 	{"./queue", "^TestIncomingCorpus$"},
+	{"./queue", "^TestLiveDSNs$"},
 	{"./bounce", "^TestClassifyLiveReplies$"},
 	{"./report", "^TestCorpus$"},
 	{"./dsn", "^TestCorpus"},
@@ -143,6 +144,9 @@ var figureRows = []figureRow{
 	{"report: corpus files read right", "report.files", ""},
 	{"report: corpus files without a delivery-status part read right", "report.text", ""},
 	{"dsn.Parse: corpus files with a delivery-status part parsed", "dsn.corpus", ""},
+	{"ProcessIncoming on the DSNs real Postfix sends through a relay (`queue/testdata/live-dsns`)", "live.dsn.postfix", ""},
+	{"… Exim", "live.dsn.exim", ""},
+	{"… OpenSMTPD", "live.dsn.opensmtpd", ""},
 	{"Classify on the live replies of real MTAs: hard-bounce verdict", "live.hard", ""},
 	{"… permanence", "live.permanence", ""},
 	{"… reason", "live.reason", ""},
