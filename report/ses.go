@@ -9,6 +9,7 @@ import (
 // SNS to an email endpoint) that matters here.
 type sesNotification struct {
 	NotificationType string `json:"notificationType"`
+	EventType        string `json:"eventType"` // Instead of notificationType in SES event publishing.
 	Bounce           struct {
 		BounceType        string `json:"bounceType"` // "Permanent", "Transient", "Undetermined".
 		BouncedRecipients []struct {
@@ -41,13 +42,12 @@ type sesNotification struct {
 // nil if there is none. A complaint notification is returned as a Report
 // with Complaint set.
 func parseSES(text string) (*textReport, error) {
-	i := strings.Index(text, `{"notificationType"`)
-	if i < 0 {
+	n, ok := findSES(unwrapLongLines(text))
+	if !ok {
 		return nil, nil
 	}
-	var n sesNotification
-	if err := json.NewDecoder(strings.NewReader(unwrapLongLines(text[i:]))).Decode(&n); err != nil {
-		return nil, nil
+	if n.NotificationType == "" {
+		n.NotificationType = n.EventType
 	}
 	r := &textReport{Format: FormatAmazonSES, notification: true}
 	for _, h := range n.Mail.Headers {
@@ -92,6 +92,52 @@ func parseSES(text string) (*textReport, error) {
 		return nil, nil
 	}
 	return r, nil
+}
+
+// maxSESTries bounds the JSON objects findSES tries to decode.
+const maxSESTries = 8
+
+// findSES finds an SES notification in text, in the forms SES sends it by
+// email: the notification object itself ({"notificationType": ...}, or
+// {"eventType": ...} of SES event publishing), or an Amazon SNS message
+// ({"Type": "Notification", "Message": "..."}) whose Message field holds
+// the notification as a JSON string. Objects are found by these keys, in
+// any layout (SNS writes them indented), and decoded from the "{" before
+// the key.
+func findSES(text string) (sesNotification, bool) {
+	tries := 0
+	for _, key := range []string{`"notificationType"`, `"eventType"`, `"Type"`} {
+		for off := 0; tries < maxSESTries; tries++ {
+			k := strings.Index(text[off:], key)
+			if k < 0 {
+				break
+			}
+			k += off
+			off = k + len(key)
+			open := strings.LastIndexByte(text[:k], '{')
+			if open < 0 || strings.TrimSpace(text[open+1:k]) != "" {
+				continue // The key is not the object's first.
+			}
+			var obj struct {
+				sesNotification
+				Type    string `json:"Type"`
+				Message string `json:"Message"`
+			}
+			if json.NewDecoder(strings.NewReader(text[open:])).Decode(&obj) != nil {
+				continue
+			}
+			if obj.NotificationType != "" || obj.EventType != "" {
+				return obj.sesNotification, true
+			}
+			if obj.Type == "Notification" && strings.HasPrefix(strings.TrimSpace(obj.Message), "{") {
+				var n sesNotification
+				if json.Unmarshal([]byte(obj.Message), &n) == nil && (n.NotificationType != "" || n.EventType != "") {
+					return n, true
+				}
+			}
+		}
+	}
+	return sesNotification{}, false
 }
 
 // unwrapLongLines undoes Sendmail's splitting of lines longer than its limit,
