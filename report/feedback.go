@@ -55,12 +55,23 @@ func (f *Feedback) Complaint() bool {
 }
 
 // feedbackFrom builds the Feedback of a message whose MIME walk found a
-// message/feedback-report part.
+// message/feedback-report part, or a returned message of Microsoft's JMRP.
 func feedbackFrom(p *parts) *Feedback {
 	f := parseFeedbackFields(p.fbFields)
-	if p.fbOrig != nil {
-		f.MessageID = trimMessageID(p.fbOrig.Get("Message-Id"))
-		f.Subject = decodeHeader(p.fbOrig.Get("Subject"))
+	orig := p.fbOrig
+	if !p.feedback {
+		// Microsoft's JMRP in its form without a feedback part: a message
+		// from staff@hotmail.com with the complained-about message
+		// attached. It is always a complaint.
+		f.Type, f.UserAgent = "abuse", "Hotmail FBL"
+		orig = p.hotmail
+	}
+	if len(f.OriginalRcptTo) == 0 && p.hotmail != nil {
+		f.OriginalRcptTo = []string{trimAddress(p.hotmail.Get("X-HmXmrOriginalRecipient"))}
+	}
+	if orig != nil {
+		f.MessageID = trimMessageID(orig.Get("Message-Id"))
+		f.Subject = decodeHeader(orig.Get("Subject"))
 	}
 	return f
 }

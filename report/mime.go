@@ -30,8 +30,15 @@ type parts struct {
 	feedback bool          // A message/feedback-report part was seen (RFC 5965).
 	fbFields []byte        // Contents of the first message/feedback-report part, up to maxFeedbackFields.
 	fbOrig   mail.Header   // Header of the returned message that follows the feedback part.
-	count    int           // Parts visited.
-	textLen  int           // Total length of texts.
+
+	// hotmail is the header of the first returned message that names its
+	// recipient in X-HmXmrOriginalRecipient: the complaint of Microsoft's
+	// JMRP (Hotmail, Outlook.com), which in its older form has no
+	// message/feedback-report part and in its newer one may leave the
+	// part's recipient fields out.
+	hotmail mail.Header
+	count   int // Parts visited.
+	textLen int // Total length of texts.
 }
 
 // walkMessage collects the text, delivery-status and returned-message parts of
@@ -108,6 +115,9 @@ func (p *parts) walk(h textproto.MIMEHeader, body io.Reader, depth int) {
 // section 2, item d).
 func (p *parts) addOriginal(h mail.Header) {
 	p.original = append(p.original, h)
+	if p.hotmail == nil && trimAddress(h.Get("X-HmXmrOriginalRecipient")) != "" {
+		p.hotmail = h
+	}
 	if p.feedback && p.fbOrig == nil {
 		p.fbOrig = h
 	}

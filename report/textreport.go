@@ -183,7 +183,7 @@ func readTextOrFeedback(msg []byte) (*textReport, *Feedback, error) {
 		return nil, nil, fmt.Errorf("report: reading message header: %w", err)
 	}
 	parts := walkMessage(m.Header, m.Body)
-	if parts.feedback {
+	if parts.feedback || parts.hotmail != nil {
 		return nil, feedbackFrom(parts), errNotBounce
 	}
 
