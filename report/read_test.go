@@ -317,3 +317,25 @@ func TestReadStageFromParagraph(t *testing.T) {
 		}
 	}
 }
+
+// TestReadQuotedGreeting: a bounce that quotes the server's greeting (or
+// another positive reply) before the reply that failed takes the failing
+// reply's code, so the recipient is not read as delivered.
+func TestReadQuotedGreeting(t *testing.T) {
+	for _, c := range []struct {
+		name, reply string
+		code        int
+		action      dsn.Action
+	}{
+		{"greeting then 550", "    220 mx.example.com ESMTP ready\r\n    550 <bob@example.com>: user unknown\r\n", 550, dsn.ActionFailed},
+		{"250 then 452", "    250 2.1.0 sender ok\r\n    452 4.2.2 mailbox full\r\n", 452, dsn.ActionDelayed},
+	} {
+		msg := "From: MAILER-DAEMON@mx.example.org\r\nTo: alice@example.org\r\nSubject: Mail delivery failed: returning message to sender\r\n\r\n" +
+			"This message was created automatically by mail delivery software.\r\n\r\nA message that you sent could not be delivered to one or more of its\r\n" +
+			"recipients. The following address(es) failed:\r\n\r\n  bob@example.com\r\n" + c.reply
+		r := Read([]byte(msg))
+		if len(r.Recipients) != 1 || r.Recipients[0].Code != c.code || r.Recipients[0].Action != c.action {
+			t.Errorf("%s: recipients %+v, want code %d action %s", c.name, r.Recipients, c.code, c.action)
+		}
+	}
+}

@@ -634,11 +634,40 @@ func hasCode(s string) bool {
 
 // codes returns the first SMTP reply code and enhanced status code in s.
 func codes(s string) (code int, status string) {
-	if m := replyRe.FindStringSubmatch(s); m != nil {
-		code, _ = strconv.Atoi(m[1])
+	// A quoted greeting or earlier positive reply ("220 mx ESMTP ready",
+	// "250 ok" of MAIL FROM in a transcript) comes before the reply that
+	// failed: a 2xx code counts only when no 4xx or 5xx follows.
+	for _, m := range replyRe.FindAllStringSubmatch(s, maxReplyCodes) {
+		c, _ := strconv.Atoi(m[1])
+		if code == 0 {
+			code = c
+		}
+		if c >= 400 {
+			code = c
+			break
+		}
 	}
-	return code, findStatus(s)
+	// So for the enhanced status code: a 2.x.x counts only when no 4.x.x
+	// or 5.x.x follows.
+	off := 0
+	for n := 0; n < maxReplyCodes; n++ {
+		i, j := findStatusIndex(s[off:])
+		if i < 0 {
+			break
+		}
+		if status == "" || status[0] == '2' {
+			status = s[off+i : off+j]
+		}
+		if status[0] != '2' {
+			break
+		}
+		off += j
+	}
+	return code, status
 }
+
+// maxReplyCodes bounds the reply codes codes looks at in one diagnostic.
+const maxReplyCodes = 16
 
 // globalReply returns the first SMTP reply in the text with its continuation
 // lines, for bounces that give the reply apart from the recipient.
