@@ -93,3 +93,25 @@ func decodeHeader(s string) string {
 	}
 	return d
 }
+
+// unlabeledISO2022JP decodes s from ISO-2022-JP when it holds the escape
+// sequences that switch to JIS X 0208 (RFC 1468 section 3) and is otherwise
+// 7-bit, as ISO-2022-JP text is. Japanese MTAs put such text, unlabeled,
+// into delivery-status fields (RFC 3464 section 2.3.6 Diagnostic-Code) and
+// into text parts without a charset; the escapes make the charset
+// unambiguous. Other text is returned as it is.
+func unlabeledISO2022JP(s string) string {
+	if !strings.Contains(s, "\x1b$B") && !strings.Contains(s, "\x1b$@") {
+		return s
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return s
+		}
+	}
+	d, _, err := transform.String(japanese.ISO2022JP.NewDecoder(), s)
+	if err != nil {
+		return s
+	}
+	return d
+}

@@ -63,7 +63,12 @@ func TestCharsetText(t *testing.T) {
 		{"utf-8", "text/plain; charset=utf-8", "", jpUnknown, jpUnknown},
 		{"us-ascii", "text/plain; charset=us-ascii", "", "550 \xe4 user unknown", "550 \xe4 user unknown"},
 		{"no charset", "text/plain", "", "550 \xe4 user unknown", "550 \xe4 user unknown"},
-		{"unknown charset", "text/plain; charset=x-unknown-42", "", jpUnknown2022, jpUnknown2022},
+		{"unknown charset", "text/plain; charset=x-unknown-42", "", "550 \xe4 user unknown", "550 \xe4 user unknown"},
+		// ISO-2022-JP without a label: its escapes name it (RFC 1468), as
+		// long as the text is 7-bit.
+		{"unlabeled iso-2022-jp", "text/plain", "", jpUnknown2022, jpUnknown},
+		{"unlabeled iso-2022-jp, unknown charset", "text/plain; charset=x-unknown-42", "", jpUnknown2022, jpUnknown},
+		{"escapes in 8-bit text", "text/plain", "", "\xe4 " + jpUnknown2022, "\xe4 " + jpUnknown2022},
 		{"utf-7 unknown to x/text", "text/plain; charset=unicode-1-1-utf-7", "", "+ZeVnLIqe-", "+ZeVnLIqe-"},
 	}
 	for _, c := range cases {
@@ -176,5 +181,48 @@ func TestCharsetHostile(t *testing.T) {
 				t.Errorf("%d bytes out, cap %d", len(got), maxTextLen)
 			}
 		})
+	}
+}
+
+// TestUnlabeledISO2022JP checks the decoding of ISO-2022-JP that carries no
+// label, and that Read applies it to a DSN's Diagnostic-Code, where Lotus
+// Domino writes it (sisimai's lhost-domino-02).
+func TestUnlabeledISO2022JP(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{"escapes", jpUnknown2022, jpUnknown},
+		{"old JIS escape", "\x1b$@%f!<%6!<\x1b(J", "ユーザー"},
+		{"ascii", "550 5.1.1 user unknown", "550 5.1.1 user unknown"},
+		{"8-bit bytes", "\xe4\x1b$B%f\x1b(B", "\xe4\x1b$B%f\x1b(B"},
+		{"other escape", "\x1b[1m550\x1b[0m", "\x1b[1m550\x1b[0m"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := unlabeledISO2022JP(c.in); got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+
+	msg := "From: Postmaster@example.co.jp\r\n" +
+		"Subject: DELIVERY FAILURE: =?ISO-2022-JP?B?GyRCJWYhPCU2ITwbKEI=?=\r\n" +
+		"MIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b1\r\n\r\n" +
+		"--b1\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n" + jpUnknown2022 + "\r\n" +
+		"--b1\r\nContent-Type: message/delivery-status\r\n\r\n" +
+		"Reporting-MTA: dns;mx.example.co.jp\r\n\r\n" +
+		"Final-Recipient: rfc822;rcpt@example.co.jp\r\nAction: failed\r\nStatus: 5.0.0\r\n" +
+		"Diagnostic-Code: X-Notes; " + jpUnknown2022 + "\r\n" +
+		"--b1--\r\n"
+	r := Read([]byte(msg))
+	if r.Kind != KindDSN || len(r.Recipients) != 1 {
+		t.Fatalf("kind %s, %d recipients, want a DSN with 1", r.Kind, len(r.Recipients))
+	}
+	if got := r.Recipients[0].Diagnostic; got != jpUnknown {
+		t.Errorf("diagnostic %q, want %q", got, jpUnknown)
+	}
+	if got, want := r.Subject, "DELIVERY FAILURE: ユーザー"; got != want {
+		t.Errorf("subject %q, want %q", got, want)
 	}
 }

@@ -70,7 +70,7 @@ func (p *parts) walk(h textproto.MIMEHeader, body io.Reader, depth int) {
 		p.walkMultipart(params["boundary"], body, depth)
 	case mt == "message/delivery-status" || mt == "message/global-delivery-status":
 		b := readAll(decodeBody(h, body), maxTextLen)
-		p.dsn = append(p.dsn, b...)
+		p.dsn = append(p.dsn, unlabeledISO2022JP(string(b))...)
 		p.dsn = append(p.dsn, '\n')
 	case mt == "message/feedback-report":
 		if !p.feedback {
@@ -95,6 +95,11 @@ func (p *parts) walk(h textproto.MIMEHeader, body io.Reader, depth int) {
 		// decoding. The cap is on the decoded text.
 		b := readAll(decodeCharset(params["charset"], decodeBody(h, body)), maxTextLen-p.textLen)
 		s := string(b)
+		if charsetEncoding(params["charset"]) == nil {
+			// Kept within the cap: decoding JIS X 0208 makes 3 bytes of 2.
+			s = unlabeledISO2022JP(s)
+			s = s[:min(len(s), maxTextLen-p.textLen)]
+		}
 		// A text part after the first that holds a header block is the
 		// returned message's header, attached as text by some software.
 		if len(p.texts) > 0 && looksLikeHeader(s) {
