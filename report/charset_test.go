@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/bouncekit/bouncekit/internal/hostile"
 )
@@ -224,5 +225,60 @@ func TestUnlabeledISO2022JP(t *testing.T) {
 	}
 	if got, want := r.Subject, "DELIVERY FAILURE: ユーザー"; got != want {
 		t.Errorf("subject %q, want %q", got, want)
+	}
+}
+
+// FuzzCharset checks that charset decoding never panics, stays within its
+// limit, and yields valid UTF-8 from any bytes in a charset x/text knows
+// (invalid sequences replaced); and that decodeHeader never panics.
+func FuzzCharset(f *testing.F) {
+	for _, c := range []struct{ cs, body string }{
+		{"iso-2022-jp", jpUnknown2022},
+		{"shift_jis", jpUnknownSJIS},
+		{"euc-jp", jpUnknownEUC},
+		{"iso-8859-1", "Empf\xe4nger"},
+		{"gbk", "\xd3\xc3\xbb\xa7"},
+		{"big5", "\xa8\xcf\xa5\xce"},
+		{"utf-16le", "\x00\xd8"},
+		{"x-unknown", "\xff"},
+		{"", jpUnknown2022},
+		{"=?shift_jis?B?lHqQTYNHg4mBWzogiLaQ5pVzlr4=?=", "=?iso-2022-jp?B?GyRCMDhAaElUTEAbKEI=?="},
+	} {
+		f.Add(c.cs, []byte(c.body))
+	}
+	const limit = 4096
+	f.Fuzz(func(t *testing.T, cs string, body []byte) {
+		out := readAll(decodeCharset(cs, bytes.NewReader(body)), limit)
+		if len(out) > limit {
+			t.Fatalf("%d bytes out, limit %d", len(out), limit)
+		}
+		if charsetEncoding(cs) != nil && len(out) < limit-utf8.UTFMax && !utf8.Valid(out) {
+			t.Fatalf("invalid UTF-8 from %q: %q", cs, out)
+		}
+		if s := unlabeledISO2022JP(string(body)); s != string(body) && !utf8.ValidString(s) {
+			t.Fatalf("invalid UTF-8 from unlabeled ISO-2022-JP %q: %q", body, s)
+		}
+		decodeHeader(cs)
+		decodeHeader(string(body))
+	})
+}
+
+// BenchmarkDecodeCharset measures decoding 1 MB of text (the text cap) per
+// charset, against reading it without a charset.
+func BenchmarkDecodeCharset(b *testing.B) {
+	for _, c := range []struct{ name, charset, fill string }{
+		{"none", "", "550 5.1.1 user unknown\n"},
+		{"iso-2022-jp", "iso-2022-jp", jpUnknown2022 + "\n"},
+		{"shift_jis", "shift_jis", jpUnknownSJIS + "\n"},
+		{"iso-8859-1", "iso-8859-1", "550 Empf\xe4nger unbekannt\n"},
+	} {
+		in := bytes.Repeat([]byte(c.fill), maxTextLen/len(c.fill))
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(in)))
+			for i := 0; i < b.N; i++ {
+				readAll(decodeCharset(c.charset, bytes.NewReader(in)), maxTextLen)
+			}
+		})
 	}
 }
