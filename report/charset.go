@@ -44,9 +44,12 @@ func charsetEncoding(charset string) encoding.Encoding {
 	return nil
 }
 
-// utf8Nil returns nil for an encoding that is UTF-8 under another label.
+// utf8Nil returns nil for an encoding that is UTF-8 under another label,
+// and for WHATWG's replacement encoding, which the index gives for
+// ISO-2022-KR, ISO-2022-CN and HZ-GB-2312 and which would turn the whole
+// part into one U+FFFD: their raw bytes are more use to the text rules.
 func utf8Nil(e encoding.Encoding) encoding.Encoding {
-	if e == encoding.Nop {
+	if e == encoding.Nop || e == encoding.Replacement {
 		return nil
 	}
 	if n, err := htmlindex.Name(e); err == nil && n == "utf-8" {

@@ -70,6 +70,7 @@ func TestCharsetText(t *testing.T) {
 		{"unlabeled iso-2022-jp", "text/plain", "", jpUnknown2022, jpUnknown},
 		{"unlabeled iso-2022-jp, unknown charset", "text/plain; charset=x-unknown-42", "", jpUnknown2022, jpUnknown},
 		{"escapes in 8-bit text", "text/plain", "", "\xe4 " + jpUnknown2022, "\xe4 " + jpUnknown2022},
+		{"iso-2022-kr kept, not replaced", "text/plain; charset=iso-2022-kr", "", "\x1b$)C550 user unknown", "550 user unknown"},
 		{"utf-7 unknown to x/text", "text/plain; charset=unicode-1-1-utf-7", "", "+ZeVnLIqe-", "+ZeVnLIqe-"},
 	}
 	for _, c := range cases {
