@@ -11,6 +11,7 @@ require (
 	go.etcd.io/bbolt v1.3.12
 	go.uber.org/goleak v1.3.0
 	golang.org/x/net v0.38.0
+	golang.org/x/text v0.23.0
 )
 
 require (
@@ -22,6 +23,5 @@ require (
 	github.com/prometheus/common v0.62.0 // indirect
 	github.com/prometheus/procfs v0.15.1 // indirect
 	golang.org/x/sys v0.31.0 // indirect
-	golang.org/x/text v0.23.0 // indirect
 	google.golang.org/protobuf v1.36.5 // indirect
 )

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"mime"
 	"net/mail"
 	"strings"
 )
@@ -58,14 +57,4 @@ var autoReplySubjects = []string{
 	"réponse automatique",
 	"risposta automatica",
 	"respuesta automática",
-}
-
-// decodeHeader decodes RFC 2047 encoded words, keeping the raw value if they
-// cannot be decoded.
-func decodeHeader(s string) string {
-	d, err := new(mime.WordDecoder).DecodeHeader(s)
-	if err != nil {
-		return s
-	}
-	return d
 }

@@ -104,7 +104,21 @@
 // first 128 KB of bounce text are searched, 64 KB of a feedback-report part,
 // and returns at most MaxRecipients recipients (Report.Truncated says more
 // were named). Read reads one message: a file holding several bounces yields
-// the first. Charsets of text parts are not decoded yet.
+// the first.
+//
+// # Charsets
+//
+// Text parts are decoded to UTF-8 from their charset parameter after the
+// transfer decoding (RFC 2046 section 4.1.2), and RFC 2047 encoded words
+// in the Subject and From fields, in any charset golang.org/x/text knows
+// (ISO-2022-JP, Shift_JIS, EUC-JP, ISO-8859-x, Windows-125x, KOI8-R, GBK,
+// Big5, EUC-KR, ...). The 1 MB cap applies to the decoded text, and the
+// decoder works through fixed buffers, so a charset costs no memory beyond
+// that cap whatever the part's size. Invalid byte sequences become U+FFFD.
+// A charset x/text does not know (UTF-7 among them) leaves the bytes as
+// they are. ISO-2022-JP without a label, which Japanese MTAs write into
+// text parts and into Diagnostic-Code fields, is recognized by its escape
+// sequences in otherwise 7-bit text and decoded too.
 //
 // Memory: no part's body is copied per nesting level, so what Read
 // allocates follows the input's size (at most MaxSize of it) whatever the

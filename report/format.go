@@ -76,8 +76,8 @@ var signatures = []signature{
 // detectFormat names the software that wrote a bounce, or FormatGeneric.
 func detectFormat(h mail.Header, text string) Format {
 	body := strings.ToLower(text[:min(len(text), 8192)])
-	from := strings.ToLower(h.Get("From"))
-	subj := strings.ToLower(h.Get("Subject"))
+	from := strings.ToLower(decodeHeader(h.Get("From")))
+	subj := strings.ToLower(decodeHeader(h.Get("Subject")))
 	var hdrs strings.Builder
 	for _, k := range []string{"X-Mailer", "Message-Id", "Received", "X-SES-Outgoing", "Feedback-Id", "X-MS-Exchange-Message-Is-Ndr", "Return-Path"} {
 		for _, v := range h[k] {

@@ -56,6 +56,14 @@ func TestHostileParse(t *testing.T) {
 				"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n\r\n" +
 				"<rcpt@example.com>:\r\n550 5.1.1 user unknown\r\n\r\n" + strings.Repeat("filler line\r\n", 1<<20))
 		}, 32 * mb, "bounce", nil},
+		// A charset on a part over the text cap: decoded up to the cap
+		// through fixed buffers, invalid sequences replaced.
+		{"30MB shift_jis part", func() []byte {
+			return hostile.NewRepeated("From: MAILER-DAEMON@mx.example.com\r\nSubject: failure notice\r\nContent-Type: text/plain; charset=shift_jis\r\n\r\n"+
+				"Hi. This is the qmail-send program at mx.example.com.\r\n"+
+				"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n\r\n"+
+				"<rcpt@example.com>:\r\n550 5.1.1 user unknown\r\n\r\n", "\x83\x86\x81[\x81\x7f\xff\r\n", "", MaxSize-1).Bytes()
+		}, 40 * mb, "bounce", nil},
 		{"NUL", func() []byte { return []byte(strings.ReplaceAll(dsn, "user unknown", "user\x00unknown")) }, 256 << 10, "bounce", nil},
 		{"invalid UTF-8", func() []byte { return []byte(strings.ReplaceAll(dsn, "user unknown", "user \xff\xfe unknown")) }, 256 << 10, "bounce", nil},
 		{"encoded CRLF in diagnostic", func() []byte {

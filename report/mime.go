@@ -65,13 +65,19 @@ func (p *parts) walk(h textproto.MIMEHeader, body io.Reader, depth int) {
 		} else if t, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(ct)), ";"); t != "" {
 			mt = t
 		}
+		if cs := paramOf(ct, "charset"); cs != "" {
+			if params == nil {
+				params = map[string]string{}
+			}
+			params["charset"] = cs
+		}
 	}
 	switch {
 	case strings.HasPrefix(mt, "multipart/"):
 		p.walkMultipart(params["boundary"], body, depth)
 	case mt == "message/delivery-status" || mt == "message/global-delivery-status":
 		b := readAll(decodeBody(h, body), maxTextLen)
-		p.dsn = append(p.dsn, b...)
+		p.dsn = append(p.dsn, unlabeledISO2022JP(string(b))...)
 		p.dsn = append(p.dsn, '\n')
 	case mt == "message/feedback-report":
 		if !p.feedback {
@@ -92,8 +98,15 @@ func (p *parts) walk(h textproto.MIMEHeader, body io.Reader, depth int) {
 		if p.textLen >= maxTextLen {
 			return
 		}
-		b := readAll(decodeBody(h, body), maxTextLen-p.textLen)
+		// RFC 2046 section 4.1.2: the charset applies after the transfer
+		// decoding. The cap is on the decoded text.
+		b := readAll(decodeCharset(params["charset"], decodeBody(h, body)), maxTextLen-p.textLen)
 		s := string(b)
+		if charsetEncoding(params["charset"]) == nil {
+			// Kept within the cap: decoding JIS X 0208 makes 3 bytes of 2.
+			s = unlabeledISO2022JP(s)
+			s = s[:min(len(s), maxTextLen-p.textLen)]
+		}
 		// A text part after the first that holds a header block is the
 		// returned message's header, attached as text by some software.
 		if len(p.texts) > 0 && looksLikeHeader(s) {
@@ -182,11 +195,17 @@ func (p *parts) addRaw(r io.Reader) {
 // boundaryOf finds a boundary parameter in a Content-Type value that
 // mime.ParseMediaType rejected.
 func boundaryOf(ct string) string {
-	i := indexFold(ct, "boundary=")
+	return paramOf(ct, "boundary")
+}
+
+// paramOf finds the parameter name in a Content-Type value that
+// mime.ParseMediaType rejected.
+func paramOf(ct, name string) string {
+	i := indexFold(ct, name+"=")
 	if i < 0 {
 		return ""
 	}
-	s := ct[i+len("boundary="):]
+	s := ct[i+len(name)+1:]
 	if strings.HasPrefix(s, `"`) {
 		s = s[1:]
 		if j := strings.IndexByte(s, '"'); j >= 0 {

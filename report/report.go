@@ -232,7 +232,7 @@ func readDSN(r *Report, m *dsn.Message, msg []byte) {
 			Status:            enhancedCode(dr.Status),
 			RemoteMTA:         dr.RemoteMTA,
 			DiagnosticType:    dr.DiagnosticType,
-			Diagnostic:        dr.DiagnosticCode,
+			Diagnostic:        unlabeledISO2022JP(dr.DiagnosticCode),
 			LastAttempt:       dr.LastAttemptDate,
 		}
 		if rc.DiagnosticType == "smtp" || rc.DiagnosticType == "" {
