@@ -78,7 +78,8 @@ func median(vs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// duration formats nanoseconds for a reader: 350 ns, 4.2 µs, 1.3 ms.
+// duration formats nanoseconds in the unit a reader expects: ns, µs or ms,
+// with one decimal below ten of the unit.
 func duration(ns float64) string {
 	switch {
 	case ns < 1e3:
