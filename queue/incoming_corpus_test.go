@@ -147,9 +147,8 @@ func splitMbox(b []byte) [][]byte {
 // reason. It logs a table per format (sisimai's engine) and asserts floors.
 func TestIncomingCorpus(t *testing.T) {
 	rows, paths := readCorpusRows(t)
-	type tally struct{ rows, rcpt, reason, class int }
-	per := map[string]*tally{}
-	var all tally
+	per := map[string]*formatCounts{}
+	var all formatCounts
 	for _, p := range paths {
 		msg, err := os.ReadFile(filepath.Join(incomingCorpus, p))
 		if err != nil {
@@ -162,7 +161,7 @@ func TestIncomingCorpus(t *testing.T) {
 		}
 		tl := per[engine]
 		if tl == nil {
-			tl = &tally{}
+			tl = &formatCounts{}
 			per[engine] = tl
 		}
 		for i, v := range judgeCorpusFile(msg, rs) {
@@ -205,6 +204,11 @@ func TestIncomingCorpus(t *testing.T) {
 	t.Logf("figure incoming.verdict: %.1f%% of %d rows", 100*verdict, all.rows)
 	t.Logf("figure incoming.reason: %.1f%%", 100*reason)
 	t.Logf("figure incoming.class: %.1f%%", 100*class)
+	for _, e := range engines {
+		tl := per[e]
+		t.Logf("figure incoming.format: %s\t%d\t%d\t%d\t%d", e, tl.rows, tl.rcpt, tl.reason, tl.class)
+	}
+	checkFormatFloors(t, per)
 	if class < minCorpusClass {
 		t.Errorf("recipient and class right for %.3f of rows, floor %.3f", class, minCorpusClass)
 	}

@@ -30,7 +30,7 @@ func main() {
 	log.SetPrefix("figures: ")
 	readme := flag.String("readme", "README.md", "the file whose marked sections are rewritten")
 	count := flag.Int("count", 5, "runs of each benchmark (-count)")
-	only := flag.String("only", "", "rewrite only this table (performance or accuracy)")
+	only := flag.String("only", "", "rewrite only this table (performance, accuracy or formats)")
 	dry := flag.Bool("n", false, "print the tables instead of rewriting the file")
 	flag.Parse()
 
@@ -41,8 +41,9 @@ func main() {
 	tables := map[string]func() (string, error){
 		"performance": func() (string, error) { return performanceTable(*count) },
 		"accuracy":    accuracyTable,
+		"formats":     formatsTable,
 	}
-	for _, name := range []string{"performance", "accuracy"} {
+	for _, name := range []string{"performance", "accuracy", "formats"} {
 		if *only != "" && *only != name {
 			continue
 		}

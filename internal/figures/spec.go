@@ -152,24 +152,55 @@ var figureRows = []figureRow{
 	{"… reason", "live.reason", ""},
 }
 
+// figureCache keeps the figure tests' output, which the accuracy and the
+// formats tables both read, so they run once.
+var figureCache struct {
+	found   map[string]string
+	formats [][]string
+}
+
 var figureLine = regexp.MustCompile(`figure ([a-z0-9.]+): (.*)$`)
 
-// accuracyTable runs figureTests and formats figureRows.
-func accuracyTable() (string, error) {
-	found := map[string]string{}
+// runFigureTests runs figureTests and returns the figures they print, by
+// key, and the lines of the per-format corpus table ("figure
+// incoming.format: NAME\tROWS\tVERDICT\tREASON\tCLASS") in order.
+func runFigureTests() (found map[string]string, formats [][]string, err error) {
+	if figureCache.found != nil {
+		return figureCache.found, figureCache.formats, nil
+	}
+	defer func() {
+		if err == nil {
+			figureCache.found, figureCache.formats = found, formats
+		}
+	}()
+	found = map[string]string{}
 	for _, t := range figureTests {
 		cmd := exec.Command("go", "test", "-count", "1", "-v", "-run", t.Run, t.Pkg)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
 		if err != nil {
-			return "", fmt.Errorf("go test -run %s %s: %w\n%s", t.Run, t.Pkg, err, out)
+			return nil, nil, fmt.Errorf("go test -run %s %s: %w\n%s", t.Run, t.Pkg, err, out)
 		}
 		sc := bufio.NewScanner(bytes.NewReader(out))
 		for sc.Scan() {
-			if m := figureLine.FindStringSubmatch(sc.Text()); m != nil {
+			m := figureLine.FindStringSubmatch(sc.Text())
+			switch {
+			case m == nil:
+			case m[1] == "incoming.format":
+				formats = append(formats, strings.Split(strings.TrimSpace(m[2]), "\t"))
+			default:
 				found[m[1]] = strings.TrimSpace(m[2])
 			}
 		}
+	}
+	return found, formats, nil
+}
+
+// accuracyTable formats figureRows from the figure tests' output.
+func accuracyTable() (string, error) {
+	found, _, err := runFigureTests()
+	if err != nil {
+		return "", err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured by `scripts/figures` from the tests' output on %s.\n\n", machine())
@@ -204,4 +235,26 @@ func thousands(v float64) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// formatsTable is the shared corpus measure per format (sisimai's name for
+// the software that wrote the bounce), as TestIncomingCorpus counts it.
+func formatsTable() (string, error) {
+	_, formats, err := runFigureTests()
+	if err != nil {
+		return "", err
+	}
+	if len(formats) == 0 {
+		return "", fmt.Errorf("no test printed figure incoming.format")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured by `scripts/figures` from `TestIncomingCorpus` on %s. Rows are sisimai's labelled recipients; a cell is the rows right.\n\n", machine())
+	b.WriteString("| format | rows | recipient and hard/soft verdict | reason | recipient and permanent/temporary class |\n|---|---|---|---|---|\n")
+	for _, f := range formats {
+		if len(f) != 5 {
+			return "", fmt.Errorf("bad figure incoming.format line %q", strings.Join(f, "\t"))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", f[0], f[1], f[2], f[3], f[4])
+	}
+	return b.String(), nil
 }
