@@ -280,6 +280,14 @@ func TestStageOf(t *testing.T) {
 		{"", "SMTP error from remote mail server after RCPT TO:<x@example.jp>: 550 5.1.1 user unknown", bounce.StageRcpt},
 		{"", ">>> DATA <<< 554 5.7.1 rejected", bounce.StageData},
 		{"", "550 Unknown user x@example.jp", bounce.StageUnknown},
+		// Exim's framing, with PIPELINING: "after pipelined end of data",
+		// "after pipelined DATA:"; its DATA always takes the colon.
+		{"", "SMTP error from remote mail server after pipelined end of data: 554 5.7.1 message rejected after data", bounce.StageDataEnd},
+		{"", "SMTP error from remote mail server after DATA: 554 5.7.1 no", bounce.StageData},
+		{"", "SMTP error from remote mail server after pipelined DATA: 554 5.7.1 no", bounce.StageData},
+		{"", "host mx.example[192.0.2.1] said: 554 5.7.1 no (in reply to DATA command)", bounce.StageData},
+		// The remote server's own prose names no command.
+		{"", "554 5.7.1 message rejected after data", bounce.StageUnknown},
 		{"MAIL", "550 5.7.1 sender rejected", bounce.StageUnknown},
 	}
 	for _, c := range cases {
