@@ -443,6 +443,10 @@ var textRules = [...]textRule{
 	{"server busy", ReasonSystemError, false, ""},
 	{"temporarily unavailable", ReasonSystemError, false, ""},
 	{"lookup failure", ReasonSystemError, false, ""},
+	// A receiving system's own failure, from sisimai's systemerror table
+	// (lib/Sisimai/Reason/SystemError.pm): "451 Could not load DRD for
+	// domain", a hosted mail system's lookup of its domain data.
+	{"could not load drd", ReasonSystemError, false, ""},
 
 	// Postfix's queue manager defers the recipients of a destination it
 	// has marked dead after a connection-level failure (qmgr_defer.c

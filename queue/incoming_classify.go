@@ -38,13 +38,19 @@ func classifyRcpt(r reportRcpt) bounce.Failure {
 	if f.Code == 0 && f.EnhancedCode.IsZero() {
 		f.Permanent = r.action == dsn.ActionFailed
 	}
-	if r.action == dsn.ActionFailed && !f.Permanent && (f.Reason == bounce.ReasonUndefined || f.Reason == bounce.ReasonNetworkError && !dnsOrLoop(f.EnhancedCode, r.diagnostic)) {
-		// The reporting MTA gave up after temporary failures, such as
-		// connection timeouts: its queue lifetime expired (RFC 3464
-		// "failed" with a 4.x.x status, e.g. 4.4.7). A failed DNS lookup or
-		// a mail loop stays a network error: it is the cause, and waiting
-		// did not come into it.
+	if r.action == dsn.ActionFailed && !f.Permanent && gaveUp(f, r.diagnostic) {
 		f.Reason = bounce.ReasonExpired
+	}
+	if f.Reason == bounce.ReasonExpired && r.action == dsn.ActionFailed && r.status.Permanent() {
+		// Exim gives up with "Status: 5.0.0" over the last temporary
+		// reply ("451 4.3.0 ...: retry timeout exceeded") and calls it "a
+		// permanent error" in its text: the reporting MTA's status
+		// (RFC 3464 section 2.3.4) says the queue will not try again. A
+		// 4.x.x status keeps the class of the failure (RFC 3463 section
+		// 3.1, a persistent transient failure), as Postfix writes it.
+		// Only for expired: a temporary "user unknown" the queue gave up
+		// on is no proof that the address is gone.
+		f.Permanent = true
 	}
 	if f.Stage == bounce.StageUnknown {
 		f.Stage = r.stage
@@ -62,6 +68,36 @@ func classifyRcpt(r reportRcpt) bounce.Failure {
 		f.Reason = bounce.ReasonFiltered
 	}
 	return f
+}
+
+// gaveUp reports whether a temporary failure in a "failed" report says
+// no more than that the reporting MTA stopped trying: RFC 3464 section
+// 2.3.3 "failed" with a 4.x.x status, a persistent transient failure whose
+// persistence "has caused abandonment" of delivery (RFC 3463 section 3.1).
+// Postfix returns a message so when maximal_queue_lifetime has passed
+// (postconf(5); its queue manager logs "status=expired, returned to
+// sender"), with the last temporary failure's status and reply. The reason
+// is then expired, unless the failure names its own cause, as sisimai
+// keeps it ("452 4.3.2 Connection rate limit exceeded", "Disk quota
+// exceeded"): expired stands where the reason came from nothing more than
+// the absence of words (undefined), a host that did not answer (a network
+// error other than DNS or a loop, which are the cause and not a matter of
+// waiting), or a reply code and status that only say "try later": 421 or
+// 451 under no or a generic status (X.0.0, X.3.0) and no phrase of the
+// reply naming a cause ("451 4.3.0 temporary failure, try again later"),
+// the same as "450 4.0.0 Temporary failure", which gave undefined.
+func gaveUp(f bounce.Failure, diag string) bool {
+	switch f.Reason {
+	case bounce.ReasonUndefined:
+		return true
+	case bounce.ReasonNetworkError:
+		return !dnsOrLoop(f.EnhancedCode, diag)
+	case bounce.ReasonSystemError:
+		c := f.EnhancedCode
+		generic := c.IsZero() || c.Detail() == 0 && (c.Subject() == 0 || c.Subject() == 3)
+		return generic && bounce.ClassifyText(diag) == bounce.ReasonUndefined
+	}
+	return false
 }
 
 // addressStatus reports whether an enhanced status code is in the X.1.x
@@ -92,8 +128,24 @@ func dnsOrLoop(status bounce.EnhancedCode, diag string) bool {
 
 // classifyMailer classifies the failure of a local delivery program. Its
 // text is not an SMTP reply ("255" is an exit status, not a reply code), so
-// only a full mailbox or disk in it counts; else a mail system status
-// (X.3.x) says the system failed, and otherwise the program did.
+// only a full mailbox or disk in it counts, and a mailbox full status;
+// otherwise the program failed, temporarily or not.
+//
+// The Status of such a failure is the reporting MTA's translation of the
+// program's exit status, not a word about the mail system: Postfix's
+// local(8) and pipe(8) map sysexits.h codes through global/sys_exits.c and
+// write its text as the x-unix diagnostic (EX_TEMPFAIL is 4.3.0
+// "temporary failure", EX_SOFTWARE 5.3.0 "internal software error", an
+// unknown exit status 5.3.0 "unknown mail system error N", EX_NOUSER 5.1.1
+// "user unknown"), so its X.3.0 says no more than that the program failed,
+// and the temporary failure is the same reason as the permanent one. A
+// mailbox write that failed with EDQUOT or EFBIG is 5.2.2 under the x-unix
+// text "input/output error" (global/mbox_open.c mbox_dsn,
+// global/mail_copy.c): X.2.2 is mailbox full (RFC 3463 section 3.3), as
+// sisimai also reads an x-unix diagnostic's status first. Only a
+// diagnostic without words, a bare exit status as Sendmail writes it
+// ("X-Unix; 77"), leaves an X.3.x status to say that the mail system
+// failed (RFC 3463 section 3.4), as sisimai reads it.
 func classifyMailer(r reportRcpt) bounce.Failure {
 	f := bounce.Failure{EnhancedCode: r.status, Reason: bounce.ReasonMailerError}
 	if !r.status.IsZero() {
@@ -106,10 +158,34 @@ func classifyMailer(r reportRcpt) bounce.Failure {
 		f.Reason = rr
 		return f
 	}
-	if !r.status.IsZero() && r.status.Subject() == 3 {
+	switch {
+	case r.status.IsZero():
+	case r.status.Subject() == 2 && r.status.Detail() == 2:
+		f.Reason = bounce.ReasonMailboxFull
+	case r.status.Subject() == 3 && isExitStatus(r.diagnostic):
 		f.Reason = bounce.ReasonSystemError
 	}
+	if r.action == dsn.ActionFailed && !f.Permanent && f.Reason == bounce.ReasonMailerError {
+		// The program asked to be tried again (EX_TEMPFAIL) until the
+		// queue gave up: expired, as gaveUp reads a "try later" reply.
+		f.Reason = bounce.ReasonExpired
+	}
 	return f
+}
+
+// isExitStatus reports whether an x-unix diagnostic is a bare exit status,
+// digits only.
+func isExitStatus(diag string) bool {
+	d := strings.TrimSpace(diag)
+	if d == "" {
+		return false
+	}
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // isExpiredStatus reports whether an enhanced status code is X.4.7,

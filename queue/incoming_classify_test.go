@@ -41,6 +41,12 @@ func TestClassifyRcpt(t *testing.T) {
 		{"x-unix exit status", reportRcpt{action: dsn.ActionFailed, status: bounce.EnhancedCode{5, 0, 0}, diagnostic: "255", mailer: true}, bounce.ReasonMailerError, true, false},
 		{"x-unix mail system", reportRcpt{action: dsn.ActionFailed, status: bounce.EnhancedCode{5, 3, 0}, diagnostic: "77", mailer: true}, bounce.ReasonSystemError, true, false},
 		{"x-unix quota", reportRcpt{action: dsn.ActionFailed, status: bounce.EnhancedCode{4, 3, 0}, diagnostic: "/var/mail/x/tmp/1.neko: Disk quota exceeded", mailer: true}, bounce.ReasonMailboxFull, false, false},
+		// Postfix writes the sysexits.h text of a command's exit: the same
+		// reason whether temporary or not; a full mailbox by its status.
+		{"x-unix tempfail", reportRcpt{action: dsn.ActionDelayed, status: bounce.EnhancedCode{4, 3, 0}, diagnostic: "temporary failure", mailer: true}, bounce.ReasonMailerError, false, false},
+		{"x-unix unknown exit", reportRcpt{action: dsn.ActionFailed, status: bounce.EnhancedCode{5, 3, 0}, diagnostic: "unknown mail system error 1", mailer: true}, bounce.ReasonMailerError, true, false},
+		{"x-unix EFBIG", reportRcpt{action: dsn.ActionFailed, status: bounce.EnhancedCode{5, 2, 2}, diagnostic: "input/output error", mailer: true}, bounce.ReasonMailboxFull, true, false},
+		{"x-unix tempfail given up", reportRcpt{action: dsn.ActionFailed, status: bounce.EnhancedCode{4, 3, 0}, diagnostic: "temporary failure", mailer: true}, bounce.ReasonExpired, false, false},
 		{"pipe without status", reportRcpt{action: dsn.ActionFailed, diagnostic: "procmail: Couldn't create \"/var/spool/mail/neko\"", mailer: true}, bounce.ReasonMailerError, true, false},
 
 		// Status 4.4.7 only says the MTA stopped trying.
@@ -53,6 +59,14 @@ func TestClassifyRcpt(t *testing.T) {
 		{"failed after timeouts", failed("4.4.1", "connect to example.com[192.0.2.9]:25: Connection timed out"), bounce.ReasonExpired, false, false},
 		{"failed after NXDOMAIN", failed("4.0.0", "DNS Error: 80335577 DNS type 'mx' lookup of example.jp responded with code NXDOMAIN Domain name not found: example.jp"), bounce.ReasonNetworkError, false, false},
 		{"failed after a loop", failed("4.4.6", ""), bounce.ReasonNetworkError, false, false},
+		// Postfix after maximal_queue_lifetime: the last reply only said
+		// "try later"; a reply that names its cause keeps it.
+		{"failed after 451 4.3.0", failedAt(bounce.StageRcpt, "4.3.0", "451 4.3.0 temporary failure, try again later"), bounce.ReasonExpired, false, false},
+		{"failed after 451 naming the cause", failed("4.0.0", "451 Could not load DRD for domain (example.com)"), bounce.ReasonSystemError, false, false},
+		{"failed after a rate limit", failed("4.3.2", "452 4.3.2 Connection rate limit exceeded."), bounce.ReasonTooManyConn, false, false},
+		// Exim's retry timeout: Status 5.0.0 over the last 4xx reply.
+		{"exim retry timeout", reportRcpt{action: dsn.ActionFailed, status: bounce.EnhancedCode{5, 0, 0}, code: 451, diagnostic: "451 4.3.0 temporary failure, try again later: retry timeout exceeded", stage: bounce.StageRcpt}, bounce.ReasonExpired, true, false},
+		{"exim gave up on a temporary user unknown", reportRcpt{action: dsn.ActionFailed, status: bounce.EnhancedCode{5, 0, 0}, code: 450, diagnostic: "450 4.1.1 <x@example.org>: Recipient address rejected: unverified address: retry timeout exceeded", stage: bounce.StageRcpt}, bounce.ReasonUserUnknown, false, false},
 
 		// Google Groups' bounce in any language: the sender may not post.
 		{"google groups", reportRcpt{action: dsn.ActionFailed, groupRefused: true}, bounce.ReasonRejected, true, false},
