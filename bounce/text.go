@@ -443,6 +443,16 @@ var textRules = [...]textRule{
 	{"server busy", ReasonSystemError, false, ""},
 	{"temporarily unavailable", ReasonSystemError, false, ""},
 	{"lookup failure", ReasonSystemError, false, ""},
+	// A local delivery program failed, in the words its MTA writes for it:
+	// Exim's pipe transport hides the command's output behind the fixed
+	// "local delivery failed" (transports/pipe.c sets it as the user
+	// message of every failure), and OpenSMTPD's parent process reports an
+	// MDA child that exited with a non-zero status as "exited abnormally"
+	// (smtpd.c, parent_sig_handler) under 4.3.0 (EX_TEMPFAIL, EX_OSERR)
+	// or 5.3.0. After the expired rules: "local delivery failed: retry
+	// timeout exceeded" is Exim giving up.
+	{"local delivery failed", ReasonMailerError, false, ""},
+	{"exited abnormally", ReasonMailerError, false, ""},
 	// A receiving system's own failure, from sisimai's systemerror table
 	// (lib/Sisimai/Reason/SystemError.pm): "451 Could not load DRD for
 	// domain", a hosted mail system's lookup of its domain data.

@@ -35,6 +35,14 @@ func classifyRcpt(r reportRcpt) bounce.Failure {
 		}
 	}
 	f := bounce.ClassifyReply(r.code, status, r.diagnostic)
+	if se, ok := f.Err.(*bounce.SMTPError); ok && r.stage != bounce.StageUnknown {
+		// The command the report says the reply answered decides the
+		// rules scoped to it, as for a live reply: Postfix's "550 5.2.1
+		// <x>... User Unknown (in reply to RCPT TO command)" in the text
+		// part, with the bare reply in the Diagnostic-Code.
+		se.Stage = r.stage
+		f = bounce.Classify(se)
+	}
 	if f.Code == 0 && f.EnhancedCode.IsZero() {
 		f.Permanent = r.action == dsn.ActionFailed
 	}

@@ -34,6 +34,10 @@ func TestClassifyRcpt(t *testing.T) {
 		{"unknown user with X.1.1", failed("5.1.1", "550 5.1.1 <x@example.jp>... User Unknown"), bounce.ReasonUserUnknown, true, true},
 		{"unknown user, stage not said", failed("5.0.0", "550 Unknown user x@example.jp"), bounce.ReasonFiltered, true, false},
 		{"unknown user after data", failedAt(bounce.StageDataEnd, "5.1.1", "SMTP error from remote mail server after end of data: 550 5.1.1 user unknown"), bounce.ReasonFiltered, true, false},
+		// 5.2.1 (mailbox disabled) with Sendmail's "User Unknown": the
+		// command the report's text names decides, as for a live reply.
+		{"5.2.1 user unknown at RCPT TO", failedAt(bounce.StageRcpt, "5.2.1", "550 5.2.1 <x@example.jp>... User Unknown"), bounce.ReasonUserUnknown, true, true},
+		{"5.2.1 user unknown, stage not said", failed("5.2.1", "550 5.2.1 <x@example.jp>... User Unknown"), bounce.ReasonSuspend, true, false},
 		{"transcript command RCPT", reportRcpt{action: dsn.ActionFailed, code: 550, diagnostic: "550 No such user here", stage: bounce.StageRcpt}, bounce.ReasonUserUnknown, true, true},
 		{"transcript command DATA", reportRcpt{action: dsn.ActionFailed, code: 550, diagnostic: "550 5.1.1 No such user here", stage: bounce.StageData}, bounce.ReasonFiltered, true, false},
 
