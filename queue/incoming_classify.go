@@ -78,6 +78,22 @@ func classifyRcpt(r reportRcpt) bounce.Failure {
 	return f
 }
 
+// finalAction returns a report recipient's action and status, corrected
+// where an MTA is known to report a final outcome as a delay. OpenSMTPD
+// before 7.3 expires an envelope with its fixed text "Envelope expired",
+// status X.4.7 and the temporary class (usr.sbin/smtpd/queue.c), so its
+// bounce process writes the delay template with "Action: delayed" and
+// "Status: 4.4.7" although the envelope is deleted; OpenSMTPD's commit
+// 69642ec2 ("Fix incorrect status code for expired mails resulting in a
+// misleading bounce report", 2021) made it 5.4.7 and "failed". Such a
+// report is the failure OpenSMTPD now writes.
+func finalAction(a dsn.Action, status bounce.EnhancedCode, diag string) (dsn.Action, bounce.EnhancedCode) {
+	if a == dsn.ActionDelayed && status == (bounce.EnhancedCode{4, 4, 7}) && strings.EqualFold(strings.TrimSpace(diag), "Envelope expired") {
+		return dsn.ActionFailed, bounce.EnhancedCode{5, 4, 7}
+	}
+	return a, status
+}
+
 // gaveUp reports whether a temporary failure in a "failed" report says
 // no more than that the reporting MTA stopped trying: RFC 3464 section
 // 2.3.3 "failed" with a 4.x.x status, a persistent transient failure whose

@@ -101,3 +101,28 @@ func TestIsPipe(t *testing.T) {
 		}
 	}
 }
+
+// TestFinalAction: OpenSMTPD before 7.3 reports an expired envelope as a
+// delay ("Action: delayed", "Status: 4.4.7", "Envelope expired"); it is
+// the failure later versions write. Other delays stay delays.
+func TestFinalAction(t *testing.T) {
+	cases := []struct {
+		name   string
+		action dsn.Action
+		status bounce.EnhancedCode
+		diag   string
+		want   dsn.Action
+		wantSt bounce.EnhancedCode
+	}{
+		{"opensmtpd expiry", dsn.ActionDelayed, bounce.EnhancedCode{4, 4, 7}, "Envelope expired", dsn.ActionFailed, bounce.EnhancedCode{5, 4, 7}},
+		{"opensmtpd 7.3 expiry", dsn.ActionFailed, bounce.EnhancedCode{5, 4, 7}, "Envelope expired", dsn.ActionFailed, bounce.EnhancedCode{5, 4, 7}},
+		{"delay warning", dsn.ActionDelayed, bounce.EnhancedCode{4, 3, 0}, "451 4.3.0 temporary failure, try again later", dsn.ActionDelayed, bounce.EnhancedCode{4, 3, 0}},
+		{"delayed 4.4.7 with another text", dsn.ActionDelayed, bounce.EnhancedCode{4, 4, 7}, "delivery time expired for this attempt", dsn.ActionDelayed, bounce.EnhancedCode{4, 4, 7}},
+	}
+	for _, c := range cases {
+		a, st := finalAction(c.action, c.status, c.diag)
+		if a != c.want || st != c.wantSt {
+			t.Errorf("%s: finalAction = %s %s, want %s %s", c.name, a, st, c.want, c.wantSt)
+		}
+	}
+}

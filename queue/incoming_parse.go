@@ -94,11 +94,12 @@ func parseIncoming(msg []byte) *incomingReport {
 		rep.parseErr = r.DSNError.Error()
 	}
 	for _, rc := range r.Recipients {
+		action, status := finalAction(rc.Action, rc.Status, rc.Diagnostic)
 		rep.rcpts = append(rep.rcpts, reportRcpt{
 			address:      rc.Address,
 			original:     rc.OriginalRecipient,
-			action:       rc.Action,
-			status:       rc.Status,
+			action:       action,
+			status:       status,
 			code:         rc.Code,
 			diagnostic:   rc.Diagnostic,
 			remoteMTA:    rc.RemoteMTA,
