@@ -347,3 +347,32 @@ func TestReadQuotedGreeting(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRecipientTextsApart: a DSN part without Diagnostic-Code fields,
+// completed from a text that lists one "address: reply" line per
+// recipient (OpenSMTPD's bounce), gives each recipient its own reply only.
+func TestReadRecipientTextsApart(t *testing.T) {
+	msg := []byte("From: Mailer Daemon <MAILER-DAEMON@mx.example.org>\r\nSubject: Delivery status notification: failed\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed;boundary=\"b\"\r\n\r\n" +
+		"--b\r\nContent-Description: Notification\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" +
+		"    An error has occurred while attempting to deliver a message for\r\n    the following list of recipients:\r\n\r\n" +
+		"a@sink.example.com: 550 5.1.1 <a@sink.example.com>: user unknown\r\n" +
+		"b@sink.example.com: 552 5.2.2 <b@sink.example.com>: mailbox full\r\n\r\n" +
+		"    Below is a copy of the original message:\r\n\r\n" +
+		"--b\r\nContent-Description: Delivery Report\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n" +
+		"Final-Recipient: rfc822; a@sink.example.com\r\nAction: failed\r\nStatus: 5.0.0\r\n\r\n" +
+		"Final-Recipient: rfc822; b@sink.example.com\r\nAction: failed\r\nStatus: 5.0.0\r\n\r\n--b--\r\n")
+	r := Read(msg)
+	want := map[string]string{
+		"a@sink.example.com": "550 5.1.1 <a@sink.example.com>: user unknown",
+		"b@sink.example.com": "552 5.2.2 <b@sink.example.com>: mailbox full",
+	}
+	if len(r.Recipients) != len(want) {
+		t.Fatalf("recipients %+v, want %d", r.Recipients, len(want))
+	}
+	for _, rc := range r.Recipients {
+		if rc.Diagnostic != want[rc.Address] {
+			t.Errorf("%s: diagnostic %q, want %q", rc.Address, rc.Diagnostic, want[rc.Address])
+		}
+	}
+}
