@@ -237,3 +237,33 @@ func TestParseReplyQuotedGreeting(t *testing.T) {
 		t.Errorf("delivered: code %d, %s; want 250, delivered", f.Code, f.Reason)
 	}
 }
+
+// TestClassifyMailerTexts: the words MTAs write for a local delivery
+// program that failed are mailererror under their generic statuses, and
+// the expired texts still win when the queue gave up on one.
+func TestClassifyMailerTexts(t *testing.T) {
+	cases := []struct {
+		name, text string
+		status     EnhancedCode
+		want       Reason
+		perm       bool
+	}{
+		// Exim's pipe transport (transports/pipe.c) and its bounce.
+		{"exim pipe", "local delivery failed", EnhancedCode{5, 0, 0}, ReasonMailerError, true},
+		{"exim pipe delayed", "Delay reason: local delivery failed", EnhancedCode{4, 0, 0}, ReasonMailerError, false},
+		{"exim pipe gave up", "local delivery failed: retry timeout exceeded", EnhancedCode{5, 0, 0}, ReasonExpired, true},
+		// OpenSMTPD's MDA child with a non-zero exit status (smtpd.c).
+		{"opensmtpd mda", "exited abnormally", EnhancedCode{5, 3, 0}, ReasonMailerError, true},
+		{"opensmtpd mda tempfail", "exited abnormally", EnhancedCode{4, 3, 0}, ReasonMailerError, false},
+		// sisimai's systemerror table.
+		{"drd", "451 Could not load DRD for domain (example.com) rcpt (x@example.com)", EnhancedCode{4, 0, 0}, ReasonSystemError, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := ClassifyReply(0, c.status, c.text)
+			if f.Reason != c.want || f.Permanent != c.perm {
+				t.Errorf("ClassifyReply(0, %s, %q) = %s, permanent %v; want %s, %v", c.status, c.text, f.Reason, f.Permanent, c.want, c.perm)
+			}
+		})
+	}
+}
