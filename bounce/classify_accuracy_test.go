@@ -267,3 +267,26 @@ func TestClassifyMailerTexts(t *testing.T) {
 		})
 	}
 }
+
+// TestClassifyJapanese: Domino's and Notes' Japanese texts for a recipient
+// their directory does not have, as package report decodes them, are
+// userunknown like their English ones.
+func TestClassifyJapanese(t *testing.T) {
+	for _, text := range []string{
+		"ユーザーNeko (kijitora@example.co.jp) は Domino ディレクトリには見つかりません。",
+		"User Neko (kijitora@example.co.jp) not listed in Domino Directory",
+		"ディレクトリのリストにありません kijitora@example.co.jp",
+		"User  not listed in public Name & Address Book",
+	} {
+		if got := ClassifyText(text); got != ReasonUserUnknown {
+			t.Errorf("ClassifyText(%q) = %s, want userunknown", text, got)
+		}
+		if f := ClassifyReply(550, EnhancedCode{5, 1, 1}, text); f.Reason != ReasonUserUnknown || !f.HardBounce() {
+			t.Errorf("ClassifyReply(550, 5.1.1, %q) = %s, hard %v; want userunknown, hard", text, f.Reason, f.HardBounce())
+		}
+	}
+	// Another Japanese text is no unknown user.
+	if got := ClassifyText("エラー(テストメッセージとしての)"); got != ReasonUndefined {
+		t.Errorf("unrelated Japanese text: %s", got)
+	}
+}

@@ -72,6 +72,16 @@ var textRules = [...]textRule{
 	// x@example.net is locally blacklisted here".
 	{"sender envelope address", ReasonRejected, true, ""},
 
+	// HCL (Lotus) Domino and Notes name a recipient their directory does
+	// not have, also in their Japanese localizations, which package report
+	// decodes from ISO-2022-JP and Shift_JIS. The texts are those of
+	// sisimai's Lhost/Domino.pm and Lhost/Notes.pm. Strong, and before
+	// the block lists, whose "listed in" they contain.
+	{"not listed in domino directory", ReasonUserUnknown, true, ""},
+	{"not listed in public name & address book", ReasonUserUnknown, true, ""},
+	{"domino ディレクトリには見つかりません", ReasonUserUnknown, true, ""},
+	{"ディレクトリのリストにありません", ReasonUserUnknown, true, ""},
+
 	// Block lists, before reputation ("blocked using Barracuda Reputation")
 	// and spam ("spamhaus").
 	{"blacklisted url", ReasonSpamDetected, true, ""}, // URIBL: the content, not our IP.
