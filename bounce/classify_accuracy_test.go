@@ -237,3 +237,56 @@ func TestParseReplyQuotedGreeting(t *testing.T) {
 		t.Errorf("delivered: code %d, %s; want 250, delivered", f.Code, f.Reason)
 	}
 }
+
+// TestClassifyMailerTexts: the words MTAs write for a local delivery
+// program that failed are mailererror under their generic statuses, and
+// the expired texts still win when the queue gave up on one.
+func TestClassifyMailerTexts(t *testing.T) {
+	cases := []struct {
+		name, text string
+		status     EnhancedCode
+		want       Reason
+		perm       bool
+	}{
+		// Exim's pipe transport (transports/pipe.c) and its bounce.
+		{"exim pipe", "local delivery failed", EnhancedCode{5, 0, 0}, ReasonMailerError, true},
+		{"exim pipe delayed", "Delay reason: local delivery failed", EnhancedCode{4, 0, 0}, ReasonMailerError, false},
+		{"exim pipe gave up", "local delivery failed: retry timeout exceeded", EnhancedCode{5, 0, 0}, ReasonExpired, true},
+		// OpenSMTPD's MDA child with a non-zero exit status (smtpd.c).
+		{"opensmtpd mda", "exited abnormally", EnhancedCode{5, 3, 0}, ReasonMailerError, true},
+		{"opensmtpd mda tempfail", "exited abnormally", EnhancedCode{4, 3, 0}, ReasonMailerError, false},
+		// sisimai's systemerror table.
+		{"drd", "451 Could not load DRD for domain (example.com) rcpt (x@example.com)", EnhancedCode{4, 0, 0}, ReasonSystemError, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := ClassifyReply(0, c.status, c.text)
+			if f.Reason != c.want || f.Permanent != c.perm {
+				t.Errorf("ClassifyReply(0, %s, %q) = %s, permanent %v; want %s, %v", c.status, c.text, f.Reason, f.Permanent, c.want, c.perm)
+			}
+		})
+	}
+}
+
+// TestClassifyJapanese: Domino's and Notes' Japanese texts for a recipient
+// their directory does not have, as package report decodes them, are
+// userunknown like their English ones.
+func TestClassifyJapanese(t *testing.T) {
+	for _, text := range []string{
+		"ユーザーNeko (kijitora@example.co.jp) は Domino ディレクトリには見つかりません。",
+		"User Neko (kijitora@example.co.jp) not listed in Domino Directory",
+		"ディレクトリのリストにありません kijitora@example.co.jp",
+		"User  not listed in public Name & Address Book",
+	} {
+		if got := ClassifyText(text); got != ReasonUserUnknown {
+			t.Errorf("ClassifyText(%q) = %s, want userunknown", text, got)
+		}
+		if f := ClassifyReply(550, EnhancedCode{5, 1, 1}, text); f.Reason != ReasonUserUnknown || !f.HardBounce() {
+			t.Errorf("ClassifyReply(550, 5.1.1, %q) = %s, hard %v; want userunknown, hard", text, f.Reason, f.HardBounce())
+		}
+	}
+	// Another Japanese text is no unknown user.
+	if got := ClassifyText("エラー(テストメッセージとしての)"); got != ReasonUndefined {
+		t.Errorf("unrelated Japanese text: %s", got)
+	}
+}

@@ -72,6 +72,16 @@ var textRules = [...]textRule{
 	// x@example.net is locally blacklisted here".
 	{"sender envelope address", ReasonRejected, true, ""},
 
+	// HCL (Lotus) Domino and Notes name a recipient their directory does
+	// not have, also in their Japanese localizations, which package report
+	// decodes from ISO-2022-JP and Shift_JIS. The texts are those of
+	// sisimai's Lhost/Domino.pm and Lhost/Notes.pm. Strong, and before
+	// the block lists, whose "listed in" they contain.
+	{"not listed in domino directory", ReasonUserUnknown, true, ""},
+	{"not listed in public name & address book", ReasonUserUnknown, true, ""},
+	{"domino ディレクトリには見つかりません", ReasonUserUnknown, true, ""},
+	{"ディレクトリのリストにありません", ReasonUserUnknown, true, ""},
+
 	// Block lists, before reputation ("blocked using Barracuda Reputation")
 	// and spam ("spamhaus").
 	{"blacklisted url", ReasonSpamDetected, true, ""}, // URIBL: the content, not our IP.
@@ -443,6 +453,20 @@ var textRules = [...]textRule{
 	{"server busy", ReasonSystemError, false, ""},
 	{"temporarily unavailable", ReasonSystemError, false, ""},
 	{"lookup failure", ReasonSystemError, false, ""},
+	// A local delivery program failed, in the words its MTA writes for it:
+	// Exim's pipe transport hides the command's output behind the fixed
+	// "local delivery failed" (transports/pipe.c sets it as the user
+	// message of every failure), and OpenSMTPD's parent process reports an
+	// MDA child that exited with a non-zero status as "exited abnormally"
+	// (smtpd.c, parent_sig_handler) under 4.3.0 (EX_TEMPFAIL, EX_OSERR)
+	// or 5.3.0. After the expired rules: "local delivery failed: retry
+	// timeout exceeded" is Exim giving up.
+	{"local delivery failed", ReasonMailerError, false, ""},
+	{"exited abnormally", ReasonMailerError, false, ""},
+	// A receiving system's own failure, from sisimai's systemerror table
+	// (lib/Sisimai/Reason/SystemError.pm): "451 Could not load DRD for
+	// domain", a hosted mail system's lookup of its domain data.
+	{"could not load drd", ReasonSystemError, false, ""},
 
 	// Postfix's queue manager defers the recipients of a destination it
 	// has marked dead after a connection-level failure (qmgr_defer.c

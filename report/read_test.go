@@ -280,6 +280,14 @@ func TestStageOf(t *testing.T) {
 		{"", "SMTP error from remote mail server after RCPT TO:<x@example.jp>: 550 5.1.1 user unknown", bounce.StageRcpt},
 		{"", ">>> DATA <<< 554 5.7.1 rejected", bounce.StageData},
 		{"", "550 Unknown user x@example.jp", bounce.StageUnknown},
+		// Exim's framing, with PIPELINING: "after pipelined end of data",
+		// "after pipelined DATA:"; its DATA always takes the colon.
+		{"", "SMTP error from remote mail server after pipelined end of data: 554 5.7.1 message rejected after data", bounce.StageDataEnd},
+		{"", "SMTP error from remote mail server after DATA: 554 5.7.1 no", bounce.StageData},
+		{"", "SMTP error from remote mail server after pipelined DATA: 554 5.7.1 no", bounce.StageData},
+		{"", "host mx.example[192.0.2.1] said: 554 5.7.1 no (in reply to DATA command)", bounce.StageData},
+		// The remote server's own prose names no command.
+		{"", "554 5.7.1 message rejected after data", bounce.StageUnknown},
 		{"MAIL", "550 5.7.1 sender rejected", bounce.StageUnknown},
 	}
 	for _, c := range cases {
@@ -336,6 +344,35 @@ func TestReadQuotedGreeting(t *testing.T) {
 		r := Read([]byte(msg))
 		if len(r.Recipients) != 1 || r.Recipients[0].Code != c.code || r.Recipients[0].Action != c.action {
 			t.Errorf("%s: recipients %+v, want code %d action %s", c.name, r.Recipients, c.code, c.action)
+		}
+	}
+}
+
+// TestReadRecipientTextsApart: a DSN part without Diagnostic-Code fields,
+// completed from a text that lists one "address: reply" line per
+// recipient (OpenSMTPD's bounce), gives each recipient its own reply only.
+func TestReadRecipientTextsApart(t *testing.T) {
+	msg := []byte("From: Mailer Daemon <MAILER-DAEMON@mx.example.org>\r\nSubject: Delivery status notification: failed\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed;boundary=\"b\"\r\n\r\n" +
+		"--b\r\nContent-Description: Notification\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" +
+		"    An error has occurred while attempting to deliver a message for\r\n    the following list of recipients:\r\n\r\n" +
+		"a@sink.example.com: 550 5.1.1 <a@sink.example.com>: user unknown\r\n" +
+		"b@sink.example.com: 552 5.2.2 <b@sink.example.com>: mailbox full\r\n\r\n" +
+		"    Below is a copy of the original message:\r\n\r\n" +
+		"--b\r\nContent-Description: Delivery Report\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n" +
+		"Final-Recipient: rfc822; a@sink.example.com\r\nAction: failed\r\nStatus: 5.0.0\r\n\r\n" +
+		"Final-Recipient: rfc822; b@sink.example.com\r\nAction: failed\r\nStatus: 5.0.0\r\n\r\n--b--\r\n")
+	r := Read(msg)
+	want := map[string]string{
+		"a@sink.example.com": "550 5.1.1 <a@sink.example.com>: user unknown",
+		"b@sink.example.com": "552 5.2.2 <b@sink.example.com>: mailbox full",
+	}
+	if len(r.Recipients) != len(want) {
+		t.Fatalf("recipients %+v, want %d", r.Recipients, len(want))
+	}
+	for _, rc := range r.Recipients {
+		if rc.Diagnostic != want[rc.Address] {
+			t.Errorf("%s: diagnostic %q, want %q", rc.Address, rc.Diagnostic, want[rc.Address])
 		}
 	}
 }

@@ -309,11 +309,11 @@ func fromText(t textRecipient) Recipient {
 }
 
 // stageOf returns the stage a reply answered: the command a transcript
-// shows, else what the diagnostic says: Postfix's "(in reply to RCPT TO
-// command)" and "(in reply to end of DATA command)", Exim's "after RCPT
-// TO:<...>" and "after end of data", Sendmail's ">>> RCPT To:" and ">>>
-// DATA". Only RCPT TO and the data stages are told apart: they decide
-// whether "user unknown" is about the recipient.
+// shows, else what the reporting MTA's own words around the reply say (see
+// stagePhrases). Only RCPT TO and the data stages are told apart: they
+// decide whether "user unknown" is about the recipient. The remote
+// server's own words are not read for a command: a sink's "554 message
+// rejected after data" names no command.
 func stageOf(command, s string) bounce.Stage {
 	switch command {
 	case "RCPT":
@@ -322,20 +322,45 @@ func stageOf(command, s string) bounce.Stage {
 		return bounce.StageData
 	}
 	s = strings.ToLower(s)
-	if strings.Contains(s, "end of data") {
-		return bounce.StageDataEnd
-	}
-	for _, p := range []string{">>> data", "after data", "in reply to data"} {
-		if strings.Contains(s, p) {
-			return bounce.StageData
-		}
-	}
-	for _, p := range []string{"rcpt to", ">>> rcpt", "in reply to rcpt", "after rcpt"} {
-		if strings.Contains(s, p) {
-			return bounce.StageRcpt
+	for _, p := range stagePhrases {
+		if strings.Contains(s, p.phrase) {
+			return p.stage
 		}
 	}
 	return bounce.StageUnknown
+}
+
+// stagePhrases are the words with which MTAs name the command a reply
+// answered, lower case, tried in order: the end of the data before DATA,
+// which it contains.
+var stagePhrases = []struct {
+	phrase string
+	stage  bounce.Stage
+}{
+	// "end of data" is the reply after the message (RFC 5321 section
+	// 4.1.1.4), in every MTA's wording: Postfix smtp(8) "(in reply to end
+	// of DATA command)", Exim's smtp transport "after end of data" and
+	// "after pipelined end of data", its LMTP transport "LMTP error after
+	// end of data".
+	{"end of data", bounce.StageDataEnd},
+	// Postfix smtp(8): "(in reply to DATA command)".
+	{"in reply to data", bounce.StageData},
+	// Exim's smtp transport writes "SMTP error from remote mail server
+	// after %s%s: %s", an optional "pipelined " and the command as sent,
+	// then a colon (transports/smtp.c); its LMTP transport "LMTP error
+	// after %s: %s". The colon tells Exim's DATA from a reply's prose.
+	{"after data:", bounce.StageData},
+	{"after pipelined data:", bounce.StageData},
+	// Sendmail's session transcript: ">>> DATA".
+	{">>> data", bounce.StageData},
+	// RCPT TO in any of them: Postfix "(in reply to RCPT TO command)",
+	// Exim "after RCPT TO:<x>" and "after pipelined RCPT TO:<x>", Sendmail
+	// ">>> RCPT To:<x>".
+	{"rcpt to", bounce.StageRcpt},
+	{">>> rcpt", bounce.StageRcpt},
+	{"in reply to rcpt", bounce.StageRcpt},
+	{"after rcpt", bounce.StageRcpt},
+	{"after pipelined rcpt", bounce.StageRcpt},
 }
 
 // enhancedCode parses a Status; an invalid one counts as none.

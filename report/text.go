@@ -414,6 +414,7 @@ func (x *extractor) recipients(original []mail.Header) []textRecipient {
 // complete fills in what a DSN part left out from the text.
 func (x *extractor) complete(rcpts []textRecipient) {
 	global := ""
+	var starts map[int]bool // Lines that start a recipient's text, for block.
 	var cands []candidate
 	for i := range rcpts {
 		r := &rcpts[i]
@@ -435,7 +436,11 @@ func (x *extractor) complete(rcpts []textRecipient) {
 		if r.Diagnostic == "" && i < maxTextSearches {
 			line, rest, _ := x.leadingLineOf(r.Address)
 			if line >= 0 {
-				r.Diagnostic = x.block(candidate{r.Address, line, rest, true}, map[int]bool{line: true})
+				if starts == nil {
+					starts = x.leadingLines(rcpts)
+				}
+				starts[line] = true
+				r.Diagnostic = x.block(candidate{r.Address, line, rest, true}, starts)
 			}
 			if !hasCode(r.Diagnostic) {
 				if global == "" {
@@ -461,6 +466,23 @@ func (x *extractor) complete(rcpts []textRecipient) {
 			r.Action = x.action(*r)
 		}
 	}
+}
+
+// leadingLines returns the lines that start with one of the recipients'
+// addresses (see leadingLineOf), so that one recipient's text ends where
+// the next one's starts: OpenSMTPD lists "x@example.org: 550 ..." lines
+// one after the other.
+func (x *extractor) leadingLines(rcpts []textRecipient) map[int]bool {
+	starts := map[int]bool{}
+	for i := range rcpts {
+		if i >= maxTextSearches {
+			break
+		}
+		if line, _, _ := x.leadingLineOf(rcpts[i].Address); line >= 0 {
+			starts[line] = true
+		}
+	}
+	return starts
 }
 
 // block returns the text about candidate c: the rest of its line and the
