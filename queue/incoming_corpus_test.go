@@ -23,9 +23,9 @@ const incomingCorpus = "../report/testdata/corpus"
 const (
 	// The targets are 0.90 for the verdict and 0.80 for the reason; the
 	// floors are what was measured, so nothing slips back.
-	minCorpusVerdict = 0.92 // Failed recipient and sisimai's hard/soft verdict right, per row: 283/306.
+	minCorpusVerdict = 0.93 // Failed recipient and sisimai's hard/soft verdict right, per row: 285/306.
 	minCorpusClass   = 0.96 // Failed recipient and permanent/temporary as sisimai's status class: 295/306.
-	minCorpusReason  = 0.82 // Reason equal to sisimai's, per row: 252/306.
+	minCorpusReason  = 0.83 // Reason equal to sisimai's, per row: 254/306.
 )
 
 type corpusRow struct {
