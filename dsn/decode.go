@@ -112,7 +112,9 @@ func (d *decoder) decode() error {
 			continue
 		}
 		sawField = true
-		if err := d.field(name, string(value)); err != nil {
+		if err := d.field(name, string(value)); err == errTruncated {
+			return nil
+		} else if err != nil {
 			return err
 		}
 	}
@@ -248,7 +250,8 @@ func (d *decoder) extra(h *map[string][]string, name []byte, v string) {
 
 func (d *decoder) startRecipient() error {
 	if len(d.m.Recipients) >= MaxRecipients {
-		return fmt.Errorf("dsn: more than %d recipients", MaxRecipients)
+		d.m.Truncated = true
+		return errTruncated
 	}
 	d.r = &Recipient{}
 	d.rbits = 0

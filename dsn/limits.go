@@ -1,10 +1,13 @@
 package dsn
 
+import "errors"
+
 // Limits that bound the memory Parse and Decode use on hostile input. Input
 // that exceeds one gets an error, not a truncated result, except for the
-// human-readable text, which is cut at MaxTextBody.
+// human-readable text, which is cut at MaxTextBody, and the recipients,
+// cut at MaxRecipients (Message.Truncated).
 const (
-	MaxRecipients = 1000      // Per-recipient groups in one delivery-status part.
+	MaxRecipients = 1000      // Per-recipient groups kept from one delivery-status part.
 	MaxFieldSize  = 64 * 1024 // One unfolded header or delivery-status field.
 	MaxStatusSize = 4 << 20   // Bytes of delivery-status read by Decode.
 	MaxParts      = 1000      // MIME entities in one message.
@@ -12,3 +15,6 @@ const (
 	MaxTextBody   = 64 * 1024 // Bytes of decoded human-readable text kept by Parse.
 	MaxHeaderSize = 1 << 20   // Bytes read from the returned header to find its Message-ID.
 )
+
+// errTruncated stops Decode at the recipient after MaxRecipients.
+var errTruncated = errors.New("dsn: more recipients than MaxRecipients")
