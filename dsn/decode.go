@@ -81,6 +81,7 @@ type decoder struct {
 	r        *Recipient // Recipient being read, or nil.
 	rbits    int        // Fields seen for r.
 	inGroups bool       // Past the per-message group.
+	nextra   int        // Fields put in Extra maps.
 }
 
 func (d *decoder) decode() error {
@@ -241,6 +242,9 @@ func (d *decoder) field(name []byte, v string) error {
 }
 
 func (d *decoder) extra(h *map[string][]string, name []byte, v string) {
+	if d.nextra++; d.nextra > MaxExtraFields {
+		return
+	}
 	if *h == nil {
 		*h = map[string][]string{}
 	}

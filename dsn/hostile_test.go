@@ -102,6 +102,11 @@ func TestHostileDecode(t *testing.T) {
 		}, 2 * mb, "truncated", nil, ""},
 		{"1MB diagnostic", fixed([]byte("Final-Recipient: rfc822; a@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; " + strings.Repeat("d", hostile.LongLine) + "\r\n")), 1 * mb, "", errAny, ""},
 		{"100k recipients", fixed(hostile.StatusRecipients(hostile.ManyRecipients)), 2 * mb, "truncated", nil, ""},
+		// Extension fields past MaxExtraFields are dropped: 3 MB of them
+		// would cost map and slice entries many times their size.
+		{"3MB of extension fields", func() io.ReaderAt {
+			return hostile.NewRepeated("Reporting-MTA: dns; x\r\n", "X-F: v\r\n", "\r\nFinal-Recipient: rfc822; a@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n", 3*mb)
+		}, 1 * mb, "ok", nil, ""},
 		{"NUL", fixed([]byte("Final-Recipient: rfc822; a\x00@example.com\r\nAction: failed\x00\r\nStatus: 5.1.1\r\n")), 64 << 10, "", errAny, ""},
 		{"invalid UTF-8", fixed([]byte("Final-Recipient: utf-8; \xff\xfe@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nX-Note: \xc0\xaf\r\n")), 64 << 10, "any", nil, ""},
 	}
