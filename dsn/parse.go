@@ -22,7 +22,10 @@ import (
 // OriginalMessageID from the returned message or header part (else from the
 // In-Reply-To field), and Ret set by
 // that part's type. The returned Part is the top-level MIME entity; its Parts
-// tree gives the byte offsets of every part in r.
+// tree gives the byte offsets of every part in r. It is returned whenever
+// the input is not empty: with ErrNotDSN, with the error of Decode, and with
+// the error for more than MaxParts entities (then holding those before the
+// limit), so a caller can read any message from it.
 //
 // A message without a delivery-status part gives ErrNotDSN. A delivery
 // status part that cannot be decoded gives the error of Decode. Parse never

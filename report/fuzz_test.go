@@ -1,8 +1,10 @@
 package report
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -61,6 +63,35 @@ func FuzzRead(f *testing.F) {
 					t.Fatalf("status class %d for %+v", c, rc)
 				}
 			}
+		}
+	})
+}
+
+// FuzzReadAt checks that ReadAt reads size bytes of its input as Read
+// reads them from memory: the same Report for any size, including sizes
+// past the end of the input and negative ones.
+func FuzzReadAt(f *testing.F) {
+	err := filepath.WalkDir(corpusDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !strings.HasSuffix(p, ".eml") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err == nil {
+			f.Add(b, int64(len(b)))
+			f.Add(b, int64(len(b)/2))
+		}
+		return err
+	})
+	if err != nil {
+		f.Fatalf("seed corpus: %v", err)
+	}
+	f.Add([]byte(dsnMessage), int64(-1))
+	f.Add([]byte(dsnMessage), int64(len(dsnMessage)+10))
+	f.Fuzz(func(t *testing.T, msg []byte, size int64) {
+		got := ReadAt(bytes.NewReader(msg), size)
+		want := Read(msg[:max(0, min(size, int64(len(msg))))])
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("ReadAt with size %d of %d bytes:\n%+v\nRead:\n%+v", size, len(msg), got, want)
 		}
 	})
 }
