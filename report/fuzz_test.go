@@ -9,20 +9,27 @@ import (
 	"testing"
 )
 
-// addSeeds adds the corpus messages and the unit test messages as seeds.
-func addSeeds(f *testing.F) {
+// corpusMessages returns the messages of the shared corpus.
+func corpusMessages(f *testing.F) [][]byte {
+	var msgs [][]byte
 	err := filepath.WalkDir(corpusDir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || !strings.HasSuffix(p, ".eml") {
 			return err
 		}
 		b, err := os.ReadFile(p)
-		if err == nil {
-			f.Add(b)
-		}
+		msgs = append(msgs, b)
 		return err
 	})
 	if err != nil {
 		f.Fatalf("seed corpus: %v", err)
+	}
+	return msgs
+}
+
+// addSeeds adds the corpus messages and the unit test messages as seeds.
+func addSeeds(f *testing.F) {
+	for _, b := range corpusMessages(f) {
+		f.Add(b)
 	}
 	for _, s := range []string{qmailBounce, eximQP, office365, crlf(qmailBounce), dsnMessage, transcriptDSN, arfMessage, autoReply, ordinary} {
 		f.Add([]byte(s))
@@ -71,19 +78,9 @@ func FuzzRead(f *testing.F) {
 // reads them from memory: the same Report for any size, including sizes
 // past the end of the input and negative ones.
 func FuzzReadAt(f *testing.F) {
-	err := filepath.WalkDir(corpusDir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || !strings.HasSuffix(p, ".eml") {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err == nil {
-			f.Add(b, int64(len(b)))
-			f.Add(b, int64(len(b)/2))
-		}
-		return err
-	})
-	if err != nil {
-		f.Fatalf("seed corpus: %v", err)
+	for _, b := range corpusMessages(f) {
+		f.Add(b, int64(len(b)))
+		f.Add(b, int64(len(b)/2))
 	}
 	f.Add([]byte(dsnMessage), int64(-1))
 	f.Add([]byte(dsnMessage), int64(len(dsnMessage)+10))
