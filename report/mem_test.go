@@ -135,3 +135,25 @@ func nestedTextParts() []byte {
 	}
 	return []byte(b.String())
 }
+
+// BenchmarkReadAt measures ReadAt on the inputs TestReadMemory names in
+// its figures: time, and bytes allocated per message.
+func BenchmarkReadAt(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		msg  []byte
+	}{
+		{"nested8-25MB", hostile.NestedBounce(8, 25<<20)},
+		{"dsn-10k-recipients", hostile.ManyRecipientsDSN(10000)},
+		{"text-10k-recipients", hostile.ManyRecipientsText(10000)},
+		{"dsn-30MB", hostile.BigDSN(MaxSize).Bytes()},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.msg)))
+			for range b.N {
+				ReadAt(bytes.NewReader(c.msg), int64(len(c.msg)))
+			}
+		})
+	}
+}

@@ -84,9 +84,11 @@ func (p *parts) visit(r io.ReaderAt, part *dsn.Part, depth int) {
 	case mt == "message/rfc822" || mt == "message/global":
 		// Package dsn read the returned message's header where the part
 		// has no transfer encoding; else it starts the decoded body.
-		h := part.Body(r)
+		var h io.Reader
 		if len(part.Parts) == 1 {
 			h = part.Parts[0].Header(r)
+		} else {
+			h = part.Body(r)
 		}
 		if hdr := p.readHeader(h); hdr != nil {
 			p.addOriginal(hdr)
