@@ -81,6 +81,7 @@ type decoder struct {
 	r        *Recipient // Recipient being read, or nil.
 	rbits    int        // Fields seen for r.
 	inGroups bool       // Past the per-message group.
+	nextra   int        // Fields put in Extra maps.
 }
 
 func (d *decoder) decode() error {
@@ -112,7 +113,9 @@ func (d *decoder) decode() error {
 			continue
 		}
 		sawField = true
-		if err := d.field(name, string(value)); err != nil {
+		if err := d.field(name, string(value)); err == errTruncated {
+			return nil
+		} else if err != nil {
 			return err
 		}
 	}
@@ -239,6 +242,9 @@ func (d *decoder) field(name []byte, v string) error {
 }
 
 func (d *decoder) extra(h *map[string][]string, name []byte, v string) {
+	if d.nextra++; d.nextra > MaxExtraFields {
+		return
+	}
 	if *h == nil {
 		*h = map[string][]string{}
 	}
@@ -248,7 +254,8 @@ func (d *decoder) extra(h *map[string][]string, name []byte, v string) {
 
 func (d *decoder) startRecipient() error {
 	if len(d.m.Recipients) >= MaxRecipients {
-		return fmt.Errorf("dsn: more than %d recipients", MaxRecipients)
+		d.m.Truncated = true
+		return errTruncated
 	}
 	d.r = &Recipient{}
 	d.rbits = 0

@@ -48,17 +48,32 @@
 // tolerances. Parse reads the input line by line through a small buffer
 // (one pass over the MIME structure, then the few parts it needs), and keeps
 // only the fields it reports, so memory does not grow with the size of the
-// returned original; the limits (MaxParts, MaxDepth,
-// MaxFieldSize, MaxStatusSize, MaxRecipients) bound it on hostile input. A
+// returned original; the limits (MaxParts, MaxDepth, MaxFieldSize,
+// MaxStatusSize, MaxRecipients, MaxExtraFields) bound it on hostile input. A
 // message without a delivery-status part gives [ErrNotDSN]; a
 // delivery-status part without recipients gives [ErrNoRecipients] together
 // with the per-message fields; other malformed fields give a [*FieldError]
-// naming the field.
+// naming the field. Recipients past MaxRecipients are not kept, and not
+// read: Message.Truncated says so.
+//
+// The walk Parse makes is the module's one MIME walk: package report reads
+// every returned message from the [Part] tree Parse returns, with
+// [Part.Body], the one transfer decoder (base64 bytes outside the alphabet
+// are skipped, RFC 2045 section 6.8), and [Part.Header]. So the tree is
+// returned with ErrNotDSN too, and with the error of a message over MaxParts
+// (then holding the parts read before the limit). The walk reads broken
+// Content-Type parameter lists as far as they go (a parameter without
+// value, a missing ";", an unclosed quote), and reads a multipart without a
+// boundary, or whose boundary never comes, as text/plain: RFC 2045 section
+// 5.2 reads an invalid Content-Type so, and the words of a bounce in such a
+// part are still worth reading.
 //
 // Decisions where the standards leave room:
 //
 //   - Only the first delivery-status part of a message is read; a second
-//     one (for example inside a returned message) is ignored.
+//     one (for example inside a returned message) is ignored. A message
+//     returned after the delivery-status part is read for its header
+//     only, not for the structure of its body.
 //   - Action values "expired" and "failure" are read as failed, "deliverable"
 //     and "success" as delivered; a missing Action is derived from the
 //     status class. A missing Final-Recipient is taken from

@@ -102,6 +102,11 @@ type Message struct {
 
 	// Recipients holds one entry per recipient; Compose requires at least one.
 	Recipients []Recipient
+	// Truncated is set by Parse and Decode when the delivery-status part
+	// named more than MaxRecipients recipients: Recipients holds the first
+	// MaxRecipients, and the rest of the part was not read. Compose ignores
+	// it.
+	Truncated bool
 
 	// Original is the original message (header and body) or only its header,
 	// returned as the third part. Line endings may be "\n" or "\r\n". Nil

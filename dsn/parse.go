@@ -22,7 +22,10 @@ import (
 // OriginalMessageID from the returned message or header part (else from the
 // In-Reply-To field), and Ret set by
 // that part's type. The returned Part is the top-level MIME entity; its Parts
-// tree gives the byte offsets of every part in r.
+// tree gives the byte offsets of every part in r. It is returned whenever
+// the input is not empty: with ErrNotDSN, with the error of Decode, and with
+// the error for more than MaxParts entities (then holding those before the
+// limit), so a caller can read any message from it.
 //
 // A message without a delivery-status part gives ErrNotDSN. A delivery
 // status part that cannot be decoded gives the error of Decode. Parse never
@@ -30,15 +33,17 @@ import (
 // MIME parts and nesting (see MaxParts, MaxDepth).
 func Parse(r io.ReaderAt) (*Message, *Part, error) {
 	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, math.MaxInt64), 4096)
+	cr := false
 	if head, _ := br.Peek(br.Size()); len(head) == 0 {
 		return nil, nil, ErrNotDSN
 	} else if crOnlyBytes(head) {
-		r = crReaderAt{r}
+		r, cr = crReaderAt{r}, true
 		br.Reset(io.NewSectionReader(r, 0, math.MaxInt64))
 	}
-	top, err := walk(br, "")
+	top, err := walk(br, "", cr)
 	if err != nil {
-		return nil, nil, err
+		// The entities read before the limit, for readers of the rest.
+		return nil, top, err
 	}
 	ds, path := top.find(isStatusPart, nil)
 	if ds == nil && top.noContentType {
@@ -46,7 +51,7 @@ func Parse(r io.ReaderAt) (*Message, *Part, error) {
 		// the boundary from the body and look again.
 		if b := sniffBoundary(br, top, r); b != "" {
 			br.Reset(io.NewSectionReader(r, 0, math.MaxInt64))
-			if top2, err := walk(br, b); err == nil {
+			if top2, err := walk(br, b, cr); err == nil {
 				if ds, path = top2.find(isStatusPart, nil); ds != nil {
 					top = top2
 				}
@@ -116,14 +121,14 @@ func isStatusPart(p *Part) bool {
 }
 
 // walk reads the MIME structure. If boundary is set, a top-level entity
-// without Content-Type is read as a multipart with that boundary.
-func walk(br *bufio.Reader, boundary string) (*Part, error) {
-	w := walker{fr: fieldReader{br: br, truncate: true}, sniffed: boundary}
+// without Content-Type is read as a multipart with that boundary. cr says
+// the input has bare CR line endings (br reads them as LF). On error, the
+// tree holds the entities read before it, with the offsets read so far.
+func walk(br *bufio.Reader, boundary string, cr bool) (*Part, error) {
+	w := walker{fr: fieldReader{br: br, truncate: true}, sniffed: boundary, cr: cr}
 	top := &Part{}
-	if _, err := w.entity(top, 0, true); err != nil {
-		return nil, err
-	}
-	return top, nil
+	_, err := w.entity(top, 0, true)
+	return top, err
 }
 
 // sniffBoundary returns the boundary of the first delimiter-like line
@@ -303,6 +308,7 @@ type walker struct {
 	// sniffed is the guessed boundary for a top-level entity without
 	// Content-Type.
 	sniffed string
+	cr      bool // Bare CR line endings, read as LF; recorded in each Part.
 }
 
 var errTooManyParts = fmt.Errorf("dsn: more than %d mime parts", MaxParts)
@@ -320,13 +326,18 @@ func (t term) end(bodyOffset int64) int64 {
 }
 
 // entity reads one MIME entity: its header, and its body up to a boundary
-// of an enclosing multipart or the end of input.
+// of an enclosing multipart or the end of input. A message entity is the
+// top level or the one entity of a message/rfc822 part; a returned message
+// after the delivery-status part is read as a leaf: its header, not the
+// structure of its body.
 func (w *walker) entity(p *Part, depth int, message bool) (term, error) {
+	leaf := message && depth > 0 && w.found
 	w.nparts++
+	p.HeaderOffset, p.cr = w.fr.n, w.cr
 	if w.nparts > MaxParts {
-		return term{}, errTooManyParts
+		p.BodyOffset, p.EndOffset = w.fr.n, w.fr.n
+		return term{level: -1, start: w.fr.n}, errTooManyParts
 	}
-	p.HeaderOffset = w.fr.n
 	var h entityHeader
 	var ctype, cte string
 	for {
@@ -391,10 +402,17 @@ func (w *walker) entity(p *Part, depth int, message bool) (term, error) {
 	w.eol = 0
 
 	identity := p.TransferEncoding == "" || p.TransferEncoding == "7bit" || p.TransferEncoding == "8bit" || p.TransferEncoding == "binary"
+	if strings.HasPrefix(p.MediaType, "multipart/") && p.Boundary == "" {
+		// RFC 2046 section 5.1.1: the boundary is required. Without one
+		// the Content-Type is invalid, which RFC 2045 section 5.2 reads
+		// as text/plain.
+		p.MediaType = "text/plain"
+	}
 	switch {
-	case strings.HasPrefix(p.MediaType, "multipart/") && p.Boundary != "" && depth < MaxDepth:
+	case leaf:
+	case strings.HasPrefix(p.MediaType, "multipart/") && depth < MaxDepth:
 		return w.multipart(p, depth)
-	case (p.MediaType == "message/rfc822" || p.MediaType == "message/global") && identity && !w.found && depth < MaxDepth:
+	case (p.MediaType == "message/rfc822" || p.MediaType == "message/global") && identity && depth < MaxDepth:
 		p.Parts = make([]Part, 1)
 		t, err := w.entity(&p.Parts[0], depth+1, true)
 		p.EndOffset = t.end(p.BodyOffset)
@@ -429,6 +447,13 @@ func (w *walker) multipart(p *Part, depth int) (term, error) {
 	w.bounds = append(w.bounds, p.Boundary)
 	level := len(w.bounds) - 1
 	t, err := w.skipBody() // Preamble.
+	if err == nil && t.level != level {
+		// The boundary never comes: not a multipart (RFC 2046 section
+		// 5.1.1 wants at least one body part), so the body is text, as
+		// for a Content-Type without boundary. Such bounces still hold
+		// their words.
+		p.MediaType = "text/plain"
+	}
 	for err == nil && t.level == level && !t.close {
 		p.Parts = append(p.Parts, Part{})
 		t, err = w.entity(&p.Parts[len(p.Parts)-1], depth+1, false)
@@ -525,15 +550,23 @@ func splitMediaType(v string) (mt, params string) {
 }
 
 // param returns the value of a parameter (RFC 2045 section 5.1), unquoted.
+// It reads broken parameter lists as far as they go, as mail software
+// writes them: a parameter without "=" or value, a missing ";" between
+// parameters, white space around "=", an unclosed quote (the value runs to
+// the end).
 func param(params, name string) string {
 	for params != "" {
 		params = strings.TrimLeft(params, " \t;")
-		i := strings.IndexByte(params, '=')
+		i := strings.IndexAny(params, "=; \t")
 		if i < 0 {
 			return ""
 		}
-		k := strings.TrimSpace(params[:i])
-		params = strings.TrimLeft(params[i+1:], " \t")
+		k := params[:i]
+		params = strings.TrimLeft(params[i:], " \t")
+		if !strings.HasPrefix(params, "=") {
+			continue // A parameter without value.
+		}
+		params = strings.TrimLeft(params[1:], " \t")
 		var v string
 		if strings.HasPrefix(params, `"`) {
 			var b strings.Builder
@@ -555,11 +588,6 @@ func param(params, name string) string {
 		}
 		if strings.EqualFold(k, name) {
 			return v
-		}
-		if j := strings.IndexByte(params, ';'); j >= 0 {
-			params = params[j+1:]
-		} else {
-			params = ""
 		}
 	}
 	return ""

@@ -3,6 +3,7 @@ package dsn
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,6 @@ func TestDecodeErrors(t *testing.T) {
 		{"no action or status", "Final-Recipient: rfc822; a@x\n", "action", 1, nil},
 		{"bad escape", "Final-Recipient: utf-8; a\\x{zz}@x\nAction: failed\n", "final-recipient", 1, nil},
 		{"field too long", "X-Long: " + strings.Repeat("a", MaxFieldSize+10) + "\n", "", 0, errFieldTooLong},
-		{"too many recipients", strings.Repeat("Final-Recipient: rfc822; a@x\nAction: failed\n\n", MaxRecipients+1), "", 0, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,6 +111,53 @@ func TestDecodeErrors(t *testing.T) {
 				if !errors.As(err, &fe) || fe.Field != tc.field || fe.Recipient != tc.rcpt {
 					t.Errorf("got %v (%#v), expected field error for %s of recipient %d", err, fe, tc.field, tc.rcpt)
 				}
+			}
+		})
+	}
+}
+
+// TestDecodeTruncated checks that recipients past MaxRecipients are not
+// kept: Decode and Parse return the first MaxRecipients, with Truncated set,
+// and stop reading there (a bad field after the cap is not seen).
+func TestDecodeTruncated(t *testing.T) {
+	group := func(i int) string {
+		return fmt.Sprintf("Final-Recipient: rfc822; r%d@x\nAction: failed\nStatus: 5.1.1\n\n", i)
+	}
+	var b strings.Builder
+	b.WriteString("Reporting-MTA: dns; a\n\n")
+	for i := 0; i < MaxRecipients; i++ {
+		b.WriteString(group(i))
+	}
+	exact := b.String()
+	cases := []struct {
+		name      string
+		in        string
+		truncated bool
+	}{
+		{"exactly MaxRecipients", exact, false},
+		{"one more", exact + group(MaxRecipients), true},
+		{"one more without blank line", strings.TrimSuffix(exact, "\n") + group(MaxRecipients), true},
+		{"bad fields after the cap", exact + group(MaxRecipients) + "Final-Recipient: rfc822; z@x\nAction: bounced\n", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := Decode(strings.NewReader(c.in), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Recipients) != MaxRecipients || m.Truncated != c.truncated {
+				t.Fatalf("%d recipients, truncated %v; want %d, %v", len(m.Recipients), m.Truncated, MaxRecipients, c.truncated)
+			}
+			if first, last := m.Recipients[0].FinalRecipient, m.Recipients[MaxRecipients-1].FinalRecipient; first != "r0@x" || last != fmt.Sprintf("r%d@x", MaxRecipients-1) {
+				t.Fatalf("recipients %s ... %s", first, last)
+			}
+			msg := "Content-Type: multipart/report; boundary=b\n\n--b\nContent-Type: message/delivery-status\n\n" + c.in + "--b--\n"
+			pm, _, err := Parse(strings.NewReader(msg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pm.Recipients) != MaxRecipients || pm.Truncated != c.truncated {
+				t.Fatalf("Parse: %d recipients, truncated %v; want %d, %v", len(pm.Recipients), pm.Truncated, MaxRecipients, c.truncated)
 			}
 		})
 	}

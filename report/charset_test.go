@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"io"
-	"net/mail"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -25,7 +24,7 @@ const (
 	jpFailedSJISQP  = "=88=C8=89=BA=82=CC=83=81=81[=83=8B=83A=83h=83=8C=83X=82=D6=82=CC=91=97=90M=\n=82=C9=8E=B8=94s=82=B5=82=DC=82=B5=82=BD=81B"
 )
 
-// TestCharsetText checks that walkMessage decodes text parts from their
+// TestCharsetText checks that the text parts collected are decoded text parts from their
 // charset parameter after the transfer encoding (RFC 2046 section 4.1.2),
 // replaces invalid sequences, and keeps the bytes of a charset it does not
 // know.
@@ -75,11 +74,14 @@ func TestCharsetText(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := mail.Header{"Content-Type": {c.ct}}
+			msg := "Content-Type: " + c.ct + "\r\n"
 			if c.cte != "" {
-				h["Content-Transfer-Encoding"] = []string{c.cte}
+				msg += "Content-Transfer-Encoding: " + c.cte + "\r\n"
 			}
-			p := walkMessage(h, strings.NewReader(c.body))
+			_, p, err := walkBytes([]byte(msg + "\r\n" + c.body))
+			if err != nil {
+				t.Fatal(err)
+			}
 			got := strings.Join(p.texts, "\n")
 			if !strings.Contains(got, c.want) {
 				t.Fatalf("text %q, want it to contain %q", got, c.want)
@@ -102,11 +104,10 @@ func TestCharsetMultipart(t *testing.T) {
 		"--b1\r\nContent-Type: text/plain; charset=iso-2022-jp\r\n\r\n" + jpUnknown2022 + "\r\n" +
 		"--b1\r\nContent-Type: text/plain; charset=shift_jis\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + strings.ReplaceAll(jpFailedSJISQP, "\n", "\r\n") + "\r\n" +
 		"--b1--\r\n"
-	m, err := mail.ReadMessage(bytes.NewReader(normalizeNewlines([]byte(msg))))
+	h, p, err := walkBytes([]byte(msg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := walkMessage(m.Header, m.Body)
 	want := []string{jpUnknown, jpFailed}
 	if len(p.texts) != len(want) {
 		t.Fatalf("texts %q, want %d", p.texts, len(want))
@@ -116,7 +117,7 @@ func TestCharsetMultipart(t *testing.T) {
 			t.Errorf("text %d is %q, want it to start with %q", i, p.texts[i], w)
 		}
 	}
-	if got, want := decodeHeader(m.Header.Get("Subject")), "配信エラー: 宛先不明"; got != want {
+	if got, want := decodeHeader(h.Get("Subject")), "配信エラー: 宛先不明"; got != want {
 		t.Errorf("subject %q, want %q", got, want)
 	}
 }

@@ -97,12 +97,11 @@ func checkBounce(msg []byte, r *textReport, rows []expectedRow) string {
 // bounceHeader returns the header of a message and its raw and decoded text
 // in lower case, to check that an address really occurs in the bounce.
 func bounceHeader(msg []byte) (mail.Header, string) {
-	m, err := mail.ReadMessage(strings.NewReader(string(normalizeNewlines(msg))))
+	h, p, err := walkBytes(msg)
 	if err != nil {
 		return mail.Header{}, strings.ToLower(string(msg))
 	}
-	p := walkMessage(m.Header, m.Body)
-	return m.Header, strings.ToLower(string(msg) + strings.Join(p.texts, "\n"))
+	return h, strings.ToLower(string(msg) + strings.Join(p.texts, "\n"))
 }
 
 // sameAsBounceTo lists corpus files whose failed recipient is also the

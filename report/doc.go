@@ -6,12 +6,13 @@
 // A delivery failure that happens after the next hop accepted a message comes
 // back as a mail message, and so do complaints and vacation replies. A mail
 // server that wants to match them to the message they are about, and decide
-// whether an address is dead, needs one reading of all of them: Read takes
-// the message and says what it is (Report.Kind), which software wrote it
-// (Report.Format), which message it is about (Message-ID, ENVID, the returned
-// header), and per recipient the address, action, enhanced status code
-// (RFC 3463), reply code (RFC 5321), remote MTA, diagnostic text, the SMTP
-// command the reply answered where the report says it, and the last attempt.
+// whether an address is dead, needs one reading of all of them: ReadAt (or
+// Read, for a message in memory) takes the message and says what it is
+// (Report.Kind), which software wrote it (Report.Format), which message it
+// is about (Message-ID, ENVID, the returned header), and per recipient the
+// address, action, enhanced status code (RFC 3463), reply code (RFC 5321),
+// remote MTA, diagnostic text, the SMTP command the reply answered where the
+// report says it, and the last attempt.
 // The reason for a failure (userunknown, mailboxfull, ...) is left to package
 // bounce, which gets the Diagnostic, Status and Code.
 //
@@ -20,23 +21,25 @@
 // qmail's "Hi. This is the qmail-send program", Exim's "This message was
 // created automatically by mail delivery software" without a DSN part, old
 // Sendmail transcripts, Exchange and Office 365 NDRs, Gmail, Yahoo and many
-// appliances and webmail services. Read finds the recipients and replies in
+// appliances and webmail services. ReadAt finds the recipients and replies in
 // either kind.
 //
 // # Order
 //
-// Read tries, in order:
+// The message is walked once, by package dsn's reader (dsn.Parse), whose
+// part tree (dsn.Part: media types, charsets, transfer encodings and byte
+// offsets) every later step reads its parts from. ReadAt tries, in order:
 //
-//   - package dsn's reader (dsn.Parse): a message with a delivery-status part
+//   - package dsn's reader: a message with a delivery-status part
 //     that names recipients is KindDSN. A recipient without a
 //     Diagnostic-Code, or whose diagnostic does not say the command it
 //     answered, is completed from the bounce text reader below (some MTAs
 //     put the reply, or the command, only in the text part; Format then
 //     names the software). A delivery-status part package dsn refuses is
 //     reported in Report.DSNError, and the text reader reads the message.
-//   - the MIME walk of the text reader, which also finds a
-//     message/feedback-report part (RFC 5965 section 2): KindFeedback, with
-//     its fields in Report.Feedback.
+//   - a message/feedback-report part (RFC 5965 section 2) among the parts
+//     the text reader reads: KindFeedback, with its fields in
+//     Report.Feedback.
 //   - the bounce text reader (below): KindBounce, KindDSN when its own
 //     reading of a delivery-status part found recipients, KindNotification
 //     for an Amazon SES notification (a complaint carries a Feedback), or
@@ -46,11 +49,16 @@
 //
 // # The bounce text reader
 //
-// It walks the MIME structure (multipart, quoted-printable and base64
-// parts, HTML parts reduced to text, LF, CRLF or CR line endings, 8-bit
-// bytes) and collects the text parts, the message/delivery-status part and
-// the headers of the returned message (message/rfc822 or text/rfc822-headers).
-// Text parts of the returned message are not searched.
+// It reads, from the part tree, the text parts (quoted-printable and base64
+// undone by dsn.Part.Body, the one transfer decoder of the module; HTML
+// reduced to text; LF, CRLF or CR line endings turned into LF; 8-bit
+// bytes), the message/delivery-status parts and the headers of the returned
+// messages (message/rfc822, message/global, text/rfc822-headers and
+// message/global-headers; read with dsn.Part.Header where package dsn
+// found the header). Text parts of a returned message are not searched. A
+// multipart without a boundary, or whose boundary never comes, is read as
+// text (package dsn's walk makes it text/plain), so a bounce in it is still
+// found.
 //
 // Then, in order:
 //
@@ -97,14 +105,29 @@
 //
 // # Limits
 //
-// Read takes the message as bytes: the text rules search decoded text, and
-// a report is read whole. It reads at most MaxSize bytes (the text that names
+// ReadAt reads at most MaxSize bytes of a message (the text that names
 // recipients comes first), the message's own header up to MaxHeader bytes,
-// MIME nesting to 8 levels and 200 parts, decoded text to 1 MB of which the
-// first 128 KB of bounce text are searched, 64 KB of a feedback-report part,
-// and returns at most MaxRecipients recipients (Report.Truncated says more
-// were named). Read reads one message: a file holding several bounces yields
-// the first.
+// MIME nesting to 8 levels and 200 parts (package dsn's walk stops at
+// dsn.MaxDepth and dsn.MaxParts, and the parts before that limit are still
+// read), decoded text to 1 MB of which the first 128 KB of bounce text are
+// searched, delivery-status parts to 1 MB and returned headers to 1 MB in
+// all, 64 KB of a feedback-report part, and returns at most MaxRecipients
+// recipients (Report.Truncated says more were named; package dsn stops
+// decoding there). ReadAt reads one message: a file holding several bounces
+// yields the first.
+//
+// Memory: package dsn's walk keeps offsets, not bodies, and the parts the
+// text rules need are then read from the input in bounded pieces; nothing
+// copies the whole message or a part's whole body. What ReadAt allocates
+// besides its input, an upper bound of its peak extra heap, is at most
+// 16 MB for any input, and at most 16 times the input's size plus 256 KB,
+// whatever the nesting. TestReadMemory asserts both on the inputs that make
+// the most of each limit: a 25 MB bounce nested 8 deep, DSNs of 10,000 and
+// 100,000 recipients, a 30 MB DSN, 4 MB of delivery-status extension
+// fields, hundreds of returned headers and text parts; its figures are in
+// the README. A report of many recipients costs the most per input byte:
+// the text reader's delivery-status field reader (dsnpart.go) reads every
+// recipient group in its 1 MB before the MaxRecipients cut.
 //
 // # Charsets
 //
@@ -120,20 +143,6 @@
 // text parts and into Diagnostic-Code fields, is recognized by its escape
 // sequences in otherwise 7-bit text and decoded too.
 //
-// Memory: no part's body is copied per nesting level, so what Read
-// allocates follows the input's size (at most MaxSize of it) whatever the
-// nesting; a report naming many recipients costs more per input byte,
-// because dsn.Parse reads every recipient before the MaxRecipients cut.
-// TestHostileRead asserts the bounds (25 MB nested 8 deep, 10,000 and
-// 100,000 recipients).
-//
-// # Two readers of a DSN, for now
-//
-// A DSN is read by package dsn (dsn.Parse, a streaming MIME walk of its own
-// over the same bytes) and, to complete recipients, by the text reader's MIME
-// walk and its own delivery-status field reader (dsnpart.go). Making dsn.Parse
-// the RFC 3464 part of this package's one walk is the next step of the work.
-//
 // # Measured
 //
 // On the shared corpus of real bounces (sisimai's set-of-emails and KumoMTA's
@@ -148,11 +157,13 @@
 //
 // # Layout
 //
-//   - report.go: Read, the Report and Recipient types, completing DSN
-//     recipients from the text.
+//   - report.go: ReadAt and Read, the Report and Recipient types,
+//     completing DSN recipients from the text.
 //   - feedback.go: feedback reports (RFC 5965) and the Feedback type.
-//   - mime.go: the MIME walk and decoding of parts.
-//   - textreport.go: the bounce text reader's entry and its result.
+//   - parts.go: reading the parts of package dsn's part tree the text rules
+//     need, within the limits above.
+//   - textreport.go: the message as read (header and part tree), the
+//     bounce text reader's entry and its result.
 //   - dsnpart.go: the text reader's delivery-status field reader.
 //   - text.go: the text rules for bounces without a delivery-status part.
 //   - format.go: naming the software that wrote a bounce, and whether a

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/bouncekit/bouncekit/report"
 )
@@ -43,4 +44,59 @@ func ExampleRead() {
 	// bounce qmail bounce1@mx.example.org 1234@example.com
 	// alice@example.net failed 550 5.1.1 true
 	// Remote host said: 550 5.1.1 <alice@example.net>... User unknown
+}
+
+func ExampleReadAt() {
+	// A DSN as a host may keep it: in a file (or a database blob), read
+	// in pieces rather than loaded whole.
+	dsn := "From: MAILER-DAEMON@mx.example.org\r\n" +
+		"Subject: Undelivered Mail Returned to Sender\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n" +
+		"\r\n" +
+		"--b\r\n" +
+		"Content-Type: text/plain\r\n" +
+		"\r\n" +
+		"<bob@example.net>: host mx.example.net said: 452 4.2.2 Mailbox full (in reply to RCPT TO command)\r\n" +
+		"--b\r\n" +
+		"Content-Type: message/delivery-status\r\n" +
+		"\r\n" +
+		"Reporting-MTA: dns; mx.example.org\r\n" +
+		"Original-Envelope-Id: env-7\r\n" +
+		"\r\n" +
+		"Final-Recipient: rfc822; bob@example.net\r\n" +
+		"Action: delayed\r\n" +
+		"Status: 4.2.2\r\n" +
+		"\r\n" +
+		"--b\r\n" +
+		"Content-Type: text/rfc822-headers\r\n" +
+		"\r\n" +
+		"Message-ID: <5678@example.com>\r\n" +
+		"--b--\r\n"
+	f, err := os.CreateTemp("", "dsn")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := f.WriteString(dsn); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	r := report.ReadAt(f, fi.Size())
+	fmt.Println(r.Kind, r.EnvelopeID, r.OriginalMessageID)
+	for _, rc := range r.Recipients {
+		fmt.Println(rc.Address, rc.Action, rc.Status, rc.Stage)
+		fmt.Println(rc.Diagnostic)
+	}
+	// Output:
+	// dsn env-7 5678@example.com
+	// bob@example.net delayed 4.2.2 rcpt
+	// host mx.example.net said: 452 4.2.2 Mailbox full (in reply to RCPT TO command)
 }

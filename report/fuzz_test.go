@@ -1,26 +1,35 @@
 package report
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
 
-// addSeeds adds the corpus messages and the unit test messages as seeds.
-func addSeeds(f *testing.F) {
+// corpusMessages returns the messages of the shared corpus.
+func corpusMessages(f *testing.F) [][]byte {
+	var msgs [][]byte
 	err := filepath.WalkDir(corpusDir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || !strings.HasSuffix(p, ".eml") {
 			return err
 		}
 		b, err := os.ReadFile(p)
-		if err == nil {
-			f.Add(b)
-		}
+		msgs = append(msgs, b)
 		return err
 	})
 	if err != nil {
 		f.Fatalf("seed corpus: %v", err)
+	}
+	return msgs
+}
+
+// addSeeds adds the corpus messages and the unit test messages as seeds.
+func addSeeds(f *testing.F) {
+	for _, b := range corpusMessages(f) {
+		f.Add(b)
 	}
 	for _, s := range []string{qmailBounce, eximQP, office365, crlf(qmailBounce), dsnMessage, transcriptDSN, arfMessage, autoReply, ordinary} {
 		f.Add([]byte(s))
@@ -61,6 +70,25 @@ func FuzzRead(f *testing.F) {
 					t.Fatalf("status class %d for %+v", c, rc)
 				}
 			}
+		}
+	})
+}
+
+// FuzzReadAt checks that ReadAt reads size bytes of its input as Read
+// reads them from memory: the same Report for any size, including sizes
+// past the end of the input and negative ones.
+func FuzzReadAt(f *testing.F) {
+	for _, b := range corpusMessages(f) {
+		f.Add(b, int64(len(b)))
+		f.Add(b, int64(len(b)/2))
+	}
+	f.Add([]byte(dsnMessage), int64(-1))
+	f.Add([]byte(dsnMessage), int64(len(dsnMessage)+10))
+	f.Fuzz(func(t *testing.T, msg []byte, size int64) {
+		got := ReadAt(bytes.NewReader(msg), size)
+		want := Read(msg[:max(0, min(size, int64(len(msg))))])
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("ReadAt with size %d of %d bytes:\n%+v\nRead:\n%+v", size, len(msg), got, want)
 		}
 	})
 }

@@ -210,9 +210,20 @@ func TestAutoReply(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	big := make([]byte, MaxSize+1)
-	if _, err := readText(big); !errors.Is(err, errTooLarge) {
-		t.Errorf("oversized: got %v, want ErrTooLarge", err)
+	// Only the first MaxSize bytes are read: a delivery-status part after
+	// them is not seen.
+	dsnAfter := func(fill int) []byte {
+		var b bytes.Buffer
+		b.WriteString("From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\n\n--b\nContent-Type: text/plain\n\n")
+		b.Write(bytes.Repeat([]byte("filler line\n"), fill/12))
+		b.WriteString("--b\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; late@example.net\nAction: failed\nStatus: 5.1.1\n--b--\n")
+		return b.Bytes()
+	}
+	if r := Read(dsnAfter(1000)); r.Kind != KindDSN || len(r.Recipients) != 1 || r.Recipients[0].Address != "late@example.net" {
+		t.Errorf("small: got %s, %v", r.Kind, r.Recipients)
+	}
+	if r := Read(dsnAfter(MaxSize)); r.Kind == KindDSN || len(r.Recipients) != 0 {
+		t.Errorf("past MaxSize: got %s, %v", r.Kind, r.Recipients)
 	}
 
 	// A DSN with 10,000 recipients is cut at MaxRecipients.

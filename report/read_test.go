@@ -376,3 +376,34 @@ func TestReadRecipientTextsApart(t *testing.T) {
 		}
 	}
 }
+
+// TestReadLineEndings checks that a message reads the same with LF, CRLF
+// and bare CR line endings, quoted-printable and base64 parts included:
+// the one walk and the one transfer decoder see the same lines.
+func TestReadLineEndings(t *testing.T) {
+	base64Text := "From: MAILER-DAEMON@mx.example.org\nSubject: failure notice\nContent-Type: multipart/mixed; boundary=b\n\n" +
+		"--b\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n" +
+		"SGkuIFRoaXMgaXMgdGhlIHFtYWlsLXNlbmQgcHJvZ3JhbS4KCjxhbGljZUBleGFtcGxlLm5ldD46\nCjU1MCA1LjEuMSB1c2VyIHVua25vd24K\n--b--\n"
+	for _, c := range []struct{ name, msg string }{
+		{"dsn", dsnMessage},
+		{"transcript", transcriptDSN},
+		{"qmail", qmailBounce},
+		{"exim quoted-printable", eximQP},
+		{"base64 text", base64Text},
+		{"arf", arfMessage},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lf := strings.ReplaceAll(c.msg, "\r\n", "\n")
+			want := Read([]byte(lf))
+			if want.Kind == KindNone || want.Kind != KindFeedback && len(want.Recipients) == 0 {
+				t.Fatalf("LF: kind %s, %d recipients", want.Kind, len(want.Recipients))
+			}
+			for _, eol := range []string{"\r\n", "\r"} {
+				got := Read([]byte(strings.ReplaceAll(lf, "\n", eol)))
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%q line endings:\n%+v\nLF:\n%+v", eol, got, want)
+				}
+			}
+		})
+	}
+}

@@ -1,9 +1,9 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"net/mail"
 	"strings"
 	"time"
@@ -137,90 +137,96 @@ type Recipient struct {
 // header (Message-ID, Subject, auto-reply fields).
 const MaxHeader = 256 << 10
 
-// Read reads a returned message: a DSN (RFC 3464, read by package dsn), a
-// feedback report (RFC 5965), a provider notification, a bounce in
-// another format, an auto-reply (RFC 3834), or anything else (KindNone).
-// It never fails: what it cannot read is KindNone, and a delivery-status
-// part that package dsn refused is reported in DSNError. Only the first
-// MaxSize bytes of msg are read; line endings may be CRLF, LF or CR.
-//
-// msg is the whole message as bytes: the bounce text rules search the
-// decoded text, and a message is at most MaxSize.
+// Read reads a returned message held in memory: see ReadAt.
 func Read(msg []byte) *Report {
-	if len(msg) > MaxSize {
-		msg = msg[:MaxSize]
-	}
-	r := &Report{Kind: KindNone}
-	hdr := readHeader(msg)
-	r.MessageID = trimMessageID(hdr.Get("Message-Id"))
-	r.Subject = decodeHeader(hdr.Get("Subject"))
+	return ReadAt(bytes.NewReader(msg), int64(len(msg)))
+}
 
-	m, _, err := dsn.Parse(bytes.NewReader(msg))
+// ReadAt reads the returned message of size bytes in r: a DSN (RFC 3464,
+// read by package dsn), a feedback report (RFC 5965), a provider
+// notification, a bounce in another format, an auto-reply (RFC 3834), or
+// anything else (KindNone). It never fails: what it cannot read is
+// KindNone, and a delivery-status part that package dsn refused is reported
+// in DSNError. Only the first MaxSize bytes are read; line endings may be
+// CRLF, LF or CR.
+//
+// The message is walked once, by dsn.Parse, and read from r in bounded
+// pieces: a host can pass a file or a database blob without loading it,
+// and the memory ReadAt needs does not follow the message's size beyond
+// the limits in the package documentation.
+func ReadAt(r io.ReaderAt, size int64) *Report {
+	msg, m, err := newMessage(r, size)
+	rep := &Report{Kind: KindNone}
+	rep.MessageID = trimMessageID(msg.header.Get("Message-Id"))
+	rep.Subject = decodeHeader(msg.header.Get("Subject"))
+
 	if m != nil {
-		r.EnvelopeID = strings.TrimSpace(m.OriginalEnvelopeID)
-		r.OriginalMessageID = trimMessageID(m.OriginalMessageID)
+		rep.EnvelopeID = strings.TrimSpace(m.OriginalEnvelopeID)
+		rep.OriginalMessageID = trimMessageID(m.OriginalMessageID)
 	}
 	if err == nil && len(m.Recipients) > 0 {
-		readDSN(r, m, msg)
-		return r
+		readDSN(rep, m, msg)
+		return rep
 	}
 	if err != nil && !errors.Is(err, dsn.ErrNotDSN) && !errors.Is(err, dsn.ErrNoRecipients) {
-		r.DSNError = err
+		rep.DSNError = err
 	}
 
 	tr, fb, err := readTextOrFeedback(msg)
 	switch {
 	case fb != nil:
-		r.Kind, r.Format, r.Feedback = KindFeedback, FormatARF, fb
-		if r.OriginalMessageID == "" {
-			r.OriginalMessageID = fb.MessageID
+		rep.Kind, rep.Format, rep.Feedback = KindFeedback, FormatARF, fb
+		if rep.OriginalMessageID == "" {
+			rep.OriginalMessageID = fb.MessageID
 		}
-		return r
+		return rep
 	case err != nil:
-		if isAutoReply(hdr) {
-			r.Kind, r.Format = KindAutoReply, FormatAutoReply
+		if isAutoReply(msg.header) {
+			rep.Kind, rep.Format = KindAutoReply, FormatAutoReply
 		}
-		return r
+		return rep
 	}
-	r.Format = tr.Format
-	if r.OriginalMessageID == "" {
-		r.OriginalMessageID = trimMessageID(tr.OriginalMessageID)
+	rep.Format = tr.Format
+	if rep.OriginalMessageID == "" {
+		rep.OriginalMessageID = trimMessageID(tr.OriginalMessageID)
 	}
-	r.OriginalHeader = tr.OriginalHeader
+	rep.OriginalHeader = tr.OriginalHeader
 	switch {
 	case tr.Complaint != nil:
 		c := tr.Complaint
-		r.Kind = KindNotification
-		r.Feedback = &Feedback{Type: c.FeedbackType, UserAgent: c.UserAgent, OriginalRcptTo: c.Recipients, MessageID: trimMessageID(tr.OriginalMessageID)}
-		return r
+		rep.Kind = KindNotification
+		rep.Feedback = &Feedback{Type: c.FeedbackType, UserAgent: c.UserAgent, OriginalRcptTo: c.Recipients, MessageID: trimMessageID(tr.OriginalMessageID)}
+		return rep
 	case tr.AutoReply:
-		r.Kind = KindAutoReply
-		return r
+		rep.Kind = KindAutoReply
+		return rep
 	case tr.notification:
-		r.Kind = KindNotification
+		rep.Kind = KindNotification
 	case tr.DSN && len(tr.Recipients) > 0:
-		r.Kind = KindDSN
+		rep.Kind = KindDSN
 	default:
-		r.Kind = KindBounce
+		rep.Kind = KindBounce
 	}
-	r.Truncated = tr.Truncated
+	rep.Truncated = tr.Truncated
 	for _, tc := range tr.Recipients {
-		r.Recipients = append(r.Recipients, fromText(tc))
+		rep.Recipients = append(rep.Recipients, fromText(tc))
 	}
-	return r
+	return rep
 }
 
 // readDSN fills r from the RFC 3464 DSN m that package dsn read from msg.
 // Where a recipient lacks a diagnostic, or the diagnostic does not say
 // which command it answered, the bounce text reader completes it: some
 // MTAs put the reply, or the command, only in the text part.
-func readDSN(r *Report, m *dsn.Message, msg []byte) {
+func readDSN(r *Report, m *dsn.Message, msg *message) {
 	r.Kind, r.Format = KindDSN, FormatRFC3464
 	rcpts := m.Recipients
+	r.Truncated = m.Truncated
 	if len(rcpts) > MaxRecipients {
 		rcpts = rcpts[:MaxRecipients]
 		r.Truncated = true
 	}
+	r.Recipients = make([]Recipient, 0, len(rcpts))
 	var tr *textReport // Read once, when a recipient needs it.
 	textRead := false
 	for i, dr := range rcpts {
@@ -242,7 +248,7 @@ func readDSN(r *Report, m *dsn.Message, msg []byte) {
 		rc.Stage = stageOf("", rc.Diagnostic)
 		if rc.Diagnostic == "" && (rc.Action == dsn.ActionFailed || rc.Action == dsn.ActionDelayed) || rc.Stage == bounce.StageUnknown {
 			if !textRead {
-				tr, _ = readText(msg)
+				tr, _ = readBounceText(msg)
 				textRead = true
 			}
 			completeFromText(&rc, tr, i, len(rcpts))
@@ -367,20 +373,6 @@ var stagePhrases = []struct {
 func enhancedCode(s string) bounce.EnhancedCode {
 	c, _ := bounce.ParseEnhancedCode(s)
 	return c
-}
-
-// readHeader reads the header of msg, empty if it is unreadable. Only the
-// first MaxHeader bytes are looked at.
-func readHeader(msg []byte) mail.Header {
-	b := msg[:min(len(msg), MaxHeader)]
-	if bytes.IndexByte(b, '\n') < 0 && bytes.IndexByte(b, '\r') >= 0 {
-		b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
-	}
-	m, err := mail.ReadMessage(bufio.NewReader(bytes.NewReader(b)))
-	if err != nil {
-		return mail.Header{}
-	}
-	return m.Header
 }
 
 // trimMessageID returns a Message-ID without spaces and angle brackets.

@@ -1,12 +1,15 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net/mail"
 	"net/textproto"
 	"strings"
+
+	"github.com/bouncekit/bouncekit/dsn"
 )
 
 // MaxSize is how much of a message Read reads, in bytes. Reports carry the
@@ -18,13 +21,10 @@ const MaxSize = 30 << 20
 // Report.Truncated is set).
 const MaxRecipients = 1000
 
-// errNotBounce is returned by readText for a message that does not look like
+// errNotBounce is returned by readBounceText for a message that does not look like
 // a bounce: ordinary mail, or a feedback report (RFC 5965 ARF), which is
 // about a complaint rather than a failed delivery.
 var errNotBounce = errors.New("report: not a bounce")
-
-// errTooLarge is returned by readText for input larger than MaxSize.
-var errTooLarge = errors.New("report: message too large")
 
 // textReport is what the bounce text reader found in a bounce.
 type textReport struct {
@@ -154,16 +154,46 @@ func (r textRecipient) Class() int {
 	return 5
 }
 
-// readText extracts the failed recipients, their SMTP replies and status
-// codes from a bounce message. It understands RFC 3464 DSNs and the
+// message is a returned message as Read reads it: the input, its header,
+// and the part tree package dsn's MIME walk made of it.
+type message struct {
+	r         io.ReaderAt // At most MaxSize bytes.
+	header    mail.Header // Empty if it could not be read.
+	headerErr error       // Why the header could not be read.
+	top       *dsn.Part   // Nil for a message without any.
+}
+
+// newMessage reads the header of the message of size bytes in r (at most
+// MaxSize) and walks its MIME structure with dsn.Parse, whose DSN, if any,
+// it returns with the error dsn.Parse gave.
+func newMessage(r io.ReaderAt, size int64) (*message, *dsn.Message, error) {
+	sr := io.NewSectionReader(r, 0, max(0, min(size, MaxSize)))
+	msg := &message{r: sr}
+	msg.header, msg.headerErr = readHeader(sr)
+	m, top, err := dsn.Parse(sr)
+	msg.top = top
+	return msg, m, err
+}
+
+// readHeader reads the message's own header, from the first MaxHeader
+// bytes, with line endings turned into LF as the text rules see them.
+func readHeader(r *io.SectionReader) (mail.Header, error) {
+	m, err := mail.ReadMessage(bufio.NewReader(&lfReader{r: io.NewSectionReader(r, 0, MaxHeader)}))
+	if err != nil {
+		return mail.Header{}, err
+	}
+	return m.Header, nil
+}
+
+// readBounceText extracts the failed recipients, their SMTP replies and
+// status codes from a bounce message. It understands RFC 3464 DSNs and the
 // plain-text layouts of common mail software (see the package
 // documentation).
 //
-// readText returns errNotBounce for a message that is not a bounce (a
+// readBounceText returns errNotBounce for a message that is not a bounce (a
 // feedback report included), and a textReport with AutoReply set for an
-// automatic reply. Line endings may be CRLF, LF or CR. Input over MaxSize
-// is refused with errTooLarge.
-func readText(msg []byte) (*textReport, error) {
+// automatic reply.
+func readBounceText(msg *message) (*textReport, error) {
 	r, fb, err := readTextOrFeedback(msg)
 	if fb != nil {
 		return nil, errNotBounce
@@ -171,18 +201,14 @@ func readText(msg []byte) (*textReport, error) {
 	return r, err
 }
 
-// readTextOrFeedback is readText that also returns the feedback report
-// (RFC 5965) the same MIME walk found, with errNotBounce.
-func readTextOrFeedback(msg []byte) (*textReport, *Feedback, error) {
-	if len(msg) > MaxSize {
-		return nil, nil, fmt.Errorf("%w: %d bytes, max %d", errTooLarge, len(msg), MaxSize)
+// readTextOrFeedback is readBounceText that also returns the feedback
+// report (RFC 5965) found in the same parts, with errNotBounce.
+func readTextOrFeedback(msg *message) (*textReport, *Feedback, error) {
+	if msg.headerErr != nil {
+		return nil, nil, fmt.Errorf("report: reading message header: %w", msg.headerErr)
 	}
-	msg = normalizeNewlines(msg)
-	m, err := mail.ReadMessage(bytes.NewReader(msg))
-	if err != nil {
-		return nil, nil, fmt.Errorf("report: reading message header: %w", err)
-	}
-	parts := walkMessage(m.Header, m.Body)
+	h := msg.header
+	parts := collect(msg.r, msg.top)
 	if parts.feedback || parts.hotmail != nil {
 		return nil, feedbackFrom(parts), errNotBounce
 	}
@@ -191,9 +217,9 @@ func readTextOrFeedback(msg []byte) (*textReport, *Feedback, error) {
 	if r, err := parseSES(text); r != nil || err != nil {
 		return r, nil, err
 	}
-	evidence := bounceEvidence(m.Header, parts, text)
+	evidence := bounceEvidence(h, parts, text)
 	if !evidence {
-		if isAutoReply(m.Header) {
+		if isAutoReply(h) {
 			return &textReport{Format: FormatAutoReply, AutoReply: true}, nil, nil
 		}
 		return nil, nil, errNotBounce
@@ -203,8 +229,8 @@ func readTextOrFeedback(msg []byte) (*textReport, *Feedback, error) {
 	if h := headerBlock(tail); h != nil {
 		original = append(original, h)
 	}
-	r := &textReport{Format: detectFormat(m.Header, text)}
-	x := newExtractor(m.Header, text)
+	r := &textReport{Format: detectFormat(h, text)}
+	x := newExtractor(h, text)
 	if rcpts := parseDeliveryStatus(parts.dsn); len(rcpts) > 0 {
 		r.DSN = true
 		r.Recipients = rcpts
@@ -228,26 +254,6 @@ func readTextOrFeedback(msg []byte) (*textReport, *Feedback, error) {
 		r.OriginalHeader = original[0]
 	}
 	return r, nil, nil
-}
-
-// normalizeNewlines turns CRLF and lone CR line endings into LF, so the rest
-// of the package deals with one form.
-func normalizeNewlines(b []byte) []byte {
-	if bytes.IndexByte(b, '\r') < 0 {
-		return b
-	}
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c == '\r' {
-			if i+1 < len(b) && b[i+1] == '\n' {
-				continue
-			}
-			c = '\n'
-		}
-		out = append(out, c)
-	}
-	return out
 }
 
 // originalMessageID returns the Message-ID of the returned message, from a
@@ -292,4 +298,16 @@ func cleanMessageID(s string) string {
 		return ""
 	}
 	return s
+}
+
+// indexFold returns the index of the ASCII string sub in s, ignoring ASCII
+// case, or -1. Unlike searching strings.ToLower(s), the index is valid in s
+// even if s is not valid UTF-8.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
 }
