@@ -135,6 +135,7 @@ var figureTests = []figureTest{
 	{"./bounce", "^TestClassifyLiveReplies$"},
 	{"./report", "^TestCorpus$"},
 	{"./dsn", "^TestCorpus"},
+	{"./report", "^TestReadMemory$"},
 }
 
 var figureRows = []figureRow{
@@ -150,6 +151,12 @@ var figureRows = []figureRow{
 	{"Classify on the live replies of real MTAs: hard-bounce verdict", "live.hard", ""},
 	{"… permanence", "live.permanence", ""},
 	{"… reason", "live.reason", ""},
+	{"report.Read memory (bytes allocated, an upper bound of the peak): a 25 MB bounce nested 1 deep", "report.mem.nested1", ""},
+	{"… the same nested 8 deep", "report.mem.nested8", ""},
+	{"… a DSN naming 10,000 recipients", "report.mem.rcpt10k", ""},
+	{"… a DSN naming 100,000 recipients", "report.mem.rcpt100k", ""},
+	{"… a text bounce naming 10,000 recipients", "report.mem.text10k", ""},
+	{"… a 30 MB DSN", "report.mem.dsn30mb", ""},
 }
 
 // figureCache keeps the figure tests' output, which the accuracy and the
