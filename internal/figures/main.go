@@ -30,7 +30,7 @@ func main() {
 	log.SetPrefix("figures: ")
 	readme := flag.String("readme", "README.md", "the file whose marked sections are rewritten")
 	count := flag.Int("count", 5, "runs of each benchmark (-count)")
-	only := flag.String("only", "", "rewrite only this table (performance, accuracy or formats)")
+	only := flag.String("only", "", "rewrite only this table (performance, accuracy, formats or memory)")
 	dry := flag.Bool("n", false, "print the tables instead of rewriting the file")
 	flag.Parse()
 
@@ -42,8 +42,9 @@ func main() {
 		"performance": func() (string, error) { return performanceTable(*count) },
 		"accuracy":    accuracyTable,
 		"formats":     formatsTable,
+		"memory":      memoryTable,
 	}
-	for _, name := range []string{"performance", "accuracy", "formats"} {
+	for _, name := range []string{"performance", "accuracy", "formats", "memory"} {
 		if *only != "" && *only != name {
 			continue
 		}
