@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"net/textproto"
 	"strings"
+
+	"github.com/bouncekit/bouncekit/dsn"
 )
 
 // MaxSize is how much of a message Read reads, in bytes. Reports carry the
@@ -269,16 +270,7 @@ func headerBlock(tail string) mail.Header {
 	if len(tail) > maxHeadLen {
 		tail = tail[:maxHeadLen]
 	}
-	groups := fieldGroups(strings.TrimLeft(tail, "\n"))
-	if len(groups) == 0 {
-		return nil
-	}
-	h := mail.Header{}
-	for _, f := range groups[0] {
-		k := textproto.CanonicalMIMEHeaderKey(f.name)
-		h[k] = append(h[k], f.value)
-	}
-	return h
+	return dsn.ReadHeaderLenient(strings.NewReader(strings.TrimLeft(tail, "\n")))
 }
 
 func cleanMessageID(s string) string {
