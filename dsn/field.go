@@ -257,29 +257,18 @@ func removeComments(s string) (rest, comment string) {
 // parseTyped parses "type; value" as used by address, MTA name and
 // diagnostic fields (RFC 3464 section 2.1.2). The type is lower-cased. A value
 // without a type gets type "": so does one whose text before the first ";"
-// is not an atom (RFC 3464 section 2.3.6, RFC 5322 section 3.2.3), as in
-// "550 5.1.1 <bob@example.org>; user unknown", which is all value.
+// is not a type's atom, as in "550 5.1.1 <bob@example.org>; user unknown",
+// which is all value.
 func parseTyped(v string) (typ, value string) {
 	i := strings.IndexByte(v, ';')
 	if i < 0 {
 		return "", strings.TrimSpace(v)
 	}
 	typ = strings.TrimSpace(v[:i])
-	if typ != "" && !isAtom(typ) {
+	if typ != "" && !isToken(typ) {
 		return "", strings.TrimSpace(v)
 	}
 	return strings.ToLower(typ), strings.TrimSpace(v[i+1:])
-}
-
-// isAtom reports whether s is made of atext characters, RFC 5322 section
-// 3.2.3.
-func isAtom(s string) bool {
-	for _, c := range []byte(s) {
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>[]:;@\,."`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // parseAddress parses an address field (Original-Recipient,

@@ -29,6 +29,8 @@ import (
 //   - A recipient without Final-Recipient or Original-Recipient is dropped
 //     instead of failing the whole part; fields outside a recipient that
 //     are not DSN fields are dropped.
+//   - Lines may end in CRLF, LF or a bare CR, mixed: no field value holds
+//     a line break.
 //   - A field longer than MaxFieldSize is cut off; reading stops after
 //     MaxStatusSize bytes, keeping what was read.
 //
@@ -37,10 +39,7 @@ import (
 // ErrTooManyRecipients. Any other error is one of reading r, returned with
 // the recipients read before it.
 func DecodeLenient(r io.Reader) ([]Recipient, error) {
-	br := bufio.NewReaderSize(r, 4096)
-	if crOnly(br) {
-		br = bufio.NewReaderSize(crReader{br}, 4096)
-	}
+	br := bufio.NewReaderSize(&eolReader{r: r}, 4096)
 	d := decoder{
 		fr:      fieldReader{br: br, limit: MaxStatusSize, truncate: true, indented: true},
 		m:       &Message{},
@@ -57,10 +56,11 @@ func DecodeLenient(r io.Reader) ([]Recipient, error) {
 // field reader as Decode, and skips lines that are not fields, as a
 // header copied into text has them. Field names are keyed as
 // textproto.CanonicalMIMEHeaderKey writes them, so mail.Header's Get finds
-// them. At most MaxHeaderSize bytes are read; a field longer than
-// MaxFieldSize is cut off. It returns nil if there is no field.
+// them. Lines may end in CRLF, LF or CR. At most MaxHeaderSize bytes are
+// read; a field longer than MaxFieldSize is cut off. It returns nil if
+// there is no field.
 func ReadHeaderLenient(r io.Reader) mail.Header {
-	fr := fieldReader{br: bufio.NewReaderSize(r, 4096), limit: MaxHeaderSize, truncate: true}
+	fr := fieldReader{br: bufio.NewReaderSize(&eolReader{r: r}, 4096), limit: MaxHeaderSize, truncate: true}
 	var h mail.Header
 	var name [64]byte
 	for {
@@ -77,5 +77,35 @@ func ReadHeaderLenient(r io.Reader) mail.Header {
 		}
 		key := textproto.CanonicalMIMEHeaderKey(string(k))
 		h[key] = append(h[key], string(v))
+	}
+}
+
+// eolReader turns CRLF and bare CR line endings into LF, for text whose
+// line endings are mixed, as text pasted from several sources is.
+type eolReader struct {
+	r  io.Reader
+	cr bool // The last byte read was a CR, passed on as LF.
+}
+
+func (e *eolReader) Read(p []byte) (int, error) {
+	for {
+		n, err := e.r.Read(p)
+		w := 0
+		for _, c := range p[:n] {
+			if c == '\n' && e.cr {
+				// The LF of a CRLF, passed on already.
+				e.cr = false
+				continue
+			}
+			e.cr = c == '\r'
+			if e.cr {
+				c = '\n'
+			}
+			p[w] = c
+			w++
+		}
+		if w > 0 || err != nil || n == 0 {
+			return w, err
+		}
 	}
 }
