@@ -310,7 +310,10 @@ func decodeEmbeddedUnicode(s string) (string, error) {
 			return "", errors.New(`unterminated \x{ escape`)
 		}
 		n, err := strconv.ParseUint(s[:j], 16, 32)
-		if err != nil || j > 6 || !utf8.ValidRune(rune(n)) {
+		if err != nil || j > 6 || !utf8.ValidRune(rune(n)) || n < 0x20 || n == 0x7f {
+			// An ASCII control character (CR and LF among them) is none a
+			// field can carry, RFC 5322 section 2.2, and none Compose
+			// escapes.
 			return "", fmt.Errorf(`bad \x{%s} escape`, s[:j])
 		}
 		b.WriteRune(rune(n))

@@ -115,6 +115,10 @@ func TestDecodeLenient(t *testing.T) {
 			"Final-Recipient: rfc822; a@example.net\r\nStatus: 5.1.1\rDiagnostic-Code: smtp; 550 a\r\n b\n\r\nFinal-Recipient: rfc822; b@example.net\rStatus: 5.1.1\n",
 			[]lenientRcpt{{final: "a@example.net", finalType: "rfc822", action: ActionFailed, status: "5.1.1", diagType: "smtp", diag: "550 a b"},
 				{final: "b@example.net", finalType: "rfc822", action: ActionFailed, status: "5.1.1"}}},
+		// RFC 5322 section 2.2: no line break in a field, escaped or not.
+		{"escaped line break left as written",
+			"Final-Recipient: rfc822; bob@example.net\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 a\\x{A}b\n",
+			[]lenientRcpt{with(bob, func(r *lenientRcpt) { r.diagType, r.diag = "smtp", "550 a\\x{A}b" })}},
 		{"no fields", "Hello,\n\nnothing to see here: move on.\n", nil},
 		{"empty", "", nil},
 	}
