@@ -131,7 +131,8 @@
 //
 // A DSN is read by package dsn (dsn.Parse, a streaming MIME walk of its own
 // over the same bytes) and, to complete recipients, by the text reader's MIME
-// walk and its own delivery-status field reader (dsnpart.go). Making dsn.Parse
+// walk, which reads delivery-status fields with dsn.DecodeLenient
+// (dsnpart.go). Making dsn.Parse
 // the RFC 3464 part of this package's one walk is the next step of the work.
 //
 // # Measured
@@ -153,7 +154,7 @@
 //   - feedback.go: feedback reports (RFC 5965) and the Feedback type.
 //   - mime.go: the MIME walk and decoding of parts.
 //   - textreport.go: the bounce text reader's entry and its result.
-//   - dsnpart.go: the text reader's delivery-status field reader.
+//   - dsnpart.go: the text reader's recipients from dsn.DecodeLenient.
 //   - text.go: the text rules for bounces without a delivery-status part.
 //   - format.go: naming the software that wrote a bounce, and whether a
 //     message looks like one.
