@@ -51,10 +51,11 @@ func DecodeLenient(r io.Reader) ([]Recipient, error) {
 
 // ReadHeaderLenient reads a message header as bounces return it: the
 // header part of a DSN (RFC 3464 section 2, third part) or the header block
-// that bounces in other formats append to their text. It reads fields up to
-// the first blank line, unfolded (RFC 5322 section 2.2.3), with the same
-// field reader as Decode, and skips lines that are not fields, as a
-// header copied into text has them. Field names are keyed as
+// that bounces in other formats append to their text. It reads the first
+// block of fields, up to the blank line after it, unfolded (RFC 5322
+// section 2.2.3), with the same field reader as Decode, and skips lines
+// that are not fields, as a header copied into text has them (and the
+// text before it). Field names are keyed as
 // textproto.CanonicalMIMEHeaderKey writes them, so mail.Header's Get finds
 // them. Lines may end in CRLF, LF or CR. At most MaxHeaderSize bytes are
 // read; a field longer than MaxFieldSize is cut off. It returns nil if
@@ -65,7 +66,7 @@ func ReadHeaderLenient(r io.Reader) mail.Header {
 	var name [64]byte
 	for {
 		line, err := fr.next()
-		if err != nil || len(line) == 0 {
+		if err != nil || len(line) == 0 && h != nil {
 			return h
 		}
 		k, v, ok := splitField(line, &name)
