@@ -31,8 +31,9 @@ func parseDeliveryStatus(b []byte) []textRecipient {
 	return rcpts
 }
 
-// The marker recipient of parseDeliveryStatus is cut only if dsn stops
-// reading past MaxRecipients.
+// parseDeliveryStatus's empty last recipient stands past MaxRecipients only
+// while dsn keeps no more recipients than a Report: this does not compile
+// otherwise.
 const _ = uint(dsn.MaxRecipients - MaxRecipients)
 
 // textRecipientOf returns the text reader's recipient for a DSN recipient,
