@@ -73,10 +73,21 @@ const (
 	hasRetry
 )
 
+// ErrTooManyRecipients is returned by DecodeLenient together with the first
+// MaxRecipients recipients of a part that has more. (Decode and Parse keep
+// the first MaxRecipients and set Message.Truncated.)
+var ErrTooManyRecipients = fmt.Errorf("dsn: more than %d recipients", MaxRecipients)
+
 type decoder struct {
 	fr   fieldReader
 	m    *Message
 	name [64]byte
+
+	// lenient selects DecodeLenient's reading: no field is an error, values
+	// that cannot be read are kept in the recipient's Extra, recipients
+	// without an address are dropped, and so are fields outside a recipient
+	// that are not per-message fields.
+	lenient bool
 
 	r        *Recipient // Recipient being read, or nil.
 	rbits    int        // Fields seen for r.
@@ -89,7 +100,7 @@ func (d *decoder) decode() error {
 	sawField := false
 	for {
 		line, err := d.fr.next()
-		if err == io.EOF {
+		if err == io.EOF || d.lenient && err == errStatusTooLong {
 			break
 		} else if err != nil {
 			if err == errFieldTooLong {
@@ -99,7 +110,9 @@ func (d *decoder) decode() error {
 		}
 		if len(line) == 0 {
 			// RFC 3464 section 2.1: groups are separated by blank lines.
-			if err := d.endRecipient(); err != nil {
+			if err := d.endRecipient(); err == errTruncated {
+				return nil
+			} else if err != nil {
 				return err
 			}
 			if sawField {
@@ -119,10 +132,10 @@ func (d *decoder) decode() error {
 			return err
 		}
 	}
-	if err := d.endRecipient(); err != nil {
+	if err := d.endRecipient(); err != nil && err != errTruncated {
 		return err
 	}
-	if len(m.Recipients) == 0 {
+	if len(m.Recipients) == 0 && !d.lenient {
 		return ErrNoRecipients
 	}
 	return nil
@@ -179,14 +192,17 @@ func (d *decoder) field(name []byte, v string) error {
 		bit = hasRetry
 	default:
 		// Extension field (X-...), RFC 3464 section 2.4.
-		if d.r != nil {
+		switch {
+		case d.r != nil:
 			d.extra(&d.r.Extra, name, v)
-		} else if d.inGroups {
+		case d.lenient:
+			// Outside a recipient it is as likely text as a field: dropped.
+		case d.inGroups:
 			if err := d.startRecipient(); err != nil {
 				return err
 			}
 			d.extra(&d.r.Extra, name, v)
-		} else {
+		default:
 			d.extra(&m.Extra, name, v)
 		}
 		return nil
@@ -235,6 +251,11 @@ func (d *decoder) field(name []byte, v string) error {
 			err = nil
 		}
 	}
+	if err != nil && d.lenient {
+		// Keep the value for the caller, as with a date above.
+		d.extra(&r.Extra, name, v)
+		err = nil
+	}
 	if err != nil {
 		return fe(err)
 	}
@@ -253,7 +274,7 @@ func (d *decoder) extra(h *map[string][]string, name []byte, v string) {
 }
 
 func (d *decoder) startRecipient() error {
-	if len(d.m.Recipients) >= MaxRecipients {
+	if len(d.m.Recipients) >= MaxRecipients && !d.lenient {
 		d.m.Truncated = true
 		return errTruncated
 	}
@@ -271,6 +292,9 @@ func (d *decoder) endRecipient() error {
 	}
 	d.r = nil
 	if d.rbits == 0 {
+		if d.lenient {
+			return nil
+		}
 		// Only extension fields: keep them with the message.
 		for k, v := range r.Extra {
 			for _, s := range v {
@@ -283,14 +307,20 @@ func (d *decoder) endRecipient() error {
 	if r.FinalRecipient == "" {
 		// RFC 3464 section 2.3.2 requires Final-Recipient; some MTAs only
 		// send Original-Recipient.
-		if r.OriginalRecipient == "" {
-			return &FieldError{Recipient: n, Field: "final-recipient", Err: errors.New("missing")}
-		}
 		r.FinalRecipient, r.FinalRecipientType = r.OriginalRecipient, r.OriginalRecipientType
+	}
+	if r.FinalRecipient == "" {
+		if d.lenient {
+			// Not a recipient: a word such as "Status:" in text.
+			return nil
+		}
+		return &FieldError{Recipient: n, Field: "final-recipient", Err: errors.New("missing")}
 	}
 	if r.Action == "" {
 		// Required by RFC 3464 section 2.3.3; derive it from the status class.
 		switch {
+		case r.Status == "" && d.lenient:
+			// The caller may know better from the text around.
 		case r.Status == "":
 			return &FieldError{Recipient: n, Field: "action", Err: errors.New("missing, and no status")}
 		case r.Status[0] == '5':
@@ -300,6 +330,13 @@ func (d *decoder) endRecipient() error {
 		default:
 			r.Action = ActionDelivered
 		}
+	}
+	if d.lenient && len(d.m.Recipients) >= MaxRecipients {
+		// DecodeLenient counts only the recipients it keeps (a group
+		// without an address is dropped); Decode stopped in
+		// startRecipient.
+		d.m.Truncated = true
+		return errTruncated
 	}
 	d.m.Recipients = append(d.m.Recipients, *r)
 	return nil

@@ -5,7 +5,10 @@
 // A host composes a DSN with [Message.Compose] when a delivery fails or is
 // delayed, and reads incoming DSNs with [Parse] (a whole message) or [Decode]
 // (a delivery-status body) to match them to the original message, by
-// OriginalMessageID, OriginalEnvelopeID or recipient.
+// OriginalMessageID, OriginalEnvelopeID or recipient. [DecodeLenient] reads
+// what recipients it can from a delivery-status body Decode refuses, or from
+// DSN fields pasted into a bounce's text; [ReadHeaderLenient] reads a
+// returned header the same way. All of them read fields with one reader.
 //
 // The package is a leaf: it uses the standard library and
 // golang.org/x/net/idna (A-labels for host names).
@@ -86,13 +89,14 @@
 //
 // # Fuzzing
 //
-// FuzzParse and FuzzDecode are seeded from the golden files and the corpus in
-// testdata; FuzzCompose from the golden cases, with values it can repeat to
+// FuzzParse, FuzzDecode and FuzzDecodeLenient are seeded from the golden
+// files and the corpus in testdata; FuzzCompose from the golden cases, with values it can repeat to
 // 10,000 octets and more. Run them for a while with, from the repository
 // root (scripts/fuzz runs every target of the module):
 //
 //	go test -run='^$' -fuzz=FuzzParse -fuzztime=5m ./dsn/
 //	go test -run='^$' -fuzz=FuzzDecode -fuzztime=5m ./dsn/
+//	go test -run='^$' -fuzz=FuzzDecodeLenient -fuzztime=5m ./dsn/
 //	go test -run='^$' -fuzz=FuzzCompose -fuzztime=5m ./dsn/
 //
 // New failing inputs are written to testdata/fuzz and then run by plain go
@@ -107,6 +111,8 @@
 //   - parse.go: Parse, which finds the report in a whole message.
 //   - part.go: Part, the MIME entities Parse walked.
 //   - decode.go: Decode, the message/delivery-status body reader.
+//   - lenient.go: DecodeLenient and ReadHeaderLenient, the same reader for
+//     fields in text.
 //   - field.go: reading one field (Status, Diagnostic-Code, addresses).
 //   - date.go: the dates real MTAs write.
 //   - limits.go: the bounds on hostile input.

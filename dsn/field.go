@@ -29,6 +29,12 @@ type fieldReader struct {
 	// If truncate is set, a field longer than MaxFieldSize is cut off and
 	// truncated set, instead of being an error.
 	truncate, truncated bool
+	// If indented is set, fields may stand indented in text, as when
+	// pasted into a message body: lines are returned without their indent,
+	// a continuation line must be indented further than the field's first
+	// line and not be blank, and a line that is not a field is never
+	// unfolded.
+	indented bool
 }
 
 // next returns the next unfolded field without its line ending, an empty
@@ -42,17 +48,53 @@ func (fr *fieldReader) next() ([]byte, error) {
 	if len(fr.buf) == 0 {
 		return fr.buf, nil
 	}
+	indent := -1
+	if fr.indented {
+		indent = leadingSpace(fr.buf)
+		fr.buf = fr.buf[:copy(fr.buf, fr.buf[indent:])]
+		var name [64]byte
+		if _, _, ok := splitField(fr.buf, &name); !ok {
+			return fr.buf, nil
+		}
+	}
 	for {
 		// RFC 5322 section 2.2.3: a line starting with white space continues
 		// the field.
-		c, err := fr.br.Peek(1)
-		if err != nil || (c[0] != ' ' && c[0] != '\t') {
+		if !fr.continues(indent) {
 			return fr.buf, nil
 		}
 		if err := fr.appendLine(); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// continues reports whether the next line continues the field: it starts
+// with white space, and, if indent >= 0, with more than indent bytes of it
+// and is not blank.
+func (fr *fieldReader) continues(indent int) bool {
+	if indent < 0 {
+		c, err := fr.br.Peek(1)
+		return err == nil && (c[0] == ' ' || c[0] == '\t')
+	}
+	for n := indent + 2; ; n *= 2 {
+		p, err := fr.br.Peek(min(n, fr.br.Size()))
+		if k := leadingSpace(p); k < len(p) {
+			return k > indent && p[k] != '\n' && p[k] != '\r'
+		}
+		if err != nil || len(p) == fr.br.Size() {
+			// End of input, or white space longer than the buffer.
+			return false
+		}
+	}
+}
+
+func leadingSpace(b []byte) int {
+	n := 0
+	for n < len(b) && (b[n] == ' ' || b[n] == '\t') {
+		n++
+	}
+	return n
 }
 
 // appendLine appends one line, without its line ending, to fr.buf.
@@ -214,13 +256,19 @@ func removeComments(s string) (rest, comment string) {
 
 // parseTyped parses "type; value" as used by address, MTA name and
 // diagnostic fields (RFC 3464 section 2.1.2). The type is lower-cased. A value
-// without a type gets type "".
+// without a type gets type "": so does one whose text before the first ";"
+// is not a type's atom, as in "550 5.1.1 <bob@example.org>; user unknown",
+// which is all value.
 func parseTyped(v string) (typ, value string) {
 	i := strings.IndexByte(v, ';')
 	if i < 0 {
 		return "", strings.TrimSpace(v)
 	}
-	return strings.ToLower(strings.TrimSpace(v[:i])), strings.TrimSpace(v[i+1:])
+	typ = strings.TrimSpace(v[:i])
+	if typ != "" && !isToken(typ) {
+		return "", strings.TrimSpace(v)
+	}
+	return strings.ToLower(typ), strings.TrimSpace(v[i+1:])
 }
 
 // parseAddress parses an address field (Original-Recipient,
@@ -262,7 +310,10 @@ func decodeEmbeddedUnicode(s string) (string, error) {
 			return "", errors.New(`unterminated \x{ escape`)
 		}
 		n, err := strconv.ParseUint(s[:j], 16, 32)
-		if err != nil || j > 6 || !utf8.ValidRune(rune(n)) {
+		if err != nil || j > 6 || !utf8.ValidRune(rune(n)) || n < 0x20 || n == 0x7f {
+			// An ASCII control character (CR and LF among them) is none a
+			// field can carry, RFC 5322 section 2.2, and none Compose
+			// escapes.
 			return "", fmt.Errorf(`bad \x{%s} escape`, s[:j])
 		}
 		b.WriteRune(rune(n))
@@ -319,8 +370,8 @@ func parseMTAIP(v string) (string, netip.Addr) {
 }
 
 // parseStatus returns the RFC 3463 status code at the start of the Status
-// field (RFC 3464 section 2.3.4), and the first comment. Text after the code,
-// as some MTAs write, is dropped.
+// field (RFC 3464 section 2.3.4), and the first comment, also with an
+// error. Text after the code, as some MTAs write, is dropped.
 func parseStatus(v string) (code, comment string, err error) {
 	rest, comment := removeComments(v)
 	if rest == "" {
@@ -331,7 +382,7 @@ func parseStatus(v string) (code, comment string, err error) {
 		code = code[:i]
 	}
 	if !validStatus(code) {
-		return "", "", fmt.Errorf("%q is not a status code", rest)
+		return "", comment, fmt.Errorf("%q is not a status code", rest)
 	}
 	return code, comment, nil
 }

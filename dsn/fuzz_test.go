@@ -87,6 +87,52 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// FuzzDecodeLenient feeds DecodeLenient delivery-status parts, the text
+// parts around them, and fields pasted into text: it never panics, returns
+// at most MaxRecipients recipients (exactly that many with
+// ErrTooManyRecipients, the only error a bytes.Reader allows), each with an
+// address, a valid or empty Action and Status, and no line break in any
+// value.
+func FuzzDecodeLenient(f *testing.F) {
+	for _, b := range seeds(f) {
+		m, part, err := Parse(bytes.NewReader(b))
+		if err != nil || m == nil {
+			continue
+		}
+		if ds, _ := part.find(isStatusPart, nil); ds != nil {
+			f.Add(b[ds.BodyOffset:ds.EndOffset])
+		}
+		f.Add([]byte(m.TextBody))
+	}
+	f.Add([]byte("Hello,\r\n\r\n  Final-Recipient: rfc822; bob@example.net\r\n  Action: bounced\r\n  Status: 550 5.1.1 (no)\r\n" +
+		"  Diagnostic-Code: smtp; 550 5.1.1 no\r\n      such user\r\n   \r\nThe postmaster:\n\tX-Actual-Recipient: b\rStatus: 4.2.2\n"))
+	f.Add([]byte("Original-Recipient: utf-8; b\\x{zz}b@example.net\nStatus: 5.1.1\nOriginal-Recipient: rfc822; c@x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rs, err := DecodeLenient(bytes.NewReader(data))
+		if err != nil && (!errors.Is(err, ErrTooManyRecipients) || len(rs) != MaxRecipients) {
+			t.Fatalf("error %v with %d recipients", err, len(rs))
+		}
+		if len(rs) > MaxRecipients {
+			t.Fatalf("%d recipients", len(rs))
+		}
+		for _, r := range rs {
+			if r.FinalRecipient == "" || r.Action != "" && !r.Action.Valid() || r.Status != "" && !validStatus(r.Status) {
+				t.Fatalf("bad recipient %#v", r)
+			}
+			values := []string{r.FinalRecipient, r.FinalRecipientType, r.OriginalRecipient, r.OriginalRecipientType, r.Status,
+				r.StatusComment, r.RemoteMTA, r.DiagnosticType, r.DiagnosticCode, r.FinalLogID}
+			for _, v := range r.Extra {
+				values = append(values, v...)
+			}
+			for _, v := range values {
+				if strings.ContainsAny(v, "\r\n") {
+					t.Fatalf("line break in %q of %#v", v, r)
+				}
+			}
+		}
+	})
+}
+
 // FuzzCompose composes DSNs from arbitrary field values (non-ASCII, CR, LF,
 // NUL, long runs): each call returns an error, or output that passes the
 // conformance checker and that Parse reads back with the same recipients,

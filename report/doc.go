@@ -164,7 +164,7 @@
 //     need, within the limits above.
 //   - textreport.go: the message as read (header and part tree), the
 //     bounce text reader's entry and its result.
-//   - dsnpart.go: the text reader's delivery-status field reader.
+//   - dsnpart.go: the text reader's recipients from dsn.DecodeLenient.
 //   - text.go: the text rules for bounces without a delivery-status part.
 //   - format.go: naming the software that wrote a bounce, and whether a
 //     message looks like one.

@@ -1,136 +1,68 @@
 package report
 
 import (
+	"bytes"
+	"errors"
 	"strings"
+
+	"github.com/bouncekit/bouncekit/dsn"
 )
 
-// parseDeliveryStatus reads the per-recipient field groups of a
-// message/delivery-status part (RFC 3464 section 2). It is lenient: groups are
-// separated by blank lines, lines that are not fields are skipped, and
-// folded lines are unfolded. It also works on DSN fields pasted into a text
-// body. Groups without a recipient field (such as the per-message fields) are
-// ignored.
+// parseDeliveryStatus reads the per-recipient fields of a
+// message/delivery-status part (RFC 3464 section 2) that dsn.Parse refused,
+// or of DSN fields written into a text body, with dsn.DecodeLenient: see
+// there for what it tolerates. Recipients without an address are left out.
+//
+// When the fields name more recipients than dsn.MaxRecipients, the result
+// ends with one empty recipient after the recipients read: a list longer
+// than MaxRecipients tells the caller to cut it and set Truncated.
 func parseDeliveryStatus(b []byte) []textRecipient {
-	s := string(b)
-	if !strings.Contains(strings.ToLower(s), "recipient:") {
-		return nil
-	}
+	drs, err := dsn.DecodeLenient(bytes.NewReader(b))
 	var rcpts []textRecipient
-	for _, group := range fieldGroups(s) {
-		if len(rcpts) > MaxRecipients {
-			break
-		}
-		r, ok := recipientFromFields(group)
-		if ok {
-			rcpts = append(rcpts, r)
-		}
+	if len(drs) > 0 {
+		rcpts = make([]textRecipient, 0, len(drs)+1)
+	}
+	for _, dr := range drs {
+		rcpts = append(rcpts, textRecipientOf(dr))
+	}
+	if errors.Is(err, dsn.ErrTooManyRecipients) {
+		rcpts = append(rcpts, textRecipient{})
 	}
 	return rcpts
 }
 
-// field is one "Name: value" line, unfolded.
-type field struct {
-	name  string // Lower case.
-	value string
-}
+// parseDeliveryStatus's empty last recipient stands past MaxRecipients only
+// while dsn keeps no more recipients than a Report: this does not compile
+// otherwise.
+const _ = uint(dsn.MaxRecipients - MaxRecipients)
 
-// fieldGroups splits s into groups of fields at blank lines.
-func fieldGroups(s string) [][]field {
-	var groups [][]field
-	var cur []field
-	for _, line := range strings.Split(s, "\n") {
-		if strings.TrimSpace(line) == "" {
-			if len(cur) > 0 {
-				groups = append(groups, cur)
-				cur = nil
-			}
-			continue
-		}
-		// RFC 5322 folding: a continuation line starts with white space.
-		if (line[0] == ' ' || line[0] == '\t') && len(cur) > 0 {
-			cur[len(cur)-1].value += " " + strings.TrimSpace(line)
-			continue
-		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || name == "" || strings.ContainsAny(name, " \t") {
-			continue
-		}
-		cur = append(cur, field{strings.ToLower(name), strings.TrimSpace(value)})
+// textRecipientOf returns the text reader's recipient for a DSN recipient,
+// taking the diagnostic, reply code and status from where the DSN has them.
+func textRecipientOf(dr dsn.Recipient) textRecipient {
+	r := textRecipient{
+		Address:           dr.FinalRecipient,
+		OriginalRecipient: dr.OriginalRecipient,
+		Action:            string(dr.Action),
+		Status:            dr.Status,
 	}
-	if len(cur) > 0 {
-		groups = append(groups, cur)
+	if r.Status == "" {
+		// A Status that is not only a code (RFC 3464 section 2.3.4), such
+		// as "550 5.1.1", as dsn kept it.
+		r.Status = findStatus(firstValue(dr.Extra["Status"]))
 	}
-	return groups
-}
-
-// recipientFromFields builds a Recipient from a per-recipient field group
-// (RFC 3464 section 2.3).
-func recipientFromFields(group []field) (textRecipient, bool) {
-	var r textRecipient
-	var final, orig string
-	var diagType, diag, statusComment string
-	for _, f := range group {
-		switch f.name {
-		case "final-recipient": // RFC 3464 section 2.3.2
-			final = typedValue(f.value)
-		case "original-recipient": // RFC 3464 section 2.3.1
-			orig = typedValue(f.value)
-		case "action": // RFC 3464 section 2.3.3
-			r.Action = strings.ToLower(strings.TrimSpace(f.value))
-			if i := strings.IndexAny(r.Action, " \t("); i >= 0 {
-				r.Action = r.Action[:i]
-			}
-		case "status": // RFC 3464 section 2.3.4
-			if st := findStatus(f.value); st != "" {
-				r.Status = st
-			}
-			// Some software explains the code: "5.4.4 (Illegal host/domain name found)".
-			if i, j := strings.IndexByte(f.value, '('), strings.LastIndexByte(f.value, ')'); i >= 0 && j > i {
-				statusComment = strings.TrimSpace(f.value[i+1 : j])
-			}
-		case "diagnostic-code": // RFC 3464 section 2.3.6
-			t, v, ok := strings.Cut(f.value, ";")
-			if ok && !strings.ContainsAny(strings.TrimSpace(t), " \t") {
-				diagType, diag = strings.ToLower(strings.TrimSpace(t)), strings.TrimSpace(v)
-			} else {
-				diag = f.value
-			}
-		}
-	}
-	r.Address = final
-	if r.Address == "" {
-		r.Address = orig
-	}
-	r.OriginalRecipient = orig
-	if r.Address == "" {
-		return r, false
-	}
-	r.Diagnostic = dropRepeatedCodes(strings.Join(strings.Fields(diag), " "))
-	if r.Diagnostic == "" && !genericStatusComment(statusComment) {
-		r.Diagnostic = statusComment
+	r.Diagnostic = dropRepeatedCodes(strings.Join(strings.Fields(dr.DiagnosticCode), " "))
+	if r.Diagnostic == "" && !genericStatusComment(dr.StatusComment) {
+		// Some software explains the code: "5.4.4 (Illegal host/domain name found)".
+		r.Diagnostic = dr.StatusComment
 	}
 	if r.Diagnostic != "" {
 		code, status := codes(r.Diagnostic)
-		if diagType == "smtp" || diagType == "" || code != 0 {
-			r.Code = code
-		}
+		r.Code = code
 		if r.Status == "" {
 			r.Status = status
 		}
 	}
-	return r, true
-}
-
-// typedValue strips the address type of a recipient field, "rfc822;x@y",
-// and angle brackets.
-func typedValue(v string) string {
-	if t, a, ok := strings.Cut(v, ";"); ok && !strings.Contains(t, "@") {
-		v = a
-	}
-	v = strings.TrimSpace(v)
-	v = strings.TrimPrefix(v, "<")
-	v = strings.TrimSuffix(v, ">")
-	return strings.TrimSpace(v)
+	return r
 }
 
 // genericStatusComment reports whether a Status comment only repeats the

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
-	"net/textproto"
 	"strings"
 
 	"github.com/bouncekit/bouncekit/dsn"
@@ -275,16 +274,7 @@ func headerBlock(tail string) mail.Header {
 	if len(tail) > maxHeadLen {
 		tail = tail[:maxHeadLen]
 	}
-	groups := fieldGroups(strings.TrimLeft(tail, "\n"))
-	if len(groups) == 0 {
-		return nil
-	}
-	h := mail.Header{}
-	for _, f := range groups[0] {
-		k := textproto.CanonicalMIMEHeaderKey(f.name)
-		h[k] = append(h[k], f.value)
-	}
-	return h
+	return dsn.ReadHeaderLenient(strings.NewReader(strings.TrimLeft(tail, "\n")))
 }
 
 func cleanMessageID(s string) string {
