@@ -125,9 +125,9 @@
 // the most of each limit: a 25 MB bounce nested 8 deep, DSNs of 10,000 and
 // 100,000 recipients, a 30 MB DSN, 4 MB of delivery-status extension
 // fields, hundreds of returned headers and text parts; its figures are in
-// the README. A report of many recipients costs the most per input byte
-// (about 5 times it for a DSN of 10,000): the MaxRecipients recipients it
-// keeps, each with its fields; dsn stops reading recipients there.
+// the README. A report of many recipients costs the most per input byte:
+// the MaxRecipients recipients it keeps, each with its fields; dsn stops
+// reading recipients there.
 //
 // # Charsets
 //
