@@ -12,29 +12,18 @@ import (
 // message/delivery-status part (RFC 3464 section 2) that dsn.Parse refused,
 // or of DSN fields written into a text body, with dsn.DecodeLenient: see
 // there for what it tolerates. Recipients without an address are left out.
-//
-// When the fields name more recipients than dsn.MaxRecipients, the result
-// ends with one empty recipient after the recipients read: a list longer
-// than MaxRecipients tells the caller to cut it and set Truncated.
-func parseDeliveryStatus(b []byte) []textRecipient {
+// truncated says the fields named more recipients than the first
+// dsn.MaxRecipients returned.
+func parseDeliveryStatus(b []byte) (rcpts []textRecipient, truncated bool) {
 	drs, err := dsn.DecodeLenient(bytes.NewReader(b))
-	var rcpts []textRecipient
 	if len(drs) > 0 {
-		rcpts = make([]textRecipient, 0, len(drs)+1)
+		rcpts = make([]textRecipient, 0, len(drs))
 	}
 	for _, dr := range drs {
 		rcpts = append(rcpts, textRecipientOf(dr))
 	}
-	if errors.Is(err, dsn.ErrTooManyRecipients) {
-		rcpts = append(rcpts, textRecipient{})
-	}
-	return rcpts
+	return rcpts, errors.Is(err, dsn.ErrTooManyRecipients)
 }
-
-// parseDeliveryStatus's empty last recipient stands past MaxRecipients only
-// while dsn keeps no more recipients than a Report: this does not compile
-// otherwise.
-const _ = uint(dsn.MaxRecipients - MaxRecipients)
 
 // textRecipientOf returns the text reader's recipient for a DSN recipient,
 // taking the diagnostic, reply code and status from where the DSN has them.

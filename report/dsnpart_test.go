@@ -47,30 +47,32 @@ func TestParseDeliveryStatus(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := parseDeliveryStatus([]byte(tc.in))
-			if !reflect.DeepEqual(got, tc.want) {
+			got, truncated := parseDeliveryStatus([]byte(tc.in))
+			if !reflect.DeepEqual(got, tc.want) || truncated {
 				t.Errorf("got %+v\nwant %+v", got, tc.want)
 			}
 		})
 	}
 }
 
-// TestParseDeliveryStatusTruncated checks that more recipients than
-// dsn.DecodeLenient keeps make a list longer than MaxRecipients, which the
-// caller cuts and marks Truncated, and that exactly MaxRecipients do not.
+// TestParseDeliveryStatusTruncated checks that fields naming more
+// recipients than dsn.DecodeLenient keeps give its first MaxRecipients and
+// truncated, which readText passes on, and that exactly MaxRecipients do
+// not.
 func TestParseDeliveryStatusTruncated(t *testing.T) {
 	rcpt := "Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.1.1\n\n"
 	cases := []struct {
-		n, want int
+		n, want   int
+		truncated bool
 	}{
-		{MaxRecipients, MaxRecipients},
-		{dsn.MaxRecipients + 1, MaxRecipients + 1},
-		{dsn.MaxRecipients * 3, MaxRecipients + 1},
+		{MaxRecipients, MaxRecipients, false},
+		{dsn.MaxRecipients + 1, dsn.MaxRecipients, true},
+		{dsn.MaxRecipients * 3, dsn.MaxRecipients, true},
 	}
 	for _, tc := range cases {
-		got := parseDeliveryStatus([]byte(strings.Repeat(rcpt, tc.n)))
-		if len(got) != tc.want || got[0].Address != "a@example.net" || got[MaxRecipients-1].Address != "a@example.net" {
-			t.Errorf("%d recipients: got %d, want %d", tc.n, len(got), tc.want)
+		got, truncated := parseDeliveryStatus([]byte(strings.Repeat(rcpt, tc.n)))
+		if len(got) != tc.want || truncated != tc.truncated || got[0].Address != "a@example.net" || got[len(got)-1].Address != "a@example.net" {
+			t.Errorf("%d recipients: got %d, truncated %v; want %d, %v", tc.n, len(got), truncated, tc.want, tc.truncated)
 		}
 	}
 	r, err := readText([]byte("From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail Returned to Sender\n" +

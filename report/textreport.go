@@ -230,16 +230,16 @@ func readTextOrFeedback(msg *message) (*textReport, *Feedback, error) {
 	}
 	r := &textReport{Format: detectFormat(h, text)}
 	x := newExtractor(h, text)
-	if rcpts := parseDeliveryStatus(parts.dsn); len(rcpts) > 0 {
+	if rcpts, more := parseDeliveryStatus(parts.dsn); len(rcpts) > 0 {
 		r.DSN = true
-		r.Recipients = rcpts
+		r.Recipients, r.Truncated = rcpts, more
 		if r.Format == FormatGeneric {
 			r.Format = FormatRFC3464
 		}
 		x.complete(r.Recipients)
-	} else if rcpts := parseDeliveryStatus([]byte(text)); len(rcpts) > 0 {
+	} else if rcpts, more := parseDeliveryStatus([]byte(text)); len(rcpts) > 0 {
 		// Some software writes the DSN fields into the text body.
-		r.Recipients = rcpts
+		r.Recipients, r.Truncated = rcpts, more
 		x.complete(r.Recipients)
 	} else {
 		r.Recipients = x.recipients(original)
