@@ -33,9 +33,11 @@ type corpusRow struct {
 	hard                                      bool
 }
 
-func readCorpusRows(t testing.TB) (map[string][]corpusRow, []string) {
+// readCorpusRows reads dir's expected.tsv (the shared corpus's columns):
+// the rows per file path, relative to dir, and the paths in order.
+func readCorpusRows(t testing.TB, dir string) (map[string][]corpusRow, []string) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(incomingCorpus, "expected.tsv"))
+	f, err := os.Open(filepath.Join(dir, "expected.tsv"))
 	if err != nil {
 		t.Fatalf("open expected.tsv: %v", err)
 	}
@@ -141,16 +143,15 @@ func splitMbox(b []byte) [][]byte {
 	return msgs
 }
 
-// TestIncomingCorpus measures, over the shared corpus, how often the
-// incoming path (package dsn, package report, ClassifyReply) gets sisimai's
-// answer: the failed recipient with the right hard/soft verdict, and the
-// reason. It logs a table per format (sisimai's engine) and asserts floors.
-func TestIncomingCorpus(t *testing.T) {
-	rows, paths := readCorpusRows(t)
-	per := map[string]*formatCounts{}
-	var all formatCounts
+// measureCorpus judges every file of dir (a corpus with an expected.tsv)
+// with judgeCorpusFile, logs each row it gets wrong, and returns the counts
+// per format (sisimai's engine), their total, and the table of them.
+func measureCorpus(t *testing.T, dir string) (per map[string]*formatCounts, all formatCounts, table string) {
+	t.Helper()
+	rows, paths := readCorpusRows(t, dir)
+	per = map[string]*formatCounts{}
 	for _, p := range paths {
-		msg, err := os.ReadFile(filepath.Join(incomingCorpus, p))
+		msg, err := os.ReadFile(filepath.Join(dir, p))
 		if err != nil {
 			t.Fatalf("read %s: %v", p, err)
 		}
@@ -184,27 +185,40 @@ func TestIncomingCorpus(t *testing.T) {
 			}
 		}
 	}
-	engines := make([]string, 0, len(per))
-	for e := range per {
-		engines = append(engines, e)
-	}
-	sort.Strings(engines)
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%-16s %5s %12s %12s %12s", "format", "rows", "rcpt+verdict", "reason", "rcpt+class")
-	for _, e := range engines {
+	for _, e := range sortedFormats(per) {
 		tl := per[e]
 		fmt.Fprintf(&b, "\n%-16s %5d %12d %12d %12d", e, tl.rows, tl.rcpt, tl.reason, tl.class)
 	}
+	fmt.Fprintf(&b, "\n%-16s %5d %12d %12d %12d", "total", all.rows, all.rcpt, all.reason, all.class)
+	return per, all, b.String()
+}
+
+func sortedFormats(per map[string]*formatCounts) []string {
+	names := make([]string, 0, len(per))
+	for e := range per {
+		names = append(names, e)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TestIncomingCorpus measures, over the shared corpus, how often the
+// incoming path (package dsn, package report, ClassifyReply) gets sisimai's
+// answer: the failed recipient with the right hard/soft verdict, and the
+// reason. It logs a table per format (sisimai's engine) and asserts floors.
+func TestIncomingCorpus(t *testing.T) {
+	per, all, table := measureCorpus(t, incomingCorpus)
 	verdict := float64(all.rcpt) / float64(all.rows)
 	reason := float64(all.reason) / float64(all.rows)
 	class := float64(all.class) / float64(all.rows)
-	fmt.Fprintf(&b, "\n%-16s %5d %12d %12d %12d", "total", all.rows, all.rcpt, all.reason, all.class)
-	t.Logf("corpus, per format:%s\nrecipient and hard/soft verdict (sisimai's hardbounce) right: %.1f%%, reason right: %.1f%%, recipient and permanent/temporary class right: %.1f%%", b.String(), 100*verdict, 100*reason, 100*class)
+	t.Logf("corpus, per format:%s\nrecipient and hard/soft verdict (sisimai's hardbounce) right: %.1f%%, reason right: %.1f%%, recipient and permanent/temporary class right: %.1f%%", table, 100*verdict, 100*reason, 100*class)
 	// Read by scripts/figures for the README.
 	t.Logf("figure incoming.verdict: %.1f%% of %d rows", 100*verdict, all.rows)
 	t.Logf("figure incoming.reason: %.1f%%", 100*reason)
 	t.Logf("figure incoming.class: %.1f%%", 100*class)
-	for _, e := range engines {
+	for _, e := range sortedFormats(per) {
 		tl := per[e]
 		t.Logf("figure incoming.format: %s\t%d\t%d\t%d\t%d", e, tl.rows, tl.rcpt, tl.reason, tl.class)
 	}
