@@ -131,6 +131,7 @@ type figureTest struct {
 
 var figureTests = []figureTest{
 	{"./queue", "^TestIncomingCorpus$"},
+	{"./queue", "^TestIncomingHeldOut$"},
 	{"./queue", "^TestLiveDSNs$"},
 	{"./bounce", "^TestClassifyLiveReplies$"},
 	{"./report", "^TestCorpus$"},
@@ -142,6 +143,9 @@ var figureRows = []figureRow{
 	{"ProcessIncoming on the shared corpus: failed recipient and hard/soft verdict right", "incoming.verdict", ">= 90%"},
 	{"… reason right", "incoming.reason", ">= 80%"},
 	{"… permanent/temporary class right", "incoming.class", ""},
+	{"ProcessIncoming on a held-out set of sisimai's bounces not in the shared corpus: failed recipient and hard/soft verdict right", "heldout.verdict", ""},
+	{"… reason right", "heldout.reason", ""},
+	{"… permanent/temporary class right", "heldout.class", ""},
 	{"report: corpus files read right", "report.files", ""},
 	{"report: corpus files without a delivery-status part read right", "report.text", ""},
 	{"dsn.Parse: corpus files with a delivery-status part parsed", "dsn.corpus", ""},
