@@ -202,6 +202,11 @@ var textRules = [...]textRule{
 	// The DNS server answered badly: a lookup failure, not proof that the
 	// domain does not exist, even under Postfix's 5.4.4 (unable to route).
 	{"malformed or unexpected name server reply", ReasonNetworkError, true, ""},
+	// "Host not found, try again" is the resolver's TRY_AGAIN (h_errno: no
+	// authoritative answer, or SERVFAIL), as Postfix's dns_strerror and
+	// hstrerror word it: the lookup failed for now, the domain may well
+	// exist (sisimai's NetworkError table has the phrase).
+	{"host not found, try again", ReasonNetworkError, true, ""},
 
 	{"header error", ReasonPolicyViolation, true, ""},   // Sendmail and Exim header checks, under 5.7.9 and 5.7.0.
 	{"policy reasons", ReasonPolicyViolation, true, ""}, // Yahoo, under 5.7.9.

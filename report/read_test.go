@@ -288,7 +288,16 @@ func TestStageOf(t *testing.T) {
 		{"", "host mx.example[192.0.2.1] said: 554 5.7.1 no (in reply to DATA command)", bounce.StageData},
 		// The remote server's own prose names no command.
 		{"", "554 5.7.1 message rejected after data", bounce.StageUnknown},
-		{"MAIL", "550 5.7.1 sender rejected", bounce.StageUnknown},
+		{"MAIL", "550 5.7.1 sender rejected", bounce.StageMail},
+		// MAIL FROM, EHLO and the greeting in the MTAs' framing; RCPT TO
+		// wins in a transcript that shows both.
+		{"", "host mx.example[192.0.2.1] said: 553 5.1.8 sender domain unknown (in reply to MAIL FROM command)", bounce.StageMail},
+		{"", "SMTP error from remote mail server after MAIL FROM:<s@example.org> SIZE=1022: 553 5.1.0 no", bounce.StageMail},
+		{"", ">>> MAIL From:<s@example.org> SIZE=100 <<< 250 ok >>> RCPT To:<x@example.jp> <<< 550 5.1.1 unknown", bounce.StageRcpt},
+		{"", "host mx.example[192.0.2.1] said: 550 5.7.1 go away (in reply to EHLO command)", bounce.StageEHLO},
+		{"", "SMTP error from remote mail server after EHLO mx.example.org: 550 no", bounce.StageEHLO},
+		{"", "host mx.example[192.0.2.1] refused to talk to me: 554 5.7.1 blocked", bounce.StageConnect},
+		{"", "SMTP error from remote mail server after initial connection: 554 blocked", bounce.StageConnect},
 	}
 	for _, c := range cases {
 		if got := stageOf(c.command, c.diag); got != c.want {

@@ -125,7 +125,7 @@ type Recipient struct {
 	// Stage is the SMTP command the reply answered, when the report says
 	// it: a transcript (">>> RCPT To:" then "<<< 550 ..."), or the
 	// diagnostic's words (Postfix "in reply to RCPT TO command", Exim
-	// "after RCPT TO"). Only RCPT TO and the data stages are told apart.
+	// "after RCPT TO", "in reply to MAIL FROM command").
 	Stage bounce.Stage
 
 	// LastAttempt is the Last-Attempt-Date of a DSN (RFC 3464 section
@@ -316,12 +316,15 @@ func fromText(t textRecipient) Recipient {
 
 // stageOf returns the stage a reply answered: the command a transcript
 // shows, else what the reporting MTA's own words around the reply say (see
-// stagePhrases). Only RCPT TO and the data stages are told apart: they
-// decide whether "user unknown" is about the recipient. The remote
+// stagePhrases). RCPT TO and the data stages decide whether "user
+// unknown" is about the recipient; the greeting, EHLO and MAIL FROM say the
+// reply was about our client or sender. The remote
 // server's own words are not read for a command: a sink's "554 message
 // rejected after data" names no command.
 func stageOf(command, s string) bounce.Stage {
 	switch command {
+	case "MAIL":
+		return bounce.StageMail
 	case "RCPT":
 		return bounce.StageRcpt
 	case "DATA", "BDAT":
@@ -367,6 +370,27 @@ var stagePhrases = []struct {
 	{"in reply to rcpt", bounce.StageRcpt},
 	{"after rcpt", bounce.StageRcpt},
 	{"after pipelined rcpt", bounce.StageRcpt},
+	// MAIL FROM, after RCPT TO: a transcript that reached RCPT TO passed
+	// MAIL FROM. Postfix "(in reply to MAIL FROM command)", Exim "after
+	// MAIL FROM:<x> SIZE=n:" (the command as sent), Sendmail ">>> MAIL
+	// From:<x>". A reply to MAIL FROM is about our sender, never a hard
+	// bounce of the recipient.
+	{"in reply to mail from", bounce.StageMail},
+	{"after mail from", bounce.StageMail},
+	{"after pipelined mail from", bounce.StageMail},
+	{">>> mail from", bounce.StageMail},
+	// EHLO or HELO: Postfix "(in reply to EHLO command)", Exim "after
+	// EHLO x:" and "after HELO x:".
+	{"in reply to ehlo", bounce.StageEHLO},
+	{"in reply to helo", bounce.StageEHLO},
+	{"in reply to lhlo", bounce.StageEHLO},
+	{"after ehlo", bounce.StageEHLO},
+	{"after helo", bounce.StageEHLO},
+	// The greeting: Postfix smtp(8) "host x[ip] refused to talk to me:
+	// 554 ..." (a 4xx or 5xx greeting), Exim "SMTP error from remote mail
+	// server after initial connection:".
+	{"refused to talk to me", bounce.StageConnect},
+	{"after initial connection", bounce.StageConnect},
 }
 
 // enhancedCode parses a Status; an invalid one counts as none.
