@@ -1,0 +1,89 @@
+// Package delivery is the reference SMTP delivery client of bouncekit: it
+// delivers a due batch of queue messages over SMTP with go-smtp's client and
+// returns one queue.AttemptResult per message, the input of the Handler's
+// per-recipient call. Hosts use it as is, or read it as the reference for
+// their own client: it shows where each reply and error of a transaction
+// goes, with its bounce.Stage, so bounce.Classify can tell a refusal of the
+// recipient (RCPT TO) from one of the sender (MAIL FROM) or of the
+// connection (greeting, EHLO).
+//
+// RFCs: RFC 5321 (SMTP; section 5.1 MX and implicit MX, section 4.5.3.2
+// timeouts), RFC 7505 (null MX), RFC 3207 (STARTTLS), RFC 8689
+// (REQUIRETLS), RFC 6531 (SMTPUTF8), RFC 6152 (8BITMIME), RFC 1870 (SIZE),
+// RFC 3461 (DSN parameters NOTIFY, RET, ENVID, ORCPT), RFC 4954 (AUTH, with
+// a smarthost).
+//
+// # Transactions
+//
+// Messages are grouped by recipient domain (one route each), then into
+// transactions: one per distinct MAIL FROM address and submission (BaseID,
+// so the same message data). The MAIL FROM of a message is
+// queue.Msg.MailFrom with Client.Separator, so messages with different
+// FromIDs go in different transactions and each DSN that comes back names
+// its own message. With Client.SubmissionMailFrom set, all recipients of a
+// submission share the first message's address (queue.Batch.MailFrom) and
+// go in one transaction; ProcessIncoming then matches a returned DSN by the
+// submission and the recipient it names.
+//
+// Per message the result is:
+//   - delivered: its RCPT TO was accepted and so was the message data;
+//   - failed at StageRcpt: its RCPT TO was refused, with the reply;
+//   - failed at StageData or StageDataEnd: its RCPT TO was accepted but
+//     DATA or the message was refused, with that reply;
+//   - failed at StageDNS, StageDial, StageConnect, StageEHLO, StageTLS,
+//     StageAuth or StageMail: the transaction did not get to its recipient;
+//   - not tried: never, for a message given to Deliver that belongs to a
+//     transaction: every message is attempted or fails with the reason it
+//     was not.
+//
+// A 421 reply (RFC 5321 section 3.8: the server closes the connection) at
+// any stage ends the transaction: every recipient of it that has no result
+// yet fails with that reply, a temporary failure, so none is delivered
+// twice and none is retried before the retry policy says so. The next
+// transaction for the same domain opens a new connection.
+//
+// # Routing
+//
+// The MX records of the recipient domain are tried in preference order
+// (equal preferences in the order the resolver gave); a domain without MX
+// records is its own implicit MX (RFC 5321 section 5.1); a null MX (RFC
+// 7505) fails every message permanently without a connection. For each
+// host its addresses are tried, those not yet in Msg.DialedIPs first. The
+// next address or host is tried when a connection cannot be made, the
+// greeting is a 4xx reply, or the connection breaks before MAIL FROM; a
+// 5xx greeting fails the transaction. In smarthost mode (Client.Smarthost)
+// every message goes to one fixed host.
+//
+// # TLS
+//
+// STARTTLS is used whenever the server offers it. Without REQUIRETLS it is
+// opportunistic: the certificate is checked against Client.TLSConfig's
+// roots and the MX host name but a failed check does not stop delivery,
+// and when the STARTTLS command or handshake fails the same address is
+// tried again without TLS. A message with Msg.RequireTLS (RFC 8689) is
+// sent only over a verified TLS connection to a server that offers
+// REQUIRETLS; otherwise it fails permanently with 5.7.30.
+//
+// # Limitations
+//
+// go-smtp's client sends one command and waits for its reply, so commands
+// are not pipelined even when the server offers PIPELINING (RFC 2920).
+// go-smtp v0.25 has no STARTTLS for a client that already said EHLO with
+// its own name, so this package sends STARTTLS itself and gives go-smtp the
+// TLS connection (see tls.go). DANE and MTA-STS are not implemented.
+//
+// # Layout
+//
+//   - client.go: Client, its configuration, and Deliver.
+//   - group.go: splitting a batch into transactions by domain and MAIL FROM.
+//   - route.go: MX lookup, implicit and null MX, address order.
+//   - connect.go: dialing, greeting, EHLO, fallback to the next address.
+//   - tls.go: STARTTLS, certificate verification, REQUIRETLS.
+//   - transaction.go: MAIL FROM, RCPT TO, DATA, per-recipient results.
+//   - params.go: MAIL and RCPT parameters from a message (SIZE, BODY,
+//     SMTPUTF8, REQUIRETLS, DSN), checked against the server's extensions.
+//   - errors.go: sentinel errors and the mapping of go-smtp's errors to
+//     *bounce.SMTPError with a stage.
+//   - smarthost.go: relaying through one host, with AUTH PLAIN.
+//   - metrics.go: Prometheus collectors.
+package delivery
