@@ -9,31 +9,14 @@ import (
 	"github.com/bouncekit/bouncekit/bounce"
 )
 
-// Sentinel errors, wrapped in the *bounce.SMTPError of a result. Errors
-// about the client's configuration start with "delivery: ".
+// Sentinel errors, wrapped in the *bounce.SMTPError of a result or, for
+// the client's configuration, returned by Deliver. The failures the client finds itself before a server
+// refused (a null MX, a message too big for the server, a missing SMTPUTF8,
+// 8BITMIME or REQUIRETLS) are *bounce.SMTPError values with an enhanced
+// code and no reply code or Err, so that bounce.Classify reads their code.
 var (
-	// ErrNullMX: the recipient domain publishes a null MX (RFC 7505): it
-	// accepts no mail.
-	ErrNullMX = errors.New("delivery: domain accepts no mail (null mx)")
-
 	// ErrNoAddress: the MX host (or the implicit MX) has no IP address.
 	ErrNoAddress = errors.New("delivery: host has no ip address")
-
-	// ErrMessageTooBig: the message is larger than the server's SIZE limit
-	// (RFC 1870); it was not sent.
-	ErrMessageTooBig = errors.New("delivery: message larger than the server's size limit")
-
-	// ErrNoSMTPUTF8: the message needs SMTPUTF8 (RFC 6531) and the server
-	// does not offer it.
-	ErrNoSMTPUTF8 = errors.New("delivery: message needs smtputf8, server does not offer it")
-
-	// ErrNo8BITMIME: the message has 8-bit data and the server does not
-	// offer 8BITMIME (RFC 6152); this client does not convert messages.
-	ErrNo8BITMIME = errors.New("delivery: message has 8-bit data, server does not offer 8bitmime")
-
-	// ErrRequireTLS: the message requires TLS (RFC 8689) and the
-	// connection is not verified TLS to a server that offers REQUIRETLS.
-	ErrRequireTLS = errors.New("delivery: message requires tls, not available")
 
 	// ErrTransactionClosed: the transaction ended (the server sent 421 or
 	// the connection broke) before this recipient's outcome was known.
@@ -90,16 +73,20 @@ func stageError(err error, stage bounce.Stage) *bounce.SMTPError {
 	return &bounce.SMTPError{Stage: stage, Err: err}
 }
 
+// The texts of the failures the client finds itself.
+const (
+	textNullMX     = "domain accepts no mail (null mx)"
+	textTooBig     = "message larger than the server's size limit"
+	textNoUTF8     = "message needs smtputf8, server does not offer it"
+	textNo8bit     = "message has 8-bit data, server does not offer 8bitmime; not converted"
+	textRequireTLS = "message requires tls (requiretls), server or connection does not provide it"
+)
+
 // localError is a failure the client found itself: permanent, with an
-// enhanced code and no reply code, wrapping sentinel.
-func localError(stage bounce.Stage, enh bounce.EnhancedCode, sentinel error) *bounce.SMTPError {
-	return &bounce.SMTPError{
-		Permanent:    true,
-		EnhancedCode: enh,
-		Stage:        stage,
-		Line:         strings.TrimPrefix(sentinel.Error(), "delivery: "),
-		Err:          sentinel,
-	}
+// enhanced code, without reply code or Err (bounce.Classify reads the
+// enhanced code only when there is no Err).
+func localError(stage bounce.Stage, enh bounce.EnhancedCode, text string) *bounce.SMTPError {
+	return &bounce.SMTPError{Permanent: true, EnhancedCode: enh, Stage: stage, Line: text}
 }
 
 // closesConnection reports whether err ends the connection: a 421 reply

@@ -54,7 +54,7 @@ func (c *Client) route(ctx context.Context, domain string) ([]host, error) {
 	// RFC 7505 section 3: a single MX with root as host and preference 0.
 	// A "." among other MX records is a mistake; it is skipped.
 	if len(mxs) == 1 && isRoot(mxs[0].Host) {
-		return nil, localError(bounce.StageDNS, enhNullMX, ErrNullMX)
+		return nil, localError(bounce.StageDNS, enhNullMX, textNullMX)
 	}
 	// RFC 5321 section 5.1: lowest preference first. Equal preferences keep
 	// the resolver's order (which net.Resolver already shuffles).
@@ -67,7 +67,7 @@ func (c *Client) route(ctx context.Context, domain string) ([]host, error) {
 		hosts = append(hosts, host{name: strings.TrimSuffix(mx.Host, "."), port: c.port()})
 	}
 	if len(hosts) == 0 {
-		return nil, localError(bounce.StageDNS, enhNullMX, ErrNullMX)
+		return nil, localError(bounce.StageDNS, enhNullMX, textNullMX)
 	}
 	return hosts, nil
 }

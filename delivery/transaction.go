@@ -38,19 +38,19 @@ func (s *session) transaction(t txn, results []queue.AttemptResult) (reusable bo
 	case t.requireTLS && !(s.tlsVerified && ext("REQUIRETLS")):
 		// RFC 8689 section 4.2.1: not sent without verified TLS to a
 		// server that promises to keep requiring it.
-		failAll(t.idx, localError(bounce.StageMail, enhRequireTLS, ErrRequireTLS))
+		failAll(t.idx, localError(bounce.StageMail, enhRequireTLS, textRequireTLS))
 		return true
 	case utf8 && !ext("SMTPUTF8"):
-		failAll(t.idx, localError(bounce.StageMail, enhNoUTF8, ErrNoSMTPUTF8))
+		failAll(t.idx, localError(bounce.StageMail, enhNoUTF8, textNoUTF8))
 		return true
 	case (first.Has8bit || first.SMTPUTF8) && !ext("8BITMIME"):
-		failAll(t.idx, localError(bounce.StageMail, enhNo8bit, ErrNo8BITMIME))
+		failAll(t.idx, localError(bounce.StageMail, enhNo8bit, textNo8bit))
 		return true
 	}
 	if max, ok := s.client.MaxMessageSize(); ok && max > 0 && first.Size > int64(max) {
 		// RFC 1870 section 6: a client should not send a message the
 		// server announced it will not take.
-		failAll(t.idx, localError(bounce.StageMail, enhTooBig, ErrMessageTooBig))
+		failAll(t.idx, localError(bounce.StageMail, enhTooBig, textTooBig))
 		return true
 	}
 
