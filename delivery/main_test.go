@@ -39,6 +39,7 @@ type received struct {
 	rcpts    []string
 	rcptOpts []smtp.RcptOptions
 	data     []byte
+	tls      bool // The transaction was over TLS.
 }
 
 // script says how the scripted server answers. A nil func accepts.
@@ -58,7 +59,7 @@ type backend struct {
 	got      []received
 }
 
-func (b *backend) NewSession(*smtp.Conn) (smtp.Session, error) {
+func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	b.mu.Lock()
 	b.sessions++
 	b.mu.Unlock()
@@ -67,7 +68,8 @@ func (b *backend) NewSession(*smtp.Conn) (smtp.Session, error) {
 			return nil, err
 		}
 	}
-	return &session{b: b}, nil
+	_, isTLS := c.TLSConnectionState()
+	return &session{b: b, tls: isTLS}, nil
 }
 
 func (b *backend) transactions() []received {
@@ -78,6 +80,7 @@ func (b *backend) transactions() []received {
 
 type session struct {
 	b   *backend
+	tls bool
 	cur received
 }
 
@@ -90,7 +93,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 			return err
 		}
 	}
-	s.cur = received{from: from}
+	s.cur = received{from: from, tls: s.tls}
 	if opts != nil {
 		s.cur.mailOpts = *opts
 	}
