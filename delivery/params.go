@@ -74,6 +74,9 @@ func mailOptions(m queue.Msg, utf8, requireTLS bool) *smtp.MailOptions {
 // A value go-smtp would refuse is left out: the server then decides, as
 // if it was not given.
 func rcptOptions(m queue.Msg) *smtp.RcptOptions {
+	if m.Notify == "" && m.ORcpt == "" {
+		return nil
+	}
 	var o smtp.RcptOptions
 	if m.Notify != "" && m.Notify.Valid() {
 		for _, w := range strings.Split(string(m.Notify), ",") {
