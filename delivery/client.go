@@ -210,14 +210,24 @@ func (c *Client) deliverDomain(ctx context.Context, d domainBatch, results []que
 			return
 		}
 		if sess == nil {
+			// The messages this connection may carry: those without a result.
+			var todo []int
+			for _, i := range d.idx {
+				if results[i].Status == queue.AttemptNotTried {
+					todo = append(todo, i)
+				}
+			}
 			var err error
-			sess, err = c.connect(ctx, hosts, results, t.idx)
+			var last remote
+			sess, last, err = c.connect(ctx, hosts, results, todo)
 			if err != nil {
 				// The route failed for this transaction; the others of the
 				// domain would fail the same way.
-				for _, i := range d.idx {
-					if results[i].Status == queue.AttemptNotTried {
-						fail(&results[i], err)
+				for _, i := range todo {
+					fail(&results[i], err)
+					if last.host != "" {
+						results[i].Msg.Attempt.RemoteMTA = last.host
+						results[i].Msg.Attempt.RemoteIP = last.ip
 					}
 				}
 				return

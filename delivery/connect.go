@@ -62,13 +62,20 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// remote is a server that answered, for the failure it gave.
+type remote struct {
+	host string
+	ip   netip.Addr
+}
+
 // connect opens a session to the first host and address that greets and
 // answers EHLO, trying the next one when a connection cannot be made, the
 // greeting or EHLO is answered with a 4xx reply, or the connection breaks
 // (RFC 5321 section 5.1). A 5xx reply ends the search: it is the answer
 // of the domain's mail system. The addresses dialed are added to the
-// DialedIPs of the messages idx. The error is the last failure.
-func (c *Client) connect(ctx context.Context, hosts []host, results []queue.AttemptResult, idx []int) (*session, error) {
+// DialedIPs of the messages idx. The error is the last failure, and
+// answered the server that gave it when a connection was made.
+func (c *Client) connect(ctx context.Context, hosts []host, results []queue.AttemptResult, idx []int) (_ *session, answered remote, _ error) {
 	log := inject.Logger(c.Logger)
 	var last error
 	for _, h := range hosts {
@@ -79,7 +86,7 @@ func (c *Client) connect(ctx context.Context, hosts []host, results []queue.Atte
 			var err error
 			addrs, err = c.addresses(ctx, h, results[idx[0]].Msg.DialedIPs[h.name])
 			if err != nil {
-				last = err
+				last, answered = err, remote{}
 				log.Debug("delivery: host without address", slog.String("host", h.name), slog.Any("err", err))
 				continue
 			}
@@ -97,18 +104,21 @@ func (c *Client) connect(ctx context.Context, hosts []host, results []queue.Atte
 			}
 			if err == nil {
 				c.Metrics.countConnection("ok")
-				return s, nil
+				return s, remote{}, nil
 			}
 			c.Metrics.countConnection("failed")
 			log.Debug("delivery: connecting", slog.String("host", h.name), slog.String("ip", ip.String()), slog.Any("err", err))
-			last = err
+			last, answered = err, remote{}
 			var se *bounce.SMTPError
-			if ctx.Err() != nil || errors.As(err, &se) && se.Code/100 == 5 {
-				return nil, err
+			if errors.As(err, &se) && se.Stage != bounce.StageDial && se.Stage != bounce.StageDNS {
+				answered = remote{h.name, ip}
+			}
+			if ctx.Err() != nil || se != nil && se.Code/100 == 5 {
+				return nil, answered, err
 			}
 		}
 	}
-	return nil, last
+	return nil, answered, last
 }
 
 // tlsFailed reports whether err is a failed STARTTLS (refused or a failed

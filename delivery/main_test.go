@@ -1,7 +1,6 @@
 package delivery_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -448,12 +447,4 @@ func testCert(t testing.TB, names ...string) (*tls.Config, *x509.CertPool) {
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, pool
-}
-
-func dataOf(rs []received) [][]byte {
-	var l [][]byte
-	for _, r := range rs {
-		l = append(l, bytes.TrimSpace(r.data))
-	}
-	return l
 }

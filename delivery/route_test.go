@@ -53,7 +53,11 @@ func TestMXFallback(t *testing.T) {
 func TestAllHostsFail(t *testing.T) {
 	busy := startRaw(t, "421 4.3.2 too busy\r\n")
 	c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, ""}, mxHost{"mx2.example.org", 20, busy})
-	check(t, deliver(t, c, msgs("a@example.org")), failed(bounce.StageConnect, 421, false))
+	results := deliver(t, c, msgs("a@example.org"))
+	check(t, results, failed(bounce.StageConnect, 421, false))
+	if a := results[0].Msg.Attempt; a.RemoteMTA != "mx2.example.org" {
+		t.Errorf("remote %q, want mx2, which answered last", a.RemoteMTA)
+	}
 }
 
 // A 554 greeting is the answer of the domain: no further host, permanent,
@@ -70,6 +74,9 @@ func TestGreeting554(t *testing.T) {
 	}
 	if accepted.Load() != 0 {
 		t.Errorf("second MX was tried after a 554 greeting")
+	}
+	if a := results[0].Msg.Attempt; a.RemoteMTA != "mx1.example.org" || a.RemoteIP.String() != "192.0.2.1" {
+		t.Errorf("remote %q %v, want the host that refused", a.RemoteMTA, a.RemoteIP)
 	}
 }
 
