@@ -28,41 +28,54 @@
 // Per message the result is:
 //   - delivered: its RCPT TO was accepted and so was the message data;
 //   - failed at StageRcpt: its RCPT TO was refused, with the reply;
-//   - failed at StageData or StageDataEnd: its RCPT TO was accepted but
-//     DATA or the message was refused, with that reply;
+//   - failed at StageDataEnd (or StageData): its RCPT TO was accepted but
+//     the message (or the DATA command) was refused, with that reply;
 //   - failed at StageDNS, StageDial, StageConnect, StageEHLO, StageTLS,
-//     StageAuth or StageMail: the transaction did not get to its recipient;
-//   - not tried: never, for a message given to Deliver that belongs to a
-//     transaction: every message is attempted or fails with the reason it
-//     was not.
+//     StageAuth or StageMail: the transaction did not get to its
+//     recipient, with the reply or the network, DNS or TLS error;
+//   - not tried: only when ctx was canceled before its transaction began.
+//
+// Failures the client finds itself before a server could refuse (a null
+// MX, a message larger than the server's SIZE, a missing SMTPUTF8,
+// 8BITMIME or REQUIRETLS) are permanent *bounce.SMTPError values with an
+// enhanced code (5.1.10, 5.3.4, 5.6.7, 5.6.3, 5.7.30) and no reply code,
+// so bounce.Classify reads them as it would the server's refusal. A
+// failure with a reply or a connection records the remote MTA's name and
+// IP in Msg.Attempt.
 //
 // A 421 reply (RFC 5321 section 3.8: the server closes the connection) at
 // any stage ends the transaction: every recipient of it that has no result
-// yet fails with that reply, a temporary failure, so none is delivered
-// twice and none is retried before the retry policy says so. The next
-// transaction for the same domain opens a new connection.
+// yet fails with that reply, a temporary failure (wrapping
+// ErrTransactionClosed for the recipients it did not answer), so none is
+// delivered twice and none is retried before the retry policy says so.
+// The next transaction for the same domain opens a new connection.
 //
 // # Routing
 //
 // The MX records of the recipient domain are tried in preference order
-// (equal preferences in the order the resolver gave); a domain without MX
-// records is its own implicit MX (RFC 5321 section 5.1); a null MX (RFC
-// 7505) fails every message permanently without a connection. For each
-// host its addresses are tried, those not yet in Msg.DialedIPs first. The
-// next address or host is tried when a connection cannot be made, the
-// greeting is a 4xx reply, or the connection breaks before MAIL FROM; a
-// 5xx greeting fails the transaction. In smarthost mode (Client.Smarthost)
-// every message goes to one fixed host.
+// (equal preferences in the order the resolver gave them, which
+// net.Resolver shuffles); a domain without MX records is its own implicit
+// MX (RFC 5321 section 5.1); a null MX (RFC 7505) fails every message
+// permanently without a connection. A domain that does not exist (NXDOMAIN
+// for the MX and the address lookup) fails permanently, a failed lookup
+// (SERVFAIL, timeout) temporarily. For each host its addresses are tried,
+// those not yet in Msg.DialedIPs first. The next address or host is tried
+// when the connection cannot be made, or the greeting or EHLO gets a 4xx
+// reply or none; a 5xx reply there is the answer of the domain's mail
+// system and fails the transaction. In smarthost mode (Client.Smarthost)
+// every message goes to one fixed host, dialed by name.
 //
 // # TLS
 //
-// STARTTLS is used whenever the server offers it. Without REQUIRETLS it is
-// opportunistic: the certificate is checked against Client.TLSConfig's
-// roots and the MX host name but a failed check does not stop delivery,
-// and when the STARTTLS command or handshake fails the same address is
-// tried again without TLS. A message with Msg.RequireTLS (RFC 8689) is
-// sent only over a verified TLS connection to a server that offers
-// REQUIRETLS; otherwise it fails permanently with 5.7.30.
+// STARTTLS (RFC 3207) is used whenever the server offers it. Without
+// REQUIRETLS it is opportunistic: the certificate is checked against
+// Client.TLSConfig's roots and the MX host name, but a failed check does
+// not stop delivery, and when the STARTTLS command or the handshake fails
+// the same address is tried again without TLS. A message with
+// Msg.RequireTLS (RFC 8689) is sent only over a verified TLS connection to
+// a server that offers REQUIRETLS; otherwise it fails permanently with
+// 5.7.30 (the next MX host is not tried for it). A smarthost requires
+// verified TLS unless Smarthost.Insecure.
 //
 // # Limitations
 //
@@ -82,8 +95,8 @@
 //   - transaction.go: MAIL FROM, RCPT TO, DATA, per-recipient results.
 //   - params.go: MAIL and RCPT parameters from a message (SIZE, BODY,
 //     SMTPUTF8, REQUIRETLS, DSN), checked against the server's extensions.
-//   - errors.go: sentinel errors and the mapping of go-smtp's errors to
-//     *bounce.SMTPError with a stage.
+//   - errors.go: sentinel errors, the client's own failures, and the
+//     mapping of go-smtp's errors to *bounce.SMTPError with a stage.
 //   - smarthost.go: relaying through one host, with AUTH PLAIN.
 //   - metrics.go: Prometheus collectors.
 package delivery

@@ -31,9 +31,11 @@ func (s *session) transaction(t txn, results []queue.AttemptResult) (reusable bo
 		rcpts[k], u = envelopeAddress(results[i].Msg.RecipientAddress)
 		utf8 = utf8 || u
 	}
-	// SMTPUTF8 is asked for when the envelope needs it (RFC 6531 section
-	// 3.4); a message with only a UTF-8 header is sent as 8-bit data.
+	// SMTPUTF8 is required when the envelope needs it, and asked for when
+	// only the header does and the server offers it (RFC 6531 section
+	// 3.4); otherwise such a message goes as 8-bit data.
 	ext := func(name string) bool { ok, _ := s.client.Extension(name); return ok }
+	utf8Param := utf8 || first.SMTPUTF8 && ext("SMTPUTF8")
 	switch {
 	case t.requireTLS && !(s.tlsVerified && ext("REQUIRETLS")):
 		// RFC 8689 section 4.2.1: not sent without verified TLS to a
@@ -55,7 +57,7 @@ func (s *session) transaction(t txn, results []queue.AttemptResult) (reusable bo
 	}
 
 	before := s.conn.written
-	if err := s.client.Mail(mailFrom, mailOptions(first, utf8, t.requireTLS)); err != nil {
+	if err := s.client.Mail(mailFrom, mailOptions(first, utf8Param, t.requireTLS)); err != nil {
 		e := s.error(err, bounce.StageMail)
 		if s.conn.written == before {
 			// go-smtp refused the argument itself; nothing was sent.
