@@ -145,3 +145,26 @@ func TestSmarthostAuth(t *testing.T) {
 		})
 	}
 }
+
+// A refused STARTTLS is, like a failed handshake, retried on the same
+// address without TLS.
+func TestSTARTTLSRefused(t *testing.T) {
+	addr, got := startScripted(t, map[string]string{
+		"EHLO":     "250-scripted.example\r\n250-8BITMIME\r\n250 STARTTLS",
+		"STARTTLS": "454 4.7.0 TLS not available",
+	})
+	c, _, d := newClient(t, mxHost{"mx1.example.org", 10, addr})
+	check(t, deliver(t, c, msgs("a@example.org")), delivered())
+	if n := len(d.dials()); n != 2 {
+		t.Errorf("%d dials, want 2", n)
+	}
+	var starttls int
+	for _, l := range got() {
+		if l == "STARTTLS" {
+			starttls++
+		}
+	}
+	if starttls != 1 {
+		t.Errorf("STARTTLS sent %d times, want once", starttls)
+	}
+}

@@ -2,6 +2,8 @@ package delivery_test
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"net"
 	"testing"
 
@@ -117,5 +119,45 @@ func TestSmarthost(t *testing.T) {
 	}
 	if got := b.transactions(); len(got) != 1 || !got[0].tls {
 		t.Errorf("smarthost got %+v, want one TLS transaction", got)
+	}
+}
+
+// A smarthost with implicit TLS (RFC 8314) is spoken to over TLS from the
+// first byte.
+func TestSmarthostImplicitTLS(t *testing.T) {
+	serverTLS, pool := testCert(t, "smtp.example.com")
+	b := &backend{}
+	s := smtp.NewServer(b)
+	s.Domain = "smtp.example.com"
+	l, err := tls.Listen("tcp", "127.0.0.1:0", serverTLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Serve(l)
+	}()
+	t.Cleanup(func() {
+		s.Close()
+		<-done
+	})
+	c, _, d := newClient(t)
+	d.routes["smtp.example.com:465"] = l.Addr().String()
+	c.Smarthost = &delivery.Smarthost{Host: "smtp.example.com", ImplicitTLS: true}
+	c.TLSConfig = &tls.Config{RootCAs: pool}
+	check(t, deliver(t, c, msgs("a@example.net")), delivered())
+	if got := b.transactions(); len(got) != 1 || !got[0].tls {
+		t.Errorf("server got %+v, want one TLS transaction", got)
+	}
+
+	// A certificate not valid for the smarthost's name is refused.
+	c.Smarthost.Host = "relay.example.com"
+	d.routes["relay.example.com:465"] = l.Addr().String()
+	results := deliver(t, c, msgs("a@example.net"))
+	check(t, results, failed(bounce.StageTLS, 0, false))
+	var he x509.HostnameError
+	if !errors.As(results[0].Err, &he) {
+		t.Errorf("err %v, want an x509.HostnameError", results[0].Err)
 	}
 }
