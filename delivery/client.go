@@ -56,6 +56,11 @@ type Client struct {
 	// transaction per distinct MAIL FROM.
 	SubmissionMailFrom bool
 
+	// NoPipelining sends one command at a time even to servers that offer
+	// PIPELINING (RFC 2920), for servers known to get it wrong. False: a
+	// transaction's MAIL, RCPT and DATA commands go as one group.
+	NoPipelining bool
+
 	// Timeouts limit each step. Zero fields: RFC 5321 section 4.5.3.2.
 	Timeouts Timeouts
 

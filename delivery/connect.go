@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/textproto"
 	"slices"
 	"strings"
 	"time"
@@ -24,9 +25,10 @@ type session struct {
 	c        *Client
 	ctx      context.Context
 	client   *smtp.Client
-	conn     *countingConn // The connection go-smtp reads and writes.
-	raw      net.Conn      // The TCP connection, for deadlines.
-	stop     func() bool   // Stops closing the connection when ctx is done.
+	conn     *countingConn     // The connection go-smtp reads and writes.
+	tr       *textproto.Reader // Replies to pipelined commands, made on first use.
+	raw      net.Conn          // The TCP connection, for deadlines.
+	stop     func() bool       // Stops closing the connection when ctx is done.
 	timeouts Timeouts
 
 	host        string     // The host name dialed.
@@ -204,6 +206,7 @@ func (c *Client) open(ctx context.Context, h host, ip netip.Addr, tryTLS bool) (
 // know EHLO.
 func (s *session) hello(nc net.Conn, greeting *strings.Reader) error {
 	s.conn = &countingConn{Conn: nc, pending: greeting}
+	s.tr = nil
 	s.client = smtp.NewClient(s.conn)
 	s.client.CommandTimeout = s.timeouts.Command
 	s.client.SubmissionTimeout = s.timeouts.DataEnd

@@ -79,9 +79,10 @@
 //
 // # Limitations
 //
-// go-smtp's client sends one command and waits for its reply, so commands
-// are not pipelined even when the server offers PIPELINING (RFC 2920).
-// go-smtp v0.25 has no STARTTLS for a client that already said EHLO with
+// go-smtp's client sends one command and waits for its reply. With a
+// server that offers PIPELINING (RFC 2920) this package writes MAIL, RCPT
+// and DATA itself as one group on go-smtp's connection and reads the
+// replies (pipeline.go); go-smtp's client does the rest. go-smtp v0.25 has no STARTTLS for a client that already said EHLO with
 // its own name, so this package sends STARTTLS itself and gives go-smtp the
 // TLS connection (see tls.go). DANE and MTA-STS are not implemented.
 //
@@ -92,7 +93,9 @@
 //   - route.go: MX lookup, implicit and null MX, address order.
 //   - connect.go: dialing, greeting, EHLO, fallback to the next address.
 //   - tls.go: STARTTLS, certificate verification, REQUIRETLS.
-//   - transaction.go: MAIL FROM, RCPT TO, DATA, per-recipient results.
+//   - transaction.go: checks before MAIL FROM, the transaction one command
+//     at a time with go-smtp, per-recipient results.
+//   - pipeline.go: the transaction as one group of commands (RFC 2920).
 //   - params.go: MAIL and RCPT parameters from a message (SIZE, BODY,
 //     SMTPUTF8, REQUIRETLS, DSN), checked against the server's extensions.
 //   - errors.go: sentinel errors, the client's own failures, and the

@@ -3,12 +3,15 @@ package delivery_test
 import (
 	"bufio"
 	"net"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/delivery"
+	"github.com/bouncekit/bouncekit/dsn"
 )
 
 // startScripted starts a hand-written SMTP server on 127.0.0.1:0 for what
@@ -166,5 +169,102 @@ func TestSTARTTLSRefused(t *testing.T) {
 	}
 	if starttls != 1 {
 		t.Errorf("STARTTLS sent %d times, want once", starttls)
+	}
+}
+
+// startGroupServer starts a server that offers PIPELINING and DSN and
+// answers MAIL, RCPT and DATA only once it has read all of them: a client
+// that waits for each reply gets none. Recipients starting with "bad" are
+// refused. It returns the address and the lines of the command group.
+func startGroupServer(t *testing.T) (string, func() []string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var group []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		read := func() string {
+			line, _ := r.ReadString('\n')
+			return strings.TrimRight(line, "\r\n")
+		}
+		write := func(s string) { c.Write([]byte(s)) }
+		write("220 group.example ESMTP\r\n")
+		read() // EHLO
+		write("250-group.example\r\n250-PIPELINING\r\n250-DSN\r\n250 8BITMIME\r\n")
+		var replies strings.Builder
+		for {
+			line := read()
+			if line == "" {
+				return
+			}
+			mu.Lock()
+			group = append(group, line)
+			mu.Unlock()
+			switch {
+			case strings.HasPrefix(line, "RCPT TO:<bad"):
+				replies.WriteString("550 5.1.1 no such user\r\n")
+			case line == "DATA":
+				replies.WriteString("354 go on\r\n")
+			default:
+				replies.WriteString("250 2.1.0 ok\r\n")
+			}
+			if line == "DATA" {
+				break
+			}
+		}
+		write(replies.String())
+		for read() != "." {
+		}
+		write("250 2.0.0 queued as 1\r\n")
+		if strings.HasPrefix(read(), "QUIT") {
+			write("221 bye\r\n")
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+	})
+	return l.Addr().String(), func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), group...)
+	}
+}
+
+// With PIPELINING the transaction's commands go as one group: this server
+// answers nothing before DATA. DSN parameters are xtext-encoded.
+func TestPipeliningGroup(t *testing.T) {
+	addr, group := startGroupServer(t)
+	c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
+	c.Timeouts.Command = 5 * time.Second // Reached only if the client waited for a reply.
+	m := msgs("a@example.org", "bad@example.org", "c@example.org")
+	m[0].EnvID = "id+1=x"
+	m[0].Ret = dsn.RetHeaders
+	m[0].Notify = dsn.NotifyFailure
+	m[0].ORcpt = "utf-8;ä+@example.org"
+	results := deliver(t, c, m)
+	check(t, results, delivered(), failed(bounce.StageRcpt, 550, true), delivered())
+	if d := results[0].Delivery; d.Code != 250 || d.EnhancedCode != (bounce.EnhancedCode{2, 0, 0}) || d.Line != "queued as 1" {
+		t.Errorf("delivery %+v", d)
+	}
+	want := []string{
+		"MAIL FROM:<sender@example.com> BODY=8BITMIME RET=HDRS ENVID=id+2B1+3Dx",
+		`RCPT TO:<a@example.org> NOTIFY=FAILURE ORCPT=utf-8;\x{E4}\x{2B}@example.org`,
+		"RCPT TO:<bad@example.org>",
+		"RCPT TO:<c@example.org>",
+		"DATA",
+	}
+	if got := group(); !reflect.DeepEqual(got, want) {
+		t.Errorf("command group\n got %q\nwant %q", got, want)
 	}
 }

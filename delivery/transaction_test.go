@@ -18,99 +18,111 @@ import (
 // Recipients refused at RCPT TO fail with their own reply at StageRcpt; the
 // others are delivered in the same transaction, with the data sent once.
 func TestRcptMixed(t *testing.T) {
-	b := &backend{script: script{rcpt: func(to string) error {
-		switch to {
-		case "unknown@example.org":
-			return reply(550, smtp.EnhancedCode{5, 1, 1}, "no such user")
-		case "full@example.org":
-			return reply(452, smtp.EnhancedCode{4, 2, 2}, "mailbox full")
+	bothModes(t, func(t *testing.T, noPipelining bool) {
+		b := &backend{script: script{rcpt: func(to string) error {
+			switch to {
+			case "unknown@example.org":
+				return reply(550, smtp.EnhancedCode{5, 1, 1}, "no such user")
+			case "full@example.org":
+				return reply(452, smtp.EnhancedCode{4, 2, 2}, "mailbox full")
+			}
+			return nil
+		}}}
+		addr, _ := startServer(t, b, nil)
+		c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
+		c.NoPipelining = noPipelining
+		in := msgs("a@example.org", "unknown@example.org", "b@example.org", "full@example.org")
+		results := deliver(t, c, in)
+		check(t, results,
+			delivered(),
+			failed(bounce.StageRcpt, 550, true).with(bounce.EnhancedCode{5, 1, 1}, nil),
+			delivered(),
+			failed(bounce.StageRcpt, 452, false).with(bounce.EnhancedCode{4, 2, 2}, nil),
+		)
+		got := b.transactions()
+		if len(got) != 1 || !reflect.DeepEqual(got[0].rcpts, []string{"a@example.org", "b@example.org"}) || got[0].from != "sender@example.com" {
+			t.Fatalf("server got %+v, want one transaction to a and b", got)
 		}
-		return nil
-	}}}
-	addr, _ := startServer(t, b, nil)
-	c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
-	in := msgs("a@example.org", "unknown@example.org", "b@example.org", "full@example.org")
-	results := deliver(t, c, in)
-	check(t, results,
-		delivered(),
-		failed(bounce.StageRcpt, 550, true).with(bounce.EnhancedCode{5, 1, 1}, nil),
-		delivered(),
-		failed(bounce.StageRcpt, 452, false).with(bounce.EnhancedCode{4, 2, 2}, nil),
-	)
-	got := b.transactions()
-	if len(got) != 1 || !reflect.DeepEqual(got[0].rcpts, []string{"a@example.org", "b@example.org"}) || got[0].from != "sender@example.com" {
-		t.Fatalf("server got %+v, want one transaction to a and b", got)
-	}
-	if string(got[0].data) != testMessage {
-		t.Errorf("server got data %q", got[0].data)
-	}
-	for i, r := range results {
-		if r.Msg.Attempt.RemoteMTA != "mx1.example.org" || r.Msg.Attempt.RemoteIP != netip.MustParseAddr("192.0.2.1") {
-			t.Errorf("result %d: remote %q %v", i, r.Msg.Attempt.RemoteMTA, r.Msg.Attempt.RemoteIP)
+		if string(got[0].data) != testMessage {
+			t.Errorf("server got data %q", got[0].data)
 		}
-		if ips := r.Msg.DialedIPs["mx1.example.org"]; len(ips) != 1 || ips[0].String() != "192.0.2.1" {
-			t.Errorf("result %d: DialedIPs %v", i, r.Msg.DialedIPs)
+		for i, r := range results {
+			if r.Msg.Attempt.RemoteMTA != "mx1.example.org" || r.Msg.Attempt.RemoteIP != netip.MustParseAddr("192.0.2.1") {
+				t.Errorf("result %d: remote %q %v", i, r.Msg.Attempt.RemoteMTA, r.Msg.Attempt.RemoteIP)
+			}
+			if ips := r.Msg.DialedIPs["mx1.example.org"]; len(ips) != 1 || ips[0].String() != "192.0.2.1" {
+				t.Errorf("result %d: DialedIPs %v", i, r.Msg.DialedIPs)
+			}
+			if in[i].DialedIPs != nil {
+				t.Errorf("input message %d changed: DialedIPs %v", i, in[i].DialedIPs)
+			}
 		}
-		if in[i].DialedIPs != nil {
-			t.Errorf("input message %d changed: DialedIPs %v", i, in[i].DialedIPs)
+		if results[0].Delivery.Code != 250 || results[0].Delivery.EnhancedCode != (bounce.EnhancedCode{2, 0, 0}) {
+			t.Errorf("delivery %+v, want 250 2.0.0", results[0].Delivery)
 		}
-	}
-	if results[0].Delivery.Code != 250 || results[0].Delivery.EnhancedCode != (bounce.EnhancedCode{2, 0, 0}) {
-		t.Errorf("delivery %+v, want 250 2.0.0", results[0].Delivery)
-	}
+	})
 }
 
 // A refusal after the data fails every accepted recipient at
 // StageDataEnd; a recipient refused before keeps its RCPT reply.
 func TestDataRefused(t *testing.T) {
-	b := &backend{script: script{
-		rcpt: func(to string) error {
-			if to == "unknown@example.org" {
-				return reply(550, smtp.EnhancedCode{5, 1, 1}, "no such user")
-			}
-			return nil
-		},
-		data: func() error { return reply(554, smtp.EnhancedCode{5, 7, 1}, "spam") },
-	}}
-	addr, _ := startServer(t, b, nil)
-	c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
-	results := deliver(t, c, msgs("a@example.org", "unknown@example.org", "b@example.org"))
-	check(t, results,
-		failed(bounce.StageDataEnd, 554, true).with(bounce.EnhancedCode{5, 7, 1}, nil),
-		failed(bounce.StageRcpt, 550, true),
-		failed(bounce.StageDataEnd, 554, true),
-	)
+	bothModes(t, func(t *testing.T, noPipelining bool) {
+		b := &backend{script: script{
+			rcpt: func(to string) error {
+				if to == "unknown@example.org" {
+					return reply(550, smtp.EnhancedCode{5, 1, 1}, "no such user")
+				}
+				return nil
+			},
+			data: func() error { return reply(554, smtp.EnhancedCode{5, 7, 1}, "spam") },
+		}}
+		addr, _ := startServer(t, b, nil)
+		c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
+		c.NoPipelining = noPipelining
+		results := deliver(t, c, msgs("a@example.org", "unknown@example.org", "b@example.org"))
+		check(t, results,
+			failed(bounce.StageDataEnd, 554, true).with(bounce.EnhancedCode{5, 7, 1}, nil),
+			failed(bounce.StageRcpt, 550, true),
+			failed(bounce.StageDataEnd, 554, true),
+		)
+	})
 }
 
 // No DATA when every recipient was refused.
 func TestNoDataWithoutRecipients(t *testing.T) {
-	dataCalls := 0
-	b := &backend{script: script{
-		rcpt: func(string) error { return reply(550, smtp.EnhancedCode{5, 1, 1}, "no") },
-		data: func() error { dataCalls++; return nil },
-	}}
-	addr, _ := startServer(t, b, nil)
-	c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
-	results := deliver(t, c, msgs("a@example.org", "b@example.org"))
-	check(t, results, failed(bounce.StageRcpt, 550, true), failed(bounce.StageRcpt, 550, true))
-	if dataCalls != 0 || len(b.transactions()) != 0 {
-		t.Errorf("server got data: %d calls", dataCalls)
-	}
+	bothModes(t, func(t *testing.T, noPipelining bool) {
+		dataCalls := 0
+		b := &backend{script: script{
+			rcpt: func(string) error { return reply(550, smtp.EnhancedCode{5, 1, 1}, "no") },
+			data: func() error { dataCalls++; return nil },
+		}}
+		addr, _ := startServer(t, b, nil)
+		c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
+		c.NoPipelining = noPipelining
+		results := deliver(t, c, msgs("a@example.org", "b@example.org"))
+		check(t, results, failed(bounce.StageRcpt, 550, true), failed(bounce.StageRcpt, 550, true))
+		if dataCalls != 0 || len(b.transactions()) != 0 {
+			t.Errorf("server got data: %d calls", dataCalls)
+		}
+	})
 }
 
 // A refused MAIL FROM fails every recipient at StageMail: about the
 // sender, never a hard bounce of the recipients.
 func TestMailRefused(t *testing.T) {
-	b := &backend{script: script{mail: func(string) error { return reply(550, smtp.EnhancedCode{5, 7, 1}, "sender blocked") }}}
-	addr, _ := startServer(t, b, nil)
-	c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
-	results := deliver(t, c, msgs("a@example.org", "b@example.org"))
-	check(t, results, failed(bounce.StageMail, 550, true), failed(bounce.StageMail, 550, true))
-	for _, r := range results {
-		if f := bounce.Classify(r.Err); f.HardBounce() {
-			t.Errorf("MAIL FROM refusal classified as hard bounce: %+v", f)
+	bothModes(t, func(t *testing.T, noPipelining bool) {
+		b := &backend{script: script{mail: func(string) error { return reply(550, smtp.EnhancedCode{5, 7, 1}, "sender blocked") }}}
+		addr, _ := startServer(t, b, nil)
+		c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
+		c.NoPipelining = noPipelining
+		results := deliver(t, c, msgs("a@example.org", "b@example.org"))
+		check(t, results, failed(bounce.StageMail, 550, true), failed(bounce.StageMail, 550, true))
+		for _, r := range results {
+			if f := bounce.Classify(r.Err); f.HardBounce() {
+				t.Errorf("MAIL FROM refusal classified as hard bounce: %+v", f)
+			}
 		}
-	}
+	})
 }
 
 // A 421 (the server closes the connection) at each stage gives every
@@ -144,8 +156,11 @@ func Test421(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := &backend{script: tc.script}
 			addr, _ := startServer(t, b, nil)
-			c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
-			check(t, deliver(t, c, msgs("a@example.org", "b@example.org", "c@example.org")), tc.want...)
+			bothModes(t, func(t *testing.T, noPipelining bool) {
+				c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
+				c.NoPipelining = noPipelining
+				check(t, deliver(t, c, msgs("a@example.org", "b@example.org", "c@example.org")), tc.want...)
+			})
 		})
 	}
 }
@@ -266,34 +281,37 @@ func TestSizeExceeded(t *testing.T) {
 // The RFC 3461 parameters pass through when the server offers DSN, and are
 // left out when it does not.
 func TestDSNParameters(t *testing.T) {
-	for _, enable := range []bool{true, false} {
-		b := &backend{}
-		addr, _ := startServer(t, b, func(s *smtp.Server) { s.EnableDSN = enable })
-		c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
-		m := msgs("a@example.org")
-		m[0].Notify = dsn.Notify("FAILURE,DELAY")
-		m[0].Ret = dsn.RetHeaders
-		m[0].EnvID = "env-1"
-		m[0].ORcpt = "rfc822;orig@example.org"
-		check(t, deliver(t, c, m), delivered())
-		got := b.transactions()
-		if len(got) != 1 {
-			t.Fatalf("server got %d transactions", len(got))
-		}
-		mo, ro := got[0].mailOpts, got[0].rcptOpts[0]
-		if !enable {
-			if mo.Return != "" || mo.EnvelopeID != "" || ro.Notify != nil || ro.OriginalRecipient != "" {
-				t.Errorf("server without DSN got parameters: %+v %+v", mo, ro)
+	bothModes(t, func(t *testing.T, noPipelining bool) {
+		for _, enable := range []bool{true, false} {
+			b := &backend{}
+			addr, _ := startServer(t, b, func(s *smtp.Server) { s.EnableDSN = enable })
+			c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
+			c.NoPipelining = noPipelining
+			m := msgs("a@example.org")
+			m[0].Notify = dsn.Notify("FAILURE,DELAY")
+			m[0].Ret = dsn.RetHeaders
+			m[0].EnvID = "env-1"
+			m[0].ORcpt = "rfc822;orig@example.org"
+			check(t, deliver(t, c, m), delivered())
+			got := b.transactions()
+			if len(got) != 1 {
+				t.Fatalf("server got %d transactions", len(got))
 			}
-			continue
+			mo, ro := got[0].mailOpts, got[0].rcptOpts[0]
+			if !enable {
+				if mo.Return != "" || mo.EnvelopeID != "" || ro.Notify != nil || ro.OriginalRecipient != "" {
+					t.Errorf("server without DSN got parameters: %+v %+v", mo, ro)
+				}
+				continue
+			}
+			if mo.Return != smtp.DSNReturnHeaders || mo.EnvelopeID != "env-1" {
+				t.Errorf("MAIL parameters %+v", mo)
+			}
+			if !reflect.DeepEqual(ro.Notify, []smtp.DSNNotify{smtp.DSNNotifyFailure, smtp.DSNNotifyDelayed}) || ro.OriginalRecipient != "orig@example.org" || ro.OriginalRecipientType != smtp.DSNAddressTypeRFC822 {
+				t.Errorf("RCPT parameters %+v", ro)
+			}
 		}
-		if mo.Return != smtp.DSNReturnHeaders || mo.EnvelopeID != "env-1" {
-			t.Errorf("MAIL parameters %+v", mo)
-		}
-		if !reflect.DeepEqual(ro.Notify, []smtp.DSNNotify{smtp.DSNNotifyFailure, smtp.DSNNotifyDelayed}) || ro.OriginalRecipient != "orig@example.org" || ro.OriginalRecipientType != smtp.DSNAddressTypeRFC822 {
-			t.Errorf("RCPT parameters %+v", ro)
-		}
-	}
+	})
 }
 
 // A server offering PIPELINING (go-smtp's always does) takes 100
@@ -333,4 +351,15 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	var _ queue.AttemptStatus = queue.AttemptDelivered
+}
+
+// bothModes runs f with pipelining and with one command at a time.
+func bothModes(t *testing.T, f func(t *testing.T, noPipelining bool)) {
+	for _, noPipelining := range []bool{false, true} {
+		name := "pipelining"
+		if noPipelining {
+			name = "stepwise"
+		}
+		t.Run(name, func(t *testing.T) { f(t, noPipelining) })
+	}
 }
