@@ -63,9 +63,17 @@ func benchRcpts() []string {
 // BenchmarkDeliver delivers one batch of 100 recipients in one
 // transaction to a loopback go-smtp server per iteration: routing through
 // the scripted resolver, a new connection, EHLO, MAIL, 100 RCPT, DATA.
-func BenchmarkDeliver(b *testing.B) {
+func BenchmarkDeliver(b *testing.B) { benchDeliver(b, false) }
+
+// BenchmarkDeliverStepwise is BenchmarkDeliver without pipelining: the
+// same commands as BenchmarkGoSMTPByHand, so the difference is what the
+// client adds (routing, checks, results).
+func BenchmarkDeliverStepwise(b *testing.B) { benchDeliver(b, true) }
+
+func benchDeliver(b *testing.B, noPipelining bool) {
 	addr := benchServer(b)
 	c, _, _ := newClient(b, mxHost{"mx1.example.org", 10, addr})
+	c.NoPipelining = noPipelining
 	batch := msgs(benchRcpts()...)
 	ctx := context.Background()
 	b.ReportAllocs()
