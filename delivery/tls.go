@@ -75,7 +75,7 @@ func (c *Client) handshake(ctx context.Context, conn net.Conn, host string) (*tl
 		return nil, false, stageError(contextErr(ctx, err), bounce.StageTLS)
 	}
 	err := verifyCertificate(tc.ConnectionState(), roots, name, inject.Now(c.Now))
-	if err != nil && c.Smarthost != nil {
+	if err != nil && c.smarthostTLS() {
 		tc.Close()
 		return nil, false, stageError(err, bounce.StageTLS)
 	}

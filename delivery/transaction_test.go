@@ -363,3 +363,46 @@ func bothModes(t *testing.T, f func(t *testing.T, noPipelining bool)) {
 		t.Run(name, func(t *testing.T) { f(t, noPipelining) })
 	}
 }
+
+// A transaction that ends without data (MAIL refused, every RCPT refused)
+// leaves the connection for the next one, after RSET.
+func TestConnectionReuse(t *testing.T) {
+	tests := []struct {
+		name   string
+		script script
+		first  want
+	}{
+		{"mail-refused", script{mail: func(from string) error {
+			if from == "sender+id1@example.com" {
+				return reply(550, smtp.EnhancedCode{5, 7, 1}, "not you")
+			}
+			return nil
+		}}, failed(bounce.StageMail, 550, true)},
+		{"rcpts-refused", script{rcpt: func(to string) error {
+			if to == "a@example.org" {
+				return reply(550, smtp.EnhancedCode{5, 1, 1}, "unknown")
+			}
+			return nil
+		}}, failed(bounce.StageRcpt, 550, true)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bothModes(t, func(t *testing.T, noPipelining bool) {
+				b := &backend{script: tc.script}
+				addr, accepted := startServer(t, b, nil)
+				c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
+				c.NoPipelining = noPipelining
+				c.Separator = "+"
+				m := msgs("a@example.org", "b@example.org")
+				m[0].FromID, m[1].FromID = "id1", "id2"
+				check(t, deliver(t, c, m), tc.first, delivered())
+				if n := accepted.Load(); n != 1 {
+					t.Errorf("%d connections, want 1", n)
+				}
+				if got := b.transactions(); len(got) != 1 || got[0].rcpts[0] != "b@example.org" {
+					t.Errorf("server got %+v", got)
+				}
+			})
+		})
+	}
+}
