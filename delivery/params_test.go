@@ -128,3 +128,39 @@ func TestStageError(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReplyError: any reply text maps to a *bounce.SMTPError that keeps
+// the code and never panics; an enhanced code cut from the text has the
+// reply code's class when both are valid.
+func FuzzReplyError(f *testing.F) {
+	f.Add(550, "5.1.1 no such user")
+	f.Add(421, "4.3.2 bye\n4.3.2 more")
+	f.Add(250, "")
+	f.Add(554, "#5.0.0 x\nno code")
+	f.Fuzz(func(t *testing.T, code int, msg string) {
+		e := stageError(replyError(code, msg), bounce.StageRcpt)
+		if e.Code != code || e.Stage != bounce.StageRcpt {
+			t.Fatalf("stageError(replyError(%d, %q)) = %+v", code, msg, e)
+		}
+		if e.Permanent != (code/100 == 5) {
+			t.Fatalf("permanent %v for code %d", e.Permanent, code)
+		}
+	})
+}
+
+// FuzzEnvelopeAddress: the result needs SMTPUTF8 exactly when it is not
+// ASCII, and an ASCII address is unchanged.
+func FuzzEnvelopeAddress(f *testing.F) {
+	for _, s := range []string{"a@example.org", "δ@bücher.example", "@", "a@", "x@\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, addr string) {
+		out, utf8 := envelopeAddress(addr)
+		if utf8 != !isASCII(out) {
+			t.Fatalf("envelopeAddress(%q) = %q, utf8 %v", addr, out, utf8)
+		}
+		if isASCII(addr) && out != addr {
+			t.Fatalf("ASCII %q changed to %q", addr, out)
+		}
+	})
+}
