@@ -3,12 +3,14 @@ package delivery
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"time"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/internal/inject"
 	"github.com/bouncekit/bouncekit/queue"
 )
@@ -162,6 +164,9 @@ func (c *Client) Validate() error {
 // Duration, RemoteMTA, RemoteIP of the host that answered) and DialedIPs
 // set.
 //
+// Domains are delivered one after the other; a host that wants more in
+// parallel calls Deliver from several goroutines, a batch each.
+//
 // The error is for bad input only (see Validate), and then nothing was
 // attempted. A canceled ctx stops the attempt: transactions not begun are
 // AttemptNotTried, a transaction under way fails with the context's error.
@@ -189,7 +194,27 @@ func (c *Client) Deliver(ctx context.Context, msgs []queue.Msg) ([]queue.Attempt
 		results[i].Msg.Attempt.Duration = end.Sub(start)
 	}
 	c.Metrics.countResults(results)
+	c.logFailures(ctx, results)
 	return results, nil
+}
+
+// logFailures logs each failed message at debug level.
+func (c *Client) logFailures(ctx context.Context, results []queue.AttemptResult) {
+	log := inject.Logger(c.Logger)
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	for _, r := range results {
+		if r.Status != queue.AttemptFailed {
+			continue
+		}
+		attrs := []any{slog.Int64("msgid", r.Msg.ID), slog.String("recipient", r.Msg.RecipientAddress), slog.String("remote", r.Msg.Attempt.RemoteMTA)}
+		var se *bounce.SMTPError
+		if errors.As(r.Err, &se) {
+			attrs = append(attrs, slog.String("stage", string(se.Stage)), slog.Int("code", se.Code), slog.String("enhanced", se.EnhancedCode.String()))
+		}
+		log.Debug("delivery: failed", append(attrs, slog.Any("err", r.Err))...)
+	}
 }
 
 // deliverDomain delivers the transactions of one recipient domain, over

@@ -1,6 +1,9 @@
 package delivery_test
 
 import (
+	"bytes"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-smtp"
@@ -51,5 +54,20 @@ func TestMetrics(t *testing.T) {
 	}
 	if n := len(got); n != len(want) {
 		t.Errorf("%d series, want %d", n, len(want))
+	}
+}
+
+// Failures are logged at debug level with the message, recipient, stage
+// and codes.
+func TestLogFailures(t *testing.T) {
+	b := &backend{script: script{rcpt: func(string) error { return reply(550, smtp.EnhancedCode{5, 1, 1}, "no such user") }}}
+	addr, _ := startServer(t, b, nil)
+	c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
+	var buf bytes.Buffer
+	c.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	deliver(t, c, msgs("a@example.org"))
+	want := `msg="delivery: failed" msgid=1 recipient=a@example.org remote=mx1.example.org stage=rcpt code=550 enhanced=5.1.1`
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("log\n%s\nwants a line with\n%s", buf.String(), want)
 	}
 }
