@@ -51,6 +51,11 @@ var perfRows = []perfRow{
 	{What: "bare transaction updating one record", Pkg: "./queue", Bench: "BenchmarkBareUpdateOne"},
 	{What: "ProcessIncoming, a new one-recipient DSN matched by FromID, one tx each", Pkg: "./queue", Bench: "BenchmarkProcessIncomingDSN", Baseline: "BenchmarkBareUpdateOne", BaselineWhat: "a bare transaction", Target: "<= 2x a bare transaction"},
 	{What: "ProcessIncoming, a qmail text bounce (a duplicate after the first)", Pkg: "./queue", Bench: "BenchmarkProcessIncomingTextBounce"},
+	{What: "`delivery` of 100 recipients in one pipelined transaction to a loopback go-smtp server", Pkg: "./delivery", Bench: "BenchmarkDeliver", Unit: "msgs/s"},
+	{What: "… allocations per recipient (the in-process server's included)", Pkg: "./delivery", Bench: "BenchmarkDeliver", Unit: "allocs/rcpt"},
+	{What: "… the same, one command at a time", Pkg: "./delivery", Bench: "BenchmarkDeliverStepwise", Unit: "msgs/s"},
+	{What: "… go-smtp's client driven by hand, one command at a time", Pkg: "./delivery", Bench: "BenchmarkGoSMTPByHand", Unit: "msgs/s"},
+	{What: "… its allocations per recipient", Pkg: "./delivery", Bench: "BenchmarkGoSMTPByHand", Unit: "allocs/rcpt"},
 }
 
 // performanceTable runs every benchmark of perfRows and formats the table.
@@ -100,7 +105,11 @@ func performanceTable(count int) (string, error) {
 		if strings.HasPrefix(unit, "ns/") {
 			cell = spread(vs)
 		} else {
-			cell = fmt.Sprintf("%s %s", thousands(median(vs)), unit)
+			if v := median(vs); v < 100 {
+				cell = fmt.Sprintf("%.1f %s", v, unit)
+			} else {
+				cell = fmt.Sprintf("%s %s", thousands(v), unit)
+			}
 		}
 		if a := m["allocs/op"]; len(a) > 0 && unit == "ns/op" {
 			cell += fmt.Sprintf(", %.0f allocs", median(a))
