@@ -32,68 +32,63 @@ type Delivery struct {
 // SuppressionStore. The caller may set DialedIPs and Attempt on each
 // message. Bad input returns an error before anything changes.
 func (h *Handler) DeliveredMsgs(tx *bstore.Tx, msgs []Msg, d Delivery) ([]Outcome, error) {
-	if len(msgs) == 0 {
-		return nil, ErrEmptyBatch
+	results := make([]AttemptResult, len(msgs))
+	for i, m := range msgs {
+		results[i] = AttemptResult{Msg: m, Status: AttemptDelivered, Delivery: d}
 	}
-	event := d.Event
-	switch event {
+	return h.Attempted(tx, results)
+}
+
+// event returns the webhook event of d: Event, or "delivered" when empty.
+func (d Delivery) event() (webhook.OutgoingEvent, error) {
+	switch d.Event {
 	case "":
-		event = webhook.EventDelivered
+		return webhook.EventDelivered, nil
 	case webhook.EventDelivered, webhook.EventRelayed, webhook.EventExpanded:
-	default:
-		return nil, fmt.Errorf("queue: unknown delivery event %q", d.Event)
+		return d.Event, nil
 	}
-	cur, err := loadBatch(tx, msgs)
-	if err != nil {
-		return nil, err
+	return "", fmt.Errorf("queue: unknown delivery event %q", d.Event)
+}
+
+// delivered applies a successful attempt to m, the stored message, taking
+// DialedIPs and Attempt from given, the caller's copy: the result is
+// recorded, a soft suppression of the recipient removed, the message
+// retired and its webhook added to the run's.
+func (r *attemptRun) delivered(m *Msg, given Msg, d Delivery, event webhook.OutgoingEvent, o *Outcome) error {
+	if given.DialedIPs != nil {
+		m.DialedIPs = given.DialedIPs
 	}
-	now := h.now()
-	account := cur[0].SenderAccount
-	settings, _ := h.account(account)
-	f := bounce.Failure{Code: d.Code, EnhancedCode: d.EnhancedCode, Reason: bounce.ReasonDelivered}
-	outcomes := make([]Outcome, len(cur))
-	var hooks hookBatch
-	for i := range cur {
-		m := &cur[i]
-		if msgs[i].DialedIPs != nil {
-			m.DialedIPs = msgs[i].DialedIPs
-		}
-		a := msgs[i].Attempt
-		if a.Start.IsZero() {
-			a.Start = now
-		}
-		m.Attempts++
-		m.LastAttempt = a.Start
-		m.Results = append(m.Results, MsgResult{
-			Start:        a.Start,
-			Duration:     a.Duration,
-			Success:      true,
-			Code:         d.Code,
-			EnhancedCode: d.EnhancedCode.String(),
-			Reason:       bounce.ReasonDelivered,
-			Error:        d.Line,
-			RemoteMTA:    a.RemoteMTA,
-		})
-		o := &outcomes[i]
-		o.MsgID = m.ID
-		o.Recipient = m.RecipientAddress
-		o.Result = ResultDelivered
-		if h.Suppressions != nil {
-			if _, err := h.Suppressions.DeliveredTx(tx, account, m.RecipientAddress); err != nil && !errors.Is(err, suppression.ErrAddress) {
-				return nil, fmt.Errorf("queue: clearing suppression of %s: %w", m.RecipientAddress, err)
-			}
-		}
-		if o.Retired, err = h.retire(tx, *m, true, event, now, settings); err != nil {
-			return nil, err
-		}
-		if settings.subscribes(event) {
-			hooks.add(*m, event, f, false)
-			o.Hook = event
-		}
-		h.log().Info("delivered", slog.Int64("msgid", m.ID), slog.String("recipient", m.RecipientAddress), slog.String("event", string(event)))
+	a := given.Attempt
+	if a.Start.IsZero() {
+		a.Start = r.now
 	}
-	if err := h.enqueueHooks(tx, &hooks, account, settings, now); err != nil {
-		return nil, err
+	m.Attempts++
+	m.LastAttempt = a.Start
+	m.Results = append(m.Results, MsgResult{
+		Start:        a.Start,
+		Duration:     a.Duration,
+		Success:      true,
+		Code:         d.Code,
+		EnhancedCode: d.EnhancedCode.String(),
+		Reason:       bounce.ReasonDelivered,
+		Error:        d.Line,
+		RemoteMTA:    a.RemoteMTA,
+	})
+	o.Result = ResultDelivered
+	if s := r.h.Suppressions; s != nil {
+		if _, err := s.DeliveredTx(r.tx, r.account, m.RecipientAddress); err != nil && !errors.Is(err, suppression.ErrAddress) {
+			return fmt.Errorf("queue: clearing suppression of %s: %w", m.RecipientAddress, err)
+		}
 	}
-	return outcomes, nil
+	var err error
+	if o.Retired, err = r.h.retire(r.tx, *m, true, event, r.now, r.settings); err != nil {
+		return err
+	}
+	if r.settings.subscribes(event) {
+		f := bounce.Failure{Code: d.Code, EnhancedCode: d.EnhancedCode, Reason: bounce.ReasonDelivered}
+		r.hooks.add(*m, event, f, false)
+		o.Hook = event
+	}
+	r.log.Info("delivered", slog.Int64("msgid", m.ID), slog.String("recipient", m.RecipientAddress), slog.String("event", string(event)))
+	return nil
 }
