@@ -12,11 +12,11 @@ type Result string
 
 // Results of Handler calls.
 const (
-	ResultQueued     Result = "queued"     // Add: waiting for delivery.
-	ResultRetry      Result = "retry"      // FailMsgs: to be retried at NextAttempt.
+	ResultQueued     Result = "queued"     // Add, or AttemptNotTried in Attempted: waiting for delivery.
+	ResultRetry      Result = "retry"      // FailMsgs, Attempted: to be retried at NextAttempt.
 	ResultFailed     Result = "failed"     // Given up; retired or removed.
 	ResultSuppressed Result = "suppressed" // Not (or no longer) attempted: the recipient is suppressed.
-	ResultDelivered  Result = "delivered"  // DeliveredMsgs.
+	ResultDelivered  Result = "delivered"  // DeliveredMsgs, Attempted.
 	ResultCanceled   Result = "canceled"   // CancelMsgs.
 )
 
@@ -48,7 +48,8 @@ type Outcome struct {
 	// or ResultSuppressed.
 	GiveUp GiveUpReason
 
-	// Failure is the classified error (FailMsgs only).
+	// Failure is the classified error (FailMsgs, and Attempted for a
+	// failed attempt).
 	Failure bounce.Failure
 
 	// DSN is the kind of DSN queued in the outbox for this message; empty
