@@ -25,8 +25,10 @@ var ErrAttemptStatus = errors.New("queue: unknown attempt status")
 //
 //   - one DSN per submission (messages with the same BaseID) and kind: the
 //     failure DSN lists every recipient of the submission given up in this
-//     call, the delayed DSN every recipient for which one is due (RFC 3464
-//     section 2.3: one DSN may report on several recipients);
+//     call, the delayed DSN every recipient for which one is due, the
+//     success DSN (NOTIFY=SUCCESS, see DSNRelayed) every recipient relayed
+//     or expanded (RFC 3464 section 2.3: one DSN may report on several
+//     recipients);
 //   - the webhooks of all messages are queued together, in one Enqueue.
 //
 // A failure is classified per message, so a transaction that refused some

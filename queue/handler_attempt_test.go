@@ -1,6 +1,7 @@
 package queue_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"testing"
@@ -338,6 +339,59 @@ func TestAttemptedStageSuppression(t *testing.T) {
 				n = 2
 			}
 			tcompare(t, len(e.entries()), n, "suppression entries")
+		})
+	}
+}
+
+// TestAttemptedSuccessDSN checks the success DSN for NOTIFY=SUCCESS: one
+// per submission when the delivery was relayed to a system without DSNs or
+// expanded, none for a plain delivery (the next hop got NOTIFY and reports
+// itself) or without SUCCESS in NOTIFY. The default composer writes the
+// RFC 3464 Action and a 2.x.x Status.
+func TestAttemptedSuccessDSN(t *testing.T) {
+	success, _ := dsn.NewNotify(dsn.NotifySuccess, dsn.NotifyFailure)
+	for _, tc := range []struct {
+		name   string
+		event  webhook.OutgoingEvent
+		notify dsn.Notify
+		kind   queue.DSNKind
+		action dsn.Action
+	}{
+		{"relayed", webhook.EventRelayed, success, queue.DSNRelayed, dsn.ActionRelayed},
+		{"expanded", webhook.EventExpanded, success, queue.DSNExpanded, dsn.ActionExpanded},
+		{"delivered", webhook.EventDelivered, success, "", ""},
+		{"relayed, no success asked", webhook.EventRelayed, dsn.NotifyFailure, "", ""},
+		{"relayed, notify not given", webhook.EventRelayed, "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, queue.RetryPolicy{})
+			e.h.DSNComposer = nil // The default composer.
+			msgs := e.add(func(m *queue.Msg) { m.Notify = tc.notify }, "a@example.com", "b@example.com")
+			d := queue.Delivery{Event: tc.event, Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"}
+			out := e.attempted(
+				queue.AttemptResult{Msg: msgs[0], Status: queue.AttemptDelivered, Delivery: d},
+				queue.AttemptResult{Msg: msgs[1], Status: queue.AttemptDelivered, Delivery: d},
+			)
+			for _, o := range out {
+				tcompare(t, o.DSN, tc.kind, "outcome dsn")
+			}
+			ob := e.outbox()
+			if tc.kind == "" {
+				tcompare(t, len(ob), 0, "dsns")
+				return
+			}
+			tcompare(t, len(ob), 1, "dsns")
+			tcompare(t, ob[0].Kind, tc.kind, "outbox kind")
+			m, _, err := dsn.Parse(bytes.NewReader(ob[0].Data))
+			tcheck(t, err, "parse dsn")
+			var got []string
+			for _, r := range m.Recipients {
+				got = append(got, fmt.Sprintf("%s %s %s", r.FinalRecipient, r.Action, r.Status))
+			}
+			tcompare(t, got, []string{
+				fmt.Sprintf("a@example.com %s 2.0.0", tc.action),
+				fmt.Sprintf("b@example.com %s 2.0.0", tc.action),
+			}, "dsn recipients")
 		})
 	}
 }

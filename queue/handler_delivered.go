@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/mjl-/bstore"
 
@@ -28,8 +29,9 @@ type Delivery struct {
 // in the caller's transaction: per message a MsgResult is recorded, the
 // message is retired (or removed, when the account keeps no history), the
 // "delivered" (or Delivery.Event) webhook is queued if the account
-// subscribes, and a soft suppression of the recipient is removed from the
-// SuppressionStore. The caller may set DialedIPs and Attempt on each
+// subscribes, a soft suppression of the recipient is removed from the
+// SuppressionStore, and for events relayed and expanded a success DSN is
+// queued when NOTIFY asks for one (see DSNRelayed). The caller may set DialedIPs and Attempt on each
 // message. Bad input returns an error before anything changes.
 func (h *Handler) DeliveredMsgs(tx *bstore.Tx, msgs []Msg, d Delivery) ([]Outcome, error) {
 	results := make([]AttemptResult, len(msgs))
@@ -80,15 +82,39 @@ func (r *attemptRun) delivered(m *Msg, given Msg, d Delivery, event webhook.Outg
 			return fmt.Errorf("queue: clearing suppression of %s: %w", m.RecipientAddress, err)
 		}
 	}
+	f := bounce.Failure{Code: d.Code, EnhancedCode: d.EnhancedCode, Lines: successLines(d.Line), Reason: bounce.ReasonDelivered}
+	if kind := successDSN(event); kind != "" && dsnWanted(m, kind) {
+		r.dsns.add(kind, *m, f, time.Time{})
+		o.DSN = kind
+	}
 	var err error
 	if o.Retired, err = r.h.retire(r.tx, *m, true, event, r.now, r.settings); err != nil {
 		return err
 	}
 	if r.settings.subscribes(event) {
-		f := bounce.Failure{Code: d.Code, EnhancedCode: d.EnhancedCode, Reason: bounce.ReasonDelivered}
 		r.hooks.add(*m, event, f, false)
 		o.Hook = event
 	}
 	r.log.Info("delivered", slog.Int64("msgid", m.ID), slog.String("recipient", m.RecipientAddress), slog.String("event", string(event)))
 	return nil
+}
+
+// successDSN returns the kind of success DSN a delivery with event may
+// need, or "" when the next hop sends it (see DSNRelayed).
+func successDSN(event webhook.OutgoingEvent) DSNKind {
+	switch event {
+	case webhook.EventRelayed:
+		return DSNRelayed
+	case webhook.EventExpanded:
+		return DSNExpanded
+	}
+	return ""
+}
+
+// successLines returns the reply text of a delivery as Failure.Lines.
+func successLines(line string) []string {
+	if line == "" {
+		return nil
+	}
+	return []string{line}
 }

@@ -31,6 +31,14 @@ type DSNKind string
 const (
 	DSNDelayed DSNKind = "delayed" // RFC 3464 Action: delayed.
 	DSNFailed  DSNKind = "failed"  // RFC 3464 Action: failed.
+
+	// The success DSNs, for NOTIFY=SUCCESS (RFC 3461 section 4.1), of a
+	// delivery whose next hop will send none: handed to a system without
+	// DSNs (Delivery.Event relayed), or to an alias or list's members
+	// (expanded). A plain "delivered" gets none from the queue: an SMTP
+	// server that accepted the NOTIFY parameter reports success itself.
+	DSNRelayed  DSNKind = "relayed"  // RFC 3464 Action: relayed.
+	DSNExpanded DSNKind = "expanded" // RFC 3464 Action: expanded.
 )
 
 // Outcome tells the caller what a Handler call did with one message, so it
