@@ -368,6 +368,9 @@ func TestAttemptedSuccessDSN(t *testing.T) {
 			e.h.DSNComposer = nil // The default composer.
 			msgs := e.add(func(m *queue.Msg) { m.Notify = tc.notify }, "a@example.com", "b@example.com")
 			d := queue.Delivery{Event: tc.event, Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "ok"}
+			for i := range msgs {
+				msgs[i].Attempt.RemoteMTA = "mx.example.com"
+			}
 			out := e.attempted(
 				queue.AttemptResult{Msg: msgs[0], Status: queue.AttemptDelivered, Delivery: d},
 				queue.AttemptResult{Msg: msgs[1], Status: queue.AttemptDelivered, Delivery: d},
@@ -386,11 +389,11 @@ func TestAttemptedSuccessDSN(t *testing.T) {
 			tcheck(t, err, "parse dsn")
 			var got []string
 			for _, r := range m.Recipients {
-				got = append(got, fmt.Sprintf("%s %s %s", r.FinalRecipient, r.Action, r.Status))
+				got = append(got, fmt.Sprintf("%s %s %s %s", r.FinalRecipient, r.Action, r.Status, r.RemoteMTA))
 			}
 			tcompare(t, got, []string{
-				fmt.Sprintf("a@example.com %s 2.0.0", tc.action),
-				fmt.Sprintf("b@example.com %s 2.0.0", tc.action),
+				fmt.Sprintf("a@example.com %s 2.0.0 mx.example.com", tc.action),
+				fmt.Sprintf("b@example.com %s 2.0.0 mx.example.com", tc.action),
 			}, "dsn recipients")
 		})
 	}

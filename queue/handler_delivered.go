@@ -31,8 +31,9 @@ type Delivery struct {
 // "delivered" (or Delivery.Event) webhook is queued if the account
 // subscribes, a soft suppression of the recipient is removed from the
 // SuppressionStore, and for events relayed and expanded a success DSN is
-// queued when NOTIFY asks for one (see DSNRelayed). The caller may set DialedIPs and Attempt on each
-// message. Bad input returns an error before anything changes.
+// queued when NOTIFY asks for one (see DSNRelayed). The caller may set
+// DialedIPs and Attempt on each message. Bad input returns an error before
+// anything changes. It is Attempted with AttemptDelivered for each message.
 func (h *Handler) DeliveredMsgs(tx *bstore.Tx, msgs []Msg, d Delivery) ([]Outcome, error) {
 	results := make([]AttemptResult, len(msgs))
 	for i, m := range msgs {
@@ -60,7 +61,8 @@ func (r *attemptRun) delivered(m *Msg, given Msg, d Delivery, event webhook.Outg
 	if given.DialedIPs != nil {
 		m.DialedIPs = given.DialedIPs
 	}
-	a := given.Attempt
+	m.Attempt = given.Attempt // For the success DSN's Remote-MTA.
+	a := m.Attempt
 	if a.Start.IsZero() {
 		a.Start = r.now
 	}

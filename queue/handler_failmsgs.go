@@ -47,6 +47,8 @@ var ErrSuppressed = errors.New("queue: recipient is suppressed")
 // queue or the composer is returned wrapped, naming that boundary and the
 // message or address (errors.Is finds the original); the caller must roll
 // back. After commit, the caller calls Kick so Run delivers queued DSNs.
+//
+// FailMsgs is Attempted with AttemptFailed and err for each message.
 func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, error) {
 	if err == nil && len(msgs) > 0 {
 		return nil, ErrNilError
