@@ -398,3 +398,19 @@ func TestAttemptedSuccessDSN(t *testing.T) {
 		})
 	}
 }
+
+// TestAttemptedAllNotTried checks that a call in which no message was
+// tried changes nothing and queues nothing.
+func TestAttemptedAllNotTried(t *testing.T) {
+	e := newEnv(t, queue.RetryPolicy{})
+	msgs := e.add(nil, "a@example.com", "b@example.com")
+	e.clock.Advance(time.Hour)
+	before := e.dump()
+	out := e.attempted(notTried(msgs[0]), notTried(msgs[1]))
+	for i, o := range out {
+		tcompare(t, o, queue.Outcome{MsgID: msgs[i].ID, Recipient: msgs[i].RecipientAddress, Result: queue.ResultQueued, NextAttempt: msgs[i].NextAttempt}, "outcome")
+	}
+	tcompare(t, e.dump(), before, "database")
+	tcompare(t, e.hooks.Calls, 0, "hook queue calls")
+	tcompare(t, len(e.composer.Requests), 0, "dsns composed")
+}
