@@ -75,7 +75,10 @@ import (
 // verify failed", Postfix anvil's "too much mail from"), the reason is
 // blocked, requireptr, rejected, speeding or toomanyconn instead. A permanent
 // X.3.2 (Postfix postscreen's "521 5.3.2" and "550 5.3.2" for a client it
-// rejects) is blocked unless the text says the host accepts no mail.
+// rejects) is blocked unless the text says the host accepts no mail. The
+// stage counts too: such a reply to MAIL FROM (StageMail) is rejected,
+// whatever its text, and no failure at a stage before RCPT TO is a hard
+// bounce (see Stage.AboutSender).
 //
 // Permanence follows the reply code class (5xx permanent, anything else
 // temporary), or the enhanced code's class when there is no reply code. The
@@ -327,6 +330,13 @@ func replyReason(code int, enh EnhancedCode, first string, more []string, stage 
 		// "Unrouteable address ... Sender verify failed" about our
 		// sender's domain.
 		return aboutUsRules[about].reason, ""
+	}
+	if stage == StageMail && (r == ReasonUserUnknown || r == ReasonHostUnknown || r == ReasonHasMoved || r == ReasonNotAccept) {
+		// A reply to MAIL FROM names no recipient (RFC 5321 section 3.3):
+		// "550 5.1.1 User unknown" there is about our envelope sender,
+		// sisimai's rejected, which no suppression policy holds against
+		// the recipients.
+		return ReasonRejected, ""
 	}
 	return r, d
 }

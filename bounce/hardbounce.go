@@ -19,10 +19,17 @@ import "strings"
 // disabled for unpaid bills, inactivity or abuse locks and are enabled
 // again, and sisimai calls it a soft bounce.
 //
+// A failure at a stage before RCPT TO (Stage.AboutSender: the greeting,
+// EHLO, STARTTLS, AUTH, MAIL FROM) is never a hard bounce: the server has
+// not heard of the recipient yet, so "550 5.1.1" there is about our sender
+// or our connection. A failure at StageRcpt is about that recipient, one at
+// StageData or StageDataEnd about the message, for every recipient the
+// server accepted; both are judged by their reason.
+//
 // Whether the suppression a hard bounce makes lasts forever is a separate
 // question: see NoReply and NullMX.
 func (f Failure) HardBounce() bool {
-	if !f.Permanent {
+	if !f.Permanent || f.Stage.AboutSender() {
 		return false
 	}
 	switch f.EffectiveReason() {

@@ -32,3 +32,18 @@ const (
 func Stages() []Stage {
 	return []Stage{StageDNS, StageDial, StageConnect, StageEHLO, StageTLS, StageAuth, StageMail, StageRcpt, StageData, StageDataEnd}
 }
+
+// AboutSender reports whether a reply at stage s is about the sending side
+// (our connection, client, TLS, credentials or envelope sender) rather than
+// any recipient: the server answers before a recipient was named (RFC 5321
+// section 3.3: the greeting, EHLO, STARTTLS, AUTH and MAIL FROM come before
+// RCPT TO). Such a reply is never a hard bounce of the recipients, whatever
+// its codes say. StageDNS and StageDial are not: no server answered there,
+// and a DNS answer (NXDOMAIN, a null MX) is about the recipients' domain.
+func (s Stage) AboutSender() bool {
+	switch s {
+	case StageConnect, StageEHLO, StageTLS, StageAuth, StageMail:
+		return true
+	}
+	return false
+}

@@ -18,8 +18,9 @@
 //	Handler.Add(tx, msgs...)            queue a submission (one Msg per recipient, shared BaseID)
 //	Handler.Due(tx, now, limit)         batches: one submission, one recipient domain
 //	  deliver with the host's client
-//	  Handler.DeliveredMsgs(tx, msgs, d)   on success
-//	  Handler.FailMsgs(tx, msgs, err)      on failure
+//	  Handler.Attempted(tx, results)       per-recipient results of one transaction
+//	  Handler.DeliveredMsgs(tx, msgs, d)   or, one outcome for the batch: success
+//	  Handler.FailMsgs(tx, msgs, err)      or failure
 //	commit tx, then Handler.Kick()
 //	Handler.Run(ctx)                    in the background: DSN outbox, retired cleanup
 //
@@ -82,9 +83,11 @@
 //
 // # Decisions
 //
-//   - One DSN per original message and kind in a FailMsgs call, listing all
-//     its recipients (RFC 3464 allows several); mox sends one per
-//     recipient.
+//   - One DSN per original message and kind in a FailMsgs or Attempted
+//     call, listing all its recipients (RFC 3464 allows several); mox sends
+//     one per recipient. A success DSN (NOTIFY=SUCCESS) only for a delivery
+//     relayed to a system without DSNs or expanded: a server that accepted
+//     NOTIFY sends its own.
 //   - RET=FULL returns the whole message (package dsn falls back to the
 //     header above its size limit); RET=HDRS and no RET return the header.
 //     ENVID becomes Original-Envelope-Id, ORCPT Original-Recipient.
@@ -133,6 +136,8 @@
 //   - handler.go: the Handler, its fields and defaults, Kick, the errors.
 //   - handler_add.go, handler_failmsgs.go, handler_delivered.go,
 //     handler_cancel.go: Add, FailMsgs, DeliveredMsgs, CancelMsgs.
+//   - attempt.go, handler_attempt.go: AttemptResult and Attempted, the one
+//     call FailMsgs and DeliveredMsgs are made of.
 //   - retry.go: where retry is decided: RetryPolicy and Decide, a pure
 //     function of a RetryInput; DefaultPolicy, MoxPolicy, Plan.
 //   - handler_dsn.go: which DSNs are wanted (dsnWanted: NOTIFY, the null

@@ -49,10 +49,26 @@ func (defaultComposer) ComposeDSN(req DSNRequest) ([]byte, error) {
 }
 
 func dsnSubject(kind DSNKind) string {
-	if kind == DSNDelayed {
+	switch kind {
+	case DSNDelayed:
 		return "Mail delivery delayed"
+	case DSNRelayed, DSNExpanded:
+		return "Mail delivery report"
 	}
 	return "Mail delivery failed"
+}
+
+// dsnAction returns the Action field of kind, RFC 3464 section 2.3.3.
+func dsnAction(kind DSNKind) dsn.Action {
+	switch kind {
+	case DSNDelayed:
+		return dsn.ActionDelayed
+	case DSNRelayed:
+		return dsn.ActionRelayed
+	case DSNExpanded:
+		return dsn.ActionExpanded
+	}
+	return dsn.ActionFailed
 }
 
 // dsnRecipient returns the per-recipient fields, RFC 3464 section 2.3.
@@ -60,14 +76,13 @@ func dsnRecipient(kind DSNKind, r DSNRecipient) dsn.Recipient {
 	m, f := r.Msg, r.Failure
 	rcpt := dsn.Recipient{
 		FinalRecipient:  m.RecipientAddress,
-		Action:          dsn.ActionFailed,
+		Action:          dsnAction(kind),
 		Status:          dsnStatus(kind, f.EnhancedCode),
 		RemoteMTA:       m.Attempt.RemoteMTA,
 		RemoteIP:        m.Attempt.RemoteIP,
 		LastAttemptDate: m.LastAttempt,
 	}
 	if kind == DSNDelayed {
-		rcpt.Action = dsn.ActionDelayed
 		rcpt.WillRetryUntil = r.WillRetryUntil
 	}
 	if typ, addr, ok := strings.Cut(m.ORcpt, ";"); ok { // RFC 3464 section 2.3.1.
@@ -83,12 +98,16 @@ func dsnRecipient(kind DSNKind, r DSNRecipient) dsn.Recipient {
 }
 
 // dsnStatus returns the Status field: the failure's enhanced code with its
-// class set to 5 for failed and 4 for delayed (a temporary failure that
-// exhausted its attempts is a failure now), or the generic 5.0.0 and 4.0.0.
+// class set to 5 for failed, 4 for delayed (a temporary failure that
+// exhausted its attempts is a failure now) and 2 for the success kinds, or
+// the generic 5.0.0, 4.0.0 and 2.0.0.
 func dsnStatus(kind DSNKind, enhanced bounce.EnhancedCode) string {
 	class := 5
-	if kind == DSNDelayed {
+	switch kind {
+	case DSNDelayed:
 		class = 4
+	case DSNRelayed, DSNExpanded:
+		class = 2
 	}
 	if enhanced.IsZero() {
 		enhanced = bounce.EnhancedCode{class, 0, 0}
@@ -117,22 +136,31 @@ func remoteText(s string) string {
 // dsnText is the human-readable part.
 func dsnText(req DSNRequest) string {
 	var b strings.Builder
-	if req.Kind == DSNDelayed {
+	switch req.Kind {
+	case DSNDelayed:
 		b.WriteString("Delivery of your message has been delayed for these recipients:\n\n")
-	} else {
+	case DSNRelayed:
+		b.WriteString("Your message was passed on for these recipients to a system that sends no delivery notifications:\n\n")
+	case DSNExpanded:
+		b.WriteString("Your message was delivered to these addresses, which pass it on to further recipients:\n\n")
+	default:
 		b.WriteString("Delivery of your message has failed permanently for these recipients:\n\n")
 	}
 	for _, r := range req.Recipients {
 		fmt.Fprintf(&b, "\t%s\n", r.Msg.RecipientAddress)
 	}
-	if req.Kind == DSNDelayed {
+	switch req.Kind {
+	case DSNRelayed, DSNExpanded:
+		// A success has no error to quote and no attempts to come.
+		return b.String()
+	case DSNDelayed:
 		until := req.Recipients[0].WillRetryUntil
 		b.WriteString("\nWe will keep trying to deliver it")
 		if !until.IsZero() {
 			fmt.Fprintf(&b, " until %s", until.UTC().Format(time.RFC1123))
 		}
 		b.WriteString(". You do not need to send it again. If all attempts fail, you will receive a notice.\n")
-	} else {
+	default:
 		b.WriteString("\nNo further attempts will be made.\n")
 	}
 	f := req.Recipients[0].Failure

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/mjl-/bstore"
 
@@ -28,72 +29,94 @@ type Delivery struct {
 // in the caller's transaction: per message a MsgResult is recorded, the
 // message is retired (or removed, when the account keeps no history), the
 // "delivered" (or Delivery.Event) webhook is queued if the account
-// subscribes, and a soft suppression of the recipient is removed from the
-// SuppressionStore. The caller may set DialedIPs and Attempt on each
-// message. Bad input returns an error before anything changes.
+// subscribes, a soft suppression of the recipient is removed from the
+// SuppressionStore, and for events relayed and expanded a success DSN is
+// queued when NOTIFY asks for one (see DSNRelayed). The caller may set
+// DialedIPs and Attempt on each message. Bad input returns an error before
+// anything changes. It is Attempted with AttemptDelivered for each message.
 func (h *Handler) DeliveredMsgs(tx *bstore.Tx, msgs []Msg, d Delivery) ([]Outcome, error) {
-	if len(msgs) == 0 {
-		return nil, ErrEmptyBatch
+	results := make([]AttemptResult, len(msgs))
+	for i, m := range msgs {
+		results[i] = AttemptResult{Msg: m, Status: AttemptDelivered, Delivery: d}
 	}
-	event := d.Event
-	switch event {
+	return h.Attempted(tx, results)
+}
+
+// event returns the webhook event of d: Event, or "delivered" when empty.
+func (d Delivery) event() (webhook.OutgoingEvent, error) {
+	switch d.Event {
 	case "":
-		event = webhook.EventDelivered
+		return webhook.EventDelivered, nil
 	case webhook.EventDelivered, webhook.EventRelayed, webhook.EventExpanded:
-	default:
-		return nil, fmt.Errorf("queue: unknown delivery event %q", d.Event)
+		return d.Event, nil
 	}
-	cur, err := loadBatch(tx, msgs)
-	if err != nil {
-		return nil, err
+	return "", fmt.Errorf("queue: unknown delivery event %q", d.Event)
+}
+
+// delivered applies a successful attempt to m, the stored message, taking
+// DialedIPs and Attempt from given, the caller's copy: the result is
+// recorded, a soft suppression of the recipient removed, the message
+// retired and its webhook added to the run's.
+func (r *attemptRun) delivered(m *Msg, given Msg, d Delivery, event webhook.OutgoingEvent, o *Outcome) error {
+	if given.DialedIPs != nil {
+		m.DialedIPs = given.DialedIPs
 	}
-	now := h.now()
-	account := cur[0].SenderAccount
-	settings, _ := h.account(account)
-	f := bounce.Failure{Code: d.Code, EnhancedCode: d.EnhancedCode, Reason: bounce.ReasonDelivered}
-	outcomes := make([]Outcome, len(cur))
-	var hooks hookBatch
-	for i := range cur {
-		m := &cur[i]
-		if msgs[i].DialedIPs != nil {
-			m.DialedIPs = msgs[i].DialedIPs
-		}
-		a := msgs[i].Attempt
-		if a.Start.IsZero() {
-			a.Start = now
-		}
-		m.Attempts++
-		m.LastAttempt = a.Start
-		m.Results = append(m.Results, MsgResult{
-			Start:        a.Start,
-			Duration:     a.Duration,
-			Success:      true,
-			Code:         d.Code,
-			EnhancedCode: d.EnhancedCode.String(),
-			Reason:       bounce.ReasonDelivered,
-			Error:        d.Line,
-			RemoteMTA:    a.RemoteMTA,
-		})
-		o := &outcomes[i]
-		o.MsgID = m.ID
-		o.Recipient = m.RecipientAddress
-		o.Result = ResultDelivered
-		if h.Suppressions != nil {
-			if _, err := h.Suppressions.DeliveredTx(tx, account, m.RecipientAddress); err != nil && !errors.Is(err, suppression.ErrAddress) {
-				return nil, fmt.Errorf("queue: clearing suppression of %s: %w", m.RecipientAddress, err)
-			}
-		}
-		if o.Retired, err = h.retire(tx, *m, true, event, now, settings); err != nil {
-			return nil, err
-		}
-		if settings.subscribes(event) {
-			hooks.add(*m, event, f, false)
-			o.Hook = event
-		}
-		h.log().Info("delivered", slog.Int64("msgid", m.ID), slog.String("recipient", m.RecipientAddress), slog.String("event", string(event)))
+	m.Attempt = given.Attempt // For the success DSN's Remote-MTA.
+	a := m.Attempt
+	if a.Start.IsZero() {
+		a.Start = r.now
 	}
-	if err := h.enqueueHooks(tx, &hooks, account, settings, now); err != nil {
-		return nil, err
+	m.Attempts++
+	m.LastAttempt = a.Start
+	m.Results = append(m.Results, MsgResult{
+		Start:        a.Start,
+		Duration:     a.Duration,
+		Success:      true,
+		Code:         d.Code,
+		EnhancedCode: d.EnhancedCode.String(),
+		Reason:       bounce.ReasonDelivered,
+		Error:        d.Line,
+		RemoteMTA:    a.RemoteMTA,
+	})
+	o.Result = ResultDelivered
+	if s := r.h.Suppressions; s != nil {
+		if _, err := s.DeliveredTx(r.tx, r.account, m.RecipientAddress); err != nil && !errors.Is(err, suppression.ErrAddress) {
+			return fmt.Errorf("queue: clearing suppression of %s: %w", m.RecipientAddress, err)
+		}
 	}
-	return outcomes, nil
+	f := bounce.Failure{Code: d.Code, EnhancedCode: d.EnhancedCode, Lines: successLines(d.Line), Reason: bounce.ReasonDelivered}
+	if kind := successDSN(event); kind != "" && dsnWanted(m, kind) {
+		r.dsns.add(kind, *m, f, time.Time{})
+		o.DSN = kind
+	}
+	var err error
+	if o.Retired, err = r.h.retire(r.tx, *m, true, event, r.now, r.settings); err != nil {
+		return err
+	}
+	if r.settings.subscribes(event) {
+		r.hooks.add(*m, event, f, false)
+		o.Hook = event
+	}
+	r.log.Info("delivered", slog.Int64("msgid", m.ID), slog.String("recipient", m.RecipientAddress), slog.String("event", string(event)))
+	return nil
+}
+
+// successDSN returns the kind of success DSN a delivery with event may
+// need, or "" when the next hop sends it (see DSNRelayed).
+func successDSN(event webhook.OutgoingEvent) DSNKind {
+	switch event {
+	case webhook.EventRelayed:
+		return DSNRelayed
+	case webhook.EventExpanded:
+		return DSNExpanded
+	}
+	return ""
+}
+
+// successLines returns the reply text of a delivery as Failure.Lines.
+func successLines(line string) []string {
+	if line == "" {
+		return nil
+	}
+	return []string{line}
 }

@@ -96,6 +96,8 @@ func dsnWanted(m *Msg, kind DSNKind) bool {
 		return !m.DelayedDSNSent && !m.isReport() && m.Notify.Has(dsn.NotifyDelay) // RFC 3461 section 4.1.
 	case DSNFailed:
 		return m.Notify.Has(dsn.NotifyFailure) // RFC 3461 section 4.1.
+	case DSNRelayed, DSNExpanded:
+		return !m.isReport() && m.Notify.Has(dsn.NotifySuccess) // RFC 3461 section 4.1.
 	}
 	return false
 }

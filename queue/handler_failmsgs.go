@@ -47,165 +47,142 @@ var ErrSuppressed = errors.New("queue: recipient is suppressed")
 // queue or the composer is returned wrapped, naming that boundary and the
 // message or address (errors.Is finds the original); the caller must roll
 // back. After commit, the caller calls Kick so Run delivers queued DSNs.
+//
+// FailMsgs is Attempted with AttemptFailed and err for each message.
 func (h *Handler) FailMsgs(tx *bstore.Tx, msgs []Msg, err error) ([]Outcome, error) {
-	if len(msgs) == 0 {
-		return nil, ErrEmptyBatch
-	}
-	if err == nil {
+	if err == nil && len(msgs) > 0 {
 		return nil, ErrNilError
 	}
-	if perr := h.RetryPolicy.Validate(); perr != nil {
-		return nil, perr
+	results := make([]AttemptResult, len(msgs))
+	for i, m := range msgs {
+		results[i] = AttemptResult{Msg: m, Status: AttemptFailed, Err: err}
 	}
-	cur, xerr := loadBatch(tx, msgs)
-	if xerr != nil {
-		return nil, xerr
-	}
+	return h.Attempted(tx, results)
+}
 
-	now := h.now()
-	f := bounce.Classify(err)
-	noAttempt := errors.Is(err, ErrSuppressed)
-	if noAttempt {
-		f = bounce.Failure{Reason: bounce.ReasonSuppressed, Err: err}
+// failed applies a failed attempt with failure f to m, the stored message,
+// taking DialedIPs and Attempt from given, the caller's copy. A message to
+// retry is updated at once; one given up waits for finish, so that every
+// recipient's suppression is looked up before any is changed.
+func (r *attemptRun) failed(m *Msg, given Msg, f bounce.Failure, o *Outcome) error {
+	if given.DialedIPs != nil {
+		m.DialedIPs = given.DialedIPs
+	}
+	m.Attempt = given.Attempt
+	start := m.Attempt.Start
+	if start.IsZero() {
+		start = r.now
 	}
 	errText := f.Text()
-	account := cur[0].SenderAccount
-	settings, known := h.account(account)
-	policy := h.policy()
-	log := h.log().With(
-		slog.String("account", account),
+	m.Results = append(m.Results, MsgResult{
+		Start:        start,
+		Duration:     m.Attempt.Duration,
+		Permanent:    f.Permanent,
+		Code:         f.Code,
+		EnhancedCode: f.EnhancedCode.String(),
+		Reason:       f.Reason,
+		Error:        errText,
+		RemoteMTA:    m.Attempt.RemoteMTA,
+	})
+	o.Failure = f
+
+	if errors.Is(f.Err, ErrSuppressed) {
+		// Stopped before sending: no attempt is counted.
+		o.Result = ResultSuppressed
+		o.GiveUp = GiveUpSuppressed
+		r.giveUps = append(r.giveUps, giveUp{m, o, f})
+		return nil
+	}
+	suppressed, err := r.h.isSuppressed(r.tx, r.account, m.RecipientAddress, r.now)
+	if err != nil {
+		return err
+	}
+
+	in := retryInput(m, f)
+	in.JitterDraw = r.h.jitterDraw()
+	d := r.h.policy().Decide(in, r.now)
+	m.Attempts = d.Attempts
+	m.LastAttempt = start
+	if suppressed {
+		o.Result = ResultSuppressed
+		o.GiveUp = GiveUpSuppressed
+		r.giveUps = append(r.giveUps, giveUp{m, o, f})
+		return nil
+	}
+	if !d.Retry {
+		o.Result = ResultFailed
+		o.GiveUp = d.GiveUp
+		r.giveUps = append(r.giveUps, giveUp{m, o, f})
+		return nil
+	}
+
+	o.Result = ResultRetry
+	o.NextAttempt = d.NextAttempt
+	m.NextAttempt = d.NextAttempt
+	if d.DelayedDSNDue && dsnWanted(m, DSNDelayed) {
+		m.DelayedDSNSent = true
+		r.dsns.add(DSNDelayed, *m, f, d.LastAttemptAt)
+		o.DSN = DSNDelayed
+	}
+	if err := r.tx.Update(m); err != nil {
+		return fmt.Errorf("queue: updating message %d after failed attempt: %w", m.ID, err)
+	}
+	if r.settings.subscribes(webhook.EventDelayed) {
+		r.hooks.add(*m, webhook.EventDelayed, f, false)
+		o.Hook = webhook.EventDelayed
+	}
+	r.log.Info("temporary delivery failure, will retry", append(failureAttrs(m, f),
+		slog.Int64("attempts", m.Attempts),
+		slog.Time("nextattempt", m.NextAttempt),
+		slog.String("error", errText))...)
+	return nil
+}
+
+// retireFailed finishes a message given up by failed: the failure DSN, the
+// suppression decision, retirement and the "failed" or "suppressed"
+// webhook.
+func (r *attemptRun) retireFailed(m *Msg, o *Outcome, f bounce.Failure) error {
+	if dsnWanted(m, DSNFailed) {
+		r.dsns.add(DSNFailed, *m, f, time.Time{})
+		o.DSN = DSNFailed
+	}
+	event := webhook.EventFailed
+	if o.Result == ResultSuppressed {
+		event = webhook.EventSuppressed
+	} else {
+		added, err := r.h.processSuppression(r.tx, &r.history, *m, f, r.now)
+		if err != nil {
+			return err
+		}
+		o.Suppressing = added
+	}
+	retired, err := r.h.retire(r.tx, *m, false, event, r.now, r.settings)
+	if err != nil {
+		return err
+	}
+	o.Retired = retired
+	if r.settings.subscribes(event) {
+		r.hooks.add(*m, event, f, o.Suppressing)
+		o.Hook = event
+	}
+	r.log.Info("delivery failed, giving up", append(failureAttrs(m, f),
+		slog.String("giveup", string(o.GiveUp)),
+		slog.Bool("suppressing", o.Suppressing),
+		slog.String("error", f.Text()))...)
+	return nil
+}
+
+// failureAttrs are the log attributes of a failure of m.
+func failureAttrs(m *Msg, f bounce.Failure) []any {
+	return []any{
+		slog.Int64("msgid", m.ID),
+		slog.String("recipient", m.RecipientAddress),
 		slog.Bool("permanent", f.Permanent),
 		slog.Int("code", f.Code),
 		slog.String("enhancedcode", f.EnhancedCode.String()),
 		slog.String("reason", string(f.Reason)),
-	)
-	h.Metrics.failure(f)
-
-	outcomes := make([]Outcome, len(cur))
-	var dsns dsnBatch
-	var hooks hookBatch
-	var giveUps []int
-	for i := range cur {
-		m := &cur[i]
-		if msgs[i].DialedIPs != nil {
-			m.DialedIPs = msgs[i].DialedIPs
-		}
-		m.Attempt = msgs[i].Attempt
-		start := m.Attempt.Start
-		if start.IsZero() {
-			start = now
-		}
-		m.Results = append(m.Results, MsgResult{
-			Start:        start,
-			Duration:     m.Attempt.Duration,
-			Permanent:    f.Permanent,
-			Code:         f.Code,
-			EnhancedCode: f.EnhancedCode.String(),
-			Reason:       f.Reason,
-			Error:        errText,
-			RemoteMTA:    m.Attempt.RemoteMTA,
-		})
-		o := &outcomes[i]
-		o.MsgID = m.ID
-		o.Recipient = m.RecipientAddress
-		o.Failure = f
-
-		if noAttempt {
-			o.Result = ResultSuppressed
-			o.GiveUp = GiveUpSuppressed
-			giveUps = append(giveUps, i)
-			continue
-		}
-		suppressed, serr := h.isSuppressed(tx, account, m.RecipientAddress, now)
-		if serr != nil {
-			return nil, serr
-		}
-
-		in := retryInput(m, f)
-		in.JitterDraw = h.jitterDraw()
-		d := policy.Decide(in, now)
-		m.Attempts = d.Attempts
-		m.LastAttempt = start
-		if suppressed {
-			o.Result = ResultSuppressed
-			o.GiveUp = GiveUpSuppressed
-			giveUps = append(giveUps, i)
-			continue
-		}
-		if !d.Retry {
-			o.Result = ResultFailed
-			o.GiveUp = d.GiveUp
-			giveUps = append(giveUps, i)
-			continue
-		}
-
-		o.Result = ResultRetry
-		o.NextAttempt = d.NextAttempt
-		m.NextAttempt = d.NextAttempt
-		if d.DelayedDSNDue && dsnWanted(m, DSNDelayed) {
-			m.DelayedDSNSent = true
-			dsns.add(DSNDelayed, *m, f, d.LastAttemptAt)
-			o.DSN = DSNDelayed
-		}
-		if err := tx.Update(m); err != nil {
-			return nil, fmt.Errorf("queue: updating message %d after failed attempt: %w", m.ID, err)
-		}
-		if settings.subscribes(webhook.EventDelayed) {
-			hooks.add(*m, webhook.EventDelayed, f, false)
-			o.Hook = webhook.EventDelayed
-		}
-		log.Info("temporary delivery failure, will retry",
-			slog.Int64("msgid", m.ID),
-			slog.String("recipient", m.RecipientAddress),
-			slog.Int64("attempts", m.Attempts),
-			slog.Time("nextattempt", m.NextAttempt),
-			slog.String("error", errText))
+		slog.String("stage", string(f.Stage)),
 	}
-
-	if len(giveUps) > 0 {
-		var history historyCache
-		for _, i := range giveUps {
-			m := &cur[i]
-			o := &outcomes[i]
-			if dsnWanted(m, DSNFailed) {
-				dsns.add(DSNFailed, *m, f, time.Time{})
-				o.DSN = DSNFailed
-			}
-			event := webhook.EventFailed
-			if o.Result == ResultSuppressed {
-				event = webhook.EventSuppressed
-			} else {
-				added, err := h.processSuppression(tx, &history, *m, f, now)
-				if err != nil {
-					return nil, err
-				}
-				o.Suppressing = added
-			}
-			retired, err := h.retire(tx, *m, false, event, now, settings)
-			if err != nil {
-				return nil, err
-			}
-			o.Retired = retired
-			if settings.subscribes(event) {
-				hooks.add(*m, event, f, o.Suppressing)
-				o.Hook = event
-			}
-			log.Info("delivery failed, giving up",
-				slog.Int64("msgid", m.ID),
-				slog.String("recipient", m.RecipientAddress),
-				slog.String("giveup", string(o.GiveUp)),
-				slog.Bool("suppressing", o.Suppressing),
-				slog.String("error", errText))
-		}
-	}
-
-	if err := h.queueDSNs(tx, &dsns, account, known, now); err != nil {
-		return nil, err
-	}
-	if err := h.enqueueHooks(tx, &hooks, account, settings, now); err != nil {
-		return nil, err
-	}
-	return outcomes, nil
 }
 
 // loadBatch reads the current version of each message from the database,

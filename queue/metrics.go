@@ -34,7 +34,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bouncekit_queue_failures_total",
-			Help: "Failed delivery attempts reported to FailMsgs, per message, by reason and permanence.",
+			Help: "Failed delivery attempts reported to FailMsgs or Attempted, per message, by reason and permanence.",
 		}, []string{"reason", "permanent"}),
 		dsnQueue: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bouncekit_queue_dsn_queued_total",

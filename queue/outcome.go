@@ -12,11 +12,11 @@ type Result string
 
 // Results of Handler calls.
 const (
-	ResultQueued     Result = "queued"     // Add: waiting for delivery.
-	ResultRetry      Result = "retry"      // FailMsgs: to be retried at NextAttempt.
+	ResultQueued     Result = "queued"     // Add, or AttemptNotTried in Attempted: waiting for delivery.
+	ResultRetry      Result = "retry"      // FailMsgs, Attempted: to be retried at NextAttempt.
 	ResultFailed     Result = "failed"     // Given up; retired or removed.
 	ResultSuppressed Result = "suppressed" // Not (or no longer) attempted: the recipient is suppressed.
-	ResultDelivered  Result = "delivered"  // DeliveredMsgs.
+	ResultDelivered  Result = "delivered"  // DeliveredMsgs, Attempted.
 	ResultCanceled   Result = "canceled"   // CancelMsgs.
 )
 
@@ -31,6 +31,14 @@ type DSNKind string
 const (
 	DSNDelayed DSNKind = "delayed" // RFC 3464 Action: delayed.
 	DSNFailed  DSNKind = "failed"  // RFC 3464 Action: failed.
+
+	// The success DSNs, for NOTIFY=SUCCESS (RFC 3461 section 4.1), of a
+	// delivery whose next hop will send none: handed to a system without
+	// DSNs (Delivery.Event relayed), or to an alias or list's members
+	// (expanded). A plain "delivered" gets none from the queue: an SMTP
+	// server that accepted the NOTIFY parameter reports success itself.
+	DSNRelayed  DSNKind = "relayed"  // RFC 3464 Action: relayed.
+	DSNExpanded DSNKind = "expanded" // RFC 3464 Action: expanded.
 )
 
 // Outcome tells the caller what a Handler call did with one message, so it
@@ -48,7 +56,8 @@ type Outcome struct {
 	// or ResultSuppressed.
 	GiveUp GiveUpReason
 
-	// Failure is the classified error (FailMsgs only).
+	// Failure is the classified error (FailMsgs, and Attempted for a
+	// failed attempt).
 	Failure bounce.Failure
 
 	// DSN is the kind of DSN queued in the outbox for this message; empty
