@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"time"
 
 	"github.com/mjl-/bstore"
@@ -29,7 +30,8 @@ var ErrAttemptStatus = errors.New("queue: unknown attempt status")
 //     success DSN (NOTIFY=SUCCESS, see DSNRelayed) every recipient relayed
 //     or expanded (RFC 3464 section 2.3: one DSN may report on several
 //     recipients);
-//   - the webhooks of all messages are queued together, in one Enqueue.
+//   - the webhooks of all messages are queued together, in one Enqueue,
+//     in the order of results.
 //
 // A failure is classified per message, so a transaction that refused some
 // recipients at RCPT TO and failed the others after DATA gives each its
@@ -89,6 +91,10 @@ func (h *Handler) Attempted(tx *bstore.Tx, results []AttemptResult) ([]Outcome, 
 	}
 
 	run := h.newAttemptRun(tx, cur[0].SenderAccount)
+	run.order = make(map[int64]int, len(cur))
+	for i := range cur {
+		run.order[cur[i].ID] = i
+	}
 	outcomes := make([]Outcome, len(cur))
 	for i, r := range results {
 		m, o := &cur[i], &outcomes[i]
@@ -141,6 +147,11 @@ type attemptRun struct {
 	hooks   hookBatch
 	history historyCache
 	giveUps []giveUp
+
+	// order is each message's position in the call, by ID: the webhooks
+	// go out in that order (a give-up's webhook is made in finish, after
+	// the retries'), as the transaction answered the recipients.
+	order map[int64]int
 }
 
 // giveUp is a message that failed for good, retired by finish.
@@ -173,6 +184,12 @@ func (r *attemptRun) finish() error {
 	}
 	if err := r.h.queueDSNs(r.tx, &r.dsns, r.account, r.known, r.now); err != nil {
 		return err
+	}
+	if r.order != nil {
+		// Stable: the events of one message keep their order.
+		sort.SliceStable(r.hooks.items, func(i, j int) bool {
+			return r.order[r.hooks.items[i].m.ID] < r.order[r.hooks.items[j].m.ID]
+		})
 	}
 	return r.h.enqueueHooks(r.tx, &r.hooks, r.account, r.settings, r.now)
 }

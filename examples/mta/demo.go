@@ -7,17 +7,18 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/mjl-/bstore"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/delivery"
 	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/queue"
@@ -51,6 +52,7 @@ type demo struct {
 	hooks    *hookqueue.Queue
 	supp     *suppression.Store
 	remote   *remoteServer
+	client   *delivery.Client
 	app      *receiver
 	maildir  *maildir
 	results  chan struct{}
@@ -186,7 +188,48 @@ func (d *demo) setup() error {
 		After:             d.clock.After,
 		Rand:              rand.NewChaCha8([32]byte{'b', 'o', 'u', 'n', 'c', 'e'}),
 	}
+	_, port, err := net.SplitHostPort(d.remote.addr)
+	if err != nil {
+		return err
+	}
+	portNum, err := strconv.Atoi(port)
+	if err != nil {
+		return err
+	}
+	d.client = &delivery.Client{
+		Hostname: hostname,
+		Opener: delivery.OpenerFunc(func(_ context.Context, m queue.Msg) (io.ReadCloser, error) {
+			return openMessage(nil, m)
+		}),
+		Resolver: demoResolver{},
+		Port:     portNum,
+		// One transaction per submission, with the first recipient's FromID
+		// as MAIL FROM: a DSN that comes back to it names the submission,
+		// and ProcessIncoming finds the recipient among its messages.
+		SubmissionMailFrom: true,
+		Separator:          separator,
+		Now:                d.clock.Now,
+	}
 	return nil
+}
+
+// demoResolver is the demo's DNS: remote.example has one MX host,
+// mx.remote.example, which is the demo's remote server on 127.0.0.1.
+// Nothing leaves the machine.
+type demoResolver struct{}
+
+func (demoResolver) LookupMX(_ context.Context, name string) ([]*net.MX, error) {
+	if strings.TrimSuffix(name, ".") == remoteDomain {
+		return []*net.MX{{Host: "mx.remote.example.", Pref: 10}}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+}
+
+func (demoResolver) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr, error) {
+	if strings.TrimSuffix(host, ".") == "mx.remote.example" {
+		return []net.IPAddr{{IP: net.IPv4(127, 0, 0, 1)}}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }
 
 // openMessage returns the message text. The demo makes it from the queue
@@ -339,96 +382,28 @@ func (d *demo) flushHooks(ctx context.Context) error {
 	}
 }
 
-// deliver makes one SMTP transaction for a batch, as a host's delivery
-// loop does, and reports the outcome per message to the Handler.
+// deliver hands a batch to the reference delivery client, which makes the
+// SMTP transaction (MX lookup through the demo's scripted resolver, one
+// MAIL FROM per submission, a reply per RCPT TO, DATA for the accepted
+// ones), and applies its per-message results with one Handler call: the
+// failed recipients of one submission share one DSN.
 func (d *demo) deliver(ctx context.Context, b queue.Batch) error {
-	begin := d.clock.Now()
-	failed := map[int64]error{}
-	var accepted []queue.Msg
-	var dataErr error
-
-	err := func() error {
-		c, err := smtp.Dial(d.remote.addr)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		if err := c.Hello(hostname); err != nil {
-			return err
-		}
-		// One MAIL FROM per transaction, with the FromID of the batch's first
-		// message: a DSN that comes back to it names the submission, and
-		// ProcessIncoming finds the recipient among its messages.
-		if err := c.Mail(b.MailFrom(separator), nil); err != nil {
-			return err
-		}
-		for _, m := range b.Msgs {
-			if err := c.Rcpt(m.RecipientAddress, nil); err != nil {
-				failed[m.ID] = err
-				var se *smtp.SMTPError
-				if errors.As(err, &se) && se.Code == 421 {
-					break // The server is closing the connection.
-				}
-				continue
-			}
-			accepted = append(accepted, m)
-		}
-		if len(accepted) == 0 {
-			return nil
-		}
-		w, err := c.Data()
-		if err == nil {
-			_, err = io.WriteString(w, messageText(accepted[0]))
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
-			dataErr = err
-		}
-		_ = c.Quit()
-		return nil
-	}()
+	results, err := d.client.Deliver(ctx, b.Msgs)
 	if err != nil {
-		// The whole transaction failed: every message failed alike.
-		for _, m := range b.Msgs {
-			failed[m.ID] = err
-		}
-		accepted = nil
+		return err
 	}
-	if dataErr != nil {
-		for _, m := range accepted {
-			failed[m.ID] = dataErr
-		}
-		accepted = nil
-	}
-	for _, m := range b.Msgs {
-		if _, ok := failed[m.ID]; !ok && !contains(accepted, m.ID) {
-			failed[m.ID] = errors.New("not attempted after the server closed the connection")
-		}
-	}
-
 	return d.db.Write(ctx, func(tx *bstore.Tx) error {
-		if len(accepted) > 0 {
-			if _, err := d.handler.DeliveredMsgs(tx, accepted, queue.Delivery{Code: 250, EnhancedCode: bounce.EnhancedCode{2, 0, 0}, Line: "250 2.0.0 OK queued"}); err != nil {
-				return err
-			}
-			for _, m := range accepted {
-				fmt.Fprintf(d.progress, "  %-9s %-24s delivered\n", since(begin), m.RecipientAddress)
-			}
+		outs, err := d.handler.Attempted(tx, results)
+		if err != nil {
+			return err
 		}
-		for _, m := range b.Msgs {
-			ferr, ok := failed[m.ID]
-			if !ok {
+		for i, o := range outs {
+			m := results[i].Msg
+			if o.Result == queue.ResultDelivered {
+				fmt.Fprintf(d.progress, "  %-9s %-24s delivered\n", since(m.Attempt.Start), m.RecipientAddress)
 				continue
 			}
-			m.Attempt = queue.Attempt{Start: begin, RemoteMTA: "mx.remote.example"}
-			outs, err := d.handler.FailMsgs(tx, []queue.Msg{m}, ferr)
-			if err != nil {
-				return err
-			}
-			o := outs[0]
-			line := fmt.Sprintf("  %-9s %-24s %s %s", since(begin), m.RecipientAddress, o.Result, o.Failure.Reason)
+			line := fmt.Sprintf("  %-9s %-24s %s %s", since(m.Attempt.Start), m.RecipientAddress, o.Result, o.Failure.Reason)
 			if o.Result == queue.ResultRetry {
 				line += ", next " + since(o.NextAttempt)
 			}
@@ -442,15 +417,6 @@ func (d *demo) deliver(ctx context.Context, b queue.Batch) error {
 		}
 		return nil
 	})
-}
-
-func contains(msgs []queue.Msg, id int64) bool {
-	for _, m := range msgs {
-		if m.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // since formats a simulated time as the offset from the start.
