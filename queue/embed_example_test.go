@@ -4,18 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/mjl-/bstore"
 
-	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/delivery"
 	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/queue"
@@ -24,9 +28,9 @@ import (
 )
 
 // README: begin
-// deliverDue is a host's delivery loop: it sends each due batch with the
-// host's own SMTP client and reports the result to bouncekit.
-func deliverDue(ctx context.Context, db *bstore.DB, h *queue.Handler, send func(queue.Batch) error) error {
+// deliverDue is a host's delivery loop: the reference client sends each
+// due batch over SMTP, and bouncekit applies its per-recipient results.
+func deliverDue(ctx context.Context, db *bstore.DB, h *queue.Handler, c *delivery.Client) error {
 	var batches []queue.Batch
 	err := db.Write(ctx, func(tx *bstore.Tx) (err error) {
 		// Recipients suppressed since they were queued are given up here,
@@ -38,14 +42,15 @@ func deliverDue(ctx context.Context, db *bstore.DB, h *queue.Handler, send func(
 		if err != nil {
 			break
 		}
-		sendErr := send(b) // One SMTP transaction, outside any database transaction.
+		// One SMTP transaction, outside any database transaction: a result
+		// per message, each failure with the command it answered.
+		var results []queue.AttemptResult
+		if results, err = c.Deliver(ctx, b.Msgs); err != nil {
+			break
+		}
 		err = db.Write(ctx, func(tx *bstore.Tx) error {
-			if sendErr != nil {
-				// Classify, retry or give up, DSN, suppression, webhook: one call.
-				_, err := h.FailMsgs(tx, b.Msgs, sendErr)
-				return err
-			}
-			_, err := h.DeliveredMsgs(tx, b.Msgs, queue.Delivery{Code: 250})
+			// Classify, retry or give up, DSNs, suppression, webhooks: one call.
+			_, err := h.Attempted(tx, results)
 			return err
 		})
 		h.Kick() // Committed: wake Run and the webhook worker for what this queued.
@@ -54,6 +59,21 @@ func deliverDue(ctx context.Context, db *bstore.DB, h *queue.Handler, send func(
 }
 
 // README: end
+
+// exampleClient is a delivery client that sends every message to the
+// test's SMTP server at addr; a host leaves Smarthost nil to deliver to the
+// recipients' MX hosts, and opens its own message store.
+func exampleClient(addr string) *delivery.Client {
+	host, port, _ := net.SplitHostPort(addr)
+	portNum, _ := strconv.Atoi(port)
+	return &delivery.Client{
+		Hostname: "mail.example.org",
+		Opener: delivery.OpenerFunc(func(context.Context, queue.Msg) (io.ReadCloser, error) {
+			return io.NopCloser(strings.NewReader("Subject: hello\r\n\r\nHello.\r\n")), nil
+		}),
+		Smarthost: &delivery.Smarthost{Host: host, Port: portNum, Insecure: true},
+	}
+}
 
 // Example_embedding runs the delivery loop of the README against a
 // recipient that does not exist.
@@ -81,10 +101,14 @@ func Example_embedding() {
 		panic(err)
 	}
 
-	send := func(b queue.Batch) error {
-		return &bounce.SMTPError{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Line: "<nobody@example.com>: user unknown"}
+	srv, err := queuetest.NewSMTPServer(map[string]*smtp.SMTPError{
+		"nobody@example.com": {Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<nobody@example.com>: user unknown"},
+	})
+	if err != nil {
+		panic(err)
 	}
-	if err := deliverDue(ctx, db, h, send); err != nil {
+	defer srv.Close()
+	if err := deliverDue(ctx, db, h, exampleClient(srv.Addr)); err != nil {
 		panic(err)
 	}
 
@@ -168,10 +192,12 @@ func TestEmbeddingDeliversWebhooks(t *testing.T) {
 		return err
 	})
 	tcheck(t, err, "add")
-	send := func(b queue.Batch) error {
-		return &bounce.SMTPError{Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Line: "<nobody@example.com>: user unknown"}
-	}
-	tcheck(t, deliverDue(ctx, db, h, send), "deliver")
+	mx, err := queuetest.NewSMTPServer(map[string]*smtp.SMTPError{
+		"nobody@example.com": {Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<nobody@example.com>: user unknown"},
+	})
+	tcheck(t, err, "smtp server")
+	defer func() { tcheck(t, mx.Close(), "smtp server") }()
+	tcheck(t, deliverDue(ctx, db, h, exampleClient(mx.Addr)), "deliver")
 	o := wait("the failure")
 	tcompare(t, o.Event, webhook.EventFailed, "event")
 	tcompare(t, o.Recipient, "nobody@example.com", "recipient")

@@ -11,7 +11,9 @@
 // hookqueue.Queue) put a Fault in front of any implementation, fake or real,
 // so a test can check what a failure at each boundary does: the error the
 // caller gets, the rollback, the backoff of background loops. FillDisk
-// fills a small test file system, for what a full disk does.
+// fills a small test file system, for what a full disk does. SMTPServer
+// is a go-smtp server on loopback that refuses the recipients it is told
+// to, for a delivery loop that speaks SMTP.
 package queuetest
 
 import (
