@@ -145,9 +145,12 @@ func ClassifyText(text string) Reason {
 }
 
 func classifySMTPError(e *SMTPError, err error) Failure {
-	if e.Code == 0 && e.Err != nil {
+	if e.Code == 0 && e.Err != nil && !e.EnhancedCode.Valid() {
 		// No reply: the connection or TLS failed. Classify the cause, and keep
-		// the client's verdict if it says permanent.
+		// the client's verdict if it says permanent. A client that gives an
+		// enhanced code with its own error (a null MX, 5.1.10; a message
+		// too big for the server's SIZE, 5.3.4) is read by that code below,
+		// with Err kept for errors.Is.
 		f := classifyOther(err, e.Stage)
 		f.Permanent = f.Permanent || e.Permanent
 		return f

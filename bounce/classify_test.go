@@ -499,3 +499,28 @@ func (rejectSession) Data(io.Reader) error                 { return nil }
 func (rejectSession) Rcpt(string, *smtp.RcptOptions) error {
 	return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "The email account that you tried to reach does not exist.\nPlease check the address."}
 }
+
+// TestClassifyClientCodeWithError: a client's own failure that carries an
+// enhanced code and an error of its own (no reply came) is read by the
+// code, and the error stays reachable with errors.Is; without a code the
+// error decides.
+func TestClassifyClientCodeWithError(t *testing.T) {
+	errOwn := errors.New("client: the client's own reason")
+	cases := []struct {
+		name      string
+		e         *SMTPError
+		reason    Reason
+		permanent bool
+		nullMX    bool
+	}{
+		{"null MX", &SMTPError{Permanent: true, EnhancedCode: EnhancedCode{5, 1, 10}, Stage: StageDNS, Err: errOwn}, ReasonNotAccept, true, true},
+		{"over SIZE", &SMTPError{Permanent: true, EnhancedCode: EnhancedCode{5, 3, 4}, Stage: StageMail, Err: errOwn}, ReasonMesgTooBig, true, false},
+		{"no code", &SMTPError{Err: errOwn}, ReasonUndefined, false, false},
+	}
+	for _, c := range cases {
+		f := Classify(c.e)
+		if f.Reason != c.reason || f.Permanent != c.permanent || f.NullMX() != c.nullMX || !errors.Is(f.Err, errOwn) {
+			t.Errorf("%s: reason %s permanent %v nullMX %v err %v; want %s %v %v and the client's error", c.name, f.Reason, f.Permanent, f.NullMX(), f.Err, c.reason, c.permanent, c.nullMX)
+		}
+	}
+}
