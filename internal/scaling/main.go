@@ -35,6 +35,7 @@ func main() {
 	n := flag.Int("n", 50, "runs of each operation per size and round")
 	rounds := flag.Int("rounds", 5, "rounds over all sizes; the table shows the median of the rounds' medians")
 	incomingOnly := flag.Bool("incoming", false, "measure only the bare update and ProcessIncoming")
+	pages := flag.Bool("pages", false, "also count the pages each write transaction writes (adds a system call to each timed write)")
 	flag.Parse()
 	if *dir == "" {
 		flag.Usage()
@@ -60,11 +61,12 @@ func main() {
 			log.Fatalf("database of %d: %v", size, err)
 		}
 		defer db.Close()
-		runners = append(runners, &runner{ctx: ctx, db: db, n: *n, size: size, incomingOnly: *incomingOnly})
+		runners = append(runners, &runner{ctx: ctx, db: db, n: *n, size: size, incomingOnly: *incomingOnly, pages: *pages})
 	}
 	// Rounds go over the sizes in turn, so a burst of load from elsewhere
 	// on the machine (fsync times vary most) does not land on one size.
 	perRound := map[int64]map[string][]time.Duration{}
+	pagesRound := map[int64]map[string][]float64{}
 	var order []string
 	for round := range *rounds {
 		for _, r := range runners {
@@ -78,6 +80,12 @@ func main() {
 			for op, d := range r.res {
 				perRound[r.size][op] = append(perRound[r.size][op], d)
 			}
+			if pagesRound[r.size] == nil {
+				pagesRound[r.size] = map[string][]float64{}
+			}
+			for op, p := range r.pageRes {
+				pagesRound[r.size][op] = append(pagesRound[r.size][op], p)
+			}
 			order = r.order
 		}
 	}
@@ -89,6 +97,40 @@ func main() {
 		}
 	}
 	printTable(sizes, order, results)
+	if *pages {
+		printPages(sizes, order, pagesRound)
+	}
+}
+
+// printPages writes the median over the rounds of the pages written per
+// write transaction (per DSN for the batched row).
+func printPages(sizes []int64, order []string, perRound map[int64]map[string][]float64) {
+	fmt.Printf("\npages written per write transaction (median; 4 KiB)\n\n")
+	fmt.Printf("| %-50s |", "operation")
+	for _, s := range sizes {
+		fmt.Printf(" %10s |", fmtSize(s))
+	}
+	fmt.Printf("\n|%s|", strings.Repeat("-", 52))
+	for range sizes {
+		fmt.Printf("%s|", strings.Repeat("-", 12))
+	}
+	fmt.Println()
+	for _, op := range order {
+		if _, ok := perRound[sizes[0]][op]; !ok {
+			continue
+		}
+		fmt.Printf("| %-50s |", op)
+		for _, s := range sizes {
+			l := perRound[s][op]
+			sort.Float64s(l)
+			v := 0.0
+			if len(l) > 0 {
+				v = l[len(l)/2]
+			}
+			fmt.Printf(" %10.1f |", v)
+		}
+		fmt.Println()
+	}
 }
 
 // printTable writes the medians, the ratio of the largest size to 10,000

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mjl-/bstore"
@@ -41,6 +43,14 @@ type runner struct {
 	seq   int64
 	inner time.Duration // Time in the last write transaction before its commit.
 
+	// With pages set, write counts the bytes the process wrote during each
+	// write transaction (its commit: bbolt writes nothing before), from
+	// /proc/self/io, and timeOp records the median in 4 KiB pages. Reading
+	// the counter costs a little time, so it is a separate run (-pages).
+	pages   bool
+	written int64 // Bytes written by the last write transaction.
+	pageRes map[string]float64
+
 	incomingOnly bool // Measure only the bare update and ProcessIncoming.
 }
 
@@ -50,8 +60,10 @@ type runner struct {
 func (r *runner) timeOp(name string, n int, op func(i int) error) error {
 	l := make([]time.Duration, n)
 	var inner []time.Duration
+	var written []time.Duration // Bytes, sorted by median like the times.
 	for i := range n {
 		r.inner = 0
+		r.written = -1
 		t0 := time.Now()
 		if err := op(i); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -60,13 +72,22 @@ func (r *runner) timeOp(name string, n int, op func(i int) error) error {
 		if r.inner > 0 {
 			inner = append(inner, r.inner)
 		}
+		if r.written >= 0 {
+			written = append(written, time.Duration(r.written))
+		}
 	}
 	r.record(name, median(l))
 	if len(inner) > 0 {
 		r.record(name+inTx, median(inner))
 	}
+	if len(written) > 0 {
+		r.pageRes[name] = float64(median(written)) / pageSize
+	}
 	return nil
 }
+
+// pageSize is bbolt's page size on this machine's (4 KiB) memory pages.
+const pageSize = 4096
 
 // inTx marks the time of a write operation without its commit.
 const inTx = ", before commit"
@@ -78,12 +99,36 @@ func (r *runner) record(name string, d time.Duration) {
 
 // write runs fn in a write transaction and notes the time fn took.
 func (r *runner) write(fn func(tx *bstore.Tx) error) error {
-	return r.db.Write(r.ctx, func(tx *bstore.Tx) error {
+	var w0 int64
+	if r.pages {
+		w0 = bytesWritten()
+	}
+	err := r.db.Write(r.ctx, func(tx *bstore.Tx) error {
 		t0 := time.Now()
 		err := fn(tx)
 		r.inner = time.Since(t0)
 		return err
 	})
+	if r.pages {
+		r.written = bytesWritten() - w0
+	}
+	return err
+}
+
+// bytesWritten returns the bytes this process has passed to write system
+// calls (wchar in /proc/self/io), or 0 where that is not available.
+func bytesWritten() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 func (r *runner) read(fn func(tx *bstore.Tx) error) error { return r.db.Read(r.ctx, fn) }
 
@@ -169,6 +214,7 @@ func (r *runner) pick() int64 {
 // measure runs every operation once more, recording in r.res.
 func (r *runner) measure() error {
 	r.res = map[string]time.Duration{}
+	r.pageRes = map[string]float64{}
 	r.order = nil
 	r.nonce = strconv.FormatInt(time.Now().UnixNano(), 36)
 	if r.rnd == nil {
@@ -332,6 +378,7 @@ func (r *runner) measureIncoming() error {
 			}
 		}
 		l := make([]time.Duration, n)
+		var written []time.Duration
 		for i := range n {
 			t0 := time.Now()
 			err := r.write(func(tx *bstore.Tx) error {
@@ -349,8 +396,15 @@ func (r *runner) measureIncoming() error {
 				return fmt.Errorf("ProcessIncoming batched: %w", err)
 			}
 			l[i] = time.Since(t0) / per
+			if r.pages {
+				written = append(written, time.Duration(r.written))
+			}
 		}
-		r.record(fmt.Sprintf("ProcessIncoming by FromID, %d per tx, each", per), median(l))
+		name := fmt.Sprintf("ProcessIncoming by FromID, %d per tx, each", per)
+		r.record(name, median(l))
+		if len(written) > 0 {
+			r.pageRes[name] = float64(median(written)) / pageSize / per
+		}
 	}
 	err = incoming("ProcessIncoming by ENVID", "pe", queue.MatchEnvID, plain, func(k int, m queue.Msg) ([]byte, error) {
 		return r.report(fmt.Sprintf("pe%d", k), m.EnvID, "", m.RecipientAddress)
