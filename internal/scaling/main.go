@@ -11,8 +11,13 @@
 // its commit. The table shows, per operation and database size, the median
 // over -rounds rounds (which take the sizes in turn) of each round's
 // median, and the ratio of the largest size to 10,000. The files are read
-// once before measuring, so the page cache is warm. It is not part of CI:
-// run scripts/scale.
+// once before measuring, so the page cache is warm, and before each round
+// every page of the file is mapped into bbolt's memory mapping
+// (warmMapping), for every operation and size alike, as in a server that
+// has run a while: otherwise the first read of each page in the process
+// pays a page fault, and a random lookup in a larger file meets more pages
+// not read before. -cold leaves that out. -pages also counts the pages
+// each write transaction writes. It is not part of CI: run scripts/scale.
 package main
 
 import (
@@ -35,6 +40,7 @@ func main() {
 	n := flag.Int("n", 50, "runs of each operation per size and round")
 	rounds := flag.Int("rounds", 5, "rounds over all sizes; the table shows the median of the rounds' medians")
 	incomingOnly := flag.Bool("incoming", false, "measure only the bare update and ProcessIncoming")
+	cold := flag.Bool("cold", false, "do not map the whole database file into memory before each round: each page's first read in the run pays a page fault")
 	pages := flag.Bool("pages", false, "also count the pages each write transaction writes (adds a system call to each timed write)")
 	flag.Parse()
 	if *dir == "" {
@@ -61,7 +67,7 @@ func main() {
 			log.Fatalf("database of %d: %v", size, err)
 		}
 		defer db.Close()
-		runners = append(runners, &runner{ctx: ctx, db: db, n: *n, size: size, incomingOnly: *incomingOnly, pages: *pages})
+		runners = append(runners, &runner{ctx: ctx, db: db, path: dbPath(*dir, size), n: *n, size: size, incomingOnly: *incomingOnly, pages: *pages, cold: *cold})
 	}
 	// Rounds go over the sizes in turn, so a burst of load from elsewhere
 	// on the machine (fsync times vary most) does not land on one size.
