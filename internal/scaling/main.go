@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,6 +42,7 @@ func main() {
 	rounds := flag.Int("rounds", 5, "rounds over all sizes; the table shows the median of the rounds' medians")
 	incomingOnly := flag.Bool("incoming", false, "measure only the bare update and ProcessIncoming")
 	cold := flag.Bool("cold", false, "do not map the whole database file into memory before each round: each page's first read in the run pays a page fault")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	pages := flag.Bool("pages", false, "also count the pages each write transaction writes (adds a system call to each timed write)")
 	flag.Parse()
 	if *dir == "" {
@@ -57,6 +59,17 @@ func main() {
 			log.Fatalf("bad size %q", s)
 		}
 		sizes = append(sizes, v)
+	}
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	ctx := context.Background()
@@ -182,7 +195,7 @@ func printTable(sizes []int64, order []string, results map[int64]map[string]time
 	}
 	fmt.Println()
 	for _, op := range order {
-		if !strings.HasPrefix(op, "ProcessIncoming") || strings.HasSuffix(op, inTx) {
+		if !strings.HasPrefix(op, "ProcessIncoming") && op != opFloor || strings.HasSuffix(op, inTx) {
 			continue
 		}
 		fmt.Printf("| %-50s |", op)

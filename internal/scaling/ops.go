@@ -25,6 +25,9 @@ import (
 
 const opBare = "bare update of one record"
 
+// opFloor names the writes of a matched failure DSN done directly.
+const opFloor = "matched DSN's writes alone, no parsing/matching"
+
 // cleanupBatch is how many expired records each cleanup run removes.
 const cleanupBatch = 1000
 
@@ -61,6 +64,9 @@ type runner struct {
 // under name. For an op that writes, it also records the median time spent
 // in the transaction before the commit, under name + inTx.
 func (r *runner) timeOp(name string, n int, op func(i int) error) error {
+	if err := r.drainHooks(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
 	l := make([]time.Duration, n)
 	var inner []time.Duration
 	var written []time.Duration // Bytes, sorted by median like the times.
@@ -91,6 +97,19 @@ func (r *runner) timeOp(name string, n int, op func(i int) error) error {
 
 // pageSize is bbolt's page size on this machine's (4 KiB) memory pages.
 const pageSize = 4096
+
+// drainHooks retires the pending webhooks, as a webhook worker that keeps
+// up with its endpoint would have, before each operation is timed:
+// nothing delivers them in this program, and a backlog that grew with
+// every run of the suite would make each write that queues a webhook
+// costlier the more often the suite ran.
+func (r *runner) drainHooks() error {
+	if r.hooks == nil {
+		return nil
+	}
+	_, err := r.hooks.Cancel(r.ctx, hookqueue.Filter{})
+	return err
+}
 
 // inTx marks the time of a write operation without its commit.
 const inTx = ", before commit"
@@ -368,6 +387,41 @@ func (r *runner) measureIncoming() error {
 			})
 		})
 	}
+	// The writes a matched failure DSN makes, without reading the report
+	// or matching: the retired message gets a result and its outcome
+	// changes (so its recipient index entry moves), a suppression entry
+	// and a webhook are inserted. What ProcessIncoming cannot go below
+	// without storing less.
+	{
+		msgs, err := r.addRetired("fl", n)
+		if err != nil {
+			return err
+		}
+		err = r.timeOp(opFloor, n, func(k int) error {
+			m := msgs[k]
+			return r.write(func(tx *bstore.Tx) error {
+				rm := queue.MsgRetired{ID: m.ID}
+				if err := tx.Get(&rm); err != nil {
+					return err
+				}
+				now := time.Now()
+				rm.Results = append(rm.Results, queue.MsgResult{Start: now, Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: bounce.ReasonUserUnknown, Error: "550 5.1.1 user unknown", RemoteMTA: "mx.example", DSN: true, Report: fmt.Sprintf("%064x", k)})
+				rm.Success, rm.Event, rm.LastActivity = false, webhook.EventFailed, now
+				if err := tx.Update(&rm); err != nil {
+					return err
+				}
+				e := suppression.Entry{Account: "big", BaseAddress: m.RecipientAddress, OriginalAddress: m.RecipientAddress, Reason: "550 5.1.1 user unknown", Category: suppression.CategoryHardBounce, Source: suppression.SourceDSN, Code: 550, EnhancedCode: "5.1.1", Created: now, LastSeen: now}
+				if err := tx.Insert(&e); err != nil {
+					return err
+				}
+				return r.hooks.Enqueue(tx, hookqueue.Hook{Account: "big", URL: "https://app.example/hook", QueueMsgID: m.ID, Payload: webhook.Outgoing{Event: webhook.EventFailed, DSN: true, Suppressing: true, QueueMsgID: m.ID, FromID: m.FromID, MessageID: "<" + m.MessageID + ">", Subject: m.Subject, SMTPCode: 550, SMTPEnhancedCode: "5.1.1", Error: "550 5.1.1 user unknown", Reason: string(bounce.ReasonUserUnknown), Recipient: m.RecipientAddress, Extra: map[string]string{}}})
+			})
+		})
+		if err != nil {
+			return err
+		}
+	}
+
 	plain := func(queue.Msg) string { return "big@example.org" }
 	err = incoming("ProcessIncoming by FromID", "pf", queue.MatchFromID, func(m queue.Msg) string { return m.MailFrom("+") }, func(k int, m queue.Msg) ([]byte, error) {
 		return r.report(fmt.Sprintf("pf%d", k), "", "", m.RecipientAddress)
