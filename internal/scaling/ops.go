@@ -443,6 +443,9 @@ func (r *runner) measureIncoming() error {
 				return err
 			}
 		}
+		if err := r.drainHooks(); err != nil {
+			return err
+		}
 		l := make([]time.Duration, n)
 		var written []time.Duration
 		for i := range n {
