@@ -69,7 +69,7 @@ func (r *runner) timeOp(name string, n int, op func(i int) error) error {
 	}
 	l := make([]time.Duration, n)
 	var inner []time.Duration
-	var written []time.Duration // Bytes, sorted by median like the times.
+	var written []time.Duration // Bytes, held as Durations for median.
 	for i := range n {
 		r.inner = 0
 		r.written = -1
