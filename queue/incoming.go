@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -203,7 +204,22 @@ func (h *Handler) ProcessIncoming(tx *bstore.Tx, account, rcptTo string, msg []b
 		return IncomingResult{}, err
 	}
 	h.Metrics.incomingReport(res)
-	log := h.log().With(
+	h.logIncoming(account, res)
+	return res, nil
+}
+
+// logIncoming logs the outcomes of a report. The attributes are built
+// only for a logger that records them (with no Logger, none does): they
+// are built inside the caller's transaction.
+func (h *Handler) logIncoming(account string, res IncomingResult) {
+	log := h.log()
+	ctx := context.Background()
+	info := len(res.Recipients) > 0 && log.Enabled(ctx, slog.LevelInfo)
+	warn := res.Truncated && log.Enabled(ctx, slog.LevelWarn)
+	if !info && !warn {
+		return
+	}
+	log = log.With(
 		slog.String("account", account),
 		slog.String("kind", string(res.Kind)),
 		slog.String("format", string(res.Format)),
@@ -212,10 +228,9 @@ func (h *Handler) ProcessIncoming(tx *bstore.Tx, account, rcptTo string, msg []b
 	for _, o := range res.Recipients {
 		log.Info("incoming report", o.logAttrs()...)
 	}
-	if rep.truncated {
+	if res.Truncated {
 		log.Warn("incoming report has too many recipients, ignoring the rest", slog.Int("max", MaxIncomingRecipients))
 	}
-	return res, nil
 }
 
 // addrEqual compares two addresses, ignoring case, spaces, angle brackets

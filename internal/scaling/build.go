@@ -53,7 +53,7 @@ func recipient(i int64) string {
 // openDB opens (building it first if needed) the database of size n in
 // dir and returns it with the time it was built.
 func openDB(ctx context.Context, dir string, n int64) (*bstore.DB, error) {
-	path := filepath.Join(dir, fmt.Sprintf("scale-%d.db", n))
+	path := dbPath(dir, n)
 	done := path + ".done"
 	if b, err := os.ReadFile(done); err != nil || string(b) != dataVersion {
 		if err := build(ctx, path, n); err != nil {
@@ -75,6 +75,11 @@ func openDB(ctx context.Context, dir string, n int64) (*bstore.DB, error) {
 		return nil, err
 	}
 	return workload.OpenDB(ctx, path)
+}
+
+// dbPath returns the path of the database of size n in dir.
+func dbPath(dir string, n int64) string {
+	return filepath.Join(dir, fmt.Sprintf("scale-%d.db", n))
 }
 
 // build writes a new database of size n at path.

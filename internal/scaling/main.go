@@ -11,8 +11,15 @@
 // its commit. The table shows, per operation and database size, the median
 // over -rounds rounds (which take the sizes in turn) of each round's
 // median, and the ratio of the largest size to 10,000. The files are read
-// once before measuring, so the page cache is warm. It is not part of CI:
-// run scripts/scale.
+// once before measuring, so the page cache is warm, and before each round
+// every page of the file is mapped into bbolt's memory mapping
+// (warmMapping), for every operation and size alike, as in a server that
+// has run a while: otherwise the first read of each page in the process
+// pays a page fault, and a random lookup in a larger file meets more pages
+// not read before. -cold leaves that out. Pending webhooks are retired
+// before each timed operation (drainHooks), as a worker that keeps up
+// would. -pages also counts the pages each write transaction writes. It
+// is not part of CI: run scripts/scale.
 package main
 
 import (
@@ -21,6 +28,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,6 +43,9 @@ func main() {
 	n := flag.Int("n", 50, "runs of each operation per size and round")
 	rounds := flag.Int("rounds", 5, "rounds over all sizes; the table shows the median of the rounds' medians")
 	incomingOnly := flag.Bool("incoming", false, "measure only the bare update and ProcessIncoming")
+	cold := flag.Bool("cold", false, "do not map the whole database file into memory before each round: each page's first read in the run pays a page fault")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	pages := flag.Bool("pages", false, "also count the pages each write transaction writes (adds a system call to each timed write)")
 	flag.Parse()
 	if *dir == "" {
 		flag.Usage()
@@ -52,6 +63,17 @@ func main() {
 		sizes = append(sizes, v)
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+
 	ctx := context.Background()
 	var runners []*runner
 	for _, size := range sizes {
@@ -60,11 +82,12 @@ func main() {
 			log.Fatalf("database of %d: %v", size, err)
 		}
 		defer db.Close()
-		runners = append(runners, &runner{ctx: ctx, db: db, n: *n, size: size, incomingOnly: *incomingOnly})
+		runners = append(runners, &runner{ctx: ctx, db: db, path: dbPath(*dir, size), n: *n, size: size, incomingOnly: *incomingOnly, pages: *pages, cold: *cold})
 	}
 	// Rounds go over the sizes in turn, so a burst of load from elsewhere
 	// on the machine (fsync times vary most) does not land on one size.
 	perRound := map[int64]map[string][]time.Duration{}
+	pagesRound := map[int64]map[string][]float64{}
 	var order []string
 	for round := range *rounds {
 		for _, r := range runners {
@@ -78,6 +101,12 @@ func main() {
 			for op, d := range r.res {
 				perRound[r.size][op] = append(perRound[r.size][op], d)
 			}
+			if pagesRound[r.size] == nil {
+				pagesRound[r.size] = map[string][]float64{}
+			}
+			for op, p := range r.pageRes {
+				pagesRound[r.size][op] = append(pagesRound[r.size][op], p)
+			}
 			order = r.order
 		}
 	}
@@ -89,6 +118,40 @@ func main() {
 		}
 	}
 	printTable(sizes, order, results)
+	if *pages {
+		printPages(sizes, order, pagesRound)
+	}
+}
+
+// printPages writes the median over the rounds of the pages written per
+// write transaction (per DSN for the batched row).
+func printPages(sizes []int64, order []string, perRound map[int64]map[string][]float64) {
+	fmt.Printf("\npages written per write transaction (median; 4 KiB)\n\n")
+	fmt.Printf("| %-50s |", "operation")
+	for _, s := range sizes {
+		fmt.Printf(" %10s |", fmtSize(s))
+	}
+	fmt.Printf("\n|%s|", strings.Repeat("-", 52))
+	for range sizes {
+		fmt.Printf("%s|", strings.Repeat("-", 12))
+	}
+	fmt.Println()
+	for _, op := range order {
+		if _, ok := perRound[sizes[0]][op]; !ok {
+			continue
+		}
+		fmt.Printf("| %-50s |", op)
+		for _, s := range sizes {
+			l := perRound[s][op]
+			sort.Float64s(l)
+			v := 0.0
+			if len(l) > 0 {
+				v = l[len(l)/2]
+			}
+			fmt.Printf(" %10.1f |", v)
+		}
+		fmt.Println()
+	}
 }
 
 // printTable writes the medians, the ratio of the largest size to 10,000
@@ -134,7 +197,7 @@ func printTable(sizes []int64, order []string, results map[int64]map[string]time
 	}
 	fmt.Println()
 	for _, op := range order {
-		if !strings.HasPrefix(op, "ProcessIncoming") || strings.HasSuffix(op, inTx) {
+		if !strings.HasPrefix(op, "ProcessIncoming") && op != opFloor || strings.HasSuffix(op, inTx) {
 			continue
 		}
 		fmt.Printf("| %-50s |", op)

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log"
 	"math/rand/v2"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mjl-/bstore"
@@ -22,6 +25,9 @@ import (
 
 const opBare = "bare update of one record"
 
+// opFloor names the writes of a matched failure DSN done directly.
+const opFloor = "matched DSN's writes alone, no parsing/matching"
+
 // cleanupBatch is how many expired records each cleanup run removes.
 const cleanupBatch = 1000
 
@@ -29,6 +35,7 @@ const cleanupBatch = 1000
 type runner struct {
 	ctx   context.Context
 	db    *bstore.DB
+	path  string
 	n     int
 	size  int64
 	nonce string // Makes this run's addresses and report Message-IDs new.
@@ -41,17 +48,31 @@ type runner struct {
 	seq   int64
 	inner time.Duration // Time in the last write transaction before its commit.
 
+	// With pages set, write counts the bytes the process wrote during each
+	// write transaction (its commit: bbolt writes nothing before), from
+	// /proc/self/io, and timeOp records the median in 4 KiB pages. Reading
+	// the counter costs a little time, so it is a separate run (-pages).
+	pages   bool
+	written int64 // Bytes written by the last write transaction.
+	pageRes map[string]float64
+
 	incomingOnly bool // Measure only the bare update and ProcessIncoming.
+	cold         bool // Do not warm the memory mapping before a round (warmMapping).
 }
 
 // timeOp runs op n times, each with its index, and records the median
 // under name. For an op that writes, it also records the median time spent
 // in the transaction before the commit, under name + inTx.
 func (r *runner) timeOp(name string, n int, op func(i int) error) error {
+	if err := r.drainHooks(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
 	l := make([]time.Duration, n)
 	var inner []time.Duration
+	var written []time.Duration // Bytes, held as Durations for median.
 	for i := range n {
 		r.inner = 0
+		r.written = -1
 		t0 := time.Now()
 		if err := op(i); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -60,12 +81,33 @@ func (r *runner) timeOp(name string, n int, op func(i int) error) error {
 		if r.inner > 0 {
 			inner = append(inner, r.inner)
 		}
+		if r.written >= 0 {
+			written = append(written, time.Duration(r.written))
+		}
 	}
 	r.record(name, median(l))
 	if len(inner) > 0 {
 		r.record(name+inTx, median(inner))
 	}
+	if len(written) > 0 {
+		r.pageRes[name] = float64(median(written)) / pageSize
+	}
 	return nil
+}
+
+// pageSize is bbolt's page size on this machine's (4 KiB) memory pages.
+const pageSize = 4096
+
+// drainHooks removes the pending webhooks before each operation is
+// timed, as a webhook worker that keeps up with its endpoint would have
+// delivered them: nothing delivers them in this program, and a backlog
+// that grew with every run of the suite would make each write that
+// queues a webhook costlier the more often the suite ran. They are not
+// kept as retired hooks, so the history stays the size the database was
+// built with.
+func (r *runner) drainHooks() error {
+	_, err := bstore.QueryDB[hookqueue.Hook](r.ctx, r.db).Delete()
+	return err
 }
 
 // inTx marks the time of a write operation without its commit.
@@ -78,12 +120,36 @@ func (r *runner) record(name string, d time.Duration) {
 
 // write runs fn in a write transaction and notes the time fn took.
 func (r *runner) write(fn func(tx *bstore.Tx) error) error {
-	return r.db.Write(r.ctx, func(tx *bstore.Tx) error {
+	var w0 int64
+	if r.pages {
+		w0 = bytesWritten()
+	}
+	err := r.db.Write(r.ctx, func(tx *bstore.Tx) error {
 		t0 := time.Now()
 		err := fn(tx)
 		r.inner = time.Since(t0)
 		return err
 	})
+	if r.pages {
+		r.written = bytesWritten() - w0
+	}
+	return err
+}
+
+// bytesWritten returns the bytes this process has passed to write system
+// calls (wchar in /proc/self/io), or 0 where that is not available.
+func bytesWritten() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 func (r *runner) read(fn func(tx *bstore.Tx) error) error { return r.db.Read(r.ctx, fn) }
 
@@ -169,8 +235,18 @@ func (r *runner) pick() int64 {
 // measure runs every operation once more, recording in r.res.
 func (r *runner) measure() error {
 	r.res = map[string]time.Duration{}
+	r.pageRes = map[string]float64{}
 	r.order = nil
 	r.nonce = strconv.FormatInt(time.Now().UnixNano(), 36)
+	if !r.cold {
+		// Again each round: bbolt maps the file anew when it grows.
+		t0 := time.Now()
+		nb, err := warmMapping(r.path)
+		log.Printf("mapped %d MB of the file in %s", nb>>20, time.Since(t0).Round(time.Millisecond))
+		if err != nil {
+			return fmt.Errorf("warming the memory mapping: %w", err)
+		}
+	}
 	if r.rnd == nil {
 		r.rnd = rand.New(rand.NewPCG(uint64(r.size), 1))
 	}
@@ -310,6 +386,41 @@ func (r *runner) measureIncoming() error {
 			})
 		})
 	}
+	// The writes a matched failure DSN makes, without reading the report
+	// or matching: the retired message gets a result and its outcome
+	// changes (so its recipient index entry moves), a suppression entry
+	// and a webhook are inserted. What ProcessIncoming cannot go below
+	// without storing less.
+	{
+		msgs, err := r.addRetired("fl", n)
+		if err != nil {
+			return err
+		}
+		err = r.timeOp(opFloor, n, func(k int) error {
+			m := msgs[k]
+			return r.write(func(tx *bstore.Tx) error {
+				rm := queue.MsgRetired{ID: m.ID}
+				if err := tx.Get(&rm); err != nil {
+					return err
+				}
+				now := time.Now()
+				rm.Results = append(rm.Results, queue.MsgResult{Start: now, Permanent: true, Code: 550, EnhancedCode: "5.1.1", Reason: bounce.ReasonUserUnknown, Error: "550 5.1.1 user unknown", RemoteMTA: "mx.example", DSN: true, Report: fmt.Sprintf("%064x", k)})
+				rm.Success, rm.Event, rm.LastActivity = false, webhook.EventFailed, now
+				if err := tx.Update(&rm); err != nil {
+					return err
+				}
+				e := suppression.Entry{Account: "big", BaseAddress: m.RecipientAddress, OriginalAddress: m.RecipientAddress, Reason: "550 5.1.1 user unknown", Category: suppression.CategoryHardBounce, Source: suppression.SourceDSN, Code: 550, EnhancedCode: "5.1.1", Created: now, LastSeen: now}
+				if err := tx.Insert(&e); err != nil {
+					return err
+				}
+				return r.hooks.Enqueue(tx, hookqueue.Hook{Account: "big", URL: "https://app.example/hook", QueueMsgID: m.ID, Payload: webhook.Outgoing{Event: webhook.EventFailed, DSN: true, Suppressing: true, QueueMsgID: m.ID, FromID: m.FromID, MessageID: "<" + m.MessageID + ">", Subject: m.Subject, SMTPCode: 550, SMTPEnhancedCode: "5.1.1", Error: "550 5.1.1 user unknown", Reason: string(bounce.ReasonUserUnknown), Recipient: m.RecipientAddress, Extra: map[string]string{}}})
+			})
+		})
+		if err != nil {
+			return err
+		}
+	}
+
 	plain := func(queue.Msg) string { return "big@example.org" }
 	err = incoming("ProcessIncoming by FromID", "pf", queue.MatchFromID, func(m queue.Msg) string { return m.MailFrom("+") }, func(k int, m queue.Msg) ([]byte, error) {
 		return r.report(fmt.Sprintf("pf%d", k), "", "", m.RecipientAddress)
@@ -331,7 +442,11 @@ func (r *runner) measureIncoming() error {
 				return err
 			}
 		}
+		if err := r.drainHooks(); err != nil {
+			return err
+		}
 		l := make([]time.Duration, n)
+		var written []time.Duration
 		for i := range n {
 			t0 := time.Now()
 			err := r.write(func(tx *bstore.Tx) error {
@@ -349,8 +464,15 @@ func (r *runner) measureIncoming() error {
 				return fmt.Errorf("ProcessIncoming batched: %w", err)
 			}
 			l[i] = time.Since(t0) / per
+			if r.pages {
+				written = append(written, time.Duration(r.written))
+			}
 		}
-		r.record(fmt.Sprintf("ProcessIncoming by FromID, %d per tx, each", per), median(l))
+		name := fmt.Sprintf("ProcessIncoming by FromID, %d per tx, each", per)
+		r.record(name, median(l))
+		if len(written) > 0 {
+			r.pageRes[name] = float64(median(written)) / pageSize / per
+		}
 	}
 	err = incoming("ProcessIncoming by ENVID", "pe", queue.MatchEnvID, plain, func(k int, m queue.Msg) ([]byte, error) {
 		return r.report(fmt.Sprintf("pe%d", k), m.EnvID, "", m.RecipientAddress)
