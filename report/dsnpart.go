@@ -15,6 +15,9 @@ import (
 // truncated says the fields named more recipients than the first
 // dsn.MaxRecipients returned.
 func parseDeliveryStatus(b []byte) (rcpts []textRecipient, truncated bool) {
+	if !namesRecipient(b) {
+		return nil, false
+	}
 	drs, err := dsn.DecodeLenient(bytes.NewReader(b))
 	if len(drs) > 0 {
 		rcpts = make([]textRecipient, 0, len(drs))
@@ -23,6 +26,33 @@ func parseDeliveryStatus(b []byte) (rcpts []textRecipient, truncated bool) {
 		rcpts = append(rcpts, textRecipientOf(dr))
 	}
 	return rcpts, errors.Is(err, dsn.ErrTooManyRecipients)
+}
+
+// parseDeliveryStatusText is parseDeliveryStatus of DSN fields written
+// into a bounce's text; the text is copied only when it names a recipient.
+func parseDeliveryStatusText(text string) ([]textRecipient, bool) {
+	if !namesRecipient(text) {
+		return nil, false
+	}
+	return parseDeliveryStatus([]byte(text))
+}
+
+// namesRecipient reports whether s may hold delivery-status fields that
+// name a recipient: every recipient DecodeLenient keeps has a
+// Final-Recipient or Original-Recipient field (RFC 3464 section 2.3), so
+// text without the word, in any case, is not decoded at all (nor copied).
+func namesRecipient[T string | []byte](s T) bool {
+	const word = "recipient"
+	for i := 0; i+len(word) <= len(s); i++ {
+		j := 0
+		for j < len(word) && s[i+j]|0x20 == word[j] {
+			j++
+		}
+		if j == len(word) {
+			return true
+		}
+	}
+	return false
 }
 
 // textRecipientOf returns the text reader's recipient for a DSN recipient,

@@ -110,3 +110,26 @@ func BenchmarkParseDeliveryStatus(b *testing.B) {
 		})
 	}
 }
+
+// TestNamesRecipient checks the cheap test before the lenient decoder: any
+// case of the word, in text or bytes.
+func TestNamesRecipient(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want bool
+	}{
+		{"Final-Recipient: rfc822; bob@example.net", true},
+		{"ORIGINAL-RECIPIENT: rfc822; bob@example.net", true},
+		{"final-recipient:rfc822;bob@example.net", true},
+		{"Hi. This is the qmail-send program.\n<bob@example.net>:\n550 no", false},
+		{"recipien", false},
+		{"", false},
+	} {
+		if got := namesRecipient(c.s); got != c.want {
+			t.Errorf("namesRecipient(%q) = %v, want %v", c.s, got, c.want)
+		}
+		if got := namesRecipient([]byte(c.s)); got != c.want {
+			t.Errorf("namesRecipient([]byte(%q)) = %v, want %v", c.s, got, c.want)
+		}
+	}
+}

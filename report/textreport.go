@@ -237,7 +237,7 @@ func readTextOrFeedback(msg *message) (*textReport, *Feedback, error) {
 			r.Format = FormatRFC3464
 		}
 		x.complete(r.Recipients)
-	} else if rcpts, more := parseDeliveryStatus([]byte(text)); len(rcpts) > 0 {
+	} else if rcpts, more := parseDeliveryStatusText(text); len(rcpts) > 0 {
 		// Some software writes the DSN fields into the text body.
 		r.Recipients, r.Truncated = rcpts, more
 		x.complete(r.Recipients)
