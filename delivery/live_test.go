@@ -233,8 +233,9 @@ func livePostfix(t *testing.T, c *delivery.Client, ip netip.Addr, wants []liveWa
 	for _, o := range outcomes {
 		byID[o.MsgID] = o
 	}
-	var failedRcpts []string
+	var failedRcpts, wantHooks []string
 	for _, w := range wants {
+		wantHooks = append(wantHooks, string(w.hook)+":"+w.rcpt)
 		o := byID[byRcpt[w.rcpt].Msg.ID]
 		if o.Result != w.result || o.DSN != w.dsn || o.Hook != w.hook {
 			t.Errorf("%s: outcome %s dsn %q hook %q, want %s %q %q", w.rcpt, o.Result, o.DSN, o.Hook, w.result, w.dsn, w.hook)
@@ -243,8 +244,9 @@ func livePostfix(t *testing.T, c *delivery.Client, ip netip.Addr, wants []liveWa
 			failedRcpts = append(failedRcpts, w.rcpt)
 		}
 	}
-	if hooks.Calls != 1 {
-		t.Errorf("hook queue calls %d, want 1 (one transaction's worth)", hooks.Calls)
+	// One transaction's worth, in the order of the results.
+	if hooks.Calls != 1 || strings.Join(hooks.Events(), " ") != strings.Join(wantHooks, " ") {
+		t.Errorf("hook queue calls %d with %v, want 1 with %v", hooks.Calls, hooks.Events(), wantHooks)
 	}
 
 	// Exactly one DSN, a failure DSN to the sender naming the permanent
