@@ -204,7 +204,9 @@ func (p Policy) kind(f bounce.Failure) kind {
 	if p.HardReasons == nil {
 		hard = f.HardBounce()
 	} else {
-		hard = f.Permanent && slices.Contains(p.HardReasons, reason)
+		// As HardBounce: a reply about our side (greeting, EHLO, STARTTLS,
+		// AUTH, MAIL FROM) is never a hard bounce of the recipient.
+		hard = f.Permanent && !f.Stage.AboutSender() && slices.Contains(p.HardReasons, reason)
 	}
 	switch {
 	case !hard:

@@ -22,6 +22,8 @@ func TestDecide(t *testing.T) {
 	// Gmail's reputation rejections, as classified by bounce.Classify.
 	gmailBlocked := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Reason: "blocked"}
 	gmailRate := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Reason: "spamdetected"}
+	atMail, atRcpt := userUnknown, userUnknown
+	atMail.Stage, atRcpt.Stage = bounce.StageMail, bounce.StageRcpt
 	failed := func(f bounce.Failure, ago time.Duration) Prior { return Prior{Time: now.Add(-ago), Failure: f} }
 	success := func(ago time.Duration) Prior { return Prior{Time: now.Add(-ago), Success: true} }
 
@@ -66,6 +68,11 @@ func TestDecide(t *testing.T) {
 		{name: "hard reason but temporary counts only", failure: bounce.Failure{Permanent: false, Code: 450, EnhancedCode: bounce.EnhancedCode{4, 1, 1}, Reason: "userunknown"}, suppress: false},
 		{name: "hard bounce with configured expiry", policy: Policy{HardExpiry: 90 * day}, failure: userUnknown, suppress: true, category: CategoryHardBounce, expires: now.Add(90 * day)},
 		{name: "hard reasons configurable", policy: Policy{HardReasons: []bounce.Reason{"hostunknown"}}, failure: userUnknown, suppress: false},
+		// A reply about our side is never a hard bounce of the recipient,
+		// with the default definition or a configured list.
+		{name: "user unknown at MAIL FROM", failure: atMail, suppress: false},
+		{name: "user unknown at MAIL FROM, custom hard reasons", policy: Policy{HardReasons: []bounce.Reason{"userunknown"}}, failure: atMail, suppress: false},
+		{name: "user unknown at RCPT TO, custom hard reasons", policy: Policy{HardReasons: []bounce.Reason{"userunknown"}}, failure: atRcpt, suppress: true, category: CategoryHardBounce, expires: never},
 
 		{name: "gmail 5.7.1 blocked using", failure: gmailBlocked, suppress: false},
 		{name: "gmail 5.7.1 unusual rate of unsolicited mail", failure: gmailRate, suppress: false},
