@@ -354,6 +354,10 @@ func TestSMTPErrorError(t *testing.T) {
 		{&SMTPError{Code: 550, Line: "a", MoreLines: []string{"b"}}, "bounce: smtp: 550 a; b"},
 		{&SMTPError{Stage: StageDial, Err: io.EOF}, "bounce: smtp dial: EOF"},
 		{&SMTPError{Code: 421, Line: "bye", Err: io.EOF}, "bounce: smtp: 421 bye: EOF"},
+		// A wrapped go-smtp error of the same reply is not written twice;
+		// one of another reply is.
+		{&SMTPError{Code: 552, Stage: StageRcpt, Line: "mailbox full", Err: fmt.Errorf("rcpt: %w", &smtp.SMTPError{Code: 552, Message: "mailbox full"})}, "bounce: smtp rcpt: 552 mailbox full"},
+		{&SMTPError{Code: 421, Line: "bye", Err: &smtp.SMTPError{Code: 550, Message: "earlier"}}, "bounce: smtp: 421 bye: SMTP error 550: earlier"},
 		{nil, "bounce: smtp: <nil>"},
 	}
 	for _, c := range cases {

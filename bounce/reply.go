@@ -1,8 +1,11 @@
 package bounce
 
 import (
+	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/emersion/go-smtp"
 )
 
 // SMTPError is a failed SMTP exchange, for hosts whose SMTP client does not
@@ -67,7 +70,7 @@ func (e *SMTPError) Error() string {
 		b.WriteString("; ")
 		b.WriteString(l)
 	}
-	if e.Err != nil {
+	if e.Err != nil && !e.errIsReply() {
 		if e.Code != 0 || e.Line != "" {
 			b.WriteString(":")
 		}
@@ -75,6 +78,14 @@ func (e *SMTPError) Error() string {
 		b.WriteString(e.Err.Error())
 	}
 	return b.String()
+}
+
+// errIsReply reports whether Err is the reply e already holds, as go-smtp's
+// error of the same code (a client that wraps it, for errors.As): the
+// reply is then written once.
+func (e *SMTPError) errIsReply() bool {
+	var ge *smtp.SMTPError
+	return e.Code != 0 && errors.As(e.Err, &ge) && ge.Code == e.Code
 }
 
 // Unwrap returns Err.
