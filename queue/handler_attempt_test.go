@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -414,4 +415,22 @@ func TestAttemptedAllNotTried(t *testing.T) {
 	tcompare(t, e.dump(), before, "database")
 	tcompare(t, e.hooks.Calls, 0, "hook queue calls")
 	tcompare(t, len(e.composer.Requests), 0, "dsns composed")
+}
+
+// TestAttemptedRemoteMTA checks that the remote MTA a client records in
+// Msg.Attempt reaches the webhooks of the attempt: the name that answered
+// and the IP dialed, for a failure and for a delivery.
+func TestAttemptedRemoteMTA(t *testing.T) {
+	e := newEnv(t, queue.RetryPolicy{})
+	msgs := e.add(nil, "a@example.com", "c@example.com")
+	at := queue.Attempt{Start: e.clock.Now(), RemoteMTA: "mx.example.com", RemoteIP: netip.MustParseAddr("192.0.2.25")}
+	failed, delivered := msgs[0], msgs[1]
+	failed.Attempt, delivered.Attempt = at, at
+	e.attempted(failedAt(failed, rcptRefused("a@example.com")), deliveredOK(delivered))
+
+	tcompare(t, len(e.hooks.Queued), 2, "hooks")
+	for _, h := range e.hooks.Queued {
+		tcompare(t, h.Payload.RemoteMTA, "mx.example.com", string(h.Event)+" remote MTA")
+		tcompare(t, h.Payload.RemoteIP, "192.0.2.25", string(h.Event)+" remote IP")
+	}
 }

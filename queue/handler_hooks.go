@@ -88,9 +88,15 @@ func composeHook(it hookItem, account string, settings AccountSettings, now time
 	if m.MessageID != "" {
 		messageID = "<" + m.MessageID + ">"
 	}
-	var errText string
-	if r, ok := m.LastResult(); ok && !r.Success {
-		errText = r.Error
+	var errText, remoteMTA, remoteIP string
+	if r, ok := m.LastResult(); ok {
+		if !r.Success {
+			errText = r.Error
+		}
+		remoteMTA = r.RemoteMTA
+		if !r.DSN && m.Attempt.RemoteIP.IsValid() {
+			remoteIP = m.Attempt.RemoteIP.String()
+		}
 	}
 	keep := settings.KeepHooks // Zero: the webhook queue's default.
 	payload := webhook.Outgoing{
@@ -108,6 +114,8 @@ func composeHook(it hookItem, account string, settings AccountSettings, now time
 		Extra:            m.Extra,
 		Reason:           string(it.f.Reason),
 		Recipient:        m.RecipientAddress,
+		RemoteMTA:        remoteMTA,
+		RemoteIP:         remoteIP,
 	}
 	if payload.Extra == nil {
 		payload.Extra = map[string]string{}

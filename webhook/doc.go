@@ -150,7 +150,8 @@ failed (from an incoming DSN, address suppressed):
 	    "order": "1234"
 	  },
 	  "Reason": "userunknown",
-	  "Recipient": "nobody@example.com"
+	  "Recipient": "nobody@example.com",
+	  "RemoteMTA": "mx.example.com"
 	}
 
 relayed (from an incoming DSN):

@@ -91,4 +91,12 @@ type Outgoing struct {
 	Reason    string `json:",omitempty"` // Classification of the failure, e.g. "userunknown", "mailboxfull".
 	Recipient string `json:",omitempty"` // The RCPT TO address the event is about.
 	Attempt   int64  `json:",omitempty"` // Delivery attempt of this webhook, starting at 1.
+
+	// RemoteMTA is the host name (or IP) of the remote MTA that answered,
+	// from our delivery attempt or from the DSN's Remote-MTA field, when
+	// known.
+	RemoteMTA string `json:",omitempty"`
+	// RemoteIP is the IP address our delivery attempt connected to, when
+	// known (not for events from an incoming DSN).
+	RemoteIP string `json:",omitempty"`
 }
