@@ -179,6 +179,20 @@ func (l *countingListener) Accept() (net.Conn, error) {
 // test closes it: a server that never answers a command.
 func startRaw(t testing.TB, greeting string) string {
 	t.Helper()
+	return serveConns(t, func(c net.Conn) {
+		if greeting != "" {
+			io.WriteString(c, greeting)
+		}
+		io.Copy(io.Discard, c)
+	})
+}
+
+// serveConns starts a listener on 127.0.0.1:0 that runs handle for each
+// connection in its own goroutine (closing the connection after it) and
+// returns its address. At the end of the test it closes the listener and
+// every connection and waits for all goroutines.
+func serveConns(t testing.TB, handle func(net.Conn)) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
@@ -201,10 +215,7 @@ func startRaw(t testing.TB, greeting string) string {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				if greeting != "" {
-					io.WriteString(c, greeting)
-				}
-				io.Copy(io.Discard, c)
+				handle(c)
 			}()
 		}
 	}()

@@ -22,77 +22,46 @@ import (
 // the command lines received.
 func startScripted(t *testing.T, replies map[string]string) (string, func() []string) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	var got []string
-	var conns []net.Conn
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	addr := serveConns(t, func(c net.Conn) {
+		w := bufio.NewWriter(c)
+		r := bufio.NewReader(c)
+		send := func(s string) { w.WriteString(s + "\r\n"); w.Flush() }
+		send("220 scripted.example ESMTP")
+		inData := false
 		for {
-			c, err := l.Accept()
+			line, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				w := bufio.NewWriter(c)
-				r := bufio.NewReader(c)
-				send := func(s string) { w.WriteString(s + "\r\n"); w.Flush() }
-				send("220 scripted.example ESMTP")
-				inData := false
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					line = strings.TrimRight(line, "\r\n")
-					verb := strings.ToUpper(strings.Fields(line + " x")[0])
-					if inData {
-						if line != "." {
-							continue
-						}
-						inData, verb = false, "."
-					}
-					mu.Lock()
-					got = append(got, line)
-					mu.Unlock()
-					if rep, ok := replies[verb]; ok {
-						send(rep)
-					} else if verb == "DATA" {
-						send("354 go on")
-					} else if verb == "QUIT" {
-						send("221 bye")
-						return
-					} else {
-						send("250 ok")
-					}
-					if rep, ok := replies["DATA"]; verb == "DATA" && (!ok || strings.HasPrefix(rep, "354")) {
-						inData = true
-					}
+			line = strings.TrimRight(line, "\r\n")
+			verb := strings.ToUpper(strings.Fields(line + " x")[0])
+			if inData {
+				if line != "." {
+					continue
 				}
-			}()
+				inData, verb = false, "."
+			}
+			mu.Lock()
+			got = append(got, line)
+			mu.Unlock()
+			if rep, ok := replies[verb]; ok {
+				send(rep)
+			} else if verb == "DATA" {
+				send("354 go on")
+			} else if verb == "QUIT" {
+				send("221 bye")
+				return
+			} else {
+				send("250 ok")
+			}
+			if rep, ok := replies["DATA"]; verb == "DATA" && (!ok || strings.HasPrefix(rep, "354")) {
+				inData = true
+			}
 		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
 	})
-	return l.Addr().String(), func() []string {
+	return addr, func() []string {
 		mu.Lock()
 		defer mu.Unlock()
 		return append([]string(nil), got...)

@@ -127,15 +127,7 @@ func main() {
 // write transaction (per DSN for the batched row).
 func printPages(sizes []int64, order []string, perRound map[int64]map[string][]float64) {
 	fmt.Printf("\npages written per write transaction (median; 4 KiB)\n\n")
-	fmt.Printf("| %-50s |", "operation")
-	for _, s := range sizes {
-		fmt.Printf(" %10s |", fmtSize(s))
-	}
-	fmt.Printf("\n|%s|", strings.Repeat("-", 52))
-	for range sizes {
-		fmt.Printf("%s|", strings.Repeat("-", 12))
-	}
-	fmt.Println()
+	printHeader("operation", sizes, "")
 	for _, op := range order {
 		if _, ok := perRound[sizes[0]][op]; !ok {
 			continue
@@ -168,16 +160,7 @@ func printTable(sizes []int64, order []string, results map[int64]map[string]time
 	to := sorted[len(sorted)-1]
 
 	fmt.Printf("\nmedian per operation (µs) by retired messages in the database\n\n")
-	fmt.Printf("| %-50s |", "operation")
-	for _, s := range sizes {
-		fmt.Printf(" %10s |", fmtSize(s))
-	}
-	fmt.Printf(" %s/%s |\n", fmtSize(to), fmtSize(from))
-	fmt.Printf("|%s|", strings.Repeat("-", 52))
-	for range sizes {
-		fmt.Printf("%s|", strings.Repeat("-", 12))
-	}
-	fmt.Printf("%s|\n", strings.Repeat("-", len(fmtSize(to))+len(fmtSize(from))+3))
+	printHeader("operation", sizes, fmtSize(to)+"/"+fmtSize(from))
 	for _, op := range order {
 		fmt.Printf("| %-50s |", op)
 		for _, s := range sizes {
@@ -187,15 +170,7 @@ func printTable(sizes []int64, order []string, results map[int64]map[string]time
 		fmt.Printf(" %*.2f |\n", len(fmtSize(to))+len(fmtSize(from))+1, ratio)
 	}
 	fmt.Printf("\nProcessIncoming (one-recipient DSNs, one per transaction unless the row says) / bare one-record update transaction\n\n")
-	fmt.Printf("| %-50s |", "match")
-	for _, s := range sizes {
-		fmt.Printf(" %10s |", fmtSize(s))
-	}
-	fmt.Printf("\n|%s|", strings.Repeat("-", 52))
-	for range sizes {
-		fmt.Printf("%s|", strings.Repeat("-", 12))
-	}
-	fmt.Println()
+	printHeader("match", sizes, "")
 	for _, op := range order {
 		if !strings.HasPrefix(op, "ProcessIncoming") && op != opFloor || strings.HasSuffix(op, inTx) {
 			continue
@@ -225,4 +200,24 @@ func median(l []time.Duration) time.Duration {
 	}
 	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
 	return l[len(l)/2]
+}
+
+// printHeader writes a table's column names, first, the sizes and a last
+// column when last is not empty, and the separator line below them.
+func printHeader(first string, sizes []int64, last string) {
+	fmt.Printf("| %-50s |", first)
+	for _, s := range sizes {
+		fmt.Printf(" %10s |", fmtSize(s))
+	}
+	if last != "" {
+		fmt.Printf(" %s |", last)
+	}
+	fmt.Printf("\n|%s|", strings.Repeat("-", 52))
+	for range sizes {
+		fmt.Printf("%s|", strings.Repeat("-", 12))
+	}
+	if last != "" {
+		fmt.Printf("%s|", strings.Repeat("-", len(last)+2))
+	}
+	fmt.Println()
 }
