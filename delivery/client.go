@@ -30,6 +30,17 @@ type Client struct {
 	// Resolver looks up MX and address records. Nil: net.DefaultResolver.
 	Resolver Resolver
 
+	// SecureRoute, when set, says whether the MX hosts of a recipient
+	// domain are covered by a policy that makes them a secure route for
+	// REQUIRETLS (RFC 8689 section 4.2.1), such as an MTA-STS policy in
+	// enforce mode (RFC 8461) that lists them. It is asked only for a
+	// domain with a REQUIRETLS message whose MX lookup was not
+	// authenticated by DNSSEC (see SecureResolver); an error fails those
+	// messages temporarily. Nil: only DNSSEC makes a route secure, and a
+	// REQUIRETLS message to a domain without it fails permanently with
+	// 5.7.30 without a connection.
+	SecureRoute func(ctx context.Context, domain string) (bool, error)
+
 	// Dialer makes TCP connections. Nil: a net.Dialer. Tests and hosts
 	// that connect through a proxy set their own.
 	Dialer Dialer
@@ -218,10 +229,12 @@ func (c *Client) logFailures(ctx context.Context, results []queue.AttemptResult)
 }
 
 // deliverDomain delivers the transactions of one recipient domain, over
-// one connection while the server keeps it open.
+// one connection while the server keeps it open. Transactions with
+// REQUIRETLS go after the others, only over a secure route (see
+// deliverRequireTLS).
 func (c *Client) deliverDomain(ctx context.Context, d domainBatch, results []queue.AttemptResult) {
 	log := inject.Logger(c.Logger)
-	hosts, err := c.route(ctx, d.domain)
+	hosts, authenticated, err := c.route(ctx, d.domain)
 	if err != nil {
 		for _, i := range d.idx {
 			fail(&results[i], err)
@@ -229,30 +242,78 @@ func (c *Client) deliverDomain(ctx context.Context, d domainBatch, results []que
 		log.Debug("delivery: no route", slog.String("domain", d.domain), slog.Any("err", err))
 		return
 	}
-	var sess *session
-	defer func() {
-		if sess != nil {
-			sess.quit()
-		}
-	}()
+	var plain, secure []txn
 	for _, t := range splitTransactions(results, d.idx, c.Separator, c.SubmissionMailFrom) {
+		if t.requireTLS && c.Smarthost == nil {
+			secure = append(secure, t)
+		} else {
+			// A smarthost is not found by MX: its REQUIRETLS rule is
+			// verified TLS and the extension offered (prepare).
+			plain = append(plain, t)
+		}
+	}
+	sess := c.deliverTxns(ctx, hosts, plain, results, nil, false)
+	if len(secure) > 0 && ctx.Err() == nil {
+		sess = c.deliverRequireTLS(ctx, d.domain, hosts, authenticated, secure, results, sess)
+	}
+	if sess != nil {
+		sess.quit()
+	}
+}
+
+// deliverRequireTLS delivers the REQUIRETLS transactions of a domain per
+// RFC 8689 section 4.2.1: the MX hosts must come from an authenticated
+// lookup or a policy (SecureRoute), and the host must give verified TLS
+// and offer REQUIRETLS. sess, the connection left by the other
+// transactions, is used when it qualifies and closed otherwise. It
+// returns the connection still open, if any.
+func (c *Client) deliverRequireTLS(ctx context.Context, domain string, hosts []host, authenticated bool, txns []txn, results []queue.AttemptResult, sess *session) *session {
+	secure := authenticated
+	var routeErr error
+	if !secure && c.SecureRoute != nil {
+		secure, routeErr = c.SecureRoute(ctx, domain)
+	}
+	if !secure {
+		e := localError(bounce.StageDNS, enhRequireTLS, textInsecureRoute)
+		if routeErr != nil {
+			// The policy could not be checked: perhaps next time.
+			e = &bounce.SMTPError{EnhancedCode: bounce.EnhancedCode{4, 7, 30}, Stage: bounce.StageDNS, Line: textRouteUnknown, Err: fmt.Errorf("delivery: checking secure route for %s: %w", domain, routeErr)}
+		}
+		for _, t := range txns {
+			failAll(results, t.idx, e)
+		}
+		inject.Logger(c.Logger).Debug("delivery: no secure route for requiretls", slog.String("domain", domain), slog.Any("err", routeErr))
+		return sess
+	}
+	if sess != nil && !sess.offersRequireTLS() {
+		sess.quit()
+		sess = nil
+	}
+	return c.deliverTxns(ctx, hosts, txns, results, sess, true)
+}
+
+// deliverTxns runs txns over sess, or a connection to the first host
+// that takes it (with requireTLS: that qualifies for REQUIRETLS), and
+// connects again when the server closes it. It returns the connection
+// still open, if any.
+func (c *Client) deliverTxns(ctx context.Context, hosts []host, txns []txn, results []queue.AttemptResult, sess *session, requireTLS bool) *session {
+	for k, t := range txns {
 		if ctx.Err() != nil {
-			return
+			return sess
 		}
 		if sess == nil {
-			// The messages this connection may carry: those without a result.
+			// The messages this connection may carry: those of this and
+			// the later transactions.
 			var todo []int
-			for _, i := range d.idx {
-				if results[i].Status == queue.AttemptNotTried {
-					todo = append(todo, i)
-				}
+			for _, t := range txns[k:] {
+				todo = append(todo, t.idx...)
 			}
 			var err error
 			var last remote
-			sess, last, err = c.connect(ctx, hosts, results, todo)
+			sess, last, err = c.connect(ctx, hosts, results, todo, requireTLS)
 			if err != nil {
-				// The route failed for this transaction; the others of the
-				// domain would fail the same way.
+				// The route failed for this transaction; the later ones
+				// would fail the same way.
 				for _, i := range todo {
 					fail(&results[i], err)
 					if last.host != "" {
@@ -260,7 +321,7 @@ func (c *Client) deliverDomain(ctx context.Context, d domainBatch, results []que
 						results[i].Msg.Attempt.RemoteIP = last.ip
 					}
 				}
-				return
+				return nil
 			}
 		}
 		for _, i := range t.idx {
@@ -272,6 +333,7 @@ func (c *Client) deliverDomain(ctx context.Context, d domainBatch, results []que
 			sess = nil
 		}
 	}
+	return sess
 }
 
 // fail sets r to failed with err.

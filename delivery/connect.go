@@ -77,9 +77,19 @@ type remote struct {
 // of the domain's mail system. The addresses dialed are added to the
 // DialedIPs of the messages idx. The error is the last failure, and
 // answered the server that gave it when a connection was made.
-func (c *Client) connect(ctx context.Context, hosts []host, results []queue.AttemptResult, idx []int) (_ *session, answered remote, _ error) {
+//
+// With requireTLS (RFC 8689 section 4.2.1) a host qualifies only with
+// verified TLS and REQUIRETLS offered after STARTTLS: a failed STARTTLS is
+// not tried again in plain text, and a host that answers without
+// qualifying is left (QUIT) for the next host. When every host answered
+// without qualifying the error is the permanent 5.7.30; when some host
+// could not be reached it is that host's temporary failure.
+func (c *Client) connect(ctx context.Context, hosts []host, results []queue.AttemptResult, idx []int, requireTLS bool) (_ *session, answered remote, _ error) {
 	log := inject.Logger(c.Logger)
 	var last error
+	var lacking int        // Hosts that answered without qualifying for REQUIRETLS.
+	var lackingLast remote // The last of them.
+hosts:
 	for _, h := range hosts {
 		var addrs []netip.Addr
 		if c.Smarthost != nil {
@@ -98,11 +108,21 @@ func (c *Client) connect(ctx context.Context, hosts []host, results []queue.Atte
 				recordDialed(results, idx, h.name, ip)
 			}
 			s, err := c.open(ctx, h, ip, true)
-			if err != nil && tlsFailed(err) && !c.smarthostTLS() {
+			if err != nil && tlsFailed(err) && !c.smarthostTLS() && !requireTLS {
 				// Opportunistic TLS: the same address again in plain text.
 				log.Debug("delivery: starttls failed, again without tls", slog.String("host", h.name), slog.Any("err", err))
 				c.Metrics.countConnection("tls-failed")
 				s, err = c.open(ctx, h, ip, false)
+			}
+			if err == nil && requireTLS && !s.offersRequireTLS() {
+				// The host itself lacks it: its other addresses would too.
+				log.Debug("delivery: host does not qualify for requiretls", slog.String("host", h.name),
+					slog.Bool("tls", s.tls), slog.Bool("verified", s.tlsVerified))
+				c.Metrics.countConnection("no-requiretls")
+				s.quit()
+				lacking++
+				lackingLast = remote{h.name, ip}
+				continue hosts
 			}
 			if err == nil {
 				c.Metrics.countConnection("ok")
@@ -120,7 +140,21 @@ func (c *Client) connect(ctx context.Context, hosts []host, results []queue.Atte
 			}
 		}
 	}
+	if lacking > 0 && (lacking == len(hosts) || last == nil) {
+		// RFC 8689 section 4.2.1: no MX host can take the message. As
+		// mox, permanent: a domain is unlikely to add REQUIRETLS within
+		// the retry period, and the sender learns it now.
+		return nil, lackingLast, localError(bounce.StageMail, enhRequireTLS, textNoRequireTLSHost)
+	}
 	return nil, answered, last
+}
+
+// offersRequireTLS reports whether s may carry a REQUIRETLS message: TLS
+// with a certificate verified for the host, and the REQUIRETLS extension
+// offered in the EHLO reply after STARTTLS (RFC 8689 section 4.2.1).
+func (s *session) offersRequireTLS() bool {
+	ok, _ := s.client.Extension("REQUIRETLS")
+	return s.tls && s.tlsVerified && ok
 }
 
 // tlsFailed reports whether err is a failed STARTTLS (refused or a failed

@@ -80,6 +80,10 @@ const (
 	textNoUTF8     = "message needs smtputf8, server does not offer it"
 	textNo8bit     = "message has 8-bit data, server does not offer 8bitmime; not converted"
 	textRequireTLS = "message requires tls (requiretls), server or connection does not provide it"
+
+	textInsecureRoute    = "message requires tls (requiretls), but the mx records are not authenticated by dnssec or an mta-sts policy (rfc 8689 section 4.2.1); not sent"
+	textRouteUnknown     = "message requires tls (requiretls), the secure route could not be checked (rfc 8689 section 4.2.1)"
+	textNoRequireTLSHost = "message requires tls (requiretls), no mx host offers requiretls over verified tls (rfc 8689 section 4.2.1)"
 )
 
 // localError is a failure the client found itself: permanent, with an

@@ -271,6 +271,20 @@ func (r *resolver) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr, e
 	return out, nil
 }
 
+// secureResolver is a scripted DNS that also says whether its MX answers
+// were authenticated (delivery.SecureResolver).
+type secureResolver struct {
+	*resolver
+	authenticated bool
+}
+
+var _ delivery.SecureResolver = (*secureResolver)(nil)
+
+func (r *secureResolver) LookupMXSecure(ctx context.Context, name string) ([]*net.MX, bool, error) {
+	mx, err := r.LookupMX(ctx, name)
+	return mx, r.authenticated, err
+}
+
 // dialer maps the addresses the client dials (the scripted resolver's
 // documentation IPs, port 25) to loopback listeners; any other address is
 // refused without a connection, so nothing leaves the machine.

@@ -23,6 +23,18 @@ type Resolver interface {
 	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
 }
 
+// SecureResolver is an optional ability of a Resolver: an MX lookup that
+// says whether the answer was authenticated by DNSSEC, which REQUIRETLS
+// needs (RFC 8689 section 4.2.1). A Resolver that validates DNSSEC itself,
+// or that asks a validating recursive resolver over a trusted path and
+// reads the AD bit of its answer (RFC 4035 section 3.2.3), implements it.
+// When the Resolver implements it, routing uses LookupMXSecure instead of
+// LookupMX. For a "not found" error, authenticated says whether the
+// denial was authenticated (so the implicit MX may serve REQUIRETLS).
+type SecureResolver interface {
+	LookupMXSecure(ctx context.Context, name string) (mxs []*net.MX, authenticated bool, err error)
+}
+
 // host is one place to deliver to: an MX host, the implicit MX, or the
 // smarthost.
 type host struct {
@@ -31,30 +43,36 @@ type host struct {
 	implicit bool // The domain itself, for lack of MX records (RFC 5321 section 5.1).
 }
 
-// route returns the hosts to try for domain, in order.
-func (c *Client) route(ctx context.Context, domain string) ([]host, error) {
+// route returns the hosts to try for domain, in order, and whether the
+// MX lookup was authenticated (only with a SecureResolver).
+func (c *Client) route(ctx context.Context, domain string) (_ []host, authenticated bool, _ error) {
 	if c.Smarthost != nil {
-		return []host{{name: c.Smarthost.Host, port: c.Smarthost.port()}}, nil
+		return []host{{name: c.Smarthost.Host, port: c.Smarthost.port()}}, false, nil
 	}
 	// The A-label form: DNS has no U-labels (RFC 5890).
 	ascii, err := idna.Lookup.ToASCII(domain)
 	if err != nil || ascii == "" {
-		return nil, &bounce.SMTPError{Permanent: true, EnhancedCode: bounce.EnhancedCode{5, 1, 2}, Stage: bounce.StageDNS, Line: "bad recipient domain " + domain, Err: err}
+		return nil, false, &bounce.SMTPError{Permanent: true, EnhancedCode: bounce.EnhancedCode{5, 1, 2}, Stage: bounce.StageDNS, Line: "bad recipient domain " + domain, Err: err}
 	}
-	mxs, err := c.resolver().LookupMX(ctx, ascii)
+	var mxs []*net.MX
+	if sr, ok := c.resolver().(SecureResolver); ok {
+		mxs, authenticated, err = sr.LookupMXSecure(ctx, ascii)
+	} else {
+		mxs, err = c.resolver().LookupMX(ctx, ascii)
+	}
 	var dnsErr *net.DNSError
 	switch {
 	case err != nil && errors.As(err, &dnsErr) && dnsErr.IsNotFound, err == nil && len(mxs) == 0:
 		// No MX records: the domain is its own MX (RFC 5321 section 5.1).
 		// If it does not exist at all, its address lookup says so.
-		return []host{{name: ascii, port: c.port(), implicit: true}}, nil
+		return []host{{name: ascii, port: c.port(), implicit: true}}, authenticated, nil
 	case err != nil:
-		return nil, stageError(err, bounce.StageDNS)
+		return nil, false, stageError(err, bounce.StageDNS)
 	}
 	// RFC 7505 section 3: a single MX with root as host and preference 0.
 	// A "." among other MX records is a mistake; it is skipped.
 	if len(mxs) == 1 && isRoot(mxs[0].Host) {
-		return nil, localError(bounce.StageDNS, enhNullMX, textNullMX)
+		return nil, false, localError(bounce.StageDNS, enhNullMX, textNullMX)
 	}
 	// RFC 5321 section 5.1: lowest preference first. Equal preferences keep
 	// the resolver's order (which net.Resolver already shuffles).
@@ -67,9 +85,9 @@ func (c *Client) route(ctx context.Context, domain string) ([]host, error) {
 		hosts = append(hosts, host{name: strings.TrimSuffix(mx.Host, "."), port: c.port()})
 	}
 	if len(hosts) == 0 {
-		return nil, localError(bounce.StageDNS, enhNullMX, textNullMX)
+		return nil, false, localError(bounce.StageDNS, enhNullMX, textNullMX)
 	}
-	return hosts, nil
+	return hosts, authenticated, nil
 }
 
 func isRoot(name string) bool { return name == "." || name == "" }

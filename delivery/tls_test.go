@@ -15,10 +15,10 @@ import (
 
 func boolPtr(b bool) *bool { return &b }
 
-// STARTTLS is used when offered. A message with REQUIRETLS is sent only
-// over a verified connection to a server offering REQUIRETLS; otherwise it
-// fails permanently with 5.7.30, while the other messages of the batch
-// are delivered.
+// STARTTLS is used when offered. A message with REQUIRETLS (over a
+// secure route) is sent only over a verified connection to a server
+// offering REQUIRETLS; otherwise it fails permanently with 5.7.30, while
+// the other messages of the batch are delivered.
 func TestSTARTTLS(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -43,7 +43,8 @@ func TestSTARTTLS(t *testing.T) {
 				}
 				s.EnableREQUIRETLS = tc.requireTLS
 			})
-			c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
+			c, r, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
+			c.Resolver = &secureResolver{resolver: r, authenticated: true}
 			c.TLSConfig = &tls.Config{RootCAs: pool}
 			m := msgs("a@example.org", "b@example.org")
 			m[0].RequireTLS = boolPtr(true)
@@ -61,22 +62,26 @@ func TestSTARTTLS(t *testing.T) {
 }
 
 // A failed TLS handshake is retried on the same address without TLS
-// (opportunistic TLS), and the message is delivered.
+// (opportunistic TLS), and the message is delivered. A REQUIRETLS message
+// is not sent in plain text: the failed handshake is a temporary failure
+// (the host could not be reached over TLS), after a third connection
+// that tried TLS again.
 func TestSTARTTLSFailure(t *testing.T) {
 	serverTLS, pool := testCert(t, "mx1.example.org")
 	serverTLS.MinVersion = tls.VersionTLS13
 	b := &backend{}
 	addr, accepted := startServer(t, b, func(s *smtp.Server) { s.TLSConfig = serverTLS })
-	c, _, d := newClient(t, mxHost{"mx1.example.org", 10, addr})
+	c, r, d := newClient(t, mxHost{"mx1.example.org", 10, addr})
+	c.Resolver = &secureResolver{resolver: r, authenticated: true}
 	c.TLSConfig = &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS12}
 	m := msgs("a@example.org", "b@example.org")
 	m[1].RequireTLS = boolPtr(true)
-	check(t, deliver(t, c, m), delivered(), failed(bounce.StageMail, 0, true).with(bounce.EnhancedCode{5, 7, 30}, nil))
-	if n := accepted.Load(); n != 2 {
-		t.Errorf("%d connections, want 2 (TLS, then plain)", n)
+	check(t, deliver(t, c, m), delivered(), failed(bounce.StageTLS, 0, false))
+	if n := accepted.Load(); n != 3 {
+		t.Errorf("%d connections, want 3 (TLS, then plain; TLS for REQUIRETLS)", n)
 	}
-	if got := d.dials(); len(got) != 2 || got[0] != got[1] {
-		t.Errorf("dialed %v, want the same address twice", got)
+	if got := d.dials(); len(got) != 3 || got[0] != got[1] || got[0] != got[2] {
+		t.Errorf("dialed %v, want the same address three times", got)
 	}
 	got := b.transactions()
 	if len(got) != 1 || got[0].tls {
