@@ -156,6 +156,9 @@ func startServer(t testing.TB, b *backend, configure func(*smtp.Server)) (string
 	}()
 	t.Cleanup(func() {
 		s.Close()
+		// Closed here too: Close misses a listener that Serve has not
+		// registered yet, when no connection was ever made.
+		l.Close()
 		<-done
 	})
 	return l.Addr().String(), &cl.accepted
