@@ -27,7 +27,9 @@ type Client struct {
 	// Opener opens a message's data. Required.
 	Opener Opener
 
-	// Resolver looks up MX and address records. Nil: net.DefaultResolver.
+	// Resolver looks up MX and address records; one that implements
+	// SecureResolver can make a route secure for REQUIRETLS. Nil:
+	// net.DefaultResolver (no DNSSEC).
 	Resolver Resolver
 
 	// SecureRoute, when set, says whether the MX hosts of a recipient

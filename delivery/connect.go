@@ -149,14 +149,6 @@ hosts:
 	return nil, answered, last
 }
 
-// offersRequireTLS reports whether s may carry a REQUIRETLS message: TLS
-// with a certificate verified for the host, and the REQUIRETLS extension
-// offered in the EHLO reply after STARTTLS (RFC 8689 section 4.2.1).
-func (s *session) offersRequireTLS() bool {
-	ok, _ := s.client.Extension("REQUIRETLS")
-	return s.tls && s.tlsVerified && ok
-}
-
 // tlsFailed reports whether err is a failed STARTTLS (refused or a failed
 // handshake), not a failure to connect.
 func tlsFailed(err error) bool {

@@ -71,11 +71,35 @@
 // REQUIRETLS it is opportunistic: the certificate is checked against
 // Client.TLSConfig's roots and the MX host name, but a failed check does
 // not stop delivery, and when the STARTTLS command or the handshake fails
-// the same address is tried again without TLS. A message with
-// Msg.RequireTLS (RFC 8689) is sent only over a verified TLS connection to
-// a server that offers REQUIRETLS; otherwise it fails permanently with
-// 5.7.30 (the next MX host is not tried for it). A smarthost requires
+// the same address is tried again without TLS. A smarthost requires
 // verified TLS unless Smarthost.Insecure.
+//
+// # REQUIRETLS
+//
+// A message with Msg.RequireTLS (RFC 8689) goes in transactions of its
+// own, after the domain's other messages, and only as RFC 8689 section
+// 4.2.1 says:
+//   - The route is secure: the MX lookup was authenticated by DNSSEC (the
+//     Resolver implements SecureResolver and says so), or
+//     Client.SecureRoute says a policy such as MTA-STS in enforce mode
+//     covers the domain. Otherwise the message fails permanently with
+//     5.7.30 at StageDNS without a connection (temporarily when
+//     SecureRoute returns an error).
+//   - The host gives TLS with a certificate verified for its name and
+//     offers REQUIRETLS in its EHLO reply after STARTTLS. A host that
+//     answers without (no STARTTLS, a certificate not valid for it, no
+//     REQUIRETLS) is left with QUIT and the next MX host is tried; a
+//     failed STARTTLS is not tried again in plain text. The connection
+//     of the domain's other messages is used when it qualifies.
+//   - When no host qualifies: a permanent 5.7.30 at StageMail when every
+//     host answered without qualifying (as mox: a domain is unlikely to
+//     add REQUIRETLS within the retry period); otherwise the temporary
+//     failure of a host that could not be reached (or whose TLS
+//     handshake failed).
+//
+// In smarthost mode there is no MX lookup to secure: a REQUIRETLS message
+// needs verified TLS to the smarthost and REQUIRETLS offered, and fails
+// permanently with 5.7.30 otherwise.
 //
 // # Limitations
 //
@@ -84,15 +108,20 @@
 // and DATA itself as one group on go-smtp's connection and reads the
 // replies (pipeline.go); go-smtp's client does the rest. go-smtp v0.25 has no STARTTLS for a client that already said EHLO with
 // its own name, so this package sends STARTTLS itself and gives go-smtp the
-// TLS connection (see tls.go). DANE and MTA-STS are not implemented.
+// TLS connection (see tls.go). DANE and MTA-STS are not implemented:
+// for REQUIRETLS, the host supplies the DNSSEC answer (SecureResolver) or
+// the MTA-STS verdict (Client.SecureRoute).
 //
 // # Layout
 //
 //   - client.go: Client, its configuration, and Deliver.
 //   - group.go: splitting a batch into transactions by domain and MAIL FROM.
-//   - route.go: MX lookup, implicit and null MX, address order.
-//   - connect.go: dialing, greeting, EHLO, fallback to the next address.
-//   - tls.go: STARTTLS, certificate verification, REQUIRETLS.
+//   - route.go: MX lookup (authenticated with a SecureResolver), implicit
+//     and null MX, address order.
+//   - connect.go: dialing, greeting, EHLO, fallback to the next address
+//     or host (for REQUIRETLS: the next host that qualifies).
+//   - tls.go: STARTTLS, certificate verification, whether a session
+//     qualifies for REQUIRETLS.
 //   - transaction.go: checks before MAIL FROM, the transaction one command
 //     at a time with go-smtp, per-recipient results.
 //   - pipeline.go: the transaction as one group of commands (RFC 2920).

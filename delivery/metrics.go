@@ -24,7 +24,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"status"}),
 		connections: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bouncekit_delivery_connections_total",
-			Help: "Connection attempts to SMTP servers, by result (ok, failed, tls-failed).",
+			Help: "Connection attempts to SMTP servers, by result (ok, failed, tls-failed, no-requiretls).",
 		}, []string{"result"}),
 	}
 	if err := promreg.Register(reg, "delivery", m.results, m.connections); err != nil {

@@ -105,3 +105,11 @@ func verifyCertificate(st tls.ConnectionState, roots *x509.CertPool, name string
 func (c *Client) smarthostTLS() bool {
 	return c.Smarthost != nil && !c.Smarthost.Insecure
 }
+
+// offersRequireTLS reports whether s may carry a REQUIRETLS message: TLS
+// with a certificate verified for the host, and the REQUIRETLS extension
+// offered in the EHLO reply after STARTTLS (RFC 8689 section 4.2.1).
+func (s *session) offersRequireTLS() bool {
+	ok, _ := s.client.Extension("REQUIRETLS")
+	return s.tls && s.tlsVerified && ok
+}
