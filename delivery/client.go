@@ -254,7 +254,7 @@ func (c *Client) deliverDomain(ctx context.Context, d domainBatch, results []que
 			plain = append(plain, t)
 		}
 	}
-	sess := c.deliverTxns(ctx, hosts, plain, results, nil, false)
+	sess := c.deliverTxns(ctx, hosts, plain, results, nil, remote{})
 	if len(secure) > 0 && ctx.Err() == nil {
 		sess = c.deliverRequireTLS(ctx, d.domain, hosts, authenticated, secure, results, sess)
 	}
@@ -287,18 +287,24 @@ func (c *Client) deliverRequireTLS(ctx context.Context, domain string, hosts []h
 		inject.Logger(c.Logger).Debug("delivery: no secure route for requiretls", slog.String("domain", domain), slog.Any("err", routeErr))
 		return sess
 	}
+	var lacks remote
 	if sess != nil && !sess.offersRequireTLS() {
+		if sess.lacksRequireTLS() {
+			// Not asked again on a new connection.
+			lacks = remote{sess.host, sess.ip}
+		}
 		sess.quit()
 		sess = nil
 	}
-	return c.deliverTxns(ctx, hosts, txns, results, sess, true)
+	return c.deliverTxns(ctx, hosts, txns, results, sess, lacks)
 }
 
 // deliverTxns runs txns over sess, or a connection to the first host
-// that takes it (with requireTLS: that qualifies for REQUIRETLS), and
-// connects again when the server closes it. It returns the connection
-// still open, if any.
-func (c *Client) deliverTxns(ctx context.Context, hosts []host, txns []txn, results []queue.AttemptResult, sess *session, requireTLS bool) *session {
+// that takes it (for REQUIRETLS transactions: that qualifies, lacks
+// being a host known not to), and connects again when the server closes
+// it. All txns have the same requireTLS. It returns the connection still
+// open, if any.
+func (c *Client) deliverTxns(ctx context.Context, hosts []host, txns []txn, results []queue.AttemptResult, sess *session, lacks remote) *session {
 	for k, t := range txns {
 		if ctx.Err() != nil {
 			return sess
@@ -312,7 +318,7 @@ func (c *Client) deliverTxns(ctx context.Context, hosts []host, txns []txn, resu
 			}
 			var err error
 			var last remote
-			sess, last, err = c.connect(ctx, hosts, results, todo, requireTLS)
+			sess, last, err = c.connect(ctx, hosts, results, todo, t.requireTLS && c.Smarthost == nil, lacks)
 			if err != nil {
 				// The route failed for this transaction; the later ones
 				// would fail the same way.

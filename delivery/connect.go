@@ -35,6 +35,7 @@ type session struct {
 	ip          netip.Addr // Its address, when known.
 	tls         bool       // TLS is on.
 	tlsVerified bool       // The certificate is valid for host.
+	tlsTried    bool       // STARTTLS was to be used if offered (not the plain-text retry).
 }
 
 // countingConn counts the bytes written, so an error from go-smtp can be
@@ -83,14 +84,23 @@ type remote struct {
 // not tried again in plain text, and a host that answers without
 // qualifying is left (QUIT) for the next host. When every host answered
 // without qualifying the error is the permanent 5.7.30; when some host
-// could not be reached it is that host's temporary failure.
-func (c *Client) connect(ctx context.Context, hosts []host, results []queue.AttemptResult, idx []int, requireTLS bool) (_ *session, answered remote, _ error) {
+// could not be reached it is that host's temporary failure. lacks, if
+// set, is a host already seen without qualifying, not dialed again.
+func (c *Client) connect(ctx context.Context, hosts []host, results []queue.AttemptResult, idx []int, requireTLS bool, lacks remote) (_ *session, answered remote, _ error) {
 	log := inject.Logger(c.Logger)
 	var last error
 	var lacking int        // Hosts that answered without qualifying for REQUIRETLS.
 	var lackingLast remote // The last of them.
 hosts:
 	for _, h := range hosts {
+		if requireTLS && h.name == lacks.host {
+			if lacks.ip.IsValid() {
+				recordDialed(results, idx, h.name, lacks.ip)
+			}
+			lacking++
+			lackingLast = lacks
+			continue
+		}
 		var addrs []netip.Addr
 		if c.Smarthost != nil {
 			addrs = []netip.Addr{{}} // Dialed by name.
@@ -212,6 +222,7 @@ func (c *Client) open(ctx context.Context, h host, ip netip.Addr, tryTLS bool) (
 		return nil, err
 	}
 	wantTLS := tryTLS || c.smarthostTLS()
+	s.tlsTried = wantTLS
 	if ok, _ := s.client.Extension("STARTTLS"); ok && wantTLS && !s.tls {
 		if err := s.starttls(); err != nil {
 			s.close()

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/emersion/go-smtp"
@@ -23,16 +24,16 @@ const (
 	mxUnreachable                 // Connection refused.
 )
 
-// startMX starts a go-smtp server set up as kind and returns its backend
-// and address (empty when unreachable). good is valid for the MX names,
-// bad for another name.
-func startMX(t *testing.T, kind mxServer, good, bad *tls.Config) (*backend, string) {
+// startMX starts a go-smtp server set up as kind and returns its backend,
+// address (empty when unreachable) and count of connections. good is
+// valid for the MX names, bad for another name.
+func startMX(t *testing.T, kind mxServer, good, bad *tls.Config) (*backend, string, *atomic.Int64) {
 	t.Helper()
 	b := &backend{}
 	if kind == mxUnreachable {
-		return b, ""
+		return b, "", &atomic.Int64{}
 	}
-	addr, _ := startServer(t, b, func(s *smtp.Server) {
+	addr, accepted := startServer(t, b, func(s *smtp.Server) {
 		switch kind {
 		case mxUnverified:
 			s.TLSConfig = bad
@@ -41,13 +42,14 @@ func startMX(t *testing.T, kind mxServer, good, bad *tls.Config) (*backend, stri
 		}
 		s.EnableREQUIRETLS = kind != mxNoRequire
 	})
-	return b, addr
+	return b, addr, accepted
 }
 
 // A REQUIRETLS message over a secure route goes to the first MX host that
 // gives verified TLS and offers REQUIRETLS: a host that does not is left
 // for the next one. A plain message of the same batch is still delivered
-// to the first host that takes it (a transaction of its own).
+// to the first host that takes it (a transaction of its own), and the
+// host its connection showed lacking is not dialed again.
 func TestRequireTLSNextHost(t *testing.T) {
 	good, pool := testCert(t, "mx1.example.org", "mx2.example.org")
 	bad, _ := testCert(t, "other.example")
@@ -63,8 +65,8 @@ func TestRequireTLSNextHost(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b1, addr1 := startMX(t, tc.first, good, bad)
-			b2, addr2 := startMX(t, mxQualifies, good, bad)
+			b1, addr1, conns1 := startMX(t, tc.first, good, bad)
+			b2, addr2, conns2 := startMX(t, mxQualifies, good, bad)
 			c, r, _ := newClient(t, mxHost{"mx1.example.org", 10, addr1}, mxHost{"mx2.example.org", 20, addr2})
 			c.Resolver = &secureResolver{resolver: r, authenticated: true}
 			c.TLSConfig = &tls.Config{RootCAs: pool}
@@ -95,6 +97,13 @@ func TestRequireTLSNextHost(t *testing.T) {
 			if secure != 1 {
 				t.Errorf("second host got %d REQUIRETLS transactions, want 1", secure)
 			}
+			want1, want2 := int64(1), int64(1)
+			if tc.first == mxUnreachable {
+				want1 = 0 // Both messages over one connection to mx2.
+			}
+			if n1, n2 := conns1.Load(), conns2.Load(); n1 != want1 || n2 != want2 {
+				t.Errorf("connections %d to mx1, %d to mx2, want %d and %d", n1, n2, want1, want2)
+			}
 		})
 	}
 }
@@ -124,7 +133,7 @@ func TestRequireTLSInsecureRoute(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, addr := startMX(t, mxQualifies, good, nil)
+			_, addr, _ := startMX(t, mxQualifies, good, nil)
 			c, r, d := newClient(t, mxHost{"mx1.example.org", 10, addr})
 			if tc.secureDNS {
 				c.Resolver = &secureResolver{resolver: r, authenticated: tc.authenticated}
@@ -172,8 +181,8 @@ func TestRequireTLSNoHost(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, addr1 := startMX(t, tc.first, good, bad)
-			_, addr2 := startMX(t, tc.second, good, bad)
+			_, addr1, _ := startMX(t, tc.first, good, bad)
+			_, addr2, _ := startMX(t, tc.second, good, bad)
 			c, r, _ := newClient(t, mxHost{"mx1.example.org", 10, addr1}, mxHost{"mx2.example.org", 20, addr2})
 			c.Resolver = &secureResolver{resolver: r, authenticated: true}
 			c.SecureRoute = func(ctx context.Context, domain string) (bool, error) {
@@ -196,7 +205,7 @@ func TestRequireTLSNoHost(t *testing.T) {
 	}
 
 	// Without REQUIRETLS messages the route is not checked.
-	_, addr := startMX(t, mxNoSTARTTLS, good, bad)
+	_, addr, _ := startMX(t, mxNoSTARTTLS, good, bad)
 	c, _, _ := newClient(t, mxHost{"mx1.example.org", 10, addr})
 	c.SecureRoute = func(ctx context.Context, domain string) (bool, error) {
 		t.Errorf("SecureRoute asked for a batch without REQUIRETLS")

@@ -113,3 +113,10 @@ func (s *session) offersRequireTLS() bool {
 	ok, _ := s.client.Extension("REQUIRETLS")
 	return s.tls && s.tlsVerified && ok
 }
+
+// lacksRequireTLS reports whether s shows that its host does not qualify
+// for REQUIRETLS: it was opened to use STARTTLS if offered, and does not
+// qualify. A session in plain text after a failed STARTTLS shows nothing.
+func (s *session) lacksRequireTLS() bool {
+	return s.tlsTried && !s.offersRequireTLS()
+}
