@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/bouncekit/bouncekit/bounce"
+	"github.com/bouncekit/bouncekit/delivery"
 )
 
 // mxServer is how a test MX host is set up for REQUIRETLS.
@@ -212,4 +213,47 @@ func TestRequireTLSNoHost(t *testing.T) {
 		return false, nil
 	}
 	check(t, deliver(t, c, msgs("a@example.org")), delivered())
+}
+
+// In smarthost mode there is no MX lookup to secure: a REQUIRETLS message
+// needs verified TLS to the smarthost and REQUIRETLS offered, and
+// SecureRoute is not asked.
+func TestRequireTLSSmarthost(t *testing.T) {
+	good, pool := testCert(t, "smtp.example.com")
+	for _, tc := range []struct {
+		name    string
+		require bool // The smarthost offers REQUIRETLS.
+		want    want
+	}{
+		{"offered", true, delivered()},
+		{"not-offered", false, failed(bounce.StageMail, 0, true).with(bounce.EnhancedCode{5, 7, 30}, nil)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &backend{}
+			addr, _ := startServer(t, b, func(s *smtp.Server) {
+				s.TLSConfig = good
+				s.EnableREQUIRETLS = tc.require
+			})
+			c, _, d := newClient(t)
+			d.routes["smtp.example.com:587"] = addr
+			c.Smarthost = &delivery.Smarthost{Host: "smtp.example.com"}
+			c.TLSConfig = &tls.Config{RootCAs: pool}
+			c.SecureRoute = func(ctx context.Context, domain string) (bool, error) {
+				t.Errorf("SecureRoute asked in smarthost mode")
+				return false, nil
+			}
+			m := msgs("a@example.net", "b@example.net")
+			m[0].RequireTLS = boolPtr(true)
+			check(t, deliver(t, c, m), tc.want, delivered())
+			var secure int
+			for _, tr := range b.transactions() {
+				if tr.mailOpts.RequireTLS {
+					secure++
+				}
+			}
+			if wantSecure := map[bool]int{true: 1, false: 0}[tc.require]; secure != wantSecure {
+				t.Errorf("%d REQUIRETLS transactions, want %d", secure, wantSecure)
+			}
+		})
+	}
 }
