@@ -150,7 +150,7 @@ hosts:
 			}
 		}
 	}
-	if lacking > 0 && (lacking == len(hosts) || last == nil) {
+	if lacking > 0 && lacking == len(hosts) {
 		// RFC 8689 section 4.2.1: no MX host can take the message. As
 		// mox, permanent: a domain is unlikely to add REQUIRETLS within
 		// the retry period, and the sender learns it now.
