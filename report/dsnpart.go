@@ -19,13 +19,20 @@ func parseDeliveryStatus(b []byte) (rcpts []textRecipient, truncated bool) {
 		return nil, false
 	}
 	drs, err := dsn.DecodeLenient(bytes.NewReader(b))
-	if len(drs) > 0 {
-		rcpts = make([]textRecipient, 0, len(drs))
+	return textRecipientsOf(drs), errors.Is(err, dsn.ErrTooManyRecipients)
+}
+
+// textRecipientsOf returns the text reader's recipients for recipients
+// package dsn decoded; nil for none.
+func textRecipientsOf(drs []dsn.Recipient) []textRecipient {
+	if len(drs) == 0 {
+		return nil
 	}
+	rcpts := make([]textRecipient, 0, len(drs))
 	for _, dr := range drs {
 		rcpts = append(rcpts, textRecipientOf(dr))
 	}
-	return rcpts, errors.Is(err, dsn.ErrTooManyRecipients)
+	return rcpts
 }
 
 // parseDeliveryStatusText is parseDeliveryStatus of DSN fields written

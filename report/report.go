@@ -248,7 +248,7 @@ func readDSN(r *Report, m *dsn.Message, msg *message) {
 		rc.Stage = stageOf("", rc.Diagnostic)
 		if rc.Diagnostic == "" && (rc.Action == dsn.ActionFailed || rc.Action == dsn.ActionDelayed) || rc.Stage == bounce.StageUnknown {
 			if !textRead {
-				tr, _ = readBounceText(msg)
+				tr, _, _ = readTextWith(msg, m.Recipients)
 				textRead = true
 			}
 			completeFromText(&rc, tr, i, len(rcpts))

@@ -203,6 +203,14 @@ func readBounceText(msg *message) (*textReport, error) {
 // readTextOrFeedback is readBounceText that also returns the feedback
 // report (RFC 5965) found in the same parts, with errNotBounce.
 func readTextOrFeedback(msg *message) (*textReport, *Feedback, error) {
+	return readTextWith(msg, nil)
+}
+
+// readTextWith is readTextOrFeedback for a message whose delivery-status
+// part dsn.Parse already decoded into known (nil if it did not): those
+// recipients are completed from the text instead of decoding the part a
+// second time.
+func readTextWith(msg *message, known []dsn.Recipient) (*textReport, *Feedback, error) {
 	if msg.headerErr != nil {
 		return nil, nil, fmt.Errorf("report: reading message header: %w", msg.headerErr)
 	}
@@ -230,7 +238,11 @@ func readTextOrFeedback(msg *message) (*textReport, *Feedback, error) {
 	}
 	r := &textReport{Format: detectFormat(h, text)}
 	x := newExtractor(h, text)
-	if rcpts, more := parseDeliveryStatus(parts.dsn); len(rcpts) > 0 {
+	rcpts, more := textRecipientsOf(known), false
+	if known == nil {
+		rcpts, more = parseDeliveryStatus(parts.dsn)
+	}
+	if len(rcpts) > 0 {
 		r.DSN = true
 		r.Recipients, r.Truncated = rcpts, more
 		if r.Format == FormatGeneric {
