@@ -49,17 +49,7 @@ func parseDeliveryStatusText(text string) ([]textRecipient, bool) {
 // Final-Recipient or Original-Recipient field (RFC 3464 section 2.3), so
 // text without the word, in any case, is not decoded at all (nor copied).
 func namesRecipient[T string | []byte](s T) bool {
-	const word = "recipient"
-	for i := 0; i+len(word) <= len(s); i++ {
-		j := 0
-		for j < len(word) && s[i+j]|0x20 == word[j] {
-			j++
-		}
-		if j == len(word) {
-			return true
-		}
-	}
-	return false
+	return indexFold(s, "recipient") >= 0
 }
 
 // textRecipientOf returns the text reader's recipient for a DSN recipient,

@@ -304,12 +304,23 @@ func cleanMessageID(s string) string {
 
 // indexFold returns the index of the ASCII string sub in s, ignoring ASCII
 // case, or -1. Unlike searching strings.ToLower(s), the index is valid in s
-// even if s is not valid UTF-8.
-func indexFold(s, sub string) int {
+// even if s is not valid UTF-8, and nothing is copied.
+func indexFold[T string | []byte](s T, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
+		j := 0
+		for j < len(sub) && lowerASCII(s[i+j]) == lowerASCII(sub[j]) {
+			j++
+		}
+		if j == len(sub) {
 			return i
 		}
 	}
 	return -1
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
