@@ -142,7 +142,13 @@ func (q *Queue) request(ctx context.Context, client *http.Client, h Hook, a *att
 	if p.Extra == nil {
 		p.Extra = map[string]string{} // mox sends {}, receivers may iterate it.
 	}
-	body, err := json.Marshal(p)
+	var body []byte
+	var err error
+	if h.Incoming != nil {
+		body, err = json.Marshal(h.Incoming)
+	} else {
+		body, err = json.Marshal(p)
+	}
 	if err != nil {
 		return fmt.Errorf("hookqueue: encoding payload: %w", err)
 	}

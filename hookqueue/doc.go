@@ -15,7 +15,9 @@ webhook-signature).
 
 # Requests
 
-Each attempt is an HTTP POST of the JSON payload with headers:
+Each attempt is an HTTP POST of the JSON payload (Hook.Payload, a
+webhook.Outgoing, or Hook.Incoming for a message that arrived for the
+account) with headers:
 
   - Content-Type: application/json; charset=utf-8, and User-Agent
     (Queue.UserAgent).

@@ -551,10 +551,19 @@ func hookAttrs(h Hook) []any {
 		slog.Int64("hookid", h.ID),
 		slog.String("account", h.Account),
 		slog.String("url", h.URL),
-		slog.String("event", string(h.Event)),
+		slog.String("event", logEvent(h)),
 		slog.Int64("msgid", h.QueueMsgID),
 		slog.Int64("attempts", h.Attempts),
 	}
+}
+
+// logEvent names the hook's event in logs, "incoming" for a hook about an
+// incoming message.
+func logEvent(h Hook) string {
+	if h.Incoming != nil {
+		return "incoming"
+	}
+	return string(h.Event)
 }
 
 // warnAttrs describe a hook for logs above debug level: its URL only by
@@ -564,7 +573,7 @@ func warnAttrs(h Hook) []any {
 		slog.Int64("hookid", h.ID),
 		slog.String("account", h.Account),
 		slog.String("host", urlHost(h.URL)),
-		slog.String("event", string(h.Event)),
+		slog.String("event", logEvent(h)),
 		slog.Int64("msgid", h.QueueMsgID),
 		slog.Int64("attempts", h.Attempts),
 	}
