@@ -16,6 +16,7 @@ import (
 	gomessage "github.com/emersion/go-message"
 	gomail "github.com/emersion/go-message/mail"
 
+	"github.com/bouncekit/bouncekit/dsn"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -312,6 +313,52 @@ func tcompare[T comparable](t *testing.T, got, want T) {
 	if got != want {
 		t.Fatalf("got %v, want %v", got, want)
 	}
+}
+
+// FuzzReadIncoming checks that ReadIncoming never fails or panics on input
+// it can read, and keeps its limits: text and HTML within
+// MaxIncomingText, at most dsn.MaxParts parts, lower-case media types,
+// sizes only for leaves, a payload that encodes as JSON.
+func FuzzReadIncoming(f *testing.F) {
+	for _, s := range []string{incomingMsg, ordinary, dsnMessage, arfMessage, autoReply,
+		"Content-Type: multipart/alternative; boundary=b\n\n--b\nContent-Type: text/plain\n\nx\n--b\nContent-Type: text/html; charset=iso-2022-jp\nContent-Transfer-Encoding: base64\n\nGyRCJCIbKEI=\n--b--\n",
+		"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: message/rfc822\n\nSubject: x\n\ny\n--b\nContent-Disposition: attachment; filename*=utf-8''%E2%98%BA\n\nz\n--b--\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		in, err := ReadIncoming(bytes.NewReader(msg), int64(len(msg)))
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if len(in.Text) > MaxIncomingText || len(in.HTML) > MaxIncomingText {
+			t.Fatalf("text %d, html %d bytes", len(in.Text), len(in.HTML))
+		}
+		if _, err := json.Marshal(in); err != nil {
+			t.Fatalf("marshal: %v", err)
+		}
+		n := 0
+		var walk func(s webhook.Structure)
+		walk = func(s webhook.Structure) {
+			n++
+			if s.ContentType != strings.ToLower(s.ContentType) || !strings.Contains(s.ContentType, "/") {
+				t.Fatalf("media type %q", s.ContentType)
+			}
+			if s.DecodedSize < 0 || len(s.Parts) > 0 && s.DecodedSize != 0 {
+				t.Fatalf("size %d with %d parts", s.DecodedSize, len(s.Parts))
+			}
+			if len(s.Parts) > 0 && !strings.HasPrefix(s.ContentType, "multipart/") {
+				t.Fatalf("%s with parts", s.ContentType)
+			}
+			for _, p := range s.Parts {
+				walk(p)
+			}
+		}
+		walk(in.Structure)
+		if n > dsn.MaxParts {
+			t.Fatalf("%d parts", n)
+		}
+	})
 }
 
 func BenchmarkReadIncoming(b *testing.B) {
