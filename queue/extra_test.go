@@ -284,3 +284,14 @@ func ExampleExtraHeaders_Extract() {
 	// Thanks!
 	// queue: duplicate extra header key: "Id"
 }
+
+func BenchmarkExtractExtra(b *testing.B) {
+	msg := []byte(crlf(moxExtraMsg) + strings.Repeat("body line of a typical message\r\n", 100))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msg)))
+	for i := 0; i < b.N; i++ {
+		if _, _, err := queue.ExtraFromHeader(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
