@@ -43,6 +43,10 @@ type Hook struct {
 	Attempts    int64        // Completed delivery attempts.
 	NextAttempt time.Time    `bstore:"nonzero,index"` // When the next attempt is due. Enqueue sets it to now if zero.
 	Results     []HookResult // One per attempt, oldest first.
+
+	// incomingDeferred marks a hook in Run's buffer whose Incoming was
+	// left out: it can be megabytes, and is read when the request starts.
+	incomingDeferred bool
 }
 
 // HookResult is the outcome of one delivery attempt.

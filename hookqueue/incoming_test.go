@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -222,3 +223,29 @@ func TestIncomingOldSchema(t *testing.T) {
 // HookRetired0 is the current HookRetired, for tests that declare an old
 // one.
 type HookRetired0 = HookRetired
+
+// Run's buffer of due hooks holds incoming hooks without their payload,
+// which can be megabytes each; the request reads it when it starts.
+func TestLoadDefersIncoming(t *testing.T) {
+	h := newHarness(t, nil)
+	in := testIncoming()
+	in.Text = strings.Repeat("x", 1<<20)
+	h.enqueue(Hook{Account: "acc", URL: "https://app.example/in", Incoming: in}, testHook("https://app.example/out"))
+	w := &worker{q: h.q, ctx: context.Background(), log: h.q.log(), busy: map[int64]struct{}{}, ready: map[string][]Hook{},
+		full: map[string]bool{}, skipped: map[int64]string{}, hosts: map[string]string{}}
+	w.load()
+	tcompare(t, w.readyN, 2, "buffered hooks")
+	buffered := w.ready["https://app.example/in"][0]
+	tcompare(t, buffered.Incoming == nil && buffered.incomingDeferred, true, "incoming payload left out")
+	tcompare(t, w.ready["https://app.example/out"][0].Payload.Event, webhook.EventDelivered, "outgoing payload kept")
+	got, err := h.q.readIncoming(context.Background(), buffered.ID)
+	tcheck(t, err, "read payload")
+	tcompare(t, len(got.Text), 1<<20, "payload read back")
+
+	// A hook canceled after it was buffered has no payload to send.
+	_, err = h.q.Cancel(context.Background(), Filter{IDs: []int64{buffered.ID}})
+	tcheck(t, err, "cancel")
+	if _, err := h.q.readIncoming(context.Background(), buffered.ID); !errors.Is(err, bstore.ErrAbsent) {
+		t.Fatalf("read canceled: %v", err)
+	}
+}

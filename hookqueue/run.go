@@ -242,6 +242,11 @@ func (w *worker) load() {
 			if err := tx.Get(&h); err != nil {
 				return err
 			}
+			if h.Incoming != nil {
+				// A buffer of incoming payloads of a megabyte or more
+				// each would hold gigabytes.
+				h.Incoming, h.incomingDeferred = nil, true
+			}
 			if len(w.ready[h.URL]) >= bufferPerURL {
 				skipped[id] = h.URL
 				w.full[h.URL] = true
