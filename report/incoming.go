@@ -35,7 +35,7 @@ const MaxIncomingText = 1 << 20
 //
 // Header fields: From, To, Cc, Bcc and Reply-To are parsed by net/mail
 // with RFC 2047 encoded words in any charset x/text knows decoded, as is
-// Subject; Message-ID and In-Reply-To are kept as written, References as
+// Subject, and their domains lower-cased as mox does; Message-ID and In-Reply-To are kept as written, References as
 // the list of its message IDs with <>; Date is parsed by net/mail.
 //
 // Structure: per part (RFC 2045, RFC 2046) the lower-case media type, its
@@ -244,8 +244,9 @@ func (x *incomingReader) text(p *dsn.Part) string {
 	return strings.ReplaceAll(string(b), "\r\n", "\n")
 }
 
-// addressList parses the address fields named key. A field that net/mail
-// cannot parse is left out.
+// addressList parses the address fields named key, with the domains in
+// lower case and the localparts as written. A field that net/mail cannot
+// parse is left out.
 func addressList(h mail.Header, key string) []webhook.NameAddress {
 	p := mail.AddressParser{WordDecoder: &mime.WordDecoder{CharsetReader: wordCharsetReader}}
 	var l []webhook.NameAddress
@@ -258,7 +259,13 @@ func addressList(h mail.Header, key string) []webhook.NameAddress {
 			continue
 		}
 		for _, a := range al {
-			l = append(l, webhook.NameAddress{Name: a.Name, Address: a.Address})
+			// Domains are case-insensitive (RFC 5321 section 2.4); mox
+			// sends them in lower case.
+			addr := a.Address
+			if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+				addr = addr[:i] + strings.ToLower(addr[i:])
+			}
+			l = append(l, webhook.NameAddress{Name: a.Name, Address: addr})
 		}
 	}
 	return l

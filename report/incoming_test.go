@@ -240,6 +240,9 @@ func TestReadIncomingCases(t *testing.T) {
 			tcompare(t, len(in.Structure.Parts), 2)
 			tcompare(t, in.Structure.ContentTypeParams["report-type"], "delivery-status")
 		}},
+		{"domain lower-cased", "From: Joerg.Doe@Example.ORG\n\n", func(t *testing.T, in webhook.Incoming) {
+			tcompare(t, in.From[0].Address, "Joerg.Doe@example.org")
+		}},
 		{"bad address field left out", "From: a@example.org\nTo: <<broken\nTo: ok@example.org\nCc: undisclosed-recipients:;\n\n", func(t *testing.T, in webhook.Incoming) {
 			tcompare(t, len(in.From), 1)
 			tcompare(t, len(in.To), 1)
