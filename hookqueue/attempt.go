@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mjl-/bstore"
+
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -137,12 +139,25 @@ func webhookID(id int64) string {
 }
 
 func (q *Queue) request(ctx context.Context, client *http.Client, h Hook, a *attempt) error {
+	if h.incomingDeferred {
+		in, err := q.readIncoming(ctx, h.ID)
+		if err != nil {
+			return err
+		}
+		h.Incoming = in
+	}
 	p := h.Payload
 	p.Attempt = h.Attempts + 1
 	if p.Extra == nil {
 		p.Extra = map[string]string{} // mox sends {}, receivers may iterate it.
 	}
-	body, err := json.Marshal(p)
+	var body []byte
+	var err error
+	if h.Incoming != nil {
+		body, err = json.Marshal(h.Incoming)
+	} else {
+		body, err = json.Marshal(p)
+	}
 	if err != nil {
 		return fmt.Errorf("hookqueue: encoding payload: %w", err)
 	}
@@ -217,6 +232,19 @@ func (q *Queue) request(ctx context.Context, client *http.Client, h Hook, a *att
 	default:
 		return fmt.Errorf("hookqueue: http status %d", code)
 	}
+}
+
+// readIncoming reads the incoming payload Run's buffer left out of hook id.
+func (q *Queue) readIncoming(ctx context.Context, id int64) (*webhook.Incoming, error) {
+	h := Hook{ID: id}
+	err := q.read(ctx, func(tx *bstore.Tx) error { return tx.Get(&h) })
+	if err == nil && h.Incoming == nil {
+		err = errors.New("no incoming payload")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hookqueue: reading incoming payload: %w", err)
+	}
+	return h.Incoming, nil
 }
 
 // parseRetryAfter parses a Retry-After header (RFC 9110 section 10.2.3):

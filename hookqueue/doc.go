@@ -15,7 +15,9 @@ webhook-signature).
 
 # Requests
 
-Each attempt is an HTTP POST of the JSON payload with headers:
+Each attempt is an HTTP POST of the JSON payload (Hook.Payload, a
+webhook.Outgoing, or Hook.Incoming for a message that arrived for the
+account) with headers:
 
   - Content-Type: application/json; charset=utf-8, and User-Agent
     (Queue.UserAgent).
@@ -83,11 +85,12 @@ request that still got no connection within Timeout (a custom Transport
 with fewer connections, or one shared with other traffic) never reached
 the endpoint: it is logged at WARN and not counted as an attempt, and the
 hook is tried again at once. Due hooks are buffered per URL
-(at most 256 each), so a slow or dead endpoint holds only its own slots and
-never delays hooks for other URLs. Results are written by one committer
-goroutine: while it commits, finished results collect, and the next
-transaction writes all of them (group commit), instead of one transaction
-per hook as in mox.
+(at most 256 each; an incoming hook without its payload, which can be
+megabytes and is read when its request starts), so a slow or dead
+endpoint holds only its own slots and never delays hooks for other URLs.
+Results are written by one committer goroutine: while it commits,
+finished results collect, and the next transaction writes all of them
+(group commit), instead of one transaction per hook as in mox.
 
 # Database errors
 

@@ -30,13 +30,23 @@ type Hook struct {
 	Secrets       []string              // Optional Standard Webhooks signing secrets, "whsec_" + base64; each signs. Not kept in HookRetired.
 	Event         webhook.OutgoingEvent // Copy of Payload.Event, for filtering (checked per record: no index to write).
 	QueueMsgID    int64                 // Copy of Payload.QueueMsgID, for filtering and supersession.
-	Payload       webhook.Outgoing      // Sent as JSON, with Attempt set per attempt.
-	KeepFor       time.Duration         // How long to keep the HookRetired record; 0: Queue.KeepRetired; negative: not kept.
+	Payload       webhook.Outgoing      // Sent as JSON, with Attempt set per attempt. Unused when Incoming is set.
+
+	// Incoming, if set, is sent instead of Payload: a hook about a message
+	// that arrived for the account (mox's incoming webhook). Such a hook
+	// has no Event and no QueueMsgID.
+	Incoming *webhook.Incoming
+
+	KeepFor time.Duration // How long to keep the HookRetired record; 0: Queue.KeepRetired; negative: not kept.
 
 	Submitted   time.Time    // Set by Enqueue. Not indexed: IDs are assigned in the same order, so the oldest hook is the one with the lowest ID.
 	Attempts    int64        // Completed delivery attempts.
 	NextAttempt time.Time    `bstore:"nonzero,index"` // When the next attempt is due. Enqueue sets it to now if zero.
 	Results     []HookResult // One per attempt, oldest first.
+
+	// incomingDeferred marks a hook in Run's buffer whose Incoming was
+	// left out: it can be megabytes, and is read when the request starts.
+	incomingDeferred bool
 }
 
 // HookResult is the outcome of one delivery attempt.
@@ -79,6 +89,7 @@ type HookRetired struct {
 	Event         webhook.OutgoingEvent // Not indexed: no query uses it alone, ListRetired checks it per record of the account.
 	QueueMsgID    int64
 	Payload       webhook.Outgoing
+	Incoming      *webhook.Incoming // Set for a hook about an incoming message.
 
 	Submitted      time.Time
 	Attempts       int64
@@ -120,6 +131,7 @@ func (h Hook) retire(outcome RetireReason, now time.Time, keep time.Duration) Ho
 		Event:         h.Event,
 		QueueMsgID:    h.QueueMsgID,
 		Payload:       h.Payload,
+		Incoming:      h.Incoming,
 		Submitted:     h.Submitted,
 		Attempts:      h.Attempts,
 		Results:       h.Results,

@@ -1,6 +1,7 @@
 package hookqueue
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -231,7 +232,8 @@ func (q *Queue) jitter(d time.Duration) time.Duration {
 // Enqueue adds hooks to the queue in the caller's transaction tx, so an
 // event exists exactly when the state change that caused it is committed.
 // Call Kick after the commit. For each hook, Account, URL and an event (in
-// Event or Payload.Event) are required; Secrets must be valid whsec_
+// Event or Payload.Event, or Incoming for a hook about an incoming
+// message) are required; Secrets must be valid whsec_
 // secrets and Authorization a valid header field value. Enqueue sets ID,
 // Submitted, Payload.WebhookQueued (if zero), NextAttempt (to now if zero)
 // and clears Attempts and Results. The IDs are set in the hooks slice.
@@ -275,6 +277,31 @@ func prepare(h *Hook, now time.Time) error {
 			return fmt.Errorf("hookqueue: authorization has control character 0x%02x", c)
 		}
 	}
+	if h.Incoming != nil {
+		// One payload per hook: an incoming message is no outgoing
+		// event, nor about a queued message.
+		if e := cmp.Or(h.Event, h.Payload.Event); e != "" {
+			return fmt.Errorf("hookqueue: hook with incoming payload and event %q", e)
+		}
+		if h.QueueMsgID != 0 || h.Payload.QueueMsgID != 0 {
+			return errors.New("hookqueue: hook with incoming payload and queue message id")
+		}
+	} else if err := prepareOutgoing(h, now); err != nil {
+		return err
+	}
+	h.ID = 0
+	h.Submitted = now
+	if h.NextAttempt.IsZero() {
+		h.NextAttempt = now
+	}
+	h.Attempts = 0
+	h.Results = nil
+	return nil
+}
+
+// prepareOutgoing checks the event of an outgoing hook and fills its
+// payload's copies of Event and QueueMsgID.
+func prepareOutgoing(h *Hook, now time.Time) error {
 	switch {
 	case h.Payload.Event == "":
 		h.Payload.Event = h.Event
@@ -295,13 +322,6 @@ func prepare(h *Hook, now time.Time) error {
 	if h.Payload.WebhookQueued.IsZero() {
 		h.Payload.WebhookQueued = now
 	}
-	h.ID = 0
-	h.Submitted = now
-	if h.NextAttempt.IsZero() {
-		h.NextAttempt = now
-	}
-	h.Attempts = 0
-	h.Results = nil
 	return nil
 }
 

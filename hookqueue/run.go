@@ -242,6 +242,11 @@ func (w *worker) load() {
 			if err := tx.Get(&h); err != nil {
 				return err
 			}
+			if h.Incoming != nil {
+				// A buffer of incoming payloads of a megabyte or more
+				// each would hold gigabytes.
+				h.Incoming, h.incomingDeferred = nil, true
+			}
 			if len(w.ready[h.URL]) >= bufferPerURL {
 				skipped[id] = h.URL
 				w.full[h.URL] = true
@@ -551,10 +556,19 @@ func hookAttrs(h Hook) []any {
 		slog.Int64("hookid", h.ID),
 		slog.String("account", h.Account),
 		slog.String("url", h.URL),
-		slog.String("event", string(h.Event)),
+		slog.String("event", logEvent(h)),
 		slog.Int64("msgid", h.QueueMsgID),
 		slog.Int64("attempts", h.Attempts),
 	}
+}
+
+// logEvent names the hook's event in logs, "incoming" for a hook about an
+// incoming message.
+func logEvent(h Hook) string {
+	if h.Incoming != nil {
+		return "incoming"
+	}
+	return string(h.Event)
 }
 
 // warnAttrs describe a hook for logs above debug level: its URL only by
@@ -564,7 +578,7 @@ func warnAttrs(h Hook) []any {
 		slog.Int64("hookid", h.ID),
 		slog.String("account", h.Account),
 		slog.String("host", urlHost(h.URL)),
-		slog.String("event", string(h.Event)),
+		slog.String("event", logEvent(h)),
 		slog.Int64("msgid", h.QueueMsgID),
 		slog.Int64("attempts", h.Attempts),
 	}

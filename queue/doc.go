@@ -164,4 +164,11 @@
 //     results, suppression, webhooks.
 //   - incoming_seen.go: the reports seen (stored as IncomingSeen), so a
 //     report processed twice changes nothing.
+//
+// The host's submission and local delivery:
+//   - extra.go: ExtraHeaders, reading Msg.Extra from "X-Mox-Extra-" header
+//     fields at submission and removing them, as mox reads them.
+//   - incoming_hook.go: IncomingDelivered, mox's incoming webhook for a
+//     message delivered to a local account (AccountSettings
+//     IncomingWebhookURL), built by report.ReadIncoming.
 package queue

@@ -78,6 +78,12 @@ type AccountSettings struct {
 	// does not know.
 	WebhookEvents []webhook.OutgoingEvent
 
+	// IncomingWebhookURL receives a webhook for each message delivered to
+	// the account (Handler.IncomingDelivered), with mox's incoming payload
+	// (webhook.Incoming). Empty: none. WebhookAuthorization and
+	// WebhookSecrets apply to it too.
+	IncomingWebhookURL string
+
 	// WebhookAuthorization is sent as the Authorization header, if set.
 	WebhookAuthorization string
 
@@ -135,8 +141,8 @@ var (
 )
 
 // Validate returns an error for settings whose webhooks cannot be queued:
-// a WebhookURL that is not an http or https URL with a host
-// (ErrWebhookURL), a malformed signing secret (ErrWebhookSecret), an
+// a WebhookURL or IncomingWebhookURL that is not an http or https URL
+// with a host (ErrWebhookURL), a malformed signing secret (ErrWebhookSecret), an
 // unknown name in WebhookEvents (ErrWebhookEvent). A host should call it
 // when an account's settings change. The Handler calls it before queueing
 // an account's webhooks: with invalid settings it logs a warning, counts
@@ -144,11 +150,18 @@ var (
 // bookkeeping goes on, so bad webhook settings never make a delivered
 // message stay queued.
 func (s AccountSettings) Validate() error {
-	if s.WebhookURL == "" {
+	if s.WebhookURL == "" && s.IncomingWebhookURL == "" {
 		return nil
 	}
-	if err := hookqueue.CheckURL(s.WebhookURL); err != nil {
-		return fmt.Errorf("%w: %w", ErrWebhookURL, err)
+	if s.WebhookURL != "" {
+		if err := hookqueue.CheckURL(s.WebhookURL); err != nil {
+			return fmt.Errorf("%w: %w", ErrWebhookURL, err)
+		}
+	}
+	if s.IncomingWebhookURL != "" {
+		if err := hookqueue.CheckURL(s.IncomingWebhookURL); err != nil {
+			return fmt.Errorf("%w: incoming: %w", ErrWebhookURL, err)
+		}
 	}
 	for i, secret := range s.WebhookSecrets {
 		if err := webhook.CheckSecret(secret); err != nil {

@@ -155,8 +155,18 @@
 // the text reader's full output (addresses, codes, diagnostics) for every
 // corpus file, reviewed by hand, as a regression test.
 //
+// # Incoming messages
+//
+// ReadIncoming reads any message that arrived for an account, not only a
+// report, into the payload of mox's incoming webhook (webhook.Incoming):
+// its header fields, its MIME structure from the same part tree, its text
+// and HTML decoded from their charsets (each at most MaxIncomingText), and
+// whether it was automated. Package queue's Handler.IncomingDelivered
+// queues it.
+//
 // # Layout
 //
+//   - incoming.go: ReadIncoming, for incoming webhooks.
 //   - report.go: ReadAt and Read, the Report and Recipient types,
 //     completing DSN recipients from the text.
 //   - feedback.go: feedback reports (RFC 5965) and the Feedback type.

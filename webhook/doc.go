@@ -1,6 +1,6 @@
 /*
 Package webhook is what an application receiving our webhooks needs: the
-event names ([OutgoingEvent]), the JSON payload ([Outgoing]), Standard
+event names ([OutgoingEvent]), the JSON payloads ([Outgoing], [Incoming]), Standard
 Webhooks signing ([Sign]) and the receiver's check ([Verify]). It depends
 on the standard library only, so a receiver imports neither bstore nor
 Prometheus nor the mail queue. The durable queue that delivers the events
@@ -261,6 +261,19 @@ complained (addition):
 	  "Recipient": "dave@example.com"
 	}
 
+# Incoming messages
+
+A message that arrives for an account is posted as one [Incoming] object,
+wire-compatible with mox's incoming webhook (Version 0, the same field
+names): the addresses, subject, Message-ID, In-Reply-To, References and
+Date of its header, its readable text and HTML, its MIME [Structure], and
+[IncomingMeta] with the SMTP transaction (MAIL FROM, RCPT TO, remote IP),
+the authentication results (SPF, DKIM domains, DMARC alignment), when and
+where it was stored, and whether it was automated. Empty lists and maps
+are [] and {}, never null. Incoming requests carry the same headers and
+signatures as outgoing events. testdata/incoming-full.golden holds a
+payload with every field set.
+
 # Signing
 
 A signed request carries three headers ([HeaderID], [HeaderTimestamp],
@@ -282,6 +295,7 @@ exactly what the reference libraries accept.
 # Layout
 
   - event.go: the event names and the Outgoing payload.
+  - incoming.go: the Incoming payload.
   - sign.go: Standard Webhooks header names and Sign.
   - verify.go: Verify, for receivers.
   - check.go: CheckSecret, for configuration.
