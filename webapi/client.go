@@ -31,8 +31,8 @@ type Client struct {
 // Errors of Client methods for responses other than 200 and 400, wrapped
 // with the status and the response's first line.
 var (
-	ErrUnauthorized = errors.New("webapi: authentication failed")    // 401.
-	ErrRateLimited  = errors.New("webapi: too many failed logins")   // 429.
+	ErrUnauthorized = errors.New("webapi: authentication failed")      // 401.
+	ErrRateLimited  = errors.New("webapi: too many failed logins")     // 429.
 	ErrStatus       = errors.New("webapi: unexpected response status") // Any other.
 )
 
