@@ -99,8 +99,8 @@ func (c Client) do(ctx context.Context, method string, req any) (*http.Response,
 	return nil, fmt.Errorf("%w: %s: %s: %.200s", err, method, resp.Status, line)
 }
 
-// call posts req to method and decodes the JSON result.
-func call[R any](ctx context.Context, c Client, method string, req any) (R, error) {
+// transact posts req to method and decodes the JSON result.
+func transact[R any](ctx context.Context, c Client, method string, req any) (R, error) {
 	var result R
 	resp, err := c.do(ctx, method, req)
 	if err != nil {
@@ -116,25 +116,25 @@ func call[R any](ctx context.Context, c Client, method string, req any) (R, erro
 // SuppressionList returns a page of suppression list entries: the
 // caller's, or for an operator those of req.Account (all without).
 func (c Client) SuppressionList(ctx context.Context, req SuppressionListRequest) (SuppressionListResult, error) {
-	return call[SuppressionListResult](ctx, c, "SuppressionList", req)
+	return transact[SuppressionListResult](ctx, c, "SuppressionList", req)
 }
 
 // SuppressionAdd adds an address to a suppression list, or refreshes its
 // entry. Error codes: badAddress.
 func (c Client) SuppressionAdd(ctx context.Context, req SuppressionAddRequest) (SuppressionAddResult, error) {
-	return call[SuppressionAddResult](ctx, c, "SuppressionAdd", req)
+	return transact[SuppressionAddResult](ctx, c, "SuppressionAdd", req)
 }
 
 // SuppressionRemove removes an address's entry from a suppression list.
 // Error codes: badAddress, notFound.
 func (c Client) SuppressionRemove(ctx context.Context, req SuppressionRemoveRequest) (SuppressionRemoveResult, error) {
-	return call[SuppressionRemoveResult](ctx, c, "SuppressionRemove", req)
+	return transact[SuppressionRemoveResult](ctx, c, "SuppressionRemove", req)
 }
 
 // SuppressionPresent reports whether an address is suppressed. Error
 // codes: badAddress.
 func (c Client) SuppressionPresent(ctx context.Context, req SuppressionPresentRequest) (SuppressionPresentResult, error) {
-	return call[SuppressionPresentResult](ctx, c, "SuppressionPresent", req)
+	return transact[SuppressionPresentResult](ctx, c, "SuppressionPresent", req)
 }
 
 // SuppressionExport returns the matching entries as CSV (RFC 4180, a
@@ -151,83 +151,83 @@ func (c Client) SuppressionExport(ctx context.Context, req SuppressionExportRequ
 // SuppressionImport adds the entries of a CSV list in one transaction:
 // all or, with an error, none. Error codes: user (with the line).
 func (c Client) SuppressionImport(ctx context.Context, req SuppressionImportRequest) (SuppressionImportResult, error) {
-	return call[SuppressionImportResult](ctx, c, "SuppressionImport", req)
+	return transact[SuppressionImportResult](ctx, c, "SuppressionImport", req)
 }
 
 // RetiredList returns a page of messages that left the queue.
 func (c Client) RetiredList(ctx context.Context, req RetiredListRequest) (RetiredListResult, error) {
-	return call[RetiredListResult](ctx, c, "RetiredList", req)
+	return transact[RetiredListResult](ctx, c, "RetiredList", req)
 }
 
 // RetiredGet returns a retired message with its delivery attempts and
 // webhooks. Error codes: notFound.
 func (c Client) RetiredGet(ctx context.Context, req RetiredGetRequest) (RetiredGetResult, error) {
-	return call[RetiredGetResult](ctx, c, "RetiredGet", req)
+	return transact[RetiredGetResult](ctx, c, "RetiredGet", req)
 }
 
 // HookList returns a page of pending webhooks.
 func (c Client) HookList(ctx context.Context, req HookListRequest) (HookListResult, error) {
-	return call[HookListResult](ctx, c, "HookList", req)
+	return transact[HookListResult](ctx, c, "HookList", req)
 }
 
 // HookRetiredList returns a page of retired webhooks.
 func (c Client) HookRetiredList(ctx context.Context, req HookRetiredListRequest) (HookRetiredListResult, error) {
-	return call[HookRetiredListResult](ctx, c, "HookRetiredList", req)
+	return transact[HookRetiredListResult](ctx, c, "HookRetiredList", req)
 }
 
 // HookRetry makes matching pending webhooks due now.
 func (c Client) HookRetry(ctx context.Context, req HookRetryRequest) (HookRetryResult, error) {
-	return call[HookRetryResult](ctx, c, "HookRetry", req)
+	return transact[HookRetryResult](ctx, c, "HookRetry", req)
 }
 
 // HookCancel cancels matching pending webhooks.
 func (c Client) HookCancel(ctx context.Context, req HookCancelRequest) (HookCancelResult, error) {
-	return call[HookCancelResult](ctx, c, "HookCancel", req)
+	return transact[HookCancelResult](ctx, c, "HookCancel", req)
 }
 
 // QueueList returns a page of queued messages.
 func (c Client) QueueList(ctx context.Context, req QueueListRequest) (QueueListResult, error) {
-	return call[QueueListResult](ctx, c, "QueueList", req)
+	return transact[QueueListResult](ctx, c, "QueueList", req)
 }
 
 // QueueHold holds matching queued messages.
 func (c Client) QueueHold(ctx context.Context, req QueueHoldRequest) (QueueCountResult, error) {
-	return call[QueueCountResult](ctx, c, "QueueHold", req)
+	return transact[QueueCountResult](ctx, c, "QueueHold", req)
 }
 
 // QueueRelease releases matching held messages.
 func (c Client) QueueRelease(ctx context.Context, req QueueReleaseRequest) (QueueCountResult, error) {
-	return call[QueueCountResult](ctx, c, "QueueRelease", req)
+	return transact[QueueCountResult](ctx, c, "QueueRelease", req)
 }
 
 // QueueFail fails matching queued messages permanently, with a failure
 // DSN to the sender.
 func (c Client) QueueFail(ctx context.Context, req QueueFailRequest) (QueueOutcomeResult, error) {
-	return call[QueueOutcomeResult](ctx, c, "QueueFail", req)
+	return transact[QueueOutcomeResult](ctx, c, "QueueFail", req)
 }
 
 // QueueCancel removes matching queued messages without a DSN.
 func (c Client) QueueCancel(ctx context.Context, req QueueCancelRequest) (QueueOutcomeResult, error) {
-	return call[QueueOutcomeResult](ctx, c, "QueueCancel", req)
+	return transact[QueueOutcomeResult](ctx, c, "QueueCancel", req)
 }
 
 // QueueReschedule sets the next delivery attempt of matching queued
 // messages.
 func (c Client) QueueReschedule(ctx context.Context, req QueueRescheduleRequest) (QueueCountResult, error) {
-	return call[QueueCountResult](ctx, c, "QueueReschedule", req)
+	return transact[QueueCountResult](ctx, c, "QueueReschedule", req)
 }
 
 // HoldRuleList returns hold rules.
 func (c Client) HoldRuleList(ctx context.Context, req HoldRuleListRequest) (HoldRuleListResult, error) {
-	return call[HoldRuleListResult](ctx, c, "HoldRuleList", req)
+	return transact[HoldRuleListResult](ctx, c, "HoldRuleList", req)
 }
 
 // HoldRuleAdd adds a hold rule and holds the queued messages it matches.
 func (c Client) HoldRuleAdd(ctx context.Context, req HoldRuleAddRequest) (HoldRuleAddResult, error) {
-	return call[HoldRuleAddResult](ctx, c, "HoldRuleAdd", req)
+	return transact[HoldRuleAddResult](ctx, c, "HoldRuleAdd", req)
 }
 
 // HoldRuleRemove removes a hold rule. Error codes: notFound.
 func (c Client) HoldRuleRemove(ctx context.Context, req HoldRuleRemoveRequest) (HoldRuleRemoveResult, error) {
-	return call[HoldRuleRemoveResult](ctx, c, "HoldRuleRemove", req)
+	return transact[HoldRuleRemoveResult](ctx, c, "HoldRuleRemove", req)
 }
