@@ -42,6 +42,9 @@ func (c *call) holdRuleAdd(req HoldRuleAddRequest) (HoldRuleAddResult, error) {
 }
 
 func (c *call) holdRuleRemove(req HoldRuleRemoveRequest) (HoldRuleRemoveResult, error) {
+	if req.ID <= 0 {
+		return HoldRuleRemoveResult{}, errorf(CodeUser, "missing ID")
+	}
 	err := c.write(func(tx *bstore.Tx) error {
 		r := queue.HoldRule{ID: req.ID}
 		if err := tx.Get(&r); errors.Is(err, bstore.ErrAbsent) || err == nil && !c.owns(r.Account) {

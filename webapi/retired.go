@@ -37,6 +37,9 @@ func (c *call) retiredList(req RetiredListRequest) (RetiredListResult, error) {
 }
 
 func (c *call) retiredGet(req RetiredGetRequest) (RetiredGetResult, error) {
+	if req.ID <= 0 {
+		return RetiredGetResult{}, errorf(CodeUser, "missing ID")
+	}
 	var res RetiredGetResult
 	err := c.read(func(tx *bstore.Tx) error {
 		m := queue.MsgRetired{ID: req.ID}
