@@ -104,7 +104,8 @@ type Server struct {
 	// QueueChanged, if set, is called after a call committed a change to
 	// queued messages that the host's delivery loop should look at
 	// (QueueRelease, QueueReschedule, QueueFail, QueueCancel), e.g. to
-	// wake it.
+	// wake it. It is called before the response is written, so it must
+	// not block.
 	QueueChanged func()
 
 	// Now returns the current time: for expiry, rescheduling to "now" and
@@ -284,6 +285,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, log, err)
 		return
 	}
+	// After the commit, before the response: a client that got its answer
+	// finds the host's delivery loop woken.
+	for _, f := range c.after {
+		f()
+	}
 	if st, ok := result.(*stream); ok {
 		s.writeStream(w, log, st)
 	} else {
@@ -293,9 +299,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err := enc.Encode(result); err != nil {
 			log.Debug("writing response", slog.Any("err", err))
 		}
-	}
-	for _, f := range c.after {
-		f()
 	}
 	log.Debug("webapi call", slog.String("result", "ok"), slog.Duration("duration", time.Since(t0)))
 }
@@ -466,7 +469,7 @@ type call struct {
 	ctx   context.Context
 	id    Identity
 	now   time.Time
-	after []func() // Run after the response was written.
+	after []func() // Run after the commit, before the response.
 }
 
 func errorf(code ErrorCode, format string, args ...any) *Error {
@@ -530,7 +533,7 @@ func (c *call) write(fn func(tx *bstore.Tx) error) error {
 	return c.s.DB.Write(c.ctx, fn)
 }
 
-// queueChanged arranges for QueueChanged to be called after the response.
+// queueChanged arranges for QueueChanged to be called after the commit.
 func (c *call) queueChanged() {
 	if c.s.QueueChanged != nil {
 		c.after = append(c.after, c.s.QueueChanged)
