@@ -11,7 +11,7 @@ import (
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
-func retiredID(m queue.MsgRetired) int64     { return m.ID }
+func retiredID(m queue.MsgRetired) int64    { return m.ID }
 func hookQueueMsgID(h hookqueue.Hook) int64 { return h.QueueMsgID }
 
 func TestRetiredMethods(t *testing.T) {
