@@ -513,9 +513,7 @@ func (c *call) owns(account string) bool {
 // page returns the library page for p, its size capped.
 func (c *call) page(p Page) paging.Page {
 	lp := p.page()
-	if lp.Limit > c.s.maxPage() {
-		lp.Limit = c.s.maxPage()
-	}
+	lp.Limit = min(lp.Size(), c.s.maxPage())
 	return lp
 }
 
