@@ -23,10 +23,12 @@ type Identity struct {
 // it for every method call.
 //
 // For missing credentials it returns an error wrapping ErrNoCredentials;
-// for wrong ones, any other error, ErrBadCredentials preferably. The
-// Server answers both with the same 401 response, whether the account
-// exists or not, and counts only the second for the rate limit of failed
-// authentications.
+// for an unknown account or a wrong password, ErrBadCredentials. The
+// Server answers every error with the same 401 response, whether the
+// account exists or not, and counts all but ErrNoCredentials for the limit
+// of failed authentications: also other errors, such as a failed lookup,
+// which it logs as errors, so that an Authenticator that fails
+// differently for unknown accounts gives no way around the limit.
 type Authenticator interface {
 	Authenticate(r *http.Request) (Identity, error)
 }

@@ -40,7 +40,7 @@ func lookup(ctx context.Context, username, password string) (webapi.Identity, er
 // env is a Server over a fresh database behind an httptest.Server, and a
 // client per account.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	db    *bstore.DB
 	clock *queuetest.Clock
 	h     *queue.Handler
@@ -51,7 +51,7 @@ type env struct {
 	alice, bob, ops webapi.Client
 }
 
-func newEnv(t *testing.T, mod func(s *webapi.Server)) *env {
+func newEnv(t testing.TB, mod func(s *webapi.Server)) *env {
 	t.Helper()
 	db, err := bstore.Open(context.Background(), filepath.Join(t.TempDir(), "api.db"), &bstore.Options{Timeout: time.Second}, queue.DBTypes()...)
 	tcheck(t, err, "open db")
@@ -157,7 +157,7 @@ func (e *env) dump() map[string]any {
 	return d
 }
 
-func tcheck(t *testing.T, err error, msg string) {
+func tcheck(t testing.TB, err error, msg string) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: %v", msg, err)

@@ -125,3 +125,16 @@ func TestTimeout(t *testing.T) {
 	_, err := e.alice.QueueList(context.Background(), webapi.QueueListRequest{})
 	tcode(t, err, webapi.CodeTimeout, "call past its deadline")
 }
+
+// A Server without a database answers every call, a streamed one too,
+// with a "server" error instead of a half response.
+func TestNoDB(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, func(s *webapi.Server) { s.DB = nil })
+	_, err := e.alice.QueueList(ctx, webapi.QueueListRequest{})
+	tcode(t, err, webapi.CodeServer, "list")
+	_, err = e.alice.SuppressionAdd(ctx, webapi.SuppressionAddRequest{EmailAddress: "x@example.com"})
+	tcode(t, err, webapi.CodeServer, "add")
+	_, err = e.alice.SuppressionExport(ctx, webapi.SuppressionExportRequest{})
+	tcode(t, err, webapi.CodeServer, "export")
+}

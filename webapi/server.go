@@ -310,6 +310,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, log *slog.
 	if s.limiter != nil {
 		if wait := s.limiter.wait(ip, s.now()); wait > 0 {
 			log.Debug("too many failed authentications", slog.Any("clientip", ip))
+			// RFC 6585 section 4, with RFC 9110 section 10.2.3 Retry-After
+			// in seconds.
 			w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(wait.Seconds())), 10))
 			http.Error(w, "429 - too many failed authentications, try again later", http.StatusTooManyRequests)
 			return Identity{}, false
@@ -328,9 +330,14 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, log *slog.
 		if !errors.Is(err, ErrNoCredentials) && s.limiter != nil {
 			s.limiter.failed(ip, s.now())
 		}
-		log.Debug("authentication failed", slog.Any("err", err), slog.Any("clientip", ip))
+		if errors.Is(err, ErrBadCredentials) || errors.Is(err, ErrNoCredentials) {
+			log.Debug("authentication failed", slog.Any("err", err), slog.Any("clientip", ip))
+		} else {
+			log.Error("authentication failed", slog.Any("err", err), slog.Any("clientip", ip))
+		}
 		// The same answer for an unknown account, a wrong password and
-		// missing credentials.
+		// missing credentials. RFC 9110 section 11.6.1: a 401 carries a
+		// challenge; RFC 7617 section 2.1: charset.
 		w.Header().Set("WWW-Authenticate", `Basic realm="webapi", charset="UTF-8"`)
 		http.Error(w, "401 - unauthorized - use HTTP basic authentication", http.StatusUnauthorized)
 		return Identity{}, false
