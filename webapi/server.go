@@ -34,7 +34,12 @@ const (
 	DefaultTimeout        = 30 * time.Second
 )
 
-// Server is the API's http.Handler. Its exported fields are its
+// Server is the API's http.Handler, mounted by the host under a path of
+// its choosing with http.StripPrefix, e.g. at "/webapi/v0/" as mox's:
+//
+//	mux.Handle("/webapi/v0/", http.StripPrefix("/webapi/v0", server))
+//
+// Its exported fields are its
 // configuration; the zero value of each is documented. Fields must not be
 // changed once the Server serves requests. Two Servers over two databases
 // work side by side: there is no package-level state.
@@ -233,8 +238,9 @@ func (s *Server) Methods() []string {
 	return l
 }
 
-// ServeHTTP calls the method named by the last element of the request's
-// path: POST {base}/{Method}. A GET of the base path lists the methods.
+// ServeHTTP calls the method the request's path names: POST /{Method},
+// the path being the one below where the host mounted the Server with
+// http.StripPrefix. A GET of the base path lists the methods.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.init()
 	t0 := time.Now()
