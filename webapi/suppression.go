@@ -78,6 +78,12 @@ func (c *call) suppressionList(req SuppressionListRequest) (SuppressionListResul
 		return SuppressionListResult{}, err
 	}
 	f := suppression.Filter{Account: account, Category: req.Category, Source: req.Source, Search: req.Search}
+	if req.CreatedAfter != nil {
+		f.CreatedAfter = *req.CreatedAfter
+	}
+	if req.CreatedBefore != nil {
+		f.CreatedBefore = *req.CreatedBefore
+	}
 	if !req.Expired {
 		f.ActiveAt = c.now
 	}
@@ -116,7 +122,11 @@ func (c *call) suppressionAdd(req SuppressionAddRequest) (SuppressionAddResult, 
 			cat = suppression.CategoryManual
 		}
 	}
-	if err := checkCategory(cat); err != nil {
+	src := req.Source
+	if src == "" {
+		src = suppression.SourceAPI
+	}
+	if err := errors.Join(checkCategory(cat), checkSource(src)); err != nil {
 		return SuppressionAddResult{}, err
 	}
 	e := suppression.Entry{
@@ -124,7 +134,7 @@ func (c *call) suppressionAdd(req SuppressionAddRequest) (SuppressionAddResult, 
 		OriginalAddress: req.EmailAddress,
 		Reason:          req.Reason,
 		Category:        cat,
-		Source:          suppression.SourceAPI,
+		Source:          src,
 	}
 	if req.ExpiresAt != nil {
 		if !req.ExpiresAt.After(c.now) {
@@ -132,11 +142,16 @@ func (c *call) suppressionAdd(req SuppressionAddRequest) (SuppressionAddResult, 
 		}
 		e.ExpiresAt = *req.ExpiresAt
 	}
+	var res SuppressionAddResult
 	err = c.write(func(tx *bstore.Tx) error {
-		_, _, err := c.s.store().AddTx(tx, e, c.now)
+		e, res.Added, err = c.s.store().AddTx(tx, e, c.now)
 		return err
 	})
-	return SuppressionAddResult{}, suppressionError(err, req.EmailAddress)
+	if err != nil {
+		return SuppressionAddResult{}, suppressionError(err, req.EmailAddress)
+	}
+	res.Suppression = toSuppression(e)
+	return res, nil
 }
 
 func (c *call) suppressionRemove(req SuppressionRemoveRequest) (SuppressionRemoveResult, error) {
@@ -180,7 +195,7 @@ func (c *call) suppressionExport(req SuppressionExportRequest) (*stream, error) 
 	if err := errors.Join(checkCategory(req.Category), checkSource(req.Source)); err != nil {
 		return nil, err
 	}
-	f := suppression.Filter{Account: account, Category: req.Category, Source: req.Source, Search: req.Search}
+	f := suppression.Filter{Account: account, Category: req.Category, Source: req.Source, Search: req.Search, CreatedAfter: req.CreatedAfter, CreatedBefore: req.CreatedBefore}
 	st := &stream{
 		contentType: "text/csv; charset=utf-8; header=present", // RFC 4180 section 3.
 		write: func(w io.Writer) error {

@@ -15,8 +15,9 @@ func TestSuppressionMethods(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, nil)
 
-	_, err := e.alice.SuppressionAdd(ctx, webapi.SuppressionAddRequest{EmailAddress: "John+news@Example.com", Manual: true, Reason: "asked us to stop"})
+	added, err := e.alice.SuppressionAdd(ctx, webapi.SuppressionAddRequest{EmailAddress: "John+news@Example.com", Manual: true, Reason: "asked us to stop"})
 	tcheck(t, err, "add manual")
+	tcompare(t, []any{added.Added, added.Suppression.ID, added.Suppression.BaseAddress}, []any{true, int64(1), "john@example.com"}, "add result")
 	expires := t0.Add(24 * time.Hour)
 	_, err = e.alice.SuppressionAdd(ctx, webapi.SuppressionAddRequest{EmailAddress: "gone@example.com", Reason: "app saw a bounce", ExpiresAt: &expires})
 	tcheck(t, err, "add automatic")
@@ -28,6 +29,14 @@ func TestSuppressionMethods(t *testing.T) {
 		{ID: 2, Created: t0, Account: "alice", BaseAddress: "gone@example.com", OriginalAddress: "gone@example.com", Reason: "app saw a bounce", Category: suppression.CategoryHardBounce, Source: suppression.SourceAPI, LastSeen: t0, ExpiresAt: expires},
 	}
 	tcompare(t, res, webapi.SuppressionListResult{Suppressions: want}, "list")
+
+	// Entry is the library's form, field for field.
+	tcompare(t, res.Suppressions[0].Entry(), suppression.Entry{ID: 1, Account: "alice", BaseAddress: "john@example.com", OriginalAddress: "John+news@Example.com", Reason: "asked us to stop", Category: suppression.CategoryManual, Source: suppression.SourceAPI, Created: t0, LastSeen: t0}, "entry")
+
+	// Adding again refreshes.
+	added, err = e.alice.SuppressionAdd(ctx, webapi.SuppressionAddRequest{EmailAddress: "john@example.com", Category: suppression.CategoryComplaint, Source: suppression.SourceARF})
+	tcheck(t, err, "add again")
+	tcompare(t, []any{added.Added, added.Suppression.ID, added.Suppression.Category, added.Suppression.Source, added.Suppression.Manual}, []any{false, int64(1), suppression.CategoryComplaint, suppression.SourceARF, false}, "refresh result")
 
 	present := func(addr string) bool {
 		t.Helper()
@@ -48,6 +57,13 @@ func TestSuppressionMethods(t *testing.T) {
 	res, err = e.alice.SuppressionList(ctx, webapi.SuppressionListRequest{Expired: true, Category: suppression.CategoryHardBounce})
 	tcheck(t, err, "list expired")
 	tcompare(t, len(res.Suppressions), 1, "listed with Expired")
+	after := t0.Add(time.Second)
+	res, err = e.alice.SuppressionList(ctx, webapi.SuppressionListRequest{Expired: true, CreatedAfter: &after})
+	tcheck(t, err, "list created after")
+	tcompare(t, len(res.Suppressions), 0, "listed created after")
+	res, err = e.alice.SuppressionList(ctx, webapi.SuppressionListRequest{Expired: true, CreatedBefore: &after})
+	tcheck(t, err, "list created before")
+	tcompare(t, len(res.Suppressions), 2, "listed created before")
 
 	_, err = e.alice.SuppressionRemove(ctx, webapi.SuppressionRemoveRequest{EmailAddress: "JOHN@example.com"})
 	tcheck(t, err, "remove")
@@ -72,6 +88,8 @@ func TestSuppressionMethods(t *testing.T) {
 	tcode(t, err, webapi.CodeUser, "expiry in the past")
 	_, err = e.alice.SuppressionList(ctx, webapi.SuppressionListRequest{Source: "bogus"})
 	tcode(t, err, webapi.CodeUser, "unknown source")
+	_, err = e.alice.SuppressionAdd(ctx, webapi.SuppressionAddRequest{EmailAddress: "x@example.com", Source: "bogus"})
+	tcode(t, err, webapi.CodeUser, "add with unknown source")
 	tcompare(t, e.dump(), before, "database after bad requests")
 }
 

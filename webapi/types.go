@@ -80,6 +80,9 @@ type SuppressionListRequest struct {
 	Source   suppression.Source   `json:",omitempty"`
 	Search   string               `json:",omitempty"` // Part of the address, any case.
 	Expired  bool                 `json:",omitempty"` // Also list expired entries not yet removed.
+
+	CreatedAfter  *time.Time `json:",omitempty"` // Created at or after.
+	CreatedBefore *time.Time `json:",omitempty"` // Created before.
 	Page
 }
 
@@ -100,11 +103,17 @@ type SuppressionAddRequest struct {
 
 	Account   string               `json:",omitempty"` // Operator only; empty: the caller's own account.
 	Category  suppression.Category `json:",omitempty"`
+	Source    suppression.Source   `json:",omitempty"` // Empty: api.
 	ExpiresAt *time.Time           `json:",omitempty"`
 }
 
-// SuppressionAddResult is empty, as mox's.
-type SuppressionAddResult struct{}
+// SuppressionAddResult is mox's empty result with bouncekit's additions:
+// the entry as stored, and whether it came into effect (false: an entry
+// in effect was refreshed).
+type SuppressionAddResult struct {
+	Suppression Suppression
+	Added       bool
+}
 
 // SuppressionRemoveRequest removes the entry of the address's base
 // address.
@@ -130,10 +139,12 @@ type SuppressionPresentResult struct {
 // SuppressionExportRequest selects the entries SuppressionExport writes
 // as CSV (suppression.Columns).
 type SuppressionExportRequest struct {
-	Account  string `json:",omitempty"` // Operator only; empty: all accounts.
-	Category suppression.Category
-	Source   suppression.Source
-	Search   string
+	Account       string // Operator only; empty: all accounts.
+	Category      suppression.Category
+	Source        suppression.Source
+	Search        string
+	CreatedAfter  time.Time // Created at or after.
+	CreatedBefore time.Time // Created before.
 }
 
 // SuppressionImportRequest holds a CSV list in suppression.Store.Import's
@@ -357,11 +368,12 @@ type HoldRuleListResult struct {
 // HoldRuleAddRequest adds a hold rule: queued and new messages matching
 // all its nonzero fields are held. An account's rule always has its
 // Account set; an operator's rule without Account holds messages of every
-// account.
+// account, and one without any field, every message: it needs All.
 type HoldRuleAddRequest struct {
 	Account         string
 	SenderDomain    string
 	RecipientDomain string
+	All             bool
 }
 
 // HoldRuleAddResult is the stored rule and how many queued messages it
@@ -379,6 +391,26 @@ type HoldRuleRemoveRequest struct {
 
 // HoldRuleRemoveResult is empty.
 type HoldRuleRemoveResult struct{}
+
+// Entry returns the library's form of s.
+func (s Suppression) Entry() suppression.Entry {
+	return suppression.Entry{
+		ID:              s.ID,
+		Account:         s.Account,
+		BaseAddress:     s.BaseAddress,
+		OriginalAddress: s.OriginalAddress,
+		Reason:          s.Reason,
+		Category:        s.Category,
+		Source:          s.Source,
+		Code:            s.Code,
+		EnhancedCode:    s.EnhancedCode,
+		Created:         s.Created,
+		LastSeen:        s.LastSeen,
+		Hits:            s.Hits,
+		LastHit:         s.LastHit,
+		ExpiresAt:       s.ExpiresAt,
+	}
+}
 
 // page converts p for the library's listings.
 func (p Page) page() paging.Page {
