@@ -130,10 +130,11 @@
 //
 //   - Requests may carry bouncekit's additional fields (Account, filters,
 //     paging); a mox client sends none.
-//   - Suppression has fields after mox's (Category, Source, codes, times,
-//     ExpiresAt), and SuppressionListResult a Next cursor when the list
-//     is longer than a page; mox's documentation tells clients to ignore
-//     fields they do not know. Manual is true for entries of the "manual"
+//   - Results have fields mox's do not: Suppression after mox's fields
+//     (Category, Source, codes, times, ExpiresAt), SuppressionAddResult
+//     the stored entry and Added (mox's is empty), SuppressionListResult a
+//     Next cursor when the list is longer than a page. mox's documentation
+//     tells clients to ignore fields they do not know, and its client does. Manual is true for entries of the "manual"
 //     category; SuppressionAdd with Manual false makes a "hardbounce"
 //     entry.
 //   - SuppressionList without Limit returns the first Server.MaxPageSize
