@@ -355,7 +355,8 @@ type QueueOutcomeResult struct {
 	Outcomes []Outcome
 }
 
-// HoldRuleListRequest lists hold rules.
+// HoldRuleListRequest lists hold rules: an account's own, or for an
+// operator those of Account, all without one.
 type HoldRuleListRequest struct {
 	Account string // Operator only; empty: all rules.
 }
