@@ -405,7 +405,7 @@ func decodeRequest(request []byte, req any) error {
 // writeError writes err as a 400 response with an Error object.
 func (s *Server) writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 	e := asError(err)
-	if e.Code == CodeServer {
+	if e.Code == CodeServer && !errors.Is(err, context.Canceled) { // Canceled: the client went away.
 		log.Error("webapi call", slog.String("result", string(e.Code)), slog.Any("err", err))
 	} else {
 		log.Debug("webapi call", slog.String("result", string(e.Code)), slog.String("message", e.Message))
