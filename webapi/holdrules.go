@@ -31,9 +31,6 @@ func (c *call) holdRuleAdd(req HoldRuleAddRequest) (HoldRuleAddResult, error) {
 		return HoldRuleAddResult{}, err
 	}
 	res := HoldRuleAddResult{Rule: queue.HoldRule{Account: account, SenderDomain: req.SenderDomain, RecipientDomain: req.RecipientDomain}}
-	if res.Rule.All() && !req.All {
-		return HoldRuleAddResult{}, errorf(CodeUser, "a rule without Account, SenderDomain or RecipientDomain holds every message: give All")
-	}
 	err = c.write(func(tx *bstore.Tx) error {
 		res.Held, err = queue.AddHoldRule(tx, &res.Rule)
 		return err

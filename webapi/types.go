@@ -369,12 +369,12 @@ type HoldRuleListResult struct {
 // HoldRuleAddRequest adds a hold rule: queued and new messages matching
 // all its nonzero fields are held. An account's rule always has its
 // Account set; an operator's rule without Account holds messages of every
-// account, and one without any field, every message: it needs All.
+// account, and one without any field every message (as bouncectl's
+// "holdrules add -all").
 type HoldRuleAddRequest struct {
 	Account         string
 	SenderDomain    string
 	RecipientDomain string
-	All             bool
 }
 
 // HoldRuleAddResult is the stored rule and how many queued messages it
