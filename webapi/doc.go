@@ -53,7 +53,8 @@
 // Listings are paged as package paging pages: by record ID, oldest first
 // or, with Newest, newest first; a result's Next is the After of the next
 // page, 0 after the last. A page holds Limit records, paging.DefaultLimit
-// without one, never more than Server.MaxPageSize.
+// without one (SuppressionList: Server.MaxPageSize, for mox clients),
+// never more than Server.MaxPageSize.
 //
 // A method that changes queued messages or webhooks selected by a filter
 // needs a filter (an Account counts) or All: an empty request never
