@@ -9,8 +9,8 @@
 // object in the form field "request" (application/x-www-form-urlencoded or
 // multipart/form-data), or as the body of an application/json request. A
 // call that succeeds gets 200 and the result as a JSON object; one that
-// fails gets 400 and an Error object, {"Code": ..., "Message": ...}. Lists
-// are [] when empty, never null. A GET of the base path lists the methods
+// fails gets 400 and an Error object, {"Code": ..., "Message": ...}. The
+// lists of results are [] when empty, never null. A GET of the base path lists the methods
 // as text. For example, with the Server mounted at /webapi/v0/:
 //
 //	curl --user app@example.com:s3cret \
