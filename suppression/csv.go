@@ -137,23 +137,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader) (res ImportResult, err 
 // about 64 KiB is a bad row: a line that never ends is not buffered whole. Errors while writing leave the transaction changed; the caller
 // must roll it back (Import does).
 func (s *Store) ImportTx(tx *bstore.Tx, r io.Reader, now time.Time) (ImportResult, error) {
-	entries, err := s.readCSV(r, now)
-	if err != nil {
-		return ImportResult{}, err
-	}
-	res := ImportResult{Rows: len(entries)}
-	for _, e := range entries {
-		_, added, err := s.AddTx(tx, e.Entry, now)
-		if err != nil {
-			return ImportResult{}, &ImportError{e.line, err}
-		}
-		if added {
-			res.Added++
-		} else {
-			res.Updated++
-		}
-	}
-	return res, nil
+	return s.ImportCheckTx(tx, r, now, nil)
 }
 
 type csvEntry struct {
