@@ -6,14 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
 	"time"
-
-	"github.com/mjl-/bstore"
-	bolt "go.etcd.io/bbolt"
-
-	"github.com/bouncekit/bouncekit/queue"
 )
 
 // Exit codes; see the package doc.
@@ -23,6 +17,10 @@ const (
 	exitUsage    = 2
 	exitNotFound = 3
 	exitLocked   = 4
+	// The file is not a bouncekit database: nothing was changed.
+	exitNotBouncekit = 5
+	// With -url: the server refused the credentials or the request.
+	exitDenied = 6
 )
 
 // defaultLockTimeout is how long opening waits for another process's lock.
@@ -36,10 +34,16 @@ type cli struct {
 	now            func() time.Time
 	loc            *time.Location // For showing and parsing times; -utc sets UTC.
 	hostname       string         // Default for queue fail -hostname.
+	getenv         func(string) string
 
-	dbPath      string
-	json        bool
-	lockTimeout time.Duration
+	dbPath          string
+	json            bool
+	lockTimeout     time.Duration
+	url             string        // Of the server's API; empty: file mode.
+	credentialsFile string        // With -url.
+	timeout         time.Duration // Of a command with -url; 0: none.
+
+	be backend // Set from the global flags before a command runs.
 }
 
 // exitError carries an exit code other than exitFailure with an error.
@@ -86,6 +90,9 @@ func groups() []group {
 
 func (c *cli) run(ctx context.Context, args []string) int {
 	err := c.dispatch(ctx, args)
+	if cl, ok := c.be.(interface{ close() }); ok {
+		cl.close()
+	}
 	if err == nil || errors.Is(err, errHelp) {
 		return exitOK
 	}
@@ -100,7 +107,10 @@ func (c *cli) run(ctx context.Context, args []string) int {
 func (c *cli) dispatch(ctx context.Context, args []string) error {
 	fset := flag.NewFlagSet("bouncectl", flag.ContinueOnError)
 	fset.SetOutput(c.stderr)
-	fset.StringVar(&c.dbPath, "db", "", "path of the bouncekit bstore database (required)")
+	fset.StringVar(&c.dbPath, "db", "", "path of the bouncekit bstore database (this or -url is required)")
+	fset.StringVar(&c.url, "url", "", "base URL of the server's bouncekit API, e.g. https://mail.example.org/webapi/: use it instead of a database file, while the server runs")
+	fset.StringVar(&c.credentialsFile, "credentials", "", "with -url: file holding \"user:password\", readable by its owner only (default: $"+envCredentialsFile+", or $"+envUser+" and $"+envPassword+")")
+	fset.DurationVar(&c.timeout, "timeout", time.Minute, "with -url: how long a command may take; 0: no limit")
 	fset.BoolVar(&c.json, "json", false, "print JSON instead of tables")
 	utc := fset.Bool("utc", false, "show and parse times in UTC instead of the local zone")
 	fset.DurationVar(&c.lockTimeout, "lock-timeout", defaultLockTimeout, "how long to wait for a database locked by another process; 0 waits forever")
@@ -110,6 +120,22 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 	}
 	if *utc {
 		c.loc = time.UTC
+	}
+	if c.url != "" {
+		if c.dbPath != "" {
+			return usageErrorf("give -db or -url, not both")
+		}
+		u, err := checkURL(c.url)
+		if errors.Is(err, errPlainHTTP) {
+			c.note("bouncectl: warning: -url: %v", err)
+		} else if err != nil {
+			return err
+		}
+		if c.be, err = newAPIBackend(c, u); err != nil {
+			return err
+		}
+	} else {
+		c.be = fileBackend{c}
 	}
 	args = fset.Args()
 	if len(args) == 0 {
@@ -172,7 +198,7 @@ func (c *cli) mainUsage(fset *flag.FlagSet) {
 	tw.Flush()
 	fmt.Fprintf(w, "\nglobal flags:\n")
 	fset.PrintDefaults()
-	fmt.Fprintf(w, "\nexit codes: 0 ok, 1 error, 2 usage, 3 not found (nothing changed), 4 database locked\n")
+	fmt.Fprintf(w, "\nexit codes: 0 ok, 1 error, 2 usage, 3 not found (nothing changed), 4 database locked, 5 not a bouncekit database, 6 refused by the server\n")
 }
 
 func (c *cli) groupUsage(g group) {
@@ -198,38 +224,6 @@ func (c *cli) flags(g string, cmd command) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
-}
-
-// open opens the database with every bouncekit type. A lock held by
-// another process gives exit code 4 after lockTimeout.
-func (c *cli) open(ctx context.Context) (*bstore.DB, error) {
-	if c.dbPath == "" {
-		return nil, usageErrorf("missing -db PATH")
-	}
-	opts := bstore.Options{Timeout: c.lockTimeout, MustExist: true}
-	db, err := bstore.Open(ctx, c.dbPath, &opts, queue.DBTypes()...)
-	switch {
-	case errors.Is(err, bolt.ErrTimeout):
-		return nil, &exitError{exitLocked, fmt.Errorf("database %s is locked by another process (a running server?)", c.dbPath)}
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("database %s does not exist", c.dbPath)
-	case err != nil:
-		return nil, fmt.Errorf("opening database %s: %w", c.dbPath, err)
-	}
-	return db, nil
-}
-
-// withDB opens the database, calls fn and closes the database.
-func (c *cli) withDB(ctx context.Context, fn func(db *bstore.DB) error) error {
-	db, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	err = fn(db)
-	if cerr := db.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("closing database: %w", cerr)
-	}
-	return err
 }
 
 // noArgs returns a usage error if fs has positional arguments left.

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/mjl-/bstore"
-
 	"github.com/bouncekit/bouncekit/queue"
 )
 
@@ -23,6 +21,16 @@ func holdRulesGroup() group {
 	}
 }
 
+// holdRulesBackend holds the holdrules commands' operations.
+type holdRulesBackend interface {
+	holdRuleList(ctx context.Context) ([]queue.HoldRule, error)
+	// holdRuleAdd adds r; a rule without fields holds every message.
+	holdRuleAdd(ctx context.Context, r queue.HoldRule) (holdAddJSON, error)
+	// holdRuleRemove removes the rules, all or none; for an ID that is
+	// not a rule it returns the ID and errNotFound.
+	holdRuleRemove(ctx context.Context, ids []int64) (missing int64, err error)
+}
+
 const holdAddLong = `
 A rule matches messages on all of its fields that are set. A rule without
 fields holds every message; it needs -all.`
@@ -34,14 +42,7 @@ func holdRulesList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string)
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	var rules []queue.HoldRule
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		return db.Read(ctx, func(tx *bstore.Tx) error {
-			var err error
-			rules, err = queue.ListHoldRules(tx)
-			return err
-		})
-	})
+	rules, err := c.be.holdRuleList(ctx)
 	if err != nil {
 		return err
 	}
@@ -87,19 +88,7 @@ func holdRulesAdd(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) 
 	if r.All() && !*all {
 		return usageErrorf("holdrules add: give -account, -sender-domain or -domain, or -all to hold every message")
 	}
-	var res holdAddJSON
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		return db.Write(ctx, func(tx *bstore.Tx) error {
-			var err error
-			if r.All() {
-				res.Held, err = addHoldAllRule(tx, &r)
-			} else {
-				res.Held, err = queue.AddHoldRule(tx, &r)
-			}
-			res.Rule = r
-			return err
-		})
-	})
+	res, err := c.be.holdRuleAdd(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -118,20 +107,10 @@ func holdRulesRemove(ctx context.Context, c *cli, fs *flag.FlagSet, args []strin
 	if err != nil {
 		return err
 	}
-	err = c.withDB(ctx, func(db *bstore.DB) error {
-		return db.Write(ctx, func(tx *bstore.Tx) error {
-			for _, id := range ids {
-				err := queue.RemoveHoldRule(tx, id)
-				if errors.Is(err, queue.ErrHoldRuleNotFound) {
-					return notFoundf("holdrules remove: no hold rule %d; nothing removed", id)
-				} else if err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	})
-	if err != nil {
+	missing, err := c.be.holdRuleRemove(ctx, ids)
+	if errors.Is(err, errNotFound) {
+		return notFoundf("holdrules remove: no hold rule %d; nothing removed", missing)
+	} else if err != nil {
 		return err
 	}
 	if c.json {
@@ -139,26 +118,4 @@ func holdRulesRemove(ctx context.Context, c *cli, fs *flag.FlagSet, args []strin
 	}
 	fmt.Fprintf(c.stdout, "removed %d hold rules; messages they held stay held (queue release)\n", len(ids))
 	return nil
-}
-
-// addHoldAllRule does what queue.AddHoldRule does for a rule without
-// fields, which fails there: its SetHold with a zero MsgFilter trips
-// bstore's FilterNonzero. The rule is stored and every queued message held.
-func addHoldAllRule(tx *bstore.Tx, r *queue.HoldRule) (int, error) {
-	if err := tx.Insert(r); err != nil {
-		return 0, fmt.Errorf("storing hold rule: %w", err)
-	}
-	msgs, err := bstore.QueryTx[queue.Msg](tx).FilterEqual("Hold", false).List()
-	if err != nil {
-		return 0, fmt.Errorf("selecting messages: %w", err)
-	}
-	n := 0
-	for _, lf := range libFilters(msgs) {
-		held, err := queue.SetHold(tx, lf, true)
-		if err != nil {
-			return 0, err
-		}
-		n += held
-	}
-	return n, nil
 }

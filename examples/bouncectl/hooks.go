@@ -5,9 +5,8 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/mjl-/bstore"
-
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -22,6 +21,14 @@ func hooksGroup() group {
 			{name: "retry", short: "make matching pending webhooks due now", long: retryLong, run: hooksRetry},
 		},
 	}
+}
+
+// hooksBackend holds the hooks commands' operations.
+type hooksBackend interface {
+	hookList(ctx context.Context, f hookqueue.Filter, p paging.Page) ([]hookqueue.Hook, int64, error)
+	hookRetiredList(ctx context.Context, f hookqueue.Filter, p paging.Page) ([]hookqueue.HookRetired, int64, error)
+	hookCancel(ctx context.Context, f hookqueue.Filter) (int, error)
+	hookRetry(ctx context.Context, f hookqueue.Filter) (int, error)
 }
 
 const retryLong = `
@@ -113,13 +120,7 @@ func hooksList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 	if err := checkPage("hooks list"); err != nil {
 		return err
 	}
-	var hooks []hookqueue.Hook
-	var next int64
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		var err error
-		hooks, next, err = (&hookqueue.Queue{DB: db, Now: c.now}).List(ctx, *f, *p)
-		return err
-	})
+	hooks, next, err := c.be.hookList(ctx, *f, *p)
 	if err != nil {
 		return err
 	}
@@ -173,13 +174,7 @@ func hooksRetired(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) 
 	if err := checkPage("hooks retired"); err != nil {
 		return err
 	}
-	var hooks []hookqueue.HookRetired
-	var next int64
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		var err error
-		hooks, next, err = (&hookqueue.Queue{DB: db, Now: c.now}).ListRetired(ctx, *f, *p)
-		return err
-	})
+	hooks, next, err := c.be.hookRetiredList(ctx, *f, *p)
 	if err != nil {
 		return err
 	}
@@ -218,12 +213,7 @@ func hooksCancel(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 	if hookFilterEmpty(f) && !*all {
 		return usageErrorf("hooks cancel: give a filter or -all")
 	}
-	var n int
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		var err error
-		n, err = (&hookqueue.Queue{DB: db, Now: c.now}).Cancel(ctx, *f)
-		return err
-	})
+	n, err := c.be.hookCancel(ctx, *f)
 	if err != nil {
 		return err
 	}
@@ -249,12 +239,7 @@ func hooksRetry(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) er
 	if hookFilterEmpty(f) && !*all {
 		return usageErrorf("hooks retry: give a filter or -all")
 	}
-	var n int
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		var err error
-		n, err = (&hookqueue.Queue{DB: db, Now: c.now}).Retry(ctx, *f)
-		return err
-	})
+	n, err := c.be.hookRetry(ctx, *f)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		now:      time.Now,
 		loc:      time.Local,
 		hostname: hostname,
+		getenv:   os.Getenv,
 	}
 	return c.run(ctx, args)
 }

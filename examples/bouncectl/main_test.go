@@ -30,6 +30,7 @@ type fixture struct {
 	now   time.Time
 	loc   *time.Location // Local zone of the commands; nil: UTC.
 	stdin string
+	env   map[string]string // The commands' environment.
 
 	carol, dave, erin, frank int64 // Queued.
 	gone, delivered          int64 // Retired: failed, delivered.
@@ -143,6 +144,7 @@ func (f *fixture) runRaw(args ...string) result {
 		now:      func() time.Time { return f.now },
 		loc:      loc,
 		hostname: "mx.example.org",
+		getenv:   func(k string) string { return f.env[k] },
 	}
 	code := c.run(context.Background(), args)
 	return result{code, stdout.String(), stderr.String()}

@@ -1,16 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/mjl-/bstore"
-
-	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/webhook"
 )
@@ -28,6 +27,17 @@ func queueGroup() group {
 			{name: "cancel", short: "remove matching messages without a DSN", long: cancelLong, run: queueCancel},
 		},
 	}
+}
+
+// queueBackend holds the queue commands' operations.
+type queueBackend interface {
+	// queueList returns the messages matching f by next attempt, at most
+	// limit+1 of them (0: all), so the caller can tell there are more.
+	queueList(ctx context.Context, f msgFilter, limit int) ([]queue.Msg, error)
+	queueGet(ctx context.Context, id int64) (queue.Msg, error)
+	queueHold(ctx context.Context, f msgFilter, hold bool) (countJSON, error)
+	queueFail(ctx context.Context, f msgFilter, hf handlerFlags) ([]outcomeJSON, error)
+	queueCancel(ctx context.Context, f msgFilter, hf handlerFlags) ([]outcomeJSON, error)
 }
 
 const failLong = `
@@ -79,75 +89,6 @@ func (f *msgFilter) selection(name string) error {
 	return nil
 }
 
-// query returns a query on Msg in tx with the filter applied, sorted by
-// next attempt.
-func (f *msgFilter) query(tx *bstore.Tx) *bstore.Query[queue.Msg] {
-	q := bstore.QueryTx[queue.Msg](tx)
-	if len(f.ids) > 0 {
-		q.FilterIDs(f.ids)
-	}
-	// One indexed field as a bstore filter, the most selective given, the
-	// others checked per message: with two, bstore would pick an index by
-	// map order.
-	domain := strings.ToLower(f.domain)
-	switch {
-	case f.recipient != "":
-		q.FilterNonzero(queue.Msg{RecipientAddress: f.recipient})
-	case domain != "":
-		q.FilterNonzero(queue.Msg{RecipientDomain: domain})
-	case f.account != "":
-		q.FilterNonzero(queue.Msg{SenderAccount: f.account})
-	}
-	if f.account != "" || domain != "" || f.recipient != "" {
-		q.FilterFn(func(m queue.Msg) bool {
-			return (f.recipient == "" || m.RecipientAddress == f.recipient) &&
-				(domain == "" || m.RecipientDomain == domain) &&
-				(f.account == "" || m.SenderAccount == f.account)
-		})
-	}
-	if !f.dueBefore.IsZero() {
-		q.FilterLess("NextAttempt", f.dueBefore)
-	}
-	if !f.dueAfter.IsZero() {
-		q.FilterGreaterEqual("NextAttempt", f.dueAfter)
-	}
-	if f.held {
-		q.FilterEqual("Hold", true)
-	}
-	q.SortAsc("NextAttempt", "ID")
-	return q
-}
-
-// match returns the messages matching f. The library's MsgFilter has no
-// time range, so the selection is made here and handed to SetHold and
-// CancelMsgs as IDs (libFilters), in the same transaction.
-func (f *msgFilter) match(tx *bstore.Tx) ([]queue.Msg, error) {
-	msgs, err := f.query(tx).List()
-	if err != nil {
-		return nil, fmt.Errorf("selecting messages: %w", err)
-	}
-	return msgs, nil
-}
-
-// libFilters returns MsgFilters selecting exactly msgs: their IDs, per
-// recipient domain. A MsgFilter with only IDs fails in queue.SetHold and
-// CancelMsgs (bstore's FilterNonzero needs a nonzero field), so each filter
-// also names the domain, which every queued message has.
-func libFilters(msgs []queue.Msg) []queue.MsgFilter {
-	var filters []queue.MsgFilter
-	index := map[string]int{}
-	for _, m := range msgs {
-		i, ok := index[m.RecipientDomain]
-		if !ok {
-			i = len(filters)
-			index[m.RecipientDomain] = i
-			filters = append(filters, queue.MsgFilter{RecipientDomain: m.RecipientDomain})
-		}
-		filters[i].IDs = append(filters[i].IDs, m.ID)
-	}
-	return filters
-}
-
 func queueList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
 	var f msgFilter
 	f.register(c, fs, false)
@@ -158,18 +99,7 @@ func queueList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	var msgs []queue.Msg
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		return db.Read(ctx, func(tx *bstore.Tx) error {
-			q := f.query(tx)
-			if *limit > 0 {
-				q.Limit(*limit + 1)
-			}
-			var err error
-			msgs, err = q.List()
-			return err
-		})
-	})
+	msgs, err := c.be.queueList(ctx, f, *limit)
 	if err != nil {
 		return err
 	}
@@ -232,11 +162,8 @@ func queueShow(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 	if err != nil {
 		return err
 	}
-	m := queue.Msg{ID: id}
-	err = c.withDB(ctx, func(db *bstore.DB) error {
-		return db.Read(ctx, func(tx *bstore.Tx) error { return tx.Get(&m) })
-	})
-	if errors.Is(err, bstore.ErrAbsent) {
+	m, err := c.be.queueGet(ctx, id)
+	if errors.Is(err, errNotFound) {
 		return notFoundf("queue show: no queued message %d (see retired show)", id)
 	} else if err != nil {
 		return err
@@ -330,28 +257,7 @@ func queueHold(hold bool) func(ctx context.Context, c *cli, fs *flag.FlagSet, ar
 		if err := f.selection(fs.Name()); err != nil {
 			return err
 		}
-		var res countJSON
-		err := c.withDB(ctx, func(db *bstore.DB) error {
-			return db.Write(ctx, func(tx *bstore.Tx) error {
-				msgs, err := f.match(tx)
-				if err != nil {
-					return err
-				}
-				res.Matched = len(msgs)
-				res.IDs = make([]int64, len(msgs))
-				for i, m := range msgs {
-					res.IDs[i] = m.ID
-				}
-				for _, lf := range libFilters(msgs) {
-					n, err := queue.SetHold(tx, lf, hold)
-					if err != nil {
-						return err
-					}
-					res.Changed += n
-				}
-				return nil
-			})
-		})
+		res, err := c.be.queueHold(ctx, f, hold)
 		if err != nil {
 			return err
 		}
@@ -395,20 +301,6 @@ func (h *handlerFlags) register(c *cli, fs *flag.FlagSet, fail bool) {
 	}
 }
 
-func (h *handlerFlags) handler(c *cli, db *bstore.DB) *queue.Handler {
-	keep := h.keep
-	if keep == 0 {
-		keep = -1 // Zero in AccountSettings means the default period.
-	}
-	settings := queue.AccountSettings{KeepRetired: keep}
-	return &queue.Handler{
-		DB:       db,
-		Hostname: h.hostname,
-		Now:      c.now,
-		Accounts: queue.AccountsFunc(func(string) (queue.AccountSettings, bool) { return settings, true }),
-	}
-}
-
 func queueFail(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
 	var f msgFilter
 	var hf handlerFlags
@@ -423,35 +315,10 @@ func queueFail(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) err
 	if err := f.selection("queue fail"); err != nil {
 		return err
 	}
-	// Permanent without a reply code: no remote server said anything.
-	failErr := &bounce.SMTPError{Permanent: true, EnhancedCode: bounce.EnhancedCode{5, 0, 0}, Line: hf.reason}
-	var outcomes []queue.Outcome
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		h := hf.handler(c, db)
-		return db.Write(ctx, func(tx *bstore.Tx) error {
-			msgs, err := f.match(tx)
-			if err != nil {
-				return err
-			}
-			// FailMsgs takes one sender account per call.
-			var accounts []string
-			byAccount := map[string][]queue.Msg{}
-			for _, m := range msgs {
-				if _, ok := byAccount[m.SenderAccount]; !ok {
-					accounts = append(accounts, m.SenderAccount)
-				}
-				byAccount[m.SenderAccount] = append(byAccount[m.SenderAccount], m)
-			}
-			for _, acc := range accounts {
-				o, err := h.FailMsgs(tx, byAccount[acc], failErr)
-				if err != nil {
-					return err
-				}
-				outcomes = append(outcomes, o...)
-			}
-			return nil
-		})
-	})
+	if err := c.fileOnly(fs, "keep", "hostname"); err != nil {
+		return err
+	}
+	outcomes, err := c.be.queueFail(ctx, f, hf)
 	if err != nil {
 		return err
 	}
@@ -472,24 +339,10 @@ func queueCancel(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 	if err := f.selection("queue cancel"); err != nil {
 		return err
 	}
-	var outcomes []queue.Outcome
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		h := hf.handler(c, db)
-		return db.Write(ctx, func(tx *bstore.Tx) error {
-			msgs, err := f.match(tx)
-			if err != nil {
-				return err
-			}
-			for _, lf := range libFilters(msgs) {
-				o, err := h.CancelMsgs(tx, lf)
-				if err != nil {
-					return err
-				}
-				outcomes = append(outcomes, o...)
-			}
-			return nil
-		})
-	})
+	if err := c.fileOnly(fs, "keep"); err != nil {
+		return err
+	}
+	outcomes, err := c.be.queueCancel(ctx, f, hf)
 	if err != nil {
 		return err
 	}
@@ -497,14 +350,11 @@ func queueCancel(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 }
 
 // outcomes prints the result of fail and cancel.
-func (c *cli) outcomes(name string, outcomes []queue.Outcome) error {
-	if len(outcomes) == 0 {
+func (c *cli) outcomes(name string, l []outcomeJSON) error {
+	if len(l) == 0 {
 		return notFoundf("%s: no queued messages match", name)
 	}
-	l := make([]outcomeJSON, len(outcomes))
-	for i, o := range outcomes {
-		l[i] = outcomeJSON{o.MsgID, o.Recipient, o.Result, o.DSN, o.Hook, o.Retired}
-	}
+	slices.SortStableFunc(l, func(a, b outcomeJSON) int { return cmp.Compare(a.MsgID, b.MsgID) })
 	if c.json {
 		return c.writeJSON(l)
 	}

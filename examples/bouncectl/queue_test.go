@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -235,9 +236,8 @@ func TestLastError(t *testing.T) {
 	}
 }
 
-// BenchmarkQueueList measures a whole "queue list -json" over 1000 queued
-// messages: opening the database, the query and the output.
-func BenchmarkQueueList(b *testing.B) {
+// benchDB returns the path of a closed database with n queued messages.
+func benchDB(b *testing.B, n int) string {
 	path := filepath.Join(b.TempDir(), "bench.db")
 	ctx := context.Background()
 	db, err := bstore.Open(ctx, path, nil, queue.DBTypes()...)
@@ -246,7 +246,7 @@ func BenchmarkQueueList(b *testing.B) {
 	}
 	h := &queue.Handler{Now: func() time.Time { return t0 }}
 	err = db.Write(ctx, func(tx *bstore.Tx) error {
-		for i := range 1000 {
+		for i := range n {
 			m := &queue.Msg{SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: fmt.Sprintf("r%d@example.com", i)}
 			if _, err := h.Add(tx, m); err != nil {
 				return err
@@ -260,12 +260,48 @@ func BenchmarkQueueList(b *testing.B) {
 	if err := db.Close(); err != nil {
 		b.Fatal(err)
 	}
+	return path
+}
+
+// BenchmarkQueueList measures a whole "queue list -json" over 1000 queued
+// messages: opening the database, the query and the output.
+func BenchmarkQueueList(b *testing.B) {
+	path := benchDB(b, 1000)
+	ctx := context.Background()
 	c := &cli{stdout: io.Discard, stderr: io.Discard, now: func() time.Time { return t0 }, loc: time.UTC}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		if code := c.run(ctx, []string{"-db", path, "queue", "list", "-json"}); code != exitOK {
 			b.Fatalf("exit %d", code)
+		}
+	}
+}
+
+// BenchmarkOpen measures what a command pays to open the database file:
+// a read-only command's checked snapshot against a writing command's
+// open of the file itself, by database size.
+func BenchmarkOpen(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		path := benchDB(b, n)
+		fi, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := &cli{dbPath: path, now: func() time.Time { return t0 }}
+		ctx := context.Background()
+		for _, mode := range []struct {
+			name string
+			with func(ctx context.Context, fn func(db *bstore.DB) error) error
+		}{{"snapshot", c.readDB}, {"write", c.writeDB}} {
+			b.Run(fmt.Sprintf("%s/%dmsgs/%dKB", mode.name, n, fi.Size()>>10), func(b *testing.B) {
+				b.ReportAllocs()
+				for range b.N {
+					if err := mode.with(ctx, func(*bstore.DB) error { return nil }); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }

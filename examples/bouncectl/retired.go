@@ -5,8 +5,7 @@ import (
 	"errors"
 	"flag"
 
-	"github.com/mjl-/bstore"
-
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/queue"
 )
 
@@ -19,6 +18,12 @@ func retiredGroup() group {
 			{name: "show", args: "ID", short: "show one retired message with its delivery attempts", run: retiredShow},
 		},
 	}
+}
+
+// retiredBackend holds the retired commands' operations.
+type retiredBackend interface {
+	retiredList(ctx context.Context, f queue.RetiredFilter, p paging.Page) ([]queue.MsgRetired, int64, error)
+	retiredGet(ctx context.Context, id int64) (queue.MsgRetired, error)
 }
 
 func retiredList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) error {
@@ -38,15 +43,7 @@ func retiredList(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 	if err := checkPage("retired list"); err != nil {
 		return err
 	}
-	var msgs []queue.MsgRetired
-	var next int64
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		return db.Read(ctx, func(tx *bstore.Tx) error {
-			var err error
-			msgs, next, err = queue.ListRetired(tx, f, *p)
-			return err
-		})
-	})
+	msgs, next, err := c.be.retiredList(ctx, f, *p)
 	if err != nil {
 		return err
 	}
@@ -78,11 +75,8 @@ func retiredShow(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) e
 	if err != nil {
 		return err
 	}
-	m := queue.MsgRetired{ID: id}
-	err = c.withDB(ctx, func(db *bstore.DB) error {
-		return db.Read(ctx, func(tx *bstore.Tx) error { return tx.Get(&m) })
-	})
-	if errors.Is(err, bstore.ErrAbsent) {
+	m, err := c.be.retiredGet(ctx, id)
+	if errors.Is(err, errNotFound) {
 		return notFoundf("retired show: no retired message %d (see queue show)", id)
 	} else if err != nil {
 		return err

@@ -10,8 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mjl-/bstore"
-
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/suppression"
 )
 
@@ -27,6 +26,27 @@ func suppressionGroup() group {
 			{name: "export", short: "write matching entries as CSV to standard output", noJSON: true, run: suppressionExport},
 		},
 	}
+}
+
+// suppressionBackend holds the suppression commands' operations. n
+// configures the normalizer like the host's; nil means the default.
+type suppressionBackend interface {
+	suppressionList(ctx context.Context, f suppression.Filter, p paging.Page) ([]suppression.Entry, int64, error)
+	// suppressionAdd adds or refreshes the entries, all or none.
+	suppressionAdd(ctx context.Context, n *suppression.Normalizer, entries []suppression.Entry) ([]addJSON, error)
+	// suppressionRemove removes the addresses, all or none if it can; for
+	// one not on the list it returns the address, how many it removed
+	// before it, and errNotFound.
+	suppressionRemove(ctx context.Context, n *suppression.Normalizer, account string, addrs []string) (missing string, removed int, err error)
+	suppressionImport(ctx context.Context, n *suppression.Normalizer, r io.Reader) (suppression.ImportResult, error)
+	// suppressionExport writes the matching entries as CSV to w and
+	// returns how many it wrote.
+	suppressionExport(ctx context.Context, w io.Writer, f suppression.Filter) (int, error)
+}
+
+// badAddress is the error for an address the list cannot hold.
+func badAddress(cmd, addr string, err error) error {
+	return usageErrorf("%s: %s: %w", cmd, addr, err)
 }
 
 const addLong = `
@@ -61,15 +81,6 @@ func normalizerFlags(fs *flag.FlagSet) *suppression.Normalizer {
 	fs.Var(optList{&n.Separators}, "separators", "catchall separators of the host's normalizer, comma-separated (default \"+\"; empty: none)")
 	fs.Var(optList{&n.DotlessDomains}, "dotless-domains", "domains whose localparts ignore dots, as configured on the host (default gmail.com,googlemail.com)")
 	return n
-}
-
-// store returns a suppression store on db with normalizer n (nil: default).
-func (c *cli) store(db *bstore.DB, n *suppression.Normalizer) *suppression.Store {
-	s := &suppression.Store{DB: db, Now: c.now}
-	if n != nil {
-		s.Normalizer = *n
-	}
-	return s
 }
 
 // suppressionFilter registers the filter flags shared by list and export.
@@ -151,16 +162,13 @@ func suppressionList(ctx context.Context, c *cli, fs *flag.FlagSet, args []strin
 	if err := checkPage("suppression list"); err != nil {
 		return err
 	}
+	if err := c.fileOnly(fs, "created-after", "created-before"); err != nil {
+		return err
+	}
 	if *active {
 		f.ActiveAt = c.now()
 	}
-	var entries []suppression.Entry
-	var next int64
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		var err error
-		entries, next, err = c.store(db, nil).List(ctx, *f, *p)
-		return err
-	})
+	entries, next, err := c.be.suppressionList(ctx, *f, *p)
 	if err != nil {
 		return err
 	}
@@ -217,27 +225,17 @@ func suppressionAdd(ctx context.Context, c *cli, fs *flag.FlagSet, args []string
 	if *account == "" {
 		return usageErrorf("suppression add: missing -account")
 	}
+	if err := c.fileOnly(fs, "separators", "dotless-domains"); err != nil {
+		return err
+	}
 	if fs.NArg() == 0 {
 		return usageErrorf("suppression add: missing ADDRESS")
 	}
-	var results []addJSON
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		s := c.store(db, n)
-		now := c.now()
-		return db.Write(ctx, func(tx *bstore.Tx) error {
-			for _, addr := range fs.Args() {
-				e := suppression.Entry{Account: *account, OriginalAddress: addr, Reason: *reason, Category: category, Source: source, ExpiresAt: expires}
-				e, added, err := s.AddTx(tx, e, now)
-				if errors.Is(err, suppression.ErrAddress) || errors.Is(err, suppression.ErrInvalid) {
-					return usageErrorf("suppression add: %s: %w", addr, err)
-				} else if err != nil {
-					return err
-				}
-				results = append(results, addJSON{e, added})
-			}
-			return nil
-		})
-	})
+	entries := make([]suppression.Entry, fs.NArg())
+	for i, addr := range fs.Args() {
+		entries[i] = suppression.Entry{Account: *account, OriginalAddress: addr, Reason: *reason, Category: category, Source: source, ExpiresAt: expires}
+	}
+	results, err := c.be.suppressionAdd(ctx, n, entries)
 	if err != nil {
 		return err
 	}
@@ -248,6 +246,11 @@ func suppressionAdd(ctx context.Context, c *cli, fs *flag.FlagSet, args []string
 		verb := "added"
 		if !r.Added {
 			verb = "refreshed"
+		}
+		if r.Entry.ID == 0 {
+			// With -url, when the entry was not found after the add.
+			fmt.Fprintf(c.stdout, "%s %s (see suppression list for its entry)\n", verb, r.Entry.OriginalAddress)
+			continue
 		}
 		fmt.Fprintf(c.stdout, "%s %s (base address %s, id %d)\n", verb, r.Entry.OriginalAddress, r.Entry.BaseAddress, r.Entry.ID)
 	}
@@ -263,26 +266,18 @@ func suppressionRemove(ctx context.Context, c *cli, fs *flag.FlagSet, args []str
 	if *account == "" {
 		return usageErrorf("suppression remove: missing -account")
 	}
+	if err := c.fileOnly(fs, "separators", "dotless-domains"); err != nil {
+		return err
+	}
 	if fs.NArg() == 0 {
 		return usageErrorf("suppression remove: missing ADDRESS")
 	}
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		s := c.store(db, n)
-		return db.Write(ctx, func(tx *bstore.Tx) error {
-			for _, addr := range fs.Args() {
-				err := s.RemoveTx(tx, *account, addr)
-				if errors.Is(err, suppression.ErrAddress) {
-					return usageErrorf("suppression remove: %s: %w", addr, err)
-				} else if errors.Is(err, suppression.ErrAbsent) {
-					return notFoundf("suppression remove: %s is not on the list of account %q; nothing removed", addr, *account)
-				} else if err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	})
-	if err != nil {
+	missing, removed, err := c.be.suppressionRemove(ctx, n, *account, fs.Args())
+	if errors.Is(err, errNotFound) && removed == 0 {
+		return notFoundf("suppression remove: %s is not on the list of account %q; nothing removed", missing, *account)
+	} else if errors.Is(err, errNotFound) {
+		return notFoundf("suppression remove: %s is not on the list of account %q; the %d addresses before it were removed", missing, *account, removed)
+	} else if err != nil {
 		return err
 	}
 	if c.json {
@@ -300,6 +295,9 @@ func suppressionImport(ctx context.Context, c *cli, fs *flag.FlagSet, args []str
 	if fs.NArg() != 1 {
 		return usageErrorf("suppression import: want one FILE (\"-\" for standard input)")
 	}
+	if err := c.fileOnly(fs, "separators", "dotless-domains"); err != nil {
+		return err
+	}
 	var r io.Reader = c.stdin
 	if name := fs.Arg(0); name != "-" {
 		f, err := os.Open(name)
@@ -309,12 +307,7 @@ func suppressionImport(ctx context.Context, c *cli, fs *flag.FlagSet, args []str
 		defer f.Close()
 		r = f
 	}
-	var res suppression.ImportResult
-	err := c.withDB(ctx, func(db *bstore.DB) error {
-		var err error
-		res, err = c.store(db, n).Import(ctx, r)
-		return err
-	})
+	res, err := c.be.suppressionImport(ctx, n, r)
 	if err != nil {
 		return err
 	}
@@ -333,14 +326,16 @@ func suppressionExport(ctx context.Context, c *cli, fs *flag.FlagSet, args []str
 	if err := noArgs(fs); err != nil {
 		return err
 	}
+	if err := c.fileOnly(fs, "active", "created-after", "created-before"); err != nil {
+		return err
+	}
 	if *active {
 		f.ActiveAt = c.now()
 	}
-	return c.withDB(ctx, func(db *bstore.DB) error {
-		n, err := c.store(db, nil).Export(ctx, c.stdout, *f)
-		if err == nil {
-			c.note("exported %d entries", n)
-		}
+	n, err := c.be.suppressionExport(ctx, c.stdout, *f)
+	if err != nil {
 		return err
-	})
+	}
+	c.note("exported %d entries", n)
+	return nil
 }
