@@ -77,28 +77,7 @@ func (s *Store) Export(ctx context.Context, w io.Writer, f Filter) (n int, err e
 // CSV (RFC 4180, CRLF line ends) with a header row of Columns, and returns
 // the number of entries written.
 func (s *Store) ExportTx(tx *bstore.Tx, w io.Writer, f Filter) (int, error) {
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true // RFC 4180 section 2.
-	if err := cw.Write(Columns()); err != nil {
-		return 0, fmt.Errorf("suppression: export: %w", err)
-	}
-	n := 0
-	err := f.query(tx).SortAsc(FieldID).ForEach(func(e Entry) error {
-		n++
-		return cw.Write([]string{
-			e.Account, e.OriginalAddress, e.BaseAddress, string(e.Category), string(e.Source),
-			e.Reason, formatInt(e.Code), e.EnhancedCode, formatTime(e.Created), formatTime(e.LastSeen),
-			formatInt(e.Hits), formatTime(e.LastHit), formatTime(e.ExpiresAt),
-		})
-	})
-	if err == nil {
-		cw.Flush()
-		err = cw.Error()
-	}
-	if err != nil {
-		return n, fmt.Errorf("suppression: export: %w", err)
-	}
-	return n, nil
+	return WriteCSV(w, f.query(tx).SortAsc(FieldID).ForEach)
 }
 
 func formatInt(v int64) string {
@@ -137,7 +116,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader) (res ImportResult, err 
 // about 64 KiB is a bad row: a line that never ends is not buffered whole. Errors while writing leave the transaction changed; the caller
 // must roll it back (Import does).
 func (s *Store) ImportTx(tx *bstore.Tx, r io.Reader, now time.Time) (ImportResult, error) {
-	entries, err := s.readCSV(r, now)
+	entries, err := readCSV(r, s.Normalizer, now)
 	if err != nil {
 		return ImportResult{}, err
 	}
@@ -145,7 +124,7 @@ func (s *Store) ImportTx(tx *bstore.Tx, r io.Reader, now time.Time) (ImportResul
 	for _, e := range entries {
 		_, added, err := s.AddTx(tx, e.Entry, now)
 		if err != nil {
-			return ImportResult{}, &ImportError{e.line, err}
+			return ImportResult{}, &ImportError{e.Line, err}
 		}
 		if added {
 			res.Added++
@@ -156,13 +135,8 @@ func (s *Store) ImportTx(tx *bstore.Tx, r io.Reader, now time.Time) (ImportResul
 	return res, nil
 }
 
-type csvEntry struct {
-	Entry
-	line int
-}
-
 // readCSV parses and checks all rows of an import.
-func (s *Store) readCSV(r io.Reader, now time.Time) ([]csvEntry, error) {
+func readCSV(r io.Reader, n Normalizer, now time.Time) ([]ImportRow, error) {
 	lr := &recordLimiter{r: r}
 	cr := csv.NewReader(lr)
 	header, err := cr.Read()
@@ -195,7 +169,7 @@ func (s *Store) readCSV(r io.Reader, now time.Time) ([]csvEntry, error) {
 		return nil, &ImportError{1, fmt.Errorf("missing column %q", ColumnAddress)}
 	}
 
-	var entries []csvEntry
+	var entries []ImportRow
 	line := 1
 	for {
 		record, err := cr.Read()
@@ -206,11 +180,11 @@ func (s *Store) readCSV(r io.Reader, now time.Time) ([]csvEntry, error) {
 		}
 		lr.n = 0
 		line, _ = cr.FieldPos(0)
-		e, err := s.parseRow(cols, record, now)
+		e, err := parseRow(n, cols, record, now)
 		if err != nil {
 			return nil, &ImportError{line, err}
 		}
-		entries = append(entries, csvEntry{e, line})
+		entries = append(entries, ImportRow{e, line})
 	}
 }
 
@@ -253,7 +227,7 @@ func (l *recordLimiter) Read(p []byte) (int, error) {
 }
 
 // parseRow turns one record into an entry with its base address computed.
-func (s *Store) parseRow(cols map[string]int, record []string, now time.Time) (Entry, error) {
+func parseRow(n Normalizer, cols map[string]int, record []string, now time.Time) (Entry, error) {
 	field := func(name string) string {
 		if i, ok := cols[name]; ok {
 			return strings.TrimSpace(record[i])
@@ -335,7 +309,7 @@ func (s *Store) parseRow(cols map[string]int, record []string, now time.Time) (E
 	if !slices.Contains(Sources(), e.Source) {
 		return Entry{}, fmt.Errorf("column %s: unknown source %q", ColumnSource, e.Source)
 	}
-	base, err := s.key(e.Account, e.OriginalAddress)
+	base, err := Key(n, e.Account, e.OriginalAddress)
 	if err != nil {
 		return Entry{}, fmt.Errorf("column %s: %w", ColumnAddress, err)
 	}
