@@ -1,0 +1,49 @@
+// Package pgsuppression keeps per-account suppression lists on PostgreSQL,
+// for several sending nodes that must agree on them: an address suppressed
+// through one node is suppressed on all. It behaves as the bstore store of
+// package suppression (github.com/bouncekit/bouncekit/suppression), and
+// both pass the same conformance suite (suppression/suppressiontest).
+//
+// Only storage is here. The rules come from package suppression: the
+// Normalizer that computes base addresses, the Policy that decides on a
+// failure (suppression.Policy.DecideEntry), the defaults and checks of a
+// new entry (suppression.Prepare), how an entry in effect is refreshed
+// (suppression.Refresh and Merge), and the CSV format
+// (suppression.ReadCSV and WriteCSV).
+//
+// # Schema
+//
+// Open creates and upgrades the table bouncekit_suppression in the
+// connection's current schema (search_path) with package migrate: versioned
+// migrations in one transaction under an advisory lock, so nodes that start
+// together do not race. A unique constraint on (account, base_address)
+// keys the entries, as bstore's unique index does; an index on (account,
+// id) serves List, a partial index on expires_at serves Cleanup. A zero
+// time is stored as NULL: ExpiresAt NULL means the entry never expires.
+//
+// # Time
+//
+// PostgreSQL's timestamptz holds microseconds: times are truncated to the
+// microsecond when stored, and the entries returned (also by Add) carry the
+// stored times, in UTC.
+//
+// # Transactions
+//
+// Every method is one transaction, or one statement, on DB. Add takes the
+// entry's row lock (SELECT ... FOR UPDATE) and merges in Go, so concurrent
+// adds of one address from any number of nodes serialize on that row; when
+// two insert the same new address at once, the unique constraint lets one
+// insert and the other (INSERT ... ON CONFLICT DO NOTHING) refreshes the
+// row it then finds. Stop counts a hit in one UPDATE. Import adds all rows
+// of a file in one transaction, or none. This relies on PostgreSQL's
+// default isolation, read committed; DB may be a pgx.Tx (the methods then
+// work in savepoints of the caller's transaction) only at that level.
+//
+// # Layout
+//
+//   - store.go: Store, Open: lookup, stop, add, remove, process a
+//     failure, deliveries, cleanup.
+//   - schema.go: the migrations of the table.
+//   - list.go: List and Count with suppression.Filter.
+//   - csv.go: Import and Export.
+package pgsuppression
