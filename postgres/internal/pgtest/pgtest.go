@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"testing"
 
@@ -60,41 +61,67 @@ func ConnString(tb testing.TB) string {
 func Schema(tb testing.TB) string {
 	tb.Helper()
 	connString := ConnString(tb)
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		tb.Fatalf("pgtest: random schema name: %v", err)
+	schema, err := CreateSchema(context.Background(), connString)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	schema := "test_" + hex.EncodeToString(b[:])
-	exec(tb, connString, "CREATE SCHEMA "+schema)
-	tb.Cleanup(func() { exec(tb, connString, "DROP SCHEMA "+schema+" CASCADE") })
+	tb.Cleanup(func() {
+		if err := DropSchema(context.Background(), connString, schema); err != nil {
+			tb.Error(err)
+		}
+	})
 	return schema
 }
 
+// CreateSchema creates an empty schema with a random name and returns the
+// name, for state shared by several tests or benchmarks; see Schema.
+func CreateSchema(ctx context.Context, connString string) (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("pgtest: random schema name: %w", err)
+	}
+	schema := "test_" + hex.EncodeToString(b[:])
+	return schema, exec(ctx, connString, "CREATE SCHEMA "+schema)
+}
+
+// DropSchema drops schema and everything in it.
+func DropSchema(ctx context.Context, connString, schema string) error {
+	return exec(ctx, connString, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+}
+
 // exec runs one statement on a connection of its own.
-func exec(tb testing.TB, connString, sql string) {
-	tb.Helper()
-	ctx := context.Background()
+func exec(ctx context.Context, connString, sql string) error {
 	conn, err := pgx.Connect(ctx, connString)
 	if err != nil {
-		tb.Fatalf("pgtest: connecting: %v", err)
+		return fmt.Errorf("pgtest: connecting: %w", err)
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, sql); err != nil {
-		tb.Fatalf("pgtest: %s: %v", sql, err)
+		return fmt.Errorf("pgtest: %s: %w", sql, err)
 	}
+	return nil
 }
 
 // Config returns a pool configuration for a new schema of tb's (Schema):
 // its connections have that schema as their search_path.
 func Config(tb testing.TB) *pgxpool.Config {
 	tb.Helper()
-	schema := Schema(tb)
-	config, err := pgxpool.ParseConfig(ConnString(tb))
+	config, err := SchemaConfig(ConnString(tb), Schema(tb))
 	if err != nil {
-		tb.Fatalf("pgtest: parsing %s: %v", EnvConn, err)
+		tb.Fatal(err)
+	}
+	return config
+}
+
+// SchemaConfig returns a pool configuration whose connections have schema
+// as their search_path.
+func SchemaConfig(connString, schema string) (*pgxpool.Config, error) {
+	config, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: parsing %s: %w", EnvConn, err)
 	}
 	config.ConnConfig.RuntimeParams["search_path"] = schema
-	return config
+	return config, nil
 }
 
 // Pool returns a connection pool on a new schema of tb's, closed when tb
