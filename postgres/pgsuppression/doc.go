@@ -39,6 +39,13 @@
 // default isolation, read committed; DB may be a pgx.Tx (the methods then
 // work in savepoints of the caller's transaction) only at that level.
 //
+// # Differences
+//
+// PostgreSQL's text holds neither NUL bytes nor invalid UTF-8, which
+// bstore stores: an account, reason or enhanced code with either is
+// refused with suppression.ErrInvalid, and so is a lookup in such an
+// account. (Addresses never hold them: the Normalizer refuses them.)
+//
 // # Layout
 //
 //   - store.go: Store, Open: lookup, stop, add, remove, process a

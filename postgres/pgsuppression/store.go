@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -107,6 +108,24 @@ func truncate(e suppression.Entry) suppression.Entry {
 	return e
 }
 
+// key returns the base address of address in account, as
+// suppression.Key, for an account PostgreSQL can store.
+func (s *Store) key(account, address string) (string, error) {
+	if err := checkText("account", account); err != nil {
+		return "", err
+	}
+	return suppression.Key(s.Normalizer, account, address)
+}
+
+// checkText refuses what a text column cannot hold: a NUL byte or
+// invalid UTF-8. A bstore list stores them; see the package doc.
+func checkText(field, v string) error {
+	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+		return fmt.Errorf("%w: %s is not UTF-8 text without NUL bytes", suppression.ErrInvalid, field)
+	}
+	return nil
+}
+
 // get returns the stored entry for account and base address, active or
 // not, with its row locked when forUpdate.
 func get(ctx context.Context, db DB, account, base string, forUpdate bool) (suppression.Entry, bool, error) {
@@ -127,7 +146,7 @@ func get(ctx context.Context, db DB, account, base string, forUpdate bool) (supp
 // in account, as suppression.Store.LookupTx. It is one unique-index lookup
 // and does not count a hit: use Stop when the lookup stops a send.
 func (s *Store) Lookup(ctx context.Context, account, address string) (suppression.Entry, bool, error) {
-	base, err := suppression.Key(s.Normalizer, account, address)
+	base, err := s.key(account, address)
 	if err != nil {
 		return suppression.Entry{}, false, err
 	}
@@ -143,7 +162,7 @@ func (s *Store) Lookup(ctx context.Context, account, address string) (suppressio
 // (Hits, LastHit) and returns it with ok true, and the caller should not
 // send. It is one UPDATE.
 func (s *Store) Stop(ctx context.Context, account, address string) (suppression.Entry, bool, error) {
-	base, err := suppression.Key(s.Normalizer, account, address)
+	base, err := s.key(account, address)
 	if err != nil {
 		return suppression.Entry{}, false, err
 	}
@@ -183,6 +202,11 @@ func (s *Store) add(ctx context.Context, tx pgx.Tx, e suppression.Entry, now tim
 	e, err := suppression.Prepare(s.Normalizer, e, now)
 	if err != nil {
 		return suppression.Entry{}, false, err
+	}
+	for _, f := range [][2]string{{"account", e.Account}, {"reason", e.Reason}, {"enhanced code", e.EnhancedCode}} {
+		if err := checkText(f[0], f[1]); err != nil {
+			return suppression.Entry{}, false, err
+		}
 	}
 	e = truncate(e)
 	for range addAttempts {
@@ -244,7 +268,7 @@ func update(ctx context.Context, tx pgx.Tx, e suppression.Entry) error {
 // Remove removes the entry for the base address of address in account,
 // expired or not. It returns suppression.ErrAbsent when there is none.
 func (s *Store) Remove(ctx context.Context, account, address string) error {
-	base, err := suppression.Key(s.Normalizer, account, address)
+	base, err := s.key(account, address)
 	if err != nil {
 		return err
 	}
@@ -285,7 +309,7 @@ func (s *Store) Process(ctx context.Context, c suppression.Check) (d suppression
 // removed; other categories stay. An address that cannot be normalized
 // cannot be on the list: false and no error.
 func (s *Store) Delivered(ctx context.Context, account, address string) (removed bool, err error) {
-	base, err := suppression.Key(s.Normalizer, account, address)
+	base, err := s.key(account, address)
 	if err != nil {
 		return false, nil
 	}

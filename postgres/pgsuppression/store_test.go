@@ -2,6 +2,7 @@ package pgsuppression_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -162,5 +163,33 @@ func TestInCallersTransaction(t *testing.T) {
 func TestOpenNoDB(t *testing.T) {
 	if _, err := pgsuppression.Open(context.Background(), nil); err == nil {
 		t.Fatalf("open without a database: no error")
+	}
+}
+
+// TestText checks that what PostgreSQL's text cannot hold is refused as
+// invalid, not sent to the server.
+func TestText(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := open(t, nil)
+	tests := []suppression.Entry{
+		{Account: "a\xffb", OriginalAddress: "john@example.com"},
+		{Account: "acc", OriginalAddress: "john@example.com", Reason: "a\x00b"},
+		{Account: "acc", OriginalAddress: "john@example.com", Reason: "a\xffb"},
+		{Account: "acc", OriginalAddress: "john@example.com", EnhancedCode: "5.1.1\x00"},
+	}
+	for _, e := range tests {
+		if _, _, err := s.Add(ctx, e); !errors.Is(err, suppression.ErrInvalid) {
+			t.Errorf("add %q: %v, want ErrInvalid", e, err)
+		}
+	}
+	if _, _, err := s.Lookup(ctx, "a\xffb", "john@example.com"); !errors.Is(err, suppression.ErrInvalid) {
+		t.Errorf("lookup in an account of invalid UTF-8: %v, want ErrInvalid", err)
+	}
+	if _, err := s.Delivered(ctx, "a\xffb", "john@example.com"); err != nil {
+		t.Errorf("delivered in an account of invalid UTF-8: %v, want no error", err)
+	}
+	if n, err := s.Count(ctx, suppression.Filter{}); err != nil || n != 0 {
+		t.Fatalf("count: %d, %v; want 0", n, err)
 	}
 }
