@@ -162,10 +162,13 @@ func (x *Index) Remove(ctx context.Context, node string, msgIDs ...int64) (int, 
 	return int(tag.RowsAffected()), nil
 }
 
+// cleanupQuery is the statement of Cleanup: $1 the time.
+const cleanupQuery = `DELETE FROM bouncekit_sent WHERE keep_until <= $1`
+
 // Cleanup removes the records whose KeepUntil is at or before now and
 // returns how many.
 func (x *Index) Cleanup(ctx context.Context, now time.Time) (int, error) {
-	tag, err := x.DB.Exec(ctx, `DELETE FROM bouncekit_sent WHERE keep_until <= $1`, timestamp(now))
+	tag, err := x.DB.Exec(ctx, cleanupQuery, timestamp(now))
 	if err != nil {
 		return 0, fmt.Errorf("pgsent: cleanup: %w", err)
 	}

@@ -30,11 +30,21 @@ func (x *Index) by(ctx context.Context, column, account, value string) ([]Sent, 
 	if value == "" {
 		return nil, nil
 	}
-	// The condition "<> ''" lets the planner use the partial index.
-	q := `SELECT ` + columns + ` FROM bouncekit_sent WHERE ` + column + ` = $1 AND ` + column + ` <> '' AND ($2 = '' OR account = $2)
-		ORDER BY queued DESC NULLS LAST, node, msg_id DESC LIMIT $3`
-	return x.list(ctx, q, clean(value), clean(account), x.limit())
+	return x.list(ctx, byQuery(column), clean(value), clean(account), x.limit())
 }
+
+// byQuery is the query of by: $1 the value, $2 the account or empty, $3
+// the limit. The condition that the column is not empty lets the planner use the partial index
+// in a generic plan, where it cannot see $1 (plan_test.go).
+func byQuery(column string) string {
+	return `SELECT ` + columns + ` FROM bouncekit_sent WHERE ` + column + ` = $1 AND ` + column + ` <> '' AND ($2 = '' OR account = $2)
+		ORDER BY queued DESC NULLS LAST, node, msg_id DESC LIMIT $3`
+}
+
+// submissionQuery is the query of Submission: $1 the node, $2 the base
+// ID, $3 the limit.
+const submissionQuery = `SELECT ` + columns + ` FROM bouncekit_sent WHERE node = $1 AND base_id = $2
+	ORDER BY queued DESC NULLS LAST, msg_id DESC LIMIT $3`
 
 func (x *Index) list(ctx context.Context, q string, args ...any) ([]Sent, error) {
 	rows, err := x.DB.Query(ctx, q, args...)
@@ -72,7 +82,5 @@ func (x *Index) ByMessageID(ctx context.Context, account, messageID string) ([]S
 // Submission returns the messages of node's submission baseID, newest
 // first, at most Limit: a FromID names its whole submission.
 func (x *Index) Submission(ctx context.Context, node string, baseID int64) ([]Sent, error) {
-	q := `SELECT ` + columns + ` FROM bouncekit_sent WHERE node = $1 AND base_id = $2
-		ORDER BY queued DESC NULLS LAST, msg_id DESC LIMIT $3`
-	return x.list(ctx, q, clean(node), baseID, x.limit())
+	return x.list(ctx, submissionQuery, clean(node), baseID, x.limit())
 }
