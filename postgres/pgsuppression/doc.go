@@ -29,15 +29,18 @@
 //
 // # Transactions
 //
-// Every method is one transaction, or one statement, on DB. Add takes the
-// entry's row lock (SELECT ... FOR UPDATE) and merges in Go, so concurrent
-// adds of one address from any number of nodes serialize on that row; when
-// two insert the same new address at once, the unique constraint lets one
-// insert and the other (INSERT ... ON CONFLICT DO NOTHING) refreshes the
-// row it then finds. Stop counts a hit in one UPDATE. Import adds all rows
-// of a file in one transaction, or none. This relies on PostgreSQL's
-// default isolation, read committed; DB may be a pgx.Tx (the methods then
-// work in savepoints of the caller's transaction) only at that level.
+// Every method is one transaction, or one statement, on DB. Add inserts
+// with INSERT ... ON CONFLICT DO NOTHING: a new address is that one
+// statement. An address that is listed takes a transaction that locks its
+// row (SELECT ... FOR UPDATE), merges in Go and updates the row, so
+// concurrent adds of one address from any number of nodes serialize on
+// that row and none is lost. Stop counts a hit in one UPDATE. Import adds
+// all rows of a file in one transaction, or none; two imports that list
+// the same addresses in different orders can deadlock, and PostgreSQL then
+// fails one of them (nothing of it is written). This relies on
+// PostgreSQL's default isolation, read committed; DB may be a pgx.Tx (the
+// methods then work in savepoints of the caller's transaction) only at
+// that level.
 //
 // # Differences
 //

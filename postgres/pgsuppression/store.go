@@ -184,31 +184,54 @@ func (s *Store) Stop(ctx context.Context, account, address string) (suppression.
 // before. The rules are suppression.Store.AddTx's (suppression.Prepare and
 // suppression.Refresh); see the package doc, Transactions, for concurrent
 // adds.
-func (s *Store) Add(ctx context.Context, e suppression.Entry) (entry suppression.Entry, added bool, err error) {
-	now := s.now()
+//
+// A new address is one INSERT; only an address that is listed takes a
+// transaction to lock, merge and update its row.
+func (s *Store) Add(ctx context.Context, e suppression.Entry) (suppression.Entry, bool, error) {
+	return s.addAt(ctx, e, s.now())
+}
+
+func (s *Store) addAt(ctx context.Context, e suppression.Entry, now time.Time) (entry suppression.Entry, added bool, err error) {
+	e, err = s.prepare(e, now)
+	if err != nil {
+		return suppression.Entry{}, false, err
+	}
+	id, err := insert(ctx, s.DB, e)
+	if err != nil {
+		return suppression.Entry{}, false, err
+	} else if id != 0 {
+		e.ID = id
+		return e, true, nil
+	}
 	err = pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
-		entry, added, err = s.add(ctx, tx, e, now)
+		entry, added, err = s.addTx(ctx, tx, e, now)
 		return err
 	})
 	return entry, added, err
 }
 
-// addAttempts bounds the rounds of add: an insert that meets a concurrent
-// insert of the same key finds that row in the next round, unless it was
-// removed again in between.
-const addAttempts = 3
-
-func (s *Store) add(ctx context.Context, tx pgx.Tx, e suppression.Entry, now time.Time) (suppression.Entry, bool, error) {
+// prepare is suppression.Prepare, and checks what text cannot hold.
+func (s *Store) prepare(e suppression.Entry, now time.Time) (suppression.Entry, error) {
 	e, err := suppression.Prepare(s.Normalizer, e, now)
 	if err != nil {
-		return suppression.Entry{}, false, err
+		return suppression.Entry{}, err
 	}
 	for _, f := range [][2]string{{"account", e.Account}, {"reason", e.Reason}, {"enhanced code", e.EnhancedCode}} {
 		if err := checkText(f[0], f[1]); err != nil {
-			return suppression.Entry{}, false, err
+			return suppression.Entry{}, err
 		}
 	}
-	e = truncate(e)
+	return truncate(e), nil
+}
+
+// addAttempts bounds the rounds of addTx: an insert that meets a
+// concurrent insert of the same key finds that row in the next round,
+// unless it was removed again in between.
+const addAttempts = 3
+
+// addTx adds the prepared e in tx: it locks the row of e's key, and
+// refreshes it, or inserts e when there is none.
+func (s *Store) addTx(ctx context.Context, tx pgx.Tx, e suppression.Entry, now time.Time) (suppression.Entry, bool, error) {
 	for range addAttempts {
 		old, ok, err := get(ctx, tx, e.Account, e.BaseAddress, true)
 		if err != nil {
@@ -235,14 +258,27 @@ func (s *Store) add(ctx context.Context, tx pgx.Tx, e suppression.Entry, now tim
 
 // insert inserts e and returns its ID, or 0 when an entry with its key
 // exists by now.
-func insert(ctx context.Context, tx pgx.Tx, e suppression.Entry) (int64, error) {
-	q := `INSERT INTO bouncekit_suppression (account, base_address, original_address, original_lower, reason, category, source, code, enhanced_code, created, last_seen, hits, last_hit, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-		ON CONFLICT (account, base_address) DO NOTHING RETURNING id`
-	var id int64
-	err := tx.QueryRow(ctx, q, e.Account, e.BaseAddress, e.OriginalAddress, strings.ToLower(e.OriginalAddress), e.Reason,
+func insert(ctx context.Context, db DB, e suppression.Entry) (int64, error) {
+	return insertID(db.QueryRow(ctx, insertQuery, insertArgs(e)...))
+}
+
+// insertQuery inserts an entry unless its key is taken, and returns its
+// ID.
+const insertQuery = `INSERT INTO bouncekit_suppression (account, base_address, original_address, original_lower, reason, category, source, code, enhanced_code, created, last_seen, hits, last_hit, expires_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+	ON CONFLICT (account, base_address) DO NOTHING RETURNING id`
+
+func insertArgs(e suppression.Entry) []any {
+	return []any{e.Account, e.BaseAddress, e.OriginalAddress, strings.ToLower(e.OriginalAddress), e.Reason,
 		string(e.Category), string(e.Source), e.Code, e.EnhancedCode, timestamp(e.Created), timestamp(e.LastSeen),
-		e.Hits, timestamp(e.LastHit), timestamp(e.ExpiresAt)).Scan(&id)
+		e.Hits, timestamp(e.LastHit), timestamp(e.ExpiresAt)}
+}
+
+// insertID reads the result of insertQuery: the new ID, or 0 when the
+// key was taken.
+func insertID(row pgx.Row) (int64, error) {
+	var id int64
+	err := row.Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	} else if err != nil {
@@ -294,10 +330,7 @@ func (s *Store) Process(ctx context.Context, c suppression.Check) (d suppression
 	if !d.Suppress {
 		return d, false, nil
 	}
-	err = pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
-		_, added, err = s.add(ctx, tx, e, c.Now)
-		return err
-	})
+	_, added, err = s.addAt(ctx, e, c.Now)
 	if err != nil {
 		return d, false, err
 	}
