@@ -16,7 +16,7 @@ import (
 // query.
 func (s *Store) Export(ctx context.Context, w io.Writer, f suppression.Filter) (int, error) {
 	cond, args := where(f)
-	rows, err := s.DB.Query(ctx, `SELECT `+columns+` FROM bouncekit_suppression`+cond+` ORDER BY id`, args...)
+	rows, err := s.DB.Query(ctx, `SELECT `+columns+` FROM bouncekit_suppression`+cond+` ORDER BY id`, append([]any{custom}, args...)...)
 	if err != nil {
 		return 0, fmt.Errorf("pgsuppression: export: %w", err)
 	}

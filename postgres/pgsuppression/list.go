@@ -5,9 +5,19 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/suppression"
 )
+
+// custom makes pgx run a statement unnamed, so that PostgreSQL plans it
+// with its arguments each time. A cached (named) statement may get a
+// generic plan that reads an account's page along the primary key,
+// stepping over every other account's entries, because it cannot see
+// that the account is a small one (plan_test.go). The filters vary the
+// text of these statements anyway.
+const custom = pgx.QueryExecModeExec
 
 // where returns the WHERE clause of f, empty when f selects everything,
 // and its arguments.
@@ -55,28 +65,8 @@ func where(f suppression.Filter) (string, []any) {
 // page is read from the index on (account, id), from the cursor on.
 func (s *Store) List(ctx context.Context, f suppression.Filter, p paging.Page) ([]suppression.Entry, int64, error) {
 	size := p.Size()
-	cond, args := where(f)
-	if p.After > 0 {
-		op := ">"
-		if p.Newest {
-			op = "<"
-		}
-		args = append(args, p.After)
-		c := fmt.Sprintf("id %s $%d", op, len(args))
-		if cond == "" {
-			cond = " WHERE " + c
-		} else {
-			cond += " AND " + c
-		}
-	}
-	order := "ASC"
-	if p.Newest {
-		order = "DESC"
-	}
-	// One more than the page, to learn whether another page follows.
-	args = append(args, size+1)
-	q := fmt.Sprintf(`SELECT %s FROM bouncekit_suppression%s ORDER BY id %s LIMIT $%d`, columns, cond, order, len(args))
-	rows, err := s.DB.Query(ctx, q, args...)
+	q, args := listQuery(f, p)
+	rows, err := s.DB.Query(ctx, q, append([]any{custom}, args...)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("pgsuppression: listing: %w", err)
 	}
@@ -104,8 +94,33 @@ func (s *Store) List(ctx context.Context, f suppression.Filter, p paging.Page) (
 func (s *Store) Count(ctx context.Context, f suppression.Filter) (int, error) {
 	cond, args := where(f)
 	var n int64
-	if err := s.DB.QueryRow(ctx, `SELECT count(*) FROM bouncekit_suppression`+cond, args...).Scan(&n); err != nil {
+	if err := s.DB.QueryRow(ctx, `SELECT count(*) FROM bouncekit_suppression`+cond, append([]any{custom}, args...)...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("pgsuppression: counting: %w", err)
 	}
 	return int(n), nil
+}
+
+// listQuery returns the query of a page of List and its arguments.
+func listQuery(f suppression.Filter, p paging.Page) (string, []any) {
+	cond, args := where(f)
+	if p.After > 0 {
+		op := ">"
+		if p.Newest {
+			op = "<"
+		}
+		args = append(args, p.After)
+		c := fmt.Sprintf("id %s $%d", op, len(args))
+		if cond == "" {
+			cond = " WHERE " + c
+		} else {
+			cond += " AND " + c
+		}
+	}
+	order := "ASC"
+	if p.Newest {
+		order = "DESC"
+	}
+	// One more than the page, to learn whether another page follows.
+	args = append(args, p.Size()+1)
+	return fmt.Sprintf(`SELECT %s FROM bouncekit_suppression%s ORDER BY id %s LIMIT $%d`, columns, cond, order, len(args)), args
 }

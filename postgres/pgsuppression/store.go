@@ -126,10 +126,13 @@ func checkText(field, v string) error {
 	return nil
 }
 
+// getQuery reads the entry of $1 (account) and $2 (base address).
+const getQuery = `SELECT ` + columns + ` FROM bouncekit_suppression WHERE account = $1 AND base_address = $2`
+
 // get returns the stored entry for account and base address, active or
 // not, with its row locked when forUpdate.
 func get(ctx context.Context, db DB, account, base string, forUpdate bool) (suppression.Entry, bool, error) {
-	q := `SELECT ` + columns + ` FROM bouncekit_suppression WHERE account = $1 AND base_address = $2`
+	q := getQuery
 	if forUpdate {
 		q += ` FOR UPDATE`
 	}
@@ -354,10 +357,13 @@ func (s *Store) Delivered(ctx context.Context, account, address string) (removed
 	return tag.RowsAffected() > 0, nil
 }
 
+// cleanupQuery deletes the entries expired at $1.
+const cleanupQuery = `DELETE FROM bouncekit_suppression WHERE expires_at <= $1`
+
 // Cleanup deletes the entries that expired at or before now and returns
 // how many, using the index on expires_at.
 func (s *Store) Cleanup(ctx context.Context, now time.Time) (int, error) {
-	tag, err := s.DB.Exec(ctx, `DELETE FROM bouncekit_suppression WHERE expires_at <= $1`, timestamp(now))
+	tag, err := s.DB.Exec(ctx, cleanupQuery, timestamp(now))
 	if err != nil {
 		return 0, fmt.Errorf("pgsuppression: cleanup: %w", err)
 	}
