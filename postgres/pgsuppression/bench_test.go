@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/goleak"
 
+	"github.com/bouncekit/bouncekit/paging"
 	"github.com/bouncekit/bouncekit/postgres/internal/pgtest"
 	"github.com/bouncekit/bouncekit/postgres/pgsuppression"
 	"github.com/bouncekit/bouncekit/suppression"
@@ -196,4 +197,19 @@ func BenchmarkImport(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "adds/s")
+}
+
+// BenchmarkList lists the first page of 100 of an account's 1000 entries,
+// of random accounts in the list of BenchmarkLookup.
+func BenchmarkList(b *testing.B) {
+	s := largeList(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l, _, err := s.List(ctx, suppression.Filter{Account: benchAccount(i * 7919 % benchAccounts)}, paging.Page{Limit: 100})
+		if err != nil || len(l) != 100 {
+			b.Fatalf("list: %d entries, %v", len(l), err)
+		}
+	}
 }
