@@ -12,7 +12,7 @@ import (
 	"github.com/bouncekit/bouncekit/suppression"
 )
 
-func testExport(t *testing.T, s Store, clk *Clock) {
+func testExport(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	_, _, err := s.Add(ctx, suppression.Entry{
 		Account: "acc", OriginalAddress: "Bob+x@Example.org", Reason: "gone, really",
@@ -25,7 +25,7 @@ func testExport(t *testing.T, s Store, clk *Clock) {
 	clk.Add(time.Minute)
 	_, _, err = s.Add(ctx, suppression.Entry{
 		Account: "acc", OriginalAddress: "carol@example.org", Reason: `said "no"`,
-		Category: suppression.CategorySoftBounce, Source: suppression.SourceQueue, ExpiresAt: T0.Add(time.Hour + time.Microsecond),
+		Category: suppression.CategorySoftBounce, Source: suppression.SourceQueue, ExpiresAt: t0.Add(time.Hour + time.Microsecond),
 	})
 	tcheck(t, err, "add")
 	hits, lastHit := "", ""
@@ -76,7 +76,7 @@ func sameField(got, want string) bool {
 	return gerr == nil && werr == nil && g.Equal(w)
 }
 
-func testImportRoundTrip(t *testing.T, s Store, clk *Clock) {
+func testImportRoundTrip(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	// A byte order mark and columns in another order than Export's.
 	in := "\uFEFFaccount,address,category,source,reason,code,enhanced_code,created,last_seen,hits,last_hit,expires_at\r\n" +
@@ -100,7 +100,7 @@ func testImportRoundTrip(t *testing.T, s Store, clk *Clock) {
 		}},
 		{"carol@example.org", suppression.Entry{
 			Account: "acc", BaseAddress: "carol@example.org", OriginalAddress: "carol@example.org",
-			Category: suppression.CategoryImport, Source: suppression.SourceImport, Created: T0, LastSeen: T0,
+			Category: suppression.CategoryImport, Source: suppression.SourceImport, Created: t0, LastSeen: t0,
 			ExpiresAt: time.Date(2025, 12, 31, 23, 0, 0, 0, time.UTC),
 		}},
 	}
@@ -114,7 +114,7 @@ func testImportRoundTrip(t *testing.T, s Store, clk *Clock) {
 	}
 }
 
-func testImportMerges(t *testing.T, s Store, clk *Clock) {
+func testImportMerges(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	if _, _, err := s.Add(ctx, suppression.Entry{Account: "acc", OriginalAddress: "john@example.com"}); err != nil {
 		t.Fatalf("add: %v", err)
@@ -142,7 +142,7 @@ func testImportMerges(t *testing.T, s Store, clk *Clock) {
 	}
 }
 
-func testImportBadRow(t *testing.T, s Store, clk *Clock) {
+func testImportBadRow(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	if _, _, err := s.Add(ctx, suppression.Entry{Account: "acc", OriginalAddress: "john@example.com"}); err != nil {
 		t.Fatalf("add: %v", err)
@@ -176,11 +176,11 @@ func testImportBadRow(t *testing.T, s Store, clk *Clock) {
 
 // testExportImport exports one store and imports into another: the
 // entries are the same, and so is their export.
-func testExportImport(t *testing.T, a, b Store, clk *Clock) {
+func testExportImport(t *testing.T, a, b Store, clk *clock) {
 	ctx := context.Background()
 	adds := []suppression.Entry{
 		{Account: "acc", OriginalAddress: "Bob+x@Example.org", Reason: "line\nbreak", Category: suppression.CategoryHardBounce, Source: suppression.SourceDSN, Code: 550, EnhancedCode: "5.1.1"},
-		{Account: "acc", OriginalAddress: "carol@example.org", Category: suppression.CategorySoftBounce, ExpiresAt: T0.Add(24 * time.Hour)},
+		{Account: "acc", OriginalAddress: "carol@example.org", Category: suppression.CategorySoftBounce, ExpiresAt: t0.Add(24 * time.Hour)},
 		{Account: "other", OriginalAddress: "\"j d\"@[192.0.2.1]"},
 		{Account: "other", OriginalAddress: "ü@bücher.example"},
 	}

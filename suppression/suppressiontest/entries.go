@@ -12,7 +12,7 @@ import (
 	"github.com/bouncekit/bouncekit/suppression"
 )
 
-func testAddLookup(t *testing.T, s Store, clk *Clock) {
+func testAddLookup(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	_, ok, err := s.Lookup(ctx, "acc", "john@example.com")
 	tcheck(t, err, "lookup in empty store")
@@ -29,8 +29,8 @@ func testAddLookup(t *testing.T, s Store, clk *Clock) {
 		Reason:          "asked to stop",
 		Category:        suppression.CategoryManual,
 		Source:          suppression.SourceAPI,
-		Created:         T0,
-		LastSeen:        T0,
+		Created:         t0,
+		LastSeen:        t0,
 	}
 	if !added || e.ID <= 0 {
 		t.Fatalf("add: added %v, ID %d", added, e.ID)
@@ -67,11 +67,11 @@ func testAddLookup(t *testing.T, s Store, clk *Clock) {
 	tentry(t, e2, suppression.Entry{
 		Account: "acc", BaseAddress: "jane@example.com", OriginalAddress: "jane@example.com",
 		Category: suppression.CategoryHardBounce, Source: suppression.SourceDSN,
-		Created: T0.Add(time.Minute), LastSeen: T0.Add(time.Minute),
+		Created: t0.Add(time.Minute), LastSeen: t0.Add(time.Minute),
 	}, "entry added by base address")
 }
 
-func testInvalid(t *testing.T, s Store, clk *Clock) {
+func testInvalid(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	tests := []struct {
 		name string
@@ -99,7 +99,7 @@ func testInvalid(t *testing.T, s Store, clk *Clock) {
 	}
 }
 
-func testMerge(t *testing.T, s Store, clk *Clock) {
+func testMerge(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	hard := suppression.Entry{
 		Account: "acc", OriginalAddress: "john@example.com", Reason: "r1",
@@ -117,14 +117,14 @@ func testMerge(t *testing.T, s Store, clk *Clock) {
 	soft := suppression.Entry{
 		Account: "acc", OriginalAddress: "John+x@example.com", Reason: "r2",
 		Category: suppression.CategorySoftBounce, Source: suppression.SourceDSN, Code: 450, EnhancedCode: "4.2.2",
-		ExpiresAt: T0.Add(30 * 24 * time.Hour),
+		ExpiresAt: t0.Add(30 * 24 * time.Hour),
 	}
 	m, added, err := s.Add(ctx, soft)
 	tcheck(t, err, "add soft bounce")
 	want := hard
 	want.BaseAddress = "john@example.com"
-	want.Created = T0
-	want.LastSeen = T0.Add(time.Hour)
+	want.Created = t0
+	want.LastSeen = t0.Add(time.Hour)
 	if added || m.ID != e.ID {
 		t.Fatalf("refresh: added %v, ID %d, want %d", added, m.ID, e.ID)
 	}
@@ -134,12 +134,12 @@ func testMerge(t *testing.T, s Store, clk *Clock) {
 	// earlier Created is kept.
 	complaint := suppression.Entry{
 		Account: "acc", OriginalAddress: "john@example.com", Reason: "r3",
-		Category: suppression.CategoryComplaint, Source: suppression.SourceARF, Created: T0.Add(-24 * time.Hour),
+		Category: suppression.CategoryComplaint, Source: suppression.SourceARF, Created: t0.Add(-24 * time.Hour),
 	}
 	m, added, err = s.Add(ctx, complaint)
 	tcheck(t, err, "add complaint")
 	want.Reason, want.Category, want.Source, want.Code, want.EnhancedCode = "r3", suppression.CategoryComplaint, suppression.SourceARF, 0, ""
-	want.Created = T0.Add(-24 * time.Hour)
+	want.Created = t0.Add(-24 * time.Hour)
 	if added {
 		t.Fatalf("complaint: added")
 	}
@@ -157,11 +157,11 @@ func testMerge(t *testing.T, s Store, clk *Clock) {
 		expiresAt time.Time
 		want      time.Time
 	}{
-		{suppression.CategorySoftBounce, T0.Add(10 * 24 * time.Hour), T0.Add(10 * 24 * time.Hour)},
-		{suppression.CategorySoftBounce, T0.Add(5 * 24 * time.Hour), T0.Add(10 * 24 * time.Hour)},
-		{suppression.CategorySoftBounce, T0.Add(20 * 24 * time.Hour), T0.Add(20 * 24 * time.Hour)},
+		{suppression.CategorySoftBounce, t0.Add(10 * 24 * time.Hour), t0.Add(10 * 24 * time.Hour)},
+		{suppression.CategorySoftBounce, t0.Add(5 * 24 * time.Hour), t0.Add(10 * 24 * time.Hour)},
+		{suppression.CategorySoftBounce, t0.Add(20 * 24 * time.Hour), t0.Add(20 * 24 * time.Hour)},
 		{suppression.CategoryManual, time.Time{}, time.Time{}},
-		{suppression.CategorySoftBounce, T0.Add(40 * 24 * time.Hour), time.Time{}},
+		{suppression.CategorySoftBounce, t0.Add(40 * 24 * time.Hour), time.Time{}},
 	}
 	for i, x := range expiries {
 		m, _, err := s.Add(ctx, suppression.Entry{Account: "acc", OriginalAddress: "jane@example.com", Category: x.category, ExpiresAt: x.expiresAt})
@@ -177,9 +177,9 @@ func testMerge(t *testing.T, s Store, clk *Clock) {
 	}
 }
 
-func testExpiry(t *testing.T, s Store, clk *Clock) {
+func testExpiry(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
-	e, _, err := s.Add(ctx, suppression.Entry{Account: "acc", OriginalAddress: "john@example.com", Category: suppression.CategorySoftBounce, ExpiresAt: T0.Add(time.Hour)})
+	e, _, err := s.Add(ctx, suppression.Entry{Account: "acc", OriginalAddress: "john@example.com", Category: suppression.CategorySoftBounce, ExpiresAt: t0.Add(time.Hour)})
 	tcheck(t, err, "add")
 	clk.Add(time.Hour - time.Microsecond)
 	if _, ok, err := s.Lookup(ctx, "acc", "john@example.com"); err != nil || !ok {
@@ -219,7 +219,7 @@ func testExpiry(t *testing.T, s Store, clk *Clock) {
 	}
 }
 
-func testHits(t *testing.T, s Store, clk *Clock) {
+func testHits(t *testing.T, s Store, clk *clock) {
 	st, ok := s.(Stopper)
 	if !ok {
 		t.Skip("store does not count hits on its own (no Stop method)")
@@ -246,7 +246,7 @@ func testHits(t *testing.T, s Store, clk *Clock) {
 	got, _, err := s.Lookup(ctx, "acc", "john@example.com")
 	tcheck(t, err, "lookup")
 	for _, x := range []suppression.Entry{e, got} {
-		if x.Hits != 3 || !x.LastHit.Equal(T0.Add(3*time.Minute)) {
+		if x.Hits != 3 || !x.LastHit.Equal(t0.Add(3*time.Minute)) {
 			t.Fatalf("after refresh: hits %d, last hit %v", x.Hits, x.LastHit)
 		}
 	}
@@ -266,7 +266,7 @@ func testHits(t *testing.T, s Store, clk *Clock) {
 	}
 }
 
-func testRemove(t *testing.T, s Store, clk *Clock) {
+func testRemove(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	if _, _, err := s.Add(ctx, suppression.Entry{Account: "acc", OriginalAddress: "john@example.com"}); err != nil {
 		t.Fatalf("add: %v", err)
@@ -289,7 +289,7 @@ func testRemove(t *testing.T, s Store, clk *Clock) {
 	}
 
 	// An expired entry is removed too.
-	if _, _, err := s.Add(ctx, suppression.Entry{Account: "acc", OriginalAddress: "jane@example.com", ExpiresAt: T0.Add(time.Minute)}); err != nil {
+	if _, _, err := s.Add(ctx, suppression.Entry{Account: "acc", OriginalAddress: "jane@example.com", ExpiresAt: t0.Add(time.Minute)}); err != nil {
 		t.Fatalf("add: %v", err)
 	}
 	clk.Add(time.Hour)
@@ -301,10 +301,10 @@ func testRemove(t *testing.T, s Store, clk *Clock) {
 	}
 }
 
-func testDelivered(t *testing.T, s Store, clk *Clock) {
+func testDelivered(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	for _, e := range []suppression.Entry{
-		{Account: "acc", OriginalAddress: "soft@example.com", Category: suppression.CategorySoftBounce, ExpiresAt: T0.Add(24 * time.Hour)},
+		{Account: "acc", OriginalAddress: "soft@example.com", Category: suppression.CategorySoftBounce, ExpiresAt: t0.Add(24 * time.Hour)},
 		{Account: "acc", OriginalAddress: "hard@example.com", Category: suppression.CategoryHardBounce},
 		{Account: "acc", OriginalAddress: "manual@example.com", Category: suppression.CategoryManual},
 	} {
@@ -337,12 +337,12 @@ func testDelivered(t *testing.T, s Store, clk *Clock) {
 	}
 }
 
-func testProcess(t *testing.T, s Store, clk *Clock) {
+func testProcess(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	userUnknown := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Reason: bounce.ReasonUserUnknown, Stage: bounce.StageRcpt}
 	blocked := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Reason: bounce.ReasonBlocked, Stage: bounce.StageRcpt}
 	mailboxFull := bounce.Failure{Permanent: false, Code: 452, EnhancedCode: bounce.EnhancedCode{4, 2, 2}, Reason: bounce.ReasonMailboxFull, Stage: bounce.StageRcpt}
-	failed := []suppression.Prior{{Time: T0.Add(-time.Hour), Failure: mailboxFull}, {Time: T0.Add(-2 * time.Hour), Failure: mailboxFull}}
+	failed := []suppression.Prior{{Time: t0.Add(-time.Hour), Failure: mailboxFull}, {Time: t0.Add(-2 * time.Hour), Failure: mailboxFull}}
 
 	tests := []struct {
 		name     string
@@ -353,11 +353,11 @@ func testProcess(t *testing.T, s Store, clk *Clock) {
 	}{
 		{
 			"hard bounce", suppression.Check{Account: "acc", Recipient: "Bob@Example.org", Failure: userUnknown}, true, true,
-			suppression.Entry{Account: "acc", BaseAddress: "bob@example.org", OriginalAddress: "Bob@Example.org", Category: suppression.CategoryHardBounce, Source: suppression.SourceQueue, Code: 550, EnhancedCode: "5.1.1", Created: T0, LastSeen: T0},
+			suppression.Entry{Account: "acc", BaseAddress: "bob@example.org", OriginalAddress: "Bob@Example.org", Category: suppression.CategoryHardBounce, Source: suppression.SourceQueue, Code: 550, EnhancedCode: "5.1.1", Created: t0, LastSeen: t0},
 		},
 		{
 			"hard bounce again", suppression.Check{Account: "acc", Recipient: "bob@example.org", Failure: userUnknown}, true, false,
-			suppression.Entry{Account: "acc", BaseAddress: "bob@example.org", OriginalAddress: "Bob@Example.org", Category: suppression.CategoryHardBounce, Source: suppression.SourceQueue, Code: 550, EnhancedCode: "5.1.1", Created: T0, LastSeen: T0},
+			suppression.Entry{Account: "acc", BaseAddress: "bob@example.org", OriginalAddress: "Bob@Example.org", Category: suppression.CategoryHardBounce, Source: suppression.SourceQueue, Code: 550, EnhancedCode: "5.1.1", Created: t0, LastSeen: t0},
 		},
 		{
 			"reputation block", suppression.Check{Account: "acc", Recipient: "carol@example.org", Failure: blocked}, false, false,
@@ -369,11 +369,11 @@ func testProcess(t *testing.T, s Store, clk *Clock) {
 		},
 		{
 			"third soft failure", suppression.Check{Account: "acc", Recipient: "dave@example.org", Failure: mailboxFull, History: failed, Source: suppression.SourceDSN}, true, true,
-			suppression.Entry{Account: "acc", BaseAddress: "dave@example.org", OriginalAddress: "dave@example.org", Category: suppression.CategorySoftBounce, Source: suppression.SourceDSN, Code: 452, EnhancedCode: "4.2.2", Created: T0, LastSeen: T0, ExpiresAt: T0.Add(suppression.DefaultSoftExpiry)},
+			suppression.Entry{Account: "acc", BaseAddress: "dave@example.org", OriginalAddress: "dave@example.org", Category: suppression.CategorySoftBounce, Source: suppression.SourceDSN, Code: 452, EnhancedCode: "4.2.2", Created: t0, LastSeen: t0, ExpiresAt: t0.Add(suppression.DefaultSoftExpiry)},
 		},
 		{
-			"complaint", suppression.Check{Account: "acc", Recipient: "erin@example.org", Source: suppression.SourceARF, Now: T0.Add(time.Hour)}, true, true,
-			suppression.Entry{Account: "acc", BaseAddress: "erin@example.org", OriginalAddress: "erin@example.org", Category: suppression.CategoryComplaint, Source: suppression.SourceARF, EnhancedCode: bounce.EnhancedCode{}.String(), Created: T0.Add(time.Hour), LastSeen: T0.Add(time.Hour)},
+			"complaint", suppression.Check{Account: "acc", Recipient: "erin@example.org", Source: suppression.SourceARF, Now: t0.Add(time.Hour)}, true, true,
+			suppression.Entry{Account: "acc", BaseAddress: "erin@example.org", OriginalAddress: "erin@example.org", Category: suppression.CategoryComplaint, Source: suppression.SourceARF, EnhancedCode: bounce.EnhancedCode{}.String(), Created: t0.Add(time.Hour), LastSeen: t0.Add(time.Hour)},
 		},
 	}
 	for _, tc := range tests {
@@ -395,9 +395,9 @@ func testProcess(t *testing.T, s Store, clk *Clock) {
 	}
 }
 
-func testCleanup(t *testing.T, s Store, clk *Clock) {
+func testCleanup(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
-	for i, exp := range []time.Time{{}, T0.Add(time.Hour), T0.Add(2 * time.Hour), {}} {
+	for i, exp := range []time.Time{{}, t0.Add(time.Hour), t0.Add(2 * time.Hour), {}} {
 		if _, _, err := s.Add(ctx, suppression.Entry{Account: "acc", OriginalAddress: fmt.Sprintf("a%d@example.com", i), ExpiresAt: exp}); err != nil {
 			t.Fatalf("add: %v", err)
 		}
@@ -407,10 +407,10 @@ func testCleanup(t *testing.T, s Store, clk *Clock) {
 		deleted int
 		left    int
 	}{
-		{T0, 0, 4},
-		{T0.Add(time.Hour), 1, 3}, // At the expiry time itself.
-		{T0.Add(time.Hour), 0, 3},
-		{T0.Add(365 * 24 * time.Hour), 1, 2},
+		{t0, 0, 4},
+		{t0.Add(time.Hour), 1, 3}, // At the expiry time itself.
+		{t0.Add(time.Hour), 0, 3},
+		{t0.Add(365 * 24 * time.Hour), 1, 2},
 	}
 	for _, tc := range tests {
 		n, err := s.Cleanup(ctx, tc.at)
@@ -425,7 +425,7 @@ func testCleanup(t *testing.T, s Store, clk *Clock) {
 
 // testConcurrentAdd adds the same address from several goroutines at
 // once: one entry comes into effect, the others refresh it.
-func testConcurrentAdd(t *testing.T, s Store, clk *Clock) {
+func testConcurrentAdd(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	const n = 8
 	var wg sync.WaitGroup

@@ -43,7 +43,7 @@ func walk(t *testing.T, s Store, f suppression.Filter, p paging.Page, add func()
 	}
 }
 
-func testListPages(t *testing.T, s Store, clk *Clock) {
+func testListPages(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	var idsA []int64
 	for i := 0; i < 25; i++ {
@@ -113,7 +113,7 @@ func testListPages(t *testing.T, s Store, clk *Clock) {
 	}
 }
 
-func testListFilters(t *testing.T, s Store, clk *Clock) {
+func testListFilters(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	add := func(e suppression.Entry) string {
 		t.Helper()
@@ -124,7 +124,7 @@ func testListFilters(t *testing.T, s Store, clk *Clock) {
 	alice := add(suppression.Entry{Account: "acc", OriginalAddress: "Alice@Example.com"})
 	clk.Add(time.Hour)
 	bob := add(suppression.Entry{Account: "acc", OriginalAddress: "bob@example.com", Category: suppression.CategoryHardBounce, Source: suppression.SourceQueue})
-	carol := add(suppression.Entry{Account: "acc", OriginalAddress: "carol@example.net", Category: suppression.CategorySoftBounce, Source: suppression.SourceDSN, ExpiresAt: T0.Add(3 * time.Hour)})
+	carol := add(suppression.Entry{Account: "acc", OriginalAddress: "carol@example.net", Category: suppression.CategorySoftBounce, Source: suppression.SourceDSN, ExpiresAt: t0.Add(3 * time.Hour)})
 	clk.Add(time.Hour)
 	alice2 := add(suppression.Entry{Account: "other", OriginalAddress: "alice@example.com", Category: suppression.CategoryComplaint, Source: suppression.SourceARF})
 	john := add(suppression.Entry{Account: "other", OriginalAddress: "John+News@Example.org"})
@@ -138,17 +138,17 @@ func testListFilters(t *testing.T, s Store, clk *Clock) {
 		{"category", suppression.Filter{Category: suppression.CategoryHardBounce}, []string{bob}},
 		{"source", suppression.Filter{Source: suppression.SourceDSN}, []string{carol}},
 		{"account and source", suppression.Filter{Account: "other", Source: suppression.SourceAPI}, []string{john}},
-		{"created after, inclusive", suppression.Filter{CreatedAfter: T0.Add(time.Hour)}, []string{bob, carol, alice2, john}},
-		{"created before, exclusive", suppression.Filter{CreatedBefore: T0.Add(time.Hour)}, []string{alice}},
-		{"created between", suppression.Filter{CreatedAfter: T0.Add(time.Hour), CreatedBefore: T0.Add(2 * time.Hour)}, []string{bob, carol}},
+		{"created after, inclusive", suppression.Filter{CreatedAfter: t0.Add(time.Hour)}, []string{bob, carol, alice2, john}},
+		{"created before, exclusive", suppression.Filter{CreatedBefore: t0.Add(time.Hour)}, []string{alice}},
+		{"created between", suppression.Filter{CreatedAfter: t0.Add(time.Hour), CreatedBefore: t0.Add(2 * time.Hour)}, []string{bob, carol}},
 		{"search ignores case", suppression.Filter{Search: "ALICE"}, []string{alice, alice2}},
 		{"search in the domain", suppression.Filter{Search: "example.net"}, []string{carol}},
 		{"search in the original address only", suppression.Filter{Search: "news"}, []string{john}},
 		{"search is literal: percent", suppression.Filter{Search: "%"}, nil},
 		{"search is literal: underscore", suppression.Filter{Search: "_"}, nil},
 		{"search is literal: backslash", suppression.Filter{Search: `\`}, nil},
-		{"active before expiry", suppression.Filter{Account: "acc", ActiveAt: T0.Add(3*time.Hour - time.Microsecond)}, []string{alice, bob, carol}},
-		{"active at expiry", suppression.Filter{Account: "acc", ActiveAt: T0.Add(3 * time.Hour)}, []string{alice, bob}},
+		{"active before expiry", suppression.Filter{Account: "acc", ActiveAt: t0.Add(3*time.Hour - time.Microsecond)}, []string{alice, bob, carol}},
+		{"active at expiry", suppression.Filter{Account: "acc", ActiveAt: t0.Add(3 * time.Hour)}, []string{alice, bob}},
 		{"nothing", suppression.Filter{Account: "acc", Category: suppression.CategoryComplaint}, nil},
 	}
 	for _, tc := range tests {

@@ -64,24 +64,24 @@ type Stopper interface {
 	Stop(ctx context.Context, account, address string) (e suppression.Entry, ok bool, err error)
 }
 
-// T0 is the time the suite's clock starts at.
-var T0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+// t0 is the time the suite's clock starts at.
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// Clock is the suite's time source: it moves only when a test moves it.
-type Clock struct {
+// clock is the suite's time source: it moves only when a test moves it.
+type clock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
 // Now returns the clock's time.
-func (c *Clock) Now() time.Time {
+func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
 }
 
 // Add moves the clock by d.
-func (c *Clock) Add(d time.Duration) {
+func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
@@ -96,7 +96,7 @@ type Open func(t *testing.T, now func() time.Time) Store
 func Run(t *testing.T, open Open) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s Store, clk *Clock)
+		fn   func(t *testing.T, s Store, clk *clock)
 	}{
 		{"AddLookup", testAddLookup},
 		{"Invalid", testInvalid},
@@ -118,7 +118,7 @@ func Run(t *testing.T, open Open) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clk := &Clock{now: T0}
+			clk := &clock{now: t0}
 			tc.fn(t, open(t, clk.Now), clk)
 		})
 	}
@@ -126,7 +126,7 @@ func Run(t *testing.T, open Open) {
 	// clock.
 	t.Run("ExportImport", func(t *testing.T) {
 		t.Parallel()
-		clk := &Clock{now: T0}
+		clk := &clock{now: t0}
 		testExportImport(t, open(t, clk.Now), open(t, clk.Now), clk)
 	})
 }
