@@ -45,9 +45,11 @@
 // # Differences
 //
 // PostgreSQL's text holds neither NUL bytes nor invalid UTF-8, which
-// bstore stores: an account, reason or enhanced code with either is
-// refused with suppression.ErrInvalid, and so is a lookup in such an
-// account. (Addresses never hold them: the Normalizer refuses them.)
+// bstore stores: adding an entry whose account, reason or enhanced code
+// has either is refused with suppression.ErrInvalid. Lookups, removals
+// and filters with such an account find nothing, as they would in a
+// bstore list without such entries. (Addresses never hold them: the
+// Normalizer refuses them.)
 //
 // # Layout
 //

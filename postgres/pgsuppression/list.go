@@ -28,6 +28,13 @@ func where(f suppression.Filter) (string, []any) {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	// Text that no entry can hold (invalid UTF-8, NUL) matches nothing;
+	// PostgreSQL would refuse it as an argument.
+	for _, v := range []string{f.Account, string(f.Category), string(f.Source), f.Search} {
+		if checkText("filter", v) != nil {
+			return " WHERE FALSE", nil
+		}
+	}
 	if f.Account != "" {
 		conds = append(conds, "account = "+arg(f.Account))
 	}

@@ -109,12 +109,14 @@ func truncate(e suppression.Entry) suppression.Entry {
 }
 
 // key returns the base address of address in account, as
-// suppression.Key, for an account PostgreSQL can store.
-func (s *Store) key(account, address string) (string, error) {
-	if err := checkText("account", account); err != nil {
-		return "", err
+// suppression.Key, and whether account can be in the table at all: text
+// cannot hold invalid UTF-8, so no entry has such an account.
+func (s *Store) key(account, address string) (base string, storable bool, err error) {
+	base, err = suppression.Key(s.Normalizer, account, address)
+	if err != nil {
+		return "", false, err
 	}
-	return suppression.Key(s.Normalizer, account, address)
+	return base, utf8.ValidString(account), nil
 }
 
 // checkText refuses what a text column cannot hold: a NUL byte or
@@ -149,8 +151,8 @@ func get(ctx context.Context, db DB, account, base string, forUpdate bool) (supp
 // in account, as suppression.Store.LookupTx. It is one unique-index lookup
 // and does not count a hit: use Stop when the lookup stops a send.
 func (s *Store) Lookup(ctx context.Context, account, address string) (suppression.Entry, bool, error) {
-	base, err := s.key(account, address)
-	if err != nil {
+	base, storable, err := s.key(account, address)
+	if err != nil || !storable {
 		return suppression.Entry{}, false, err
 	}
 	e, ok, err := get(ctx, s.DB, account, base, false)
@@ -165,8 +167,8 @@ func (s *Store) Lookup(ctx context.Context, account, address string) (suppressio
 // (Hits, LastHit) and returns it with ok true, and the caller should not
 // send. It is one UPDATE.
 func (s *Store) Stop(ctx context.Context, account, address string) (suppression.Entry, bool, error) {
-	base, err := s.key(account, address)
-	if err != nil {
+	base, storable, err := s.key(account, address)
+	if err != nil || !storable {
 		return suppression.Entry{}, false, err
 	}
 	now := timestamp(s.now())
@@ -307,9 +309,11 @@ func update(ctx context.Context, tx pgx.Tx, e suppression.Entry) error {
 // Remove removes the entry for the base address of address in account,
 // expired or not. It returns suppression.ErrAbsent when there is none.
 func (s *Store) Remove(ctx context.Context, account, address string) error {
-	base, err := s.key(account, address)
+	base, storable, err := s.key(account, address)
 	if err != nil {
 		return err
+	} else if !storable {
+		return suppression.ErrAbsent
 	}
 	tag, err := s.DB.Exec(ctx, `DELETE FROM bouncekit_suppression WHERE account = $1 AND base_address = $2`, account, base)
 	if err != nil {
@@ -345,8 +349,8 @@ func (s *Store) Process(ctx context.Context, c suppression.Check) (d suppression
 // removed; other categories stay. An address that cannot be normalized
 // cannot be on the list: false and no error.
 func (s *Store) Delivered(ctx context.Context, account, address string) (removed bool, err error) {
-	base, err := s.key(account, address)
-	if err != nil {
+	base, storable, err := s.key(account, address)
+	if err != nil || !storable {
 		return false, nil
 	}
 	tag, err := s.DB.Exec(ctx, `DELETE FROM bouncekit_suppression WHERE account = $1 AND base_address = $2 AND category = $3`,

@@ -92,6 +92,24 @@ func testInvalid(t *testing.T, s Store, clk *clock) {
 	if _, _, err := s.Lookup(ctx, "a\x00c", "a@example.com"); !errors.Is(err, suppression.ErrInvalid) {
 		t.Errorf("lookup with a nul in the account: %v, want ErrInvalid", err)
 	}
+
+	// An account of invalid UTF-8 has no entries (a store may refuse to
+	// add one): lookups, removals and filters find nothing, without error.
+	if _, ok, err := s.Lookup(ctx, "a\xffc", "a@example.com"); ok || err != nil {
+		t.Errorf("lookup in an account of invalid UTF-8: ok %v, err %v", ok, err)
+	}
+	if err := s.Remove(ctx, "a\xffc", "a@example.com"); !errors.Is(err, suppression.ErrAbsent) {
+		t.Errorf("remove in an account of invalid UTF-8: %v, want ErrAbsent", err)
+	}
+	for _, f := range []suppression.Filter{{Account: "a\xffc"}, {Search: "\xff"}, {Category: "\x00"}} {
+		l, _, err := s.List(ctx, f, pageAll)
+		if len(l) != 0 || err != nil {
+			t.Errorf("list %+v: %d entries, %v", f, len(l), err)
+		}
+		if n, err := s.Count(ctx, f); n != 0 || err != nil {
+			t.Errorf("count %+v: %d, %v", f, n, err)
+		}
+	}
 	n, err := s.Count(ctx, suppression.Filter{})
 	tcheck(t, err, "count")
 	if n != 0 {
