@@ -51,8 +51,8 @@ type Sent struct {
 }
 
 // DB is where the index is kept: a *pgxpool.Pool (the usual), a *pgx.Conn,
-// or a pgx.Tx (the methods then work in savepoints of the caller's
-// transaction).
+// or a pgx.Tx (the methods then work in the caller's transaction, Put in
+// a savepoint).
 type DB interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)

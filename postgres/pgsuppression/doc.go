@@ -38,9 +38,11 @@
 // all rows of a file in one transaction, or none; two imports that list
 // the same addresses in different orders can deadlock, and PostgreSQL then
 // fails one of them (nothing of it is written). This relies on
-// PostgreSQL's default isolation, read committed; DB may be a pgx.Tx (the
-// methods then work in savepoints of the caller's transaction) only at
-// that level.
+// PostgreSQL's default isolation, read committed. DB may be a pgx.Tx at
+// that level: the methods then work in the caller's transaction, those of
+// several statements (Add of a listed address, Process, Import) in a
+// savepoint; as always in PostgreSQL, a statement that fails aborts the
+// caller's transaction.
 //
 // # Differences
 //
