@@ -77,28 +77,7 @@ func (s *Store) Export(ctx context.Context, w io.Writer, f Filter) (n int, err e
 // CSV (RFC 4180, CRLF line ends) with a header row of Columns, and returns
 // the number of entries written.
 func (s *Store) ExportTx(tx *bstore.Tx, w io.Writer, f Filter) (int, error) {
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true // RFC 4180 section 2.
-	if err := cw.Write(Columns()); err != nil {
-		return 0, fmt.Errorf("suppression: export: %w", err)
-	}
-	n := 0
-	err := f.query(tx).SortAsc(FieldID).ForEach(func(e Entry) error {
-		n++
-		return cw.Write([]string{
-			e.Account, e.OriginalAddress, e.BaseAddress, string(e.Category), string(e.Source),
-			e.Reason, formatInt(e.Code), e.EnhancedCode, formatTime(e.Created), formatTime(e.LastSeen),
-			formatInt(e.Hits), formatTime(e.LastHit), formatTime(e.ExpiresAt),
-		})
-	})
-	if err == nil {
-		cw.Flush()
-		err = cw.Error()
-	}
-	if err != nil {
-		return n, fmt.Errorf("suppression: export: %w", err)
-	}
-	return n, nil
+	return WriteCSV(w, f.query(tx).SortAsc(FieldID).ForEach)
 }
 
 func formatInt(v int64) string {
@@ -140,13 +119,8 @@ func (s *Store) ImportTx(tx *bstore.Tx, r io.Reader, now time.Time) (ImportResul
 	return s.ImportCheckTx(tx, r, now, nil)
 }
 
-type csvEntry struct {
-	Entry
-	line int
-}
-
 // readCSV parses and checks all rows of an import.
-func (s *Store) readCSV(r io.Reader, now time.Time) ([]csvEntry, error) {
+func readCSV(r io.Reader, n Normalizer, now time.Time) ([]ImportRow, error) {
 	lr := &recordLimiter{r: r}
 	cr := csv.NewReader(lr)
 	header, err := cr.Read()
@@ -179,7 +153,7 @@ func (s *Store) readCSV(r io.Reader, now time.Time) ([]csvEntry, error) {
 		return nil, &ImportError{1, fmt.Errorf("missing column %q", ColumnAddress)}
 	}
 
-	var entries []csvEntry
+	var entries []ImportRow
 	line := 1
 	for {
 		record, err := cr.Read()
@@ -190,11 +164,11 @@ func (s *Store) readCSV(r io.Reader, now time.Time) ([]csvEntry, error) {
 		}
 		lr.n = 0
 		line, _ = cr.FieldPos(0)
-		e, err := s.parseRow(cols, record, now)
+		e, err := parseRow(n, cols, record, now)
 		if err != nil {
 			return nil, &ImportError{line, err}
 		}
-		entries = append(entries, csvEntry{e, line})
+		entries = append(entries, ImportRow{e, line})
 	}
 }
 
@@ -237,7 +211,7 @@ func (l *recordLimiter) Read(p []byte) (int, error) {
 }
 
 // parseRow turns one record into an entry with its base address computed.
-func (s *Store) parseRow(cols map[string]int, record []string, now time.Time) (Entry, error) {
+func parseRow(n Normalizer, cols map[string]int, record []string, now time.Time) (Entry, error) {
 	field := func(name string) string {
 		if i, ok := cols[name]; ok {
 			return strings.TrimSpace(record[i])
@@ -319,7 +293,7 @@ func (s *Store) parseRow(cols map[string]int, record []string, now time.Time) (E
 	if !slices.Contains(Sources(), e.Source) {
 		return Entry{}, fmt.Errorf("column %s: unknown source %q", ColumnSource, e.Source)
 	}
-	base, err := s.key(e.Account, e.OriginalAddress)
+	base, err := Key(n, e.Account, e.OriginalAddress)
 	if err != nil {
 		return Entry{}, fmt.Errorf("column %s: %w", ColumnAddress, err)
 	}

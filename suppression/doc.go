@@ -112,4 +112,9 @@
 //   - store.go: Store: lookup, add, remove, process a failure, cleanup.
 //   - list.go: Filter, List and Count, paged with package paging.
 //   - csv.go: import and export as CSV.
+//   - shared.go: the rules apart from storage (Key, Prepare, Refresh,
+//     Merge, Policy.DecideEntry, ReadCSV, WriteCSV), exported for other
+//     stores, such as the PostgreSQL one of the nested module
+//     github.com/bouncekit/bouncekit/postgres. Package suppressiontest is
+//     the conformance suite every store passes.
 package suppression

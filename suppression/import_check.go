@@ -13,14 +13,14 @@ import (
 // importing for one account checks that every row names it. The entry
 // passed has its BaseAddress computed. A nil check checks nothing.
 func (s *Store) ImportCheckTx(tx *bstore.Tx, r io.Reader, now time.Time, check func(Entry) error) (ImportResult, error) {
-	entries, err := s.readCSV(r, now)
+	entries, err := readCSV(r, s.Normalizer, now)
 	if err != nil {
 		return ImportResult{}, err
 	}
 	if check != nil {
 		for _, e := range entries {
 			if err := check(e.Entry); err != nil {
-				return ImportResult{}, &ImportError{e.line, err}
+				return ImportResult{}, &ImportError{e.Line, err}
 			}
 		}
 	}
@@ -28,7 +28,7 @@ func (s *Store) ImportCheckTx(tx *bstore.Tx, r io.Reader, now time.Time, check f
 	for _, e := range entries {
 		_, added, err := s.AddTx(tx, e.Entry, now)
 		if err != nil {
-			return ImportResult{}, &ImportError{e.line, err}
+			return ImportResult{}, &ImportError{e.Line, err}
 		}
 		if added {
 			res.Added++

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/mjl-/bstore"
@@ -66,11 +64,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *bstore.Tx) error) error {
 
 // key returns the checked account and the base address of address.
 func (s *Store) key(account, address string) (string, error) {
-	// bstore index strings cannot hold a NUL byte.
-	if strings.ContainsRune(account, 0) {
-		return "", fmt.Errorf("%w: account contains a nul byte", ErrInvalid)
-	}
-	return s.Normalizer.Normalize(address)
+	return Key(s.Normalizer, account, address)
 }
 
 // get returns the stored entry for account and base address, active or not.
@@ -150,34 +144,11 @@ func (s *Store) Add(ctx context.Context, e Entry) (entry Entry, added bool, err 
 // not: a soft bounce does not weaken a hard bounce, complaint or manual
 // entry. An entry that had expired is replaced as if new.
 func (s *Store) AddTx(tx *bstore.Tx, e Entry, now time.Time) (Entry, bool, error) {
-	if e.OriginalAddress == "" {
-		e.OriginalAddress = e.BaseAddress
-	}
-	base, err := s.key(e.Account, e.OriginalAddress)
+	e, err := Prepare(s.Normalizer, e, now)
 	if err != nil {
 		return Entry{}, false, err
 	}
-	e.BaseAddress = base
-	if e.Category == "" {
-		e.Category = CategoryManual
-	}
-	if e.Source == "" {
-		e.Source = SourceAPI
-	}
-	if !slices.Contains(Categories(), e.Category) {
-		return Entry{}, false, fmt.Errorf("%w: unknown category %q", ErrInvalid, e.Category)
-	}
-	if !slices.Contains(Sources(), e.Source) {
-		return Entry{}, false, fmt.Errorf("%w: unknown source %q", ErrInvalid, e.Source)
-	}
-	if e.Created.IsZero() {
-		e.Created = now
-	}
-	if e.LastSeen.IsZero() {
-		e.LastSeen = now
-	}
-
-	old, ok, err := get(tx, e.Account, base)
+	old, ok, err := get(tx, e.Account, e.BaseAddress)
 	if err != nil {
 		return Entry{}, false, err
 	}
@@ -188,41 +159,11 @@ func (s *Store) AddTx(tx *bstore.Tx, e Entry, now time.Time) (Entry, bool, error
 		}
 		return e, true, nil
 	}
-	added := !old.Active(now)
-	if added {
-		e.ID = old.ID
-	} else {
-		e = merge(old, e)
-	}
+	e, added := Refresh(old, e, now)
 	if err := tx.Update(&e); err != nil {
 		return Entry{}, false, fmt.Errorf("suppression: updating entry: %w", err)
 	}
 	return e, added, nil
-}
-
-// merge returns old refreshed with e; see AddTx.
-func merge(old, e Entry) Entry {
-	m := old
-	if e.LastSeen.After(m.LastSeen) {
-		m.LastSeen = e.LastSeen
-	}
-	if e.Created.Before(m.Created) {
-		m.Created = e.Created
-	}
-	if m.ExpiresAt.IsZero() || e.ExpiresAt.IsZero() {
-		m.ExpiresAt = time.Time{}
-	} else if e.ExpiresAt.After(m.ExpiresAt) {
-		m.ExpiresAt = e.ExpiresAt
-	}
-	if e.Category == CategorySoftBounce && old.Category != CategorySoftBounce {
-		return m
-	}
-	m.Reason = e.Reason
-	m.Category = e.Category
-	m.Source = e.Source
-	m.Code = e.Code
-	m.EnhancedCode = e.EnhancedCode
-	return m
 }
 
 // Remove removes the entry for address; see RemoveTx.
@@ -271,24 +212,9 @@ func (s *Store) ProcessTx(tx *bstore.Tx, c Check) (Decision, bool, error) {
 	if c.Now.IsZero() {
 		c.Now = s.now()
 	}
-	if c.Source == "" {
-		c.Source = SourceQueue
-	}
-	d := s.Policy.Decide(c)
+	d, e := s.Policy.DecideEntry(c)
 	if !d.Suppress {
 		return d, false, nil
-	}
-	e := Entry{
-		Account:         c.Account,
-		OriginalAddress: c.Recipient,
-		Reason:          d.Reason,
-		Category:        d.Category,
-		Source:          c.Source,
-		Code:            int64(c.Failure.Code),
-		EnhancedCode:    c.Failure.EnhancedCode.String(),
-		Created:         c.Now,
-		LastSeen:        c.Now,
-		ExpiresAt:       d.ExpiresAt,
 	}
 	_, added, err := s.AddTx(tx, e, c.Now)
 	if err != nil {

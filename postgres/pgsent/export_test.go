@@ -1,0 +1,8 @@
+package pgsent
+
+// The statements, for the plan tests.
+var (
+	ByQuery         = byQuery
+	SubmissionQuery = submissionQuery
+	CleanupQuery    = cleanupQuery
+)

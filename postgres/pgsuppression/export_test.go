@@ -1,0 +1,8 @@
+package pgsuppression
+
+// The statements, for the plan tests.
+var (
+	GetQuery     = getQuery
+	CleanupQuery = cleanupQuery
+	ListQuery    = listQuery
+)
