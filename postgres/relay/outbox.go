@@ -98,14 +98,14 @@ type SuppressionIntent struct {
 
 	// The rest of the entry to add (OpAdd), prepared with
 	// suppression.Prepare.
-	Reason          string
-	Category        suppression.Category
-	Source          suppression.Source
-	Code            int64
-	EnhancedCode    string
-	Created         time.Time
-	LastSeen        time.Time
-	ExpiresAt       time.Time
+	Reason       string
+	Category     suppression.Category
+	Source       suppression.Source
+	Code         int64
+	EnhancedCode string
+	Created      time.Time
+	LastSeen     time.Time
+	ExpiresAt    time.Time
 }
 
 // entry returns the entry an OpAdd intent adds.
