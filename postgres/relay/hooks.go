@@ -37,12 +37,14 @@ type HookInserterFunc func(ctx context.Context, hooks []Hook) error
 // InsertHooks calls f.
 func (f HookInserterFunc) InsertHooks(ctx context.Context, hooks []Hook) error { return f(ctx, hooks) }
 
-// WebhookID returns the webhook-id of the hook with outbox ID id on node:
-// "bkr_" followed by the node's name, "_" and the ID. It is unique among
-// all nodes (node names are, and the outbox's IDs are never reused), and
-// never equal to the "bkh_" IDs of the bstore webhook queue.
-func WebhookID(node string, id int64) string {
-	return "bkr_" + node + "_" + strconv.FormatInt(id, 10)
+// WebhookID returns the webhook-id of the hook with outbox ID id in the
+// outbox with token (Outbox.Token) of node: "bkr_", the node's name, "_",
+// the token, "_" and the ID. It is unique among all nodes (node names are
+// unique, a database's outbox IDs are never reused, a new database has a
+// new token), and never equal to the "bkh_" IDs of the bstore webhook
+// queue.
+func WebhookID(node, token string, id int64) string {
+	return "bkr_" + node + "_" + token + "_" + strconv.FormatInt(id, 10)
 }
 
 // Enqueue writes hooks to the outbox in tx, as queue.HookQueue: nothing

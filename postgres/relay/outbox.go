@@ -13,7 +13,18 @@ import (
 // bstore.Open, besides queue.DBTypes, e.g.
 // bstore.Open(ctx, path, opts, append(queue.DBTypes(), relay.DBTypes()...)...).
 func DBTypes() []any {
-	return []any{HookIntent{}, SuppressionIntent{}, SentIntent{}}
+	return []any{Outbox{}, HookIntent{}, SuppressionIntent{}, SentIntent{}}
+}
+
+// Outbox identifies this database's outbox among all that have had the
+// node's name: one record, made by the first Flush. Outbox IDs count from
+// 1 in a new database, so a node whose database was replaced under the
+// same name would repeat them; with Token its webhook-ids and its mark of
+// applied suppression intents on PostgreSQL are new ones.
+type Outbox struct {
+	ID      int64
+	Token   string `bstore:"nonzero"` // 16 random lower-case letters and digits.
+	Created time.Time
 }
 
 // Field names of the intents, for bstore filters.

@@ -3,13 +3,16 @@ package relay
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/internal/inject"
@@ -60,9 +63,9 @@ const (
 type Relay struct {
 	// Node names this node among all nodes on the PostgreSQL database:
 	// unique and stable, 1 to 64 letters, digits, '.', '-' or '_'. It is
-	// part of every webhook-id and index record the node writes, so a node
-	// whose database is replaced by an empty one must get a new name (its
-	// outbox IDs start again). Required.
+	// part of every webhook-id and index record the node writes (with the
+	// outbox's Token where IDs of a replaced database could repeat).
+	// Required.
 	Node string
 
 	// DB is the node's bstore database, opened with DBTypes. Run and Flush
@@ -123,7 +126,13 @@ type Relay struct {
 	// time.After.
 	After func(d time.Duration) <-chan time.Time
 
+	// Rand is the source of the outbox's token (Outbox). Nil:
+	// crypto/rand.Reader.
+	Rand io.Reader
+
 	flushMu  sync.Mutex // One Flush at a time: intents of one key stay in order.
+	migrated bool       // The relay's table is current; under flushMu.
+	token    string     // Outbox.Token, once read; under flushMu.
 	kickOnce sync.Once
 	kickc    chan struct{}
 }
@@ -273,6 +282,9 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 	}
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
+	if err := r.loadToken(ctx); err != nil {
+		return 0, err
+	}
 	var total int
 	var errs []error
 	if r.Suppressions != nil {
@@ -291,6 +303,47 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 		errs = append(errs, err)
 	}
 	return total, errors.Join(errs...)
+}
+
+// tokenLen is the length of Outbox.Token.
+const tokenLen = 16
+
+// loadToken reads the outbox's token, making it on first use.
+func (r *Relay) loadToken(ctx context.Context) error {
+	if r.token != "" {
+		return nil
+	}
+	err := r.DB.Write(ctx, func(tx *bstore.Tx) error {
+		o, err := bstore.QueryTx[Outbox](tx).SortAsc("ID").Limit(1).Get()
+		if err == nil {
+			r.token = o.Token
+			return nil
+		} else if err != bstore.ErrAbsent {
+			return err
+		}
+		rnd := r.Rand
+		if rnd == nil {
+			rnd = rand.Reader
+		}
+		buf := make([]byte, tokenLen)
+		if _, err := io.ReadFull(rnd, buf); err != nil {
+			return fmt.Errorf("reading random bytes: %w", err)
+		}
+		const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+		for i, b := range buf {
+			buf[i] = alphabet[int(b)%len(alphabet)]
+		}
+		o = Outbox{Token: string(buf), Created: r.now()}
+		if err := tx.Insert(&o); err != nil {
+			return err
+		}
+		r.token = o.Token
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("relay: outbox token: %w", err)
+	}
+	return nil
 }
 
 // intent is an outbox type.
@@ -354,32 +407,66 @@ func intentID[T intent](it T) int64 {
 	panic("relay: unknown intent type") // Unreachable: the type set is closed.
 }
 
-// applySuppressions applies suppression intents in order, stopping at the
-// first that fails for a reason that may pass.
+// applySuppressions applies a batch of suppression intents in one
+// PostgreSQL transaction, in order, and records the last one's ID as
+// applied in the same transaction: an intent at or below the mark was
+// applied before (a crash between commit and delete) and is skipped, so
+// each change takes effect once. All or none.
 func (r *Relay) applySuppressions(ctx context.Context, batch []SuppressionIntent) (int, error) {
-	for i, si := range batch {
-		// The store judges expiry at the intent's time, so a replay
-		// refreshes as the first application did.
-		st := *r.Suppressions
-		st.Now = func() time.Time { return si.Time }
-		var err error
-		switch si.Op {
-		case OpAdd:
-			_, _, err = st.Add(ctx, si.entry())
-		case OpDelivered:
-			_, err = st.Delivered(ctx, si.Account, si.OriginalAddress)
-		default:
-			err = fmt.Errorf("%w: unknown operation %q", suppression.ErrInvalid, si.Op)
+	if !r.migrated {
+		if err := migrateSchema(ctx, r.Suppressions.DB); err != nil {
+			return 0, err
 		}
-		if errors.Is(err, suppression.ErrInvalid) || errors.Is(err, suppression.ErrAddress) {
-			r.log().Error("dropping suppression intent the shared list refuses",
-				slog.String("account", si.Account), slog.String("recipient", si.BaseAddress),
-				slog.String("op", string(si.Op)), slog.Any("err", err))
-		} else if err != nil {
-			return i, fmt.Errorf("relay: applying suppression %s of %s: %w", si.Op, si.BaseAddress, err)
+		r.migrated = true
+	}
+	err := pgx.BeginFunc(ctx, r.Suppressions.DB, func(tx pgx.Tx) error {
+		applied, err := lockApplied(ctx, tx, r.Node, r.token)
+		if err != nil {
+			return err
 		}
+		for _, si := range batch {
+			if si.ID <= applied {
+				continue
+			}
+			if err := r.applySuppression(ctx, tx, si); err != nil {
+				return err
+			}
+		}
+		return setApplied(ctx, tx, r.Node, r.token, max(applied, batch[len(batch)-1].ID))
+	})
+	if err != nil {
+		return 0, err
 	}
 	return len(batch), nil
+}
+
+// applySuppression applies one intent in tx. A change the shared list
+// refuses for good is logged and dropped: it is refused before any
+// statement runs, so tx goes on.
+func (r *Relay) applySuppression(ctx context.Context, tx pgx.Tx, si SuppressionIntent) error {
+	// The store judges expiry at the intent's time, as StopTx and
+	// ProcessTx did when the intent was written.
+	st := *r.Suppressions
+	st.DB = tx
+	st.Now = func() time.Time { return si.Time }
+	var err error
+	switch si.Op {
+	case OpAdd:
+		_, _, err = st.Add(ctx, si.entry())
+	case OpDelivered:
+		_, err = st.Delivered(ctx, si.Account, si.OriginalAddress)
+	default:
+		err = fmt.Errorf("%w: unknown operation %q", suppression.ErrInvalid, si.Op)
+	}
+	if errors.Is(err, suppression.ErrInvalid) || errors.Is(err, suppression.ErrAddress) {
+		r.log().Error("dropping suppression intent the shared list refuses",
+			slog.String("account", si.Account), slog.String("recipient", si.OriginalAddress),
+			slog.String("op", string(si.Op)), slog.Any("err", err))
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("relay: applying suppression %s of %s: %w", si.Op, si.OriginalAddress, err)
+	}
+	return nil
 }
 
 // applySent puts a batch of index records in one transaction.
@@ -398,7 +485,7 @@ func (r *Relay) applySent(ctx context.Context, batch []SentIntent) (int, error) 
 func (r *Relay) applyHooks(ctx context.Context, batch []HookIntent) (int, error) {
 	hooks := make([]Hook, len(batch))
 	for i, hi := range batch {
-		hooks[i] = Hook{WebhookID: WebhookID(r.Node, hi.ID), Hook: hi.hook()}
+		hooks[i] = Hook{WebhookID: WebhookID(r.Node, r.token, hi.ID), Hook: hi.hook()}
 	}
 	if err := r.Hooks.InsertHooks(ctx, hooks); err != nil {
 		return 0, fmt.Errorf("relay: inserting webhooks: %w", err)
