@@ -213,7 +213,7 @@ func (r *Relay) Kick() {
 // Run moves the outbox's intents to PostgreSQL (Flush) until ctx is done:
 // at start, after each Kick, and every Interval. A round that fails is
 // retried after RetryMin, doubling up to Interval; Kicks do not shorten
-// that wait. Every hour it removes expired index records
+// that wait, the next round covers them. Every hour it removes expired index records
 // (pgsent.Index.Cleanup). It returns nil when ctx is done, and Validate's
 // error before it starts.
 func (r *Relay) Run(ctx context.Context) error {
@@ -230,6 +230,12 @@ func (r *Relay) Run(ctx context.Context) error {
 				r.log().Info("removed expired records of the shared index", slog.Int("count", n))
 			}
 			nextCleanup = now.Add(cleanupInterval)
+		}
+		// This round covers every commit before it: a Kick that came
+		// while Run was waiting out a failure needs no round of its own.
+		select {
+		case <-r.kick():
+		default:
 		}
 		_, err := r.Flush(ctx)
 		if ctx.Err() != nil {
