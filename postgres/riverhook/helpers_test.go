@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/postgres/internal/pgtest"
@@ -92,6 +95,9 @@ func openQueue(t *testing.T, cfg riverhook.Config) *riverhook.Queue {
 	if cfg.Sender == nil {
 		cfg.Sender = &hookqueue.Sender{AllowNetworks: loopback, Timeout: 5 * time.Second}
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 50 * time.Millisecond
 	}
@@ -138,4 +144,44 @@ func tcompare[T comparable](t *testing.T, got, exp T, msg string) {
 	if got != exp {
 		t.Fatalf("%s: got %v, expected %v", msg, got, exp)
 	}
+}
+
+// events subscribes to the job events of q, before Run.
+func events(t *testing.T, q *riverhook.Queue) <-chan *river.Event {
+	t.Helper()
+	ch, cancel := q.Client().Subscribe(river.EventKindJobCancelled, river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobSnoozed)
+	t.Cleanup(cancel)
+	return ch
+}
+
+// nextEvent waits for the next job event and checks its kind.
+func nextEvent(t *testing.T, ch <-chan *river.Event, kind river.EventKind) *river.Event {
+	t.Helper()
+	select {
+	case e := <-ch:
+		if e.Kind != kind {
+			t.Fatalf("event %s for job %d, expected %s", e.Kind, e.Job.ID, kind)
+		}
+		return e
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no %s event", kind)
+		return nil
+	}
+}
+
+// zeros is a Rand of zero bytes: jitter factor 0.9 exactly.
+type zeros struct{}
+
+func (zeros) Read(b []byte) (int, error) {
+	clear(b)
+	return len(b), nil
+}
+
+// tWriter writes logs to the test log.
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(b []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(string(b))
+	return len(b), nil
 }

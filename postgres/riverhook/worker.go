@@ -144,7 +144,7 @@ func (q *Queue) record(ctx context.Context, jobID int64, r hookqueue.HookResult,
 	defer cancel()
 	buf, err := json.Marshal(r)
 	if err == nil {
-		_, err = q.pool.Exec(ctx, `INSERT INTO bouncekit_hook_attempt (job_id, node, verdict, result) VALUES ($1, $2, $3, $4)`,
+		_, err = q.pool.Exec(ctx, `INSERT INTO bouncekit_hook_attempt (job_id, node, outcome, result) VALUES ($1, $2, $3, $4)`,
 			jobID, q.node, outcome, buf)
 	}
 	if err != nil {
