@@ -31,7 +31,7 @@ const riverFetchCooldown = 100 * time.Millisecond
 
 // recordSlack is what a job may run beyond the request Timeout: recording
 // the attempt. River cancels a job after Timeout plus this.
-const recordSlack = 10 * time.Second
+const recordSlack = 3 * time.Second
 
 // Config configures a Queue. The zero value of every field is its
 // documented default.
