@@ -3,6 +3,7 @@ package riverhook_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -101,13 +102,24 @@ type node struct {
 	name  string
 	id    string // River client ID.
 	cmd   *exec.Cmd
-	stdin interface{ Close() error }
+	stdin io.WriteCloser
 }
 
-// startNodes starts n node processes of this test binary on schema.
-func startNodes(tb testing.TB, n, workers int, connString, schema string) []*node {
+// startNodes starts n node processes of this test binary on schema, each
+// with workers deliveries in flight and the FetchCooldown cooldown (0:
+// the default), and lets them all go at once.
+func startNodes(tb testing.TB, n, workers int, cooldown time.Duration, connString, schema string) []*node {
 	tb.Helper()
 	var nodes []*node
+	tb.Cleanup(func() {
+		for _, nd := range nodes {
+			if nd.cmd.ProcessState == nil {
+				_ = nd.stdin.Close()
+				_ = nd.cmd.Wait()
+			}
+		}
+	})
+	var outs []*bufio.Reader
 	for i := range n {
 		nd := &node{name: "node" + strconv.Itoa(i+1)}
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -117,6 +129,9 @@ func startNodes(tb testing.TB, n, workers int, connString, schema string) []*nod
 			hooknode.EnvSchema+"="+schema,
 			hooknode.EnvWorkers+"="+strconv.Itoa(workers),
 		)
+		if cooldown > 0 {
+			cmd.Env = append(cmd.Env, hooknode.EnvCooldown+"="+cooldown.String())
+		}
 		cmd.Stderr = os.Stderr
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
@@ -130,21 +145,21 @@ func startNodes(tb testing.TB, n, workers int, connString, schema string) []*nod
 			tb.Fatal(err)
 		}
 		nd.cmd, nd.stdin = cmd, stdin
-		line, err := bufio.NewReader(stdout).ReadString('\n')
+		nodes = append(nodes, nd)
+		outs = append(outs, bufio.NewReader(stdout))
+	}
+	for i, nd := range nodes {
+		line, err := outs[i].ReadString('\n')
 		if err != nil || !strings.HasPrefix(line, "ready ") {
 			tb.Fatalf("%s did not start: %q, %v", nd.name, line, err)
 		}
 		nd.id = strings.TrimSpace(strings.TrimPrefix(line, "ready "))
-		nodes = append(nodes, nd)
 	}
-	tb.Cleanup(func() {
-		for _, nd := range nodes {
-			if nd.cmd.ProcessState == nil {
-				_ = nd.stdin.Close()
-				_ = nd.cmd.Wait()
-			}
+	for _, nd := range nodes {
+		if _, err := io.WriteString(nd.stdin, "go\n"); err != nil {
+			tb.Fatalf("%s: %v", nd.name, err)
 		}
-	})
+	}
 	return nodes
 }
 
@@ -215,7 +230,7 @@ func TestMultiNode(t *testing.T) {
 	insertJobs(t, q, total, wr.srv.URL)
 
 	start := time.Now()
-	nodes := startNodes(t, 4, 32, connString, schema)
+	nodes := startNodes(t, 4, 32, 0, connString, schema)
 	deadline := time.After(3 * time.Minute) // A bound for a broken test, not a timing assertion.
 	select {
 	case <-wr.reached:

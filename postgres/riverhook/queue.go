@@ -66,6 +66,13 @@ type Config struct {
 	// LISTEN/NOTIFY). Zero: River's default.
 	PollInterval time.Duration
 
+	// FetchCooldown is the shortest time between two fetches of due jobs
+	// by this node (River's FetchCooldown). A node starts at most Workers
+	// jobs per fetch, so Workers/FetchCooldown bounds its rate when the
+	// endpoints answer fast. Zero: River's default, 100ms, or PollInterval
+	// if that is shorter.
+	FetchCooldown time.Duration
+
 	// KeepRetired is how long delivered, given-up and canceled jobs stay
 	// in River's table (its retention periods), and with them their
 	// attempt records and their unique key. Default DefaultKeepRetired.
@@ -139,7 +146,7 @@ func Open(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Queue, error) {
 		JobTimeout:                  q.jobTimeout(),
 		RescueStuckJobsAfter:        rescue,
 		FetchPollInterval:           cfg.PollInterval,
-		FetchCooldown:               min(cfg.PollInterval, riverFetchCooldown),
+		FetchCooldown:               q.fetchCooldown(),
 		CompletedJobRetentionPeriod: keep,
 		CancelledJobRetentionPeriod: keep,
 		DiscardedJobRetentionPeriod: keep,
@@ -162,6 +169,17 @@ func (q *Queue) queue() string {
 		return q.cfg.Queue
 	}
 	return DefaultQueue
+}
+
+func (q *Queue) fetchCooldown() time.Duration {
+	c := q.cfg.FetchCooldown
+	if c <= 0 {
+		c = riverFetchCooldown
+	}
+	if p := q.cfg.PollInterval; p > 0 && p < c {
+		c = p
+	}
+	return c
 }
 
 func (q *Queue) now() time.Time { return inject.Now(q.cfg.Now) }

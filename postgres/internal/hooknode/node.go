@@ -2,8 +2,9 @@
 // benchmarks of package riverhook: the test binary starts copies of itself
 // with EnvNode set, and their TestMain calls Main instead of running tests.
 // A node delivers with riverhook.Queue.Run against the schema the parent
-// names, prints "ready <river client id>" once it runs, and stops when its
-// standard input closes (the parent ends it so) or when it is killed.
+// names: it prints "ready <river client id>" once it is open, starts
+// delivering when it reads the line "go", and stops when its standard
+// input closes (the parent ends it so) or when it is killed.
 package hooknode
 
 import (
@@ -24,10 +25,11 @@ import (
 
 // Environment of a node process.
 const (
-	EnvNode    = "BOUNCEKIT_HOOKNODE"         // The node's name; set, the process is a node.
-	EnvConn    = "BOUNCEKIT_HOOKNODE_CONN"    // PostgreSQL connection string.
-	EnvSchema  = "BOUNCEKIT_HOOKNODE_SCHEMA"  // Schema of the shared tables.
-	EnvWorkers = "BOUNCEKIT_HOOKNODE_WORKERS" // Deliveries in flight; 0: riverhook's default.
+	EnvNode     = "BOUNCEKIT_HOOKNODE"          // The node's name; set, the process is a node.
+	EnvConn     = "BOUNCEKIT_HOOKNODE_CONN"     // PostgreSQL connection string.
+	EnvSchema   = "BOUNCEKIT_HOOKNODE_SCHEMA"   // Schema of the shared tables.
+	EnvWorkers  = "BOUNCEKIT_HOOKNODE_WORKERS"  // Deliveries in flight; 0: riverhook's default.
+	EnvCooldown = "BOUNCEKIT_HOOKNODE_COOLDOWN" // Config.FetchCooldown, a time.ParseDuration string; empty: the default.
 )
 
 // Timing of test nodes: an attempt lasts at most Timeout plus riverhook's
@@ -65,27 +67,38 @@ func run(stdin io.Reader, stdout io.Writer) error {
 	}
 	defer pool.Close()
 	workers, _ := strconv.Atoi(os.Getenv(EnvWorkers))
+	var cooldown time.Duration
+	if s := os.Getenv(EnvCooldown); s != "" {
+		if cooldown, err = time.ParseDuration(s); err != nil {
+			return err
+		}
+	}
 	q, err := riverhook.Open(ctx, pool, riverhook.Config{
 		Sender: &hookqueue.Sender{
 			Transport: hookqueue.NewTransport(Loopback(), max(workers, riverhook.DefaultWorkers)),
 			Timeout:   Timeout,
 		},
 		// Rescued jobs are retried soon, so the test need not wait.
-		Schedule:    []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond},
-		Workers:     workers,
-		Node:        name,
-		RescueAfter: RescueAfter,
+		Schedule:      []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond},
+		Workers:       workers,
+		FetchCooldown: cooldown,
+		Node:          name,
+		RescueAfter:   RescueAfter,
 	})
 	if err != nil {
 		return err
 	}
+	// All nodes start delivering together, when the parent says "go":
+	// a benchmark measures them all, not the first one up.
+	fmt.Fprintf(stdout, "ready %s\n", q.Client().ID())
+	in := bufio.NewReader(stdin)
+	if line, err := in.ReadString('\n'); err != nil || line != "go\n" {
+		return nil // Ended before it began.
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- q.Run(runCtx) }()
-	// Run has started River when its first fetch can happen; the parent
-	// only needs to know the node is up.
-	fmt.Fprintf(stdout, "ready %s\n", q.Client().ID())
-	_, _ = io.Copy(io.Discard, bufio.NewReader(stdin))
+	_, _ = io.Copy(io.Discard, in)
 	cancel()
 	return <-done
 }
