@@ -2,8 +2,8 @@ package riverhook_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"net/http"
 	"testing"
 	"time"
 
@@ -69,5 +69,21 @@ func TestDeliver(t *testing.T) {
 	tcompare(t, r.payload.Event, webhook.EventFailed, "event")
 	tcompare(t, r.payload.Attempt, int64(1), "attempt")
 	tcompare(t, r.payload.QueueMsgID, int64(7), "queue msg id")
-	_ = http.StatusOK
+}
+
+// A hook about an incoming message sends the Incoming payload.
+func TestDeliverIncoming(t *testing.T) {
+	rc := newReceiver(t, nil)
+	q := openQueue(t, riverhook.Config{})
+	j := job("in-1", rc.srv.URL)
+	j.Payload = webhook.Outgoing{}
+	j.Incoming = &webhook.Incoming{Subject: "hello"}
+	_, err := q.Insert(context.Background(), j)
+	tcheck(t, err, "insert")
+	run(t, q)
+	r := rc.next(t)
+	var in webhook.Incoming
+	tcheck(t, json.Unmarshal(r.body, &in), "decoding incoming")
+	tcompare(t, in.Subject, "hello", "subject")
+	tcheck(t, webhook.Verify([]string{testSecret}, r.header, r.body, time.Now(), time.Minute), "verify")
 }
