@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/bouncekit/bouncekit/hookqueue"
@@ -91,6 +92,13 @@ func (rc *receiver) next(t *testing.T) request {
 // loopback, a short schedule and fast polling.
 func openQueue(t *testing.T, cfg riverhook.Config) *riverhook.Queue {
 	t.Helper()
+	q, _ := openQueuePool(t, cfg)
+	return q
+}
+
+// openQueuePool is openQueue, also returning the pool.
+func openQueuePool(t *testing.T, cfg riverhook.Config) (*riverhook.Queue, *pgxpool.Pool) {
+	t.Helper()
 	pool := pgtest.Pool(t)
 	if cfg.Sender == nil {
 		cfg.Sender = &hookqueue.Sender{AllowNetworks: loopback, Timeout: 5 * time.Second}
@@ -105,7 +113,7 @@ func openQueue(t *testing.T, cfg riverhook.Config) *riverhook.Queue {
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
-	return q
+	return q, pool
 }
 
 // run runs q until the test ends.

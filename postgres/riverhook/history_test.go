@@ -131,7 +131,7 @@ func TestHistoryDelivered(t *testing.T) {
 		}
 		return http.StatusOK, nil
 	})
-	q := openQueue(t, riverhook.Config{})
+	q, pool := openQueuePool(t, riverhook.Config{})
 	ev := events(t, q)
 	ctx := context.Background()
 	_, err := q.Insert(ctx, job("d1", rc.srv.URL))
@@ -159,4 +159,11 @@ func TestHistoryDelivered(t *testing.T) {
 	n, err := q.Insert(ctx, job("d1", rc.srv.URL))
 	tcheck(t, err, "insert again")
 	tcompare(t, n, 0, "inserted again")
+
+	// When River's cleaner removes the job, its records go with it.
+	_, err = q.Client().JobDelete(ctx, h.ID)
+	tcheck(t, err, "delete job")
+	var left int
+	tcheck(t, pool.QueryRow(ctx, `SELECT count(*) FROM bouncekit_hook_attempt`).Scan(&left), "count records")
+	tcompare(t, left, 0, "records left")
 }

@@ -20,10 +20,11 @@ var migrations = []string{
 	// 1: attempt records, one per request an endpoint saw, and the index
 	// that pages an account's webhooks in River's table by ID. The index
 	// is on River's table because the filter is on our part of it (args);
-	// it is partial, so other kinds of jobs do not pay for it.
+	// it is partial, so other kinds of jobs do not pay for it. Records go
+	// with their job when River's cleaner removes it (ON DELETE CASCADE).
 	`CREATE TABLE bouncekit_hook_attempt (
 		id bigserial PRIMARY KEY,
-		job_id bigint NOT NULL,
+		job_id bigint NOT NULL REFERENCES river_job (id) ON DELETE CASCADE,
 		node text NOT NULL,
 		outcome text NOT NULL,
 		result jsonb NOT NULL
