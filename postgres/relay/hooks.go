@@ -8,34 +8,20 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/postgres/riverhook"
 )
 
-// Hook is a webhook handed to the delivery all nodes share.
-type Hook struct {
-	// WebhookID is the hook's webhook-id (Standard Webhooks) and its key
-	// in the shared delivery: the same whenever the relay hands the same
-	// intent over again. See WebhookID.
-	WebhookID string
-
-	// Hook is the webhook; its ID, Attempts and Results are zero, the
-	// delivery keeps its own.
-	Hook hookqueue.Hook
-}
-
-// HookInserter hands webhooks to the delivery all nodes share (the River
-// queue of package riverhook). The relay may hand a hook over more than
-// once (at least once): InsertHooks must insert a hook whose WebhookID it
-// already has no second time (River unique jobs), and insert all of hooks
-// or none.
+// HookInserter hands webhooks to the delivery all nodes share:
+// *riverhook.Queue is one. The relay may hand a job over more than once
+// (at least once): Insert must insert a job whose WebhookID it already has
+// no second time (River unique jobs), insert all of jobs or none, and
+// refuse a job that can never be delivered with an error wrapping
+// riverhook.ErrBadJob.
 type HookInserter interface {
-	InsertHooks(ctx context.Context, hooks []Hook) error
+	Insert(ctx context.Context, jobs ...riverhook.Job) (inserted int, err error)
 }
 
-// HookInserterFunc adapts a function to HookInserter.
-type HookInserterFunc func(ctx context.Context, hooks []Hook) error
-
-// InsertHooks calls f.
-func (f HookInserterFunc) InsertHooks(ctx context.Context, hooks []Hook) error { return f(ctx, hooks) }
+var _ HookInserter = (*riverhook.Queue)(nil)
 
 // WebhookID returns the webhook-id of the hook with outbox ID id in the
 // outbox with token (Outbox.Token) of node: "bkr_", the node's name, "_",
@@ -49,7 +35,9 @@ func WebhookID(node, token string, id int64) string {
 
 // Enqueue writes hooks to the outbox in tx, as queue.HookQueue: nothing
 // leaves the node before the caller commits. Run hands them to Hooks after
-// commit. A zero Submitted is set to now.
+// commit. A zero Submitted is set to now. A hook's KeepFor is not kept:
+// the shared delivery keeps all hooks for its own period
+// (riverhook.Config.KeepRetired).
 func (r *Relay) Enqueue(tx *bstore.Tx, hooks ...hookqueue.Hook) error {
 	if r.Hooks == nil {
 		return fmt.Errorf("%w: no shared webhook delivery (Hooks)", ErrConfig)
@@ -65,7 +53,6 @@ func (r *Relay) Enqueue(tx *bstore.Tx, hooks ...hookqueue.Hook) error {
 			QueueMsgID:    h.QueueMsgID,
 			Payload:       h.Payload,
 			Incoming:      h.Incoming,
-			KeepFor:       h.KeepFor,
 			Submitted:     h.Submitted,
 		}
 		if hi.Submitted.IsZero() {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mjl-/bstore"
 	"go.uber.org/goleak"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/bouncekit/bouncekit/postgres/pgsent"
 	"github.com/bouncekit/bouncekit/postgres/pgsuppression"
 	"github.com/bouncekit/bouncekit/postgres/relay"
+	"github.com/bouncekit/bouncekit/postgres/riverhook"
 	"github.com/bouncekit/bouncekit/queue"
 )
 
@@ -42,7 +44,7 @@ func tcheck(t testing.TB, err error, msg string) {
 
 // shared is the state on PostgreSQL all nodes of a test share.
 type shared struct {
-	pool  pgsuppression.DB
+	pool  *pgxpool.Pool
 	sup   *pgsuppression.Store
 	sent  *pgsent.Index
 	hooks *recorder
@@ -64,25 +66,25 @@ func newShared(t *testing.T) *shared {
 // a hook whose WebhookID it has is not inserted again.
 type recorder struct {
 	mu       sync.Mutex
-	calls    int                   // Calls of InsertHooks that inserted.
-	handed   map[string]int        // Times each WebhookID was handed over.
-	hooks    map[string]relay.Hook // Inserted, by WebhookID.
-	order    []string              // WebhookIDs in order of insertion.
-	fail     []error               // Errors for the next calls, in order.
-	inserted chan int              // Receives the number of new hooks of each call, if not nil.
+	calls    int                      // Calls of InsertHooks that inserted.
+	handed   map[string]int           // Times each WebhookID was handed over.
+	hooks    map[string]riverhook.Job // Inserted, by WebhookID.
+	order    []string                 // WebhookIDs in order of insertion.
+	fail     []error                  // Errors for the next calls, in order.
+	inserted chan int                 // Receives the number of new hooks of each call, if not nil.
 }
 
 func newRecorder() *recorder {
-	return &recorder{handed: map[string]int{}, hooks: map[string]relay.Hook{}}
+	return &recorder{handed: map[string]int{}, hooks: map[string]riverhook.Job{}}
 }
 
-func (rc *recorder) InsertHooks(ctx context.Context, hooks []relay.Hook) error {
+func (rc *recorder) Insert(ctx context.Context, hooks ...riverhook.Job) (int, error) {
 	rc.mu.Lock()
 	if len(rc.fail) > 0 {
 		err := rc.fail[0]
 		rc.fail = rc.fail[1:]
 		rc.mu.Unlock()
-		return err
+		return 0, err
 	}
 	rc.calls++
 	var n int
@@ -99,7 +101,7 @@ func (rc *recorder) InsertHooks(ctx context.Context, hooks []relay.Hook) error {
 	if c != nil {
 		c <- n
 	}
-	return nil
+	return n, nil
 }
 
 func (rc *recorder) ids() []string {
@@ -108,7 +110,7 @@ func (rc *recorder) ids() []string {
 	return append([]string(nil), rc.order...)
 }
 
-func (rc *recorder) hook(id string) (relay.Hook, bool) {
+func (rc *recorder) hook(id string) (riverhook.Job, bool) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	h, ok := rc.hooks[id]

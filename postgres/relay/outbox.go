@@ -3,8 +3,8 @@ package relay
 import (
 	"time"
 
-	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/postgres/pgsent"
+	"github.com/bouncekit/bouncekit/postgres/riverhook"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
 )
@@ -36,8 +36,8 @@ const (
 // HookIntent is a webhook waiting in the local outbox to be handed to the
 // shared webhook delivery (Relay.Hooks). Enqueue writes it in the caller's
 // transaction; the relay inserts it and deletes it. Its fields are those
-// of hookqueue.Hook that describe the event; the delivery state (attempts,
-// results) lives in the shared delivery.
+// of riverhook.Job; the delivery state (attempts, results) lives in the
+// shared delivery.
 type HookIntent struct {
 	// ID is the outbox ID. The webhook-id is derived from it and the
 	// node's name, so a replayed intent is the same webhook.
@@ -51,14 +51,13 @@ type HookIntent struct {
 	QueueMsgID    int64
 	Payload       webhook.Outgoing
 	Incoming      *webhook.Incoming
-	KeepFor       time.Duration
 	Submitted     time.Time
 }
 
-// hook returns the webhook the intent describes, without an ID: the
-// shared delivery gives its own.
-func (hi HookIntent) hook() hookqueue.Hook {
-	return hookqueue.Hook{
+// job returns the shared delivery's job of the intent, with webhookID.
+func (hi HookIntent) job(webhookID string) riverhook.Job {
+	return riverhook.Job{
+		WebhookID:     webhookID,
 		Account:       hi.Account,
 		URL:           hi.URL,
 		Authorization: hi.Authorization,
@@ -67,9 +66,7 @@ func (hi HookIntent) hook() hookqueue.Hook {
 		QueueMsgID:    hi.QueueMsgID,
 		Payload:       hi.Payload,
 		Incoming:      hi.Incoming,
-		KeepFor:       hi.KeepFor,
 		Submitted:     hi.Submitted,
-		NextAttempt:   hi.Submitted,
 	}
 }
 

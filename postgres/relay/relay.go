@@ -18,6 +18,7 @@ import (
 	"github.com/bouncekit/bouncekit/internal/inject"
 	"github.com/bouncekit/bouncekit/postgres/pgsent"
 	"github.com/bouncekit/bouncekit/postgres/pgsuppression"
+	"github.com/bouncekit/bouncekit/postgres/riverhook"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 )
@@ -487,13 +488,28 @@ func (r *Relay) applySent(ctx context.Context, batch []SentIntent) (int, error) 
 	return len(batch), nil
 }
 
-// applyHooks inserts a batch of hooks, all or none.
+// applyHooks inserts a batch of hooks, all or none. A batch the shared
+// delivery refuses for a bad job is inserted one by one, and the jobs it
+// refuses are logged and dropped: they could never be delivered.
 func (r *Relay) applyHooks(ctx context.Context, batch []HookIntent) (int, error) {
-	hooks := make([]Hook, len(batch))
+	jobs := make([]riverhook.Job, len(batch))
 	for i, hi := range batch {
-		hooks[i] = Hook{WebhookID: WebhookID(r.Node, r.token, hi.ID), Hook: hi.hook()}
+		jobs[i] = hi.job(WebhookID(r.Node, r.token, hi.ID))
 	}
-	if err := r.Hooks.InsertHooks(ctx, hooks); err != nil {
+	_, err := r.Hooks.Insert(ctx, jobs...)
+	if errors.Is(err, riverhook.ErrBadJob) {
+		for i, j := range jobs {
+			_, err = r.Hooks.Insert(ctx, j)
+			if errors.Is(err, riverhook.ErrBadJob) {
+				r.log().Error("dropping webhook the shared delivery refuses",
+					slog.String("account", j.Account), slog.String("webhookid", j.WebhookID), slog.Any("err", err))
+			} else if err != nil {
+				return i, fmt.Errorf("relay: inserting webhooks: %w", err)
+			}
+		}
+		return len(batch), nil
+	}
+	if err != nil {
 		return 0, fmt.Errorf("relay: inserting webhooks: %w", err)
 	}
 	return len(batch), nil

@@ -87,12 +87,12 @@ func TestCommitThenRelay(t *testing.T) {
 		t.Fatalf("webhook ids %v, want %v", ids, want)
 	}
 	h, _ := s.hooks.hook(ids[0])
-	if h.Hook.Event != webhook.EventFailed || !h.Hook.Payload.Suppressing || h.Hook.QueueMsgID != m.ID || h.Hook.URL != "https://hooks.example.org/alice" || h.Hook.Payload.Recipient != "bob@example.com" {
-		t.Fatalf("first hook: %+v", h.Hook)
+	if h.Event != webhook.EventFailed || !h.Payload.Suppressing || h.QueueMsgID != m.ID || h.URL != "https://hooks.example.org/alice" || h.Payload.Recipient != "bob@example.com" {
+		t.Fatalf("first hook: %+v", h)
 	}
 	h, _ = s.hooks.hook(ids[1])
-	if h.Hook.Event != webhook.EventSuppressed {
-		t.Fatalf("second hook: %s, want suppressed", h.Hook.Event)
+	if h.Event != webhook.EventSuppressed {
+		t.Fatalf("second hook: %s, want suppressed", h.Event)
 	}
 
 	l, err := s.sent.ByMessageID(ctx, "alice", "m-bob@example.com")
