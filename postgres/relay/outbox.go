@@ -82,6 +82,10 @@ const (
 	// OpDelivered records a delivery: a soft suppression is removed
 	// (pgsuppression.Store.Delivered).
 	OpDelivered SuppressionOp = "delivered"
+
+	// OpHit counts a send the entry stopped (pgsuppression.Store.Stop),
+	// as StopTx found it.
+	OpHit SuppressionOp = "hit"
 )
 
 // SuppressionIntent is a change of the shared suppression list waiting in

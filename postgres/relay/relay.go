@@ -462,6 +462,8 @@ func (r *Relay) applySuppression(ctx context.Context, tx pgx.Tx, si SuppressionI
 		_, _, err = st.Add(ctx, si.entry())
 	case OpDelivered:
 		_, err = st.Delivered(ctx, si.Account, si.OriginalAddress)
+	case OpHit:
+		_, _, err = st.Stop(ctx, si.Account, si.OriginalAddress)
 	default:
 		err = fmt.Errorf("%w: unknown operation %q", suppression.ErrInvalid, si.Op)
 	}

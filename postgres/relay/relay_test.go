@@ -2,6 +2,7 @@ package relay_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -70,8 +71,8 @@ func TestCommitThenRelay(t *testing.T) {
 		t.Fatalf("add on the same node before the relay ran: %s, want suppressed", o2.Result)
 	}
 
-	if n := a.flush(t); n != 5 {
-		t.Fatalf("flush moved %d intents, want 5 (2 index records, 1 suppression, 2 hooks)", n)
+	if n := a.flush(t); n != 6 {
+		t.Fatalf("flush moved %d intents, want 6 (2 index records, 1 suppression, 1 hit, 2 hooks)", n)
 	}
 	if got := a.outbox(t); got != [3]int{} {
 		t.Fatalf("outbox after flush: %v", got)
@@ -101,15 +102,31 @@ func TestCommitThenRelay(t *testing.T) {
 		t.Fatalf("index records: %+v", l)
 	}
 
-	// A later stop on PostgreSQL counts a hit.
+	if e.Hits != 1 || !e.LastHit.Equal(t0) {
+		t.Fatalf("hits %d at %v, want the stop of the pending entry", e.Hits, e.LastHit)
+	}
+
+	// A stop by the entry on PostgreSQL counts a hit after commit; a
+	// rolled-back one counts none.
 	_, o3 := a.add(t, "bob@example.com")
 	if o3.Result != queue.ResultSuppressed {
 		t.Fatalf("add after the relay ran: %s", o3.Result)
 	}
+	errRollback := errors.New("rollback")
+	err = a.db.Write(ctx, func(tx *bstore.Tx) error {
+		if _, err := a.h.Add(tx, &queue.Msg{SenderAccount: "alice", RecipientAddress: "bob@example.com"}); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("rolled-back add: %v", err)
+	}
+	a.flush(t)
 	e, _, err = s.sup.Lookup(ctx, "alice", "bob@example.com")
 	tcheck(t, err, "lookup")
-	if e.Hits != 1 {
-		t.Fatalf("hits %d, want 1: only the stop on postgresql counts", e.Hits)
+	if e.Hits != 2 {
+		t.Fatalf("hits %d, want 2", e.Hits)
 	}
 }
 

@@ -25,9 +25,9 @@ func (r *Relay) store(now time.Time) (*pgsuppression.Store, error) {
 // StopTx returns the entry in effect at now for address in account, as
 // queue.SuppressionStore: the entry on PostgreSQL with the node's pending
 // intents for the address applied on top, so a node sees its own changes
-// before the relay moved them. Without pending intents it is one UPDATE
-// on PostgreSQL that also counts the hit; with them, a lookup, and the hit
-// is not counted.
+// before the relay moved them. When an entry is in effect it writes an
+// intent that counts the hit (Hits, LastHit) on PostgreSQL after commit,
+// so a rolled-back call counts none.
 //
 // When PostgreSQL cannot be asked within LookupTimeout the pending intents
 // still suppress; otherwise FailOpen decides: an error wrapping
@@ -45,29 +45,29 @@ func (r *Relay) StopTx(tx *bstore.Tx, account, address string, now time.Time) (s
 	if err != nil {
 		return suppression.Entry{}, false, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.lookupTimeout())
-	defer cancel()
-	if len(pending) == 0 {
-		e, ok, err := st.Stop(ctx, account, address)
+	// Pending intents that suppress from an empty list suppress whatever
+	// the list holds: a refresh never shortens an entry or weakens its
+	// category (suppression.Merge). Then PostgreSQL need not be asked.
+	e, ok := fold(suppression.Entry{}, false, pending)
+	if !ok || !e.Active(now) {
+		ctx, cancel := context.WithTimeout(context.Background(), r.lookupTimeout())
+		e, ok, err = st.Lookup(ctx, account, address)
+		cancel()
 		if err != nil {
 			return r.unavailable(account, address, err)
 		}
-		return e, ok, nil
+		e, ok = fold(e, ok, pending)
 	}
-	// Pending intents that suppress from an empty list suppress whatever
-	// the list holds: a refresh never shortens an entry or weakens its
-	// category (suppression.Merge).
-	if e, ok := fold(suppression.Entry{}, false, pending); ok && e.Active(now) {
-		return e, true, nil
+	if !ok || !e.Active(now) {
+		return suppression.Entry{}, false, nil
 	}
-	e, ok, err := st.Lookup(ctx, account, address)
-	if err != nil {
-		return r.unavailable(account, address, err)
+	si := SuppressionIntent{Op: OpHit, Account: account, BaseAddress: base, OriginalAddress: address, Time: now}
+	if err := tx.Insert(&si); err != nil {
+		return suppression.Entry{}, false, fmt.Errorf("relay: writing suppression intent: %w", err)
 	}
-	if e, ok := fold(e, ok, pending); ok && e.Active(now) {
-		return e, true, nil
-	}
-	return suppression.Entry{}, false, nil
+	e.Hits++
+	e.LastHit = now
+	return e, true, nil
 }
 
 // unavailable is StopTx's answer when PostgreSQL failed with err.
@@ -95,6 +95,11 @@ func fold(e suppression.Entry, ok bool, pending []SuppressionIntent) (suppressio
 		case OpDelivered:
 			if ok && e.Category == suppression.CategorySoftBounce {
 				e, ok = suppression.Entry{}, false
+			}
+		case OpHit:
+			if ok && e.Active(si.Time) {
+				e.Hits++
+				e.LastHit = si.Time
 			}
 		}
 	}
