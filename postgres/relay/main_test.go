@@ -152,7 +152,7 @@ func handler(r *relay.Relay) *queue.Handler {
 	}
 }
 
-func openDB(t *testing.T) *bstore.DB {
+func openDB(t testing.TB) *bstore.DB {
 	t.Helper()
 	db, err := bstore.Open(context.Background(), filepath.Join(t.TempDir(), "queue.db"), nil, append(queue.DBTypes(), relay.DBTypes()...)...)
 	tcheck(t, err, "open bstore")
