@@ -56,8 +56,9 @@ type Simulator struct {
 	Incoming func(ctx context.Context, rcptTo string, msg []byte) error
 
 	// Stalling, if set, is called when a stall begins, with the client's
-	// address; it may block (the stall waits for it) until ctx is done.
-	Stalling func(ctx context.Context, client net.Addr)
+	// network address and the mail address whose answer stalls; it may
+	// block (the stall waits for it) until ctx is done.
+	Stalling func(ctx context.Context, client net.Addr, address string)
 
 	// Logger receives errors of Incoming. Nil: discard.
 	Logger *slog.Logger
@@ -284,7 +285,11 @@ func (ss *simSession) Data(r io.Reader) error {
 func (ss *simSession) apply(a Answer, from, rcpt string) error {
 	switch {
 	case a.Stall:
-		return ss.stall()
+		addr := rcpt
+		if addr == "" {
+			addr = from
+		}
+		return ss.stall(addr)
 	case a.Greylist:
 		key := strings.ToLower(ss.senderLocalpart(from) + "@" + domainOf(from) + " " + rcpt)
 		if ss.s.greylisted(key) {
@@ -299,10 +304,10 @@ func (ss *simSession) apply(a Answer, from, rcpt string) error {
 
 // stall gives no answer until the client closes the connection (it gave
 // up), the simulator closes, or MaxStall passes on the clock.
-func (ss *simSession) stall() error {
+func (ss *simSession) stall(address string) error {
 	s := ss.s
 	if s.Stalling != nil {
-		s.Stalling(s.ctx, ss.raw.RemoteAddr())
+		s.Stalling(s.ctx, ss.raw.RemoteAddr(), address)
 	}
 	gone := make(chan struct{})
 	go func() {
