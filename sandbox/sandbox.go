@@ -119,6 +119,7 @@ type Sandbox struct {
 	subAddr  net.Addr
 	httpSrv  *http.Server
 	httpAddr net.Addr
+	httpDone chan struct{} // Closed when the HTTP server's Serve returned.
 	kick     chan struct{}
 
 	closeOnce sync.Once
@@ -127,14 +128,14 @@ type Sandbox struct {
 
 // New opens the database in cfg.Dir and starts the listeners (submission,
 // simulator, HTTP). Nothing is delivered until Run.
-func New(cfg Config) (sb *Sandbox, rerr error) {
+func New(cfg Config) (_ *Sandbox, rerr error) {
 	if cfg.Dir == "" {
 		return nil, ErrNoDir
 	}
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, "dsn"), 0o700); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	sb = &Sandbox{cfg: cfg, clock: cfg.Clock, account: cfg.Account, hostname: cfg.Hostname, kick: make(chan struct{}, 1), Mux: http.NewServeMux()}
+	sb := &Sandbox{cfg: cfg, clock: cfg.Clock, account: cfg.Account, hostname: cfg.Hostname, kick: make(chan struct{}, 1), Mux: http.NewServeMux()}
 	if sb.clock == nil {
 		sb.clock = NewScaledClock(time.Time{}, 1)
 	}
@@ -253,7 +254,7 @@ func (sb *Sandbox) listen() error {
 		return fmt.Errorf("sandbox: submission listener: %w", err)
 	}
 	sb.subAddr = l.Addr()
-	sb.sub = &submission{sb: sb}
+	sb.sub = &submission{sb: sb, l: l}
 	srv := smtp.NewServer(sb.sub)
 	srv.Domain = sb.hostname
 	srv.MaxMessageBytes = maxSubmission
@@ -279,7 +280,11 @@ func (sb *Sandbox) listen() error {
 			io.WriteString(w, Conventions)
 		})
 		sb.httpSrv = &http.Server{Handler: sb.Mux, ReadHeaderTimeout: 10 * time.Second}
-		go sb.httpSrv.Serve(hl)
+		sb.httpDone = make(chan struct{})
+		go func() {
+			defer close(sb.httpDone)
+			sb.httpSrv.Serve(hl)
+		}()
 	}
 	return nil
 }
@@ -339,6 +344,7 @@ func (sb *Sandbox) Close() error {
 		}
 		if sb.httpSrv != nil {
 			errs = append(errs, sb.httpSrv.Close())
+			<-sb.httpDone
 		}
 		errs = append(errs, sb.DB.Close())
 		sb.closeErr = errors.Join(errs...)

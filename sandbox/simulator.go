@@ -64,6 +64,7 @@ type Simulator struct {
 	Logger *slog.Logger
 
 	srv    *smtp.Server
+	l      net.Listener
 	addr   net.Addr
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -82,7 +83,7 @@ func (s *Simulator) Listen(addr string) error {
 		return fmt.Errorf("sandbox: simulator: %w", err)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.addr = l.Addr()
+	s.l, s.addr = l, l.Addr()
 	s.grey = map[string]bool{}
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = s.hostname()
@@ -116,6 +117,8 @@ func (s *Simulator) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	err := s.srv.Close()
+	// The server closes only the listeners Serve has begun with.
+	s.l.Close()
 	s.wg.Wait()
 	if errors.Is(err, smtp.ErrServerClosed) {
 		err = nil

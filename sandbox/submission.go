@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/mail"
 	"strings"
 	"sync"
@@ -31,6 +32,7 @@ const (
 type submission struct {
 	sb  *Sandbox
 	srv *smtp.Server
+	l   net.Listener
 
 	mu     sync.Mutex
 	closed bool
@@ -53,6 +55,8 @@ func (sub *submission) close() error {
 	sub.closed = true
 	sub.mu.Unlock()
 	err := sub.srv.Close()
+	// The server closes only the listeners Serve has begun with.
+	sub.l.Close()
 	sub.wg.Wait()
 	if errors.Is(err, smtp.ErrServerClosed) {
 		err = nil
