@@ -224,6 +224,24 @@ func TestStallBounded(t *testing.T) {
 	}
 }
 
+// TestStallDoesNotBlock checks that a submission whose attempt stalls
+// does not hold up the delivery of others.
+func TestStallDoesNotBlock(t *testing.T) {
+	h := newHarness(t, nil)
+	const stalled = "rcpttobob-timeout@remote.example"
+	h.submit("app@app.example", []string{stalled}, "")
+	h.waitEvent(EventStall, stalled)
+	const rcpt = "carol@remote.example"
+	h.submit("app@app.example", []string{rcpt}, "")
+	if o := h.nextHook(rcpt); o.Event != webhook.EventDelivered {
+		t.Fatalf("webhook %s, want delivered", o.Event)
+	}
+	h.advance(testTimeouts.Command)
+	if e := h.waitEvent(EventAttempt, stalled); !strings.HasPrefix(e.Text, "retry: networkerror after 1m0s") {
+		t.Errorf("attempt %q, want a retry after the client's command timeout", e.Text)
+	}
+}
+
 // TestHTTP checks the HTTP listener: the conventions at "/", and a handler
 // the host mounts on Mux.
 func TestHTTP(t *testing.T) {

@@ -352,53 +352,118 @@ func (sb *Sandbox) Close() error {
 	return sb.closeErr
 }
 
-// loop is the delivery loop: due messages go to the delivery client, its
-// results to Handler.Attempted, one transaction per submission; then it
-// waits on the clock for the next due message, or a Kick.
+// loop is the delivery loop: due submissions go to the delivery client,
+// up to maxParallel at once, and its results to Handler.Attempted, one
+// transaction per submission; then it waits on the clock for the next due
+// message, a finished delivery, or a Kick. A submission is not started
+// again while an attempt for it is under way, so one that stalls does not
+// hold up the others.
 func (sb *Sandbox) loop(ctx context.Context) error {
+	inflight := map[int64]bool{} // Message IDs with an attempt under way.
+	active := 0                  // Deliveries under way.
+	finished := make(chan []int64)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for {
 		var batches []queue.Batch
 		err := sb.DB.Write(ctx, func(tx *bstore.Tx) (err error) {
-			batches, err = sb.Handler.Due(tx, sb.clock.Now(), dueLimit)
+			batches, err = sb.Handler.Due(tx, sb.clock.Now(), dueLimit+len(inflight))
 			return err
 		})
 		for _, b := range batches {
-			if err != nil {
+			if active >= maxParallel {
 				break
 			}
-			err = sb.deliver(ctx, b)
-		}
-		if ctx.Err() != nil {
-			return nil
+			if busy(inflight, b) {
+				continue
+			}
+			ids := make([]int64, len(b.Msgs))
+			for i, m := range b.Msgs {
+				ids[i] = m.ID
+				inflight[m.ID] = true
+			}
+			active++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := sb.deliver(ctx, b); err != nil && ctx.Err() == nil {
+					sb.event(Event{Kind: EventError, Text: "delivery: " + err.Error()})
+				}
+				select {
+				case finished <- ids:
+				case <-ctx.Done():
+				}
+			}()
 		}
 		var wait <-chan time.Time
-		if err != nil {
-			sb.event(Event{Kind: EventError, Text: "delivery loop: " + err.Error()})
-			wait = sb.clock.After(errorRetry)
-		} else if len(batches) > 0 {
-			continue
-		} else {
+		if err == nil {
 			var next time.Time
 			var ok bool
-			err := sb.DB.Read(ctx, func(tx *bstore.Tx) (err error) {
-				next, ok, err = queue.NextDue(tx)
+			err = sb.DB.Read(ctx, func(tx *bstore.Tx) (err error) {
+				next, ok, err = nextDue(tx, inflight)
 				return err
 			})
-			if err != nil {
-				sb.event(Event{Kind: EventError, Text: "delivery loop: " + err.Error()})
-				next, ok = sb.clock.Now().Add(errorRetry), true
-			}
 			if ok {
 				wait = sb.clock.After(max(next.Sub(sb.clock.Now()), 0))
 			}
 		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			sb.event(Event{Kind: EventError, Text: "delivery loop: " + err.Error()})
+			wait = sb.clock.After(errorRetry)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
+		case ids := <-finished:
+			active--
+			for _, id := range ids {
+				delete(inflight, id)
+			}
 		case <-sb.kick:
 		case <-wait:
 		}
 	}
+}
+
+// maxParallel is how many submissions the delivery loop attempts at once.
+const maxParallel = 8
+
+// Field names of queue.Msg for bstore queries.
+const (
+	fieldHold        = "Hold"
+	fieldNextAttempt = "NextAttempt"
+)
+
+// busy reports whether a message of b has an attempt under way.
+func busy(inflight map[int64]bool, b queue.Batch) bool {
+	for _, m := range b.Msgs {
+		if inflight[m.ID] {
+			return true
+		}
+	}
+	return false
+}
+
+// nextDue returns when the first message that is not in flight is due.
+func nextDue(tx *bstore.Tx, inflight map[int64]bool) (time.Time, bool, error) {
+	q := bstore.QueryTx[queue.Msg](tx)
+	q.FilterEqual(fieldHold, false)
+	q.SortAsc(fieldNextAttempt)
+	var next time.Time
+	err := q.ForEach(func(m queue.Msg) error {
+		if inflight[m.ID] {
+			return nil
+		}
+		next = m.NextAttempt
+		return bstore.StopForEach
+	})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("sandbox: finding the next due message: %w", err)
+	}
+	return next, !next.IsZero(), nil
 }
 
 // deliver makes one attempt for a batch and records its results.
@@ -417,18 +482,32 @@ func (sb *Sandbox) deliver(ctx context.Context, b queue.Batch) error {
 	}
 	sb.Handler.Kick()
 	for i, o := range outs {
-		sb.event(Event{Time: results[i].Msg.Attempt.Start, Kind: EventAttempt, Recipient: o.Recipient, Text: attemptText(o)})
+		sb.event(Event{Kind: EventAttempt, Recipient: o.Recipient, Text: attemptText(o, results[i].Msg.Attempt.Duration)})
 	}
 	return nil
 }
 
 // attemptText describes an attempt's outcome.
-func attemptText(o queue.Outcome) string {
+func attemptText(o queue.Outcome, took time.Duration) string {
 	var b strings.Builder
 	b.WriteString(string(o.Result))
-	f := o.Failure
-	if o.Result != queue.ResultDelivered && (f.Code != 0 || !f.EnhancedCode.IsZero() || f.Reason != "") {
-		fmt.Fprintf(&b, ": %d %s %s", f.Code, f.EnhancedCode, f.Reason)
+	if f := o.Failure; o.Result != queue.ResultDelivered {
+		var words []string
+		if f.Code != 0 {
+			words = append(words, strconv.Itoa(f.Code))
+		}
+		if !f.EnhancedCode.IsZero() {
+			words = append(words, f.EnhancedCode.String())
+		}
+		if f.Reason != "" {
+			words = append(words, string(f.Reason))
+		}
+		if len(words) > 0 {
+			b.WriteString(": " + strings.Join(words, " "))
+		}
+	}
+	if took >= time.Second {
+		fmt.Fprintf(&b, " after %v", took.Round(time.Second))
 	}
 	if o.Result == queue.ResultRetry {
 		b.WriteString(", next attempt " + o.NextAttempt.UTC().Format("2006-01-02 15:04:05"))
@@ -529,7 +608,7 @@ func (sb *Sandbox) hookResult(h hookqueue.Hook, retired bool) {
 	} else if !r.Success {
 		text += ", given up"
 	}
-	sb.event(Event{Time: r.Start, Kind: EventWebhook, Recipient: h.Payload.Recipient, Text: text})
+	sb.event(Event{Kind: EventWebhook, Recipient: h.Payload.Recipient, Text: text})
 }
 
 // event passes e to Config.OnEvent, with the time set.
