@@ -55,6 +55,9 @@ func TestConventionWebhooks(t *testing.T) {
 		{"timeout at rcpt", "", "rcpttobob-timeout@remote.example", []step{
 			{stall: true, want: hookWant{event: webhook.EventDelayed, reason: "networkerror", errorHas: "timeout"}},
 		}},
+		{"timeout at mail from", "mailfromtimeout@app.example", "bob@remote.example", []step{
+			{stall: true, want: hookWant{event: webhook.EventDelayed, reason: "networkerror", errorHas: "timeout"}},
+		}},
 		{"greylist", "", "rcpttobob-greylist@remote.example", []step{
 			{want: hookWant{event: webhook.EventDelayed, code: 451, ec: "4.7.1", reason: "onhold"}},
 			// The policy's short retry after greylisting.
@@ -83,7 +86,7 @@ func TestConventionWebhooks(t *testing.T) {
 			for i, s := range tc.steps {
 				switch {
 				case s.stall:
-					h.waitEvent(EventStall, tc.rcpt)
+					h.waitEvent(EventStall, "")
 					h.advance(testTimeouts.DataEnd)
 				case s.later:
 					h.advance(DefaultLaterDelay)

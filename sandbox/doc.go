@@ -52,6 +52,15 @@
 // NOTIFY and ORCPT on RCPT TO) are kept on the queue messages. A message
 // without a Message-ID gets one (RFC 6409 section 8.3).
 //
+// # Delivery
+//
+// The delivery loop attempts up to eight submissions at once, one SMTP
+// transaction per submission with its first message's MAIL FROM
+// (delivery.Client.SubmissionMailFrom), and records the results with
+// Handler.Attempted; a submission that stalls holds up no other. Every
+// domain's MX is the Simulator (a scripted resolver; nothing is looked up
+// on the network).
+//
 // # Time
 //
 // One Clock drives everything: the Handler (retries, DSNs), the webhook
@@ -73,7 +82,22 @@
 //
 // The Simulator has no TLS. Every domain resolves to the Simulator: DNS
 // failures are not simulated. Later reports are always about one recipient,
-// with fixed codes (5.1.1 for the DSN, abuse for the complaint).
+// with fixed codes (5.1.1 for the DSN, abuse for the complaint). Pending
+// later reports and greylisting are kept in memory: a restart with the same
+// Dir keeps the queue, webhooks and suppressions, not those. Message data
+// stays in the database (type Message) for the life of Dir.
+//
+// # Layout
+//
+//   - convention.go: the localpart conventions (AnswerFor).
+//   - simulator.go: the simulated remote SMTP server.
+//   - later.go: the later reports: DSN, ARF complaint, auto-reply.
+//   - clock.go: Clock and ScaledClock.
+//   - clockconn.go: connections whose deadlines run on the Clock.
+//   - submission.go: the submission listener.
+//   - sandbox.go: Config, Sandbox, the delivery loop and the wiring.
+//   - store.go: message data in the database.
+//   - event.go: the live log's events.
 package sandbox
 
 // Conventions is the table of the Simulator's localpart conventions, as in

@@ -48,10 +48,8 @@ func TestRetryToExpiry(t *testing.T) {
 	if delayed < 10 {
 		t.Errorf("%d delayed webhooks, want one per failed attempt of the schedule", delayed)
 	}
-	var kinds []string
 	for _, k := range []queue.DSNKind{queue.DSNDelayed, queue.DSNFailed} {
 		e := h.waitEvent(EventDSN, "app@app.example")
-		kinds = append(kinds, e.Text)
 		if !strings.HasPrefix(e.Text, string(k)+" DSN") {
 			t.Errorf("dsn event %q, want %s", e.Text, k)
 		}

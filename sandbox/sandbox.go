@@ -52,9 +52,9 @@ type Config struct {
 	// Empty: no HTTP listener.
 	HTTPAddr string
 
-	// WebhookURL receives the webhooks of every event. Loopback and
-	// private addresses are allowed, in the sandbox only. Empty: no
-	// webhooks are sent.
+	// WebhookURL receives the webhooks of every event. Loopback addresses
+	// are allowed, in the sandbox only (other private networks stay
+	// refused, as by hookqueue's guard). Empty: no webhooks are sent.
 	WebhookURL string
 
 	// WebhookSecret signs webhooks (Standard Webhooks, "whsec_" and
@@ -170,13 +170,9 @@ func (sb *Sandbox) setup() error {
 	sb.Suppressions = &suppression.Store{DB: sb.DB, Now: sb.clock.Now}
 	sb.Hooks = &hookqueue.Queue{
 		DB: sb.DB,
-		// The developer's application runs on this machine: loopback and
-		// private networks are allowed here, and only here.
-		AllowNetworks: []netip.Prefix{
-			netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"),
-			netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
-			netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("fc00::/7"),
-		},
+		// The developer's application runs on this machine: loopback is
+		// allowed here, and only here.
+		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		// One request at a time: the application sees events in order.
 		Concurrency:    1,
 		MaxConcurrency: 1,
@@ -537,6 +533,9 @@ func (sb *Sandbox) incoming(ctx context.Context, rcptTo string, msg []byte) erro
 		return err
 	})
 	if err != nil {
+		if ctx.Err() == nil {
+			sb.event(Event{Kind: EventError, Recipient: rcptTo, Text: "processing the report: " + err.Error()})
+		}
 		return err
 	}
 	sb.Handler.Kick()

@@ -159,14 +159,14 @@ func (h *harness) nextHook(rcpt string) webhook.Outgoing {
 	}
 }
 
-// waitEvent returns the next event of kind about rcpt.
+// waitEvent returns the next event of kind about rcpt (empty: any).
 func (h *harness) waitEvent(kind EventKind, rcpt string) Event {
 	h.t.Helper()
 	timeout := time.After(wait)
 	for {
 		select {
 		case e := <-h.events:
-			if e.Kind == kind && strings.EqualFold(e.Recipient, rcpt) {
+			if e.Kind == kind && (rcpt == "" || strings.EqualFold(e.Recipient, rcpt)) {
 				return e
 			}
 		case <-timeout:
