@@ -48,10 +48,31 @@ func TestRetryToExpiry(t *testing.T) {
 	if delayed < 10 {
 		t.Errorf("%d delayed webhooks, want one per failed attempt of the schedule", delayed)
 	}
-	for _, k := range []queue.DSNKind{queue.DSNDelayed, queue.DSNFailed} {
-		e := h.waitEvent(EventDSN, "app@app.example")
-		if !strings.HasPrefix(e.Text, string(k)+" DSN") {
-			t.Errorf("dsn event %q, want %s", e.Text, k)
+	t.Logf("%d delayed webhooks, failed after %v", delayed, h.clock.Now().Sub(testStart))
+	// The events: the last attempt gave up, and the sender got a delayed
+	// DSN and a failed DSN, in that order.
+	var last string
+	var dsns []string
+	timeout := time.After(wait)
+	for last == "" || len(dsns) < 2 {
+		select {
+		case e := <-h.events:
+			switch {
+			case e.Kind == EventAttempt && strings.HasPrefix(e.Text, "failed"):
+				last = e.Text
+			case e.Kind == EventDSN && e.Recipient == "app@app.example":
+				dsns = append(dsns, e.Text)
+			}
+		case <-timeout:
+			t.Fatalf("last attempt %q, dsns %q", last, dsns)
+		}
+	}
+	if !strings.Contains(last, "given up: expired") || !strings.Contains(last, "failed DSN") {
+		t.Errorf("last attempt %q, want given up as expired with a failed DSN", last)
+	}
+	for i, k := range []queue.DSNKind{queue.DSNDelayed, queue.DSNFailed} {
+		if !strings.HasPrefix(dsns[i], string(k)+" DSN") {
+			t.Errorf("dsn event %q, want %s", dsns[i], k)
 		}
 	}
 	files, err := filepath.Glob(filepath.Join(h.sb.cfg.Dir, "dsn", "*.eml"))

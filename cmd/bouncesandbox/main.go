@@ -107,6 +107,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (rerr err
 		}
 	}()
 
+	// The HTTP API's methods that send nothing are to be mounted on sb.Mux
+	// here, over sb.DB, sb.Handler, sb.Suppressions and sb.Hooks, for
+	// sb.Account().
 	mu.Lock()
 	printStart(stdout, sb, clock, *dir, *webhookURL)
 	mu.Unlock()
