@@ -99,12 +99,15 @@ type Config struct {
 // a clock that can run fast. Make it with New, run it with Run, then
 // Close it.
 type Sandbox struct {
-	DB           *bstore.DB
-	Handler      *queue.Handler
-	Hooks        *hookqueue.Queue
-	Suppressions *suppression.Store
-	Client       *delivery.Client
-	Simulator    *Simulator
+	// The parts New wired, for the host to read and to build on (the HTTP
+	// API needs the database, the Handler, the suppression store and the
+	// webhook queue). They must not be replaced after New.
+	DB           *bstore.DB         // Dir/bouncekit.db, with DBTypes.
+	Handler      *queue.Handler     // The queue's lifecycle, on the clock.
+	Hooks        *hookqueue.Queue   // Webhooks to Config.WebhookURL.
+	Suppressions *suppression.Store // The account's suppression list.
+	Client       *delivery.Client   // Delivers to the Simulator.
+	Simulator    *Simulator         // The simulated remote server.
 
 	// Mux is served on Config.HTTPAddr. The host may mount more handlers
 	// on it (the HTTP API's methods that send nothing) at any time.
