@@ -50,7 +50,10 @@
 // Config.Account, with its MAIL FROM as sender, one queue message per
 // recipient. The DSN parameters of RFC 3461 (ENVID and RET on MAIL FROM,
 // NOTIFY and ORCPT on RCPT TO) are kept on the queue messages. A message
-// without a Message-ID gets one (RFC 6409 section 8.3).
+// without a Message-ID gets one (RFC 6409 section 8.3). Header fields
+// X-Mox-Extra-<Key>: <value> become the messages' Extra, returned in every
+// webhook, and are removed before the message is sent
+// (queue.ExtraFromHeader); a bad one is refused with 554 5.6.0.
 //
 // # Delivery
 //

@@ -140,6 +140,13 @@ func (s *subSession) Data(r io.Reader) error {
 		return err
 	}
 	sb := s.sub.sb
+	// The application's identifiers, as mox reads them at submission:
+	// X-Mox-Extra-<Key> headers become Msg.Extra (returned in every
+	// webhook) and are removed before the message is sent.
+	extra, data, err := queue.ExtraFromHeader(data)
+	if err != nil {
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: err.Error()}
+	}
 	m, err := mail.ReadMessage(bytes.NewReader(data))
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "malformed message header: " + err.Error()}
@@ -175,6 +182,7 @@ func (s *subSession) Data(r io.Reader) error {
 			Ret:              ret,
 			Notify:           rc.notify,
 			ORcpt:            rc.orcpt,
+			Extra:            extra,
 		}
 	}
 	var outs []queue.Outcome

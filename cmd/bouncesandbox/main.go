@@ -5,29 +5,42 @@
 //
 // Usage:
 //
-//	go run ./cmd/bouncesandbox [-webhook-url URL] [-webhook-secret whsec_...] [-speed N] [-dir DIR] [-smtp ADDR] [-http ADDR]
+//	go run ./cmd/bouncesandbox [-webhook-url URL] [-webhook-secret whsec_...] [-speed N] [-dir DIR] [-smtp ADDR] [-http ADDR] [-api-password PW]
 //
 // With -speed 100 a minute of real time is 100 simulated minutes, so the
 // five days of a retry schedule play out in 72 minutes. The conventions
 // table is printed at start and by -help (see package sandbox). Stop it
 // with an interrupt (Ctrl-C).
+//
+// The HTTP listener also serves the HTTP API (package webapi) at
+// /webapi/v0/, with basic authentication as the sandbox's account and
+// -api-password: the suppression list (mox-compatible), the queue, retired
+// messages and webhook history of the sandbox, so an application's API
+// client can be tried against it too. Nothing in the API sends mail.
 package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/bouncekit/bouncekit/sandbox"
+	"github.com/bouncekit/bouncekit/webapi"
 )
+
+// apiPath is where the HTTP API is mounted on the sandbox's HTTP listener.
+const apiPath = "/webapi/v0/"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -59,6 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (rerr err
 	smtpAddr := fs.String("smtp", "127.0.0.1:1587", "submission listener address (SMTP, no authentication)")
 	httpAddr := fs.String("http", "127.0.0.1:1080", "HTTP listener address; empty: none")
 	account := fs.String("account", sandbox.DefaultAccount, "account every submitted message belongs to")
+	apiPassword := fs.String("api-password", "sandbox", "password of the HTTP API at "+apiPath+" (basic authentication, user: the account)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: bouncesandbox [flags]\n\n")
 		fs.PrintDefaults()
@@ -107,9 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (rerr err
 		}
 	}()
 
-	// The HTTP API's methods that send nothing are to be mounted on sb.Mux
-	// here, over sb.DB, sb.Handler, sb.Suppressions and sb.Hooks, for
-	// sb.Account().
+	mountAPI(sb, *apiPassword, clock.Now)
 	mu.Lock()
 	printStart(stdout, sb, clock, *dir, *webhookURL)
 	mu.Unlock()
@@ -129,10 +141,39 @@ func printStart(w io.Writer, sb *sandbox.Sandbox, clock *sandbox.ScaledClock, di
 	}
 	if a := sb.HTTPAddr(); a != nil {
 		fmt.Fprintf(w, "http: http://%s/\n", a)
+		fmt.Fprintf(w, "api: http://%s%s (basic authentication: user %q, -api-password)\n", a, apiPath, sb.Account())
 	}
 	host, port, _ := net.SplitHostPort(sub)
 	fmt.Fprintf(w, "\nTry:\n")
 	fmt.Fprintf(w, "  swaks --server %s --port %s --from app@example.org --to bob-asyncdsn@example.com\n", host, port)
 	fmt.Fprintf(w, "  printf 'Subject: hello\\r\\n\\r\\nhi\\r\\n' | curl -sS smtp://%s --mail-from app@example.org --mail-rcpt bob-greylist@example.com -T -\n", sub)
+	if a := sb.HTTPAddr(); a != nil {
+		fmt.Fprintf(w, "  curl -sS -u %s:PASSWORD http://%s%sSuppressionList -d 'request={}'\n", sb.Account(), a, apiPath)
+	}
 	fmt.Fprintf(w, "\nThe simulated remote server answers by the recipient's localpart:\n\n%s\nEvents:\n", sandbox.Conventions)
+}
+
+// mountAPI serves the HTTP API on the sandbox's HTTP listener, over its
+// database, Handler, suppression list and webhook queue, for its one
+// account. A change to the queue through the API wakes the delivery loop.
+func mountAPI(sb *sandbox.Sandbox, password string, now func() time.Time) {
+	account := sb.Account()
+	auth := func(_ context.Context, user, pass string) (webapi.Identity, error) {
+		userOK := subtle.ConstantTimeCompare([]byte(user), []byte(account))
+		passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(password))
+		if userOK&passOK != 1 {
+			return webapi.Identity{}, webapi.ErrBadCredentials
+		}
+		return webapi.Identity{Account: account}, nil
+	}
+	api := &webapi.Server{
+		DB:           sb.DB,
+		Handler:      sb.Handler,
+		Hooks:        sb.Hooks,
+		Suppressions: sb.Suppressions,
+		Auth:         webapi.BasicAuth(auth),
+		QueueChanged: sb.Kick,
+		Now:          now,
+	}
+	sb.Mux.Handle(apiPath, http.StripPrefix(strings.TrimSuffix(apiPath, "/"), api))
 }

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/bouncekit/bouncekit/sandbox"
+	"github.com/bouncekit/bouncekit/webapi"
 	"github.com/bouncekit/bouncekit/webhook"
 )
 
@@ -78,6 +79,8 @@ func TestRun(t *testing.T) {
 	}
 	sub := next("submission: smtp://")
 	addr, _, _ := strings.Cut(strings.TrimPrefix(sub, "submission: smtp://"), " ")
+	apiLine := next("api: http://")
+	apiURL, _, _ := strings.Cut(strings.TrimPrefix(apiLine, "api: "), " ")
 	next("swaks --server")
 	next("asyncdsn")
 	next("Events:")
@@ -104,6 +107,21 @@ func TestRun(t *testing.T) {
 		if l := next(" " + string(kind) + " "); !strings.Contains(l, rcpt) {
 			t.Errorf("event line %q does not name %s", l, rcpt)
 		}
+	}
+
+	// The HTTP API on the same listener sees the delivered message, for
+	// the sandbox's account and password only.
+	client := webapi.Client{BaseURL: apiURL, Username: sandbox.DefaultAccount, Password: "sandbox"}
+	res, err := client.RetiredList(ctx, webapi.RetiredListRequest{Recipient: rcpt})
+	if err != nil {
+		t.Fatalf("api: %v", err)
+	}
+	if len(res.Messages) != 1 || res.Messages[0].RecipientAddress != rcpt || !res.Messages[0].Success {
+		t.Errorf("api retired list: %+v, want the one delivered message to %s", res.Messages, rcpt)
+	}
+	client.Password = "wrong"
+	if _, err := client.RetiredList(ctx, webapi.RetiredListRequest{}); err == nil {
+		t.Errorf("api accepted a wrong password")
 	}
 
 	cancel()
