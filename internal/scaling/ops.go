@@ -232,6 +232,22 @@ func (r *runner) pick() int64 {
 	}
 }
 
+// setup makes the handler and stores the operations use.
+func (r *runner) setup() {
+	r.supp = &suppression.Store{DB: r.db}
+	r.hooks = &hookqueue.Queue{DB: r.db}
+	r.h = &queue.Handler{
+		DB:              r.db,
+		Suppressions:    r.supp,
+		Hooks:           r.hooks,
+		Hostname:        "mail.example.org",
+		GenerateFromIDs: true,
+		Accounts: queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) {
+			return queue.AccountSettings{WebhookURL: "https://app.example/hook", KeepRetired: 30 * 24 * time.Hour}, true
+		}),
+	}
+}
+
 // measure runs every operation once more, recording in r.res.
 func (r *runner) measure() error {
 	r.res = map[string]time.Duration{}
@@ -250,18 +266,7 @@ func (r *runner) measure() error {
 	if r.rnd == nil {
 		r.rnd = rand.New(rand.NewPCG(uint64(r.size), 1))
 	}
-	r.supp = &suppression.Store{DB: r.db}
-	r.hooks = &hookqueue.Queue{DB: r.db}
-	r.h = &queue.Handler{
-		DB:              r.db,
-		Suppressions:    r.supp,
-		Hooks:           r.hooks,
-		Hostname:        "mail.example.org",
-		GenerateFromIDs: true,
-		Accounts: queue.AccountsFunc(func(name string) (queue.AccountSettings, bool) {
-			return queue.AccountSettings{WebhookURL: "https://app.example/hook", KeepRetired: 30 * 24 * time.Hour}, true
-		}),
-	}
+	r.setup()
 	n := r.n
 
 	// Baseline: a transaction that updates one record and commits.
