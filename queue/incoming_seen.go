@@ -3,6 +3,7 @@ package queue
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -16,37 +17,52 @@ import (
 // webhook. A report that adds a result to a message kept long enough
 // keeps its key in that result instead (MsgResult.Report): only
 // unmatched reports, complaints, auto-replies and reports about messages
-// kept briefly write IncomingSeen.
+// kept briefly write one.
+//
+// The key is the primary key, so a record is one entry in the records
+// tree and one in the KeepUntil index: each tree a commit changes adds
+// its pages to write. It is stored as SeenReport; incomingSeenV1 is the
+// earlier form.
 type incomingSeen struct {
+	// Key is a hash of the report's Message-ID (or, without one, its
+	// content) and the recipient; see seenKey.
+	Key string `bstore:"typename SeenReport"`
+
+	Received  time.Time
+	KeepUntil time.Time `bstore:"index"`
+}
+
+// incomingSeenV1 is the record of a report seen as stored before
+// SeenReport, with an ID and a unique index on Key (a third tree to
+// write). Databases written then keep such records until they expire:
+// seen reads them and cleanupSeen removes them; nothing writes one.
+type incomingSeenV1 struct {
 	// The stored type keeps its first name.
 	ID int64 `bstore:"typename IncomingSeen"`
 
-	// Key is a hash of the report's Message-ID (or, without one, its
-	// content) and the recipient.
-	Key string `bstore:"unique"`
-
+	Key       string `bstore:"unique"`
 	Received  time.Time
 	KeepUntil time.Time `bstore:"index"`
 }
 
 // incomingDBTypes returns the bstore types ProcessIncoming stores.
 func incomingDBTypes() []any {
-	return []any{incomingSeen{}}
+	return []any{incomingSeen{}, incomingSeenV1{}}
 }
 
-// incomingSeenKeep is how long IncomingSeen records are kept at least; an
-// account's KeepRetired, when longer, is used instead (a duplicate cannot be
-// matched to a message after that anyway).
+// incomingSeenKeep is how long the records of reports seen are kept at
+// least; an account's KeepRetired, when longer, is used instead (a
+// duplicate cannot be matched to a message after that anyway).
 const incomingSeenKeep = 30 * 24 * time.Hour
 
 // retransmitWindow is how long after a report a copy of it may still
 // arrive: the reporting MTA retries delivering its report until its queue
 // lifetime ends (5 days by default in Postfix and Exim). A report's key
 // kept in the result it adds to a message that stays at least this long
-// needs no IncomingSeen record.
+// needs no record of its own.
 const retransmitWindow = 7 * 24 * time.Hour
 
-// incomingSeenCleanup is how many expired IncomingSeen records one
+// incomingSeenCleanup is how many expired records of reports seen one
 // ProcessIncoming call removes, so cleanup needs no extra job and its work
 // per call is bounded.
 const incomingSeenCleanup = 100
@@ -61,15 +77,23 @@ func reportKey(messageID string, msg []byte) string {
 	return "sum:" + hex.EncodeToString(sum[:])
 }
 
-// seenKey returns the IncomingSeen key for the report and one recipient.
+// seenKey returns the key a report and one of its recipients are
+// recognized by.
 func seenKey(report, recipient string) string {
 	sum := sha256.Sum256([]byte(report + "\x00" + strings.ToLower(trimAngle(recipient))))
 	return hex.EncodeToString(sum[:])
 }
 
-// seen reports whether key was recorded.
+// seen reports whether key was recorded, as SeenReport or, by a version
+// before it, as IncomingSeen.
 func seen(tx *bstore.Tx, key string) (bool, error) {
-	ok, err := bstore.QueryTx[incomingSeen](tx).FilterNonzero(incomingSeen{Key: key}).Exists()
+	err := tx.Get(&incomingSeen{Key: key})
+	if err == nil {
+		return true, nil
+	} else if !errors.Is(err, bstore.ErrAbsent) {
+		return false, fmt.Errorf("queue: looking up processed reports: %w", err)
+	}
+	ok, err := bstore.QueryTx[incomingSeenV1](tx).FilterNonzero(incomingSeenV1{Key: key}).Exists()
 	if err != nil {
 		return false, fmt.Errorf("queue: looking up processed reports: %w", err)
 	}
@@ -84,12 +108,23 @@ func markSeen(tx *bstore.Tx, key string, now, keepUntil time.Time) error {
 	return nil
 }
 
-// cleanupSeen removes up to incomingSeenCleanup expired records.
+// cleanupSeen removes up to incomingSeenCleanup expired records, of
+// SeenReport first, then of the earlier IncomingSeen.
 func cleanupSeen(tx *bstore.Tx, now time.Time) error {
 	q := bstore.QueryTx[incomingSeen](tx)
 	q.FilterLess(fieldKeepUntil, now)
 	q.Limit(incomingSeenCleanup)
-	if _, err := q.Delete(); err != nil {
+	n, err := q.Delete()
+	if err != nil {
+		return fmt.Errorf("queue: removing expired processed-report records: %w", err)
+	}
+	if n >= incomingSeenCleanup {
+		return nil
+	}
+	qv1 := bstore.QueryTx[incomingSeenV1](tx)
+	qv1.FilterLess(fieldKeepUntil, now)
+	qv1.Limit(incomingSeenCleanup - n)
+	if _, err := qv1.Delete(); err != nil {
 		return fmt.Errorf("queue: removing expired processed-report records: %w", err)
 	}
 	return nil

@@ -39,7 +39,12 @@ var inT0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
 func newInEnv(t testing.TB) *inEnv {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "in.db")
+	return newInEnvAt(t, filepath.Join(t.TempDir(), "in.db"))
+}
+
+// newInEnvAt is newInEnv on the database file at path.
+func newInEnvAt(t testing.TB, path string) *inEnv {
+	t.Helper()
 	db, err := bstore.Open(context.Background(), path, &bstore.Options{Timeout: time.Second}, queue.DBTypes()...)
 	icheck(t, err, "open db")
 	t.Cleanup(func() { db.Close() })

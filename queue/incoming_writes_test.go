@@ -23,7 +23,8 @@ import (
 // so LastActivity, changed), the suppression entry with its indexes, and
 // the webhook; no record of the report itself (its key is in the
 // message's result). A copy of it writes nothing. A report that matches
-// nothing writes its key and the webhook. The database holds enough
+// nothing writes its key (a record keyed by it, and its expiry) and the
+// webhook. The database holds enough
 // records that the trees have branch pages.
 func TestIncomingBucketsWritten(t *testing.T) {
 	e := newInEnv(t)
@@ -67,7 +68,7 @@ func TestIncomingBucketsWritten(t *testing.T) {
 		}, hook...)},
 		{"matched failure again", m.MailFrom("+"), matched, nil},
 		{"unmatched", "alice@example.org", unmatched, append([]string{
-			"IncomingSeen", "IncomingSeen/index.Key", "IncomingSeen/index.KeepUntil", "IncomingSeen/records",
+			"SeenReport", "SeenReport/index.KeepUntil", "SeenReport/records",
 		}, hook...)},
 		{"unmatched again", "alice@example.org", unmatched, nil},
 	}
