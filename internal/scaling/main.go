@@ -16,9 +16,9 @@
 // (warmMapping), for every operation and size alike, as in a server that
 // has run a while: otherwise the first read of each page in the process
 // pays a page fault, and a random lookup in a larger file meets more pages
-// not read before. -cold leaves that out. Pending webhooks are retired
-// before each timed operation (drainHooks), as a worker that keeps up
-// would. -pages also counts the pages each write transaction writes. It
+// not read before. -cold leaves that out. Pending webhooks are removed
+// before each timed run of an operation (drainHooks), as a worker that
+// keeps up would have delivered them. -pages also counts the pages each write transaction writes. It
 // is not part of CI: run scripts/scale.
 package main
 
