@@ -45,7 +45,7 @@ type incomingRun struct {
 
 // run matches the report and records its outcomes in res.
 func (p *incomingRun) run(rcptTo string, res *IncomingResult) error {
-	if err := cleanupSeen(p.tx, p.now); err != nil {
+	if err := p.h.removeExpiredSeen(p.tx, p.now); err != nil {
 		return err
 	}
 	p.reportKey = reportKey(p.rep.messageID, p.msg)
@@ -155,6 +155,9 @@ func (p *incomingRun) duplicate(key string, c *candidate) (bool, error) {
 				return true, nil
 			}
 		}
+	}
+	if p.h.seenV1Gone.Load() {
+		return seenReport(p.tx, key)
 	}
 	return seen(p.tx, key)
 }

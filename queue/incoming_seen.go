@@ -87,12 +87,26 @@ func seenKey(report, recipient string) string {
 // seen reports whether key was recorded, as SeenReport or, by a version
 // before it, as IncomingSeen.
 func seen(tx *bstore.Tx, key string) (bool, error) {
+	ok, err := seenReport(tx, key)
+	if err != nil || ok {
+		return ok, err
+	}
+	return seenV1(tx, key)
+}
+
+// seenReport reports whether key was recorded as SeenReport.
+func seenReport(tx *bstore.Tx, key string) (bool, error) {
 	err := tx.Get(&incomingSeen{Key: key})
 	if err == nil {
 		return true, nil
 	} else if !errors.Is(err, bstore.ErrAbsent) {
 		return false, fmt.Errorf("queue: looking up processed reports: %w", err)
 	}
+	return false, nil
+}
+
+// seenV1 reports whether key was recorded as IncomingSeen.
+func seenV1(tx *bstore.Tx, key string) (bool, error) {
 	ok, err := bstore.QueryTx[incomingSeenV1](tx).FilterNonzero(incomingSeenV1{Key: key}).Exists()
 	if err != nil {
 		return false, fmt.Errorf("queue: looking up processed reports: %w", err)
@@ -111,21 +125,47 @@ func markSeen(tx *bstore.Tx, key string, now, keepUntil time.Time) error {
 // cleanupSeen removes up to incomingSeenCleanup expired records, of
 // SeenReport first, then of the earlier IncomingSeen.
 func cleanupSeen(tx *bstore.Tx, now time.Time) error {
-	q := bstore.QueryTx[incomingSeen](tx)
+	n, err := cleanupExpired[incomingSeen](tx, now, incomingSeenCleanup)
+	if err == nil && n < incomingSeenCleanup {
+		_, err = cleanupExpired[incomingSeenV1](tx, now, incomingSeenCleanup-n)
+	}
+	return err
+}
+
+// cleanupExpired removes up to limit records of T whose KeepUntil is
+// before now and returns how many.
+func cleanupExpired[T any](tx *bstore.Tx, now time.Time, limit int) (int, error) {
+	q := bstore.QueryTx[T](tx)
 	q.FilterLess(fieldKeepUntil, now)
-	q.Limit(incomingSeenCleanup)
+	q.Limit(limit)
 	n, err := q.Delete()
 	if err != nil {
-		return fmt.Errorf("queue: removing expired processed-report records: %w", err)
+		return 0, fmt.Errorf("queue: removing expired processed-report records: %w", err)
 	}
-	if n >= incomingSeenCleanup {
-		return nil
+	return n, nil
+}
+
+// removeExpiredSeen is cleanupSeen for ProcessIncoming: once a
+// transaction finds no IncomingSeen record left, the Handler notes it
+// (seenV1Gone) and reads and cleans only SeenReport from then on, as
+// nothing writes IncomingSeen any more. Should that transaction roll back
+// after it removed the last ones, only records past their keep period
+// come back; this Handler then leaves them (a new one removes them).
+func (h *Handler) removeExpiredSeen(tx *bstore.Tx, now time.Time) error {
+	if h.seenV1Gone.Load() {
+		_, err := cleanupExpired[incomingSeen](tx, now, incomingSeenCleanup)
+		return err
 	}
-	qv1 := bstore.QueryTx[incomingSeenV1](tx)
-	qv1.FilterLess(fieldKeepUntil, now)
-	qv1.Limit(incomingSeenCleanup - n)
-	if _, err := qv1.Delete(); err != nil {
-		return fmt.Errorf("queue: removing expired processed-report records: %w", err)
+	if err := cleanupSeen(tx, now); err != nil {
+		return err
+	}
+	// A scan of IDs from the first (all are positive): no table scan.
+	left, err := bstore.QueryTx[incomingSeenV1](tx).FilterGreaterEqual(fieldID, int64(1)).Exists()
+	if err != nil {
+		return fmt.Errorf("queue: looking up processed reports: %w", err)
+	}
+	if !left {
+		h.seenV1Gone.Store(true)
 	}
 	return nil
 }

@@ -42,6 +42,7 @@ func TestIncomingSeenOldDatabase(t *testing.T) {
 		return n
 	}
 	icompare(t, countV1(), 1, "IncomingSeen records written by the old version")
+	icompare(t, e.h.SeenV1Gone(), false, "handler noted no IncomingSeen record is left, before any call")
 
 	e.clock.Advance(time.Hour)
 	res := e.incoming("alice", "alice@example.org", report)
@@ -49,6 +50,7 @@ func TestIncomingSeenOldDatabase(t *testing.T) {
 		t.Fatalf("report processed by the old version: %+v, want a duplicate without webhook", res.Recipients)
 	}
 	icompare(t, e.seenCount(), 0, "SeenReport records after the duplicate")
+	icompare(t, e.h.SeenV1Gone(), false, "handler noted no IncomingSeen record is left, with one left")
 
 	other := bytes.Replace(report, []byte("<seen-v1@mx.example.com>"), []byte("<seen-v2@mx.example.com>"), 1)
 	res = e.incoming("alice", "alice@example.org", other)
@@ -67,4 +69,9 @@ func TestIncomingSeenOldDatabase(t *testing.T) {
 	e.incoming("alice", "alice@example.org", bytes.Replace(report, []byte("<seen-v1@mx.example.com>"), []byte("<seen-v3@mx.example.com>"), 1))
 	icompare(t, countV1(), 0, "IncomingSeen records after they expired")
 	icompare(t, e.seenCount(), 2, "SeenReport records")
+	icompare(t, e.h.SeenV1Gone(), true, "handler noted no IncomingSeen record is left")
+	res = e.incoming("alice", "alice@example.org", other)
+	if !res.Recipients[0].Duplicate {
+		t.Fatalf("second report after the first expired: %+v, want a duplicate", res.Recipients)
+	}
 }
