@@ -55,8 +55,7 @@ func ReadPages(path string) (Pages, error) {
 	}
 	p := Pages{}
 	var walk func(name string, id uint64) error
-	var leaf func(name string, page []byte) error
-	leaf = func(name string, page []byte) error {
+	leaf := func(name string, page []byte) error {
 		n := int(le.Uint16(page[10:]))
 		for i := range n {
 			e := page[hdr+i*16:]
