@@ -89,7 +89,7 @@ type HookRetired struct {
 	Event         webhook.OutgoingEvent // Not indexed: no query uses it alone, ListRetired checks it per record of the account.
 	QueueMsgID    int64
 	Payload       webhook.Outgoing
-	Incoming      *webhook.Incoming // Set for a hook about an incoming message.
+	Incoming      *webhook.Incoming // Set for a hook about an incoming message; without its Text and HTML (see retire).
 
 	Submitted      time.Time
 	Attempts       int64
@@ -131,7 +131,7 @@ func (h Hook) retire(outcome RetireReason, now time.Time, keep time.Duration) Ho
 		Event:         h.Event,
 		QueueMsgID:    h.QueueMsgID,
 		Payload:       h.Payload,
-		Incoming:      h.Incoming,
+		Incoming:      historyIncoming(h.Incoming),
 		Submitted:     h.Submitted,
 		Attempts:      h.Attempts,
 		Results:       h.Results,
@@ -140,4 +140,17 @@ func (h Hook) retire(outcome RetireReason, now time.Time, keep time.Duration) Ho
 		LastActivity:  now,
 		KeepUntil:     now.Add(keep),
 	}
+}
+
+// historyIncoming returns the incoming payload kept in a HookRetired: all
+// but the Text and HTML parts, which can be a mebibyte each
+// (report.MaxIncomingText), so that a page of history stays small. The
+// application received them; the host keeps the message itself.
+func historyIncoming(in *webhook.Incoming) *webhook.Incoming {
+	if in == nil {
+		return nil
+	}
+	kept := *in
+	kept.Text, kept.HTML = "", ""
+	return &kept
 }

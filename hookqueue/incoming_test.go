@@ -31,6 +31,7 @@ func testIncoming() *webhook.Incoming {
 		References: []string{"<m1@example.com>"},
 		Date:       &date,
 		Text:       "hello\n",
+		HTML:       "<p>hello</p>\n",
 		Structure: webhook.Structure{
 			ContentType: "multipart/mixed", ContentTypeParams: map[string]string{"boundary": "b"},
 			Parts: []webhook.Structure{{ContentType: "text/plain", ContentTypeParams: map[string]string{"charset": "utf-8"}, DecodedSize: 7}},
@@ -86,6 +87,10 @@ func TestDeliverIncoming(t *testing.T) {
 	tcompare(t, len(l), 1, "retired hooks")
 	if l[0].Incoming == nil || !reflect.DeepEqual(l[0].Incoming.Structure, in.Structure) || l[0].Incoming.Date.Unix() != in.Date.Unix() {
 		t.Fatalf("retired incoming payload: %+v", l[0].Incoming)
+	}
+	// History keeps the metadata, not the text parts.
+	if in.Text == "" || in.HTML == "" || l[0].Incoming.Text != "" || l[0].Incoming.HTML != "" || l[0].Incoming.Subject != in.Subject {
+		t.Fatalf("retired incoming text %q html %q subject %q; sent text %q html %q subject %q", l[0].Incoming.Text, l[0].Incoming.HTML, l[0].Incoming.Subject, in.Text, in.HTML, in.Subject)
 	}
 	tcompare(t, l[0].Signed, true, "signed")
 	tcompare(t, l[0].Event, webhook.OutgoingEvent(""), "event")

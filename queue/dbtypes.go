@@ -9,7 +9,8 @@ import (
 // Register) on its database for a Handler with the bstore-backed
 // suppression.Store and hookqueue.Queue: those of package queue (Msg,
 // MsgRetired, HoldRule, OutboxDSN, and the reports seen, stored as
-// IncomingSeen), suppression.DBTypes
+// SeenReport, and IncomingSeen as an earlier version stored them),
+// suppression.DBTypes
 // and hookqueue.DBTypes.
 func DBTypes() []any {
 	l := append([]any{Msg{}, MsgRetired{}, HoldRule{}, OutboxDSN{}}, incomingDBTypes()...)

@@ -58,7 +58,8 @@
 // "failed" webhook with DSN set; a complaint adds a complaint entry and
 // queues "complained"; an auto-reply or anything unmatched queues
 // "unrecognized", never an error. The same report processed twice changes
-// nothing (MsgResult.Report on the matched message, else IncomingSeen).
+// nothing (MsgResult.Report on the matched message, else a SeenReport
+// record).
 //
 // A report names the cause less directly than a live reply, so a few rules
 // apply only there: "user unknown" is a hard bounce only where the recipient
@@ -162,7 +163,7 @@
 //     about: by FromID, ENVID, Message-ID, sole recipient.
 //   - incoming_outcome.go: what a matched or unmatched report changes:
 //     results, suppression, webhooks.
-//   - incoming_seen.go: the reports seen (stored as IncomingSeen), so a
+//   - incoming_seen.go: the reports seen (stored as SeenReport), so a
 //     report processed twice changes nothing.
 //
 // The host's submission and local delivery:

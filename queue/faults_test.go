@@ -54,6 +54,7 @@ func (e *env) dumpAll() map[string]any {
 			"hold":         func() (any, error) { return bstore.QueryTx[queue.HoldRule](tx).List() },
 			"outbox":       func() (any, error) { return bstore.QueryTx[queue.OutboxDSN](tx).List() },
 			"seen":         func() (any, error) { return bstore.QueryTx[queue.IncomingSeen](tx).List() },
+			"seen v1":      func() (any, error) { return bstore.QueryTx[queue.IncomingSeenV1](tx).List() },
 			"suppression":  func() (any, error) { return bstore.QueryTx[suppression.Entry](tx).List() },
 			"hook":         func() (any, error) { return bstore.QueryTx[hookqueue.Hook](tx).List() },
 			"hook retired": func() (any, error) { return bstore.QueryTx[hookqueue.HookRetired](tx).List() },

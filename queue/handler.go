@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mjl-/bstore"
@@ -106,6 +107,10 @@ type Handler struct {
 
 	kickOnce sync.Once
 	kickc    chan struct{}
+
+	// seenV1Gone is set once the database holds no IncomingSeen record
+	// of an earlier version (see removeExpiredSeen).
+	seenV1Gone atomic.Bool
 }
 
 // Errors returned by Handler methods for bad input. They are returned before

@@ -177,8 +177,10 @@ func (o IncomingOutcome) logAttrs() []any {
 // one, the same content) is recognized per recipient and changes nothing
 // the second time (Duplicate). The key is kept in the result the report
 // adds to the matched message (MsgResult.Report) when that message stays
-// at least a week longer, else as an IncomingSeen record, which must be
-// registered with the database (see DBTypes).
+// at least a week longer, else as a record of its own (stored as
+// SeenReport; databases of an earlier version also hold IncomingSeen
+// records, still read until they expire), whose types must be registered
+// with the database (see DBTypes).
 //
 // Errors are returned only for bad arguments and for failures of the
 // database or the stores, after which the caller must roll back. A message

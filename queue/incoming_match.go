@@ -45,7 +45,7 @@ type incomingRun struct {
 
 // run matches the report and records its outcomes in res.
 func (p *incomingRun) run(rcptTo string, res *IncomingResult) error {
-	if err := cleanupSeen(p.tx, p.now); err != nil {
+	if err := p.h.removeExpiredSeen(p.tx, p.now); err != nil {
 		return err
 	}
 	p.reportKey = reportKey(p.rep.messageID, p.msg)
@@ -147,7 +147,7 @@ func (p *incomingRun) once(recipient string, c *candidate, o *IncomingOutcome) (
 }
 
 // duplicate reports whether key was recorded: in a result of the matched
-// message (MsgResult.Report), or as IncomingSeen.
+// message (MsgResult.Report), or as a record of its own (seen).
 func (p *incomingRun) duplicate(key string, c *candidate) (bool, error) {
 	if c != nil {
 		for _, r := range c.r.Results {
@@ -156,6 +156,9 @@ func (p *incomingRun) duplicate(key string, c *candidate) (bool, error) {
 			}
 		}
 	}
+	if p.h.seenV1Gone.Load() {
+		return seenReport(p.tx, key)
+	}
 	return seen(p.tx, key)
 }
 
@@ -163,7 +166,7 @@ func (p *incomingRun) duplicate(key string, c *candidate) (bool, error) {
 // (after record) lasts until no retransmission of the report can come:
 // the retired message is kept retransmitWindow from now, or the queued
 // one will be kept that long once it retires. Then the result alone
-// recognizes a duplicate and the report writes no IncomingSeen record:
+// recognizes a duplicate and the report writes no record of its own:
 // each record type a transaction writes adds its pages, and those of its
 // indexes, to the commit.
 func (p *incomingRun) keyOutlivesRetransmit(c *candidate) bool {
@@ -174,7 +177,7 @@ func (p *incomingRun) keyOutlivesRetransmit(c *candidate) bool {
 	return !c.r.KeepUntil.Before(p.now.Add(retransmitWindow))
 }
 
-// remember records key as IncomingSeen, kept incomingSeenKeep or the
+// remember records key (markSeen), kept incomingSeenKeep or the
 // account's keep period for retired messages if longer.
 func (p *incomingRun) remember(key string, c *candidate) error {
 	keep := incomingSeenKeep

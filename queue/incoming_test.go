@@ -30,6 +30,7 @@ import (
 type inEnv struct {
 	t     testing.TB
 	db    *bstore.DB
+	path  string // Of the database file.
 	h     *queue.Handler
 	clock *queuetest.Clock
 }
@@ -38,11 +39,17 @@ var inT0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
 func newInEnv(t testing.TB) *inEnv {
 	t.Helper()
-	db, err := bstore.Open(context.Background(), filepath.Join(t.TempDir(), "in.db"), &bstore.Options{Timeout: time.Second}, queue.DBTypes()...)
+	return newInEnvAt(t, filepath.Join(t.TempDir(), "in.db"))
+}
+
+// newInEnvAt is newInEnv on the database file at path.
+func newInEnvAt(t testing.TB, path string) *inEnv {
+	t.Helper()
+	db, err := bstore.Open(context.Background(), path, &bstore.Options{Timeout: time.Second}, queue.DBTypes()...)
 	icheck(t, err, "open db")
 	t.Cleanup(func() { db.Close() })
 	clock := queuetest.NewClock(inT0)
-	e := &inEnv{t: t, db: db, clock: clock}
+	e := &inEnv{t: t, db: db, path: path, clock: clock}
 	e.h = &queue.Handler{
 		DB:                db,
 		DSNComposer:       &queuetest.Composer{},

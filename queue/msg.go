@@ -97,7 +97,7 @@ type MsgResult struct {
 	// Report is, for a result from an incoming report, the key
 	// ProcessIncoming recognizes that report and recipient by: the same
 	// report processed again finds it on the message it changed, so
-	// recording it costs no record of its own (see IncomingSeen).
+	// recording it costs no record of its own (see ProcessIncoming).
 	Report string
 }
 

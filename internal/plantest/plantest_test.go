@@ -1,6 +1,9 @@
 package plantest
 
 import (
+	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -49,5 +52,64 @@ func TestVerdict(t *testing.T) {
 	}
 	if v := verdict(anyCase, bstore.Stats{PlanTableScan: 1}); v == "" {
 		t.Errorf("any with a table scan passed")
+	}
+}
+
+func TestReadPages(t *testing.T) {
+	type A struct {
+		ID int64
+		S  string `bstore:"index"`
+	}
+	type B struct {
+		ID int64
+		T  string
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pages.db")
+	db, err := bstore.Open(ctx, path, nil, A{}, B{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Write(ctx, func(tx *bstore.Tx) error {
+		for i := range 2000 {
+			if err := tx.Insert(&A{S: fmt.Sprintf("a%d", i)}, &B{T: strings.Repeat("b", 100)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		write func(tx *bstore.Tx) error
+		want  string
+	}{
+		{"update unindexed field of B", func(tx *bstore.Tx) error { return tx.Update(&B{ID: 1000, T: "x"}) }, " B B/records"},
+		{"insert A", func(tx *bstore.Tx) error { return tx.Insert(&A{S: "new"}) }, " A A/index.S A/records"},
+		{"nothing", func(tx *bstore.Tx) error { return nil }, ""},
+	} {
+		before, err := ReadPages(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Write(ctx, c.write); err != nil {
+			t.Fatal(err)
+		}
+		after, err := ReadPages(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := Written(before, after)
+		if got := strings.Join(Names(w), " "); got != c.want {
+			t.Errorf("%s: buckets written %q, want %q", c.name, got, c.want)
+		}
+		// A tree of 2000 records has branch pages: a change writes at
+		// least a leaf and its branch.
+		if c.want != "" && w["B/records"]+w["A/records"] < 2 {
+			t.Errorf("%s: %v, want a leaf and a branch page of the records", c.name, w)
+		}
 	}
 }

@@ -266,8 +266,7 @@ func build(ctx context.Context, path string, n int64) error {
 // (queue/incoming_seen.go): the same name, fields and tags, so that bstore
 // takes it for the same type.
 type seenRecord struct {
-	ID        int64  `bstore:"typename IncomingSeen"`
-	Key       string `bstore:"unique"`
+	Key       string `bstore:"typename SeenReport"`
 	Received  time.Time
 	KeepUntil time.Time `bstore:"index"`
 }

@@ -16,9 +16,9 @@
 // (warmMapping), for every operation and size alike, as in a server that
 // has run a while: otherwise the first read of each page in the process
 // pays a page fault, and a random lookup in a larger file meets more pages
-// not read before. -cold leaves that out. Pending webhooks are retired
-// before each timed operation (drainHooks), as a worker that keeps up
-// would. -pages also counts the pages each write transaction writes. It
+// not read before. -cold leaves that out. Pending webhooks are removed
+// before each timed run of an operation (drainHooks), as a worker that
+// keeps up would have delivered them. -pages also counts the pages each write transaction writes. It
 // is not part of CI: run scripts/scale.
 package main
 
@@ -46,6 +46,7 @@ func main() {
 	cold := flag.Bool("cold", false, "do not map the whole database file into memory before each round: each page's first read in the run pays a page fault")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	pages := flag.Bool("pages", false, "also count the pages each write transaction writes (adds a system call to each timed write)")
+	buckets := flag.Bool("buckets", false, "list the pages one bare update and one ProcessIncoming by FromID write, per bucket, and measure nothing")
 	flag.Parse()
 	if *dir == "" {
 		flag.Usage()
@@ -82,6 +83,13 @@ func main() {
 			log.Fatalf("database of %d: %v", size, err)
 		}
 		defer db.Close()
+		if *buckets {
+			r := &runner{ctx: ctx, db: db, path: dbPath(*dir, size), size: size}
+			if err := r.listBuckets(); err != nil {
+				log.Fatalf("size %d: %v", size, err)
+			}
+			continue
+		}
 		runners = append(runners, &runner{ctx: ctx, db: db, path: dbPath(*dir, size), n: *n, size: size, incomingOnly: *incomingOnly, pages: *pages, cold: *cold})
 	}
 	// Rounds go over the sizes in turn, so a burst of load from elsewhere
