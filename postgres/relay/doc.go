@@ -14,12 +14,13 @@
 // # Setup
 //
 // The host opens its database with DBTypes besides queue.DBTypes, sets
-// the Handler's Suppressions and Hooks to the Relay, calls IndexTx after
-// Handler.Add in the same transaction, runs Run next to Handler.Run, and
-// calls Handler.Kick after commits (which kicks the Relay):
+// the Handler's Suppressions, Hooks and Remote to the Relay, calls IndexTx
+// after Handler.Add in the same transaction, runs Run next to
+// Handler.Run, and calls Handler.Kick after commits (which kicks the
+// Relay):
 //
 //	r := &relay.Relay{Node: "mx1", DB: db, Suppressions: sup, Sent: index, Hooks: riverQueue}
-//	h := &queue.Handler{DB: db, Suppressions: r, Hooks: r}
+//	h := &queue.Handler{DB: db, Suppressions: r, Hooks: r, Remote: r}
 //	err := db.Write(ctx, func(tx *bstore.Tx) error {
 //		if _, err := h.Add(tx, msgs...); err != nil {
 //			return err
@@ -95,6 +96,25 @@
 // mail to an address another node suppressed meanwhile; failing closed
 // stops the node's sending while the partition lasts.
 //
+// # Reports for other nodes' messages
+//
+// IndexTx puts every message a node queues in the shared index (after
+// commit, as all intents). A DSN or bounce may come back to any node: when
+// a recipient it names matches no message of the node's own queue,
+// ProcessIncoming asks Handler.Remote (RemoteSent) for messages other
+// nodes sent, by the same keys (FromID with the rest of its submission,
+// ENVID, Message-ID) and the recipient (queue.MatchRemote). The node that
+// received the report makes its events from the index's summary: the
+// webhook (with the sending node's message ID, as the application knows
+// it) and the suppression change, both as intents of its own outbox. The
+// sending node's queue record is not changed: its MsgRetired does not
+// learn of the report, and the suppression policy's history on the
+// receiving node is that node's own. A message appears in the index only
+// once the sending node's relay moved it; a report that arrives before
+// that is handled as unmatched. PostgreSQL that cannot be asked fails the
+// ProcessIncoming call (FailOpen: handled as unmatched), so the host can
+// refuse the report with a temporary error and get it again.
+//
 // # Layout
 //
 //   - relay.go: Relay, Run, Flush: moving the outbox.
@@ -102,5 +122,6 @@
 //   - suppressions.go: StopTx, ProcessTx, DeliveredTx.
 //   - hooks.go: Enqueue, HookInserter, WebhookID.
 //   - sent.go: IndexTx.
+//   - remote.go: RemoteSent, for queue.Handler.Remote.
 //   - schema.go: the relay's table on PostgreSQL.
 package relay

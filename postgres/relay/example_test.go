@@ -44,7 +44,7 @@ func Example() {
 	defer db.Close()
 
 	r := &relay.Relay{Node: "mx1", DB: db, Suppressions: sup, Sent: index, Hooks: hooks}
-	h := &queue.Handler{DB: db, Suppressions: r, Hooks: r}
+	h := &queue.Handler{DB: db, Suppressions: r, Hooks: r, Remote: r}
 	go r.Run(ctx)
 	go h.Run(ctx)
 
