@@ -13,6 +13,7 @@ import (
 	"github.com/bouncekit/bouncekit/postgres/pgsent"
 	"github.com/bouncekit/bouncekit/postgres/pgsuppression"
 	"github.com/bouncekit/bouncekit/postgres/relay"
+	"github.com/bouncekit/bouncekit/postgres/riverhook"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
 	"github.com/bouncekit/bouncekit/webhook"
@@ -71,10 +72,23 @@ func BenchmarkStopTx(b *testing.B) {
 }
 
 // BenchmarkFlush moves batches of 100 final failures (a suppression add,
-// an index record and a hook each, 300 intents) from the outbox to
-// PostgreSQL, the hooks to a recording fake.
+// an index record and a hook each: 300 intents) from the outbox to
+// PostgreSQL, the hooks to a recording fake or to the River queue.
 func BenchmarkFlush(b *testing.B) {
-	r, _ := benchNode(b)
+	for _, name := range []string{"fake", "river"} {
+		b.Run(name, func(b *testing.B) {
+			r, s := benchNode(b)
+			if name == "river" {
+				q, err := riverhook.Open(context.Background(), s.pool, riverhook.Config{})
+				tcheck(b, err, "open river queue")
+				r.Hooks = q
+			}
+			benchFlush(b, r)
+		})
+	}
+}
+
+func benchFlush(b *testing.B, r *relay.Relay) {
 	ctx := context.Background()
 	const batch = 100
 	hard := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Reason: bounce.ReasonUserUnknown}
@@ -94,8 +108,7 @@ func BenchmarkFlush(b *testing.B) {
 				if err := r.IndexTx(tx, m); err != nil {
 					return err
 				}
-				hook := webhookFor(rcpt, id)
-				if err := r.Enqueue(tx, hook); err != nil {
+				if err := r.Enqueue(tx, webhookFor(rcpt, id)); err != nil {
 					return err
 				}
 			}
