@@ -214,9 +214,9 @@ func (r *Relay) Kick() {
 // Run moves the outbox's intents to PostgreSQL (Flush) until ctx is done:
 // at start, after each Kick, and every Interval. A round that fails is
 // retried after RetryMin, doubling up to Interval; Kicks do not shorten
-// that wait, the next round covers them. Every hour it removes expired index records
-// (pgsent.Index.Cleanup). It returns nil when ctx is done, and Validate's
-// error before it starts.
+// that wait, the next round covers them. Every hour it removes expired
+// index records (pgsent.Index.Cleanup). It returns nil when ctx is done,
+// and Validate's error before it starts.
 func (r *Relay) Run(ctx context.Context) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -278,9 +278,12 @@ func (r *Relay) retryWait(n int) time.Duration {
 // Flush moves the intents in the outbox to PostgreSQL, and deletes each
 // from the outbox after it was applied, until the outbox is empty or a
 // step fails. It returns how many intents it moved. Suppression changes
-// are applied one by one in the order they were written; a change the
-// shared list refuses for good (suppression.ErrInvalid, ErrAddress) is
-// logged and dropped. Index records and hooks go in batches, all or none.
+// are applied in the order they were written, a batch per PostgreSQL
+// transaction that also marks them applied (see the package doc); a
+// change the shared list refuses for good (suppression.ErrInvalid,
+// ErrAddress) is logged and dropped. Index records and hooks go in
+// batches, all or none; a hook the shared delivery refuses for good is
+// logged and dropped.
 // A kind without its store (nil Suppressions, Sent or Hooks) stays in the
 // outbox. Errors of one kind do not stop the others; they are joined.
 func (r *Relay) Flush(ctx context.Context) (int, error) {
