@@ -73,7 +73,7 @@ func (hi HookIntent) job(webhookID string) riverhook.Job {
 // SuppressionOp is what a SuppressionIntent does to the shared list.
 type SuppressionOp string
 
-// The operations, those of queue.SuppressionStore that write.
+// The operations: the writes of queue.SuppressionStore.
 const (
 	// OpAdd adds or refreshes the entry (pgsuppression.Store.Add), as
 	// ProcessTx decided.
@@ -97,12 +97,13 @@ type SuppressionIntent struct {
 	Op SuppressionOp `bstore:"nonzero"`
 
 	// Account and BaseAddress are the entry's key. The index serves the
-	// look at pending intents of StopTx and ProcessTx.
+	// look at pending intents of StopTx, ProcessTx and DeliveredTx.
 	Account     string `bstore:"index Account+BaseAddress"`
 	BaseAddress string `bstore:"nonzero"`
 
-	// Time is when the intent was written: the "now" of its refresh when
-	// it is applied, so a replay decides as the first application did.
+	// Time is when the intent was written: the "now" of the shared
+	// list's decisions when it is applied (whether an entry had expired,
+	// whether a hit counts), as StopTx and ProcessTx judged at that time.
 	Time time.Time
 
 	// OriginalAddress is the address as the queue gave it.
