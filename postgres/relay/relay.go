@@ -421,7 +421,10 @@ func intentID[T intent](it T) int64 {
 // PostgreSQL transaction, in order, and records the last one's ID as
 // applied in the same transaction: an intent at or below the mark was
 // applied before (a crash between commit and delete) and is skipped, so
-// each change takes effect once. All or none.
+// each change takes effect once. All or none. The mark is sound because
+// bstore has one write transaction at a time: outbox IDs grow in commit
+// order, so no intent committed later can have a lower ID than one a
+// round already applied.
 func (r *Relay) applySuppressions(ctx context.Context, batch []SuppressionIntent) (int, error) {
 	if !r.migrated {
 		if err := migrateSchema(ctx, r.Suppressions.DB); err != nil {
