@@ -31,6 +31,10 @@ account) with headers:
     can rotate keys ([webhook.Sign]). Secrets are "whsec_" followed by
     base64.
 
+[Sender] makes these requests, one attempt per call; Queue.Run uses one,
+and so does the River queue of the postgres module (package riverhook),
+which passes its own webhook-id, unique among nodes.
+
 Every request the endpoint sees is a recorded attempt. net/http re-sends
 a POST that carries Idempotency-Key on a new connection when a kept-alive
 one dies before the response, although the endpoint may have read it; the

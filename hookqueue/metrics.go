@@ -88,6 +88,16 @@ func (m *Metrics) observeAttempt(r HookResult, refused bool) {
 	m.results.WithLabelValues(resultClass(r, refused)).Inc()
 }
 
+// ObserveAttempt counts one recorded attempt, for a queue other than
+// Queue.Run that delivers with a Sender, as Run counts its own: a try with
+// VerdictNoConn never reached the endpoint and is not counted.
+func (m *Metrics) ObserveAttempt(r HookResult, v Verdict) {
+	if v == VerdictNoConn {
+		return
+	}
+	m.observeAttempt(r, v == VerdictRefused)
+}
+
 func (m *Metrics) observeBatch(n int) {
 	if m == nil {
 		return

@@ -241,7 +241,7 @@ func (q *Queue) Enqueue(tx *bstore.Tx, hooks ...Hook) error {
 	now := q.now()
 	for i := range hooks {
 		h := &hooks[i]
-		if err := prepare(h, now); err != nil {
+		if err := Prepare(h, now); err != nil {
 			return err
 		}
 		if err := tx.Insert(h); err != nil {
@@ -256,8 +256,11 @@ func (q *Queue) Enqueue(tx *bstore.Tx, hooks ...Hook) error {
 	return nil
 }
 
-// prepare validates h and fills the fields Enqueue sets.
-func prepare(h *Hook, now time.Time) error {
+// Prepare validates h and fills the fields Enqueue sets, with the checks
+// and defaults Enqueue documents. Another queue that delivers Hooks with a
+// Sender (the River queue of the postgres module) calls it at insert, so
+// both accept the same hooks.
+func Prepare(h *Hook, now time.Time) error {
 	if h.Account == "" {
 		return errors.New("hookqueue: hook without account")
 	}

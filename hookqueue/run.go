@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -36,7 +35,7 @@ type worker struct {
 	q        *Queue
 	ctx      context.Context
 	log      *slog.Logger
-	client   *http.Client
+	sender   *Sender
 	perURL   int
 	perHost  int
 	maxTotal int
@@ -109,13 +108,13 @@ func (q *Queue) Run(ctx context.Context) error {
 		q.mu.Unlock()
 	}()
 
-	client, closeIdle := q.newClient()
-	defer closeIdle()
+	sender := q.newSender()
+	defer sender.CloseIdleConnections()
 	w := &worker{
 		q:            q,
 		ctx:          ctx,
 		log:          q.log(),
-		client:       client,
+		sender:       sender,
 		perURL:       orDefault(q.Concurrency, DefaultConcurrency),
 		perHost:      q.hostConcurrency(),
 		maxTotal:     orDefault(q.MaxConcurrency, DefaultMaxConcurrency),
@@ -304,7 +303,7 @@ func (w *worker) dispatch() {
 			started = true
 			w.log.Debug("hookqueue: delivering", hookAttrs(h)...)
 			go func() {
-				w.doneC <- w.q.deliver(w.reqCtx, w.client, h)
+				w.doneC <- w.q.deliver(w.reqCtx, w.sender, h)
 			}()
 			if w.inflightN >= w.maxTotal {
 				break
@@ -349,7 +348,7 @@ func (w *worker) finished(a attempt) {
 	}
 	w.inflightN--
 	w.forgetURL(url)
-	if a.verdict == verdictNoConn {
+	if a.verdict == VerdictNoConn {
 		// Not an attempt: nothing to record, and the hook is still due.
 		// The wait took a whole Timeout, so this cannot spin.
 		w.log.Warn("hookqueue: no connection to the endpoint before the timeout, not counted as an attempt",
@@ -359,7 +358,7 @@ func (w *worker) finished(a attempt) {
 		return
 	}
 	w.pending = append(w.pending, a)
-	w.q.Metrics.observeAttempt(a.result, a.verdict == verdictRefused)
+	w.q.Metrics.observeAttempt(a.result, a.verdict == VerdictRefused)
 }
 
 // startCommit hands the completed results to the committer if it is idle.
@@ -517,13 +516,13 @@ func (q *Queue) record(tx *bstore.Tx, h *Hook, a attempt, now time.Time) (Retire
 	h.Results = append(h.Results, a.result)
 	var outcome RetireReason
 	switch a.verdict {
-	case verdictAbandoned:
+	case VerdictAbandoned:
 		// Shutdown: keep it due, this try does not count.
-	case verdictDelivered:
+	case VerdictDelivered:
 		outcome = RetiredDelivered
-	case verdictGone:
+	case VerdictGone:
 		outcome = RetiredGone
-	case verdictRefused:
+	case VerdictRefused:
 		outcome = RetiredRefused
 	default:
 		schedule := q.schedule()
@@ -535,7 +534,7 @@ func (q *Queue) record(tx *bstore.Tx, h *Hook, a attempt, now time.Time) (Retire
 			h.NextAttempt = now.Add(q.jitter(schedule[h.Attempts]))
 		}
 	}
-	if a.verdict != verdictAbandoned {
+	if a.verdict != VerdictAbandoned {
 		h.Attempts++
 	}
 	if outcome == "" {

@@ -183,7 +183,7 @@ func TestText(t *testing.T) {
 	}
 	for _, e := range tests {
 		if _, _, err := s.Add(ctx, e); !errors.Is(err, suppression.ErrInvalid) {
-			t.Errorf("add %q: %v, want ErrInvalid", e, err)
+			t.Errorf("add %+v: %v, want ErrInvalid", e, err)
 		}
 	}
 	// Lookups in accounts no entry can have find nothing (the conformance
