@@ -226,26 +226,6 @@ func (b *apiBackend) retiredGet(ctx context.Context, id int64) (queue.MsgRetired
 	return res.Message, err
 }
 
-// entry returns the library's form of an API suppression entry.
-func entry(s webapi.Suppression) suppression.Entry {
-	return suppression.Entry{
-		ID:              s.ID,
-		Account:         s.Account,
-		BaseAddress:     s.BaseAddress,
-		OriginalAddress: s.OriginalAddress,
-		Reason:          s.Reason,
-		Category:        s.Category,
-		Source:          s.Source,
-		Code:            s.Code,
-		EnhancedCode:    s.EnhancedCode,
-		Created:         s.Created,
-		LastSeen:        s.LastSeen,
-		Hits:            s.Hits,
-		LastHit:         s.LastHit,
-		ExpiresAt:       s.ExpiresAt,
-	}
-}
-
 // suppressionList: the command's filter without CreatedAfter and
 // CreatedBefore, which the API lacks (the command refuses them).
 func (b *apiBackend) suppressionList(ctx context.Context, f suppression.Filter, p paging.Page) ([]suppression.Entry, int64, error) {
@@ -265,7 +245,7 @@ func (b *apiBackend) suppressionList(ctx context.Context, f suppression.Filter, 
 	})
 	var entries []suppression.Entry
 	for _, s := range res.Suppressions {
-		entries = append(entries, entry(s))
+		entries = append(entries, s.Entry())
 	}
 	return entries, res.Next, err
 }

@@ -2,10 +2,14 @@ package riverhook_test
 
 import (
 	"cmp"
+	"context"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bouncekit/bouncekit/postgres/riverhook"
+	"github.com/bouncekit/bouncekit/webhook"
 )
 
 // BenchmarkThroughput delivers b.N hooks with 1, 2 and 4 node processes
@@ -67,4 +71,31 @@ func benchThroughput(b *testing.B, n, workers int, cooldown time.Duration) {
 			b.ReportMetric(float64(b.N)/d.Seconds(), "hooks/s")
 		}
 	})
+}
+
+// BenchmarkInsert inserts hooks as a relay does, in batches of 1 and of
+// 1000 per transaction; ns/op is per hook.
+func BenchmarkInsert(b *testing.B) {
+	for _, batch := range []int{1, 1000} {
+		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
+			_, q, _, _ := sharedSchema(b)
+			jobs := make([]riverhook.Job, 0, batch)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += batch {
+				jobs = jobs[:0]
+				for k := i; k < min(b.N, i+batch); k++ {
+					jobs = append(jobs, riverhook.Job{
+						WebhookID: "bench-" + strconv.Itoa(k),
+						Account:   "acct",
+						URL:       "https://app.example.com/hook",
+						Payload:   webhook.Outgoing{Event: webhook.EventDelivered, QueueMsgID: int64(k + 1)},
+					})
+				}
+				if _, err := q.Insert(context.Background(), jobs...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

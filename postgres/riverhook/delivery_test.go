@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bouncekit/bouncekit/hookqueue"
 	"github.com/bouncekit/bouncekit/postgres/riverhook"
 	"github.com/bouncekit/bouncekit/webhook"
 )
@@ -59,10 +60,14 @@ func TestInsertBad(t *testing.T) {
 func TestDeliver(t *testing.T) {
 	rc := newReceiver(t, nil)
 	q := openQueue(t, riverhook.Config{})
-	_, err := q.Insert(context.Background(), job("node1-42", rc.srv.URL))
+	j := job("node1-42", rc.srv.URL)
+	j.Authorization = "Bearer app-token"
+	_, err := q.Insert(context.Background(), j)
 	tcheck(t, err, "insert")
 	run(t, q)
 	r := rc.next(t)
+	tcompare(t, r.header.Get("Authorization"), "Bearer app-token", "authorization")
+	tcompare(t, r.header.Get("User-Agent"), hookqueue.DefaultUserAgent, "user-agent")
 	tcompare(t, r.header.Get(webhook.HeaderID), "node1-42", "webhook-id")
 	tcompare(t, r.header.Get("Idempotency-Key"), "node1-42", "idempotency-key")
 	tcheck(t, webhook.Verify([]string{testSecret}, r.header, r.body, time.Now(), time.Minute), "verify")

@@ -3,6 +3,7 @@ package riverhook_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bouncekit/bouncekit/hookqueue"
@@ -45,6 +47,14 @@ type watchReceiver struct {
 	reached   chan struct{} // Closed when distinct reaches threshold.
 	all       int
 	allC      chan struct{} // Closed when distinct reaches all.
+
+	// Requests with User-Agent holdUA get no answer until release is
+	// closed: the test kills their node while they are open. heldC gets
+	// a value per held request.
+	holdUA  string
+	held    int
+	heldC   chan struct{}
+	release chan struct{}
 }
 
 func newWatchReceiver(all, threshold int) *watchReceiver {
@@ -52,6 +62,7 @@ func newWatchReceiver(all, threshold int) *watchReceiver {
 		open: map[string]bool{}, arrivals: map[string]int{},
 		threshold: threshold, reached: make(chan struct{}),
 		all: all, allC: make(chan struct{}),
+		heldC: make(chan struct{}, 1000), release: make(chan struct{}),
 	}
 	wr.srv = httptest.NewServer(http.HandlerFunc(wr.serve))
 	return wr
@@ -81,9 +92,19 @@ func (wr *watchReceiver) serve(w http.ResponseWriter, r *http.Request) {
 		wr.first = now
 	}
 	wr.last = now
+	hold := wr.holdUA != "" && r.UserAgent() == wr.holdUA
+	if hold {
+		wr.held++
+	}
 	wr.mu.Unlock()
 
-	_, _ = r.Body.Read(make([]byte, 0)) // The body is read by the server as needed.
+	if hold {
+		select {
+		case wr.heldC <- struct{}{}:
+		default:
+		}
+		<-wr.release
+	}
 	w.WriteHeader(http.StatusNoContent)
 
 	wr.mu.Lock()
@@ -211,11 +232,31 @@ func sharedSchema(tb testing.TB) (*pgxpool.Pool, *riverhook.Queue, string, strin
 	return pool, q, connString, schema
 }
 
+// pickVictim picks the node to kill: River's leader if leader is set and
+// one was elected, else a node that is not the leader. Killing the leader
+// adds River's re-election (its TTL) to the time before the dead node's
+// jobs are rescued, so the short run kills another node.
+func pickVictim(t *testing.T, pool *pgxpool.Pool, nodes []*node, leader bool) (*node, bool) {
+	t.Helper()
+	var id string
+	err := pool.QueryRow(context.Background(), `SELECT leader_id FROM river_leader`).Scan(&id)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		t.Fatalf("reading the leader: %v", err)
+	}
+	for _, nd := range nodes {
+		if (nd.id == id) == leader {
+			return nd, nd.id == id
+		}
+	}
+	return nodes[1], nodes[1].id == id
+}
+
 // TestMultiNode runs 4 node processes against one database and one
-// receiver, SIGKILLs one mid-run, and checks: every hook delivered, none
-// in flight on two nodes at once, a hook sent again only after the kill
-// (the killed node's unfinished jobs, rescued by River). With
-// BOUNCEKIT_MULTINODE_LONG set it delivers 100,000 hooks.
+// receiver, SIGKILLs one mid-run while it has requests open, and checks:
+// every hook delivered, none in flight on two nodes at once, a hook sent
+// again only after the kill (the killed node's unfinished jobs, rescued by
+// River). With BOUNCEKIT_MULTINODE_LONG set it delivers 100,000 hooks and
+// kills the leader.
 func TestMultiNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
@@ -230,14 +271,28 @@ func TestMultiNode(t *testing.T) {
 	insertJobs(t, q, total, wr.srv.URL)
 
 	start := time.Now()
-	nodes := startNodes(t, 4, 32, 0, connString, schema)
-	deadline := time.After(3 * time.Minute) // A bound for a broken test, not a timing assertion.
+	nodes := startNodes(t, 4, 0, 0, connString, schema) // riverhook's default Workers.
+	deadline := time.After(3 * time.Minute)             // A bound for a broken test, not a timing assertion.
 	select {
 	case <-wr.reached:
 	case <-deadline:
 		t.Fatalf("not a third delivered")
 	}
-	victim := nodes[1]
+	// Hold the victim's next requests open, and kill it while they are:
+	// the receiver has them, the node never learns, so River rescues
+	// them and another node sends them again, the duplicates expected.
+	victim, leader := pickVictim(t, pool, nodes, os.Getenv(envLong) != "")
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { close(wr.release) }) }
+	defer release()
+	wr.mu.Lock()
+	wr.holdUA = hooknode.UserAgent(victim.name)
+	wr.mu.Unlock()
+	select {
+	case <-wr.heldC:
+	case <-deadline:
+		t.Fatalf("no request of %s held", victim.name)
+	}
 	wr.markKilled()
 	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -247,6 +302,10 @@ func TestMultiNode(t *testing.T) {
 		t.Fatalf("%s did not die of SIGKILL: %v", victim.name, err)
 	}
 	killedAt := time.Since(start)
+	release()
+	wr.mu.Lock()
+	held := wr.held
+	wr.mu.Unlock()
 
 	select {
 	case <-wr.allC:
@@ -273,8 +332,8 @@ func TestMultiNode(t *testing.T) {
 		}
 	}
 	elapsed := time.Since(start)
-	for i, nd := range nodes {
-		if i != 1 {
+	for _, nd := range nodes {
+		if nd != victim {
 			nd.stop(t)
 		}
 	}
@@ -299,8 +358,11 @@ func TestMultiNode(t *testing.T) {
 		perNode[name] = n
 	}
 	tcheck(t, rows.Err(), "rows")
-	t.Logf("%d hooks, 4 nodes, %s SIGKILLed after %s: all delivered after %s; %d duplicate requests (all after the kill), attempts recorded per node %v",
-		total, victim.name, killedAt.Round(time.Millisecond), elapsed.Round(time.Millisecond), dups, perNode)
+	t.Logf("%d hooks, 4 nodes, %s (leader: %v) SIGKILLed after %s with %d requests open: all delivered after %s; %d duplicate requests (all after the kill), attempts recorded per node %v",
+		total, victim.name, leader, killedAt.Round(time.Millisecond), held, elapsed.Round(time.Millisecond), dups, perNode)
+	if dups < held {
+		t.Errorf("%d duplicates, expected at least the %d requests open at the kill", dups, held)
+	}
 	tcompare(t, missing, 0, "hooks never delivered")
 	if len(wr.overlaps) > 0 {
 		t.Errorf("%d requests arrived while the same webhook-id was in flight, e.g. %s", len(wr.overlaps), wr.overlaps[0])

@@ -77,6 +77,7 @@ func run(stdin io.Reader, stdout io.Writer) error {
 		Sender: &hookqueue.Sender{
 			Transport: hookqueue.NewTransport(Loopback(), max(workers, riverhook.DefaultWorkers)),
 			Timeout:   Timeout,
+			UserAgent: UserAgent(name),
 		},
 		// Rescued jobs are retried soon, so the test need not wait.
 		Schedule:      []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond},
@@ -102,6 +103,10 @@ func run(stdin io.Reader, stdout io.Writer) error {
 	cancel()
 	return <-done
 }
+
+// UserAgent is the User-Agent of a node's requests, so the receiver of a
+// test knows which node sent a request.
+func UserAgent(node string) string { return "bouncekit-hooknode/" + node }
 
 // Loopback is the networks a test node may deliver to.
 func Loopback() []netip.Prefix {
