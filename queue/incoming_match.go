@@ -41,6 +41,8 @@ type incomingRun struct {
 	byMsgID          []*candidate
 
 	hooks []hookqueue.Hook
+
+	remote remoteMatch // Handler.Remote's messages, for recipients no local message matches.
 }
 
 // run matches the report and records its outcomes in res.
@@ -49,6 +51,7 @@ func (p *incomingRun) run(rcptTo string, res *IncomingResult) error {
 		return err
 	}
 	p.reportKey = reportKey(p.rep.messageID, p.msg)
+	p.remote.rcptTo = rcptTo
 	if err := p.loadFromID(rcptTo); err != nil {
 		return err
 	}
@@ -102,6 +105,13 @@ func (p *incomingRun) runBounce(res *IncomingResult) error {
 		c, match, foundBy, err := p.match(rr)
 		if err != nil {
 			return err
+		}
+		if c == nil {
+			if remote, err := p.remoteBounce(rr, res); err != nil {
+				return err
+			} else if remote {
+				continue
+			}
 		}
 		o := IncomingOutcome{Recipient: rr.address, Match: match, Failure: classifyRcpt(rr)}
 		if c != nil {
