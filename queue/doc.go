@@ -165,6 +165,9 @@
 //     results, suppression, webhooks.
 //   - incoming_seen.go: the reports seen (stored as SeenReport), so a
 //     report processed twice changes nothing.
+//   - incoming_remote.go: RemoteIndex (Handler.Remote), a report about a
+//     message another node sent, found in a shared index of sent
+//     messages (MatchRemote).
 //
 // The host's submission and local delivery:
 //   - extra.go: ExtraHeaders, reading Msg.Extra from "X-Mox-Extra-" header
