@@ -130,6 +130,13 @@ func testHooks(t *testing.T, open Open) {
 	tcompare(t, hookRetiredList(t, e.alice, webapi.HookRetiredListRequest{Page: webapi.Page{Newest: true, Limit: 1}}), []int64{12}, "retired, newest first")
 	tcompare(t, hookRetiredList(t, e.bob, webapi.HookRetiredListRequest{}), []int64{}, "bob's retired")
 
+	// Retry is of pending webhooks: canceled ones stay retired.
+	rt, err = e.alice.HookRetry(ctx, webapi.HookRetryRequest{All: true})
+	tcheck(t, err, "retry after cancel")
+	tcompare(t, rt.Retried, 0, "retried after cancel")
+	tcompare(t, hookList(t, e.alice, webapi.HookListRequest{}), []int64{}, "alice's pending after retry")
+	tcompare(t, hookRetiredList(t, e.alice, webapi.HookRetiredListRequest{}), []int64{11, 12}, "alice's retired after retry")
+
 	_, err = e.alice.HookRetiredList(ctx, webapi.HookRetiredListRequest{RetireReason: "bogus"})
 	tcode(t, err, webapi.CodeUser, "unknown retire reason")
 	_, err = e.alice.HookList(ctx, webapi.HookListRequest{HookFilter: webapi.HookFilter{Event: "bogus"}})
