@@ -3,6 +3,7 @@ package pgapi_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
@@ -71,4 +72,15 @@ func open(t *testing.T, now func() time.Time) webapitest.Backend {
 // bstore default, against the PostgreSQL stores.
 func TestConformance(t *testing.T) {
 	webapitest.Run(t, open)
+}
+
+// newServer serves srv and returns a client maker: username and
+// username+"pw".
+func newServer(t *testing.T, srv *webapi.Server) func(user string) webapi.Client {
+	t.Helper()
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return func(user string) webapi.Client {
+		return webapi.Client{BaseURL: ts.URL, Username: user, Password: user + "pw", HTTPClient: ts.Client()}
+	}
 }
