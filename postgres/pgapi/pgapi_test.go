@@ -35,6 +35,12 @@ func TestMain(m *testing.M) {
 // leaves them.
 func open(t *testing.T, now func() time.Time) webapitest.Backend {
 	t.Helper()
+	return backend(t, now)
+}
+
+// backend is open for tests and benchmarks.
+func backend(t testing.TB, now func() time.Time) webapitest.Backend {
+	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
 	supp, err := pgsuppression.Open(ctx, pool)
@@ -76,7 +82,7 @@ func TestConformance(t *testing.T) {
 
 // newServer serves srv and returns a client maker: username and
 // username+"pw".
-func newServer(t *testing.T, srv *webapi.Server) func(user string) webapi.Client {
+func newServer(t testing.TB, srv *webapi.Server) func(user string) webapi.Client {
 	t.Helper()
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
