@@ -44,8 +44,10 @@ const (
 // changed once the Server serves requests. Two Servers over two databases
 // work side by side: there is no package-level state.
 type Server struct {
-	// DB is the host's database, opened with queue.DBTypes. Required:
-	// without it every call fails with code "server".
+	// DB is the host's database, opened with queue.DBTypes. Without it
+	// every call that reads or changes it fails with code "server": all
+	// but the Suppression and Hook methods when SuppressionList and
+	// HookHistory are set.
 	DB *bstore.DB
 
 	// Handler fails and cancels queued messages (QueueFail, QueueCancel),
