@@ -67,6 +67,22 @@
 // host's queue.Handler, so DSNs, webhooks and retired records follow its
 // settings.
 //
+// # Storage
+//
+// Queued and retired messages and hold rules are read and changed in
+// Server.DB, the host's bstore database, each call in one transaction. The
+// suppression list and the webhook history are Server.SuppressionList and
+// Server.HookHistory, two small interfaces; their zero values are the
+// bstore ones in Server.DB (Server.Suppressions and Server.Hooks), which
+// is one process's truth. A host with several sending nodes sets them to
+// the stores they share on PostgreSQL instead, from the nested module
+// github.com/bouncekit/bouncekit/postgres: a pgsuppression.Store is a
+// SuppressionList, and pgapi.Hooks makes a riverhook.Queue (webhooks
+// delivered on River) a HookHistory; package pgapi tells what the API
+// shows of River's jobs. Every call to them is one transaction of theirs;
+// SuppressionImport stays all or nothing. Package webapitest is the suite
+// both storages pass.
+//
 // # Authentication and accounts
 //
 // Authentication is the host's: an Authenticator maps a request to an
@@ -115,7 +131,7 @@
 //	unknownMethod  No method of that name.
 //	tooLarge       The request body is too large.
 //	forbidden      The request names an account that is not the caller's.
-//	notConfigured  The Server has no Handler (QueueFail, QueueCancel) or Hooks (HookRetry, HookCancel).
+//	notConfigured  The Server has no Handler (QueueFail, QueueCancel), or neither Hooks nor HookHistory (HookRetry, HookCancel).
 //	timeout        The call took longer than Server.Timeout.
 //	server         Anything else; the call may be retried.
 //

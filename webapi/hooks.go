@@ -1,8 +1,6 @@
 package webapi
 
 import (
-	"github.com/mjl-/bstore"
-
 	"github.com/bouncekit/bouncekit/hookqueue"
 )
 
@@ -52,12 +50,7 @@ func (c *call) hookList(req HookListRequest) (HookListResult, error) {
 	if err != nil {
 		return HookListResult{}, err
 	}
-	var hooks []hookqueue.Hook
-	var next int64
-	err = c.read(func(tx *bstore.Tx) error {
-		hooks, next, err = c.s.hooks().ListTx(tx, f, c.page(req.Page))
-		return err
-	})
+	hooks, next, err := c.s.hooks().List(c.ctx, f, c.page(req.Page))
 	return HookListResult{Hooks: redactHooks(hooks), Next: next}, err
 }
 
@@ -72,12 +65,7 @@ func (c *call) hookRetiredList(req HookRetiredListRequest) (HookRetiredListResul
 		return HookRetiredListResult{}, errorf(CodeUser, "unknown retire reason %q", req.RetireReason)
 	}
 	f.RetireReason = req.RetireReason
-	var hooks []hookqueue.HookRetired
-	var next int64
-	err = c.read(func(tx *bstore.Tx) error {
-		hooks, next, err = c.s.hooks().ListRetiredTx(tx, f, c.page(req.Page))
-		return err
-	})
+	hooks, next, err := c.s.hooks().ListRetired(c.ctx, f, c.page(req.Page))
 	return HookRetiredListResult{Hooks: nonNil(hooks), Next: next}, err
 }
 
@@ -90,9 +78,6 @@ func (c *call) hookChange(requested string, hf HookFilter, all bool) (hookqueue.
 	if hf.empty() && requested == "" && !all {
 		return f, errorf(CodeUser, "give a filter, or All to select every pending webhook")
 	}
-	if c.s.Hooks == nil || c.s.Hooks.DB == nil {
-		return f, errorf(CodeNotConfigured, "the server has no webhook queue")
-	}
 	return f, nil
 }
 
@@ -101,7 +86,7 @@ func (c *call) hookRetry(req HookRetryRequest) (HookRetryResult, error) {
 	if err != nil {
 		return HookRetryResult{}, err
 	}
-	n, err := c.s.Hooks.Retry(c.ctx, f)
+	n, err := c.s.hooks().Retry(c.ctx, f)
 	return HookRetryResult{Retried: n}, err
 }
 
@@ -110,6 +95,6 @@ func (c *call) hookCancel(req HookCancelRequest) (HookCancelResult, error) {
 	if err != nil {
 		return HookCancelResult{}, err
 	}
-	n, err := c.s.Hooks.Cancel(c.ctx, f)
+	n, err := c.s.hooks().Cancel(c.ctx, f)
 	return HookCancelResult{Canceled: n}, err
 }

@@ -49,17 +49,26 @@ func (c *call) retiredGet(req RetiredGetRequest) (RetiredGetResult, error) {
 			return err
 		}
 		res.Message = m
-		// The webhooks about the message: a few, one per event.
-		f := hookqueue.Filter{Account: m.SenderAccount, QueueMsgID: m.ID}
-		p := paging.Page{Limit: c.s.maxPage()}
-		hooks, _, err := c.s.hooks().ListTx(tx, f, p)
-		if err != nil {
-			return err
-		}
-		res.Hooks = redactHooks(hooks)
-		retired, _, err := c.s.hooks().ListRetiredTx(tx, f, p)
-		res.RetiredHooks = nonNil(retired)
-		return err
+		return nil
 	})
-	return res, err
+	if err != nil {
+		return RetiredGetResult{}, err
+	}
+	// The webhooks about the message: a few, one per event. They are read
+	// after the message, not in its transaction, since the history may be
+	// kept elsewhere (HookHistory). Pending before retired: a webhook
+	// retiring in between is listed twice rather than missed.
+	f := hookqueue.Filter{Account: res.Message.SenderAccount, QueueMsgID: res.Message.ID}
+	p := paging.Page{Limit: c.s.maxPage()}
+	hooks, _, err := c.s.hooks().List(c.ctx, f, p)
+	if err != nil {
+		return RetiredGetResult{}, err
+	}
+	res.Hooks = redactHooks(hooks)
+	retired, _, err := c.s.hooks().ListRetired(c.ctx, f, p)
+	if err != nil {
+		return RetiredGetResult{}, err
+	}
+	res.RetiredHooks = nonNil(retired)
+	return res, nil
 }

@@ -44,8 +44,10 @@ const (
 // changed once the Server serves requests. Two Servers over two databases
 // work side by side: there is no package-level state.
 type Server struct {
-	// DB is the host's database, opened with queue.DBTypes. Required:
-	// without it every call fails with code "server".
+	// DB is the host's database, opened with queue.DBTypes. Without it
+	// every call that reads or changes it fails with code "server": all
+	// but the Suppression and Hook methods when SuppressionList and
+	// HookHistory are set.
 	DB *bstore.DB
 
 	// Handler fails and cancels queued messages (QueueFail, QueueCancel),
@@ -58,13 +60,30 @@ type Server struct {
 	// Retry and Cancel, which open their own transaction on Hooks.DB (the
 	// same database as DB) and wake its worker. Nil, or a nil Hooks.DB:
 	// those two fail with code "notConfigured"; the listings work
-	// without it.
+	// without it. Unused when HookHistory is set.
 	Hooks *hookqueue.Queue
 
-	// Suppressions is the suppression list; its Normalizer computes base
-	// addresses. Only its Tx methods are used, in DB's transactions. Nil:
-	// a Store with the zero Normalizer.
+	// HookHistory is where the Hook methods and RetiredGet find webhooks.
+	// Nil: the records of Hooks in DB, listed in DB's read transactions,
+	// retried and canceled with Hooks (see there). Set it when webhooks
+	// are delivered elsewhere, e.g. on River (package pgapi of the nested
+	// module github.com/bouncekit/bouncekit/postgres); Hooks is unused
+	// then.
+	HookHistory HookHistory
+
+	// Suppressions is the suppression list in DB; its Normalizer computes
+	// base addresses. Only its Tx methods are used, in DB's transactions,
+	// at the call's time (Now). Nil: a Store with the zero Normalizer.
+	// Unused when SuppressionList is set.
 	Suppressions *suppression.Store
+
+	// SuppressionList is the suppression list the Suppression methods
+	// use. Nil: Suppressions in DB, each call one transaction of DB. Set
+	// it for a list kept elsewhere, e.g. on PostgreSQL shared by several
+	// nodes (pgsuppression.Store of the nested module
+	// github.com/bouncekit/bouncekit/postgres); Suppressions is unused
+	// then.
+	SuppressionList SuppressionList
 
 	// Auth authenticates every call. Nil: every call is refused with 401.
 	Auth Authenticator
@@ -201,12 +220,24 @@ func (s *Server) store() *suppression.Store {
 	return &s.zeroStore
 }
 
-// hooks returns the queue for listings, which need none of its settings.
-func (s *Server) hooks() *hookqueue.Queue {
-	if s.Hooks != nil {
-		return s.Hooks
+// suppressions returns the suppression list of a call at now.
+func (s *Server) suppressions(now time.Time) SuppressionList {
+	if s.SuppressionList != nil {
+		return s.SuppressionList
 	}
-	return &s.zeroHooks
+	return bstoreList{db: s.DB, store: s.store(), now: now}
+}
+
+// hooks returns the webhook history.
+func (s *Server) hooks() HookHistory {
+	if s.HookHistory != nil {
+		return s.HookHistory
+	}
+	q := s.Hooks
+	if q == nil {
+		q = &s.zeroHooks // Listings need none of its settings.
+	}
+	return bstoreHooks{db: s.DB, queue: q}
 }
 
 func (s *Server) maxPage() int {
@@ -531,17 +562,16 @@ func (c *call) page(p Page) paging.Page {
 }
 
 func (c *call) read(fn func(tx *bstore.Tx) error) error {
-	if c.s.DB == nil {
-		return errorf(CodeServer, "server has no database")
-	}
-	return c.s.DB.Read(c.ctx, fn)
+	return read(c.ctx, c.s.DB, fn)
 }
 
 func (c *call) write(fn func(tx *bstore.Tx) error) error {
-	if c.s.DB == nil {
-		return errorf(CodeServer, "server has no database")
-	}
-	return c.s.DB.Write(c.ctx, fn)
+	return write(c.ctx, c.s.DB, fn)
+}
+
+// suppressions returns the suppression list.
+func (c *call) suppressions() SuppressionList {
+	return c.s.suppressions(c.now)
 }
 
 // queueChanged arranges for QueueChanged to be called after the commit.

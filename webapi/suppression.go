@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mjl-/bstore"
-
 	"github.com/bouncekit/bouncekit/suppression"
 )
 
@@ -45,11 +43,15 @@ func suppressionError(err error, address string) error {
 	return err
 }
 
-// checkAddress refuses an address the store cannot normalize, before a
-// transaction is opened.
+// checkAddress refuses an empty address, and one the bstore list cannot
+// normalize before a transaction is opened. Another SuppressionList
+// normalizes with its own Normalizer, and refuses a bad address itself.
 func (c *call) checkAddress(address string) error {
 	if address == "" {
 		return errorf(CodeBadAddress, "missing EmailAddress")
+	}
+	if c.s.SuppressionList != nil {
+		return nil
 	}
 	_, err := c.s.store().Normalizer.Normalize(address)
 	return suppressionError(err, address)
@@ -91,12 +93,7 @@ func (c *call) suppressionList(req SuppressionListRequest) (SuppressionListResul
 	if req.Limit == 0 {
 		p.Limit = c.s.maxPage() // A mox client asks for the whole list.
 	}
-	var entries []suppression.Entry
-	var next int64
-	err = c.read(func(tx *bstore.Tx) error {
-		entries, next, err = c.s.store().ListTx(tx, f, p)
-		return err
-	})
+	entries, next, err := c.suppressions().List(c.ctx, f, p)
 	if err != nil {
 		return SuppressionListResult{}, err
 	}
@@ -143,10 +140,7 @@ func (c *call) suppressionAdd(req SuppressionAddRequest) (SuppressionAddResult, 
 		e.ExpiresAt = *req.ExpiresAt
 	}
 	var res SuppressionAddResult
-	err = c.write(func(tx *bstore.Tx) error {
-		e, res.Added, err = c.s.store().AddTx(tx, e, c.now)
-		return err
-	})
+	e, res.Added, err = c.suppressions().Add(c.ctx, e)
 	if err != nil {
 		return SuppressionAddResult{}, suppressionError(err, req.EmailAddress)
 	}
@@ -162,9 +156,7 @@ func (c *call) suppressionRemove(req SuppressionRemoveRequest) (SuppressionRemov
 	if err := c.checkAddress(req.EmailAddress); err != nil {
 		return SuppressionRemoveResult{}, err
 	}
-	err = c.write(func(tx *bstore.Tx) error {
-		return c.s.store().RemoveTx(tx, account, req.EmailAddress)
-	})
+	err = c.suppressions().Remove(c.ctx, account, req.EmailAddress)
 	if errors.Is(err, suppression.ErrAbsent) {
 		return SuppressionRemoveResult{}, errorf(CodeNotFound, "address %q is not on the suppression list", req.EmailAddress)
 	}
@@ -179,11 +171,7 @@ func (c *call) suppressionPresent(req SuppressionPresentRequest) (SuppressionPre
 	if err := c.checkAddress(req.EmailAddress); err != nil {
 		return SuppressionPresentResult{}, err
 	}
-	var present bool
-	err = c.read(func(tx *bstore.Tx) error {
-		_, present, err = c.s.store().LookupTx(tx, account, req.EmailAddress, c.now)
-		return err
-	})
+	_, present, err := c.suppressions().Lookup(c.ctx, account, req.EmailAddress)
 	return SuppressionPresentResult{Present: present}, suppressionError(err, req.EmailAddress)
 }
 
@@ -199,10 +187,8 @@ func (c *call) suppressionExport(req SuppressionExportRequest) (*stream, error) 
 	st := &stream{
 		contentType: "text/csv; charset=utf-8; header=present", // RFC 4180 section 3.
 		write: func(w io.Writer) error {
-			return c.read(func(tx *bstore.Tx) error {
-				_, err := c.s.store().ExportTx(tx, w, f)
-				return err
-			})
+			_, err := c.suppressions().Export(c.ctx, w, f)
+			return err
 		},
 	}
 	return st, nil
@@ -218,12 +204,7 @@ func (c *call) suppressionImport(req SuppressionImportRequest) (SuppressionImpor
 		}
 		return nil
 	}
-	var res suppression.ImportResult
-	err := c.write(func(tx *bstore.Tx) error {
-		var err error
-		res, err = c.s.store().ImportCheckTx(tx, strings.NewReader(req.CSV), c.now, check)
-		return err
-	})
+	res, err := c.suppressions().ImportCheck(c.ctx, strings.NewReader(req.CSV), check)
 	var ierr *suppression.ImportError
 	switch {
 	case errors.Is(err, errNotYours):

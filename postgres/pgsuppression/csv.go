@@ -38,18 +38,36 @@ func (s *Store) Export(ctx context.Context, w io.Writer, f suppression.Filter) (
 // Import reads a CSV list (the format of suppression.Store.ImportTx,
 // suppression.ReadCSV) and adds every row as Add does, in one transaction:
 // all rows or none. A bad row gives a *suppression.ImportError with its
-// line number, and nothing is written.
+// line number, and nothing is written. It is ImportCheck without a check.
+func (s *Store) Import(ctx context.Context, r io.Reader) (suppression.ImportResult, error) {
+	return s.ImportCheck(ctx, r, nil)
+}
+
+// ImportCheck is Import with a check of every entry, as
+// suppression.Store.ImportCheckTx: after all rows were read and before
+// anything is written, check is called with each row's entry (its base
+// address computed); an error from it becomes a *suppression.ImportError
+// with the row's line, and nothing is written. A caller importing for one
+// account checks that every row names it (webapi's SuppressionImport). A
+// nil check checks nothing.
 //
 // The rows are first inserted together (one pipelined batch of INSERT ...
 // ON CONFLICT DO NOTHING); the rows whose address was taken, by an entry
 // or by an earlier row, are then added one by one in file order. Rows of
 // one address thus apply in the order of the file, as with the bstore
 // store.
-func (s *Store) Import(ctx context.Context, r io.Reader) (res suppression.ImportResult, err error) {
+func (s *Store) ImportCheck(ctx context.Context, r io.Reader, check func(suppression.Entry) error) (res suppression.ImportResult, err error) {
 	now := s.now()
 	rows, err := suppression.ReadCSV(r, s.Normalizer, now)
 	if err != nil {
 		return suppression.ImportResult{}, err
+	}
+	if check != nil {
+		for _, row := range rows {
+			if err := check(row.Entry); err != nil {
+				return suppression.ImportResult{}, &suppression.ImportError{Line: row.Line, Err: err}
+			}
+		}
 	}
 	entries := make([]suppression.Entry, len(rows))
 	for i, row := range rows {

@@ -59,5 +59,5 @@
 //     failure, deliveries, cleanup.
 //   - schema.go: the migrations of the table.
 //   - list.go: List and Count with suppression.Filter.
-//   - csv.go: Import and Export.
+//   - csv.go: Import, ImportCheck and Export.
 package pgsuppression

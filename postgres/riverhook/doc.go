@@ -86,7 +86,9 @@ on River's table, (args->>'account', id) for this job kind. Listings never
 return Authorization or Secrets. Unlike hookqueue's HookRetired, the job's
 arguments keep them until River removes the job. Cancel and Retry use
 River's JobCancel and JobRetry; Retry also sends a given-up or canceled
-hook again, which River can since it keeps the job.
+hook again, which River can since it keeps the job. RetryPending retries
+pending hooks only, as hookqueue.Queue.Retry; webapi's HookRetry uses it
+(package pgapi).
 
 # Schema
 
@@ -106,7 +108,7 @@ gauges are not set: the queue is River's table, shared by all nodes.
   - job.go: Job, the River job arguments, and their checks.
   - queue.go: Config, Queue, Open, Run, Insert, InsertTx.
   - worker.go: the River worker: one attempt, its outcome, its record.
-  - history.go: List, ListRetired, Cancel, Retry.
+  - history.go: List, ListRetired, Cancel, Retry, RetryPending.
   - schema.go: River's migrations and ours.
 */
 package riverhook

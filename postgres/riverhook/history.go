@@ -345,13 +345,30 @@ func (q *Queue) Cancel(ctx context.Context, f hookqueue.Filter) (int, error) {
 // since River keeps them: with f.RetireReason set, only those. Attempts
 // made so far still count toward the schedule.
 func (q *Queue) Retry(ctx context.Context, f hookqueue.Filter) (int, error) {
-	states := []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-		rivertype.JobStateCancelled, rivertype.JobStateDiscarded,
-	}
+	states := append(waitingStates(), rivertype.JobStateCancelled, rivertype.JobStateDiscarded)
 	if f.RetireReason != "" {
 		states = []rivertype.JobState{rivertype.JobStateCancelled, rivertype.JobStateDiscarded}
 	}
+	return q.retry(ctx, f, states)
+}
+
+// RetryPending is Retry of pending hooks only, as hookqueue.Queue.Retry:
+// hooks given up or canceled stay retired. webapi's HookRetry uses it
+// (package pgapi), so the API retries the same hooks on both queues.
+func (q *Queue) RetryPending(ctx context.Context, f hookqueue.Filter) (int, error) {
+	if f.RetireReason != "" {
+		return 0, errPendingReason
+	}
+	return q.retry(ctx, f, waitingStates())
+}
+
+// waitingStates are the pending states of a job not running.
+func waitingStates() []rivertype.JobState {
+	return []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateScheduled}
+}
+
+// retry makes the jobs matching f in states available now.
+func (q *Queue) retry(ctx context.Context, f hookqueue.Filter, states []rivertype.JobState) (int, error) {
 	n := 0
 	err := q.each(ctx, f, states, func(id int64) error {
 		if _, err := q.client.JobRetry(ctx, id); err != nil {
