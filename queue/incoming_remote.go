@@ -25,8 +25,12 @@ const MatchRemote Match = "remote"
 type RemoteIndex interface {
 	// RemoteSent returns the messages other nodes sent (never this
 	// node's) that a report with key may be about, of account when not
-	// empty, each with how it was found. An error fails the
-	// ProcessIncoming call, as a failing read of the local queue does.
+	// empty, each with how it was found. When it finds one message only,
+	// the first of its submission (BaseID equal to its ID), it returns
+	// the rest of that submission too: a complaint that redacts its
+	// recipient matches a message only if it is the one returned. An
+	// error fails the ProcessIncoming call, as a failing read of the
+	// local queue does.
 	RemoteSent(tx *bstore.Tx, account string, key RemoteKey) ([]RemoteSent, error)
 }
 
@@ -198,12 +202,9 @@ func (p *incomingRun) applyRemote(rs RemoteSent, rr reportRcpt, o *IncomingOutco
 // remoteSoleRecipient returns the message of the index for a complaint
 // that names no recipient, as matchFeedback's MatchSoleRecipient does
 // locally: only when the index found one message, by the report's FromID
-// or Message-ID, and it was the only recipient of its submission. The
-// index holds every recipient of a submission (the sending node indexes
-// each message it queues, all kept for the same time from Queued), and a
-// FromID brings the rest of its submission, a Message-ID every recipient
-// that shares it: so one message found, and the first of its submission
-// (BaseID equal to its ID), had no sibling.
+// or Message-ID, and it was the only recipient of its submission: the
+// first of it (BaseID equal to its ID), and RemoteSent, which returns the
+// rest of a submission with its only message found, returned no other.
 func (p *incomingRun) remoteSoleRecipient() (*RemoteSent, error) {
 	if err := p.loadRemote(); err != nil {
 		return nil, err
