@@ -45,13 +45,9 @@ func (q *Queue) statsLoop(ctx context.Context) {
 // nodes, since the table is shared. A failed query leaves the gauges as
 // they were.
 func (q *Queue) stats(ctx context.Context) {
-	states := make([]string, len(pendingStates))
-	for i, s := range pendingStates {
-		states[i] = string(s)
-	}
 	var n int
 	var oldest *time.Time
-	err := q.pool.QueryRow(ctx, statsQuery, states, q.queue(), Kind).Scan(&n, &oldest)
+	err := q.pool.QueryRow(ctx, statsQuery, pendingStateNames(), q.queue(), Kind).Scan(&n, &oldest)
 	if err != nil {
 		if ctx.Err() == nil {
 			q.log.Warn("riverhook: reading the queue size", slog.Any("err", err))
@@ -63,4 +59,13 @@ func (q *Queue) stats(ctx context.Context) {
 		age = max(0, q.now().Sub(*oldest))
 	}
 	q.cfg.Metrics.SetQueue(n, age)
+}
+
+// pendingStateNames returns pendingStates as the query's parameter.
+func pendingStateNames() []string {
+	l := make([]string, len(pendingStates))
+	for i, s := range pendingStates {
+		l[i] = string(s)
+	}
+	return l
 }
