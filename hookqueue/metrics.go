@@ -36,7 +36,8 @@ type Metrics struct {
 //   - bouncekit_webhook_commit_batch_size: histogram of attempt results
 //     written per transaction (group commit).
 //
-// The gauges are refreshed by Queue.Run, at most once per StatsInterval.
+// The gauges are refreshed by Queue.Run, at most once per StatsInterval,
+// or by another queue with SetQueue.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		requestDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -103,6 +104,13 @@ func (m *Metrics) observeBatch(n int) {
 		return
 	}
 	m.commitBatch.Observe(float64(n))
+}
+
+// SetQueue sets the queue size and oldest-age gauges, for a queue other
+// than Queue.Run that keeps its pending hooks elsewhere, as Run sets them
+// from its own table. A nil *Metrics does nothing.
+func (m *Metrics) SetQueue(size int, oldest time.Duration) {
+	m.setQueue(size, oldest)
 }
 
 func (m *Metrics) setQueue(size int, oldest time.Duration) {

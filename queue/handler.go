@@ -53,9 +53,9 @@ type Handler struct {
 	// Hooks queues webhooks. Nil: no webhooks.
 	Hooks HookQueue
 
-	// Remote finds messages other nodes sent, for DSNs and bounces that
-	// match no message of this queue (MatchRemote). Nil: only this
-	// queue's messages are matched.
+	// Remote finds messages other nodes sent, for DSNs, bounces and
+	// complaints that match no message of this queue (MatchRemote). Nil:
+	// only this queue's messages are matched.
 	Remote RemoteIndex
 
 	// Accounts looks up per-account settings. Nil: every account is known,

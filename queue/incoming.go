@@ -169,7 +169,13 @@ func (o IncomingOutcome) logAttrs() []any {
 //
 // A feedback report (RFC 5965) adds a complaint suppression for its
 // Original-Rcpt-To or the matched message's recipient and queues the
-// "complained" webhook. An auto-reply or other mail that matches a FromID
+// "complained" webhook. Its message is the one to the Original-Rcpt-To
+// among those of the FromID or the returned Message-ID; else, with
+// Handler.Remote, another node's found by the same keys (MatchRemote);
+// else the latest message of account to that address (MatchRecipient).
+// A report that redacts the recipient matches only a message that was
+// the only recipient of its submission, here or (MatchRemote) on another
+// node. An auto-reply or other mail that matches a FromID
 // queues "unrecognized" (reason "vacation" for an auto-reply); other mail
 // that matches nothing changes nothing and returns Kind IncomingOther.
 //

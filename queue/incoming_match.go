@@ -22,6 +22,10 @@ type candidate struct {
 	r      MsgRetired
 	queued bool
 	used   bool // Matched to a recipient of this report already.
+
+	// remote is set for a message of another node (Handler.Remote): r
+	// is its summary, r.ID its ID on that node.
+	remote *RemoteSent
 }
 
 // incomingRun holds the state of one ProcessIncoming call.

@@ -209,13 +209,19 @@ func (p *incomingRun) runFeedback(res *IncomingResult) error {
 		o := IncomingOutcome{Recipient: addr, Match: match, Failure: bounce.Failure{Permanent: true, Reason: bounce.ReasonFeedback}}
 		account := p.account
 		if c != nil {
-			o.MsgID = c.r.ID
-			o.Queued = c.queued
 			o.Recipient = c.r.RecipientAddress
 			account = c.r.SenderAccount
+			if c.remote == nil {
+				o.MsgID = c.r.ID
+				o.Queued = c.queued
+			} else {
+				o.Detail = remoteDetail(c.remote)
+			}
 		}
-		if match == MatchSoleRecipient {
-			o.Detail = "the report names no recipient; the message found was the only recipient of its submission"
+		if c != nil && addr == "" {
+			// MatchSoleRecipient, or MatchRemote by the same rule.
+			const sole = "the report names no recipient; the message found was the only recipient of its submission"
+			o.Detail = strings.TrimPrefix(o.Detail+"; "+sole, "; ")
 		}
 		dup, err := p.once("arf:"+o.Recipient, c, &o)
 		if err != nil {
@@ -255,13 +261,23 @@ func (p *incomingRun) runFeedback(res *IncomingResult) error {
 // returned Message-ID with the recipient, or the newest message to the
 // recipient. A report that redacts the recipient matches the one message
 // found by FromID (or else by Message-ID) only when it was the only
-// recipient of its submission (MatchSoleRecipient).
+// recipient of its submission (MatchSoleRecipient). When the keys find
+// no message of this queue, Handler.Remote is asked before the newest
+// message to the recipient is taken: the report's Message-ID or FromID
+// naming another node's message is better evidence (MatchRemote).
 func (p *incomingRun) matchFeedback(addr string) (*candidate, Match, error) {
 	rr := reportRcpt{address: addr}
 	if addr == "" {
 		cands := p.byMsgID
 		if len(p.byFromID) > 0 {
 			cands = p.byFromID[:1]
+		}
+		if len(cands) == 0 {
+			rs, err := p.remoteSoleRecipient()
+			if err != nil || rs == nil {
+				return nil, MatchNone, err
+			}
+			return &candidate{r: rs.retired(), remote: rs}, MatchRemote, nil
 		}
 		if len(cands) != 1 || cands[0].used {
 			return nil, MatchNone, nil
@@ -283,6 +299,11 @@ func (p *incomingRun) matchFeedback(addr string) (*candidate, Match, error) {
 				return c, s.m, nil
 			}
 		}
+	}
+	if rs, err := p.matchRemote(rr); err != nil {
+		return nil, MatchNone, err
+	} else if rs != nil {
+		return &candidate{r: rs.retired(), remote: rs}, MatchRemote, nil
 	}
 	q := bstore.QueryTx[MsgRetired](p.tx)
 	// The recipient's index (with LastActivity, for the order) alone; the

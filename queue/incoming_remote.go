@@ -17,16 +17,20 @@ import (
 // Detail names the node, the message's ID there and how it was found.
 const MatchRemote Match = "remote"
 
-// RemoteIndex finds messages that other nodes sent, for a DSN or bounce
-// that matches no message of this Handler's queue: several nodes that
-// share a suppression list and an index of sent messages (the relay
-// package of the nested module github.com/bouncekit/bouncekit/postgres)
-// match a bounce for a message any of them sent, wherever it arrives.
+// RemoteIndex finds messages that other nodes sent, for a DSN, bounce or
+// complaint that matches no message of this Handler's queue: several
+// nodes that share a suppression list and an index of sent messages (the
+// relay package of the nested module github.com/bouncekit/bouncekit/postgres)
+// match a report about a message any of them sent, wherever it arrives.
 type RemoteIndex interface {
 	// RemoteSent returns the messages other nodes sent (never this
 	// node's) that a report with key may be about, of account when not
-	// empty, each with how it was found. An error fails the
-	// ProcessIncoming call, as a failing read of the local queue does.
+	// empty, each with how it was found. When it finds one message only,
+	// the first of its submission (BaseID equal to its ID), it returns
+	// the rest of that submission too: a complaint that redacts its
+	// recipient matches a message only if it is the one returned. An
+	// error fails the ProcessIncoming call, as a failing read of the
+	// local queue does.
 	RemoteSent(tx *bstore.Tx, account string, key RemoteKey) ([]RemoteSent, error)
 }
 
@@ -106,7 +110,7 @@ func (p *incomingRun) remoteBounce(rr reportRcpt, res *IncomingResult) (bool, er
 		Recipient: rr.address,
 		Match:     MatchRemote,
 		Failure:   classifyRcpt(rr),
-		Detail:    fmt.Sprintf("sent by node %s as message %d, found by %s", rs.Node, rs.ID, rs.FoundBy),
+		Detail:    remoteDetail(rs),
 	}
 	key := seenKey(p.reportKey, rr.address)
 	dup, err := p.duplicate(key, nil)
@@ -127,30 +131,38 @@ func (p *incomingRun) remoteBounce(rr reportRcpt, res *IncomingResult) (bool, er
 	return true, nil
 }
 
+// loadRemote asks Handler.Remote for the report's messages, once per
+// report.
+func (p *incomingRun) loadRemote() error {
+	m := &p.remote
+	if p.h.Remote == nil || m.loaded {
+		return nil
+	}
+	m.loaded = true
+	key := RemoteKey{
+		FromIDs:   fromIDCandidates(m.rcptTo, p.h.catchallSeparator()),
+		EnvID:     p.rep.envID,
+		MessageID: p.rep.origMessageID,
+	}
+	if len(key.FromIDs) == 0 && key.EnvID == "" && key.MessageID == "" {
+		return nil
+	}
+	sent, err := p.h.Remote.RemoteSent(p.tx, p.account, key)
+	if err != nil {
+		return fmt.Errorf("queue: looking up messages of other nodes: %w", err)
+	}
+	m.sent = sent
+	m.used = make([]bool, len(sent))
+	return nil
+}
+
 // matchRemote returns the first message of the index not matched yet
 // whose recipient the report names, or nil.
 func (p *incomingRun) matchRemote(rr reportRcpt) (*RemoteSent, error) {
-	if p.h.Remote == nil {
-		return nil, nil
+	if err := p.loadRemote(); err != nil {
+		return nil, err
 	}
 	m := &p.remote
-	if !m.loaded {
-		m.loaded = true
-		key := RemoteKey{
-			FromIDs:   fromIDCandidates(m.rcptTo, p.h.catchallSeparator()),
-			EnvID:     p.rep.envID,
-			MessageID: p.rep.origMessageID,
-		}
-		if len(key.FromIDs) == 0 && key.EnvID == "" && key.MessageID == "" {
-			return nil, nil
-		}
-		sent, err := p.h.Remote.RemoteSent(p.tx, p.account, key)
-		if err != nil {
-			return nil, fmt.Errorf("queue: looking up messages of other nodes: %w", err)
-		}
-		m.sent = sent
-		m.used = make([]bool, len(sent))
-	}
 	for i, s := range m.sent {
 		if !m.used[i] && rcptMatches(s.retired(), rr) {
 			m.used[i] = true
@@ -185,4 +197,28 @@ func (p *incomingRun) applyRemote(rs RemoteSent, rr reportRcpt, o *IncomingOutco
 		}
 	}
 	return p.matchedHook(c, o, true)
+}
+
+// remoteSoleRecipient returns the message of the index for a complaint
+// that names no recipient, as matchFeedback's MatchSoleRecipient does
+// locally: only when the index found one message, by the report's FromID
+// or Message-ID, and it was the only recipient of its submission: the
+// first of it (BaseID equal to its ID), and RemoteSent, which returns the
+// rest of a submission with its only message found, returned no other.
+func (p *incomingRun) remoteSoleRecipient() (*RemoteSent, error) {
+	if err := p.loadRemote(); err != nil {
+		return nil, err
+	}
+	m := &p.remote
+	if len(m.sent) != 1 || m.used[0] || m.sent[0].BaseID != m.sent[0].ID {
+		return nil, nil
+	}
+	m.used[0] = true
+	return &m.sent[0], nil
+}
+
+// remoteDetail names where a remote message was found, for
+// IncomingOutcome.Detail.
+func remoteDetail(rs *RemoteSent) string {
+	return fmt.Sprintf("sent by node %s as message %d, found by %s", rs.Node, rs.ID, rs.FoundBy)
 }

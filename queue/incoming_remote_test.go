@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mjl-/bstore"
@@ -109,4 +110,118 @@ func TestIncomingRemote(t *testing.T) {
 	if n := len(e.hooks()); n != before {
 		t.Fatalf("hooks %d after the failed call, want %d", n, before)
 	}
+}
+
+// TestIncomingRemoteComplaint: a feedback report whose keys find no
+// message of the local queue is matched among the Remote index's
+// messages, as a DSN is: by the named recipient, or, when the report
+// redacts it, the one message found if it was alone in its submission.
+// The complaint suppresses the recipient for the sending account and the
+// complained webhook carries the other node's message.
+func TestIncomingRemoteComplaint(t *testing.T) {
+	sent := func(id, baseID int64, rcpt string) queue.RemoteSent {
+		return queue.RemoteSent{Node: "a", FoundBy: queue.MatchMessageID, ID: id, BaseID: baseID, SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: rcpt, MessageID: "r1@example.org", Subject: "remote"}
+	}
+	type want struct {
+		match queue.Match
+		msgID int64
+		rcpt  string
+		event webhook.OutgoingEvent
+		supp  bool
+	}
+	for _, c := range []struct {
+		name     string
+		local    string // Message-ID of a local message to carol, if set.
+		sent     []queue.RemoteSent
+		rcpt     string // Original-Rcpt-To, or redacted.
+		want     want
+		hookMsg  int64 // QueueMsgID of the complained hook; 0: unmatched.
+		askIndex bool
+	}{
+		{"named", "", []queue.RemoteSent{sent(7, 7, "dave@example.com"), sent(8, 7, "carol@example.com")}, "carol@example.com",
+			want{queue.MatchRemote, 0, "carol@example.com", webhook.EventComplained, true}, 8, true},
+		{"redacted sole recipient", "", []queue.RemoteSent{sent(7, 7, "carol@example.com")}, "",
+			want{queue.MatchRemote, 0, "carol@example.com", webhook.EventComplained, true}, 7, true},
+		{"redacted, submission of two", "", []queue.RemoteSent{sent(7, 7, "dave@example.com"), sent(8, 7, "carol@example.com")}, "",
+			want{queue.MatchNone, 0, "", webhook.EventUnrecognized, false}, 0, true},
+		{"redacted, not the first of its submission", "", []queue.RemoteSent{sent(8, 7, "carol@example.com")}, "",
+			want{queue.MatchNone, 0, "", webhook.EventUnrecognized, false}, 0, true},
+		{"named, not in the index", "", []queue.RemoteSent{sent(7, 7, "dave@example.com")}, "carol@example.com",
+			want{queue.MatchNone, 0, "carol@example.com", webhook.EventComplained, true}, 0, true},
+		// The report's Message-ID names node a's message: better evidence
+		// than the latest local message to the recipient.
+		{"named, local message with another Message-ID", "other@example.org", []queue.RemoteSent{sent(7, 7, "carol@example.com")}, "carol@example.com",
+			want{queue.MatchRemote, 0, "carol@example.com", webhook.EventComplained, true}, 7, true},
+		{"local message with the Message-ID", "r1@example.org", []queue.RemoteSent{sent(7, 7, "carol@example.com")}, "carol@example.com",
+			want{queue.MatchMessageID, -1, "carol@example.com", webhook.EventComplained, true}, -1, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newInEnv(t)
+			x := &remoteIndex{sent: c.sent}
+			e.h.Remote = x
+			var localID int64
+			if c.local != "" {
+				localID = e.send("alice", func(m *queue.Msg) { m.MessageID = c.local }, "carol@example.com")[0].ID
+			}
+			w := c.want
+			if w.msgID < 0 {
+				w.msgID = localID
+			}
+			hookMsg := c.hookMsg
+			if hookMsg < 0 {
+				hookMsg = localID
+			}
+
+			res := e.incoming("alice", "abuse@example.org", arfReport("<fbl1@example.com>", "abuse", c.rcpt, "r1@example.org"))
+			icompare(t, len(res.Recipients), 1, "outcomes")
+			o := res.Recipients[0]
+			icompare(t, want{o.Match, o.MsgID, o.Recipient, o.Event, o.Suppressing}, w, "outcome")
+			if w.match == queue.MatchRemote && !strings.Contains(o.Detail, "node a as message") {
+				t.Errorf("detail %q does not name the node", o.Detail)
+			}
+			icompare(t, len(x.calls) == 1, c.askIndex, "index asked")
+			if c.askIndex {
+				icompare(t, x.calls[0].MessageID, "r1@example.org", "message-id asked")
+			}
+
+			hooks := e.incomingHooks()
+			icompare(t, len(hooks), 1, "hooks")
+			h := hooks[0]
+			icompare(t, h.Account, "alice", "hook account")
+			icompare(t, h.Event, w.event, "hook event")
+			icompare(t, h.QueueMsgID, hookMsg, "hook message")
+			if hookMsg > 0 && hookMsg != localID {
+				icompare(t, h.Payload.Subject, "remote", "hook subject (the index's summary)")
+				icompare(t, h.Payload.Recipient, "carol@example.com", "hook recipient")
+			}
+			var entries []string
+			for _, en := range e.entries() {
+				icompare(t, en.Source, suppression.SourceARF, "entry source")
+				entries = append(entries, en.Account+" "+en.BaseAddress)
+			}
+			if w.supp {
+				icompare(t, entries, []string{"alice carol@example.com"}, "entries")
+			} else {
+				icompare(t, len(entries), 0, "entries")
+			}
+
+			// The same report again: a duplicate, no new hook.
+			res = e.incoming("alice", "abuse@example.org", arfReport("<fbl1@example.com>", "abuse", c.rcpt, "r1@example.org"))
+			icompare(t, res.Recipients[0].Duplicate, true, "repeated report is a duplicate")
+			icompare(t, len(e.incomingHooks()), 1, "hooks after the repeat")
+		})
+	}
+
+	// An index that fails fails the call, as for a DSN.
+	e := newInEnv(t)
+	x := &remoteIndex{err: errors.New("unreachable")}
+	e.h.Remote = x
+	err := e.db.Write(context.Background(), func(tx *bstore.Tx) error {
+		_, err := e.h.ProcessIncoming(tx, "alice", "abuse@example.org", arfReport("<fbl2@example.com>", "abuse", "carol@example.com", "r1@example.org"))
+		return err
+	})
+	if !errors.Is(err, x.err) {
+		t.Fatalf("complaint with a failing index: %v", err)
+	}
+	icompare(t, len(e.entries()), 0, "entries after the failed call")
 }

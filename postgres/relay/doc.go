@@ -99,21 +99,25 @@
 // # Reports for other nodes' messages
 //
 // IndexTx puts every message a node queues in the shared index (after
-// commit, as all intents). A DSN or bounce may come back to any node: when
-// a recipient it names matches no message of the node's own queue,
-// ProcessIncoming asks Handler.Remote (RemoteSent) for messages other
-// nodes sent, by the same keys (FromID with the rest of its submission,
-// ENVID, Message-ID) and the recipient (queue.MatchRemote). The node that
-// received the report makes its events from the index's summary: the
-// webhook (with the sending node's message ID, as the application knows
-// it) and the suppression change, both as intents of its own outbox. The
-// sending node's queue record is not changed: its MsgRetired does not
-// learn of the report, and the suppression policy's history on the
-// receiving node is that node's own. A message appears in the index only
-// once the sending node's relay moved it; a report that arrives before
-// that is handled as unmatched. PostgreSQL that cannot be asked fails the
-// ProcessIncoming call (FailOpen: handled as unmatched), so the host can
-// refuse the report with a temporary error and get it again.
+// commit, as all intents). A DSN, bounce or complaint (RFC 5965 feedback
+// report) may come back to any node: when a recipient it names matches no
+// message of the node's own queue, ProcessIncoming asks Handler.Remote
+// (RemoteSent) for messages other nodes sent, by the same keys (FromID with
+// the rest of its submission, ENVID, Message-ID) and the recipient
+// (queue.MatchRemote); a complaint that redacts the recipient matches the
+// one message found if it was the only recipient of its submission, which
+// the index can tell since it holds every recipient a node queued. The node
+// that received the report makes its events from the index's summary: the
+// webhook (with the sending node's message ID, as the application knows it)
+// and the suppression change (source "dsn", or "arf" for a complaint), both
+// as intents of its own outbox. The sending node's queue record is not
+// changed: its MsgRetired does not learn of the report, and the suppression
+// policy's history on the receiving node is that node's own. A message
+// appears in the index only once the sending node's relay moved it; a
+// report that arrives before that is handled as unmatched. PostgreSQL that
+// cannot be asked fails the ProcessIncoming call (FailOpen: handled as
+// unmatched), so the host can refuse the report with a temporary error and
+// get it again.
 //
 // # Layout
 //

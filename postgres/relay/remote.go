@@ -18,7 +18,7 @@ var _ queue.RemoteIndex = (*Relay)(nil)
 // this node for a message another node sent is matched there. Records of
 // this node are left out: a message of its own that its queue no longer
 // has is not matched again. A FromID's record brings the rest of its
-// submission. The lookups are bounded by LookupTimeout; when PostgreSQL
+// submission, and so does the only record found by the other keys. The lookups are bounded by LookupTimeout; when PostgreSQL
 // cannot be asked, FailOpen decides as in StopTx: an error wrapping
 // ErrUnavailable (the default: ProcessIncoming fails, so the host can
 // answer the report with a temporary error and get it again later), or
@@ -77,6 +77,18 @@ func (r *Relay) RemoteSent(tx *bstore.Tx, account string, key queue.RemoteKey) (
 			return r.remoteUnavailable(err)
 		}
 		add(l, queue.MatchMessageID)
+	}
+	// One message found, the first of its submission: its siblings too,
+	// which a Message-ID or ENVID need not name (a host may give each
+	// recipient its own), so a complaint that redacts its recipient is
+	// matched only to a message that really was alone (queue's sole
+	// recipient rule). A FromID brought them already.
+	if len(out) == 1 && out[0].BaseID == out[0].ID && out[0].FoundBy != queue.MatchFromID {
+		sub, err := r.Sent.Submission(ctx, out[0].Node, out[0].BaseID)
+		if err != nil {
+			return r.remoteUnavailable(err)
+		}
+		add(sub, out[0].FoundBy)
 	}
 	return out, nil
 }

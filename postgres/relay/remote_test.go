@@ -136,3 +136,146 @@ func TestRemoteDSN(t *testing.T) {
 		t.Fatalf("report for an unknown recipient on node a: %+v", o)
 	}
 }
+
+// arfReport writes an RFC 5965 feedback report about the message with
+// Message-ID returnedMsgID, naming rcptTo in Original-Rcpt-To unless
+// empty (most providers redact it).
+func arfReport(id, rcptTo, returnedMsgID string) []byte {
+	var rcptField string
+	if rcptTo != "" {
+		rcptField = "Original-Rcpt-To: <" + rcptTo + ">\r\n"
+	}
+	return []byte("From: <fbl@isp.example.com>\r\n" +
+		"To: <abuse@example.org>\r\n" +
+		"Subject: complaint\r\n" +
+		"Message-ID: <" + id + ">\r\n" +
+		"MIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=feedback-report; boundary=b1\r\n" +
+		"\r\n" +
+		"--b1\r\n" +
+		"Content-Type: text/plain\r\n" +
+		"\r\n" +
+		"A complaint about a message from 192.0.2.1.\r\n" +
+		"--b1\r\n" +
+		"Content-Type: message/feedback-report\r\n" +
+		"\r\n" +
+		"Feedback-Type: abuse\r\n" +
+		"User-Agent: fbl/1.0\r\n" +
+		"Version: 1\r\n" +
+		rcptField +
+		"\r\n" +
+		"--b1\r\n" +
+		"Content-Type: text/rfc822-headers\r\n" +
+		"\r\n" +
+		"From: <alice@example.org>\r\n" +
+		"Subject: hi\r\n" +
+		"Message-ID: <" + returnedMsgID + ">\r\n" +
+		"\r\n" +
+		"--b1--\r\n")
+}
+
+// TestRemoteComplaint: a feedback report for a message node A sent, fed
+// to node C, is matched through the shared index by the returned
+// Message-ID, with the recipient it names or, when redacted, if the
+// message was the only recipient of its submission. Node C's complained
+// webhook carries A's message; the complaint suppression reaches the
+// shared list.
+func TestRemoteComplaint(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newShared(t)
+	a := newNode(t, "a", s)
+	c := newNode(t, "c", s)
+	c.h.Remote = c.r
+
+	msg := func(rcpt, messageID string) *queue.Msg {
+		return &queue.Msg{SenderAccount: "alice", SenderAddress: "alice@example.org", RecipientAddress: rcpt, MessageID: messageID, Subject: "hi " + rcpt}
+	}
+	bob, dave := msg("bob@example.com", "m1@example.org"), msg("dave@example.com", "m1@example.org")
+	carol := msg("carol@example.com", "solo@example.org")
+	// A host may give each recipient a Message-ID of its own.
+	erin, frank := msg("erin@example.com", "e1@example.org"), msg("frank@example.com", "f1@example.org")
+	tcheck(t, a.db.Write(ctx, func(tx *bstore.Tx) error {
+		// Three submissions: bob and dave together, carol alone, erin
+		// and frank together.
+		for _, sub := range [][]*queue.Msg{{bob, dave}, {carol}, {erin, frank}} {
+			if _, err := a.h.Add(tx, sub...); err != nil {
+				return err
+			}
+			if err := a.r.IndexTx(tx, sub...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}), "add on a")
+	a.flush(t)
+
+	tests := []struct {
+		name   string
+		msg    []byte
+		match  queue.Match
+		rcpt   string
+		event  webhook.OutgoingEvent
+		detail string
+	}{
+		{"named recipient", arfReport("f1@isp.example.com", "dave@example.com", "m1@example.org"),
+			queue.MatchRemote, "dave@example.com", webhook.EventComplained, "sent by node a as message 2, found by messageid"},
+		{"redacted, sole recipient", arfReport("f2@isp.example.com", "", "solo@example.org"),
+			queue.MatchRemote, "carol@example.com", webhook.EventComplained, "sent by node a as message 3, found by messageid; the report names no recipient; the message found was the only recipient of its submission"},
+		{"redacted, two recipients", arfReport("f3@isp.example.com", "", "m1@example.org"),
+			queue.MatchNone, "", webhook.EventUnrecognized, ""},
+		// Only erin has the Message-ID, but frank shared her submission.
+		{"redacted, one of two by its own message-id", arfReport("f4@isp.example.com", "", "e1@example.org"),
+			queue.MatchNone, "", webhook.EventUnrecognized, ""},
+		{"repeated", arfReport("f1@isp.example.com", "dave@example.com", "m1@example.org"),
+			queue.MatchRemote, "dave@example.com", webhook.EventComplained, ""},
+	}
+	for _, tc := range tests {
+		var res queue.IncomingResult
+		tcheck(t, c.db.Write(ctx, func(tx *bstore.Tx) error {
+			var err error
+			res, err = c.h.ProcessIncoming(tx, "alice", "abuse@example.org", tc.msg)
+			return err
+		}), tc.name)
+		if len(res.Recipients) != 1 {
+			t.Fatalf("%s: %d outcomes", tc.name, len(res.Recipients))
+		}
+		o := res.Recipients[0]
+		if o.Match != tc.match || o.Recipient != tc.rcpt || o.Event != tc.event || o.MsgID != 0 || tc.detail != "" && o.Detail != tc.detail {
+			t.Errorf("%s: outcome %+v", tc.name, o)
+		}
+		if dup := tc.name == "repeated"; o.Duplicate != dup {
+			t.Errorf("%s: duplicate %v", tc.name, o.Duplicate)
+		}
+	}
+
+	c.flush(t)
+	for _, rcpt := range []string{"dave@example.com", "carol@example.com"} {
+		e, ok, err := s.sup.Lookup(ctx, "alice", rcpt)
+		tcheck(t, err, "lookup")
+		if !ok || e.Source != suppression.SourceARF || e.Category != suppression.CategoryComplaint {
+			t.Fatalf("%s on postgresql: %v %+v", rcpt, ok, e)
+		}
+	}
+	for _, rcpt := range []string{"bob@example.com", "erin@example.com"} {
+		if _, ok, err := s.sup.Lookup(ctx, "alice", rcpt); err != nil || ok {
+			t.Fatalf("%s, not matched, on postgresql: %v %v", rcpt, ok, err)
+		}
+	}
+	// The complained webhooks carry node A's message IDs and summaries;
+	// the two unmatched reports' carry none.
+	want := map[int64]webhook.OutgoingEvent{dave.ID: webhook.EventComplained, carol.ID: webhook.EventComplained, 0: webhook.EventUnrecognized}
+	ids := s.hooks.ids()
+	if len(ids) != 4 {
+		t.Fatalf("%d hooks, want 4", len(ids))
+	}
+	for _, id := range ids {
+		h, _ := s.hooks.hook(id)
+		if want[h.QueueMsgID] != h.Event || h.Account != "alice" {
+			t.Errorf("hook %s: account %s, message %d, event %s", id, h.Account, h.QueueMsgID, h.Event)
+		}
+		if h.QueueMsgID == dave.ID && (h.Payload.Recipient != "dave@example.com" || h.Payload.Subject != dave.Subject) {
+			t.Errorf("hook for dave: recipient %q, subject %q", h.Payload.Recipient, h.Payload.Subject)
+		}
+	}
+}

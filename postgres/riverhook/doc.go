@@ -100,8 +100,16 @@ schema (search_path).
 # Metrics
 
 Config.Metrics counts attempts and request durations as the bstore queue
-does (hookqueue.Metrics.ObserveAttempt). The queue size and oldest-age
-gauges are not set: the queue is River's table, shared by all nodes.
+does (hookqueue.Metrics.ObserveAttempt). Run also sets the queue size and
+oldest-pending-age gauges (hookqueue.Metrics.SetQueue), at start and then
+every Config.StatsInterval on the injected clock (Config.After): the jobs
+of this Queue's River queue in the pending states of the listings
+(running included, as the bstore queue counts hooks in flight), and the
+age of the lowest ID's Submitted. The queue is River's table, shared by
+all nodes, so every node running with Metrics reports the figures of the
+whole queue, not its own share: aggregate them with max, not sum. One statement reads them through River's fetch index (state,
+queue, ...), so its cost grows with the pending jobs, not with the
+finished ones River keeps.
 
 # Layout
 
@@ -109,6 +117,7 @@ gauges are not set: the queue is River's table, shared by all nodes.
   - queue.go: Config, Queue, Open, Run, Insert, InsertTx.
   - worker.go: the River worker: one attempt, its outcome, its record.
   - history.go: List, ListRetired, Cancel, Retry, RetryPending.
+  - stats.go: the queue gauges.
   - schema.go: River's migrations and ours.
 */
 package riverhook

@@ -84,8 +84,17 @@ type Config struct {
 	// crypto/rand.
 	Rand io.Reader
 
-	// Now is the clock for retry times and Submitted. Nil: time.Now.
+	// Now is the clock for retry times, Submitted and the oldest-age
+	// gauge. Nil: time.Now.
 	Now func() time.Time
+
+	// After is the timer of the gauge refresh, on the clock of Now, as
+	// hookqueue.Queue.After. Nil: time.After.
+	After func(d time.Duration) <-chan time.Time
+
+	// StatsInterval is how often Run refreshes the queue gauges of
+	// Metrics. Default hookqueue.DefaultStatsInterval.
+	StatsInterval time.Duration
 
 	Logger  *slog.Logger       // Nil: discard.
 	Metrics *hookqueue.Metrics // Nil: no metrics.
@@ -202,12 +211,19 @@ func (q *Queue) Client() *river.Client[pgx.Tx] { return q.client }
 // Run delivers webhooks on this node until ctx is canceled, then stops
 // fetching, waits up to ShutdownTimeout for deliveries in flight, cancels
 // the rest (they are due again at once, not counted as attempts) and
-// returns. Other nodes keep delivering meanwhile.
+// returns. Other nodes keep delivering meanwhile. With Metrics set, Run
+// also refreshes the queue gauges every StatsInterval.
 func (q *Queue) Run(ctx context.Context) error {
 	if err := q.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("riverhook: starting: %w", err)
 	}
+	statsDone := make(chan struct{})
+	go func() {
+		defer close(statsDone)
+		q.statsLoop(ctx)
+	}()
 	<-ctx.Done()
+	<-statsDone
 	timeout := q.cfg.ShutdownTimeout
 	if timeout <= 0 {
 		timeout = DefaultShutdownTimeout
