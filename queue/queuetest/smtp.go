@@ -22,6 +22,7 @@ type SMTPServer struct {
 	refuse map[string]*smtp.SMTPError
 	srv    *smtp.Server
 	done   chan error
+	l      net.Listener // Closed by Close too (see there).
 
 	mu       sync.Mutex
 	received []SMTPMessage
@@ -41,7 +42,7 @@ func NewSMTPServer(refuse map[string]*smtp.SMTPError) (*SMTPServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queuetest: listening for the SMTP server: %w", err)
 	}
-	s := &SMTPServer{Addr: l.Addr().String(), refuse: refuse, done: make(chan error, 1)}
+	s := &SMTPServer{Addr: l.Addr().String(), refuse: refuse, done: make(chan error, 1), l: l}
 	s.srv = smtp.NewServer(smtpBackend{s})
 	s.srv.Domain = "mx.queuetest.example"
 	go func() { s.done <- s.srv.Serve(l) }()
@@ -52,7 +53,10 @@ func NewSMTPServer(refuse map[string]*smtp.SMTPError) (*SMTPServer, error) {
 // serving, if it was not the Close.
 func (s *SMTPServer) Close() error {
 	s.srv.Close()
-	if err := <-s.done; err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+	// go-smtp's Close closes only the listeners Serve has taken: a Close
+	// before the goroutine reached Serve would leave it serving for good.
+	s.l.Close()
+	if err := <-s.done; err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("queuetest: SMTP server: %w", err)
 	}
 	return nil

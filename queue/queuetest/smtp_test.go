@@ -56,3 +56,18 @@ func TestSMTPServer(t *testing.T) {
 		t.Fatalf("close: %v", err)
 	}
 }
+
+// TestSMTPServerCloseAtOnce closes servers right after starting them, before
+// their goroutine may have reached Serve: Close must return, not wait for a
+// server that never stops.
+func TestSMTPServerCloseAtOnce(t *testing.T) {
+	for i := 0; i < 50; i++ {
+		s, err := queuetest.NewSMTPServer(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("close %d: %v", i, err)
+		}
+	}
+}
