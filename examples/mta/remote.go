@@ -29,6 +29,7 @@ const (
 // remoteServer is the demo's remote MTA: a go-smtp server on 127.0.0.1.
 type remoteServer struct {
 	srv  *smtp.Server
+	l    net.Listener
 	addr string
 
 	mu    sync.Mutex
@@ -40,7 +41,7 @@ func startRemote() (*remoteServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &remoteServer{addr: l.Addr().String(), tries: map[string]int{}}
+	r := &remoteServer{addr: l.Addr().String(), l: l, tries: map[string]int{}}
 	r.srv = smtp.NewServer(r)
 	r.srv.Domain = "mx.remote.example"
 	r.srv.AllowInsecureAuth = true
@@ -48,7 +49,13 @@ func startRemote() (*remoteServer, error) {
 	return r, nil
 }
 
-func (r *remoteServer) Close() error { return r.srv.Close() }
+// Close stops the server. go-smtp's Close closes only the listeners Serve
+// has taken, so the listener is closed here too.
+func (r *remoteServer) Close() error {
+	err := r.srv.Close()
+	r.l.Close()
+	return err
+}
 
 // NewSession implements smtp.Backend.
 func (r *remoteServer) NewSession(*smtp.Conn) (smtp.Session, error) {
