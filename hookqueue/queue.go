@@ -237,6 +237,8 @@ func (q *Queue) jitter(d time.Duration) time.Duration {
 // secrets and Authorization a valid header field value. Enqueue sets ID,
 // Submitted, Payload.WebhookQueued (if zero), NextAttempt (to now if zero)
 // and clears Attempts and Results. The IDs are set in the hooks slice.
+// An Incoming payload's Text and HTML are stored in a HookBody beside the
+// Hook; the caller's payload is left whole.
 func (q *Queue) Enqueue(tx *bstore.Tx, hooks ...Hook) error {
 	now := q.now()
 	for i := range hooks {
