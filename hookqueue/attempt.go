@@ -68,15 +68,30 @@ func webhookID(id int64) string {
 	return "bkh_" + strconv.FormatInt(id, 10)
 }
 
-// readIncoming reads the incoming payload Run's buffer left out of hook id.
+// readIncoming reads the incoming payload Run's buffer left out of hook
+// id, with the Text and HTML from its HookBody: the payload as enqueued.
 func (q *Queue) readIncoming(ctx context.Context, id int64) (*webhook.Incoming, error) {
-	h := Hook{ID: id}
-	err := q.read(ctx, func(tx *bstore.Tx) error { return tx.Get(&h) })
-	if err == nil && h.Incoming == nil {
-		err = errors.New("no incoming payload")
-	}
+	var in *webhook.Incoming
+	err := q.read(ctx, func(tx *bstore.Tx) error {
+		h := Hook{ID: id}
+		if err := tx.Get(&h); err != nil {
+			return err
+		}
+		if h.Incoming == nil {
+			return errors.New("no incoming payload")
+		}
+		in = h.Incoming
+		body := HookBody{ID: id}
+		if err := tx.Get(&body); errors.Is(err, bstore.ErrAbsent) {
+			return nil // Neither Text nor HTML.
+		} else if err != nil {
+			return err
+		}
+		in.Text, in.HTML = body.Text, body.HTML
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("hookqueue: reading incoming payload: %w", err)
 	}
-	return h.Incoming, nil
+	return in, nil
 }

@@ -7,11 +7,14 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mjl-/bstore"
+
+	"github.com/bouncekit/bouncekit/paging"
 )
 
 // BenchmarkDeliver measures hooks delivered per second to one loopback
@@ -71,5 +74,35 @@ func benchDeliver(b *testing.B, concurrency int) {
 	tcheck(b, err, "count")
 	if left != 0 {
 		b.Fatalf("%d hooks left", left)
+	}
+}
+
+// BenchmarkListIncoming lists a page of 100 pending incoming hooks whose
+// payloads have a text and an HTML part of 1 MiB each
+// (report.MaxIncomingText), as for an account whose endpoint is down:
+// each op is one List call.
+func BenchmarkListIncoming(b *testing.B) {
+	db, err := bstore.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), nil, DBTypes()...)
+	tcheck(b, err, "open db")
+	defer db.Close()
+	q := &Queue{DB: db}
+	in := testIncoming()
+	in.Text = strings.Repeat("0123456789abcde\n", 1<<16)
+	in.HTML = "<pre>" + in.Text + "</pre>"
+	for range 10 {
+		batch := make([]Hook, 10)
+		for i := range batch {
+			batch[i] = Hook{Account: "acc", URL: "https://app.example/in", Incoming: in}
+		}
+		err := db.Write(context.Background(), func(tx *bstore.Tx) error { return q.Enqueue(tx, batch...) })
+		tcheck(b, err, "enqueue")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l, _, err := q.List(context.Background(), Filter{Account: "acc"}, paging.Page{Limit: 100})
+		if err != nil || len(l) != 100 {
+			b.Fatalf("list: %d hooks, %v", len(l), err)
+		}
 	}
 }

@@ -1,13 +1,13 @@
 /*
 Package hookqueue delivers webhooks: a durable queue of events in the
-host's own bstore database ([Queue], with bstore types [Hook] and
-[HookRetired]) and a worker ([Queue.Run]) that POSTs them, signed, until
-the application accepts them. [Queue.Enqueue] runs in the caller's
-transaction, so an event exists exactly when the state change that caused
-it was committed. The payload, the event names, signing and the
-receiver's [webhook.Verify] are package webhook, which an application that
-receives the events imports alone; delivery concerns (URL policy, SSRF
-guard, retries, retention, metrics) live here.
+host's own bstore database ([Queue], with bstore types [Hook],
+[HookRetired] and [HookBody]) and a worker ([Queue.Run]) that POSTs
+them, signed, until the application accepts them. [Queue.Enqueue] runs
+in the caller's transaction, so an event exists exactly when the state
+change that caused it was committed. The payload, the event names,
+signing and the receiver's [webhook.Verify] are package webhook, which an
+application that receives the events imports alone; delivery concerns
+(URL policy, SSRF guard, retries, retention, metrics) live here.
 
 Standards: RFC 9110 (HTTP semantics, Retry-After in section 10.2.3), the
 Standard Webhooks specification (webhook-id, webhook-timestamp,
@@ -182,7 +182,7 @@ by one fsync per hook.
 # Layout
 
   - queue.go: Queue, its defaults, ErrNoDB, Enqueue and supersession, jitter.
-  - hook.go: the bstore types Hook, HookRetired, HookResult, RetireReason; DBTypes.
+  - hook.go: the bstore types Hook, HookRetired, HookBody, HookResult, RetireReason; DBTypes.
   - run.go: the worker: buffering per URL, concurrency, group commit, shutdown.
   - attempt.go: one HTTP request: headers, signing, response, Retry-After.
   - guard.go: the SSRF guard, NewDialer.

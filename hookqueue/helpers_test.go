@@ -92,6 +92,7 @@ type result struct {
 // jitter, allowing 127.0.0.1.
 type harness struct {
 	t       testing.TB
+	path    string // Of the database file.
 	db      *bstore.DB
 	q       *Queue
 	clk     *fakeClock
@@ -102,9 +103,10 @@ type harness struct {
 
 func newHarness(t testing.TB, configure func(q *Queue)) *harness {
 	t.Helper()
-	db, err := bstore.Open(context.Background(), filepath.Join(t.TempDir(), "webhook.db"), nil, DBTypes()...)
+	path := filepath.Join(t.TempDir(), "webhook.db")
+	db, err := bstore.Open(context.Background(), path, nil, DBTypes()...)
 	tcheck(t, err, "open db")
-	h := &harness{t: t, db: db, clk: newFakeClock(), results: make(chan result, 1000)}
+	h := &harness{t: t, path: path, db: db, clk: newFakeClock(), results: make(chan result, 1000)}
 	h.q = &Queue{
 		DB:            db,
 		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},

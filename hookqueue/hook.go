@@ -8,7 +8,7 @@ import (
 
 // DBTypes lists the types a host passes to bstore.Open (or DB.Register)
 // for the webhook queue.
-func DBTypes() []any { return []any{Hook{}, HookRetired{}} }
+func DBTypes() []any { return []any{Hook{}, HookRetired{}, HookBody{}} }
 
 // Field names used in bstore queries.
 const (
@@ -34,7 +34,10 @@ type Hook struct {
 
 	// Incoming, if set, is sent instead of Payload: a hook about a message
 	// that arrived for the account (mox's incoming webhook). Such a hook
-	// has no Event and no QueueMsgID.
+	// has no Event and no QueueMsgID. Enqueue stores its Text and HTML
+	// apart, in a HookBody, and the request reads them back: hooks read
+	// from the queue (List, ListTx, Queue.OnResult) have an Incoming
+	// without Text and HTML.
 	Incoming *webhook.Incoming
 
 	KeepFor time.Duration // How long to keep the HookRetired record; 0: Queue.KeepRetired; negative: not kept.
@@ -60,6 +63,18 @@ type HookResult struct {
 	Response    string        // First 512 bytes of the response body.
 	RetryAfter  time.Duration `json:",omitempty"` // From a Retry-After header on 429 or 503.
 	Interrupted bool          `json:",omitempty"` // Abandoned at shutdown; not counted in Attempts.
+}
+
+// HookBody holds the Text and HTML of a pending hook's Incoming payload,
+// which can be a mebibyte each (report.MaxIncomingText). They are kept
+// apart from the Hook record, so that listing pending hooks and
+// recording each attempt's result do not read and rewrite them. Enqueue
+// inserts one only for an incoming payload with a Text or HTML; it is
+// removed with its hook, in the transaction that retires it.
+type HookBody struct {
+	ID   int64 // Same as the Hook's ID.
+	Text string
+	HTML string
 }
 
 // RetireReason says why a hook was retired: how its delivery ended, not
@@ -131,7 +146,7 @@ func (h Hook) retire(outcome RetireReason, now time.Time, keep time.Duration) Ho
 		Event:         h.Event,
 		QueueMsgID:    h.QueueMsgID,
 		Payload:       h.Payload,
-		Incoming:      historyIncoming(h.Incoming),
+		Incoming:      withoutBody(h.Incoming),
 		Submitted:     h.Submitted,
 		Attempts:      h.Attempts,
 		Results:       h.Results,
@@ -142,15 +157,28 @@ func (h Hook) retire(outcome RetireReason, now time.Time, keep time.Duration) Ho
 	}
 }
 
-// historyIncoming returns the incoming payload kept in a HookRetired: all
-// but the Text and HTML parts, which can be a mebibyte each
-// (report.MaxIncomingText), so that a page of history stays small. The
+// withoutBody returns a copy of an incoming payload without its Text and
+// HTML parts, which can be a mebibyte each (report.MaxIncomingText): what
+// the Hook record holds (the parts are in its HookBody), and what a
+// HookRetired keeps, so that a page of history stays small. The
 // application received them; the host keeps the message itself.
-func historyIncoming(in *webhook.Incoming) *webhook.Incoming {
+func withoutBody(in *webhook.Incoming) *webhook.Incoming {
 	if in == nil {
 		return nil
 	}
 	kept := *in
 	kept.Text, kept.HTML = "", ""
 	return &kept
+}
+
+// splitBody returns the Hook record to store for h and the HookBody that
+// holds its Incoming's Text and HTML, nil without either. h's Incoming is
+// not changed: the caller's payload stays whole.
+func splitBody(h Hook) (Hook, *HookBody) {
+	if h.Incoming == nil || h.Incoming.Text == "" && h.Incoming.HTML == "" {
+		return h, nil
+	}
+	body := &HookBody{ID: h.ID, Text: h.Incoming.Text, HTML: h.Incoming.HTML}
+	h.Incoming = withoutBody(h.Incoming)
+	return h, body
 }

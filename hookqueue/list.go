@@ -40,6 +40,8 @@ func (q *Queue) List(ctx context.Context, f Filter, p paging.Page) (hooks []Hook
 
 // ListTx returns a page of the pending hooks matching f, ordered by ID,
 // and the cursor of the next page (0 after the last); see package paging.
+// An incoming hook's Incoming is returned without its Text and HTML, which
+// stay in its HookBody: a page of hooks for a dead endpoint stays small.
 func (q *Queue) ListTx(tx *bstore.Tx, f Filter, p paging.Page) ([]Hook, int64, error) {
 	if f.RetireReason != "" {
 		return nil, 0, errPendingReason
@@ -146,6 +148,9 @@ func (q *Queue) CancelTx(tx *bstore.Tx, f Filter) (int, error) {
 		return 0, fmt.Errorf("hookqueue: removing hooks: %w", err)
 	}
 	for _, h := range hooks {
+		if err := deleteBody(tx, h); err != nil {
+			return 0, err
+		}
 		keep := q.keepFor(h)
 		if err := insertRetired(tx, h.retire(RetiredCanceled, now, keep), keep); err != nil {
 			return 0, err

@@ -237,6 +237,8 @@ func (q *Queue) jitter(d time.Duration) time.Duration {
 // secrets and Authorization a valid header field value. Enqueue sets ID,
 // Submitted, Payload.WebhookQueued (if zero), NextAttempt (to now if zero)
 // and clears Attempts and Results. The IDs are set in the hooks slice.
+// An Incoming payload's Text and HTML are stored in a HookBody beside the
+// Hook; the caller's payload is left whole.
 func (q *Queue) Enqueue(tx *bstore.Tx, hooks ...Hook) error {
 	now := q.now()
 	for i := range hooks {
@@ -244,8 +246,18 @@ func (q *Queue) Enqueue(tx *bstore.Tx, hooks ...Hook) error {
 		if err := Prepare(h, now); err != nil {
 			return err
 		}
-		if err := tx.Insert(h); err != nil {
+		// The Text and HTML of an incoming payload go in a HookBody, so
+		// the Hook record stays small when listed or rewritten per attempt.
+		stored, body := splitBody(*h)
+		if err := tx.Insert(&stored); err != nil {
 			return fmt.Errorf("hookqueue: inserting hook: %w", err)
+		}
+		h.ID = stored.ID
+		if body != nil {
+			body.ID = h.ID
+			if err := tx.Insert(body); err != nil {
+				return fmt.Errorf("hookqueue: inserting hook body: %w", err)
+			}
 		}
 		if q.Supersede && h.QueueMsgID != 0 {
 			if err := q.supersede(tx, *h, now); err != nil {
@@ -340,6 +352,9 @@ func (q *Queue) supersede(tx *bstore.Tx, h Hook, now time.Time) error {
 		return fmt.Errorf("hookqueue: removing superseded hooks: %w", err)
 	}
 	for _, o := range old {
+		if err := deleteBody(tx, o); err != nil {
+			return err
+		}
 		r := o.retire(RetiredSuperseded, now, q.keepFor(o))
 		r.SupersededByID = h.ID
 		if err := insertRetired(tx, r, q.keepFor(o)); err != nil {
@@ -348,6 +363,19 @@ func (q *Queue) supersede(tx *bstore.Tx, h Hook, now time.Time) error {
 	}
 	if len(old) > 0 {
 		q.markFlush()
+	}
+	return nil
+}
+
+// deleteBody removes the HookBody of h, a hook leaving the queue, in the
+// transaction that removes h. Only a hook with an Incoming payload can
+// have one, so for the others the HookBody tree is not read.
+func deleteBody(tx *bstore.Tx, h Hook) error {
+	if h.Incoming == nil {
+		return nil
+	}
+	if err := tx.Delete(&HookBody{ID: h.ID}); err != nil && !errors.Is(err, bstore.ErrAbsent) {
+		return fmt.Errorf("hookqueue: removing hook body: %w", err)
 	}
 	return nil
 }

@@ -242,8 +242,8 @@ func (w *worker) load() {
 				return err
 			}
 			if h.Incoming != nil {
-				// A buffer of incoming payloads of a megabyte or more
-				// each would hold gigabytes.
+				// The request reads the payload with its HookBody when it
+				// starts; until then the buffer holds only the hook.
 				h.Incoming, h.incomingDeferred = nil, true
 			}
 			if len(w.ready[h.URL]) >= bufferPerURL {
@@ -545,6 +545,9 @@ func (q *Queue) record(tx *bstore.Tx, h *Hook, a attempt, now time.Time) (Retire
 	}
 	if err := tx.Delete(h); err != nil {
 		return "", fmt.Errorf("hookqueue: removing hook: %w", err)
+	}
+	if err := deleteBody(tx, *h); err != nil {
+		return "", err
 	}
 	keep := q.keepFor(*h)
 	return outcome, insertRetired(tx, h.retire(outcome, now, keep), keep)

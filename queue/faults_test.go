@@ -58,6 +58,7 @@ func (e *env) dumpAll() map[string]any {
 			"suppression":  func() (any, error) { return bstore.QueryTx[suppression.Entry](tx).List() },
 			"hook":         func() (any, error) { return bstore.QueryTx[hookqueue.Hook](tx).List() },
 			"hook retired": func() (any, error) { return bstore.QueryTx[hookqueue.HookRetired](tx).List() },
+			"hook body":    func() (any, error) { return bstore.QueryTx[hookqueue.HookBody](tx).List() },
 		} {
 			l, err := list()
 			if err != nil {
