@@ -69,8 +69,8 @@ type Config struct {
 	// FetchCooldown is the shortest time between two fetches of due jobs
 	// by this node (River's FetchCooldown). A node starts at most Workers
 	// jobs per fetch, so Workers/FetchCooldown bounds its rate when the
-	// endpoints answer fast. Zero: River's default, 100ms, or PollInterval
-	// if that is shorter.
+	// endpoints answer fast. Zero: River's default, or PollInterval if
+	// that is shorter.
 	FetchCooldown time.Duration
 
 	// KeepRetired is how long delivered, given-up and canceled jobs stay
