@@ -8,7 +8,6 @@ import (
 	"github.com/mjl-/bstore"
 
 	"github.com/bouncekit/bouncekit/internal/plantest"
-	"github.com/bouncekit/bouncekit/queue"
 )
 
 // listBuckets prints, per bstore bucket, the pages that one bare update
@@ -18,14 +17,7 @@ import (
 func (r *runner) listBuckets() error {
 	r.nonce = strconv.FormatInt(time.Now().UnixNano(), 36)
 	r.setup()
-	var bare queue.Msg
-	err := r.write(func(tx *bstore.Tx) error {
-		m := r.newMsg("bare")
-		m.NextAttempt = time.Now().AddDate(10, 0, 0)
-		_, err := r.h.Add(tx, m)
-		bare = *m
-		return err
-	})
+	bare, err := r.addBare()
 	if err != nil {
 		return err
 	}
