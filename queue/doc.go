@@ -104,8 +104,8 @@
 //     ErrSuppressed to FailMsgs gives up without counting an attempt, as
 //     in mox. A successful delivery clears a soft suppression.
 //   - The history given to the suppression policy is the recipient's
-//     retired messages (exact address, RecipientAddress+LastActivity
-//     index), so it is only as long as the account's KeepRetired.
+//     retired messages (exact address, RecipientAddress index, the last
+//     queued first), so it is only as long as the account's KeepRetired.
 //   - An account with KeepRetired zero keeps MsgRetired for
 //     DefaultKeepRetired (or the retry policy's MaxAge plus a week, when
 //     longer), so bounces that arrive after the next MTA gave up still

@@ -116,6 +116,11 @@ type Handler struct {
 	// seenV1Gone is set once the database holds no IncomingSeen record
 	// of an earlier version (see removeExpiredSeen).
 	seenV1Gone atomic.Bool
+
+	// seenCleanupNext is when, in UnixNano of the Handler's clock,
+	// ProcessIncoming next looks for expired records of reports seen;
+	// zero: at the next call (see removeExpiredSeen).
+	seenCleanupNext atomic.Int64
 }
 
 // Errors returned by Handler methods for bad input. They are returned before

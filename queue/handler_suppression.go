@@ -96,9 +96,8 @@ func (r MsgResult) failure() bounce.Failure {
 }
 
 // recipientHistory returns the outcomes of the most recent retired messages
-// of account to address, newest first, using the RecipientAddress+
-// LastActivity index. Canceled messages are no delivery outcome and are
-// skipped.
+// of account to address, newest first, using the RecipientAddress index.
+// Canceled messages are no delivery outcome and are skipped.
 func (h *Handler) recipientHistory(tx *bstore.Tx, cache *historyCache, account, address string) ([]suppression.Prior, error) {
 	key := account + "\x00" + address
 	if *cache == nil {
@@ -114,16 +113,19 @@ func (h *Handler) recipientHistory(tx *bstore.Tx, cache *historyCache, account, 
 	return hist, nil
 }
 
-// loadHistory returns the outcomes of the account's recent retired messages
-// to address, newest first, leaving out canceled ones and the message with
-// ID exclude.
+// loadHistory returns the outcomes of the account's last historyLimit
+// retired messages to address, the last queued first, leaving out
+// canceled ones and the message with ID exclude. The index is on the
+// address alone (its keys end in the ID), so a DSN that changes a
+// message's outcome later rewrites no key of it; Policy.Decide orders
+// the outcomes by their Time.
 func loadHistory(tx *bstore.Tx, account, address string, exclude int64) ([]suppression.Prior, error) {
 	q := bstore.QueryTx[MsgRetired](tx)
 	q.FilterNonzero(MsgRetired{RecipientAddress: address})
 	q.FilterFn(func(r MsgRetired) bool {
 		return r.ID != exclude && r.SenderAccount == account && r.Event != webhook.EventCanceled
 	})
-	q.SortDesc(fieldLastActivity)
+	q.SortDesc(fieldID)
 	q.Limit(historyLimit)
 	var hist []suppression.Prior
 	err := q.ForEach(func(r MsgRetired) error {

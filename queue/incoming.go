@@ -35,7 +35,7 @@ const (
 	MatchFromID    Match = "fromid"    // The report came to the message's unique MAIL FROM (see Msg.MailFrom).
 	MatchEnvID     Match = "envid"     // Original-Envelope-Id equals the message's EnvID (RFC 3461 ENVID).
 	MatchMessageID Match = "messageid" // The returned message's Message-ID and the recipient.
-	MatchRecipient Match = "recipient" // A feedback report's Original-Rcpt-To only: the latest message to it.
+	MatchRecipient Match = "recipient" // A feedback report's Original-Rcpt-To only: the last queued message to it.
 
 	// MatchSoleRecipient: the report names one recipient that no message
 	// has (an alias or a forward reported under its final address), or
@@ -172,7 +172,7 @@ func (o IncomingOutcome) logAttrs() []any {
 // "complained" webhook. Its message is the one to the Original-Rcpt-To
 // among those of the FromID or the returned Message-ID; else, with
 // Handler.Remote, another node's found by the same keys (MatchRemote);
-// else the latest message of account to that address (MatchRecipient).
+// else the last queued message of account to that address (MatchRecipient).
 // A report that redacts the recipient matches only a message that was
 // the only recipient of its submission, here or (MatchRemote) on another
 // node. An auto-reply or other mail that matches a FromID

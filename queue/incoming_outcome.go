@@ -101,10 +101,11 @@ func appendDSNResult(results []MsgResult, r MsgResult) []MsgResult {
 // record adds result to the matched message's history. A retired message
 // that failed becomes failed, one delivered, relayed or expanded becomes
 // that; a delayed one keeps its state. LastActivity moves only when the
-// outcome changes, as its doc says. The keep period is extended, so a
-// later DSN about it still finds it, but only once less than nine tenths
-// of it remain: the reports that follow a retirement within days then
-// rewrite neither indexed time (each index changed adds its pages to the
+// outcome changes, as its doc says; no index holds it, so the update
+// rewrites only the record. The keep period is extended, so a later DSN
+// about it still finds it, but only once less than nine tenths of it
+// remain: the reports that follow a retirement within days then leave
+// the KeepUntil index as it is (each index changed adds its pages to the
 // commit). A message still in the queue only gets the result: its
 // delivery state belongs to the delivery loop.
 func (p *incomingRun) record(c *candidate, result MsgResult, event webhook.OutgoingEvent) error {
@@ -258,7 +259,7 @@ func (p *incomingRun) runFeedback(res *IncomingResult) error {
 }
 
 // matchFeedback finds the message a complaint is about: by FromID or the
-// returned Message-ID with the recipient, or the newest message to the
+// returned Message-ID with the recipient, or the last queued message to the
 // recipient. A report that redacts the recipient matches the one message
 // found by FromID (or else by Message-ID) only when it was the only
 // recipient of its submission (MatchSoleRecipient). When the keys find
@@ -306,14 +307,14 @@ func (p *incomingRun) matchFeedback(addr string) (*candidate, Match, error) {
 		return &candidate{r: rs.retired(), remote: rs}, MatchRemote, nil
 	}
 	q := bstore.QueryTx[MsgRetired](p.tx)
-	// The recipient's index (with LastActivity, for the order) alone; the
-	// account is checked per record, so the plan never depends on which
-	// of two equally usable indexes bstore tries first.
+	// The recipient's index alone (its keys end in the ID, for the
+	// order); the account is checked per record, so the plan never
+	// depends on which of two equally usable indexes bstore tries first.
 	q.FilterNonzero(MsgRetired{RecipientAddress: addr})
 	if account := p.account; account != "" {
 		q.FilterFn(func(r MsgRetired) bool { return r.SenderAccount == account })
 	}
-	q.SortDesc(fieldLastActivity)
+	q.SortDesc(fieldID)
 	q.Limit(1)
 	r, err := q.Get()
 	if errors.Is(err, bstore.ErrAbsent) {

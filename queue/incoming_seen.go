@@ -67,6 +67,12 @@ const retransmitWindow = 7 * 24 * time.Hour
 // per call is bounded.
 const incomingSeenCleanup = 100
 
+// seenCleanupInterval is how long ProcessIncoming waits, after a call
+// whose cleanup left no expired record, before it looks for expired ones
+// again: a record expires weeks after it was written, so looking at every
+// call would cost each report a query and find nothing.
+const seenCleanupInterval = time.Minute
+
 // reportKey returns the part of the idempotency key that names the
 // report: its Message-ID, else a hash of its content.
 func reportKey(messageID string, msg []byte) string {
@@ -123,13 +129,16 @@ func markSeen(tx *bstore.Tx, key string, now, keepUntil time.Time) error {
 }
 
 // cleanupSeen removes up to incomingSeenCleanup expired records, of
-// SeenReport first, then of the earlier IncomingSeen.
-func cleanupSeen(tx *bstore.Tx, now time.Time) error {
+// SeenReport first, then of the earlier IncomingSeen, and returns how
+// many.
+func cleanupSeen(tx *bstore.Tx, now time.Time) (int, error) {
 	n, err := cleanupExpired[incomingSeen](tx, now, incomingSeenCleanup)
 	if err == nil && n < incomingSeenCleanup {
-		_, err = cleanupExpired[incomingSeenV1](tx, now, incomingSeenCleanup-n)
+		var m int
+		m, err = cleanupExpired[incomingSeenV1](tx, now, incomingSeenCleanup-n)
+		n += m
 	}
-	return err
+	return n, err
 }
 
 // cleanupExpired removes up to limit records of T whose KeepUntil is
@@ -145,27 +154,43 @@ func cleanupExpired[T any](tx *bstore.Tx, now time.Time, limit int) (int, error)
 	return n, nil
 }
 
-// removeExpiredSeen is cleanupSeen for ProcessIncoming: once a
-// transaction finds no IncomingSeen record left, the Handler notes it
-// (seenV1Gone) and reads and cleans only SeenReport from then on, as
-// nothing writes IncomingSeen any more. Should that transaction roll back
-// after it removed the last ones, only records past their keep period
-// come back; this Handler then leaves them (a new one removes them).
+// removeExpiredSeen is cleanupSeen for ProcessIncoming. It looks for
+// expired records at most once per seenCleanupInterval of the Handler's
+// clock, unless the last look removed a full batch (more may be waiting):
+// then every call removes the next one. Once a transaction finds no
+// IncomingSeen record left, the Handler notes it (seenV1Gone) and reads
+// and cleans only SeenReport from then on, as nothing writes IncomingSeen
+// any more. Should that transaction roll back, only records past their
+// keep period come back: a later look removes SeenReport ones, and IncomingSeen
+// ones once noted gone are left to a new Handler.
 func (h *Handler) removeExpiredSeen(tx *bstore.Tx, now time.Time) error {
+	if next := h.seenCleanupNext.Load(); next != 0 && now.UnixNano() < next {
+		return nil
+	}
+	var n int
+	var err error
 	if h.seenV1Gone.Load() {
-		_, err := cleanupExpired[incomingSeen](tx, now, incomingSeenCleanup)
-		return err
+		n, err = cleanupExpired[incomingSeen](tx, now, incomingSeenCleanup)
+	} else {
+		n, err = cleanupSeen(tx, now)
+		if err == nil && n < incomingSeenCleanup {
+			// A scan of IDs from the first (all are positive): no table scan.
+			left, xerr := bstore.QueryTx[incomingSeenV1](tx).FilterGreaterEqual(fieldID, int64(1)).Exists()
+			if xerr != nil {
+				return fmt.Errorf("queue: looking up processed reports: %w", xerr)
+			}
+			if !left {
+				h.seenV1Gone.Store(true)
+			}
+		}
 	}
-	if err := cleanupSeen(tx, now); err != nil {
-		return err
-	}
-	// A scan of IDs from the first (all are positive): no table scan.
-	left, err := bstore.QueryTx[incomingSeenV1](tx).FilterGreaterEqual(fieldID, int64(1)).Exists()
 	if err != nil {
-		return fmt.Errorf("queue: looking up processed reports: %w", err)
+		return err
 	}
-	if !left {
-		h.seenV1Gone.Store(true)
+	if n < incomingSeenCleanup {
+		h.seenCleanupNext.Store(now.Add(seenCleanupInterval).UnixNano())
+	} else {
+		h.seenCleanupNext.Store(0)
 	}
 	return nil
 }

@@ -112,7 +112,7 @@ type MsgRetired struct {
 	SenderAccount    string `bstore:"index"`
 	SenderAddress    string
 	FromID           string `bstore:"index"`
-	RecipientAddress string `bstore:"index RecipientAddress+LastActivity"`
+	RecipientAddress string `bstore:"index"` // Its keys end in the ID: a recipient's messages are read newest first without sorting.
 	RecipientDomain  string
 	Attempts         int64
 	MaxAttempts      int64
@@ -225,8 +225,7 @@ func addressDomain(addr string) string {
 
 // Field names for bstore queries.
 const (
-	fieldID           = "ID"
-	fieldNextAttempt  = "NextAttempt"
-	fieldLastActivity = "LastActivity"
-	fieldKeepUntil    = "KeepUntil"
+	fieldID          = "ID"
+	fieldNextAttempt = "NextAttempt"
+	fieldKeepUntil   = "KeepUntil"
 )
