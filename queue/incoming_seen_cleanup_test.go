@@ -62,7 +62,7 @@ func TestSeenCleanupInterval(t *testing.T) {
 	}
 
 	add(incomingSeenCleanup+50, now.Add(-time.Minute)) // Expired.
-	add(7, now.Add(time.Hour))                          // Kept.
+	add(7, now.Add(time.Hour))                         // Kept.
 	steps := []struct {
 		name        string
 		at          time.Time
