@@ -32,6 +32,22 @@ type SuppressionStore interface {
 
 var _ SuppressionStore = (*suppression.Store)(nil)
 
+// historyUser is a SuppressionStore that tells whether its policy reads
+// the recipient's history for a check (*suppression.Store does): when it
+// does not, the queue does not read the history from MsgRetired. A store
+// without it always gets the history.
+type historyUser interface {
+	UsesHistory(c suppression.Check) bool
+}
+
+var _ historyUser = (*suppression.Store)(nil)
+
+// needsHistory reports whether ProcessTx of s may read c.History.
+func needsHistory(s SuppressionStore, c suppression.Check) bool {
+	hu, ok := s.(historyUser)
+	return !ok || hu.UsesHistory(c)
+}
+
 // historyLimit is how many earlier outcomes for one recipient are handed to
 // the suppression policy; it looks at fewer (its SoftFailures).
 const historyLimit = 10
@@ -55,23 +71,24 @@ func (h *Handler) isSuppressed(tx *bstore.Tx, account, address string, now time.
 }
 
 // processSuppression passes a final failure of m to the suppression store,
-// with the recipient's history from MsgRetired. It returns whether a new
+// with the recipient's history from MsgRetired when the store uses it. It returns whether a new
 // entry was added.
 func (h *Handler) processSuppression(tx *bstore.Tx, cache *historyCache, m Msg, f bounce.Failure, now time.Time) (bool, error) {
 	if h.Suppressions == nil {
 		return false, nil
 	}
-	hist, err := h.recipientHistory(tx, cache, m.SenderAccount, m.RecipientAddress)
-	if err != nil {
-		return false, err
-	}
 	c := suppression.Check{
 		Account:   m.SenderAccount,
 		Recipient: m.RecipientAddress,
 		Failure:   f,
-		History:   hist,
 		Source:    suppression.SourceQueue,
 		Now:       now,
+	}
+	if needsHistory(h.Suppressions, c) {
+		var err error
+		if c.History, err = h.recipientHistory(tx, cache, m.SenderAccount, m.RecipientAddress); err != nil {
+			return false, err
+		}
 	}
 	d, added, err := h.Suppressions.ProcessTx(tx, c)
 	if errors.Is(err, suppression.ErrAddress) {

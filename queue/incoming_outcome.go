@@ -152,17 +152,18 @@ func (p *incomingRun) suppressFailure(r MsgRetired, f bounce.Failure) (bool, err
 	if s == nil {
 		return false, nil
 	}
-	hist, err := p.history(r)
-	if err != nil {
-		return false, err
-	}
 	c := suppression.Check{
 		Account:   r.SenderAccount,
 		Recipient: r.RecipientAddress,
 		Failure:   f,
-		History:   hist,
 		Source:    suppression.SourceDSN,
 		Now:       p.now,
+	}
+	if needsHistory(s, c) {
+		var err error
+		if c.History, err = p.history(r); err != nil {
+			return false, err
+		}
 	}
 	d, added, err := s.ProcessTx(p.tx, c)
 	if errors.Is(err, suppression.ErrAddress) {

@@ -276,33 +276,10 @@ func expiry(now time.Time, d time.Duration) time.Time {
 // History are all failures; a success in between resets the count, exempt
 // failures are skipped.
 func (p Policy) Decide(c Check) Decision {
-	f := c.Failure
-	if f.EffectiveReason() == bounce.ReasonFeedback || c.Source == SourceARF {
-		if p.IgnoreComplaints {
-			return Decision{}
-		}
-		d := Decision{Suppress: true, Category: CategoryComplaint, Reason: "complaint: the recipient reported a message as spam"}
-		d.ExpiresAt = expiry(c.Now, p.ComplaintExpiry)
+	if d, ok := p.decideAlone(c); ok {
 		return d
 	}
-
-	switch p.kind(f) {
-	case kindExempt:
-		return Decision{}
-	case kindHard:
-		d := Decision{Suppress: true, Category: CategoryHardBounce, Reason: "hard bounce: " + describe(f)}
-		d.ExpiresAt = expiry(c.Now, p.HardExpiry)
-		return d
-	case kindHardBrief:
-		d := Decision{Suppress: true, Category: CategoryHardBounce, Reason: "hard bounce without an SMTP reply: " + describe(f)}
-		d.ExpiresAt = expiry(c.Now, p.noReplyExpiry())
-		return d
-	}
-
 	need := p.softFailures()
-	if need < 0 {
-		return Decision{}
-	}
 	history := slices.Clone(c.History)
 	slices.SortStableFunc(history, func(a, b Prior) int { return b.Time.Compare(a.Time) })
 	failed := 1 // The message that failed now.
@@ -321,7 +298,48 @@ func (p Policy) Decide(c Check) Decision {
 	if failed < need {
 		return Decision{}
 	}
-	d := Decision{Suppress: true, Category: CategorySoftBounce, Reason: fmt.Sprintf("soft bounce: %d consecutive failed messages, last: %s", failed, describe(f))}
+	d := Decision{Suppress: true, Category: CategorySoftBounce, Reason: fmt.Sprintf("soft bounce: %d consecutive failed messages, last: %s", failed, describe(c.Failure))}
 	d.ExpiresAt = expiry(c.Now, p.softExpiry())
 	return d
+}
+
+// UsesHistory reports whether Decide reads c.History for c: only a failure
+// that counts toward SoftFailures (greater than one) does. A caller that
+// reads the history from its database can leave it out otherwise; a hard
+// bounce, a complaint or an exempt failure is decided on itself.
+func (p Policy) UsesHistory(c Check) bool {
+	_, ok := p.decideAlone(c)
+	return !ok && p.softFailures() > 1
+}
+
+// decideAlone returns Decide's decision and true when it does not depend on
+// c.History: a complaint, an exempt reason, a hard bounce, or soft
+// suppression turned off.
+func (p Policy) decideAlone(c Check) (Decision, bool) {
+	f := c.Failure
+	if f.EffectiveReason() == bounce.ReasonFeedback || c.Source == SourceARF {
+		if p.IgnoreComplaints {
+			return Decision{}, true
+		}
+		d := Decision{Suppress: true, Category: CategoryComplaint, Reason: "complaint: the recipient reported a message as spam"}
+		d.ExpiresAt = expiry(c.Now, p.ComplaintExpiry)
+		return d, true
+	}
+
+	switch p.kind(f) {
+	case kindExempt:
+		return Decision{}, true
+	case kindHard:
+		d := Decision{Suppress: true, Category: CategoryHardBounce, Reason: "hard bounce: " + describe(f)}
+		d.ExpiresAt = expiry(c.Now, p.HardExpiry)
+		return d, true
+	case kindHardBrief:
+		d := Decision{Suppress: true, Category: CategoryHardBounce, Reason: "hard bounce without an SMTP reply: " + describe(f)}
+		d.ExpiresAt = expiry(c.Now, p.noReplyExpiry())
+		return d, true
+	}
+	if p.softFailures() < 0 {
+		return Decision{}, true
+	}
+	return Decision{}, false
 }

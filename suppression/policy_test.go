@@ -140,6 +140,55 @@ func TestDecide(t *testing.T) {
 				}
 			}
 		})
+		// A decision UsesHistory says is made without the history must
+		// come out the same whatever the history holds.
+		t.Run(tc.name+", history unused", func(t *testing.T) {
+			c := Check{Account: "acc", Recipient: "john@example.com", Failure: tc.failure, History: tc.history, Source: tc.source, Now: now}
+			if tc.policy.UsesHistory(c) {
+				return
+			}
+			want := tc.policy.Decide(c)
+			for _, h := range [][]Prior{nil, {success(day)}, {failed(mailboxFull, day), failed(expired, 2*day), failed(mailboxFull, 3*day)}} {
+				c.History = h
+				if got := tc.policy.Decide(c); got != want {
+					t.Fatalf("UsesHistory false, but with history %v the decision is %+v, not %+v", h, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestUsesHistory pins which failures need the recipient's history: only
+// one that counts toward a soft suppression of more than one failure.
+func TestUsesHistory(t *testing.T) {
+	userUnknown := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Reason: "userunknown"}
+	mailboxFull := bounce.Failure{Code: 452, EnhancedCode: bounce.EnhancedCode{4, 2, 2}, Reason: "mailboxfull"}
+	blocked := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 7, 1}, Reason: "blocked"}
+	nxdomain := bounce.Failure{Permanent: true, Reason: "hostunknown"}
+	tests := []struct {
+		name   string
+		policy Policy
+		c      Check
+		want   bool
+	}{
+		{"hard bounce", Policy{}, Check{Failure: userUnknown}, false},
+		{"hard bounce without reply", Policy{}, Check{Failure: nxdomain}, false},
+		{"no-reply hard bounce counting", Policy{NoReplyExpiry: -1}, Check{Failure: nxdomain}, true},
+		{"complaint", Policy{}, Check{Source: SourceARF}, false},
+		{"exempt", Policy{}, Check{Failure: blocked}, false},
+		{"soft failure", Policy{}, Check{Failure: mailboxFull}, true},
+		{"soft failure, threshold one", Policy{SoftFailures: 1}, Check{Failure: mailboxFull}, false},
+		{"soft failure, soft suppression off", Policy{SoftFailures: -1}, Check{Failure: mailboxFull}, false},
+		{"hard bounce, not in hard reasons", Policy{HardReasons: []bounce.Reason{"hostunknown"}}, Check{Failure: userUnknown}, true},
+	}
+	for _, tc := range tests {
+		if got := tc.policy.UsesHistory(tc.c); got != tc.want {
+			t.Errorf("%s: UsesHistory %v, want %v", tc.name, got, tc.want)
+		}
+		s := Store{Policy: tc.policy}
+		if got := s.UsesHistory(tc.c); got != tc.want {
+			t.Errorf("%s: Store.UsesHistory %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 
