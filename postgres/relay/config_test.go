@@ -8,7 +8,9 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/postgres/pgsent"
+	"github.com/bouncekit/bouncekit/postgres/pgsuppression"
 	"github.com/bouncekit/bouncekit/postgres/relay"
 	"github.com/bouncekit/bouncekit/queue"
 	"github.com/bouncekit/bouncekit/suppression"
@@ -76,5 +78,15 @@ func TestMissingStores(t *testing.T) {
 	n := &node{db: db, r: r}
 	if got := n.outbox(t); got != [3]int{} {
 		t.Fatalf("outbox %v, want empty", got)
+	}
+	// Without a shared list the relay cannot say the policy decides
+	// alone, so the queue hands it the history.
+	hard := suppression.Check{Account: "alice", Recipient: "bob@example.com", Failure: bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Reason: bounce.ReasonUserUnknown}}
+	if !r.UsesHistory(hard) {
+		t.Fatalf("UsesHistory without a shared list: false, want true")
+	}
+	r.Suppressions = &pgsuppression.Store{}
+	if r.UsesHistory(hard) {
+		t.Fatalf("UsesHistory of a hard bounce with the default policy: true, want false")
 	}
 }

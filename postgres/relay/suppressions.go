@@ -106,6 +106,16 @@ func fold(e suppression.Entry, ok bool, pending []SuppressionIntent) (suppressio
 	return e, ok
 }
 
+// UsesHistory reports whether ProcessTx's decision reads c.History (the
+// shared list's Policy.UsesHistory), so the queue reads a recipient's
+// history only when it matters. Without a shared list it says true.
+func (r *Relay) UsesHistory(c suppression.Check) bool {
+	if r.Suppressions == nil {
+		return true
+	}
+	return r.Suppressions.Policy.UsesHistory(c)
+}
+
 // ProcessTx decides on a final failure with the shared list's Policy, as
 // queue.SuppressionStore, and when the decision is to suppress writes the
 // entry as an intent in tx; the relay adds it to the shared list after
