@@ -27,9 +27,9 @@ type RetiredFilter struct {
 // change, pages stay consistent when messages are retired in between.
 //
 // One index serves the query, chosen by the filter, not by bstore's map
-// order: with Recipient the recipient's (its messages are few and sorted in
-// memory), else with Account the SenderAccount index (its keys end in the
-// ID, so it is read in ID order without sorting), else the primary key
+// order: with Recipient the RecipientAddress index, else with Account the
+// SenderAccount index (the keys of both end in the ID, so they are read in
+// ID order without sorting), else the primary key
 // from the cursor on. The other fields are checked per record, so a page
 // costs its length divided by the share of the records read that match: an
 // Event or time filter that matches few of an account's messages reads more
