@@ -86,7 +86,7 @@ func planCases(s *Store) []plantest.Case {
 				err = fmt.Errorf("removed %d, want 10", n)
 			}
 			return err
-		}, Type: "SuppressionExpiry", Plan: plantest.PKScan, MaxReads: 45},
+		}, Type: "SuppressionExpiry", Plan: plantest.PKScan, MaxReads: 35},
 	}
 }
 
