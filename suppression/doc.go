@@ -80,8 +80,9 @@
 // at once and deleted by Cleanup (see Performance and Upgrading). A
 // successful delivery (DeliveredTx) removes a soft suppression. StopTx is
 // the lookup that stops a send and counts a hit. List pages by ID with a
-// cursor that stays stable while entries are added; Import and Export use CSV (RFC 4180) with a header row, and a bad
-// import row is reported with its line number before anything is written.
+// cursor that stays stable while entries are added; Import and Export use
+// CSV (RFC 4180) with a header row, and a bad import row is reported with
+// its line number before anything is written.
 //
 // Every method that touches the database comes in two forms: one that opens
 // its own transaction on Store.DB, and one with a Tx suffix that takes the
