@@ -1,8 +1,12 @@
 package suppression
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -459,5 +463,78 @@ func TestExpiryBucketsWritten(t *testing.T) {
 	// And through bstore: the never-expiring add left no record.
 	if keys := expiryKeys(t, db); len(keys) != 1001 {
 		t.Fatalf("%d expiry records, want 1001", len(keys))
+	}
+}
+
+// TestExpiryCompatV1 opens testdata/entries-v1.db.gz, written by the
+// version of this package that indexed ExpiresAt (its Store.Add, at
+// t0-48h): an entry that never expires, one that expired at t0-1h, one
+// that expires at t0+1h, and a manual one of another account. Lookups
+// ignore the expired one at once, the first cleanup adds the records and
+// removes it, and the later one goes when it expires.
+func TestExpiryCompatV1(t *testing.T) {
+	ctx := context.Background()
+	gz, err := os.ReadFile("testdata/entries-v1.db.gz")
+	tcheck(t, err, "reading testdata")
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	tcheck(t, err, "gunzip")
+	data, err := io.ReadAll(zr)
+	tcheck(t, err, "gunzip")
+	path := filepath.Join(t.TempDir(), "entries-v1.db")
+	tcheck(t, os.WriteFile(path, data, 0o600), "writing database")
+	p, err := plantest.ReadPages(path)
+	tcheck(t, err, "reading pages")
+	if _, ok := p["Entry/index.ExpiresAt"]; !ok {
+		t.Fatalf("testdata has no ExpiresAt index")
+	}
+
+	db, err := bstore.Open(ctx, path, nil, DBTypes()...)
+	tcheck(t, err, "open")
+	t.Cleanup(func() { db.Close() })
+	p, err = plantest.ReadPages(path)
+	tcheck(t, err, "reading pages")
+	if _, ok := p["Entry/index.ExpiresAt"]; ok {
+		t.Fatalf("ExpiresAt index not dropped")
+	}
+	s := &Store{DB: db, Now: func() time.Time { return t0 }}
+	for _, x := range []struct {
+		account, address string
+		want             bool
+	}{
+		{"acc", "gone@example.com", true},
+		{"acc", "expired@example.com", false},
+		{"acc", "later@example.com", true},
+		{"other", "manual@example.org", true},
+	} {
+		if _, ok, err := s.Lookup(ctx, x.account, x.address); err != nil || ok != x.want {
+			t.Fatalf("lookup %s: %v %v, want %v", x.address, ok, err, x.want)
+		}
+	}
+	if m, ok := migrationState(t, db); ok {
+		t.Fatalf("migration state before the first cleanup: %+v", m)
+	}
+	for _, x := range []struct {
+		at      time.Time
+		removed int
+		left    int64
+	}{
+		{t0, 1, 3},
+		{t0.Add(59 * time.Minute), 0, 3},
+		{t0.Add(time.Hour), 1, 2},
+		{t0.AddDate(100, 0, 0), 0, 2},
+	} {
+		n, err := s.Cleanup(ctx, x.at)
+		if err != nil || n != x.removed {
+			t.Fatalf("cleanup at %v: removed %d, %v; want %d", x.at, n, err, x.removed)
+		}
+		if m, ok := migrationState(t, db); !ok || !m.Done {
+			t.Fatalf("migration after a cleanup: %+v, stored %v", m, ok)
+		}
+		if left, err := s.Count(ctx, Filter{}); err != nil || int64(left) != x.left {
+			t.Fatalf("after cleanup at %v: %d entries, %v; want %d", x.at, left, err, x.left)
+		}
+	}
+	if keys := expiryKeys(t, db); len(keys) != 0 {
+		t.Fatalf("expiry records left: %q", keys)
 	}
 }
