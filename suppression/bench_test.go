@@ -11,6 +11,7 @@ import (
 
 	"github.com/mjl-/bstore"
 
+	"github.com/bouncekit/bouncekit/bounce"
 	"github.com/bouncekit/bouncekit/paging"
 	"go.uber.org/goleak"
 )
@@ -173,6 +174,134 @@ func BenchmarkListAccount(b *testing.B) {
 		entries, next, err := s.List(ctx, Filter{Account: benchAccount(i % benchAccounts)}, paging.Page{Limit: 100})
 		if err != nil || len(entries) != 100 || next == 0 {
 			b.Fatalf("list: %v, %d entries", err, len(entries))
+		}
+	}
+}
+
+// benchCommitEntries is how many entries the per-commit benchmarks' database
+// holds before they start, so that its trees have branch pages.
+const benchCommitEntries = 10000
+
+// commitDB returns an on-disk store holding benchCommitEntries entries that
+// never expire.
+func commitDB(b *testing.B) *Store {
+	b.Helper()
+	db := openDB(b)
+	s := &Store{DB: db}
+	now := time.Now()
+	err := db.Write(context.Background(), func(tx *bstore.Tx) error {
+		for i := range benchCommitEntries {
+			e := Entry{Account: benchAccount(i % 100), OriginalAddress: fmt.Sprintf("old%d@domain%d.example", i, i%1000), Category: CategoryHardBounce, Source: SourceQueue}
+			if _, _, err := s.AddTx(tx, e, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatalf("filling database: %v", err)
+	}
+	return s
+}
+
+// BenchmarkProcessTxCommit is what a hard bounce costs the queue: one write
+// transaction per operation, committed to disk, in which ProcessTx adds an
+// entry that never expires.
+func BenchmarkProcessTxCommit(b *testing.B) {
+	s := commitDB(b)
+	ctx := context.Background()
+	now := time.Now()
+	gone := bounce.Failure{Permanent: true, Code: 550, EnhancedCode: bounce.EnhancedCode{5, 1, 1}, Reason: "userunknown"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		err := s.DB.Write(ctx, func(tx *bstore.Tx) error {
+			c := Check{Account: benchAccount(i % 100), Recipient: fmt.Sprintf("gone%d@domain%d.example", i, i%1000), Failure: gone, Now: now}
+			d, added, err := s.ProcessTx(tx, c)
+			if err == nil && (!d.Suppress || !added || !d.ExpiresAt.IsZero()) {
+				err = fmt.Errorf("decision %+v, added %v", d, added)
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAddExpiringCommit is BenchmarkProcessTxCommit for entries that
+// expire (a soft suppression), one write transaction each.
+func BenchmarkAddExpiringCommit(b *testing.B) {
+	s := commitDB(b)
+	ctx := context.Background()
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		err := s.DB.Write(ctx, func(tx *bstore.Tx) error {
+			e := Entry{Account: benchAccount(i % 100), OriginalAddress: fmt.Sprintf("soft%d@domain%d.example", i, i%1000), Category: CategorySoftBounce, Source: SourceQueue, ExpiresAt: now.Add(time.Duration(i%720) * time.Hour)}
+			_, added, err := s.AddTx(tx, e, now)
+			if err == nil && !added {
+				err = fmt.Errorf("not added")
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCleanup removes 10 expired entries per operation, in its own
+// write transaction, from a database of benchCommitEntries entries that
+// never expire; adding the 10 is not timed.
+func BenchmarkCleanup(b *testing.B) {
+	s := commitDB(b)
+	ctx := context.Background()
+	now := time.Now()
+	if _, err := s.Cleanup(ctx, now); err != nil {
+		b.Fatalf("first cleanup: %v", err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		err := s.DB.Write(ctx, func(tx *bstore.Tx) error {
+			for j := range 10 {
+				e := Entry{Account: benchAccount(j), OriginalAddress: fmt.Sprintf("exp%d-%d@example.org", i, j), Category: CategorySoftBounce, Source: SourceQueue, ExpiresAt: now.Add(-time.Duration(j+1) * time.Minute)}
+				if _, _, err := s.AddTx(tx, e, now.Add(-time.Hour)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		n, err := s.Cleanup(ctx, now)
+		if err != nil || n != 10 {
+			b.Fatalf("cleanup: %v, removed %d", err, n)
+		}
+	}
+}
+
+// BenchmarkCleanupNothing is a cleanup that finds nothing to remove in a
+// database of benchCommitEntries entries that never expire: what a host
+// calling Cleanup often pays.
+func BenchmarkCleanupNothing(b *testing.B) {
+	s := commitDB(b)
+	ctx := context.Background()
+	now := time.Now()
+	if _, err := s.Cleanup(ctx, now); err != nil {
+		b.Fatalf("first cleanup: %v", err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		n, err := s.Cleanup(ctx, now)
+		if err != nil || n != 0 {
+			b.Fatalf("cleanup: %v, removed %d", err, n)
 		}
 	}
 }

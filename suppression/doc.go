@@ -77,11 +77,12 @@
 // already listed refreshes the entry (LastSeen, Reason, expiry) instead of
 // failing, inside the same write transaction, so concurrent adds never
 // duplicate. Lookups use that index; an expired entry is ignored by lookups
-// at once and deleted by Cleanup. A successful delivery (DeliveredTx) removes
-// a soft suppression. StopTx is the lookup that stops a send and counts a
-// hit. List pages by ID with a cursor that stays stable while entries are
-// added; Import and Export use CSV (RFC 4180) with a header row, and a bad
-// import row is reported with its line number before anything is written.
+// at once and deleted by Cleanup (see Performance and Upgrading). A
+// successful delivery (DeliveredTx) removes a soft suppression. StopTx is
+// the lookup that stops a send and counts a hit. List pages by ID with a
+// cursor that stays stable while entries are added; Import and Export use
+// CSV (RFC 4180) with a header row, and a bad import row is reported with
+// its line number before anything is written.
 //
 // Every method that touches the database comes in two forms: one that opens
 // its own transaction on Store.DB, and one with a Tx suffix that takes the
@@ -100,7 +101,28 @@
 // deep pages of a large list cost their depth. Filter fields other than
 // Account are checked per entry: a filter that matches few of the account's
 // entries reads more of them per page. The index costs one more index write
-// per new entry. Cleanup walks the ExpiresAt index up to now.
+// per new entry.
+//
+// ExpiresAt has no index. An entry that expires has a record of its own
+// (type SuppressionExpiry) whose key is the expiry time, fixed width in UTC,
+// then the entry's ID: one B-tree per expiring entry and none for an entry
+// that never expires, such as every hard bounce (an index holds a key for
+// zero values too, and each B-tree a commit changes is pages written and
+// synced). Every write of Store keeps the records in step with the entries.
+// Cleanup reads the records up to now in key order, so its cost follows
+// what it removes, not what the list keeps.
+//
+// # Upgrading
+//
+// Versions before SuppressionExpiry indexed ExpiresAt. bstore drops that
+// index when the database is opened with DBTypes. The expiry records of
+// the entries such a version wrote are added by Cleanup, a bounded number
+// of entries per call, in ID order from where the last call stopped (type
+// SuppressionExpiryMigration keeps the place); a new database marks itself
+// done at its first Cleanup. Until the migration is done, old entries that
+// expired are not yet deleted, but lookups already ignore them. A host that
+// writes Entry records itself, not through Store, should write none that
+// expire: they get no record and Cleanup does not find them.
 //
 // # Layout
 //
@@ -109,6 +131,8 @@
 //     sources.
 //   - normalize.go: Normalizer, the base address of an address.
 //   - entry.go: Entry, the stored record.
+//   - expiry.go: the expiry records of expiring entries, Cleanup's range
+//     scan of them, and the migration from the index on ExpiresAt.
 //   - store.go: Store: lookup, add, remove, process a failure, cleanup.
 //   - list.go: Filter, List and Count, paged with package paging.
 //   - csv.go: import and export as CSV.

@@ -45,8 +45,13 @@ type Entry struct {
 	LastHit time.Time
 
 	// ExpiresAt, when not zero, is when the entry stops being in effect.
-	// Lookups ignore it from then on; Cleanup deletes it.
-	ExpiresAt time.Time `bstore:"index"`
+	// Lookups ignore it from then on; Cleanup deletes it. It has no index:
+	// an expiring entry has a record of its own (type SuppressionExpiry,
+	// written by Store) that Cleanup finds, and an entry that never
+	// expires, the common case, writes nothing for it. A host that writes
+	// expiring Entry records itself, not through Store, writes no such
+	// record, and Cleanup does not find them.
+	ExpiresAt time.Time
 }
 
 // Field names of Entry, for bstore queries and filters.
@@ -68,7 +73,7 @@ const (
 // It is a function, not a variable, so no package-level state can be
 // modified.
 func DBTypes() []any {
-	return []any{Entry{}}
+	return []any{Entry{}, expiryRecord{}, expiryMigration{}}
 }
 
 // Active reports whether e is in effect at now: it has no expiry or

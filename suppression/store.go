@@ -42,6 +42,11 @@ type Store struct {
 	// Now returns the current time for the methods without a Tx suffix.
 	// Nil means time.Now.
 	Now func() time.Time
+
+	// migrateStep is how many entries one CleanupTx scans for the expiry
+	// migration (migrateExpiry); zero means defaultMigrateStep. Tests set
+	// it small.
+	migrateStep int
 }
 
 func (s *Store) now() time.Time {
@@ -157,11 +162,17 @@ func (s *Store) AddTx(tx *bstore.Tx, e Entry, now time.Time) (Entry, bool, error
 		if err := tx.Insert(&e); err != nil {
 			return Entry{}, false, fmt.Errorf("suppression: adding entry: %w", err)
 		}
+		if err := addExpiry(tx, e); err != nil {
+			return Entry{}, false, err
+		}
 		return e, true, nil
 	}
 	e, added := Refresh(old, e, now)
 	if err := tx.Update(&e); err != nil {
 		return Entry{}, false, fmt.Errorf("suppression: updating entry: %w", err)
+	}
+	if err := updateExpiry(tx, old, e); err != nil {
+		return Entry{}, false, err
 	}
 	return e, added, nil
 }
@@ -189,7 +200,7 @@ func (s *Store) RemoveTx(tx *bstore.Tx, account, address string) error {
 	if err := tx.Delete(&e); err != nil {
 		return fmt.Errorf("suppression: removing entry: %w", err)
 	}
-	return nil
+	return removeExpiry(tx, e)
 }
 
 // Process decides on and records a failure; see ProcessTx.
@@ -249,6 +260,9 @@ func (s *Store) DeliveredTx(tx *bstore.Tx, account, address string) (removed boo
 	if err := tx.Delete(&e); err != nil {
 		return false, fmt.Errorf("suppression: removing soft entry: %w", err)
 	}
+	if err := removeExpiry(tx, e); err != nil {
+		return false, err
+	}
 	return true, nil
 }
 
@@ -262,15 +276,20 @@ func (s *Store) Cleanup(ctx context.Context, now time.Time) (n int, err error) {
 }
 
 // CleanupTx deletes the entries that expired at or before now and returns
-// how many. It uses the index on ExpiresAt, so it is cheap to call often.
+// how many. It reads only the expiry records of what it removes (a range
+// scan of SuppressionExpiry up to now), so it is cheap to call often,
+// whatever the number of entries that never expire.
 //
-// The range starts at the first nonzero time inclusive: bstore implements
-// an exclusive start ("greater than zero") by stepping over every key equal
-// to it, which would be every entry that never expires.
+// Entries written by versions of this package that indexed ExpiresAt
+// instead have no expiry record. Until all are scanned, each call first
+// adds the missing records of at most 10,000 entries, in ID order, from
+// where the previous call stopped (the progress is kept in the database,
+// type SuppressionExpiryMigration); a database that starts with this
+// version marks itself done at its first call. Until then, old entries
+// that expired may stay in the database, but lookups already ignore them.
 func (s *Store) CleanupTx(tx *bstore.Tx, now time.Time) (int, error) {
-	n, err := bstore.QueryTx[Entry](tx).FilterGreaterEqual(FieldExpiresAt, time.Time{}.Add(time.Nanosecond)).FilterLessEqual(FieldExpiresAt, now).Delete()
-	if err != nil {
-		return 0, fmt.Errorf("suppression: cleanup: %w", err)
+	if err := migrateExpiry(tx, s.migrateStep); err != nil {
+		return 0, err
 	}
-	return n, nil
+	return cleanupExpired(tx, now)
 }

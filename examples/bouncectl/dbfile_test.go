@@ -164,8 +164,8 @@ func TestForeignFile(t *testing.T) {
 		path string
 		want string
 	}{
-		{other, "is not a bouncekit database: it lacks the types MsgRetired, HoldRule, OutboxDSN, SeenReport, IncomingSeen, Entry, Hook, HookRetired, HookBody"},
-		{partial, "is not a bouncekit database: it lacks the types OutboxDSN, SeenReport, IncomingSeen, Entry, HookBody"},
+		{other, "is not a bouncekit database: it lacks the types MsgRetired, HoldRule, OutboxDSN, SeenReport, IncomingSeen, Entry, SuppressionExpiry, SuppressionExpiryMigration, Hook, HookRetired, HookBody"},
+		{partial, "is not a bouncekit database: it lacks the types OutboxDSN, SeenReport, IncomingSeen, Entry, SuppressionExpiry, SuppressionExpiryMigration, HookBody"},
 		{emptyBolt, "is not a bouncekit database: it lacks the types Msg,"},
 		{text, "is not a bstore database: invalid database"},
 		{empty, "is empty, not a bouncekit database"},
