@@ -59,6 +59,10 @@ func (e *env) dumpAll() map[string]any {
 			"hook":         func() (any, error) { return bstore.QueryTx[hookqueue.Hook](tx).List() },
 			"hook retired": func() (any, error) { return bstore.QueryTx[hookqueue.HookRetired](tx).List() },
 			"hook body":    func() (any, error) { return bstore.QueryTx[hookqueue.HookBody](tx).List() },
+			// The suppression list's own record types are unexported:
+			// read by type name.
+			"suppression expiry":    func() (any, error) { return recordsByName(tx, "SuppressionExpiry") },
+			"suppression migration": func() (any, error) { return recordsByName(tx, "SuppressionExpiryMigration") },
 		} {
 			l, err := list()
 			if err != nil {
@@ -73,6 +77,18 @@ func (e *env) dumpAll() map[string]any {
 		e.t.Fatalf("dump has %d types, queue.DBTypes %d: add the new type to dumpAll", len(d), len(queue.DBTypes()))
 	}
 	return d
+}
+
+// recordsByName returns every record of the stored type typeName, as
+// field maps in primary key order.
+func recordsByName(tx *bstore.Tx, typeName string) ([]map[string]any, error) {
+	var fields []string
+	var l []map[string]any
+	err := tx.Records(typeName, &fields, func(r map[string]any) error {
+		l = append(l, r)
+		return nil
+	})
+	return l, err
 }
 
 // faultState is the database a fault case starts from: a recipient that

@@ -62,7 +62,7 @@ func TestIncomingBucketsWritten(t *testing.T) {
 		want   []string // Buckets written, besides the root's.
 	}{
 		{"matched failure", m.MailFrom("+"), matched, append([]string{
-			"Entry", "Entry/index.Account", "Entry/index.Account+BaseAddress", "Entry/index.ExpiresAt", "Entry/records",
+			"Entry", "Entry/index.Account", "Entry/index.Account+BaseAddress", "Entry/records",
 			"MsgRetired", "MsgRetired/records",
 		}, hook...)},
 		{"matched failure again", m.MailFrom("+"), matched, nil},
