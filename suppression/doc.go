@@ -119,8 +119,10 @@
 // the entries such a version wrote are added by Cleanup, a bounded number
 // of entries per call, in ID order from where the last call stopped (type
 // SuppressionExpiryMigration keeps the place); a new database marks itself
-// done at its first Cleanup. Until the migration is done, old entries that
-// expired are not yet deleted, but lookups already ignore them. A host that
+// done at its first Cleanup. Store.Upgrade, called at startup, does all of
+// it at once, a bounded step per transaction. Until the migration is done,
+// old entries that expired are not yet deleted, but lookups already ignore
+// them. A host that
 // writes Entry records itself, not through Store, should write none that
 // expire: they get no record and Cleanup does not find them.
 //

@@ -1,6 +1,7 @@
 package suppression
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -146,18 +147,19 @@ type expiryMigration struct {
 // migration at most, so that no call of a large list takes long.
 const defaultMigrateStep = 10000
 
-// migrateExpiry does one step of the migration, if it is not done: it scans
+// migrateExpiry does one step of the migration, if it is not done, and
+// reports whether it was done before the call: it scans
 // up to step entries in ID order after the last one scanned and adds the
 // expiry records that are missing. When a step finds fewer entries than it
 // may scan, every entry has one, and the migration is done. A database
 // that starts with this version scans what it holds at its first cleanup.
-func migrateExpiry(tx *bstore.Tx, step int) error {
+func migrateExpiry(tx *bstore.Tx, step int) (done bool, err error) {
 	m := expiryMigration{ID: 1}
-	err := tx.Get(&m)
+	err = tx.Get(&m)
 	if err == nil && m.Done {
-		return nil
+		return true, nil
 	} else if err != nil && err != bstore.ErrAbsent {
-		return fmt.Errorf("suppression: reading expiry migration: %w", err)
+		return false, fmt.Errorf("suppression: reading expiry migration: %w", err)
 	}
 	exists := err == nil
 	if step <= 0 {
@@ -170,7 +172,7 @@ func migrateExpiry(tx *bstore.Tx, step int) error {
 		return addExpiry(tx, e)
 	})
 	if err != nil {
-		return fmt.Errorf("suppression: expiry migration: %w", err)
+		return false, fmt.Errorf("suppression: expiry migration: %w", err)
 	}
 	m.Done = scanned < step
 	if exists {
@@ -179,7 +181,33 @@ func migrateExpiry(tx *bstore.Tx, step int) error {
 		err = tx.Insert(&m)
 	}
 	if err != nil {
-		return fmt.Errorf("suppression: writing expiry migration: %w", err)
+		return false, fmt.Errorf("suppression: writing expiry migration: %w", err)
 	}
-	return nil
+	return false, nil
+}
+
+// Upgrade finishes the migration of a database written by a version that
+// indexed ExpiresAt (see the package doc, Upgrading): it adds the expiry
+// records Cleanup would add over its next calls, one transaction of a
+// bounded number of entries at a time, until every entry has been
+// scanned, and returns how many transactions it took. A host calls it at
+// startup, after opening the database with DBTypes; on a database that is
+// done it reads one record. Without it, Cleanup does the same work a step
+// per call.
+func (s *Store) Upgrade(ctx context.Context) (steps int, err error) {
+	for {
+		var done bool
+		err := s.write(ctx, func(tx *bstore.Tx) error {
+			var err error
+			done, err = migrateExpiry(tx, s.migrateStep)
+			return err
+		})
+		if err != nil {
+			return steps, err
+		}
+		if done {
+			return steps, nil
+		}
+		steps++
+	}
 }

@@ -474,14 +474,7 @@ func TestExpiryBucketsWritten(t *testing.T) {
 // removes it, and the later one goes when it expires.
 func TestExpiryCompatV1(t *testing.T) {
 	ctx := context.Background()
-	gz, err := os.ReadFile("testdata/entries-v1.db.gz")
-	tcheck(t, err, "reading testdata")
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	tcheck(t, err, "gunzip")
-	data, err := io.ReadAll(zr)
-	tcheck(t, err, "gunzip")
-	path := filepath.Join(t.TempDir(), "entries-v1.db")
-	tcheck(t, os.WriteFile(path, data, 0o600), "writing database")
+	path := v1Database(t)
 	p, err := plantest.ReadPages(path)
 	tcheck(t, err, "reading pages")
 	if _, ok := p["Entry/index.ExpiresAt"]; !ok {
@@ -536,5 +529,57 @@ func TestExpiryCompatV1(t *testing.T) {
 	}
 	if keys := expiryKeys(t, db); len(keys) != 0 {
 		t.Fatalf("expiry records left: %q", keys)
+	}
+}
+
+// v1Database writes testdata/entries-v1.db.gz, a list written by the
+// version that indexed ExpiresAt, to a file of the test and returns its
+// path.
+func v1Database(t *testing.T) string {
+	t.Helper()
+	gz, err := os.ReadFile("testdata/entries-v1.db.gz")
+	tcheck(t, err, "reading testdata")
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	tcheck(t, err, "gunzip")
+	data, err := io.ReadAll(zr)
+	tcheck(t, err, "gunzip")
+	path := filepath.Join(t.TempDir(), "entries-v1.db")
+	tcheck(t, os.WriteFile(path, data, 0o600), "writing database")
+	return path
+}
+
+// TestUpgrade: Upgrade finishes the migration of an old list at once, a
+// bounded step per transaction, so the first Cleanup only deletes; called
+// again it does nothing.
+func TestUpgrade(t *testing.T) {
+	ctx := context.Background()
+	db, err := bstore.Open(ctx, v1Database(t), nil, DBTypes()...)
+	tcheck(t, err, "open")
+	t.Cleanup(func() { db.Close() })
+	s := &Store{DB: db, Now: func() time.Time { return t0 }, migrateStep: 1}
+	entries, err := s.Count(ctx, Filter{})
+	tcheck(t, err, "count")
+	steps, err := s.Upgrade(ctx)
+	tcheck(t, err, "upgrade")
+	// One entry per step, and one more step that finds none left.
+	if steps != entries+1 {
+		t.Fatalf("upgrade took %d steps, want %d", steps, entries+1)
+	}
+	if m, ok := migrationState(t, db); !ok || !m.Done {
+		t.Fatalf("migration after Upgrade: %+v, stored %v", m, ok)
+	}
+	expiring, err := bstore.QueryDB[Entry](ctx, db).FilterFn(func(e Entry) bool { return !e.ExpiresAt.IsZero() }).Count()
+	tcheck(t, err, "counting expiring entries")
+	records, err := bstore.QueryDB[expiryRecord](ctx, db).Count()
+	tcheck(t, err, "counting expiry records")
+	if expiring == 0 || records != expiring {
+		t.Fatalf("%d expiry records for %d expiring entries", records, expiring)
+	}
+	if steps, err := s.Upgrade(ctx); err != nil || steps != 0 {
+		t.Fatalf("second upgrade: %d steps, %v; want 0", steps, err)
+	}
+	// The first cleanup deletes what expired, with no migration left to do.
+	if n, err := s.Cleanup(ctx, t0); err != nil || n != 1 {
+		t.Fatalf("cleanup after upgrade: removed %d, %v; want 1", n, err)
 	}
 }

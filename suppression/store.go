@@ -288,7 +288,7 @@ func (s *Store) Cleanup(ctx context.Context, now time.Time) (n int, err error) {
 // version marks itself done at its first call. Until then, old entries
 // that expired may stay in the database, but lookups already ignore them.
 func (s *Store) CleanupTx(tx *bstore.Tx, now time.Time) (int, error) {
-	if err := migrateExpiry(tx, s.migrateStep); err != nil {
+	if _, err := migrateExpiry(tx, s.migrateStep); err != nil {
 		return 0, err
 	}
 	return cleanupExpired(tx, now)

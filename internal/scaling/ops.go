@@ -656,29 +656,13 @@ func (r *runner) cleanups() error {
 	return nil
 }
 
-// finishExpiryMigration calls suppression Cleanup until its expiry
-// migration is done, so that no measured cleanup does a step of it: the
-// build inserts entries directly, without the expiry records Store writes,
-// as a database of an earlier version holds them. The migration's
-// progress is read by its bstore type name.
+// finishExpiryMigration runs suppression's Upgrade, so that no measured
+// cleanup does a step of the expiry migration: the build inserts entries
+// directly, without the expiry records Store writes, as a database of an
+// earlier version holds them.
 func (r *runner) finishExpiryMigration() error {
-	for {
-		if _, err := r.supp.Cleanup(r.ctx, time.Now()); err != nil {
-			return err
-		}
-		var done bool
-		err := r.db.Read(r.ctx, func(tx *bstore.Tx) error {
-			var fields []string
-			m, err := tx.Record("SuppressionExpiryMigration", "1", &fields)
-			if err == nil {
-				done, _ = m["Done"].(bool)
-			}
-			return err
-		})
-		if err != nil || done {
-			return err
-		}
-	}
+	_, err := r.supp.Upgrade(r.ctx)
+	return err
 }
 
 // addBare queues the message the bare one-record updates change: not due
