@@ -171,6 +171,11 @@ func New(cfg Config) (_ *Sandbox, rerr error) {
 func (sb *Sandbox) setup() error {
 	cfg := sb.cfg
 	sb.Suppressions = &suppression.Store{DB: sb.DB, Now: sb.clock.Now}
+	// A directory kept from an earlier version: finish the list's
+	// migration now rather than a step per cleanup.
+	if _, err := sb.Suppressions.Upgrade(context.Background()); err != nil {
+		return fmt.Errorf("sandbox: upgrading the suppression list: %w", err)
+	}
 	sb.Hooks = &hookqueue.Queue{
 		DB: sb.DB,
 		// The developer's application runs on this machine: loopback is
