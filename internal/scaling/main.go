@@ -18,9 +18,8 @@
 // pays a page fault, and a random lookup in a larger file meets more pages
 // not read before. -cold leaves that out. Pending webhooks are removed
 // before each timed run of an operation (drainHooks), as a worker that
-// keeps up would have delivered them. -pages also counts the pages each
-// write transaction writes. -compact first compacts each database (see
-// compactDB). It is not part of CI: run scripts/scale.
+// keeps up would have delivered them. -pages also counts the pages each write transaction writes. It
+// is not part of CI: run scripts/scale.
 package main
 
 import (
@@ -47,7 +46,6 @@ func main() {
 	cold := flag.Bool("cold", false, "do not map the whole database file into memory before each round: each page's first read in the run pays a page fault")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	pages := flag.Bool("pages", false, "also count the pages each write transaction writes (adds a system call to each timed write)")
-	compact := flag.Bool("compact", false, "first apply any schema change to each database and compact it (bbolt Compact): no free pages left, so no commit writes a long freelist")
 	buckets := flag.Bool("buckets", false, "list the pages one bare update and one ProcessIncoming by FromID write, per bucket, and measure nothing")
 	flag.Parse()
 	if *dir == "" {
@@ -80,15 +78,6 @@ func main() {
 	ctx := context.Background()
 	var runners []*runner
 	for _, size := range sizes {
-		if *compact {
-			if err := ensureBuilt(ctx, *dir, size); err != nil {
-				log.Fatalf("database of %d: %v", size, err)
-			}
-			log.Printf("compacting the database of %d", size)
-			if err := compactDB(ctx, dbPath(*dir, size)); err != nil {
-				log.Fatalf("database of %d: %v", size, err)
-			}
-		}
 		db, err := openDB(ctx, *dir, size)
 		if err != nil {
 			log.Fatalf("database of %d: %v", size, err)
