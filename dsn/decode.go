@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/bouncekit/bouncekit/internal/readers"
 )
 
 // Decode parses the body of a message/delivery-status part (RFC 3464 section
@@ -21,9 +23,12 @@ import (
 // without any per-recipient fields gives the per-message fields and
 // ErrNoRecipients. At most MaxStatusSize bytes are read.
 func Decode(r io.Reader, utf8 bool) (*Message, error) {
-	br := bufio.NewReaderSize(r, 4096)
+	br := readers.Get(r)
+	defer readers.Put(br)
 	if crOnly(br) {
-		br = bufio.NewReaderSize(crReader{br}, 4096)
+		cbr := readers.Get(crReader{br})
+		defer readers.Put(cbr)
+		br = cbr
 	}
 	m := &Message{SMTPUTF8: utf8}
 	d := decoder{fr: fieldReader{br: br, limit: MaxStatusSize}, m: m}

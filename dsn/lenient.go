@@ -1,10 +1,11 @@
 package dsn
 
 import (
-	"bufio"
 	"io"
 	"net/mail"
 	"net/textproto"
+
+	"github.com/bouncekit/bouncekit/internal/readers"
 )
 
 // DecodeLenient reads the per-recipient fields (RFC 3464 section 2.3) of
@@ -39,7 +40,8 @@ import (
 // ErrTooManyRecipients. Any other error is one of reading r, returned with
 // the recipients read before it.
 func DecodeLenient(r io.Reader) ([]Recipient, error) {
-	br := bufio.NewReaderSize(&eolReader{r: r}, 4096)
+	br := readers.Get(&eolReader{r: r})
+	defer readers.Put(br)
 	d := decoder{
 		fr:      fieldReader{br: br, limit: MaxStatusSize, truncate: true, indented: true},
 		m:       &Message{},
@@ -64,7 +66,9 @@ func DecodeLenient(r io.Reader) ([]Recipient, error) {
 // read; a field longer than MaxFieldSize is cut off. It returns nil if
 // there is no field.
 func ReadHeaderLenient(r io.Reader) mail.Header {
-	fr := fieldReader{br: bufio.NewReaderSize(&eolReader{r: r}, 4096), limit: MaxHeaderSize, truncate: true}
+	br := readers.Get(&eolReader{r: r})
+	defer readers.Put(br)
+	fr := fieldReader{br: br, limit: MaxHeaderSize, truncate: true}
 	var h mail.Header
 	var name [64]byte
 	for {

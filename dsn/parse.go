@@ -8,6 +8,8 @@ import (
 	"mime"
 	"net/mail"
 	"strings"
+
+	"github.com/bouncekit/bouncekit/internal/readers"
 )
 
 // Parse reads a whole message that contains a DSN: normally a
@@ -32,7 +34,8 @@ import (
 // reads more than one line and one field at a time into memory, and limits
 // MIME parts and nesting (see MaxParts, MaxDepth).
 func Parse(r io.ReaderAt) (*Message, *Part, error) {
-	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, math.MaxInt64), 4096)
+	br := readers.Get(io.NewSectionReader(r, 0, math.MaxInt64))
+	defer readers.Put(br)
 	cr := false
 	if head, _ := br.Peek(br.Size()); len(head) == 0 {
 		return nil, nil, ErrNotDSN

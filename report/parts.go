@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"net/mail"
@@ -9,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/internal/readers"
 )
 
 // Limits on what is read from a message's parts, so hostile nesting, part
@@ -155,7 +155,9 @@ func (p *parts) readHeader(r io.Reader) mail.Header {
 	lr := &io.LimitedReader{R: &lfReader{r: r}, N: int64(n)}
 	// A header cut at the budget, or without the blank line that ends it,
 	// still gives its fields.
-	m, err := mail.ReadMessage(bufio.NewReader(io.MultiReader(lr, strings.NewReader("\n\n"))))
+	br := readers.Get(io.MultiReader(lr, strings.NewReader("\n\n")))
+	defer readers.Put(br)
+	m, err := mail.ReadMessage(br)
 	p.headerLen += n - int(lr.N)
 	if err != nil {
 		return nil

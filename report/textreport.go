@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bouncekit/bouncekit/dsn"
+	"github.com/bouncekit/bouncekit/internal/readers"
 )
 
 // MaxSize is how much of a message Read reads, in bytes. Reports carry the
@@ -177,7 +177,9 @@ func newMessage(r io.ReaderAt, size int64) (*message, *dsn.Message, error) {
 // readHeader reads the message's own header, from the first MaxHeader
 // bytes, with line endings turned into LF as the text rules see them.
 func readHeader(r *io.SectionReader) (mail.Header, error) {
-	m, err := mail.ReadMessage(bufio.NewReader(&lfReader{r: io.NewSectionReader(r, 0, MaxHeader)}))
+	br := readers.Get(&lfReader{r: io.NewSectionReader(r, 0, MaxHeader)})
+	defer readers.Put(br)
+	m, err := mail.ReadMessage(br)
 	if err != nil {
 		return mail.Header{}, err
 	}
