@@ -90,7 +90,6 @@ var (
 	// A labelled recipient, e.g. "Recipient address: x@y", "RCPT TO:<x@y>",
 	// "Original-Recipient: rfc822;x@y".
 	labelRe = regexp.MustCompile(`(?i)(?:recipient|rcpt to|address|addressee|user|mailbox|delivered to|deliver to)(?:\s+address)?\s*[:=]\s*(?:rfc822;\s*)?<?([A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9.-]+)`)
-	replyRe = regexp.MustCompile(`(?:^|[^\w.\-/:#])#?([245][0-5][0-9])(?:[ -]|$)`)
 )
 
 // extractor finds recipients and their diagnostics in a bounce's text.
@@ -659,8 +658,8 @@ func codes(s string) (code int, status string) {
 	// A quoted greeting or earlier positive reply ("220 mx ESMTP ready",
 	// "250 ok" of MAIL FROM in a transcript) comes before the reply that
 	// failed: a 2xx code counts only when no 4xx or 5xx follows.
-	for _, m := range replyRe.FindAllStringSubmatch(s, maxReplyCodes) {
-		c, _ := strconv.Atoi(m[1])
+	for _, m := range replyCodes(s, maxReplyCodes) {
+		c, _ := strconv.Atoi(m)
 		if code == 0 {
 			code = c
 		}
