@@ -1,6 +1,10 @@
 package report
 
-import "github.com/bouncekit/bouncekit/bounce"
+import (
+	"strings"
+
+	"github.com/bouncekit/bouncekit/bounce"
+)
 
 // findStatus returns the first RFC 3463 enhanced status code in s as
 // written, or "" if there is none: see findStatusIndex.
@@ -33,6 +37,11 @@ func findStatusIndex(s string) (i, j int) {
 			j--
 		}
 		if j < len(s) && isWordByte(s[j]) {
+			continue
+		}
+		// A code has exactly two dots; most runs (a reply code, a
+		// number) have none, and need no parse and no error value.
+		if strings.Count(s[i:j], ".") != 2 {
 			continue
 		}
 		if _, err := bounce.ParseEnhancedCode(s[i:j]); err == nil {
