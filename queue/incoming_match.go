@@ -41,8 +41,11 @@ type incomingRun struct {
 	fromID           string
 	byFromID         []*candidate // The FromID's message, then the rest of its submission once loaded.
 	submissionLoaded bool
-	byEnvID          []*candidate
-	byMsgID          []*candidate
+	byMsgID          []*candidate // A feedback report's Message-ID's messages.
+
+	// keys are the messages a bounce's ENVID, then its returned
+	// Message-ID, name, read when match needs them (see keyCands).
+	keys []*keyCands
 
 	hooks []hookqueue.Hook
 
@@ -93,16 +96,10 @@ func (p *incomingRun) runBounce(res *IncomingResult) error {
 	// to the recipient).
 	if len(p.byFromID) == 0 {
 		if p.rep.envID != "" {
-			var err error
-			if p.byEnvID, err = p.loadBy(p.account, MsgRetired{EnvID: p.rep.envID}, Msg{EnvID: p.rep.envID}); err != nil {
-				return err
-			}
+			p.keys = append(p.keys, &keyCands{m: MatchEnvID, rf: MsgRetired{EnvID: p.rep.envID}, mf: Msg{EnvID: p.rep.envID}})
 		}
 		if p.rep.origMessageID != "" {
-			var err error
-			if p.byMsgID, err = p.loadBy(p.account, MsgRetired{MessageID: p.rep.origMessageID}, Msg{MessageID: p.rep.origMessageID}); err != nil {
-				return err
-			}
+			p.keys = append(p.keys, &keyCands{m: MatchMessageID, rf: MsgRetired{MessageID: p.rep.origMessageID}, mf: Msg{MessageID: p.rep.origMessageID}})
 		}
 	}
 	for _, rr := range p.rep.rcpts {
@@ -220,22 +217,43 @@ func (p *incomingRun) match(rr reportRcpt) (c *candidate, m Match, foundBy Match
 			return nil, MatchNone, MatchNone, err
 		}
 	}
-	sources := []struct {
-		cands []*candidate
-		m     Match
-	}{{p.byFromID, MatchFromID}, {p.byEnvID, MatchEnvID}, {p.byMsgID, MatchMessageID}}
-	for _, s := range sources {
-		for _, c := range s.cands {
-			if !c.used && rcptMatches(c.r, rr) {
-				c.used = true
-				return c, s.m, s.m, nil
+	for _, c := range p.byFromID {
+		if !c.used && rcptMatches(c.r, rr) {
+			c.used = true
+			return c, MatchFromID, MatchFromID, nil
+		}
+	}
+	for _, k := range p.keys {
+		// The messages read so far, then those of the next table.
+		for i := 0; ; {
+			for ; i < len(k.cands); i++ {
+				if c := k.cands[i]; !c.used && rcptMatches(c.r, rr) {
+					c.used = true
+					return c, k.m, k.m, nil
+				}
+			}
+			if more, err := p.readMore(k); err != nil {
+				return nil, MatchNone, MatchNone, err
+			} else if !more {
+				break
 			}
 		}
 	}
 	if len(p.rep.rcpts) != 1 {
 		return nil, MatchNone, MatchNone, nil
 	}
-	// The one message found, by any of the keys.
+	// The one message found, by any of the keys: every key's messages
+	// have been read by now.
+	sources := []struct {
+		cands []*candidate
+		m     Match
+	}{{p.byFromID, MatchFromID}}
+	for _, k := range p.keys {
+		sources = append(sources, struct {
+			cands []*candidate
+			m     Match
+		}{k.cands, k.m})
+	}
 	for _, s := range sources {
 		for _, x := range s.cands {
 			if c == nil {
@@ -357,6 +375,41 @@ func (p *incomingRun) loadBy(account string, rf MsgRetired, mf Msg) ([]*candidat
 		return nil, err
 	}
 	return append(l, lq...), nil
+}
+
+// keyCands are the messages of this queue one key of a bounce (its ENVID
+// or its returned Message-ID) names: the retired ones, newest first, then
+// the queued ones, as loadBy reads them, but a table at a time, when match
+// has found no message to the recipient among those read so far. The
+// order match tries them in is the same; a report whose recipient is
+// among the retired messages (most: reports come after delivery) does not
+// read the queue, nor the next key's messages.
+type keyCands struct {
+	m      Match
+	rf     MsgRetired // Filter of the retired messages.
+	mf     Msg        // Filter of the queued messages.
+	tables int        // Tables read: 0, 1 (MsgRetired) or 2 (and Msg).
+	cands  []*candidate
+}
+
+// readMore reads k's next table, and reports false when both were read.
+func (p *incomingRun) readMore(k *keyCands) (bool, error) {
+	var l []*candidate
+	var err error
+	switch k.tables {
+	case 0:
+		l, err = p.loadRetired(p.account, k.rf)
+	case 1:
+		l, err = p.loadQueued(p.account, k.mf)
+	default:
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	k.tables++
+	k.cands = append(k.cands, l...)
+	return true, nil
 }
 
 // loadRetired reads the retired messages for loadBy.
