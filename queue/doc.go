@@ -164,7 +164,8 @@
 //   - incoming_outcome.go: what a matched or unmatched report changes:
 //     results, suppression, webhooks.
 //   - incoming_seen.go: the reports seen (stored as SeenReport), so a
-//     report processed twice changes nothing.
+//     report processed twice changes nothing; ProcessIncoming removes
+//     expired ones, looking for them at most once a minute.
 //   - incoming_remote.go: RemoteIndex (Handler.Remote), a report about a
 //     message another node sent, found in a shared index of sent
 //     messages (MatchRemote).
