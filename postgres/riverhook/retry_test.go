@@ -18,7 +18,12 @@ import (
 // Each kind of answer leads to River's matching decision, recorded in the
 // history with the same HookResult as hookqueue records.
 func TestOutcomes(t *testing.T) {
-	now := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	// The injected clock runs a day ahead of the real one: River's
+	// executor refuses a next retry before the real current time (it
+	// then falls back to its own policy), so a fixed date here would
+	// stop working once the real clock passed it. Whole seconds: the
+	// schedule is compared exactly with what PostgreSQL stores.
+	now := time.Now().UTC().Add(24 * time.Hour).Truncate(time.Second)
 	schedule := []time.Duration{time.Hour, 2 * time.Hour}
 	tests := []struct {
 		name    string
