@@ -161,8 +161,8 @@ func cleanupExpired[T any](tx *bstore.Tx, now time.Time, limit int) (int, error)
 // IncomingSeen record left, the Handler notes it (seenV1Gone) and reads
 // and cleans only SeenReport from then on, as nothing writes IncomingSeen
 // any more. Should that transaction roll back, only records past their
-// keep period come back: a later look removes SeenReport ones, and IncomingSeen
-// ones once noted gone are left to a new Handler.
+// keep period come back: a later look removes SeenReport ones, and
+// IncomingSeen ones, once noted gone, are left to a new Handler.
 func (h *Handler) removeExpiredSeen(tx *bstore.Tx, now time.Time) error {
 	if next := h.seenCleanupNext.Load(); next != 0 && now.UnixNano() < next {
 		return nil
