@@ -122,9 +122,9 @@
 // done at its first Cleanup. Store.Upgrade, called at startup, does all of
 // it at once, a bounded step per transaction. Until the migration is done,
 // old entries that expired are not yet deleted, but lookups already ignore
-// them. A host that
-// writes Entry records itself, not through Store, should write none that
-// expire: they get no record and Cleanup does not find them.
+// them. A host that writes Entry records itself, not through Store, should
+// write none that expire: they get no record and Cleanup does not find
+// them.
 //
 // # Layout
 //
