@@ -221,3 +221,21 @@ func retryInput(m *Msg, f bounce.Failure) RetryInput {
 		Failure:          f,
 	}
 }
+
+// SplitByAccount splits msgs into batches of one sender account each, in
+// the order each account first appears and the messages' own order within
+// it: FailMsgs and DeliveredMsgs take one account per call.
+func SplitByAccount(msgs []Msg) [][]Msg {
+	var batches [][]Msg
+	index := map[string]int{}
+	for _, m := range msgs {
+		i, ok := index[m.SenderAccount]
+		if !ok {
+			i = len(batches)
+			index[m.SenderAccount] = i
+			batches = append(batches, nil)
+		}
+		batches[i] = append(batches[i], m)
+	}
+	return batches
+}

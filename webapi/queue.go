@@ -178,18 +178,9 @@ func (c *call) queueFail(req QueueFailRequest) (QueueOutcomeResult, error) {
 	// Permanent without a reply code: no remote server said anything.
 	failErr := &bounce.SMTPError{Permanent: true, EnhancedCode: bounce.EnhancedCode{5, 0, 0}, Line: reason}
 	return c.handlerChange(f, func(tx *bstore.Tx, h *queue.Handler, msgs []queue.Msg) ([]queue.Outcome, error) {
-		// FailMsgs takes the messages of one sender account per call.
-		var accounts []string
-		byAccount := map[string][]queue.Msg{}
-		for _, m := range msgs {
-			if _, ok := byAccount[m.SenderAccount]; !ok {
-				accounts = append(accounts, m.SenderAccount)
-			}
-			byAccount[m.SenderAccount] = append(byAccount[m.SenderAccount], m)
-		}
 		var outcomes []queue.Outcome
-		for _, acc := range accounts {
-			o, err := h.FailMsgs(tx, byAccount[acc], failErr)
+		for _, batch := range queue.SplitByAccount(msgs) {
+			o, err := h.FailMsgs(tx, batch, failErr)
 			if err != nil {
 				return nil, err
 			}

@@ -169,17 +169,8 @@ func (b fileBackend) queueFail(ctx context.Context, f msgFilter, hf handlerFlags
 			if err != nil {
 				return err
 			}
-			// FailMsgs takes one sender account per call.
-			var accounts []string
-			byAccount := map[string][]queue.Msg{}
-			for _, m := range msgs {
-				if _, ok := byAccount[m.SenderAccount]; !ok {
-					accounts = append(accounts, m.SenderAccount)
-				}
-				byAccount[m.SenderAccount] = append(byAccount[m.SenderAccount], m)
-			}
-			for _, acc := range accounts {
-				o, err := h.FailMsgs(tx, byAccount[acc], failErr)
+			for _, batch := range queue.SplitByAccount(msgs) {
+				o, err := h.FailMsgs(tx, batch, failErr)
 				if err != nil {
 					return err
 				}
