@@ -108,13 +108,20 @@ func (b fileBackend) queueList(ctx context.Context, f msgFilter, limit int) (msg
 
 func (b fileBackend) queueGet(ctx context.Context, id int64) (queue.Msg, error) {
 	m := queue.Msg{ID: id}
+	err := b.get(ctx, &m)
+	return m, err
+}
+
+// get reads the record whose primary key v holds into v; errNotFound
+// when there is none.
+func (b fileBackend) get(ctx context.Context, v any) error {
 	err := b.c.readDB(ctx, func(db *bstore.DB) error {
-		return db.Read(ctx, func(tx *bstore.Tx) error { return tx.Get(&m) })
+		return db.Read(ctx, func(tx *bstore.Tx) error { return tx.Get(v) })
 	})
 	if errors.Is(err, bstore.ErrAbsent) {
-		return m, fmt.Errorf("%w: %w", errNotFound, err)
+		return fmt.Errorf("%w: %w", errNotFound, err)
 	}
-	return m, err
+	return err
 }
 
 func (b fileBackend) queueHold(ctx context.Context, f msgFilter, hold bool) (res countJSON, err error) {
@@ -224,12 +231,7 @@ func (b fileBackend) retiredList(ctx context.Context, f queue.RetiredFilter, p p
 
 func (b fileBackend) retiredGet(ctx context.Context, id int64) (queue.MsgRetired, error) {
 	m := queue.MsgRetired{ID: id}
-	err := b.c.readDB(ctx, func(db *bstore.DB) error {
-		return db.Read(ctx, func(tx *bstore.Tx) error { return tx.Get(&m) })
-	})
-	if errors.Is(err, bstore.ErrAbsent) {
-		return m, fmt.Errorf("%w: %w", errNotFound, err)
-	}
+	err := b.get(ctx, &m)
 	return m, err
 }
 
