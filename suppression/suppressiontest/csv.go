@@ -22,7 +22,7 @@ func testExport(t *testing.T, s Store, clk *clock) {
 	if _, _, err := s.Add(ctx, suppression.Entry{Account: "other", OriginalAddress: "x@example.org"}); err != nil {
 		t.Fatalf("add: %v", err)
 	}
-	clk.Add(time.Minute)
+	clk.Advance(time.Minute)
 	_, _, err = s.Add(ctx, suppression.Entry{
 		Account: "acc", OriginalAddress: "carol@example.org", Reason: `said "no"`,
 		Category: suppression.CategorySoftBounce, Source: suppression.SourceQueue, ExpiresAt: t0.Add(time.Hour + time.Microsecond),
@@ -30,7 +30,7 @@ func testExport(t *testing.T, s Store, clk *clock) {
 	tcheck(t, err, "add")
 	hits, lastHit := "", ""
 	if st, ok := s.(Stopper); ok {
-		clk.Add(time.Minute)
+		clk.Advance(time.Minute)
 		if _, _, err := st.Stop(ctx, "acc", "bob@example.org"); err != nil {
 			t.Fatalf("stop: %v", err)
 		}
@@ -185,7 +185,7 @@ func testExportImport(t *testing.T, a, b Store, clk *clock) {
 		{Account: "other", OriginalAddress: "ü@bücher.example"},
 	}
 	for _, e := range adds {
-		clk.Add(time.Second + time.Microsecond)
+		clk.Advance(time.Second + time.Microsecond)
 		if _, _, err := a.Add(ctx, e); err != nil {
 			t.Fatalf("add %s: %v", e.OriginalAddress, err)
 		}
@@ -198,7 +198,7 @@ func testExportImport(t *testing.T, a, b Store, clk *clock) {
 	var exportA bytes.Buffer
 	n, err := a.Export(ctx, &exportA, suppression.Filter{})
 	tcheck(t, err, "export")
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	res, err := b.Import(ctx, bytes.NewReader(exportA.Bytes()))
 	tcheck(t, err, "import")
 	if n != len(adds) || res != (suppression.ImportResult{Rows: n, Added: n}) {

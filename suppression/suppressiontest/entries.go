@@ -58,7 +58,7 @@ func testAddLookup(t *testing.T, s Store, clk *clock) {
 
 	// Only a base address: it is the original address too. A new entry
 	// gets a higher ID.
-	clk.Add(time.Minute)
+	clk.Advance(time.Minute)
 	e2, added, err := s.Add(ctx, suppression.Entry{Account: "acc", BaseAddress: "jane@example.com", Category: suppression.CategoryHardBounce, Source: suppression.SourceDSN})
 	tcheck(t, err, "add by base address")
 	if !added || e2.ID <= e.ID {
@@ -131,7 +131,7 @@ func testMerge(t *testing.T, s Store, clk *clock) {
 
 	// A soft bounce later does not weaken the hard bounce, but is seen,
 	// and does not give it an expiry.
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	soft := suppression.Entry{
 		Account: "acc", OriginalAddress: "John+x@example.com", Reason: "r2",
 		Category: suppression.CategorySoftBounce, Source: suppression.SourceDSN, Code: 450, EnhancedCode: "4.2.2",
@@ -199,11 +199,11 @@ func testExpiry(t *testing.T, s Store, clk *clock) {
 	ctx := context.Background()
 	e, _, err := s.Add(ctx, suppression.Entry{Account: "acc", OriginalAddress: "john@example.com", Category: suppression.CategorySoftBounce, ExpiresAt: t0.Add(time.Hour)})
 	tcheck(t, err, "add")
-	clk.Add(time.Hour - time.Microsecond)
+	clk.Advance(time.Hour - time.Microsecond)
 	if _, ok, err := s.Lookup(ctx, "acc", "john@example.com"); err != nil || !ok {
 		t.Fatalf("lookup before expiry: ok %v, err %v", ok, err)
 	}
-	clk.Add(time.Microsecond)
+	clk.Advance(time.Microsecond)
 	if _, ok, err := s.Lookup(ctx, "acc", "john@example.com"); err != nil || ok {
 		t.Fatalf("lookup at expiry: ok %v, err %v", ok, err)
 	}
@@ -221,7 +221,7 @@ func testExpiry(t *testing.T, s Store, clk *clock) {
 	}
 
 	// Adding again replaces it as new, in the same record.
-	clk.Add(time.Minute)
+	clk.Advance(time.Minute)
 	r, added, err := s.Add(ctx, suppression.Entry{Account: "acc", OriginalAddress: "John@example.com", Reason: "again"})
 	tcheck(t, err, "add again")
 	if !added || r.ID != e.ID {
@@ -250,7 +250,7 @@ func testHits(t *testing.T, s Store, clk *clock) {
 		t.Fatalf("add: %v", err)
 	}
 	for i := int64(1); i <= 3; i++ {
-		clk.Add(time.Minute)
+		clk.Advance(time.Minute)
 		e, ok, err := st.Stop(ctx, "acc", fmt.Sprintf("John+%d@example.com", i))
 		tcheck(t, err, "stop")
 		if !ok || e.Hits != i || !e.LastHit.Equal(clk.Now()) {
@@ -273,7 +273,7 @@ func testHits(t *testing.T, s Store, clk *clock) {
 	if _, _, err := s.Add(ctx, suppression.Entry{Account: "acc", OriginalAddress: "jane@example.com", ExpiresAt: clk.Now().Add(time.Minute)}); err != nil {
 		t.Fatalf("add: %v", err)
 	}
-	clk.Add(time.Minute)
+	clk.Advance(time.Minute)
 	if _, ok, err := st.Stop(ctx, "acc", "jane@example.com"); err != nil || ok {
 		t.Fatalf("stop on an expired entry: ok %v, err %v", ok, err)
 	}
@@ -310,7 +310,7 @@ func testRemove(t *testing.T, s Store, clk *clock) {
 	if _, _, err := s.Add(ctx, suppression.Entry{Account: "acc", OriginalAddress: "jane@example.com", ExpiresAt: t0.Add(time.Minute)}); err != nil {
 		t.Fatalf("add: %v", err)
 	}
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	tcheck(t, s.Remove(ctx, "acc", "jane@example.com"), "remove expired")
 	n, err := s.Count(ctx, suppression.Filter{Account: "acc"})
 	tcheck(t, err, "count")

@@ -122,10 +122,10 @@ func testListFilters(t *testing.T, s Store, clk *clock) {
 		return e.OriginalAddress
 	}
 	alice := add(suppression.Entry{Account: "acc", OriginalAddress: "Alice@Example.com"})
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	bob := add(suppression.Entry{Account: "acc", OriginalAddress: "bob@example.com", Category: suppression.CategoryHardBounce, Source: suppression.SourceQueue})
 	carol := add(suppression.Entry{Account: "acc", OriginalAddress: "carol@example.net", Category: suppression.CategorySoftBounce, Source: suppression.SourceDSN, ExpiresAt: t0.Add(3 * time.Hour)})
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	alice2 := add(suppression.Entry{Account: "other", OriginalAddress: "alice@example.com", Category: suppression.CategoryComplaint, Source: suppression.SourceARF})
 	john := add(suppression.Entry{Account: "other", OriginalAddress: "John+News@Example.org"})
 

@@ -32,11 +32,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/bouncekit/bouncekit/paging"
+	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/suppression"
 )
 
@@ -67,25 +67,9 @@ type Stopper interface {
 // t0 is the time the suite's clock starts at.
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// clock is the suite's time source: it moves only when a test moves it.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// Now returns the clock's time.
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Add moves the clock by d.
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// clock is the suite's time source, queuetest's settable clock: it moves
+// only when a test moves it (Advance).
+type clock = queuetest.Clock
 
 // Open opens an empty store with the given clock. It is called once per
 // test of the suite, which may run in parallel with the others.
@@ -118,7 +102,7 @@ func Run(t *testing.T, open Open) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clk := &clock{now: t0}
+			clk := queuetest.NewClock(t0)
 			tc.fn(t, open(t, clk.Now), clk)
 		})
 	}
@@ -126,7 +110,7 @@ func Run(t *testing.T, open Open) {
 	// clock.
 	t.Run("ExportImport", func(t *testing.T) {
 		t.Parallel()
-		clk := &clock{now: t0}
+		clk := queuetest.NewClock(t0)
 		testExportImport(t, open(t, clk.Now), open(t, clk.Now), clk)
 	})
 }

@@ -76,7 +76,7 @@ func testSuppressionMethods(t *testing.T, open Open) {
 	tcompare(t, added.Suppression, want[1], "add returns the stored entry")
 
 	// Adding again refreshes, at the time of the call.
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	added, err = e.alice.SuppressionAdd(ctx, webapi.SuppressionAddRequest{EmailAddress: "john@example.com", Category: suppression.CategoryComplaint, Source: suppression.SourceARF})
 	tcheck(t, err, "add again")
 	s := added.Suppression
@@ -88,7 +88,7 @@ func testSuppressionMethods(t *testing.T, open Open) {
 
 	// The expiring entry is in effect until it expires, then neither
 	// present nor listed (unless Expired is asked for).
-	e.clock.Add(25 * time.Hour)
+	e.clock.Advance(25 * time.Hour)
 	tcompare(t, present(t, e.alice, "", "gone@example.com"), false, "expired")
 	list := func(req webapi.SuppressionListRequest) []int64 {
 		t.Helper()

@@ -38,11 +38,11 @@ import (
 	"errors"
 	"net/http/httptest"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/bouncekit/bouncekit/hookqueue"
+	"github.com/bouncekit/bouncekit/queue/queuetest"
 	"github.com/bouncekit/bouncekit/webapi"
 )
 
@@ -89,23 +89,9 @@ func Run(t *testing.T, open Open) {
 // t0 is the time the suite's clock starts at.
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
-// clock is the suite's time source: it moves only when a test moves it.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// clock is the suite's time source, queuetest's settable clock: it moves
+// only when a test moves it (Advance).
+type clock = queuetest.Clock
 
 // Credentials of the suite's users: alice and bob are accounts, ops the
 // operator.
@@ -134,7 +120,7 @@ type env struct {
 // before it serves.
 func newEnv(t *testing.T, open Open, mod func(s *webapi.Server)) *env {
 	t.Helper()
-	clk := &clock{now: t0}
+	clk := queuetest.NewClock(t0)
 	b := open(t, clk.Now)
 	if b.Server == nil {
 		t.Fatal("webapitest: Backend without a Server")
