@@ -244,16 +244,7 @@ func (p *incomingRun) match(rr reportRcpt) (c *candidate, m Match, foundBy Match
 	}
 	// The one message found, by any of the keys: every key's messages
 	// have been read by now.
-	sources := []struct {
-		cands []*candidate
-		m     Match
-	}{{p.byFromID, MatchFromID}}
-	for _, k := range p.keys {
-		sources = append(sources, struct {
-			cands []*candidate
-			m     Match
-		}{k.cands, k.m})
-	}
+	sources := append([]*keyCands{{m: MatchFromID, cands: p.byFromID}}, p.keys...)
 	for _, s := range sources {
 		for _, x := range s.cands {
 			if c == nil {
