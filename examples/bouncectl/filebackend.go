@@ -168,28 +168,34 @@ func (b fileBackend) handler(hf handlerFlags, db *bstore.DB) *queue.Handler {
 func (b fileBackend) queueFail(ctx context.Context, f msgFilter, hf handlerFlags) ([]outcomeJSON, error) {
 	// Permanent without a reply code: no remote server said anything.
 	failErr := &bounce.SMTPError{Permanent: true, EnhancedCode: bounce.EnhancedCode{5, 0, 0}, Line: hf.reason}
-	var outcomes []queue.Outcome
-	err := b.c.writeDB(ctx, func(db *bstore.DB) error {
-		h := b.handler(hf, db)
-		return db.Write(ctx, func(tx *bstore.Tx) error {
-			msgs, err := f.match(tx)
+	return b.handlerChange(ctx, f, hf, func(tx *bstore.Tx, h *queue.Handler, msgs []queue.Msg) (outcomes []queue.Outcome, err error) {
+		for _, batch := range queue.SplitByAccount(msgs) {
+			o, err := h.FailMsgs(tx, batch, failErr)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			for _, batch := range queue.SplitByAccount(msgs) {
-				o, err := h.FailMsgs(tx, batch, failErr)
-				if err != nil {
-					return err
-				}
-				outcomes = append(outcomes, o...)
-			}
-			return nil
-		})
+			outcomes = append(outcomes, o...)
+		}
+		return outcomes, nil
 	})
-	return outcomesJSON(outcomes), err
 }
 
 func (b fileBackend) queueCancel(ctx context.Context, f msgFilter, hf handlerFlags) ([]outcomeJSON, error) {
+	return b.handlerChange(ctx, f, hf, func(tx *bstore.Tx, h *queue.Handler, msgs []queue.Msg) (outcomes []queue.Outcome, err error) {
+		for _, lf := range libFilters(msgs) {
+			o, err := h.CancelMsgs(tx, lf)
+			if err != nil {
+				return nil, err
+			}
+			outcomes = append(outcomes, o...)
+		}
+		return outcomes, nil
+	})
+}
+
+// handlerChange runs change on the messages f matches, with a Handler on
+// the file, in one write transaction.
+func (b fileBackend) handlerChange(ctx context.Context, f msgFilter, hf handlerFlags, change func(tx *bstore.Tx, h *queue.Handler, msgs []queue.Msg) ([]queue.Outcome, error)) ([]outcomeJSON, error) {
 	var outcomes []queue.Outcome
 	err := b.c.writeDB(ctx, func(db *bstore.DB) error {
 		h := b.handler(hf, db)
@@ -198,14 +204,8 @@ func (b fileBackend) queueCancel(ctx context.Context, f msgFilter, hf handlerFla
 			if err != nil {
 				return err
 			}
-			for _, lf := range libFilters(msgs) {
-				o, err := h.CancelMsgs(tx, lf)
-				if err != nil {
-					return err
-				}
-				outcomes = append(outcomes, o...)
-			}
-			return nil
+			outcomes, err = change(tx, h, msgs)
+			return err
 		})
 	})
 	return outcomesJSON(outcomes), err
