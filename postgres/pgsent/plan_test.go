@@ -2,13 +2,13 @@ package pgsent_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/bouncekit/bouncekit/postgres/internal/pgtest"
 	"github.com/bouncekit/bouncekit/postgres/pgsent"
 )
 
@@ -33,28 +33,11 @@ func TestQueryPlans(t *testing.T) {
 		{"cleanup", pgsent.CleanupQuery, "'2025-03-01T12:00:00Z'", "bouncekit_sent_keep_until"},
 	}
 	err := pgx.BeginFunc(ctx, x.DB, func(tx pgx.Tx) error {
-		for _, s := range []string{"SET LOCAL enable_seqscan = off", "SET LOCAL plan_cache_mode = force_generic_plan"} {
-			if _, err := tx.Exec(ctx, s); err != nil {
-				return err
-			}
-		}
-		for i, tc := range tests {
-			// A statement prepared in SQL and explained with literal
-			// arguments: EXPLAIN of a query with parameters would plan
-			// it with their values (a custom plan).
-			name := fmt.Sprintf("plan%d", i)
-			if _, err := tx.Exec(ctx, "PREPARE "+name+" AS "+tc.query); err != nil {
-				return err
-			}
-			rows, err := tx.Query(ctx, "EXPLAIN EXECUTE "+name+"("+tc.args+")", pgx.QueryExecModeSimpleProtocol)
+		for _, tc := range tests {
+			plan, err := pgtest.GenericPlan(ctx, tx, tc.query, tc.args)
 			if err != nil {
 				return err
 			}
-			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				return err
-			}
-			plan := strings.Join(lines, "\n")
 			if !slices.Contains(strings.Fields(plan), tc.index) {
 				t.Errorf("%s: plan does not use %s:\n%s", tc.name, tc.index, plan)
 			}

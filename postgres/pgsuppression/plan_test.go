@@ -2,7 +2,6 @@ package pgsuppression_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bouncekit/bouncekit/paging"
+	"github.com/bouncekit/bouncekit/postgres/internal/pgtest"
 	"github.com/bouncekit/bouncekit/postgres/pgsuppression"
 	"github.com/bouncekit/bouncekit/suppression"
 )
@@ -48,28 +48,18 @@ func TestQueryPlans(t *testing.T) {
 			SELECT CASE WHEN i % 1000 = 0 THEN 'small' ELSE 'acc' || (i % 20) END, 'u' || i || '@example.com', 'u' || i || '@example.com', 'u' || i || '@example.com', '', 'manual', 'api', 0, '', now(), now(), 0,
 				CASE WHEN i % 10 = 0 THEN now() + interval '1 day' END
 			FROM generate_series(1, 5000) AS i`
-		for _, q := range []string{fill, "ANALYZE bouncekit_suppression", "SET LOCAL enable_seqscan = off", "SET LOCAL plan_cache_mode = force_generic_plan"} {
+		for _, q := range []string{fill, "ANALYZE bouncekit_suppression"} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return err
 			}
 		}
-		for i, tc := range tests {
-			// Prepared in SQL and explained with literal arguments:
-			// EXPLAIN of a query with parameters would plan it with
-			// their values (a custom plan).
-			name := fmt.Sprintf("plan%d", i)
-			if _, err := tx.Exec(ctx, "PREPARE "+name+" AS "+tc.query); err != nil {
-				return err
-			}
-			rows, err := tx.Query(ctx, "EXPLAIN EXECUTE "+name+"("+tc.args+")", pgx.QueryExecModeSimpleProtocol)
+		for _, tc := range tests {
+			// GenericPlan also turns sequential scans off for the
+			// page plans below.
+			plan, err := pgtest.GenericPlan(ctx, tx, tc.query, tc.args)
 			if err != nil {
 				return err
 			}
-			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				return err
-			}
-			plan := strings.Join(lines, "\n")
 			if !slices.Contains(strings.Fields(plan), tc.index) {
 				t.Errorf("%s: plan does not use %s:\n%s", tc.name, tc.index, plan)
 			}
